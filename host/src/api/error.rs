@@ -1,0 +1,117 @@
+//! API errors: an HTTP status plus a JSON body
+//! `{"error": {"code": "...", "message": "..."}}` with a stable code.
+
+use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::registry::{PublishError, ResolveError};
+use crate::room::RoomError;
+use crate::rooms::CreateError;
+use crate::sandbox::LoadError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into() }
+    }
+
+    pub fn room_not_found(id: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "room_not_found", format!("no room {id:?}"))
+    }
+
+    pub fn missing_token() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "missing_token", "send `Authorization: Bearer <token>`")
+    }
+
+    pub fn invalid_token(what: &str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "invalid_token", format!("the {what} token is not valid"))
+    }
+
+    /// A rejected request body; `limit_code` names the size limit that applies.
+    pub fn body(rejection: BytesRejection, limit_code: &'static str) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::new(StatusCode::PAYLOAD_TOO_LARGE, limit_code, rejection.body_text())
+        } else {
+            Self::new(rejection.status(), "invalid_body", rejection.body_text())
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let (status, code) = match &rejection {
+            JsonRejection::JsonSyntaxError(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
+            JsonRejection::JsonDataError(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
+            JsonRejection::MissingJsonContentType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            JsonRejection::BytesRejection(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "request_too_large")
+            }
+            _ => (rejection.status(), "invalid_request"),
+        };
+        ApiError::new(status, code, rejection.body_text())
+    }
+}
+
+impl From<RoomError> for ApiError {
+    fn from(e: RoomError) -> Self {
+        let status = match &e {
+            RoomError::InvalidToken => StatusCode::FORBIDDEN,
+            RoomError::Action(crate::sandbox::ActionError::NotAPlayer) => StatusCode::FORBIDDEN,
+            RoomError::InvalidName
+            | RoomError::Action(crate::sandbox::ActionError::Malformed(_))
+            | RoomError::Action(crate::sandbox::ActionError::Illegal(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+            RoomError::Aborted(_) => StatusCode::GONE,
+            RoomError::Closed => StatusCode::NOT_FOUND,
+            _ => StatusCode::CONFLICT,
+        };
+        ApiError::new(status, e.code(), e.to_string())
+    }
+}
+
+impl From<CreateError> for ApiError {
+    fn from(e: CreateError) -> Self {
+        match e {
+            CreateError::TooManyRooms(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_rooms", e.to_string()),
+            CreateError::InvalidSeats { .. } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_seats", e.to_string()),
+            CreateError::InvalidConfig(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_config", e.to_string()),
+            CreateError::Room(e) => e.into(),
+        }
+    }
+}
+
+impl From<ResolveError> for ApiError {
+    fn from(e: ResolveError) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "plugin_not_found", e.to_string())
+    }
+}
+
+impl From<PublishError> for ApiError {
+    fn from(e: PublishError) -> Self {
+        let (status, code) = match &e {
+            PublishError::Load(LoadError::ForbiddenImport(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "forbidden_import"),
+            PublishError::Load(LoadError::InvalidComponent(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_component"),
+            PublishError::Load(LoadError::WrongWorld(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "wrong_world"),
+            PublishError::Load(LoadError::InvalidInfo(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_game_info"),
+            PublishError::Load(LoadError::Fault(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "plugin_fault"),
+            PublishError::VersionConflict { .. } => (StatusCode::CONFLICT, "version_exists"),
+            PublishError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage_error"),
+        };
+        ApiError::new(status, code, e.to_string())
+    }
+}

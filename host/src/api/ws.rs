@@ -1,0 +1,121 @@
+//! The room WebSocket: `GET /v1/rooms/{id}/ws?token=SEAT_TOKEN` for a
+//! player (reconnecting with the same token resumes the seat), without a
+//! token for a spectator.
+//!
+//! Server → client: `welcome`, then `state` after every change, `ack` /
+//! `error` for each action. Client → server: `{"type": "action", "id": ...,
+//! "action": ...}`. A message over `max_ws_message_bytes` closes the
+//! connection with code 1009; an action over `max_action_bytes` gets an
+//! `action_too_large` error and the connection stays open.
+
+use std::sync::Arc;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+
+use super::rooms::parse_action;
+use super::{ApiError, App};
+use crate::protocol::{ClientMsg, ServerMsg};
+use crate::room::{RoomHandle, Watch};
+
+#[derive(Deserialize)]
+pub struct WsQuery {
+    token: Option<String>,
+}
+
+pub async fn upgrade(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Query(query): Query<WsQuery>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let room = app.rooms.get(&id).ok_or_else(|| ApiError::room_not_found(&id))?;
+    // Check the token before upgrading, so a bad one is a plain HTTP error.
+    let watch = room.watch(query.token.clone()).await?;
+    let limit = app.config.limits.max_ws_message_bytes;
+    Ok(ws
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| session(socket, app, room, watch, query.token)))
+}
+
+async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: Watch, token: Option<String>) {
+    app.metrics.connections_active.inc();
+    let (mut sink, mut stream) = socket.split();
+    let max_action = app.config.limits.max_action_bytes;
+    let close = loop {
+        tokio::select! {
+            update = watch.updates.recv() => match update {
+                Some(text) => {
+                    if sink.send(Message::Text(text.as_ref().into())).await.is_err() {
+                        break None;
+                    }
+                }
+                None => break Some((close_code::NORMAL, "the room closed or this client fell behind; reconnect")),
+            },
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    let reply = handle_text(&room, token.as_deref(), text.as_str(), max_action).await;
+                    if sink.send(Message::Text(reply.into())).await.is_err() {
+                        break None;
+                    }
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    let reply = error_frame(None, "unsupported_message", "send actions as JSON text frames");
+                    if sink.send(Message::Text(reply.into())).await.is_err() {
+                        break None;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None => break None,
+                Some(Ok(_)) => {} // ping/pong are answered by the library
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "websocket read failed");
+                    let too_big = e.to_string().to_lowercase().contains("too long")
+                        || e.to_string().to_lowercase().contains("too big");
+                    break too_big.then_some((close_code::SIZE, "message too big"));
+                }
+            },
+        }
+    };
+    if let Some((code, reason)) = close {
+        let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+    }
+    app.metrics.connections_active.dec();
+}
+
+/// Handle one client text message; returns the ack or error to send back.
+async fn handle_text(room: &RoomHandle, token: Option<&str>, text: &str, max_action: usize) -> String {
+    let message: ClientMsg = match serde_json::from_str(text) {
+        Ok(m) => m,
+        Err(e) => {
+            let code = if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+                "invalid_message"
+            } else {
+                "malformed_json"
+            };
+            return error_frame(None, code, &e.to_string());
+        }
+    };
+    match message {
+        ClientMsg::Action { id, action } => {
+            let Some(token) = token else {
+                return error_frame(id, "spectator", "spectators cannot act; connect with a seat token");
+            };
+            let action = match parse_action(action.get().as_bytes(), max_action) {
+                Ok(a) => a,
+                Err(e) => return error_frame(id, e.code, &e.message),
+            };
+            match room.act(token.to_string(), action).await {
+                Ok(accepted) => ServerMsg::Ack { id, seq: accepted.seq }.to_json(),
+                Err(e) => error_frame(id, e.code(), &e.to_string()),
+            }
+        }
+    }
+}
+
+fn error_frame(id: Option<serde_json::Value>, code: &str, message: &str) -> String {
+    ServerMsg::Error { id, code, message }.to_json()
+}

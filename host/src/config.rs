@@ -1,0 +1,135 @@
+//! Server configuration: embedded defaults, then an optional TOML file, then
+//! `ARCADE_*` environment variables (nested keys with `__`, e.g.
+//! `ARCADE_LIMITS__MAX_ROOMS=5000`). The defaults need no external service.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::sandbox::SandboxLimits;
+
+/// The token `arcade serve` accepts for admin calls unless one is configured.
+pub const DEV_ADMIN_TOKEN: &str = "arcade-dev-admin";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    pub listen: SocketAddr,
+    /// Where published plugins and compiled artifacts are stored.
+    pub data_dir: PathBuf,
+    /// Plugins in this directory are published at start (e.g. the examples).
+    pub preload_dir: Option<PathBuf>,
+    /// Bearer token for admin calls (publishing plugins).
+    pub admin_token: String,
+    /// `text` or `json` logs.
+    pub log_format: LogFormat,
+    pub limits: Limits,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Rooms in memory at once (waiting, playing, or in their grace period).
+    pub max_rooms: u32,
+    /// Linear-memory cap of one room's plugin instance.
+    pub room_memory_bytes: usize,
+    /// CPU time one plugin call may take.
+    pub call_deadline_ms: u64,
+    /// Largest action accepted (JSON text).
+    pub max_action_bytes: usize,
+    /// Largest WebSocket message accepted; bigger ones close the connection (1009).
+    pub max_ws_message_bytes: usize,
+    /// Largest plugin upload.
+    pub max_upload_bytes: usize,
+    /// How long a finished room stays in memory for late reconnects.
+    pub finished_room_grace_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("arcade-data"),
+            preload_dir: None,
+            admin_token: DEV_ADMIN_TOKEN.to_string(),
+            log_format: LogFormat::Text,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_rooms: 16_384,
+            room_memory_bytes: 16 << 20,
+            call_deadline_ms: 100,
+            max_action_bytes: 4 << 10,
+            max_ws_message_bytes: 64 << 10,
+            max_upload_bytes: 16 << 20,
+            finished_room_grace_secs: 120,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, then `file` (if any), then `ARCADE_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Config, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(figment::Error::from(format!("config file {} not found", file.display())));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment.merge(Env::prefixed("ARCADE_").split("__")).extract()
+    }
+
+    pub fn sandbox_limits(&self) -> SandboxLimits {
+        SandboxLimits {
+            max_instances: self.limits.max_rooms,
+            memory_bytes: self.limits.room_memory_bytes,
+            call_deadline: Duration::from_millis(self.limits.call_deadline_ms),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_env_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("arcade.toml", "admin_token = \"from-file\"\n[limits]\nmax_rooms = 7\n")?;
+            jail.set_env("ARCADE_LIMITS__MAX_ACTION_BYTES", "99");
+            let config = Config::load(Some(Path::new("arcade.toml")))?;
+            assert_eq!(config.admin_token, "from-file");
+            assert_eq!(config.limits.max_rooms, 7);
+            assert_eq!(config.limits.max_action_bytes, 99);
+            assert_eq!(config.limits.call_deadline_ms, Limits::default().call_deadline_ms);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "admin_tokn = \"typo\"\n")?;
+            assert!(Config::load(Some(Path::new("bad.toml"))).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,157 @@
+//! The `arcade` command: run the server, manage plugins, play locally.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use arcade_host::config::{Config, DEV_ADMIN_TOKEN, LogFormat};
+use arcade_host::play::{PlayOptions, play};
+use arcade_host::sandbox::Runtime;
+use arcade_host::{server, telemetry};
+
+#[derive(Parser)]
+#[command(name = "arcade", version, about = "WebAssembly game rules, served")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the game server.
+    Serve {
+        /// TOML config file (defaults are built in; ARCADE_* variables override).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Publish every .wasm in this directory at start.
+        #[arg(long)]
+        preload: Option<PathBuf>,
+        #[arg(long, value_parser = ["text", "json"])]
+        log_format: Option<String>,
+    },
+    /// Publish, list or validate plugins.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+    /// Play a game in the terminal against random-move bots.
+    Play {
+        /// A game name (looked up in --plugins-dir) or a .wasm file.
+        game: String,
+        #[arg(long, default_value = "target/plugins/examples")]
+        plugins_dir: PathBuf,
+        /// Let bots play every seat.
+        #[arg(long)]
+        bots_only: bool,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        players: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Upload a component to a running server.
+    Publish {
+        file: PathBuf,
+        #[arg(long, env = "ARCADE_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        #[arg(long, env = "ARCADE_ADMIN_TOKEN", default_value = DEV_ADMIN_TOKEN)]
+        token: String,
+    },
+    /// List the plugins of a running server.
+    List {
+        #[arg(long, env = "ARCADE_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
+    /// Check a component locally: contract, imports, game info.
+    Validate { file: PathBuf },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { config, listen, data_dir, preload, log_format } => {
+            let mut cfg = Config::load(config.as_deref())?;
+            if let Some(listen) = listen {
+                cfg.listen = listen;
+            }
+            if let Some(dir) = data_dir {
+                cfg.data_dir = dir;
+            }
+            if let Some(dir) = preload {
+                cfg.preload_dir = Some(dir);
+            }
+            if let Some(format) = log_format {
+                cfg.log_format = if format == "json" { LogFormat::Json } else { LogFormat::Text };
+            }
+            telemetry::init(cfg.log_format);
+            tokio::runtime::Runtime::new()?.block_on(server::serve(cfg))
+        }
+        Command::Plugin { command } => plugin_command(command),
+        Command::Play { game, plugins_dir, bots_only, seed, players } => {
+            telemetry::init(LogFormat::Text);
+            let human = !bots_only && std::io::stdin().is_terminal();
+            let options = PlayOptions { game: &game, plugins_dir: &plugins_dir, human, seed, players };
+            play(options, &mut std::io::stdin().lock(), &mut std::io::stdout())?;
+            Ok(())
+        }
+    }
+}
+
+fn plugin_command(command: PluginCommand) -> anyhow::Result<()> {
+    match command {
+        PluginCommand::Validate { file } => {
+            let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let runtime = Runtime::new(Default::default()).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+            let component = runtime.compile(&wasm)?;
+            let plugin = runtime.prepare(&component)?;
+            let info = plugin.info();
+            println!(
+                "ok: {}@{} ({}..={} players, tick-hz {}), sha256 {}",
+                info.name,
+                info.version,
+                info.min_players,
+                info.max_players,
+                info.tick_hz,
+                arcade_host::registry::sha256_hex(&wasm)
+            );
+            Ok(())
+        }
+        PluginCommand::Publish { file, server, token } => {
+            let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let request = reqwest::Client::new()
+                .post(endpoint(&server, "/v1/plugins"))
+                .bearer_auth(token)
+                .header("content-type", "application/wasm")
+                .body(wasm);
+            send(request)
+        }
+        PluginCommand::List { server } => send(reqwest::Client::new().get(endpoint(&server, "/v1/plugins"))),
+    }
+}
+
+fn endpoint(server: &str, path: &str) -> String {
+    format!("{}{path}", server.trim_end_matches('/'))
+}
+
+/// Send a request, print the JSON answer, and fail on an error status.
+fn send(request: reqwest::RequestBuilder) -> anyhow::Result<()> {
+    let (status, body) = tokio::runtime::Runtime::new()?.block_on(async {
+        let response = request.send().await?;
+        Ok::<_, reqwest::Error>((response.status(), response.text().await?))
+    })?;
+    println!("{body}");
+    if !status.is_success() {
+        bail!("the server answered {status}");
+    }
+    Ok(())
+}

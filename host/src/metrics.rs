@@ -1,0 +1,112 @@
+//! Prometheus metrics of the host, served at `/metrics`.
+//!
+//! Names (all prefixed `arcade_`): `rooms_active`, `rooms_created_total`,
+//! `connections_active`, `actions_total{outcome}`, `plugin_call_seconds{call}`,
+//! `sandbox_faults_total{kind}`, `plugins_published_total`.
+
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum ActionOutcome {
+    accepted,
+    rejected,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    pub outcome: ActionOutcome,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum PluginCall {
+    start,
+    apply,
+    view,
+    status,
+    tick,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CallLabel {
+    pub call: PluginCall,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FaultLabel {
+    pub kind: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub rooms_active: Gauge,
+    pub rooms_created: Counter,
+    pub connections_active: Gauge,
+    pub actions: Family<OutcomeLabel, Counter>,
+    pub plugin_call_seconds: Family<CallLabel, Histogram>,
+    pub sandbox_faults: Family<FaultLabel, Counter>,
+    pub plugins_published: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("arcade");
+        let rooms_active = Gauge::default();
+        let rooms_created = Counter::default();
+        let connections_active = Gauge::default();
+        let actions = Family::<OutcomeLabel, Counter>::default();
+        let plugin_call_seconds = Family::<CallLabel, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(1e-6, 4.0, 12))
+        });
+        let sandbox_faults = Family::<FaultLabel, Counter>::default();
+        let plugins_published = Counter::default();
+        registry.register("rooms_active", "Rooms in memory (waiting, playing or in their grace period)", rooms_active.clone());
+        registry.register("rooms_created", "Rooms created", rooms_created.clone());
+        registry.register("connections_active", "Open WebSocket connections", connections_active.clone());
+        registry.register("actions", "Player actions by outcome", actions.clone());
+        registry.register("plugin_call_seconds", "Latency of calls into plugins", plugin_call_seconds.clone());
+        registry.register("sandbox_faults", "Rooms aborted by a sandbox fault, by kind", sandbox_faults.clone());
+        registry.register("plugins_published", "Plugin versions published", plugins_published.clone());
+        Metrics {
+            registry,
+            rooms_active,
+            rooms_created,
+            connections_active,
+            actions,
+            plugin_call_seconds,
+            sandbox_faults,
+            plugins_published,
+        }
+    }
+}
+
+impl Metrics {
+    /// Time a plugin call.
+    pub fn time<T>(&self, call: PluginCall, f: impl FnOnce() -> T) -> T {
+        let start = std::time::Instant::now();
+        let out = f();
+        self.plugin_call_seconds.get_or_create(&CallLabel { call }).observe(start.elapsed().as_secs_f64());
+        out
+    }
+
+    pub fn fault(&self, kind: &str) {
+        self.sandbox_faults.get_or_create(&FaultLabel { kind: kind.to_string() }).inc();
+    }
+
+    pub fn action(&self, outcome: ActionOutcome) {
+        self.actions.get_or_create(&OutcomeLabel { outcome }).inc();
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        out
+    }
+}

@@ -1,0 +1,384 @@
+//! The sandbox: one wasmtime [`Engine`] per process and one `Store` +
+//! component instance per room.
+//!
+//! - [`Runtime`] owns the engine (pooling allocator, epoch interruption), the
+//!   linker, and the epoch ticker thread that enforces per-call CPU deadlines.
+//! - [`Plugin`] is one compiled, validated plugin version (an `InstancePre`
+//!   plus its [`GameInfo`]); instantiating it is the cheap part of room creation.
+//! - [`Sandbox`] is one room's instance. Every guest call runs under a fresh
+//!   CPU deadline; a trap, deadline or memory-cap hit turns into a [`Fault`],
+//!   after which the sandbox refuses further calls (a trapped instance cannot
+//!   be re-entered). Faults never escape the room that caused them.
+
+mod state;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::component::{Component, HasSelf, Linker, ResourceAny};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
+};
+
+pub use state::{RoomState, SplitMix64};
+
+/// Host bindings generated from `wit/arcade.wit`.
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        world: "game",
+        path: "../wit",
+    });
+}
+
+pub use bindings::arcade::game::types::{
+    ActionError, Audience, Event, GameInfo, Outcome, Score, Status, Viewer,
+};
+
+/// How often the epoch advances; CPU deadlines are rounded up to this.
+const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Import namespaces a plugin may use. Anything else (files, sockets, HTTP)
+/// is rejected when the plugin is published.
+const ALLOWED_IMPORT_PREFIXES: &[&str] =
+    &["arcade:game/", "wasi:io/", "wasi:cli/", "wasi:clocks/", "wasi:random/"];
+
+/// Limits applied to every room's sandbox.
+#[derive(Clone, Debug)]
+pub struct SandboxLimits {
+    /// Most rooms (instances) that may be alive at once; sizes the pool.
+    pub max_instances: u32,
+    /// Linear-memory cap per room.
+    pub memory_bytes: usize,
+    /// CPU time one guest call may take before it is interrupted.
+    pub call_deadline: Duration,
+}
+
+impl Default for SandboxLimits {
+    fn default() -> Self {
+        SandboxLimits {
+            max_instances: 1024,
+            memory_bytes: 16 << 20,
+            call_deadline: Duration::from_millis(100),
+        }
+    }
+}
+
+/// Why a plugin could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("not a valid WebAssembly component: {0}")]
+    InvalidComponent(String),
+    #[error("the component imports `{0}`, which plugins may not use (no files, network or HTTP)")]
+    ForbiddenImport(String),
+    #[error("the component does not implement the arcade:game/game world: {0}")]
+    WrongWorld(String),
+    #[error("invalid game info: {0}")]
+    InvalidInfo(String),
+    #[error("the plugin failed while describing itself: {0}")]
+    Fault(Fault),
+}
+
+/// How a plugin call went wrong. The room that owns the sandbox is aborted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}: {message}")]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// The call ran past its CPU deadline.
+    CpuDeadline,
+    /// The plugin tried to grow its memory past the room cap.
+    MemoryLimit,
+    /// The plugin panicked.
+    Panic,
+    /// Any other trap (unreachable, out-of-bounds access, stack overflow, ...).
+    Trap,
+    /// The pool of instances is exhausted (too many live rooms).
+    Capacity,
+}
+
+impl FaultKind {
+    /// Stable machine-readable name (used in API errors and metrics labels).
+    pub fn code(self) -> &'static str {
+        match self {
+            FaultKind::CpuDeadline => "cpu_deadline",
+            FaultKind::MemoryLimit => "memory_limit",
+            FaultKind::Panic => "panic",
+            FaultKind::Trap => "trap",
+            FaultKind::Capacity => "capacity",
+        }
+    }
+}
+
+impl std::fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Why a room could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The rules refused the config or players (the plugin's own message).
+    #[error("{0}")]
+    Rejected(String),
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}
+
+/// The process-wide wasmtime engine, linker and epoch ticker.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<RoomState>,
+    limits: SandboxLimits,
+    deadline_ticks: u64,
+    ticker: Option<JoinHandle<()>>,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+impl Runtime {
+    pub fn new(limits: SandboxLimits) -> wasmtime::Result<Self> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        // Small per-memory reservations so that tens of thousands of pooled
+        // memories fit in the address space; bounds checks become explicit.
+        let memory_bytes = limits.memory_bytes.next_multiple_of(64 << 10);
+        config.memory_reservation(memory_bytes as u64);
+        config.memory_guard_size(64 << 10);
+        config.memory_reservation_for_growth(0);
+
+        let slots = limits.max_instances + 8; // + a few for publish-time checks
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(slots)
+            .total_core_instances(slots * 8)
+            .total_memories(slots * 2)
+            .total_tables(slots * 8)
+            .max_memory_size(memory_bytes)
+            .max_memories_per_component(4)
+            .max_tables_per_component(16)
+            .max_core_instances_per_component(16);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config)?;
+
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        bindings::Game::add_to_linker::<RoomState, HasSelf<RoomState>>(&mut linker, |s| s)?;
+
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        let ticker = {
+            let engine = engine.clone();
+            let stop = stop_ticker.clone();
+            std::thread::Builder::new().name("arcade-epoch".into()).spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })?
+        };
+        // A deadline of N ticks fires after between N-1 and N tick periods.
+        let deadline_ticks = limits.call_deadline.as_millis().div_ceil(EPOCH_TICK.as_millis()) as u64 + 1;
+        Ok(Runtime { engine, linker, limits, deadline_ticks, ticker: Some(ticker), stop_ticker })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn limits(&self) -> &SandboxLimits {
+        &self.limits
+    }
+
+    /// Compile a component from its binary (tens of milliseconds).
+    pub fn compile(&self, wasm: &[u8]) -> Result<Component, LoadError> {
+        Component::from_binary(&self.engine, wasm)
+            .map_err(|e| LoadError::InvalidComponent(format!("{e:#}")))
+    }
+
+    /// Check a compiled component against the contract and read its info.
+    pub fn prepare(&self, component: &Component) -> Result<Plugin, LoadError> {
+        for (name, _) in component.component_type().imports(&self.engine) {
+            if !ALLOWED_IMPORT_PREFIXES.iter().any(|p| name.starts_with(p)) {
+                return Err(LoadError::ForbiddenImport(name.to_string()));
+            }
+        }
+        let pre = self
+            .linker
+            .instantiate_pre(component)
+            .and_then(bindings::GamePre::new)
+            .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+        let mut probe = Sandbox::store(self, Arc::from("publish-check"), 0);
+        let game = pre.instantiate(&mut probe).map_err(|e| LoadError::Fault(classify(e, &probe)))?;
+        let info = game
+            .arcade_game_rules()
+            .call_info(&mut probe)
+            .map_err(|e| LoadError::Fault(classify(e, &probe)))?;
+        check_info(&info).map_err(LoadError::InvalidInfo)?;
+        Ok(Plugin { pre, info })
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+        if let Some(t) = self.ticker.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Names are registry keys and URL segments: keep them simple.
+fn check_info(info: &GameInfo) -> Result<(), String> {
+    let name_ok = !info.name.is_empty()
+        && info.name.len() <= 64
+        && info.name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && info.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !name_ok {
+        return Err(format!("name {:?} must be 1-64 of [a-z0-9-], starting with a letter or digit", info.name));
+    }
+    semver::Version::parse(&info.version)
+        .map_err(|e| format!("version {:?} is not semantic versioning: {e}", info.version))?;
+    if info.min_players == 0 || info.min_players > info.max_players || info.max_players > 64 {
+        return Err(format!(
+            "player counts {}..={} must satisfy 1 <= min <= max <= 64",
+            info.min_players, info.max_players
+        ));
+    }
+    if info.tick_hz > 120 {
+        return Err(format!("tick-hz {} is above the maximum of 120", info.tick_hz));
+    }
+    Ok(())
+}
+
+/// One compiled, validated plugin version.
+pub struct Plugin {
+    pre: bindings::GamePre<RoomState>,
+    info: GameInfo,
+}
+
+impl Plugin {
+    pub fn info(&self) -> &GameInfo {
+        &self.info
+    }
+
+    /// Instantiate the plugin for a new room and create the game.
+    pub fn start(
+        &self,
+        runtime: &Runtime,
+        label: Arc<str>,
+        config: &str,
+        players: &[String],
+        seed: u64,
+    ) -> Result<Sandbox, StartError> {
+        let mut store = Sandbox::store(runtime, label, seed);
+        let game = self.pre.instantiate(&mut store).map_err(|e| classify(e, &store))?;
+        let created = game
+            .arcade_game_rules()
+            .room()
+            .call_create(&mut store, config, players, seed)
+            .map_err(|e| classify(e, &store))?;
+        let room = created.map_err(StartError::Rejected)?;
+        Ok(Sandbox { store, game, room, deadline_ticks: runtime.deadline_ticks, fault: None })
+    }
+}
+
+/// One room's plugin instance.
+pub struct Sandbox {
+    store: Store<RoomState>,
+    game: bindings::Game,
+    room: ResourceAny,
+    deadline_ticks: u64,
+    fault: Option<Fault>,
+}
+
+impl Sandbox {
+    fn store(runtime: &Runtime, label: Arc<str>, seed: u64) -> Store<RoomState> {
+        let mut store =
+            Store::new(&runtime.engine, RoomState::new(label, seed, runtime.limits.memory_bytes));
+        store.limiter(|s| &mut s.memory);
+        // Instantiation may run start functions: it gets a deadline too.
+        store.set_epoch_deadline(runtime.deadline_ticks);
+        store
+    }
+
+    /// Run one guest call under a fresh CPU deadline; a failure poisons the sandbox.
+    fn call<T>(
+        &mut self,
+        f: impl FnOnce(&mut Store<RoomState>, &bindings::Game, ResourceAny) -> wasmtime::Result<T>,
+    ) -> Result<T, Fault> {
+        if let Some(fault) = &self.fault {
+            return Err(fault.clone());
+        }
+        self.store.set_epoch_deadline(self.deadline_ticks);
+        f(&mut self.store, &self.game, self.room).map_err(|e| {
+            let fault = classify(e, &self.store);
+            self.fault = Some(fault.clone());
+            fault
+        })
+    }
+
+    pub fn apply(&mut self, player: &str, action: &str) -> Result<Result<Vec<Event>, ActionError>, Fault> {
+        self.call(|s, g, r| g.arcade_game_rules().room().call_apply(s, r, player, action))
+    }
+
+    pub fn view(&mut self, viewer: &Viewer) -> Result<String, Fault> {
+        self.call(|s, g, r| g.arcade_game_rules().room().call_view(s, r, viewer))
+    }
+
+    pub fn status(&mut self) -> Result<Status, Fault> {
+        self.call(|s, g, r| g.arcade_game_rules().room().call_status(s, r))
+    }
+
+    pub fn legal_actions(&mut self, player: &str) -> Result<Vec<String>, Fault> {
+        self.call(|s, g, r| g.arcade_game_rules().room().call_legal_actions(s, r, player))
+    }
+
+    pub fn tick(&mut self, dt_ms: u32) -> Result<Vec<Event>, Fault> {
+        self.call(|s, g, r| g.arcade_game_rules().room().call_tick(s, r, dt_ms))
+    }
+
+    /// The fault that killed this sandbox, if any.
+    pub fn fault(&self) -> Option<&Fault> {
+        self.fault.as_ref()
+    }
+}
+
+/// Turn a wasmtime error from a guest call into a [`Fault`] with a clear reason.
+fn classify(error: wasmtime::Error, store: &Store<RoomState>) -> Fault {
+    let state = store.data();
+    let (kind, message) = if state.memory.exceeded {
+        (FaultKind::MemoryLimit, format!("{:#}", error.root_cause()))
+    } else if let Some(panic) = state.panic_message() {
+        (FaultKind::Panic, panic)
+    } else {
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => {
+                (FaultKind::CpuDeadline, "the plugin call ran past its CPU deadline".to_string())
+            }
+            Some(Trap::AllocationTooLarge) => {
+                (FaultKind::Capacity, "no free instance slot (too many live rooms)".to_string())
+            }
+            Some(trap) => (FaultKind::Trap, format!("wasm trap: {trap}")),
+            None if format!("{error:#}").contains("maximum concurrent") => {
+                (FaultKind::Capacity, format!("{error:#}"))
+            }
+            None => (FaultKind::Trap, format!("{error:#}")),
+        }
+    };
+    Fault { kind, message }
+}
+
+/// Whether `viewer` may see `event`, by its audience.
+pub fn visible_to(event: &Event, viewer: &Viewer) -> bool {
+    match (&event.audience, viewer) {
+        (Audience::Everyone, _) => true,
+        (Audience::Only(_), Viewer::Spectator) => false,
+        (Audience::AllExcept(_), Viewer::Spectator) => true,
+        (Audience::Only(who), Viewer::Player(p)) => who.contains(p),
+        (Audience::AllExcept(who), Viewer::Player(p)) => !who.contains(p),
+    }
+}

@@ -1,0 +1,93 @@
+//! Bridges a [`Game`] to the generated `arcade:game/rules` room resource:
+//! JSON in and out, and the checks every game shares (seated player, game over).
+
+use std::cell::RefCell;
+
+use crate::bindings::exports::arcade::game::rules::{GuestRoom, Room};
+use crate::{ActionError, Event, Game, Status, Viewer};
+
+/// The exported room resource for game `G` (used by [`crate::export_game!`]).
+pub struct RoomAdapter<G: Game> {
+    players: Vec<String>,
+    game: RefCell<G>,
+}
+
+impl<G: Game> RoomAdapter<G> {
+    /// Parse the config and create the game; shared by the component export
+    /// and the native test harness.
+    pub(crate) fn start(config: &str, players: Vec<String>, seed: u64) -> Result<Self, String> {
+        let info = G::info();
+        let n = players.len() as u32;
+        if n < info.min_players || n > info.max_players {
+            return Err(format!(
+                "{} needs {}..={} players, got {n}",
+                info.name, info.min_players, info.max_players
+            ));
+        }
+        for (i, p) in players.iter().enumerate() {
+            if p.is_empty() || players[..i].contains(p) {
+                return Err(format!("player names must be non-empty and distinct, got {p:?}"));
+            }
+        }
+        let config = if config.trim().is_empty() { "{}" } else { config };
+        let config: G::Config =
+            serde_json::from_str(config).map_err(|e| format!("invalid config: {e}"))?;
+        crate::host::seed_native_stream(seed);
+        let game = G::create(config, &players, seed)?;
+        Ok(RoomAdapter { players, game: RefCell::new(game) })
+    }
+
+    pub(crate) fn apply_json(&self, player: &str, action: &str) -> Result<Vec<Event>, ActionError> {
+        if !self.players.iter().any(|p| p == player) {
+            return Err(ActionError::NotAPlayer);
+        }
+        let mut game = self.game.borrow_mut();
+        if game.status().is_finished() {
+            return Err(ActionError::GameOver);
+        }
+        let action: G::Action =
+            serde_json::from_str(action).map_err(|e| ActionError::Malformed(e.to_string()))?;
+        game.apply(player, action)
+    }
+
+    pub(crate) fn view_json(&self, viewer: &Viewer) -> String {
+        self.game.borrow().view(viewer).to_string()
+    }
+
+    pub(crate) fn current_status(&self) -> Status {
+        self.game.borrow().status()
+    }
+
+    pub(crate) fn legal(&self, player: &str) -> Vec<String> {
+        self.game.borrow().legal_actions(player).iter().map(|a| a.to_string()).collect()
+    }
+
+    pub(crate) fn advance(&self, dt_ms: u32) -> Vec<Event> {
+        let mut game = self.game.borrow_mut();
+        if game.status().is_finished() {
+            return Vec::new();
+        }
+        game.tick(dt_ms)
+    }
+}
+
+impl<G: Game> GuestRoom for RoomAdapter<G> {
+    fn create(config: String, players: Vec<String>, seed: u64) -> Result<Room, String> {
+        Self::start(&config, players, seed).map(Room::new)
+    }
+    fn apply(&self, player: String, action: String) -> Result<Vec<Event>, ActionError> {
+        self.apply_json(&player, &action)
+    }
+    fn view(&self, viewer: Viewer) -> String {
+        self.view_json(&viewer)
+    }
+    fn status(&self) -> Status {
+        self.current_status()
+    }
+    fn legal_actions(&self, player: String) -> Vec<String> {
+        self.legal(&player)
+    }
+    fn tick(&self, dt_ms: u32) -> Vec<Event> {
+        self.advance(dt_ms)
+    }
+}

@@ -11,28 +11,27 @@ use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::sandbox::Runtime;
 
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+/// Build the runtime, open the registry (publishing `preload_dir`) and the
+/// API state. Blocking: compiles plugins that are not in the cache.
+pub fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     let runtime = Arc::new(Runtime::new(config.sandbox_limits()).map_err(|e| anyhow::anyhow!("{e:#}"))?);
-    let data_dir = config.data_dir.clone();
-    let preload = config.preload_dir.clone();
-    let registry = tokio::task::spawn_blocking(move || -> anyhow::Result<Registry> {
-        let registry = Registry::open(runtime, Some(&data_dir))
-            .with_context(|| format!("opening the data dir {}", data_dir.display()))?;
-        if let Some(dir) = preload {
-            registry.publish_dir(&dir).with_context(|| format!("loading plugins from {}", dir.display()))?;
-        }
-        Ok(registry)
-    })
-    .await??;
+    let registry = Registry::open(runtime, Some(&config.data_dir))
+        .with_context(|| format!("opening the data dir {}", config.data_dir.display()))?;
+    if let Some(dir) = &config.preload_dir {
+        registry.publish_dir(dir).with_context(|| format!("loading plugins from {}", dir.display()))?;
+    }
     if config.admin_token == DEV_ADMIN_TOKEN {
         tracing::warn!("using the built-in development admin token; set ARCADE_ADMIN_TOKEN in production");
     }
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
+    Ok(App::new(config, Arc::new(registry), Arc::new(Metrics::default())))
+}
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = tokio::task::spawn_blocking(move || build_app(config)).await??;
+    let listen = app.config.listen;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
-    let plugins = registry.list();
-    let app = App::new(config, Arc::new(registry), Arc::new(Metrics::default()));
+    let plugins = app.registry.list();
     tracing::info!(%addr, plugins = plugins.len(), "arcade listening");
     // Tests and scripts read this line to learn the port.
     println!("arcade listening on http://{addr}");

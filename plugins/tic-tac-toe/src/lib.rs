@@ -119,14 +119,27 @@ impl Game for TicTacToe {
     type Action = Move;
 
     fn info() -> GameInfo {
-        GameInfo::turn_based("tic-tac-toe", VERSION, "Three in a row on a 3x3 grid.", 2, 2)
+        GameInfo::turn_based(
+            "tic-tac-toe",
+            VERSION,
+            "Three in a row on a 3x3 grid.",
+            2,
+            2,
+        )
     }
 
     fn create(_config: Config, players: &[String], _seed: u64) -> Result<Self, String> {
         let [x, o] = players else {
-            return Err(format!("tic-tac-toe needs exactly 2 players, got {}", players.len()));
+            return Err(format!(
+                "tic-tac-toe needs exactly 2 players, got {}",
+                players.len()
+            ));
         };
-        Ok(TicTacToe { players: [x.clone(), o.clone()], board: [None; 9], next: Mark::X })
+        Ok(TicTacToe {
+            players: [x.clone(), o.clone()],
+            board: [None; 9],
+            next: Mark::X,
+        })
     }
 
     fn apply(&mut self, player: &str, action: Move) -> Result<Vec<Event>, ActionError> {
@@ -134,15 +147,24 @@ impl Game for TicTacToe {
             return Err(ActionError::NotYourTurn);
         }
         let Some(square) = self.board.get_mut(action.cell) else {
-            return Err(ActionError::Illegal(format!("cell {} is off the board (0..=8)", action.cell)));
+            return Err(ActionError::Illegal(format!(
+                "cell {} is off the board (0..=8)",
+                action.cell
+            )));
         };
         if square.is_some() {
-            return Err(ActionError::Illegal(format!("cell {} is taken", action.cell)));
+            return Err(ActionError::Illegal(format!(
+                "cell {} is taken",
+                action.cell
+            )));
         }
         let mark = self.next;
         *square = Some(mark);
         self.next = mark.other();
-        Ok(vec![Event::public("move", &json!({ "player": player, "mark": mark, "cell": action.cell }))])
+        Ok(vec![Event::public(
+            "move",
+            &json!({ "player": player, "mark": mark, "cell": action.cell }),
+        )])
     }
 
     fn view(&self, _viewer: &Viewer) -> Value {
@@ -170,7 +192,10 @@ impl Game for TicTacToe {
         if self.is_over() || player != self.name(self.next) {
             return Vec::new();
         }
-        (0..9).filter(|&cell| self.board[cell].is_none()).map(|cell| json!(Move { cell })).collect()
+        (0..9)
+            .filter(|&cell| self.board[cell].is_none())
+            .map(|cell| json!(Move { cell }))
+            .collect()
     }
 }
 
@@ -198,7 +223,10 @@ mod tests {
         let info = TicTacToe::info();
         assert_eq!(info.name, "tic-tac-toe");
         assert_eq!(info.version, VERSION);
-        assert_eq!((info.min_players, info.max_players, info.tick_hz), (2, 2, 0));
+        assert_eq!(
+            (info.min_players, info.max_players, info.tick_hz),
+            (2, 2, 0)
+        );
     }
 
     #[cfg(not(feature = "v2"))]
@@ -219,7 +247,10 @@ mod tests {
         for seed in [0, 1, 42, u64::MAX] {
             let t = Table::<TicTacToe>::start(&["ann", "bob"], seed).unwrap();
             assert_eq!(t.awaiting(), ["ann"]);
-            assert_eq!(t.spectator_view()["players"], json!({ "X": "ann", "O": "bob" }));
+            assert_eq!(
+                t.spectator_view()["players"],
+                json!({ "X": "ann", "O": "bob" })
+            );
         }
         let t = Table::<TicTacToe>::start(&["bob", "ann"], 3).unwrap();
         assert_eq!(t.awaiting(), ["bob"]);
@@ -263,14 +294,18 @@ mod tests {
     #[test]
     fn row_column_and_diagonal_wins() {
         for (cells, winner) in [
-            (&[0, 3, 1, 4, 2][..], "ann"),      // top row by X
-            (&[0, 1, 3, 4, 8, 7][..], "bob"),   // middle column by O
-            (&[0, 1, 4, 2, 8][..], "ann"),      // diagonal by X
-            (&[0, 2, 1, 4, 8, 6][..], "bob"),   // anti-diagonal by O
+            (&[0, 3, 1, 4, 2][..], "ann"),    // top row by X
+            (&[0, 1, 3, 4, 8, 7][..], "bob"), // middle column by O
+            (&[0, 1, 4, 2, 8][..], "ann"),    // diagonal by X
+            (&[0, 2, 1, 4, 8, 6][..], "bob"), // anti-diagonal by O
         ] {
             let mut t = table();
             play(&mut t, cells);
-            assert_eq!(t.status().winners(), Some(&[winner.to_string()][..]), "{cells:?}");
+            assert_eq!(
+                t.status().winners(),
+                Some(&[winner.to_string()][..]),
+                "{cells:?}"
+            );
             assert_eq!(t.spectator_view()["next"], Value::Null);
             assert!(t.awaiting().is_empty());
         }
@@ -304,8 +339,14 @@ mod tests {
         let mut t = table();
         t.act("ann", json!({ "cell": 4 })).unwrap();
         let before = t.spectator_view();
-        assert!(matches!(t.act("bob", json!({ "cell": 4 })), Err(ActionError::Illegal(_))));
-        assert!(matches!(t.act("bob", json!({ "cell": 9 })), Err(ActionError::Illegal(_))));
+        assert!(matches!(
+            t.act("bob", json!({ "cell": 4 })),
+            Err(ActionError::Illegal(_))
+        ));
+        assert!(matches!(
+            t.act("bob", json!({ "cell": 9 })),
+            Err(ActionError::Illegal(_))
+        ));
         assert_eq!(t.spectator_view(), before, "state unchanged after an error");
         assert_eq!(t.awaiting(), ["bob"]);
     }
@@ -313,17 +354,37 @@ mod tests {
     #[test]
     fn out_of_turn_and_strangers_are_refused() {
         let mut t = table();
-        assert!(matches!(t.act("bob", json!({ "cell": 0 })), Err(ActionError::NotYourTurn)));
-        assert!(matches!(t.act("eve", json!({ "cell": 0 })), Err(ActionError::NotAPlayer)));
+        assert!(matches!(
+            t.act("bob", json!({ "cell": 0 })),
+            Err(ActionError::NotYourTurn)
+        ));
+        assert!(matches!(
+            t.act("eve", json!({ "cell": 0 })),
+            Err(ActionError::NotAPlayer)
+        ));
         t.act("ann", json!({ "cell": 0 })).unwrap();
-        assert!(matches!(t.act("ann", json!({ "cell": 1 })), Err(ActionError::NotYourTurn)));
+        assert!(matches!(
+            t.act("ann", json!({ "cell": 1 })),
+            Err(ActionError::NotYourTurn)
+        ));
     }
 
     #[test]
     fn malformed_actions_are_refused() {
         let mut t = table();
-        for bad in ["", "not json", "{}", r#"{"cell":-1}"#, r#"{"cell":"4"}"#, r#"{"cell":4,"x":1}"#, "null"] {
-            assert!(matches!(t.act_raw("ann", bad), Err(ActionError::Malformed(_))), "{bad:?}");
+        for bad in [
+            "",
+            "not json",
+            "{}",
+            r#"{"cell":-1}"#,
+            r#"{"cell":"4"}"#,
+            r#"{"cell":4,"x":1}"#,
+            "null",
+        ] {
+            assert!(
+                matches!(t.act_raw("ann", bad), Err(ActionError::Malformed(_))),
+                "{bad:?}"
+            );
         }
         assert_eq!(t.awaiting(), ["ann"]);
     }
@@ -332,7 +393,10 @@ mod tests {
     fn no_moves_after_the_game_is_over() {
         let mut t = table();
         play(&mut t, &[0, 3, 1, 4, 2]);
-        assert!(matches!(t.act("bob", json!({ "cell": 5 })), Err(ActionError::GameOver)));
+        assert!(matches!(
+            t.act("bob", json!({ "cell": 5 })),
+            Err(ActionError::GameOver)
+        ));
         assert!(t.legal_actions("bob").is_empty());
     }
 
@@ -356,7 +420,9 @@ mod tests {
             let mut moves = 0;
             while let Some(who) = t.awaiting().first().cloned() {
                 let legal = t.legal_actions(&who);
-                pick = pick.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                pick = pick
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 let action = legal[(pick >> 33) as usize % legal.len()].clone();
                 t.act(&who, action).unwrap();
                 moves += 1;

@@ -1,0 +1,55 @@
+//! Sandbox costs: creating a room (new Store + instantiate + `create`) and
+//! one `apply` call, with the tic-tac-toe example plugin.
+//!
+//! Needs the example plugins: `scripts/build-plugins.sh`, then
+//! `cargo bench -p arcade-host --bench sandbox`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arcade_host::sandbox::{Plugin, Runtime, SandboxLimits, Sandbox};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+
+fn example(name: &str) -> Vec<u8> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let path = target.join("plugins/examples").join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; run scripts/build-plugins.sh", path.display()))
+}
+
+fn setup() -> (Runtime, Plugin) {
+    let runtime = Runtime::new(SandboxLimits { max_instances: 4096, ..SandboxLimits::default() }).unwrap();
+    let component = runtime.compile(&example("tic-tac-toe")).unwrap();
+    let plugin = runtime.prepare(&component).unwrap();
+    (runtime, plugin)
+}
+
+fn players() -> Vec<String> {
+    vec!["alice".to_string(), "bob".to_string()]
+}
+
+fn start(runtime: &Runtime, plugin: &Plugin, label: &Arc<str>) -> Sandbox {
+    plugin.start(runtime, label.clone(), "{}", &players(), 7).unwrap()
+}
+
+fn benches(c: &mut Criterion) {
+    let (runtime, plugin) = setup();
+    let label: Arc<str> = Arc::from("bench");
+    c.bench_function("room_create", |b| b.iter(|| start(&runtime, &plugin, &label)));
+    c.bench_function("apply", |b| {
+        b.iter_batched_ref(
+            || start(&runtime, &plugin, &label),
+            |room| room.apply("alice", r#"{"cell":4}"#).unwrap().unwrap(),
+            BatchSize::NumIterations(512),
+        )
+    });
+    c.bench_function("view", |b| {
+        let mut room = start(&runtime, &plugin, &label);
+        let viewer = arcade_host::sandbox::Viewer::Player("alice".into());
+        b.iter(|| room.view(&viewer).unwrap())
+    });
+}
+
+criterion_group!(sandbox, benches);
+criterion_main!(sandbox);

@@ -1,0 +1,228 @@
+//! Full game loop on loopback: many concurrent tic-tac-toe rooms, each with
+//! WebSocket players, against a real `arcade serve` child process.
+//!
+//! All rooms are created and all players connected before play starts, so
+//! the figure "rooms" is the number of rooms live at the same time. Every
+//! action's round trip (send → ack) is timed; the report gives median, p99,
+//! throughput and the server's resident memory.
+//!
+//! `ARCADE_BENCH_ROOMS` (default 10000) rooms; `ARCADE_BENCH_WS_PER_ROOM`
+//! 2 (both players on WebSocket) or 1 (X on WebSocket, O over HTTP
+//! keep-alive). This machine caps a process at 20,000 open files, so
+//! 10,000 rooms with two sockets each do not fit in one server process;
+//! the README reports both shapes.
+//!
+//! Run: `scripts/build-plugins.sh && cargo bench -p arcade-host --bench ws_game_loop`.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::{Barrier, Semaphore};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// X wins on the top row: (seat, cell).
+const MOVES: [(usize, u8); 5] = [(0, 0), (1, 3), (0, 1), (1, 4), (0, 2)];
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(max_rooms: usize) -> Server {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let data = tempfile::tempdir().unwrap().keep();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arcade"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--preload"])
+        .arg(target.join("plugins/examples"))
+        .arg("--data-dir")
+        .arg(&data)
+        .env("ARCADE_LIMITS__MAX_ROOMS", (max_rooms + 100).to_string())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start arcade");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("arcade exited").unwrap();
+        if let Some(url) = line.strip_prefix("arcade listening on ") {
+            break url.to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, base }
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+async fn next_of_type(ws: &mut Ws, kind: &str) -> Value {
+    loop {
+        let msg = ws.next().await.expect("socket closed").expect("socket error");
+        if let Message::Text(text) = msg {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            if v["type"] == kind {
+                return v;
+            }
+            if v["type"] == "error" {
+                panic!("server error: {v}");
+            }
+        }
+    }
+}
+
+enum Player {
+    Ws(Ws),
+    Http(String),
+}
+
+struct Room {
+    id: String,
+    players: Vec<Player>,
+}
+
+impl Room {
+    async fn act(&mut self, http: &reqwest::Client, base: &str, seat: usize, cell: u8) {
+        let action = json!({ "cell": cell });
+        match &mut self.players[seat] {
+            Player::Ws(ws) => {
+                let msg = json!({ "type": "action", "id": cell, "action": action });
+                ws.send(Message::Text(msg.to_string().into())).await.unwrap();
+                next_of_type(ws, "ack").await;
+            }
+            Player::Http(token) => {
+                let r = http
+                    .post(format!("{base}/v1/rooms/{}/actions", self.id))
+                    .bearer_auth(&*token)
+                    .json(&action)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success(), "action failed: {}", r.text().await.unwrap());
+            }
+        }
+    }
+}
+
+async fn open_room(http: &reqwest::Client, base: &str, ws_per_room: usize) -> Room {
+    let created: Value = http
+        .post(format!("{base}/v1/rooms"))
+        .json(&json!({ "game": "tic-tac-toe", "players": ["x", "o"] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["room"]["id"].as_str().unwrap().to_string();
+    let ws_base = base.replacen("http", "ws", 1);
+    let mut players = Vec::new();
+    for (seat, s) in created["seats"].as_array().unwrap().iter().enumerate() {
+        let token = s["token"].as_str().unwrap().to_string();
+        if seat < ws_per_room {
+            let (mut ws, _) =
+                tokio_tungstenite::connect_async(format!("{ws_base}/v1/rooms/{id}/ws?token={token}")).await.unwrap();
+            next_of_type(&mut ws, "state").await;
+            players.push(Player::Ws(ws));
+        } else {
+            players.push(Player::Http(token));
+        }
+    }
+    Room { id, players }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn main() {
+    let rooms = env_or("ARCADE_BENCH_ROOMS", 10_000);
+    let ws_per_room = env_or("ARCADE_BENCH_WS_PER_ROOM", 1).clamp(1, 2);
+    let server = start_server(rooms);
+    let base = server.base.clone();
+    let pid = server.child.id();
+    let idle_rss = rss_mib(pid);
+
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async move {
+        let http = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
+        let connect_limit = Arc::new(Semaphore::new(64));
+        let all_connected = Arc::new(Barrier::new(rooms + 1));
+        let setup = Instant::now();
+        let mut tasks = Vec::with_capacity(rooms);
+        for _ in 0..rooms {
+            let (http, base, limit, barrier) = (http.clone(), base.clone(), connect_limit.clone(), all_connected.clone());
+            tasks.push(tokio::spawn(async move {
+                let permit = limit.acquire().await.unwrap();
+                let mut room = open_room(&http, &base, ws_per_room).await;
+                drop(permit);
+                barrier.wait().await;
+                let mut latencies = Vec::with_capacity(MOVES.len());
+                for (seat, cell) in MOVES {
+                    let t = Instant::now();
+                    room.act(&http, &base, seat, cell).await;
+                    latencies.push(t.elapsed());
+                }
+                // Every WebSocket player sees the final state.
+                for player in &mut room.players {
+                    if let Player::Ws(ws) = player {
+                        loop {
+                            let state = next_of_type(ws, "state").await;
+                            if state["status"]["state"] == "finished" {
+                                assert_eq!(state["status"]["winners"], json!(["x"]));
+                                break;
+                            }
+                        }
+                    }
+                }
+                latencies
+            }));
+        }
+        all_connected.wait().await;
+        let setup_time = setup.elapsed();
+        let live_rss = rss_mib(pid);
+        let play = Instant::now();
+        let mut latencies = Vec::new();
+        for t in tasks {
+            latencies.extend(t.await.unwrap());
+        }
+        let play_time = play.elapsed();
+        latencies.sort();
+        println!("ws_game_loop: {rooms} concurrent tic-tac-toe rooms, {ws_per_room} WebSocket player(s) per room");
+        println!("  setup (create + connect all): {:.1} s", setup_time.as_secs_f64());
+        println!("  server RSS: idle {idle_rss:.0} MiB, all rooms live {live_rss:.0} MiB ({:.1} KiB per room)",
+            (live_rss - idle_rss) * 1024.0 / rooms as f64);
+        println!("  actions: {} in {:.2} s = {:.0} actions/s", latencies.len(), play_time.as_secs_f64(),
+            latencies.len() as f64 / play_time.as_secs_f64());
+        println!("  action round trip: median {:.2} ms, p99 {:.2} ms",
+            percentile(&latencies, 0.5).as_secs_f64() * 1e3, percentile(&latencies, 0.99).as_secs_f64() * 1e3);
+    });
+    drop(server);
+}

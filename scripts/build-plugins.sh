@@ -8,12 +8,14 @@
 # (e.g. --locked, --offline).
 set -euo pipefail
 
+caller_dir="$(pwd)"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 case "$target_dir" in
     /*) ;;
-    *) target_dir="$root/$target_dir" ;; # cargo resolves a relative dir from the cwd
+    # Like cargo, read a relative CARGO_TARGET_DIR from the caller's directory.
+    *) target_dir="$caller_dir/$target_dir" ;;
 esac
 
 triple=wasm32-wasip2

@@ -10,6 +10,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::journal::JournalConfig;
 use crate::sandbox::SandboxLimits;
 
 /// The token `arcade serve` accepts for admin calls unless one is configured.
@@ -29,6 +30,27 @@ pub struct Config {
     /// `text` or `json` logs.
     pub log_format: LogFormat,
     pub limits: Limits,
+    pub journal: JournalConfig,
+    pub archive: ArchiveSettings,
+}
+
+/// Where finished games go, and how they are batched.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ArchiveSettings {
+    /// `file:///dir` or a path, `postgres://…`, `s3://bucket/prefix?endpoint=…`;
+    /// empty: `<data_dir>/archive` on the local filesystem.
+    pub url: String,
+    pub batch_size: usize,
+    pub flush_interval_ms: u64,
+    /// Bytes of not-yet-delivered games kept in the local spool.
+    pub spool_limit_bytes: u64,
+}
+
+impl Default for ArchiveSettings {
+    fn default() -> Self {
+        ArchiveSettings { url: String::new(), batch_size: 500, flush_interval_ms: 1000, spool_limit_bytes: 1 << 30 }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +88,8 @@ impl Default for Config {
             admin_token: DEV_ADMIN_TOKEN.to_string(),
             log_format: LogFormat::Text,
             limits: Limits::default(),
+            journal: JournalConfig::default(),
+            archive: ArchiveSettings::default(),
         }
     }
 }

@@ -2,14 +2,27 @@
 //!
 //! Runs game rules published as WebAssembly components, one sandboxed
 //! instance per room, and serves players over HTTP and WebSocket.
+//!
+//! - [`sandbox`]: the wasmtime engine, one store + instance per room, limits and faults;
+//! - [`registry`]: published plugin versions, content-addressed on disk;
+//! - [`room`] / [`rooms`]: the room actor and the room directory;
+//! - [`journal`] / [`replay`]: crash safety and deterministic re-execution;
+//! - [`archive`]: finished games to the filesystem, PostgreSQL or S3;
+//! - [`sim`]: batched physics for real-time games (wgpu or CPU);
+//! - [`api`] / [`protocol`]: HTTP + WebSocket and their JSON shapes;
+//! - [`server`], [`config`], [`metrics`], [`telemetry`], [`play`]: running it.
 pub mod api;
+pub mod archive;
 pub mod config;
+pub mod journal;
 pub mod metrics;
+pub mod play;
 pub mod protocol;
 pub mod registry;
+pub mod replay;
 pub mod room;
 pub mod rooms;
 pub mod sandbox;
 pub mod server;
+pub mod sim;
 pub mod telemetry;
-pub mod play;

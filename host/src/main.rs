@@ -3,12 +3,16 @@
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 use arcade_host::config::{Config, DEV_ADMIN_TOKEN, LogFormat};
 use arcade_host::play::{PlayOptions, play};
+use arcade_host::archive::{self, GameRecord};
+use arcade_host::registry::Registry;
+use arcade_host::replay;
 use arcade_host::sandbox::Runtime;
 use arcade_host::{server, telemetry};
 
@@ -40,6 +44,18 @@ enum Command {
     Plugin {
         #[command(subcommand)]
         command: PluginCommand,
+    },
+    /// Re-run an archived game in a fresh sandbox and check that it ends
+    /// exactly as recorded (same status, same final views).
+    Replay {
+        /// A game id (looked up in the archive) or a replay file.
+        game: String,
+        /// Archive URL; default: `<data_dir>/archive`.
+        #[arg(long, env = "ARCADE_ARCHIVE__URL")]
+        archive: Option<String>,
+        /// Where the published plugins are (`<data_dir>/plugins`).
+        #[arg(long, env = "ARCADE_DATA_DIR", default_value = "arcade-data")]
+        data_dir: PathBuf,
     },
     /// Play a game in the terminal against random-move bots.
     Play {
@@ -97,6 +113,10 @@ fn main() -> anyhow::Result<()> {
             tokio::runtime::Runtime::new()?.block_on(server::serve(cfg))
         }
         Command::Plugin { command } => plugin_command(command),
+        Command::Replay { game, archive, data_dir } => {
+            telemetry::init(LogFormat::Text);
+            tokio::runtime::Runtime::new()?.block_on(replay_command(&game, archive, &data_dir))
+        }
         Command::Play { game, plugins_dir, bots_only, seed, players } => {
             telemetry::init(LogFormat::Text);
             let human = !bots_only && std::io::stdin().is_terminal();
@@ -104,6 +124,44 @@ fn main() -> anyhow::Result<()> {
             play(options, &mut std::io::stdin().lock(), &mut std::io::stdout())?;
             Ok(())
         }
+    }
+}
+
+async fn replay_command(game: &str, archive: Option<String>, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    let record = if std::path::Path::new(game).is_file() {
+        GameRecord::from_compressed(&std::fs::read(game)?)?
+    } else {
+        let url = archive
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| data_dir.join("archive").display().to_string());
+        let sink = archive::open_sink(&url).await?;
+        sink.get(game).await?.with_context(|| format!("no game {game:?} in the archive {url}"))?
+    };
+    let runtime = Arc::new(Runtime::new(Default::default()).map_err(|e| anyhow::anyhow!("{e:#}"))?);
+    let registry = Registry::open(runtime.clone(), Some(data_dir))?;
+    let plugin = registry.find_by_hash(&record.plugin.hash).with_context(|| {
+        format!(
+            "plugin {}@{} with hash {} is not in {}",
+            record.plugin.name,
+            record.plugin.version,
+            record.plugin.hash,
+            data_dir.join("plugins").display()
+        )
+    })?;
+    match replay::verify(&runtime, &plugin.plugin, &record) {
+        Ok(verified) => {
+            println!(
+                "verified {}: {}@{}, {} inputs, {} final views identical, outcome {}",
+                record.game_id,
+                record.plugin.name,
+                record.plugin.version,
+                verified.inputs,
+                verified.views,
+                serde_json::to_string(&verified.status)?
+            );
+            Ok(())
+        }
+        Err(e) => bail!("replay of {} does NOT match the record: {e}", record.game_id),
     }
 }
 

@@ -52,6 +52,14 @@ pub struct Metrics {
     pub plugin_call_seconds: Family<CallLabel, Histogram>,
     pub sandbox_faults: Family<FaultLabel, Counter>,
     pub plugins_published: Counter,
+    /// Finished games accepted by the archiver and not yet confirmed by its sink.
+    pub archive_queue_depth: Gauge,
+    /// Latency of one archive batch write (successful or not).
+    pub archive_batch_seconds: Histogram,
+    /// Archive batch writes that failed (and will be retried).
+    pub archive_failures_total: Counter,
+    /// Games confirmed by the archive sink.
+    pub archive_games_total: Counter,
 }
 
 impl Default for Metrics {
@@ -66,6 +74,10 @@ impl Default for Metrics {
         });
         let sandbox_faults = Family::<FaultLabel, Counter>::default();
         let plugins_published = Counter::default();
+        let archive_queue_depth = Gauge::default();
+        let archive_batch_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 16));
+        let archive_failures_total = Counter::default();
+        let archive_games_total = Counter::default();
         registry.register("rooms_active", "Rooms in memory (waiting, playing or in their grace period)", rooms_active.clone());
         registry.register("rooms_created", "Rooms created", rooms_created.clone());
         registry.register("connections_active", "Open WebSocket connections", connections_active.clone());
@@ -73,6 +85,10 @@ impl Default for Metrics {
         registry.register("plugin_call_seconds", "Latency of calls into plugins", plugin_call_seconds.clone());
         registry.register("sandbox_faults", "Rooms aborted by a sandbox fault, by kind", sandbox_faults.clone());
         registry.register("plugins_published", "Plugin versions published", plugins_published.clone());
+        registry.register("archive_queue_depth", "Finished games waiting in the archive spool", archive_queue_depth.clone());
+        registry.register("archive_batch_seconds", "Latency of archive batch writes", archive_batch_seconds.clone());
+        registry.register("archive_failures", "Failed archive batch writes (retried)", archive_failures_total.clone());
+        registry.register("archive_games", "Games written to the archive", archive_games_total.clone());
         Metrics {
             registry,
             rooms_active,
@@ -82,6 +98,10 @@ impl Default for Metrics {
             plugin_call_seconds,
             sandbox_faults,
             plugins_published,
+            archive_queue_depth,
+            archive_batch_seconds,
+            archive_failures_total,
+            archive_games_total,
         }
     }
 }

@@ -215,7 +215,8 @@ impl Registry {
         Ok(component)
     }
 
-    fn find_by_hash(&self, hash: &str) -> Option<Arc<PluginVersion>> {
+    /// The version with these exact bytes (SHA-256, hex).
+    pub fn find_by_hash(&self, hash: &str) -> Option<Arc<PluginVersion>> {
         let versions = self.versions.read().unwrap_or_else(|e| e.into_inner());
         versions.values().flat_map(|v| v.values()).find(|p| p.hash == hash).cloned()
     }

@@ -2,6 +2,12 @@
 //! that touches it. Commands (join, leave, act, watch) arrive on a channel and
 //! are handled one at a time, so actions are applied in arrival order.
 //!
+//! Durability: every accepted change (room created, seat taken, action
+//! applied) is in the journal before anyone is told about it, and a finished
+//! game is handed to the archiver (durably spooled) before the room closes
+//! its journal entries. [`restore`] rebuilds a room from its journal entries
+//! after a crash.
+//!
 //! After every change each watcher gets a `state` message rendered for them:
 //! players get their own view and only the events addressed to them,
 //! spectators the spectator view. A watcher that cannot keep up is dropped
@@ -15,9 +21,13 @@ use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, MissedTickBehavior};
 
+use crate::archive::Archiver;
+use crate::archive::record::{EventRecord, FinalViews, GameRecord, LogEntry, LogKind, PluginRef, RECORD_FORMAT_VERSION};
+use crate::journal::{Entry, Journal, RecoveredRoom, now_ms};
 use crate::metrics::{ActionOutcome, Metrics, PluginCall};
 use crate::protocol::{EventOut, RoomStatus, ServerMsg};
 use crate::registry::PluginVersion;
+use crate::replay::reapply;
 use crate::sandbox::{ActionError, Event, Fault, Runtime, Sandbox, StartError, Viewer};
 
 /// Queue depth of a watcher before it is considered too slow and dropped.
@@ -34,6 +44,16 @@ pub struct RoomSpec {
     pub seed: u64,
     /// How long a finished room stays (for late reconnects) before it leaves memory.
     pub grace: Duration,
+    pub created_at_ms: u64,
+}
+
+/// What every room uses: the sandbox runtime, metrics, and (when enabled)
+/// the journal and the archiver.
+pub struct RoomServices {
+    pub runtime: Arc<Runtime>,
+    pub metrics: Arc<Metrics>,
+    pub journal: Option<Journal>,
+    pub archiver: Option<Arc<Archiver>>,
 }
 
 /// A seat claimed by a player.
@@ -90,6 +110,8 @@ pub enum RoomError {
     Aborted(String),
     #[error("the room is closed")]
     Closed,
+    #[error("the server could not record the change durably: {0}")]
+    Storage(String),
 }
 
 impl RoomError {
@@ -111,6 +133,7 @@ impl RoomError {
             },
             RoomError::Aborted(_) => "room_aborted",
             RoomError::Closed => "room_closed",
+            RoomError::Storage(_) => "storage_unavailable",
         }
     }
 }
@@ -170,36 +193,70 @@ impl RoomHandle {
     }
 }
 
-/// Start the room task. `players`, when given, are seated at once (and the
-/// game started); their seats are returned. `on_exit` runs when the room
-/// leaves memory.
-pub fn spawn(
+/// Start a new room: journal its creation, seat `players` (starting the
+/// game when they fill every seat), then run its task. `on_exit` runs when
+/// the room leaves memory.
+pub async fn spawn(
     spec: RoomSpec,
     players: Vec<String>,
-    runtime: Arc<Runtime>,
-    metrics: Arc<Metrics>,
+    services: Arc<RoomServices>,
     on_exit: impl FnOnce() + Send + 'static,
 ) -> Result<(RoomHandle, Vec<Seat>), RoomError> {
-    let mut room = Room {
-        spec,
-        runtime,
-        metrics,
-        seated: Vec::new(),
-        phase: Phase::Lobby,
-        seq: 0,
-        watchers: Vec::new(),
+    let mut room = Room::new(spec, services);
+    let plugin = &room.spec.plugin;
+    let created = Entry::Created {
+        room: room.spec.id.to_string(),
+        plugin: PluginRef { name: plugin.name.clone(), version: plugin.version.to_string(), hash: plugin.hash.clone() },
+        config: room.spec.config.clone(),
+        seats: room.spec.seats,
+        seed: room.spec.seed,
+        at_ms: room.spec.created_at_ms,
     };
+    room.journal(&created).await?;
     let mut seats = Vec::with_capacity(players.len());
     for name in players {
-        seats.push(room.join(name)?);
+        seats.push(room.join(name).await?);
     }
-    let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
-    let handle = RoomHandle { id: room.spec.id.clone(), plugin: room.spec.plugin.clone(), commands: tx };
-    tokio::spawn(async move {
-        room.run(rx).await;
-        on_exit();
-    });
-    Ok((handle, seats))
+    Ok((room.run_in_background(on_exit), seats))
+}
+
+/// Rebuild a room the journal found unfinished: restore seats and tokens,
+/// re-apply its inputs in a fresh sandbox, and run it again.
+pub async fn restore(
+    recovered: RecoveredRoom,
+    plugin: Arc<PluginVersion>,
+    grace: Duration,
+    services: Arc<RoomServices>,
+    on_exit: impl FnOnce() + Send + 'static,
+) -> RoomHandle {
+    let spec = RoomSpec {
+        id: Arc::from(recovered.room.as_str()),
+        plugin,
+        config: recovered.config,
+        seats: recovered.seats,
+        seed: recovered.seed,
+        grace,
+        created_at_ms: recovered.created_at_ms,
+    };
+    let mut room = Room::new(spec, services);
+    let mut inputs = Vec::new();
+    for entry in recovered.log {
+        match entry {
+            Entry::Joined { player, token, at_ms, .. } => room.seat(Seat { player, token }, at_ms),
+            Entry::Left { token, at_ms, .. } => room.vacate(&token, at_ms),
+            Entry::Action { seq, player, action, at_ms, .. } => {
+                inputs.push(LogEntry { seq, at_ms, kind: LogKind::Action { player, action } })
+            }
+            Entry::Tick { dt_ms, at_ms, .. } => {
+                inputs.push(LogEntry { seq: 0, at_ms, kind: LogKind::Tick { dt_ms: u64::from(dt_ms) } })
+            }
+            Entry::Created { .. } | Entry::Closed { .. } => {}
+        }
+    }
+    room.reapply_recovered(&inputs);
+    tracing::info!(room = %room.spec.id, inputs = inputs.len(), seq = room.seq, status = ?room.status(), "room recovered");
+    room.close_if_over().await;
+    room.run_in_background(on_exit)
 }
 
 enum Phase {
@@ -216,15 +273,55 @@ struct Watcher {
 
 struct Room {
     spec: RoomSpec,
-    runtime: Arc<Runtime>,
+    services: Arc<RoomServices>,
+    /// Shortcut to `services.metrics`.
     metrics: Arc<Metrics>,
     seated: Vec<Seat>,
     phase: Phase,
+    /// The plugin's status as of the last change (while `Playing`).
+    playing: RoomStatus,
     seq: u64,
     watchers: Vec<Watcher>,
+    /// The inputs and events of the game so far (for its archive record).
+    log: Vec<LogEntry>,
+    events: Vec<EventRecord>,
+    started_at_ms: Option<u64>,
+    /// The game's record was archived and its journal entries closed.
+    closed: bool,
 }
 
 impl Room {
+    fn new(spec: RoomSpec, services: Arc<RoomServices>) -> Self {
+        Room {
+            spec,
+            metrics: services.metrics.clone(),
+            services,
+            seated: Vec::new(),
+            phase: Phase::Lobby,
+            playing: RoomStatus::Playing { awaiting: Vec::new() },
+            seq: 0,
+            watchers: Vec::new(),
+            log: Vec::new(),
+            events: Vec::new(),
+            started_at_ms: None,
+            closed: false,
+        }
+    }
+
+    fn run_in_background(mut self, on_exit: impl FnOnce() + Send + 'static) -> RoomHandle {
+        let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+        let handle = RoomHandle { id: self.spec.id.clone(), plugin: self.spec.plugin.clone(), commands: tx };
+        tokio::spawn(async move {
+            self.run(rx).await;
+            on_exit();
+        });
+        handle
+    }
+
+    fn is_over(&self) -> bool {
+        matches!(self.phase, Phase::Over(..))
+    }
+
     async fn run(&mut self, mut commands: mpsc::Receiver<Command>) {
         let span = tracing::info_span!("room", room = %self.spec.id, game = %self.spec.plugin.name);
         let _guard = span.enter();
@@ -234,33 +331,32 @@ impl Room {
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut evict_at: Option<Instant> = None;
         loop {
-            if evict_at.is_none() && matches!(self.phase, Phase::Over(..)) {
+            if evict_at.is_none() && self.is_over() {
                 evict_at = Some(Instant::now() + self.spec.grace);
             }
             let ticking = tick_hz > 0 && matches!(self.phase, Phase::Playing(_));
             tokio::select! {
                 command = commands.recv() => match command {
-                    Some(command) => self.handle(command),
+                    Some(command) => self.handle(command).await,
                     None => break,
                 },
-                _ = ticker.tick(), if ticking => self.tick(tick_period),
+                _ = ticker.tick(), if ticking => self.tick(tick_period).await,
                 _ = tokio::time::sleep_until(evict_at.unwrap_or_else(Instant::now)), if evict_at.is_some() => break,
             }
         }
         tracing::debug!("room left memory");
     }
 
-    fn handle(&mut self, command: Command) {
+    async fn handle(&mut self, command: Command) {
         match command {
             Command::Join { name, reply } => {
-                let result = self.join(name);
-                let _ = reply.send(result);
+                let _ = reply.send(self.join(name).await);
             }
             Command::Leave { token, reply } => {
-                let _ = reply.send(self.leave(&token));
+                let _ = reply.send(self.leave(&token).await);
             }
             Command::Act { token, action, reply } => {
-                let _ = reply.send(self.act(&token, &action));
+                let _ = reply.send(self.act(&token, &action).await);
             }
             Command::Watch { token, reply } => {
                 let _ = reply.send(self.watch(token));
@@ -271,6 +367,26 @@ impl Room {
         }
     }
 
+    /// Once the game is over, archive it before anyone hears about the end
+    /// (so a flush or a restart right after the last ack finds it).
+    async fn close_if_over(&mut self) {
+        if self.is_over() && !self.closed {
+            self.close().await;
+        }
+    }
+
+    /// Write `entry` durably. A failure aborts the room: its memory would
+    /// otherwise run ahead of what a restart can rebuild.
+    async fn journal(&mut self, entry: &Entry) -> Result<(), RoomError> {
+        let Some(journal) = &self.services.journal else { return Ok(()) };
+        if let Err(e) = journal.append(entry).await {
+            self.phase = Phase::Over(RoomStatus::aborted("storage_unavailable", e.to_string()), None);
+            self.broadcast(&[]);
+            return Err(RoomError::Storage(e.to_string()));
+        }
+        Ok(())
+    }
+
     fn player_of(&self, token: &str) -> Result<String, RoomError> {
         self.seated
             .iter()
@@ -279,7 +395,7 @@ impl Room {
             .ok_or(RoomError::InvalidToken)
     }
 
-    fn join(&mut self, name: String) -> Result<Seat, RoomError> {
+    async fn join(&mut self, name: String) -> Result<Seat, RoomError> {
         if name.is_empty() || name.chars().count() > 32 || name.chars().any(char::is_control) {
             return Err(RoomError::InvalidName);
         }
@@ -290,25 +406,41 @@ impl Room {
             return Err(RoomError::NameTaken(name));
         }
         let seat = Seat { player: name, token: new_token() };
-        self.seated.push(seat.clone());
-        if self.seated.len() as u32 == self.spec.seats {
-            self.start();
-        }
+        let at_ms = now_ms();
+        let entry = Entry::Joined {
+            room: self.spec.id.to_string(),
+            player: seat.player.clone(),
+            token: seat.token.clone(),
+            at_ms,
+        };
+        self.journal(&entry).await?;
+        self.seat(seat.clone(), at_ms);
+        self.close_if_over().await;
         self.broadcast(&[]);
         Ok(seat)
     }
 
-    fn start(&mut self) {
+    /// Take a seat (already validated and journaled); start when full.
+    fn seat(&mut self, seat: Seat, at_ms: u64) {
+        self.seated.push(seat);
+        if self.seated.len() as u32 == self.spec.seats {
+            self.start(at_ms);
+        }
+    }
+
+    fn start(&mut self, at_ms: u64) {
         let players: Vec<String> = self.seated.iter().map(|s| s.player.clone()).collect();
+        let services = &self.services;
         let started = self.metrics.time(PluginCall::start, || {
             self.spec.plugin.plugin.start(
-                &self.runtime,
+                &services.runtime,
                 self.spec.id.clone(),
                 &self.spec.config,
                 &players,
                 self.spec.seed,
             )
         });
+        self.started_at_ms = Some(at_ms);
         self.phase = match started {
             Ok(sandbox) => {
                 tracing::info!(players = ?players, "game started");
@@ -322,60 +454,179 @@ impl Room {
         self.refresh_status();
     }
 
-    fn leave(&mut self, token: &str) -> Result<(), RoomError> {
-        let player = self.player_of(token)?;
-        match &self.phase {
-            Phase::Lobby => self.seated.retain(|s| s.token != token),
-            Phase::Playing(_) => {
-                self.phase = Phase::Over(
-                    RoomStatus::aborted("player_left", format!("{player} left the game")),
-                    None,
-                );
-                tracing::info!(%player, "player left; room aborted");
-            }
-            Phase::Over(..) => return Ok(()),
+    async fn leave(&mut self, token: &str) -> Result<(), RoomError> {
+        self.player_of(token)?;
+        if self.is_over() {
+            return Ok(());
         }
+        let at_ms = now_ms();
+        let entry = Entry::Left { room: self.spec.id.to_string(), token: token.to_string(), at_ms };
+        self.journal(&entry).await?;
+        self.vacate(token, at_ms);
+        self.close_if_over().await;
         self.broadcast(&[]);
         Ok(())
     }
 
-    fn act(&mut self, token: &str, action: &str) -> Result<Accepted, RoomError> {
+    /// Give up a seat (already journaled): frees it in the lobby, aborts a running game.
+    fn vacate(&mut self, token: &str, _at_ms: u64) {
+        let Ok(player) = self.player_of(token) else { return };
+        match &self.phase {
+            Phase::Lobby => self.seated.retain(|s| s.token != token),
+            Phase::Playing(_) => {
+                tracing::info!(%player, "player left; room aborted");
+                self.phase = Phase::Over(RoomStatus::aborted("player_left", format!("{player} left the game")), None);
+            }
+            Phase::Over(..) => {}
+        }
+    }
+
+    async fn act(&mut self, token: &str, action: &str) -> Result<Accepted, RoomError> {
         let player = self.player_of(token)?;
-        let result = match &mut self.phase {
-            Phase::Lobby => Err(RoomError::NotStarted),
-            Phase::Over(RoomStatus::Aborted { reason, .. }, _) => Err(RoomError::Aborted(reason.clone())),
-            Phase::Over(..) => Err(RoomError::GameOver),
+        let refused = match &mut self.phase {
+            Phase::Lobby => RoomError::NotStarted,
+            Phase::Over(RoomStatus::Aborted { reason, .. }, _) => RoomError::Aborted(reason.clone()),
+            Phase::Over(..) => RoomError::GameOver,
             Phase::Playing(sandbox) => {
-                let applied = self.metrics.time(PluginCall::apply, || sandbox.apply(&player, action));
-                match applied {
-                    Ok(Ok(events)) => {
-                        self.seq += 1;
-                        self.refresh_status();
-                        self.broadcast(&events);
-                        return Ok(Accepted { seq: self.seq, status: self.status() });
-                    }
-                    Ok(Err(rejection)) => Err(RoomError::Action(rejection)),
+                match self.metrics.time(PluginCall::apply, || sandbox.apply(&player, action)) {
+                    Ok(Ok(events)) => return self.accept(player, action, events).await,
+                    Ok(Err(rejection)) => RoomError::Action(rejection),
                     Err(fault) => {
                         self.abort(&fault);
-                        Err(RoomError::Aborted(fault.to_string()))
+                        self.close_if_over().await;
+                        RoomError::Aborted(fault.to_string())
                     }
                 }
             }
         };
         self.metrics.action(ActionOutcome::rejected);
-        result
+        Err(refused)
     }
 
-    fn tick(&mut self, period: Duration) {
+    /// An action the plugin applied: journal it, then tell everyone.
+    async fn accept(&mut self, player: String, action: &str, events: Vec<Event>) -> Result<Accepted, RoomError> {
+        let at_ms = now_ms();
+        let seq = self.seq + 1;
+        let entry = Entry::Action {
+            room: self.spec.id.to_string(),
+            seq,
+            player: player.clone(),
+            action: action.to_string(),
+            at_ms,
+        };
+        self.journal(&entry).await?;
+        self.metrics.action(ActionOutcome::accepted);
+        self.record(LogEntry { seq, at_ms, kind: LogKind::Action { player, action: action.to_string() } }, &events);
+        self.refresh_status();
+        self.close_if_over().await;
+        self.broadcast(&events);
+        Ok(Accepted { seq: self.seq, status: self.status() })
+    }
+
+    async fn tick(&mut self, period: Duration) {
         let Phase::Playing(sandbox) = &mut self.phase else { return };
         let dt_ms = period.as_millis() as u32;
         match self.metrics.time(PluginCall::tick, || sandbox.tick(dt_ms)) {
             Ok(events) => {
+                let at_ms = now_ms();
+                if let Some(journal) = &self.services.journal {
+                    journal.append_later(&Entry::Tick { room: self.spec.id.to_string(), dt_ms, at_ms });
+                }
+                self.record(LogEntry { seq: self.seq, at_ms, kind: LogKind::Tick { dt_ms: u64::from(dt_ms) } }, &events);
                 self.refresh_status();
+                self.close_if_over().await;
                 self.broadcast(&events);
             }
-            Err(fault) => self.abort(&fault),
+            Err(fault) => {
+                self.abort(&fault);
+                self.close_if_over().await;
+            }
         }
+    }
+
+    /// Remember an applied input and its events for the archive record.
+    /// Actions advance `seq`; ticks keep the current one.
+    fn record(&mut self, input: LogEntry, events: &[Event]) {
+        if matches!(input.kind, LogKind::Action { .. }) {
+            self.seq = input.seq;
+        }
+        for event in events {
+            self.events.push(EventRecord {
+                seq: self.events.len() as u64 + 1,
+                at_ms: input.at_ms,
+                kind: event.kind.clone(),
+                data: event.data.clone(),
+            });
+        }
+        self.log.push(input);
+    }
+
+    /// Re-apply journaled inputs after a restart (no journaling, no broadcast).
+    fn reapply_recovered(&mut self, inputs: &[LogEntry]) {
+        let Phase::Playing(sandbox) = &mut self.phase else { return };
+        let mut applied = Vec::with_capacity(inputs.len());
+        let result = reapply(sandbox, inputs, |entry, events| applied.push((entry.clone(), events.to_vec())));
+        for (entry, events) in applied {
+            self.record(entry, &events);
+        }
+        match result {
+            Ok(()) => self.refresh_status(),
+            Err(e) => {
+                tracing::error!(error = %e, "room could not be rebuilt from its journal");
+                self.phase = Phase::Over(RoomStatus::aborted("replay_mismatch", e.to_string()), None);
+            }
+        }
+    }
+
+    /// The game is over: archive its record (durably spooled), then close
+    /// its journal entries so a restart does not rebuild it.
+    async fn close(&mut self) {
+        self.closed = true;
+        if let (Some(archiver), Some(record)) = (self.services.archiver.clone(), self.game_record()) {
+            if let Err(e) = archiver.submit(record).await {
+                // Keep the journal entries: a restart rebuilds the game and archives it again.
+                tracing::error!(error = %e, "finished game could not be archived; it stays in the journal");
+                return;
+            }
+        }
+        if let Some(journal) = &self.services.journal {
+            journal.append_later(&Entry::Closed { room: self.spec.id.to_string() });
+        }
+    }
+
+    /// The archive record of a game that started and is over.
+    fn game_record(&mut self) -> Option<GameRecord> {
+        let started_at_ms = self.started_at_ms?;
+        let Phase::Over(status, sandbox) = &mut self.phase else { return None };
+        let status = status.clone();
+        let players: Vec<String> = self.seated.iter().map(|s| s.player.clone()).collect();
+        let mut final_views = FinalViews::default();
+        if let Some(sandbox) = sandbox {
+            let parse = |text: Result<String, Fault>| {
+                text.ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(serde_json::Value::Null)
+            };
+            for player in &players {
+                final_views.players.insert(player.clone(), parse(sandbox.view(&Viewer::Player(player.clone()))));
+            }
+            final_views.spectator = parse(sandbox.view(&Viewer::Spectator));
+        }
+        let completed_at_ms = self.log.last().map_or_else(now_ms, |e| e.at_ms).max(started_at_ms);
+        let plugin = &self.spec.plugin;
+        Some(GameRecord {
+            format_version: RECORD_FORMAT_VERSION,
+            game_id: self.spec.id.to_string(),
+            room_id: self.spec.id.to_string(),
+            plugin: PluginRef { name: plugin.name.clone(), version: plugin.version.to_string(), hash: plugin.hash.clone() },
+            config: self.spec.config.clone(),
+            players,
+            seed: self.spec.seed,
+            log: std::mem::take(&mut self.log),
+            events: std::mem::take(&mut self.events),
+            started_at_ms,
+            completed_at_ms,
+            status,
+            final_views,
+        })
     }
 
     fn fault_status(&self, fault: &Fault) -> RoomStatus {
@@ -403,24 +654,21 @@ impl Room {
                     };
                     self.phase = Phase::Over(status, Some(sandbox));
                 } else {
-                    self.metrics.action(ActionOutcome::accepted);
+                    self.playing = status;
                 }
             }
             Err(fault) => self.phase = Phase::Over(self.fault_status(&fault), None),
         }
     }
 
-    fn status(&mut self) -> RoomStatus {
-        match &mut self.phase {
+    fn status(&self) -> RoomStatus {
+        match &self.phase {
             Phase::Lobby => RoomStatus::WaitingForPlayers {
                 seated: self.seated.iter().map(|s| s.player.clone()).collect(),
                 seats: self.spec.seats,
             },
+            Phase::Playing(_) => self.playing.clone(),
             Phase::Over(status, _) => status.clone(),
-            Phase::Playing(sandbox) => match sandbox.status() {
-                Ok(status) => status.into(),
-                Err(fault) => RoomStatus::aborted(fault.kind.code(), fault.message),
-            },
         }
     }
 
@@ -500,10 +748,17 @@ impl Room {
                 .time(PluginCall::view, || sandbox.view(&viewer))
                 .ok()
                 .and_then(|v| json_or_warn(v, "view"));
-            let awaited = matches!(status, RoomStatus::Playing { awaiting } if player.is_some_and(|p| awaiting.iter().any(|a| a == p)));
-            if awaited && let (Some(p), Ok(actions)) = (player, sandbox.legal_actions(player.unwrap_or_default())) {
-                let _ = p;
-                legal_actions = actions.into_iter().filter_map(|a| json_or_warn(a, "legal action")).collect();
+            let awaited = match (status, player) {
+                (RoomStatus::Playing { awaiting }, Some(p)) => awaiting.iter().any(|a| a == p),
+                _ => false,
+            };
+            if let (true, Some(p)) = (awaited, player) {
+                legal_actions = sandbox
+                    .legal_actions(p)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|a| json_or_warn(a, "legal action"))
+                    .collect();
             }
         }
         let events: Vec<EventOut> = events

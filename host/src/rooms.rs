@@ -1,14 +1,15 @@
-//! The room directory: creates rooms (enforcing `max_rooms`), finds them by
-//! id, and forgets them when their task ends.
+//! The room directory: creates rooms (enforcing `max_rooms`), restores the
+//! rooms the journal found unfinished, finds rooms by id, and forgets them
+//! when their task ends.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::metrics::Metrics;
-use crate::registry::PluginVersion;
-use crate::room::{self, RoomError, RoomHandle, RoomSpec, Seat};
-use crate::sandbox::{Runtime, StartError};
+use crate::journal::{RecoveredRoom, now_ms};
+use crate::registry::{PluginVersion, Registry};
+use crate::room::{self, RoomError, RoomHandle, RoomServices, RoomSpec, Seat};
+use crate::sandbox::StartError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
@@ -36,19 +37,66 @@ pub struct NewRoom {
 }
 
 pub struct Rooms {
-    runtime: Arc<Runtime>,
-    metrics: Arc<Metrics>,
+    services: Arc<RoomServices>,
     max_rooms: u32,
     grace: Duration,
-    rooms: Arc<RwLock<HashMap<Arc<str>, RoomHandle>>>,
+    directory: Arc<RwLock<Directory>>,
+}
+
+#[derive(Default)]
+struct Directory {
+    rooms: HashMap<Arc<str>, RoomHandle>,
+    /// Slots taken by rooms being created (journaling their first entries).
+    reserved: u32,
+}
+
+impl Directory {
+    fn occupied(&self) -> u32 {
+        self.rooms.len() as u32 + self.reserved
+    }
 }
 
 impl Rooms {
-    pub fn new(runtime: Arc<Runtime>, metrics: Arc<Metrics>, max_rooms: u32, grace: Duration) -> Self {
-        Rooms { runtime, metrics, max_rooms, grace, rooms: Arc::default() }
+    pub fn new(services: Arc<RoomServices>, max_rooms: u32, grace: Duration) -> Self {
+        Rooms { services, max_rooms, grace, directory: Arc::default() }
     }
 
-    pub fn create(&self, new: NewRoom) -> Result<(RoomHandle, Vec<Seat>), CreateError> {
+    /// Rebuild the rooms the journal found unfinished. A room whose plugin
+    /// version is gone (or has other bytes) is skipped with an error log.
+    pub async fn restore(&self, recovered: Vec<RecoveredRoom>, registry: &Registry) -> usize {
+        let mut restored = 0;
+        for room in recovered {
+            let plugin = match registry.resolve(&room.plugin.name, Some(&room.plugin.version)) {
+                Ok(p) if p.hash == room.plugin.hash => p,
+                _ => {
+                    tracing::error!(room = %room.room, plugin = ?room.plugin, "plugin of a recovered room is not in the registry; room dropped");
+                    continue;
+                }
+            };
+            let id: Arc<str> = Arc::from(room.room.as_str());
+            let handle = room::restore(room, plugin, self.grace, self.services.clone(), self.on_exit(id.clone())).await;
+            self.directory().rooms.insert(id, handle);
+            self.services.metrics.rooms_active.inc();
+            restored += 1;
+        }
+        restored
+    }
+
+    fn directory(&self) -> std::sync::RwLockWriteGuard<'_, Directory> {
+        self.directory.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Removes a room from the directory when its task ends.
+    fn on_exit(&self, id: Arc<str>) -> impl FnOnce() + Send + 'static {
+        let directory = self.directory.clone();
+        let metrics = self.services.metrics.clone();
+        move || {
+            directory.write().unwrap_or_else(|e| e.into_inner()).rooms.remove(&id);
+            metrics.rooms_active.dec();
+        }
+    }
+
+    pub async fn create(&self, new: NewRoom) -> Result<(RoomHandle, Vec<Seat>), CreateError> {
         let info = new.plugin.plugin.info();
         let seats = new.seats.unwrap_or(if new.players.is_empty() {
             info.min_players
@@ -69,36 +117,45 @@ impl Rooms {
             // Check the config now (with placeholder players) rather than
             // when the last seat is taken.
             let placeholders: Vec<String> = (1..=seats).map(|i| format!("seat-{i}")).collect();
-            match new.plugin.plugin.start(&self.runtime, id.clone(), &new.config, &placeholders, seed) {
+            match new.plugin.plugin.start(&self.services.runtime, id.clone(), &new.config, &placeholders, seed) {
                 Ok(_) => {}
                 Err(StartError::Rejected(reason)) => return Err(CreateError::InvalidConfig(reason)),
                 Err(StartError::Fault(fault)) => return Err(CreateError::InvalidConfig(fault.to_string())),
             }
         }
-        let mut rooms = self.rooms.write().unwrap_or_else(|e| e.into_inner());
-        if rooms.len() as u32 >= self.max_rooms {
-            return Err(CreateError::TooManyRooms(self.max_rooms));
+        {
+            // Reserve the slot first so concurrent creations cannot overshoot.
+            let mut directory = self.directory();
+            if directory.occupied() >= self.max_rooms {
+                return Err(CreateError::TooManyRooms(self.max_rooms));
+            }
+            directory.reserved += 1;
         }
-        let spec = RoomSpec { id: id.clone(), plugin: new.plugin, config: new.config, seats, seed, grace: self.grace };
-        let directory = self.rooms.clone();
-        let metrics = self.metrics.clone();
-        let exiting_id = id.clone();
-        let (handle, seats) = room::spawn(spec, new.players, self.runtime.clone(), self.metrics.clone(), move || {
-            directory.write().unwrap_or_else(|e| e.into_inner()).remove(&exiting_id);
-            metrics.rooms_active.dec();
-        })?;
-        rooms.insert(id, handle.clone());
-        self.metrics.rooms_active.inc();
-        self.metrics.rooms_created.inc();
+        let spec = RoomSpec {
+            id: id.clone(),
+            plugin: new.plugin,
+            config: new.config,
+            seats,
+            seed,
+            grace: self.grace,
+            created_at_ms: now_ms(),
+        };
+        let spawned = room::spawn(spec, new.players, self.services.clone(), self.on_exit(id.clone())).await;
+        let mut directory = self.directory();
+        directory.reserved -= 1;
+        let (handle, seats) = spawned?;
+        directory.rooms.insert(id, handle.clone());
+        self.services.metrics.rooms_active.inc();
+        self.services.metrics.rooms_created.inc();
         Ok((handle, seats))
     }
 
     pub fn get(&self, id: &str) -> Option<RoomHandle> {
-        self.rooms.read().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
+        self.directory.read().unwrap_or_else(|e| e.into_inner()).rooms.get(id).cloned()
     }
 
     pub fn len(&self) -> usize {
-        self.rooms.read().unwrap_or_else(|e| e.into_inner()).len()
+        self.directory.read().unwrap_or_else(|e| e.into_inner()).rooms.len()
     }
 
     pub fn is_empty(&self) -> bool {

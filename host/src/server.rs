@@ -2,32 +2,73 @@
 //! bind, and serve until SIGINT/SIGTERM.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 
 use crate::api::{self, App};
+use crate::archive::{self, Archiver, ArchiverConfig};
+use crate::journal::Journal;
+use crate::room::RoomServices;
 use crate::config::{Config, DEV_ADMIN_TOKEN};
 use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::sandbox::Runtime;
 
-/// Build the runtime, open the registry (publishing `preload_dir`) and the
-/// API state. Blocking: compiles plugins that are not in the cache.
-pub fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
+/// Build everything `serve` runs: the sandbox runtime, the registry
+/// (publishing `preload_dir`), the journal (rebuilding unfinished rooms),
+/// the archive sink and archiver, and the API state.
+pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
+    let metrics = Arc::new(Metrics::default());
     let runtime = Arc::new(Runtime::new(config.sandbox_limits()).map_err(|e| anyhow::anyhow!("{e:#}"))?);
-    let registry = Registry::open(runtime, Some(&config.data_dir))
-        .with_context(|| format!("opening the data dir {}", config.data_dir.display()))?;
-    if let Some(dir) = &config.preload_dir {
-        registry.publish_dir(dir).with_context(|| format!("loading plugins from {}", dir.display()))?;
-    }
+    let registry = {
+        let (runtime, data_dir, preload) = (runtime.clone(), config.data_dir.clone(), config.preload_dir.clone());
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Registry> {
+            let registry = Registry::open(runtime, Some(&data_dir))
+                .with_context(|| format!("opening the data dir {}", data_dir.display()))?;
+            if let Some(dir) = preload {
+                registry.publish_dir(&dir).with_context(|| format!("loading plugins from {}", dir.display()))?;
+            }
+            Ok(registry)
+        })
+        .await??
+    };
+    let (journal, recovery) = if config.journal.enabled {
+        let (dir, settings) = (config.data_dir.join("journal"), config.journal.clone());
+        let (journal, recovery) = tokio::task::spawn_blocking(move || Journal::open(&dir, &settings))
+            .await?
+            .context("opening the journal")?;
+        (Some(journal), recovery)
+    } else {
+        (None, Default::default())
+    };
+    let archive_url = if config.archive.url.is_empty() {
+        config.data_dir.join("archive").display().to_string()
+    } else {
+        config.archive.url.clone()
+    };
+    let sink = archive::open_sink(&archive_url).await.with_context(|| format!("opening the archive {archive_url}"))?;
+    let archiver_config = ArchiverConfig {
+        batch_size: config.archive.batch_size,
+        flush_interval: Duration::from_millis(config.archive.flush_interval_ms),
+        spool_limit_bytes: config.archive.spool_limit_bytes,
+        ..ArchiverConfig::new(config.data_dir.join("archive-spool"))
+    };
+    let archiver = Arc::new(Archiver::start(sink.clone(), archiver_config, metrics.clone()).await?);
     if config.admin_token == DEV_ADMIN_TOKEN {
         tracing::warn!("using the built-in development admin token; set ARCADE_ADMIN_TOKEN in production");
     }
-    Ok(App::new(config, Arc::new(registry), Arc::new(Metrics::default())))
+    let services = Arc::new(RoomServices { runtime, metrics, journal, archiver: Some(archiver) });
+    let app = App::new(config, Arc::new(registry), services, sink);
+    let restored = app.rooms.restore(recovery.rooms, &app.registry).await;
+    if restored > 0 || !recovery.cuts.is_empty() {
+        tracing::info!(restored, entries = recovery.entries_read, cuts = recovery.cuts.len(), "journal recovered");
+    }
+    Ok(app)
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let app = tokio::task::spawn_blocking(move || build_app(config)).await??;
+    let app = build_app(config).await?;
     let listen = app.config.listen;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;

@@ -1,1 +1,14 @@
+//! End-to-end tests of the `arcade` server and CLI: every test drives the
+//! real binary over HTTP and WebSocket (see `support`).
+//!
+//! Needs `cargo build -p arcade-host --bin arcade` and `scripts/build-plugins.sh`.
 
+mod support;
+
+mod bad_input;
+mod cli;
+mod game_flow;
+mod hidden_information;
+mod openapi;
+mod sandbox_faults;
+mod versions;

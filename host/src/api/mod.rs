@@ -3,11 +3,13 @@
 //! - `plugins`: list, inspect and publish plugin versions;
 //! - `rooms`: create, inspect, join, leave, act;
 //! - `ws`: the per-room WebSocket (players and spectators);
+//! - `games`: archived games and replay files;
 //! - `ops`: health, metrics and the OpenAPI document.
 //!
 //! Every error is a JSON body with a machine-readable code ([`ApiError`]).
 
 mod error;
+mod games;
 mod ops;
 mod plugins;
 mod rooms;
@@ -25,9 +27,11 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
+use crate::archive::ArchiveSink;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::registry::Registry;
+use crate::room::RoomServices;
 use crate::rooms::Rooms;
 
 /// Shared state of all handlers.
@@ -36,17 +40,24 @@ pub struct App {
     pub registry: Arc<Registry>,
     pub rooms: Rooms,
     pub metrics: Arc<Metrics>,
+    pub services: Arc<RoomServices>,
+    /// Where finished games are read from.
+    pub archive: Arc<dyn ArchiveSink>,
 }
 
 impl App {
-    pub fn new(config: Config, registry: Arc<Registry>, metrics: Arc<Metrics>) -> Arc<Self> {
+    pub fn new(
+        config: Config,
+        registry: Arc<Registry>,
+        services: Arc<RoomServices>,
+        archive: Arc<dyn ArchiveSink>,
+    ) -> Arc<Self> {
         let rooms = Rooms::new(
-            registry.runtime().clone(),
-            metrics.clone(),
+            services.clone(),
             config.limits.max_rooms,
             Duration::from_secs(config.limits.finished_room_grace_secs),
         );
-        Arc::new(App { config, registry, rooms, metrics })
+        Arc::new(App { config, registry, rooms, metrics: services.metrics.clone(), services, archive })
     }
 }
 
@@ -70,6 +81,10 @@ pub fn router(app: Arc<App>) -> Router {
             post(rooms::act).layer(DefaultBodyLimit::max(limits.max_action_bytes)),
         )
         .route("/v1/rooms/{id}/ws", get(ws::upgrade))
+        .route("/v1/games", get(games::list))
+        .route("/v1/games/{id}", get(games::get))
+        .route("/v1/games/{id}/replay", get(games::replay_file))
+        .route("/admin/archive/flush", post(games::flush))
         .route("/health/live", get(ops::live))
         .route("/health/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
@@ -83,6 +98,15 @@ pub fn router(app: Arc<App>) -> Router {
             tracing::info_span!("request", request_id = %id, method = %request.method(), uri = %request.uri())
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Admin calls carry `Authorization: Bearer <admin token>`.
+fn require_admin(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
+    let token = bearer(headers).ok_or_else(ApiError::missing_token)?;
+    if token != app.config.admin_token {
+        return Err(ApiError::invalid_token("admin"));
+    }
+    Ok(())
 }
 
 /// The bearer token of a request, if any.

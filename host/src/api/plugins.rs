@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 
-use super::{ApiError, App, bearer};
+use super::{ApiError, App, require_admin};
 use crate::registry::PluginSummary;
 
 pub async fn list(State(app): State<Arc<App>>) -> Json<Vec<PluginSummary>> {
@@ -30,10 +30,7 @@ pub async fn publish(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let token = bearer(&headers).ok_or_else(ApiError::missing_token)?;
-    if token != app.config.admin_token {
-        return Err(ApiError::invalid_token("admin"));
-    }
+    require_admin(&app, &headers)?;
     let wasm = body.map_err(|r| ApiError::body(r, "upload_too_large"))?;
     if wasm.is_empty() {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_component", "the body is empty"));

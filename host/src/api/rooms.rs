@@ -58,13 +58,10 @@ pub async fn create(
     let Json(req) = body?;
     let plugin = app.registry.resolve(&req.game, req.version.as_deref())?;
     let config = req.config.map_or_else(|| "{}".to_string(), |c| c.get().to_string());
-    let (handle, seats) = app.rooms.create(NewRoom {
-        plugin,
-        config,
-        seats: req.seats,
-        players: req.players,
-        seed: req.seed,
-    })?;
+    let (handle, seats) = app
+        .rooms
+        .create(NewRoom { plugin, config, seats: req.seats, players: req.players, seed: req.seed })
+        .await?;
     let info = handle.describe().await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "room": info, "seats": seats }))))
 }

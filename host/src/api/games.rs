@@ -1,0 +1,73 @@
+//! Archived games: list (by plugin / player, paged), fetch one record,
+//! download its replay file, and force an archive flush (admin).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+
+use super::{ApiError, App, require_admin};
+use crate::archive::record::GameRecord;
+use crate::archive::{ArchiveError, ListFilter, Page, PageRequest};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    plugin: Option<String>,
+    player: Option<String>,
+    #[serde(default = "default_limit")]
+    limit: usize,
+    after: Option<String>,
+}
+
+fn default_limit() -> usize {
+    50
+}
+
+impl From<ArchiveError> for ApiError {
+    fn from(e: ArchiveError) -> Self {
+        match e {
+            ArchiveError::InvalidCursor(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", e.to_string()),
+            ArchiveError::InvalidRecord(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_game_id", e.to_string()),
+            ArchiveError::SpoolFull { .. } => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "archive_full", e.to_string()),
+            _ => ApiError::new(StatusCode::BAD_GATEWAY, "archive_unavailable", e.to_string()),
+        }
+    }
+}
+
+pub async fn list(State(app): State<Arc<App>>, Query(query): Query<ListQuery>) -> Result<Json<Page>, ApiError> {
+    let filter = ListFilter { plugin: query.plugin, player: query.player };
+    let page = PageRequest { limit: query.limit, after: query.after };
+    Ok(Json(app.archive.list(&filter, &page).await?))
+}
+
+async fn record(app: &App, id: &str) -> Result<GameRecord, ApiError> {
+    app.archive
+        .get(id)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "game_not_found", format!("no archived game {id:?}")))
+}
+
+pub async fn get(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Json<GameRecord>, ApiError> {
+    Ok(Json(record(&app, &id).await?))
+}
+
+/// The compressed record (`arcade replay <file>` verifies it).
+pub async fn replay_file(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    let bytes = record(&app, &id).await?.to_compressed()?;
+    let disposition = format!("attachment; filename=\"{id}.arcade-game\"");
+    Ok(([(CONTENT_TYPE, "application/octet-stream".to_string()), (CONTENT_DISPOSITION, disposition)], bytes))
+}
+
+pub async fn flush(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
+    require_admin(&app, &headers)?;
+    let Some(archiver) = &app.services.archiver else {
+        return Err(ApiError::new(StatusCode::CONFLICT, "archive_disabled", "archival is not configured"));
+    };
+    let report = archiver.flush().await?;
+    Ok(Json(serde_json::json!({ "delivered": report.delivered, "waiting": report.waiting })))
+}

@@ -1,0 +1,279 @@
+//! PostgreSQL archive (feature `postgres`), via sqlx.
+//!
+//! Schema: `host/migrations/` (applied with `sqlx::migrate!` on first use):
+//! `completed_games` (one row per game, with the full compressed record in
+//! `record`) and `game_events` (one row per plugin event). A batch is one
+//! transaction of two statements whose rows come from `UNNEST` over array
+//! parameters; `ON CONFLICT DO NOTHING` plus "events only for games this
+//! batch inserted" make re-archiving harmless.
+//!
+//! The pool connects lazily, so the host starts while PostgreSQL is down;
+//! migrations run on the first operation that reaches it.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::Row;
+use tokio::sync::OnceCell;
+
+use super::listing::{GameSummary, ListFilter, Page, PageRequest};
+use super::record::{GameRecord, PluginRef};
+use super::{ArchiveError, ArchiveSink, new_games, validate_batch};
+
+/// The host's migrations (`host/migrations/`).
+pub static MIGRATOR: Migrator = sqlx::migrate!();
+
+const INSERT_GAMES: &str = "
+INSERT INTO completed_games (game_id, room_id, plugin_name, plugin_version, plugin_hash, config, players, seed,
+                             started_at, completed_at, duration_ms, winners, final_scores, status, record)
+SELECT g.game_id, g.room_id, g.plugin_name, g.plugin_version, g.plugin_hash, g.config::jsonb,
+       arcade_json_text_array(g.players::jsonb), g.seed::numeric,
+       arcade_unix_ms_to_timestamptz(g.started_ms), arcade_unix_ms_to_timestamptz(g.completed_ms),
+       g.completed_ms - g.started_ms, arcade_json_text_array(g.winners::jsonb),
+       g.final_scores::jsonb, g.status, g.record
+FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+            $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::bytea[])
+     AS g(game_id, room_id, plugin_name, plugin_version, plugin_hash, config, players, seed,
+          started_ms, completed_ms, winners, final_scores, status, record)
+ON CONFLICT (game_id) DO NOTHING
+RETURNING game_id";
+
+const INSERT_EVENTS: &str = "
+INSERT INTO game_events (game_id, seq, type, data, at)
+SELECT e.game_id, e.seq, e.type, e.data::jsonb, arcade_unix_ms_to_timestamptz(e.at_ms)
+FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[]) AS e(game_id, seq, type, data, at_ms)
+ON CONFLICT (game_id, seq) DO NOTHING";
+
+const SELECT_RECORD: &str = "SELECT record FROM completed_games WHERE game_id = $1";
+
+const LIST_GAMES: &str = "
+SELECT game_id, room_id, plugin_name, plugin_version, plugin_hash, players, winners, status,
+       arcade_timestamptz_to_unix_ms(started_at) AS started_at_ms,
+       arcade_timestamptz_to_unix_ms(completed_at) AS completed_at_ms
+FROM completed_games
+WHERE ($1::text IS NULL OR plugin_name = $1)
+  AND ($2::text IS NULL OR players @> ARRAY[$2::text])
+  AND ($3::bigint IS NULL OR (completed_at, game_id) < (arcade_unix_ms_to_timestamptz($3), $4::text))
+ORDER BY completed_at DESC, game_id DESC
+LIMIT $5";
+
+pub struct PgSink {
+    pool: PgPool,
+    schema: OnceCell<()>,
+}
+
+fn pg_error(context: &str) -> impl FnOnce(sqlx::Error) -> ArchiveError + '_ {
+    move |e| ArchiveError::Backend { backend: "postgres", message: format!("{context}: {e}") }
+}
+
+fn to_i64(value: u64, what: &str) -> Result<i64, ArchiveError> {
+    i64::try_from(value).map_err(|_| ArchiveError::InvalidRecord(format!("{what} {value} does not fit PostgreSQL BIGINT")))
+}
+
+impl PgSink {
+    /// Creates the pool (lazily connected) and tries the migrations once;
+    /// if PostgreSQL is unreachable now they run on first use.
+    pub async fn connect(url: &str) -> Result<PgSink, ArchiveError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy(url)
+            .map_err(|e| ArchiveError::Config(format!("PostgreSQL archive URL: {e}")))?;
+        let sink = PgSink { pool, schema: OnceCell::new() };
+        if let Err(e) = sink.ensure_schema().await {
+            tracing::warn!(error = %e, "PostgreSQL archive not ready; migrations will be retried on first use");
+        }
+        Ok(sink)
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Applies pending migrations (once per sink, retried until it works).
+    pub async fn ensure_schema(&self) -> Result<(), ArchiveError> {
+        self.schema
+            .get_or_try_init(|| async {
+                MIGRATOR.run(&self.pool).await.map_err(|e| ArchiveError::Backend {
+                    backend: "postgres",
+                    message: format!("migrations: {e}"),
+                })
+            })
+            .await
+            .map(drop)
+    }
+}
+
+/// The `completed_games` rows of a batch, one array per column.
+#[derive(Default)]
+struct GameColumns {
+    game_id: Vec<String>,
+    room_id: Vec<String>,
+    plugin_name: Vec<String>,
+    plugin_version: Vec<String>,
+    plugin_hash: Vec<String>,
+    config: Vec<String>,
+    players: Vec<String>,
+    seed: Vec<String>,
+    started_ms: Vec<i64>,
+    completed_ms: Vec<i64>,
+    winners: Vec<String>,
+    final_scores: Vec<Option<String>>,
+    status: Vec<String>,
+    record: Vec<Vec<u8>>,
+}
+
+impl GameColumns {
+    fn of(records: &[GameRecord]) -> Result<GameColumns, ArchiveError> {
+        let mut columns = GameColumns::default();
+        for record in records {
+            columns.game_id.push(record.game_id.clone());
+            columns.room_id.push(record.room_id.clone());
+            columns.plugin_name.push(record.plugin.name.clone());
+            columns.plugin_version.push(record.plugin.version.clone());
+            columns.plugin_hash.push(record.plugin.hash.clone());
+            columns.config.push(record.config.clone());
+            columns.players.push(json(&record.players));
+            columns.seed.push(record.seed.to_string());
+            columns.started_ms.push(to_i64(record.started_at_ms, "started_at_ms")?);
+            columns.completed_ms.push(to_i64(record.completed_at_ms, "completed_at_ms")?);
+            columns.winners.push(json(record.winners()));
+            columns.final_scores.push(record.scores().map(json));
+            columns.status.push(record.outcome().to_string());
+            columns.record.push(record.to_compressed()?);
+        }
+        Ok(columns)
+    }
+}
+
+/// JSON text of the plain string lists and score maps passed as parameters.
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).expect("string lists and score maps serialize")
+}
+
+/// The `game_events` rows of the games a batch inserted.
+#[derive(Default)]
+struct EventColumns {
+    game_id: Vec<String>,
+    seq: Vec<i64>,
+    kind: Vec<String>,
+    data: Vec<String>,
+    at_ms: Vec<i64>,
+}
+
+impl EventColumns {
+    fn of<'a>(records: impl IntoIterator<Item = &'a GameRecord>) -> Result<EventColumns, ArchiveError> {
+        let mut columns = EventColumns::default();
+        for record in records {
+            for event in &record.events {
+                columns.game_id.push(record.game_id.clone());
+                columns.seq.push(to_i64(event.seq, "event seq")?);
+                columns.kind.push(event.kind.clone());
+                columns.data.push(event.data.clone());
+                columns.at_ms.push(to_i64(event.at_ms, "event at_ms")?);
+            }
+        }
+        Ok(columns)
+    }
+}
+
+fn summary_of(row: &PgRow) -> Result<GameSummary, sqlx::Error> {
+    let ms = |column: &str| row.try_get::<i64, _>(column).map(|v| v.max(0) as u64);
+    Ok(GameSummary {
+        game_id: row.try_get("game_id")?,
+        room_id: row.try_get("room_id")?,
+        plugin: PluginRef {
+            name: row.try_get("plugin_name")?,
+            version: row.try_get("plugin_version")?,
+            hash: row.try_get("plugin_hash")?,
+        },
+        players: row.try_get("players")?,
+        winners: row.try_get("winners")?,
+        outcome: row.try_get("status")?,
+        started_at_ms: ms("started_at_ms")?,
+        completed_at_ms: ms("completed_at_ms")?,
+    })
+}
+
+#[async_trait]
+impl ArchiveSink for PgSink {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn write_batch(&self, records: &[GameRecord]) -> Result<(), ArchiveError> {
+        validate_batch(records)?;
+        let fresh: Vec<GameRecord> = new_games(records, |_| false).into_iter().cloned().collect();
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        self.ensure_schema().await?;
+        // Compressing is the CPU-heavy part: keep it off the async threads.
+        let (fresh, games) = tokio::task::spawn_blocking(move || GameColumns::of(&fresh).map(|games| (fresh, games)))
+            .await
+            .map_err(ArchiveError::from_join)??;
+
+        let mut tx = self.pool.begin().await.map_err(pg_error("begin"))?;
+        let inserted: Vec<String> = sqlx::query_scalar(INSERT_GAMES)
+            .bind(games.game_id)
+            .bind(games.room_id)
+            .bind(games.plugin_name)
+            .bind(games.plugin_version)
+            .bind(games.plugin_hash)
+            .bind(games.config)
+            .bind(games.players)
+            .bind(games.seed)
+            .bind(games.started_ms)
+            .bind(games.completed_ms)
+            .bind(games.winners)
+            .bind(games.final_scores)
+            .bind(games.status)
+            .bind(games.record)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(pg_error("inserting games"))?;
+        let events = EventColumns::of(fresh.iter().filter(|r| inserted.contains(&r.game_id)))?;
+        if !events.game_id.is_empty() {
+            sqlx::query(INSERT_EVENTS)
+                .bind(events.game_id)
+                .bind(events.seq)
+                .bind(events.kind)
+                .bind(events.data)
+                .bind(events.at_ms)
+                .execute(&mut *tx)
+                .await
+                .map_err(pg_error("inserting events"))?;
+        }
+        tx.commit().await.map_err(pg_error("commit"))
+    }
+
+    async fn get(&self, game_id: &str) -> Result<Option<GameRecord>, ArchiveError> {
+        self.ensure_schema().await?;
+        let bytes: Option<Vec<u8>> = sqlx::query_scalar(SELECT_RECORD)
+            .bind(game_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(pg_error("reading a game"))?;
+        bytes.map(|b| GameRecord::from_compressed(&b)).transpose()
+    }
+
+    async fn list(&self, filter: &ListFilter, page: &PageRequest) -> Result<Page, ArchiveError> {
+        self.ensure_schema().await?;
+        let limit = page.effective_limit();
+        let cursor = page.cursor()?;
+        let cursor_ms = cursor.as_ref().map(|c| to_i64(c.completed_at_ms, "cursor")).transpose()?;
+        let rows = sqlx::query(LIST_GAMES)
+            .bind(filter.plugin.as_deref())
+            .bind(filter.player.as_deref())
+            .bind(cursor_ms)
+            .bind(cursor.as_ref().map(|c| c.game_id.as_str()))
+            .bind((limit + 1) as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(pg_error("listing games"))?;
+        let games = rows.iter().map(summary_of).collect::<Result<Vec<_>, _>>().map_err(pg_error("decoding a game"))?;
+        Ok(Page::from_overfetched(games, limit))
+    }
+}

@@ -1,0 +1,292 @@
+//! `GameRecord`: everything needed to replay and audit one finished game,
+//! and its compressed storage form (a small header, then zstd over JSON).
+//!
+//! Compressed layout: `ARCG` magic (4 bytes), format version (u32 little
+//! endian), zstd frame of the record's JSON.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+
+use super::ArchiveError;
+use super::keys::validate_game_id;
+use super::room_status_serde::RoomStatusDef;
+use crate::protocol::RoomStatus;
+
+/// The record format this code writes and reads.
+pub const RECORD_FORMAT_VERSION: u32 = 1;
+/// Leading bytes of a compressed record.
+pub const RECORD_MAGIC: [u8; 4] = *b"ARCG";
+const HEADER_LEN: usize = 8;
+const ZSTD_LEVEL: i32 = 3;
+/// 9999-12-31T23:59:59.999Z: later timestamps are rejected (they do not fit
+/// every backend's time type).
+pub const MAX_TIMESTAMP_MS: u64 = 253_402_300_799_999;
+
+/// The exact plugin build a game ran on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginRef {
+    pub name: String,
+    pub version: String,
+    /// SHA-256 of the component, lowercase hex.
+    pub hash: String,
+}
+
+/// One input of the game, in the order it was applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Strictly increasing within a game.
+    pub seq: u64,
+    /// When the host accepted it (unix ms).
+    pub at_ms: u64,
+    pub kind: LogKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LogKind {
+    /// A player's action; `action` is the plugin's JSON text.
+    Action { player: String, action: String },
+    /// A clock tick of `dt_ms` given to the plugin.
+    Tick { dt_ms: u64 },
+}
+
+/// An event the plugin emitted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// Strictly increasing within a game (it is part of the event's key).
+    pub seq: u64,
+    pub at_ms: u64,
+    pub kind: String,
+    /// The event's JSON text.
+    pub data: String,
+}
+
+/// What each player and a spectator saw when the game ended.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FinalViews {
+    pub players: BTreeMap<String, serde_json::Value>,
+    pub spectator: serde_json::Value,
+}
+
+/// A finished (or aborted) game, as archived.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GameRecord {
+    /// `RECORD_FORMAT_VERSION` of the code that produced it.
+    pub format_version: u32,
+    /// Unique per game; see `keys::validate_game_id` for the allowed form.
+    pub game_id: String,
+    pub room_id: String,
+    pub plugin: PluginRef,
+    /// The room's configuration, JSON text.
+    pub config: String,
+    /// Seat order.
+    pub players: Vec<String>,
+    pub seed: u64,
+    pub log: Vec<LogEntry>,
+    pub events: Vec<EventRecord>,
+    pub started_at_ms: u64,
+    pub completed_at_ms: u64,
+    /// The final status: `Finished` or `Aborted`.
+    #[serde(with = "RoomStatusDef")]
+    pub status: RoomStatus,
+    pub final_views: FinalViews,
+}
+
+impl GameRecord {
+    /// The winners; empty for an aborted game.
+    pub fn winners(&self) -> &[String] {
+        match &self.status {
+            RoomStatus::Finished { winners, .. } => winners,
+            _ => &[],
+        }
+    }
+
+    /// Final scores of a finished game.
+    pub fn scores(&self) -> Option<&BTreeMap<String, i64>> {
+        match &self.status {
+            RoomStatus::Finished { scores, .. } => Some(scores),
+            _ => None,
+        }
+    }
+
+    /// `finished` or `aborted`.
+    pub fn outcome(&self) -> &'static str {
+        match self.status {
+            RoomStatus::Finished { .. } => "finished",
+            RoomStatus::Aborted { .. } => "aborted",
+            RoomStatus::WaitingForPlayers { .. } => "waiting_for_players",
+            RoomStatus::Playing { .. } => "playing",
+        }
+    }
+
+    pub fn duration_ms(&self) -> u64 {
+        self.completed_at_ms.saturating_sub(self.started_at_ms)
+    }
+
+    pub fn duration(&self) -> Duration {
+        Duration::from_millis(self.duration_ms())
+    }
+
+    /// Checks what every backend relies on: a known format version, a
+    /// name-safe game id, a final status, parseable JSON texts, increasing
+    /// sequence numbers, and timestamps in range.
+    pub fn validate(&self) -> Result<(), ArchiveError> {
+        let invalid = |what: String| Err(ArchiveError::InvalidRecord(format!("game {:?}: {what}", self.game_id)));
+        if self.format_version != RECORD_FORMAT_VERSION {
+            return invalid(format!("format version {} (expected {RECORD_FORMAT_VERSION})", self.format_version));
+        }
+        validate_game_id(&self.game_id)?;
+        if !self.status.is_over() {
+            return invalid(format!("status must be finished or aborted, not {}", self.outcome()));
+        }
+        if self.plugin.name.is_empty() {
+            return invalid("the plugin name is empty".into());
+        }
+        if self.started_at_ms > self.completed_at_ms || self.completed_at_ms > MAX_TIMESTAMP_MS {
+            return invalid(format!(
+                "timestamps out of order or range: started {} completed {}",
+                self.started_at_ms, self.completed_at_ms
+            ));
+        }
+        check_json_text("config", &self.config).or_else(invalid)?;
+        let mut previous_seq = None;
+        for entry in &self.log {
+            check_sequence("log", entry.seq, entry.at_ms, &mut previous_seq).or_else(invalid)?;
+            if let LogKind::Action { action, .. } = &entry.kind {
+                check_json_text("an action", action).or_else(invalid)?;
+            }
+        }
+        let mut previous_seq = None;
+        for event in &self.events {
+            check_sequence("event", event.seq, event.at_ms, &mut previous_seq).or_else(invalid)?;
+            check_json_text("event data", &event.data).or_else(invalid)?;
+        }
+        Ok(())
+    }
+
+    /// The storage form: header + zstd(JSON).
+    pub fn to_compressed(&self) -> Result<Vec<u8>, ArchiveError> {
+        let json = serde_json::to_vec(self)
+            .map_err(|e| ArchiveError::InvalidRecord(format!("game {:?} does not serialize: {e}", self.game_id)))?;
+        let body = zstd::bulk::compress(&json, ZSTD_LEVEL)
+            .map_err(|e| ArchiveError::InvalidRecord(format!("game {:?} does not compress: {e}", self.game_id)))?;
+        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+        out.extend_from_slice(&RECORD_MAGIC);
+        out.extend_from_slice(&RECORD_FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&body);
+        Ok(out)
+    }
+
+    /// Reads the storage form; rejects foreign data and unknown versions.
+    pub fn from_compressed(bytes: &[u8]) -> Result<GameRecord, ArchiveError> {
+        let corrupt = |what: String| ArchiveError::Corrupt(what);
+        if bytes.len() < HEADER_LEN || bytes[..4] != RECORD_MAGIC {
+            return Err(corrupt("not a compressed game record (bad magic)".into()));
+        }
+        let version = u32::from_le_bytes(bytes[4..HEADER_LEN].try_into().expect("4 header bytes"));
+        if version != RECORD_FORMAT_VERSION {
+            return Err(corrupt(format!("record format version {version} is not supported")));
+        }
+        let json = zstd::stream::decode_all(&bytes[HEADER_LEN..]).map_err(|e| corrupt(format!("zstd: {e}")))?;
+        serde_json::from_slice(&json).map_err(|e| corrupt(format!("record JSON: {e}")))
+    }
+}
+
+fn check_json_text(what: &str, text: &str) -> Result<(), String> {
+    serde_json::from_str::<IgnoredAny>(text).map(drop).map_err(|e| format!("{what} is not valid JSON: {e}"))
+}
+
+fn check_sequence(what: &str, seq: u64, at_ms: u64, previous: &mut Option<u64>) -> Result<(), String> {
+    if previous.is_some_and(|p| seq <= p) {
+        return Err(format!("{what} sequence numbers must increase ({seq} after {})", previous.unwrap_or_default()));
+    }
+    if at_ms > MAX_TIMESTAMP_MS {
+        return Err(format!("{what} {seq} has an out-of-range timestamp {at_ms}"));
+    }
+    *previous = Some(seq);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> GameRecord {
+        GameRecord {
+            format_version: RECORD_FORMAT_VERSION,
+            game_id: "room-1.g1".into(),
+            room_id: "room-1".into(),
+            plugin: PluginRef { name: "tic-tac-toe".into(), version: "1.0.0".into(), hash: "ab".repeat(32) },
+            config: "{}".into(),
+            players: vec!["ann".into(), "bob".into()],
+            seed: u64::MAX,
+            log: vec![
+                LogEntry {
+                    seq: 1,
+                    at_ms: 1_000,
+                    kind: LogKind::Action { player: "ann".into(), action: r#"{"cell":4}"#.into() },
+                },
+                LogEntry { seq: 2, at_ms: 1_050, kind: LogKind::Tick { dt_ms: 50 } },
+            ],
+            events: vec![EventRecord { seq: 1, at_ms: 1_000, kind: "placed".into(), data: r#"{"cell":4}"#.into() }],
+            started_at_ms: 900,
+            completed_at_ms: 2_000,
+            status: RoomStatus::Finished {
+                winners: vec!["ann".into()],
+                scores: [("ann".to_string(), 1), ("bob".to_string(), 0)].into(),
+                summary: "ann wins".into(),
+            },
+            final_views: FinalViews { players: [("ann".to_string(), serde_json::json!({"board": 1}))].into(), spectator: serde_json::json!(null) },
+        }
+    }
+
+    #[test]
+    fn compressed_round_trip_keeps_every_field() {
+        let record = sample();
+        record.validate().unwrap();
+        let bytes = record.to_compressed().unwrap();
+        assert_eq!(&bytes[..4], b"ARCG");
+        assert_eq!(GameRecord::from_compressed(&bytes).unwrap(), record);
+        assert_eq!(record.winners(), ["ann".to_string()]);
+        assert_eq!(record.duration(), Duration::from_millis(1_100));
+    }
+
+    #[test]
+    fn foreign_or_future_data_is_rejected() {
+        let mut bytes = sample().to_compressed().unwrap();
+        assert!(matches!(GameRecord::from_compressed(b"{\"game_id\":1}"), Err(ArchiveError::Corrupt(_))));
+        bytes[4] = 2;
+        let err = GameRecord::from_compressed(&bytes).unwrap_err().to_string();
+        assert!(err.contains("version 2"), "{err}");
+        bytes[4] = 1;
+        bytes.truncate(bytes.len() - 3);
+        assert!(matches!(GameRecord::from_compressed(&bytes), Err(ArchiveError::Corrupt(_))));
+    }
+
+    #[test]
+    fn validation_names_the_problem() {
+        let cases: Vec<(fn(&mut GameRecord), &str)> = vec![
+            (|r| r.game_id = "../etc".into(), "game id"),
+            (|r| r.status = RoomStatus::Playing { awaiting: vec![] }, "finished or aborted"),
+            (|r| r.config = "{".into(), "config"),
+            (|r| r.events[0].data = "nope".into(), "event data"),
+            (|r| r.log[1].seq = 1, "sequence numbers must increase"),
+            (|r| r.started_at_ms = 3_000, "timestamps"),
+            (|r| r.format_version = 7, "format version"),
+        ];
+        for (break_it, expected) in cases {
+            let mut record = sample();
+            break_it(&mut record);
+            let err = record.validate().unwrap_err().to_string();
+            assert!(err.contains(expected), "{err:?} should mention {expected:?}");
+        }
+        let mut aborted = sample();
+        aborted.status = RoomStatus::aborted("player_left", "bob left");
+        aborted.validate().unwrap();
+        assert!(aborted.winners().is_empty());
+        assert_eq!(aborted.outcome(), "aborted");
+    }
+}

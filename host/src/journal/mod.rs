@@ -1,0 +1,385 @@
+//! The crash-safe room journal.
+//!
+//! Every change a player was told about (room created, seat taken, action
+//! accepted, tick) is appended here *before* the player is answered. All
+//! rooms share one writer thread and one active segment file; the writer
+//! takes whatever has queued up, writes it in one go and syncs once (group
+//! commit), then wakes every waiting room. On start, [`Journal::open`]
+//! reads all segments back, cuts a torn or corrupt tail (and logs what it
+//! cut), and returns the rooms that were not closed so the host can rebuild
+//! them by replaying their entries.
+//!
+//! Segments rotate at `segment_bytes`; a segment is deleted once every room
+//! that wrote to it is closed.
+
+mod format;
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+
+pub use format::Entry;
+
+use crate::archive::record::PluginRef;
+
+/// Most entries written in one group commit.
+const MAX_BATCH: usize = 4096;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JournalConfig {
+    /// Journal accepted actions (turning it off trades crash safety for speed).
+    pub enabled: bool,
+    /// Sync to disk once per group commit (off: rely on the OS page cache).
+    pub fsync: bool,
+    /// Rotate segments at this size.
+    pub segment_bytes: u64,
+}
+
+impl Default for JournalConfig {
+    fn default() -> Self {
+        JournalConfig { enabled: true, fsync: true, segment_bytes: 64 << 20 }
+    }
+}
+
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("journal write failed: {0}")]
+pub struct JournalError(String);
+
+/// A room found unfinished in the journal.
+#[derive(Debug)]
+pub struct RecoveredRoom {
+    pub room: String,
+    pub plugin: PluginRef,
+    pub config: String,
+    pub seats: u32,
+    pub seed: u64,
+    pub created_at_ms: u64,
+    /// Its `Joined`, `Left`, `Action` and `Tick` entries, in order.
+    pub log: Vec<Entry>,
+}
+
+/// What [`Journal::open`] found.
+#[derive(Debug, Default)]
+pub struct Recovery {
+    pub rooms: Vec<RecoveredRoom>,
+    /// Human-readable reports of damaged tails that were cut.
+    pub cuts: Vec<String>,
+    pub entries_read: usize,
+}
+
+struct Request {
+    bytes: Vec<u8>,
+    room: String,
+    closes: bool,
+    done: Option<oneshot::Sender<Result<(), JournalError>>>,
+}
+
+/// A handle to the journal writer; cheap to clone.
+#[derive(Clone)]
+pub struct Journal {
+    requests: mpsc::UnboundedSender<Request>,
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Journal {
+    /// Recover the journal in `dir` and start the writer on a new segment.
+    pub fn open(dir: &Path, config: &JournalConfig) -> std::io::Result<(Journal, Recovery)> {
+        std::fs::create_dir_all(dir)?;
+        let (recovery, segments) = recover(dir)?;
+        let next_id = segments.keys().next_back().map_or(1, |id| id + 1);
+        let mut writer = Writer {
+            dir: dir.to_path_buf(),
+            fsync: config.fsync,
+            segment_bytes: config.segment_bytes,
+            active_id: next_id,
+            active: open_segment(dir, next_id)?,
+            active_size: format::HEADER_LEN as u64,
+            segments,
+        };
+        writer.segments.insert(next_id, HashSet::new());
+        writer.delete_finished_segments();
+        let (requests, rx) = mpsc::unbounded_channel();
+        std::thread::Builder::new().name("arcade-journal".into()).spawn(move || writer.run(rx))?;
+        Ok((Journal { requests }, recovery))
+    }
+
+    fn send(&self, entry: &Entry, done: Option<oneshot::Sender<Result<(), JournalError>>>) -> Result<(), JournalError> {
+        let mut bytes = Vec::with_capacity(128);
+        format::encode(entry, &mut bytes);
+        let request = Request {
+            bytes,
+            room: entry.room().to_string(),
+            closes: matches!(entry, Entry::Closed { .. }),
+            done,
+        };
+        self.requests.send(request).map_err(|_| JournalError("the journal writer stopped".into()))
+    }
+
+    /// Append and wait until the entry is on disk (synced, when fsync is on).
+    pub async fn append(&self, entry: &Entry) -> Result<(), JournalError> {
+        let (done, durable) = oneshot::channel();
+        self.send(entry, Some(done))?;
+        durable.await.map_err(|_| JournalError("the journal writer stopped".into()))?
+    }
+
+    /// Append without waiting (ticks: nobody is answered for them, and the
+    /// single writer keeps them ordered before any later awaited entry).
+    pub fn append_later(&self, entry: &Entry) {
+        if let Err(e) = self.send(entry, None) {
+            tracing::error!(error = %e, "journal append failed");
+        }
+    }
+}
+
+struct Writer {
+    dir: PathBuf,
+    fsync: bool,
+    segment_bytes: u64,
+    active_id: u64,
+    active: File,
+    active_size: u64,
+    /// Rooms still open, per segment they have entries in.
+    segments: BTreeMap<u64, HashSet<String>>,
+}
+
+impl Writer {
+    fn run(mut self, mut requests: mpsc::UnboundedReceiver<Request>) {
+        let mut buffer = Vec::with_capacity(64 << 10);
+        while let Some(first) = requests.blocking_recv() {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match requests.try_recv() {
+                    Ok(request) => batch.push(request),
+                    Err(_) => break,
+                }
+            }
+            buffer.clear();
+            for request in &batch {
+                buffer.extend_from_slice(&request.bytes);
+            }
+            let result = self
+                .active
+                .write_all(&buffer)
+                .and_then(|()| if self.fsync { self.active.sync_data() } else { Ok(()) })
+                .map_err(|e| JournalError(e.to_string()));
+            if let Err(e) = &result {
+                tracing::error!(error = %e, "journal write failed");
+            }
+            self.active_size += buffer.len() as u64;
+            let mut closed_any = false;
+            for request in &batch {
+                if request.closes {
+                    closed_any = true;
+                    for rooms in self.segments.values_mut() {
+                        rooms.remove(&request.room);
+                    }
+                } else {
+                    self.segments.entry(self.active_id).or_default().insert(request.room.clone());
+                }
+            }
+            if self.active_size >= self.segment_bytes {
+                self.rotate();
+            }
+            if closed_any {
+                self.delete_finished_segments();
+            }
+            for request in batch {
+                if let Some(done) = request.done {
+                    let _ = done.send(result.clone());
+                }
+            }
+        }
+    }
+
+    fn rotate(&mut self) {
+        let id = self.active_id + 1;
+        match open_segment(&self.dir, id) {
+            Ok(file) => {
+                self.active = file;
+                self.active_id = id;
+                self.active_size = format::HEADER_LEN as u64;
+                self.segments.insert(id, HashSet::new());
+            }
+            Err(e) => tracing::error!(error = %e, "journal rotation failed; continuing in the current segment"),
+        }
+    }
+
+    /// Delete segments (other than the active one) whose rooms are all closed.
+    fn delete_finished_segments(&mut self) {
+        let done: Vec<u64> = self
+            .segments
+            .iter()
+            .filter(|(id, rooms)| **id != self.active_id && rooms.is_empty())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in done {
+            self.segments.remove(&id);
+            if let Err(e) = std::fs::remove_file(segment_path(&self.dir, id)) {
+                tracing::warn!(segment = id, error = %e, "could not delete a finished journal segment");
+            }
+        }
+    }
+}
+
+fn segment_path(dir: &Path, id: u64) -> PathBuf {
+    dir.join(format!("{id:016}.journal"))
+}
+
+fn open_segment(dir: &Path, id: u64) -> std::io::Result<File> {
+    let mut file = OpenOptions::new().create_new(true).append(true).open(segment_path(dir, id))?;
+    file.write_all(&format::header())?;
+    file.sync_all()?;
+    File::open(dir)?.sync_all()?; // make the new directory entry durable
+    Ok(file)
+}
+
+/// Read every segment in order; cut damaged tails; group unfinished rooms.
+fn recover(dir: &Path) -> std::io::Result<(Recovery, BTreeMap<u64, HashSet<String>>)> {
+    let mut ids: Vec<u64> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            name.strip_suffix(".journal")?.parse().ok()
+        })
+        .collect();
+    ids.sort_unstable();
+
+    let mut recovery = Recovery::default();
+    let mut rooms: BTreeMap<String, RecoveredRoom> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let mut closed: HashSet<String> = HashSet::new();
+    let mut segments: BTreeMap<u64, HashSet<String>> = BTreeMap::new();
+    for id in ids {
+        let path = segment_path(dir, id);
+        let bytes = std::fs::read(&path)?;
+        let (entries, damage) = format::decode(&bytes);
+        if let Some((offset, why)) = damage {
+            let report = format!(
+                "segment {}: cut {} bytes at offset {offset} ({why}); kept {} entries",
+                path.display(),
+                bytes.len() - offset,
+                entries.len()
+            );
+            tracing::warn!("{report}");
+            recovery.cuts.push(report);
+            if offset == 0 {
+                std::fs::rename(&path, path.with_extension("corrupt"))?;
+                continue;
+            }
+            let file = OpenOptions::new().write(true).open(&path)?;
+            file.set_len(offset as u64)?;
+            file.sync_all()?;
+        }
+        recovery.entries_read += entries.len();
+        let in_segment = segments.entry(id).or_default();
+        for entry in entries {
+            let room = entry.room().to_string();
+            match entry {
+                Entry::Created { room, plugin, config, seats, seed, at_ms } => {
+                    order.push(room.clone());
+                    rooms.insert(
+                        room.clone(),
+                        RecoveredRoom { room, plugin, config, seats, seed, created_at_ms: at_ms, log: Vec::new() },
+                    );
+                }
+                Entry::Closed { room } => {
+                    closed.insert(room);
+                    continue;
+                }
+                other => match rooms.get_mut(&room) {
+                    Some(r) => r.log.push(other),
+                    None => tracing::warn!(%room, "journal entry for a room without a creation entry; ignored"),
+                },
+            }
+            in_segment.insert(room);
+        }
+    }
+    for rooms_in_segment in segments.values_mut() {
+        rooms_in_segment.retain(|r| !closed.contains(r));
+    }
+    recovery.rooms = order.into_iter().filter(|r| !closed.contains(r)).filter_map(|r| rooms.remove(&r)).collect();
+    Ok((recovery, segments))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn created(room: &str) -> Entry {
+        Entry::Created {
+            room: room.into(),
+            plugin: PluginRef { name: "g".into(), version: "1.0.0".into(), hash: "h".into() },
+            config: "{}".into(),
+            seats: 2,
+            seed: 7,
+            at_ms: 1,
+        }
+    }
+
+    fn action(room: &str, seq: u64) -> Entry {
+        Entry::Action { room: room.into(), seq, player: "ann".into(), action: "{}".into(), at_ms: seq }
+    }
+
+    fn config() -> JournalConfig {
+        JournalConfig { enabled: true, fsync: false, segment_bytes: 1 << 20 }
+    }
+
+    #[tokio::test]
+    async fn reopening_returns_open_rooms_only() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (journal, recovery) = Journal::open(dir.path(), &config()).unwrap();
+            assert!(recovery.rooms.is_empty());
+            for e in [created("a"), created("b"), action("a", 1), action("b", 1), Entry::Closed { room: "b".into() }] {
+                journal.append(&e).await.unwrap();
+            }
+        }
+        let (_journal, recovery) = Journal::open(dir.path(), &config()).unwrap();
+        assert_eq!(recovery.rooms.len(), 1);
+        assert_eq!(recovery.rooms[0].room, "a");
+        assert_eq!(recovery.rooms[0].log, vec![action("a", 1)]);
+        assert!(recovery.cuts.is_empty());
+    }
+
+    #[tokio::test]
+    async fn segments_of_closed_rooms_are_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = JournalConfig { segment_bytes: 200, ..config() };
+        let (journal, _) = Journal::open(dir.path(), &small).unwrap();
+        journal.append(&created("a")).await.unwrap();
+        for seq in 1..20 {
+            journal.append(&action("a", seq)).await.unwrap();
+        }
+        let count = || std::fs::read_dir(dir.path()).unwrap().count();
+        assert!(count() > 3, "rotation should have produced several segments");
+        journal.append(&Entry::Closed { room: "a".into() }).await.unwrap();
+        assert_eq!(count(), 1, "only the active segment is left");
+    }
+
+    #[tokio::test]
+    async fn torn_tail_is_cut_and_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (journal, _) = Journal::open(dir.path(), &config()).unwrap();
+            journal.append(&created("a")).await.unwrap();
+            journal.append(&action("a", 1)).await.unwrap();
+        }
+        let segment = std::fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().path();
+        let mut file = OpenOptions::new().append(true).open(&segment).unwrap();
+        file.write_all(&[200, 0, 0, 0, 1, 2]).unwrap(); // a record header cut short
+        drop(file);
+        let (_journal, recovery) = Journal::open(dir.path(), &config()).unwrap();
+        assert_eq!(recovery.rooms[0].log, vec![action("a", 1)]);
+        assert_eq!(recovery.cuts.len(), 1, "{:?}", recovery.cuts);
+        assert!(recovery.cuts[0].contains("cut 6 bytes"), "{}", recovery.cuts[0]);
+    }
+}

@@ -1,0 +1,95 @@
+//! Deterministic replay: a game is fully described by its plugin (by hash),
+//! config, players, seed and ordered input log, so running the log again in
+//! a fresh sandbox must reproduce the same status and views.
+//!
+//! [`reapply`] is shared by crash recovery (rebuilding live rooms from the
+//! journal) and [`verify`], which backs `arcade replay`: it re-runs an
+//! archived [`GameRecord`] and reports any difference, which means the
+//! plugin is not deterministic (or the record was altered).
+
+use std::sync::Arc;
+
+use crate::archive::record::{GameRecord, LogEntry, LogKind};
+use crate::protocol::RoomStatus;
+use crate::sandbox::{Event, Fault, Plugin, Runtime, Sandbox, Viewer};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("the game could not start again: {0}")]
+    Start(String),
+    #[error("input #{seq} ({input}) was refused on replay: {reason}")]
+    Refused { seq: u64, input: String, reason: String },
+    #[error("the sandbox faulted on replay: {0}")]
+    Fault(#[from] Fault),
+    #[error("replay differs from the record: {0}")]
+    Mismatch(String),
+}
+
+/// Apply every entry of `log` to `sandbox`; each must be accepted again.
+/// `on_applied` sees each entry with the events it produced.
+pub fn reapply(
+    sandbox: &mut Sandbox,
+    log: &[LogEntry],
+    mut on_applied: impl FnMut(&LogEntry, &[Event]),
+) -> Result<(), ReplayError> {
+    for entry in log {
+        let events = match &entry.kind {
+            LogKind::Action { player, action } => sandbox.apply(player, action)?.map_err(|e| ReplayError::Refused {
+                seq: entry.seq,
+                input: format!("{player}: {action}"),
+                reason: format!("{e:?}"),
+            })?,
+            LogKind::Tick { dt_ms } => sandbox.tick(*dt_ms as u32)?,
+        };
+        on_applied(entry, &events);
+    }
+    Ok(())
+}
+
+/// What a successful verification checked.
+#[derive(Debug)]
+pub struct Verified {
+    pub inputs: usize,
+    pub views: usize,
+    pub status: RoomStatus,
+}
+
+/// Re-run `record` with `plugin` (which must be the recorded build) and
+/// compare the final status and every final view with the record.
+pub fn verify(runtime: &Runtime, plugin: &Plugin, record: &GameRecord) -> Result<Verified, ReplayError> {
+    let label: Arc<str> = Arc::from(format!("replay-{}", record.game_id));
+    let mut sandbox = plugin
+        .start(runtime, label, &record.config, &record.players, record.seed)
+        .map_err(|e| ReplayError::Start(e.to_string()))?;
+    reapply(&mut sandbox, &record.log, |_, _| {})?;
+    let status = RoomStatus::from(sandbox.status()?);
+    if status != record.status {
+        return Err(ReplayError::Mismatch(format!(
+            "final status {} != recorded {}",
+            serde_json::to_string(&status).unwrap_or_default(),
+            serde_json::to_string(&record.status).unwrap_or_default()
+        )));
+    }
+    let mut views = 0;
+    for (player, recorded) in &record.final_views.players {
+        compare_view(&mut sandbox, Viewer::Player(player.clone()), recorded, player)?;
+        views += 1;
+    }
+    compare_view(&mut sandbox, Viewer::Spectator, &record.final_views.spectator, "the spectator")?;
+    Ok(Verified { inputs: record.log.len(), views: views + 1, status })
+}
+
+fn compare_view(
+    sandbox: &mut Sandbox,
+    viewer: Viewer,
+    recorded: &serde_json::Value,
+    who: &str,
+) -> Result<(), ReplayError> {
+    let text = sandbox.view(&viewer)?;
+    let view: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| ReplayError::Mismatch(format!("{who}'s view is not JSON: {e}")))?;
+    if &view != recorded {
+        return Err(ReplayError::Mismatch(format!("{who}'s final view differs: replayed {view}, recorded {recorded}")));
+    }
+    Ok(())
+}

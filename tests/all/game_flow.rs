@@ -1,0 +1,128 @@
+//! Whole games through the public API: publish over HTTP, create and join
+//! rooms, play over real WebSockets, watch as a spectator, reconnect.
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tic_tac_toe_published_over_http_and_played_over_websockets() {
+    let server = Server::start_empty().await;
+    assert_eq!(server.get("/v1/plugins").await, (StatusCode::OK, json!([])));
+
+    // Publish: 201 the first time, 200 with the same version for the same bytes.
+    let wasm = plugin_bytes("tic-tac-toe");
+    let (status, first) = server.publish(wasm.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!((&first["name"], &first["version"]), (&json!("tic-tac-toe"), &json!("1.0.0")));
+    assert_eq!((&first["min_players"], &first["max_players"], &first["tick_hz"]), (&json!(2), &json!(2), &json!(0)));
+    assert_eq!(first["size_bytes"], wasm.len());
+    let hash = str_at(&first, "hash");
+    assert!(hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit()), "{hash}");
+    let (status, again) = server.publish(wasm).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["hash"], hash);
+    let (status, listed) = server.get("/v1/plugins").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+
+    // Create, then seat alice (players[0] = X, moves first) and bob.
+    let room = server.create_room(&json!({ "game": "tic-tac-toe" })).await;
+    assert!(room.seats.is_empty(), "{:?}", room.seats);
+    assert_eq!(room.info["status"], json!({ "state": "waiting_for_players", "seated": [], "seats": 2 }));
+    assert_eq!((&room.info["version"], &room.info["hash"]), (&json!("1.0.0"), &json!(hash)));
+    let alice_token = server.join(&room.id, "alice").await;
+    let bob_token = server.join(&room.id, "bob").await;
+    assert_ne!(alice_token, bob_token);
+    let info = server.room_info(&room.id).await;
+    assert_eq!(info["status"], json!({ "state": "playing", "awaiting": ["alice"] }));
+
+    let mut alice = server.ws(&room.id, Some(&alice_token)).await;
+    let mut bob = server.ws(&room.id, Some(&bob_token)).await;
+    let mut spectator = server.ws(&room.id, None).await;
+    for (client, you) in [(&alice, json!("alice")), (&bob, json!("bob")), (&spectator, json!(null))] {
+        assert_eq!(
+            client.welcome,
+            json!({ "type": "welcome", "room": room.id, "game": "tic-tac-toe", "version": "1.0.0", "you": you })
+        );
+    }
+    let opening = alice.next_of_type("state").await;
+    assert_eq!((&opening["seq"], &opening["status"]["awaiting"]), (&json!(0), &json!(["alice"])));
+    assert_eq!(opening["view"]["board"], json!([null, null, null, null, null, null, null, null, null]));
+    assert_eq!(opening["view"]["players"], json!({ "X": "alice", "O": "bob" }));
+    assert_eq!(opening["legal_actions"].as_array().map(Vec::len), Some(9), "{opening}");
+    let opening = bob.next_of_type("state").await;
+    assert_eq!(opening["legal_actions"], json!([]), "bob is not awaited: {opening}");
+
+    assert_eq!(alice.ack("a1", &json!({ "cell": 0 })).await, 1);
+    // Refusals come back as error frames carrying the message id; nothing changes.
+    let refused = alice.refused("a2", &json!({ "cell": 1 }), "not_your_turn").await;
+    assert!(refused["message"].as_str().is_some_and(|m| !m.is_empty()), "{refused}");
+    bob.refused("b1", &json!({ "cell": 0 }), "illegal_action").await;
+    assert_eq!(bob.ack("b2", &json!({ "cell": 3 })).await, 2);
+    assert_eq!(alice.ack("a3", &json!({ "cell": 1 })).await, 3);
+
+    // Bob drops and reconnects with the same token: his seat and the game resume.
+    bob.close().await;
+    let mut bob = server.ws(&room.id, Some(&bob_token)).await;
+    assert_eq!(bob.welcome["you"], "bob");
+    let resumed = bob.next_of_type("state").await;
+    assert_eq!(resumed["seq"], 3);
+    assert_eq!(resumed["status"], json!({ "state": "playing", "awaiting": ["bob"] }));
+    assert_eq!(resumed["view"]["board"], json!(["X", "X", null, "O", null, null, null, null, null]));
+    assert_eq!(resumed["legal_actions"], json!(cells(&[2, 4, 5, 6, 7, 8])));
+
+    assert_eq!(bob.ack("b3", &json!({ "cell": 4 })).await, 4);
+    assert_eq!(alice.ack("a4", &json!({ "cell": 2 })).await, 5);
+
+    let final_board = json!(["X", "X", "X", "O", "O", null, null, null, null]);
+    for (who, client) in [("alice", &mut alice), ("bob", &mut bob), ("spectator", &mut spectator)] {
+        let last = client.until_over().await;
+        assert_eq!(last["seq"], 5, "{who}: {last}");
+        assert_eq!(last["status"]["state"], "finished", "{who}: {last}");
+        assert_eq!(last["status"]["winners"], json!(["alice"]), "{who}: {last}");
+        assert_eq!(last["view"]["board"], final_board, "{who}: {last}");
+        assert_eq!(last["view"]["next"], Value::Null, "{who}: {last}");
+        assert_eq!(last["legal_actions"], json!([]), "{who}: {last}");
+        assert_eq!(
+            last["events"],
+            json!([{ "kind": "move", "data": { "player": "alice", "mark": "X", "cell": 2 } }]),
+            "{who}: {last}"
+        );
+    }
+    let info = server.room_info(&room.id).await;
+    assert_eq!((&info["seq"], &info["status"]["winners"]), (&json!(5), &json!(["alice"])), "{info}");
+    assert_error(&server.act(&room.id, &bob_token, &json!({ "cell": 5 })).await, 409, "game_over");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_four_vertical_win_over_websockets() {
+    let server = Server::start().await;
+    let room = server.create_room(&json!({ "game": "connect-four", "players": ["alice", "bob"], "seed": 3 })).await;
+    assert_eq!(room.info["status"], json!({ "state": "playing", "awaiting": ["alice"] }));
+    assert_eq!(room.info["seed"], 3);
+    let mut alice = server.ws(&room.id, Some(room.token("alice"))).await;
+    let mut bob = server.ws(&room.id, Some(room.token("bob"))).await;
+    let mut spectator = server.ws(&room.id, None).await;
+
+    // Red (alice) stacks column 0, yellow (bob) column 1: four reds on the fourth drop.
+    let drops: Vec<Value> = [0, 1, 0, 1, 0, 1, 0].iter().map(|c| json!({ "column": c })).collect();
+    play_in_turn(&mut [&mut alice, &mut bob], &drops).await;
+
+    for (who, client) in [("alice", &mut alice), ("bob", &mut bob), ("spectator", &mut spectator)] {
+        let last = client.until_over().await;
+        assert_eq!(last["seq"], 7, "{who}: {last}");
+        assert_eq!(last["status"]["state"], "finished", "{who}: {last}");
+        assert_eq!(last["status"]["winners"], json!(["alice"]), "{who}: {last}");
+        let view = &last["view"];
+        assert_eq!(view["winner"], "alice", "{who}: {view}");
+        let mut line: Vec<Value> = view["line"].as_array().cloned().unwrap_or_default();
+        line.sort_by_key(|cell| cell[0].as_u64());
+        assert_eq!(line, [json!([2, 0]), json!([3, 0]), json!([4, 0]), json!([5, 0])], "{who}: {view}");
+        let grid = &view["grid"];
+        for row in 0..6 {
+            let red = if row >= 2 { json!("R") } else { json!(null) };
+            let yellow = if row >= 3 { json!("Y") } else { json!(null) };
+            assert_eq!((&grid[row][0], &grid[row][1]), (&red, &yellow), "{who}: row {row} of {grid}");
+        }
+    }
+    assert_eq!(server.room_info(&room.id).await["status"]["winners"], json!(["alice"]));
+}

@@ -1,0 +1,438 @@
+//! The end-to-end harness: spawn the real `arcade` binary on a free port with
+//! a fresh data dir, and talk to it over HTTP ([`Server`]) and WebSocket
+//! ([`WsClient`]).
+//!
+//! Paths: the binary is `$ARCADE_BIN`, else `<target>/debug/arcade`; plugins
+//! are `<target>/plugins/{examples,fixtures}/*.wasm` (built by
+//! `scripts/build-plugins.sh`); `<target>` is `$CARGO_TARGET_DIR` or
+//! `<workspace>/target`.
+//!
+//! Compiled plugins are cached across servers: every fresh data dir is seeded
+//! with the `cache/*.cwasm` artifacts earlier servers produced (the registry
+//! keys them by content hash and engine), so a server starts in well under a
+//! second once each plugin has been compiled once.
+
+pub mod ws;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub use reqwest::StatusCode;
+pub use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Child;
+pub use ws::WsClient;
+
+/// The admin token `arcade serve` accepts when none is configured.
+pub const ADMIN_TOKEN: &str = "arcade-dev-admin";
+/// How long a server may take to print its listening line.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// Upper bound for any single HTTP request of a test.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
+        Some(dir) => workspace_root().join(dir),
+        None => workspace_root().join("target"),
+    }
+}
+
+/// The `arcade` binary under test.
+pub fn arcade_bin() -> PathBuf {
+    let path = std::env::var_os("ARCADE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("debug").join("arcade"));
+    assert!(
+        path.is_file(),
+        "no arcade binary at {}: build it first with `cargo build -p arcade-host --bin arcade` (or set ARCADE_BIN)",
+        path.display()
+    );
+    path
+}
+
+/// A command running the `arcade` binary with none of the test process's
+/// `ARCADE_*` variables (the server reads every one of them as config and
+/// refuses unknown keys such as `ARCADE_BIN`).
+pub fn arcade_command() -> std::process::Command {
+    let mut command = std::process::Command::new(arcade_bin());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("ARCADE_") {
+            command.env_remove(key);
+        }
+    }
+    command.stdin(Stdio::null());
+    command
+}
+
+pub fn examples_dir() -> PathBuf {
+    target_dir().join("plugins").join("examples")
+}
+
+pub fn fixtures_dir() -> PathBuf {
+    target_dir().join("plugins").join("fixtures")
+}
+
+/// `<name>.wasm` from the examples or the fixtures.
+pub fn plugin_path(name: &str) -> PathBuf {
+    let candidates = [examples_dir(), fixtures_dir()].map(|dir| dir.join(format!("{name}.wasm")));
+    candidates.iter().find(|p| p.is_file()).cloned().unwrap_or_else(|| {
+        panic!(
+            "plugin {name}.wasm is in neither {} nor {}: run scripts/build-plugins.sh first",
+            examples_dir().display(),
+            fixtures_dir().display()
+        )
+    })
+}
+
+pub fn plugin_bytes(name: &str) -> Vec<u8> {
+    let path = plugin_path(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// A name suffix unique to this call in this process and across processes.
+fn unique_suffix() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{}-{n}-{nanos}", std::process::id())
+}
+
+/// A new empty directory under the system temp dir, unique to this call.
+pub fn fresh_dir(prefix: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}", unique_suffix()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    dir
+}
+
+/// A running `arcade serve`; killed (and its temp dir removed) on drop.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`, as the server printed it.
+    pub base: String,
+    pub http: reqwest::Client,
+    child: Child,
+    dir: PathBuf,
+}
+
+/// The answer to a room creation.
+#[derive(Debug, Clone)]
+pub struct Room {
+    pub id: String,
+    /// The room info of the `201` answer.
+    pub info: Value,
+    /// `(player, token)` of the players seated at creation.
+    pub seats: Vec<(String, String)>,
+}
+
+impl Room {
+    pub fn token(&self, player: &str) -> &str {
+        self.seats
+            .iter()
+            .find(|(p, _)| p == player)
+            .map(|(_, t)| t.as_str())
+            .unwrap_or_else(|| panic!("{player} was not seated at creation: {:?}", self.seats))
+    }
+}
+
+impl Server {
+    /// A server with the example games preloaded.
+    pub async fn start() -> Server {
+        Self::launch(true, &[]).await
+    }
+
+    /// A server with the example games preloaded and extra `ARCADE_*` variables.
+    pub async fn start_with(env: &[(&str, &str)]) -> Server {
+        Self::launch(true, env).await
+    }
+
+    /// A server with no plugin at all.
+    pub async fn start_empty() -> Server {
+        Self::launch(false, &[]).await
+    }
+
+    async fn launch(preload: bool, env: &[(&str, &str)]) -> Server {
+        let dir = fresh_dir("arcade-e2e");
+        let data = dir.join("data");
+        seed_compile_cache(&data);
+        let stderr = std::fs::File::create(dir.join("stderr.log")).expect("creating the stderr log");
+        let mut command = arcade_command();
+        command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(&data);
+        if preload {
+            let examples = plugin_path("tic-tac-toe").parent().expect("a plugin dir").to_path_buf();
+            command.arg("--preload").arg(examples);
+        }
+        command.envs(env.iter().copied()).stdout(Stdio::piped()).stderr(stderr);
+        let mut child = tokio::process::Command::from(command)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning {}: {e}", arcade_bin().display()));
+
+        let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+        let listening = tokio::time::timeout(START_TIMEOUT, async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(url) = line.strip_prefix("arcade listening on ") {
+                    return Some(url.trim().to_string());
+                }
+            }
+            None
+        })
+        .await;
+        let base = match listening {
+            Ok(Some(base)) => base,
+            failed => {
+                let _ = child.start_kill();
+                let why = if failed.is_err() { "timed out after 30 s" } else { "stdout closed" };
+                panic!(
+                    "arcade serve never printed `arcade listening on http://...` ({why}); env {env:?}; stderr:\n{}",
+                    read_log(&dir)
+                );
+            }
+        };
+        // Keep draining stdout (the plugin list) so the server never blocks on it.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let http = reqwest::Client::builder().no_proxy().timeout(HTTP_TIMEOUT).build().expect("an HTTP client");
+        Server { base, http, child, dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("{}{path}", self.base.replacen("http://", "ws://", 1))
+    }
+
+    /// Send a request; the body is parsed as JSON (`null` when empty, a
+    /// string when not JSON).
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let response = request.send().await.unwrap_or_else(|e| panic!("request to {} failed: {e}", self.base));
+        let status = response.status();
+        let bytes = response.bytes().await.expect("reading a response body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        (status, body)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.http.get(self.url(path))).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.send(self.http.post(self.url(path)).json(body)).await
+    }
+
+    /// `POST` raw bytes (with an optional bearer token and content type).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.post(self.url(path)).header("content-type", content_type).body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        self.send(request).await
+    }
+
+    /// Publish component bytes with the admin token.
+    pub async fn publish(&self, wasm: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+        self.publish_as(Some(ADMIN_TOKEN), wasm).await
+    }
+
+    pub async fn publish_as(&self, token: Option<&str>, wasm: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+        self.post_raw("/v1/plugins", token, "application/wasm", wasm).await
+    }
+
+    pub async fn try_create_room(&self, request: &Value) -> (StatusCode, Value) {
+        self.post("/v1/rooms", request).await
+    }
+
+    /// Create a room, which must succeed (201).
+    pub async fn create_room(&self, request: &Value) -> Room {
+        let (status, body) = self.try_create_room(request).await;
+        assert_eq!(status, StatusCode::CREATED, "creating a room with {request}: {body}");
+        let id = body["room"]["id"].as_str().unwrap_or_else(|| panic!("no room id in {body}")).to_string();
+        let seats = body["seats"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no seats in {body}"))
+            .iter()
+            .map(|s| (str_at(s, "player"), str_at(s, "token")))
+            .collect();
+        Room { id, info: body["room"].clone(), seats }
+    }
+
+    pub async fn try_join(&self, room: &str, name: &str) -> (StatusCode, Value) {
+        self.post(&format!("/v1/rooms/{room}/join"), &json!({ "name": name })).await
+    }
+
+    /// Join a room, which must succeed; returns the seat token.
+    pub async fn join(&self, room: &str, name: &str) -> String {
+        let (status, body) = self.try_join(room, name).await;
+        assert_eq!(status, StatusCode::OK, "{name} joining {room}: {body}");
+        assert_eq!(body["player"], name, "{body}");
+        str_at(&body, "token")
+    }
+
+    /// `POST /v1/rooms/{room}/actions` with `action` serialized as the body.
+    pub async fn act(&self, room: &str, token: &str, action: &Value) -> (StatusCode, Value) {
+        self.act_raw(room, Some(token), action.to_string()).await
+    }
+
+    pub async fn act_raw(&self, room: &str, token: Option<&str>, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+        self.post_raw(&format!("/v1/rooms/{room}/actions"), token, "application/json", body).await
+    }
+
+    /// `GET /v1/rooms/{room}`, which must succeed.
+    pub async fn room_info(&self, room: &str) -> Value {
+        let (status, body) = self.get(&format!("/v1/rooms/{room}")).await;
+        assert_eq!(status, StatusCode::OK, "room {room}: {body}");
+        body
+    }
+
+    /// A WebSocket on a room (a player with `token`, else a spectator); the
+    /// `welcome` has been read.
+    pub async fn ws(&self, room: &str, token: Option<&str>) -> WsClient {
+        match self.try_ws(room, token).await {
+            Ok(client) => client,
+            Err((status, body)) => panic!("WebSocket upgrade on room {room} refused: {status} {body}"),
+        }
+    }
+
+    /// Like [`Server::ws`], but an HTTP refusal of the upgrade is returned.
+    pub async fn try_ws(&self, room: &str, token: Option<&str>) -> Result<WsClient, (StatusCode, Value)> {
+        let mut path = format!("/v1/rooms/{room}/ws");
+        if let Some(token) = token {
+            path = format!("{path}?token={token}");
+        }
+        WsClient::connect(&self.ws_url(&path)).await
+    }
+
+    pub async fn metrics(&self) -> String {
+        let response = self.http.get(self.url("/metrics")).send().await.expect("GET /metrics");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.text().await.expect("metrics text")
+    }
+
+    /// The server answers liveness and readiness.
+    pub async fn assert_healthy(&self) {
+        assert_eq!(self.get("/health/live").await, (StatusCode::OK, json!({ "status": "live" })));
+        let (status, ready) = self.get("/health/ready").await;
+        assert_eq!((status, &ready["status"]), (StatusCode::OK, &json!("ready")), "{ready}");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        save_compile_cache(&self.dir.join("data"));
+        if std::thread::panicking() {
+            eprintln!("---- arcade server log ({}) ----\n{}", self.base, read_log(&self.dir));
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `value[key]` as a string, or a panic naming the value.
+pub fn str_at(value: &Value, key: &str) -> String {
+    value[key].as_str().unwrap_or_else(|| panic!("no string {key:?} in {value}")).to_string()
+}
+
+/// Assert an API error answer: the status and `error.code`, with a message.
+#[track_caller]
+pub fn assert_error(answer: &(StatusCode, Value), status: u16, code: &str) {
+    let (got, body) = answer;
+    assert_eq!(
+        (got.as_u16(), body["error"]["code"].as_str()),
+        (status, Some(code)),
+        "expected {status} {code}, got {got} {body}"
+    );
+    assert!(
+        body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "an error needs a message: {body}"
+    );
+}
+
+/// Every string (values and object keys) in a JSON document.
+pub fn json_strings(value: &Value) -> Vec<&str> {
+    fn walk<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::String(s) => out.push(s),
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            Value::Object(map) => map.iter().for_each(|(k, v)| {
+                out.push(k);
+                walk(v, out);
+            }),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, &mut out);
+    out
+}
+
+/// Tic-tac-toe actions for `cells`.
+pub fn cells(cells: &[usize]) -> Vec<Value> {
+    cells.iter().map(|c| json!({ "cell": c })).collect()
+}
+
+/// Play `actions` in turn over WebSocket: action `i` is sent by
+/// `players[i % players.len()]` and must be acked.
+pub async fn play_in_turn(players: &mut [&mut WsClient], actions: &[Value]) {
+    let count = players.len();
+    for (i, action) in actions.iter().enumerate() {
+        players[i % count].ack(&format!("m{i}"), action).await;
+    }
+}
+
+fn read_log(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("stderr.log")).unwrap_or_else(|e| format!("(no log: {e})"))
+}
+
+fn shared_cache_dir() -> PathBuf {
+    target_dir().join("arcade-tests").join("cwasm-cache")
+}
+
+/// Copy the shared compiled-plugin artifacts into a new data dir.
+fn seed_compile_cache(data: &Path) {
+    let cache = data.join("cache");
+    std::fs::create_dir_all(&cache).expect("creating the data dir");
+    let Ok(entries) = std::fs::read_dir(shared_cache_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if name.to_string_lossy().ends_with(".cwasm") {
+            let _ = std::fs::copy(entry.path(), cache.join(name));
+        }
+    }
+}
+
+/// Keep the artifacts a server compiled for the next servers (atomically:
+/// tests run in parallel).
+fn save_compile_cache(data: &Path) {
+    let shared = shared_cache_dir();
+    let Ok(entries) = std::fs::read_dir(data.join("cache")) else { return };
+    if std::fs::create_dir_all(&shared).is_err() {
+        return;
+    }
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let target = shared.join(&name);
+        if !name.to_string_lossy().ends_with(".cwasm") || target.exists() {
+            continue;
+        }
+        let partial = shared.join(format!(".{}-{}.partial", name.to_string_lossy(), unique_suffix()));
+        if std::fs::copy(entry.path(), &partial).is_ok() && std::fs::rename(&partial, &target).is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
+    }
+}

@@ -103,6 +103,7 @@ pub enum ClientMsg {
     Action {
         #[serde(default)]
         id: Option<serde_json::Value>,
-        action: Box<RawValue>,
+        /// A `RawValue` cannot be read inside an internally tagged enum.
+        action: serde_json::Value,
     },
 }

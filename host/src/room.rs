@@ -20,6 +20,7 @@ use std::time::Duration;
 use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, MissedTickBehavior};
+use tracing::Instrument;
 
 use crate::archive::Archiver;
 use crate::archive::record::{EventRecord, FinalViews, GameRecord, LogEntry, LogKind, PluginRef, RECORD_FORMAT_VERSION};
@@ -311,10 +312,14 @@ impl Room {
     fn run_in_background(mut self, on_exit: impl FnOnce() + Send + 'static) -> RoomHandle {
         let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
         let handle = RoomHandle { id: self.spec.id.clone(), plugin: self.spec.plugin.clone(), commands: tx };
-        tokio::spawn(async move {
-            self.run(rx).await;
-            on_exit();
-        });
+        let span = tracing::info_span!("room", room = %self.spec.id, game = %self.spec.plugin.name);
+        tokio::spawn(
+            async move {
+                self.run(rx).await;
+                on_exit();
+            }
+            .instrument(span),
+        );
         handle
     }
 
@@ -323,8 +328,6 @@ impl Room {
     }
 
     async fn run(&mut self, mut commands: mpsc::Receiver<Command>) {
-        let span = tracing::info_span!("room", room = %self.spec.id, game = %self.spec.plugin.name);
-        let _guard = span.enter();
         let tick_hz = self.spec.plugin.plugin.info().tick_hz;
         let tick_period = Duration::from_secs(1) / tick_hz.max(1);
         let mut ticker = tokio::time::interval(tick_period);

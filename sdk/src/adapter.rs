@@ -32,7 +32,7 @@ impl<G: Game> RoomAdapter<G> {
         let config = if config.trim().is_empty() { "{}" } else { config };
         let config: G::Config =
             serde_json::from_str(config).map_err(|e| format!("invalid config: {e}"))?;
-        crate::host::seed_native_stream(seed);
+        crate::host::prepare_room(seed);
         let game = G::create(config, &players, seed)?;
         Ok(RoomAdapter { players, game: RefCell::new(game) })
     }

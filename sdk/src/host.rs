@@ -16,6 +16,24 @@ mod imp {
         host::log(level, message)
     }
     pub fn seed(_seed: u64) {}
+
+    /// Plugins have no console: report panics through the host log, where
+    /// the host picks the message up as the reason the room was aborted.
+    pub fn install_panic_hook() {
+        static HOOK: std::sync::Once = std::sync::Once::new();
+        HOOK.call_once(|| {
+            std::panic::set_hook(Box::new(|info| {
+                let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+                let message = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(no message)".into());
+                host::log(LogLevel::Error, &format!("panicked at {location}: {message}"));
+            }));
+        });
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -45,6 +63,8 @@ mod imp {
     pub fn seed(seed: u64) {
         STATE.with(|s| s.set(seed));
     }
+    /// Native tests keep Rust's own panic output.
+    pub fn install_panic_hook() {}
 }
 
 /// The next value of the room's deterministic random stream.
@@ -62,7 +82,9 @@ pub fn log(level: LogLevel, message: &str) {
     imp::log(level, message)
 }
 
-/// Reset the native random stream (the test harness calls this per room).
-pub(crate) fn seed_native_stream(seed: u64) {
+/// Prepare the host services for a new room: reset the native random
+/// stream (the test harness), and report panics through the host log.
+pub(crate) fn prepare_room(seed: u64) {
+    imp::install_panic_hook();
     imp::seed(seed)
 }

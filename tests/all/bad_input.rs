@@ -2,8 +2,8 @@
 //! status and `error.code` (or the WebSocket error frame) are checked, and
 //! the server must stay healthy afterwards.
 
-use crate::support::*;
 use crate::support::ws::Ended;
+use crate::support::*;
 
 /// A tic-tac-toe room with alice (X, to move) and bob seated.
 async fn playing_room(server: &Server) -> Room {
@@ -77,6 +77,14 @@ async fn acting_out_of_turn_is_not_your_turn() {
     let server = Server::start().await;
     let room = playing_room(&server).await;
     assert_error(&server.act(&room.id, room.token("bob"), &json!({ "cell": 0 })).await, 409, "not_your_turn");
+    assert_eq!(server.room_info(&room.id).await["seq"], 0);
+    server.assert_healthy().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acting_out_of_turn_over_websocket_is_not_your_turn() {
+    let server = Server::start().await;
+    let room = playing_room(&server).await;
     let mut bob = server.ws(&room.id, Some(room.token("bob"))).await;
     bob.refused("early", &json!({ "cell": 0 }), "not_your_turn").await;
     assert_eq!(server.room_info(&room.id).await["seq"], 0);
@@ -88,6 +96,14 @@ async fn action_that_is_not_json_is_malformed_json() {
     let server = Server::start().await;
     let room = playing_room(&server).await;
     assert_error(&server.act_raw(&room.id, Some(room.token("alice")), r#"{"cell":"#).await, 400, "malformed_json");
+    assert_error(&server.act_raw(&room.id, Some(room.token("alice")), "").await, 400, "malformed_json");
+    server.assert_healthy().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_message_that_is_not_json_is_malformed_json() {
+    let server = Server::start().await;
+    let room = playing_room(&server).await;
     let mut alice = server.ws(&room.id, Some(room.token("alice"))).await;
     alice.send_text(r#"{"type":"action","id":"x","action":{"cell":"#).await;
     let reply = alice.next_reply().await;
@@ -111,10 +127,15 @@ async fn create_body_that_is_not_json_is_malformed_json() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_body_of_the_wrong_shape_is_invalid_request() {
     let server = Server::start().await;
-    for body in [json!({ "game": 7 }), json!({ "name": "tic-tac-toe" }), json!({ "game": "tic-tac-toe", "seats": -1 })] {
+    for body in [json!({ "game": 7 }), json!({ "name": "tic-tac-toe" }), json!({ "game": "tic-tac-toe", "seats": -1 })]
+    {
         assert_error(&server.try_create_room(&body).await, 422, "invalid_request");
     }
-    assert_error(&server.post(&format!("/v1/rooms/{}/join", playing_room(&server).await.id), &json!({})).await, 422, "invalid_request");
+    assert_error(
+        &server.post(&format!("/v1/rooms/{}/join", playing_room(&server).await.id), &json!({})).await,
+        422,
+        "invalid_request",
+    );
     server.assert_healthy().await;
 }
 
@@ -126,6 +147,15 @@ async fn action_of_the_wrong_shape_is_malformed_action() {
     for action in [json!({ "celll": 4 }), json!({ "cell": "4" }), json!(4)] {
         assert_error(&server.act(&room.id, alice, &action).await, 422, "malformed_action");
     }
+    assert_eq!(server.room_info(&room.id).await["seq"], 0);
+    server.assert_healthy().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn action_of_the_wrong_shape_over_websocket_is_malformed_action() {
+    let server = Server::start().await;
+    let room = playing_room(&server).await;
+    let alice = room.token("alice");
     let mut ws = server.ws(&room.id, Some(alice)).await;
     ws.refused("shape", &json!({ "column": 4 }), "malformed_action").await;
     assert_eq!(server.room_info(&room.id).await["seq"], 0);
@@ -153,6 +183,15 @@ async fn action_over_the_limit_is_action_too_large() {
     // Over the default 4 KiB action limit, under the 64 KiB WebSocket message limit.
     let big = json!({ "cell": 0, "padding": "x".repeat(5000) });
     assert_error(&server.act(&room.id, room.token("alice"), &big).await, 413, "action_too_large");
+    assert_eq!(server.room_info(&room.id).await["seq"], 0);
+    server.assert_healthy().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn action_over_the_limit_over_websocket_is_action_too_large() {
+    let server = Server::start().await;
+    let room = playing_room(&server).await;
+    let big = json!({ "cell": 0, "padding": "x".repeat(5000) });
     let mut alice = server.ws(&room.id, Some(room.token("alice"))).await;
     alice.refused("big", &big, "action_too_large").await;
     // The connection stays open and usable.
@@ -174,9 +213,11 @@ async fn websocket_message_over_the_limit_closes_the_connection_with_1009() {
     }
     assert!(alice.log.iter().all(|m| m["type"] != "ack"), "the oversized action was not applied");
     assert_eq!(server.room_info(&room.id).await["seq"], 0);
-    // A new connection works.
+    // The seat is still usable from a new connection.
     let mut again = server.ws(&room.id, Some(room.token("alice"))).await;
-    assert_eq!(again.ack("ok", &json!({ "cell": 0 })).await, 1);
+    assert_eq!(again.welcome["you"], "alice");
+    let state = again.next_of_type("state").await;
+    assert_eq!((&state["seq"], &state["status"]["awaiting"]), (&json!(0), &json!(["alice"])), "{state}");
     server.assert_healthy().await;
 }
 

@@ -74,7 +74,8 @@ async fn publish_and_list_against_a_running_server() {
     let output = arcade(&["plugin", "publish", &path_arg("file-reader"), "--server", &server.base]).await;
     assert!(!output.status.success(), "{}", describe(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("forbidden_import"), "{}", describe(&output));
-    let output = arcade(&["plugin", "publish", &path_arg("tic-tac-toe"), "--server", &server.base, "--token", "wrong"]).await;
+    let output =
+        arcade(&["plugin", "publish", &path_arg("tic-tac-toe"), "--server", &server.base, "--token", "wrong"]).await;
     assert!(!output.status.success(), "{}", describe(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("invalid_token"), "{}", describe(&output));
 }

@@ -84,11 +84,7 @@ async fn high_card_duel_keeps_hands_hidden_through_a_simultaneous_game() {
         std::cmp::Ordering::Less => json!(["bob"]),
         std::cmp::Ordering::Equal => json!([]),
     };
-    let history: Vec<Value> = alice_hand
-        .iter()
-        .zip(&bob_hand)
-        .map(|(a, b)| json!({ "alice": a, "bob": b }))
-        .collect();
+    let history: Vec<Value> = alice_hand.iter().zip(&bob_hand).map(|(a, b)| json!({ "alice": a, "bob": b })).collect();
     for (who, client) in [("alice", &mut alice), ("bob", &mut bob), ("spectator", &mut spectator)] {
         let last = client.until_over().await;
         assert_eq!(last["seq"], 10, "{who}: {last}");

@@ -9,8 +9,13 @@ async fn openapi(server: &Server) -> Value {
     let response = server.http.get(server.url("/openapi.json")).send().await.expect("GET /openapi.json");
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.expect("the document");
-    let document: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("/openapi.json is not JSON ({e}): {text}"));
-    assert!(document["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "not OpenAPI 3: {}", document["openapi"]);
+    let document: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("/openapi.json is not JSON ({e}): {text}"));
+    assert!(
+        document["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "not OpenAPI 3: {}",
+        document["openapi"]
+    );
     document
 }
 

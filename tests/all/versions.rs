@@ -38,7 +38,11 @@ async fn rooms_keep_their_version_when_a_new_one_is_published() {
     alice.ack("a0", &json!({ "cell": 0 })).await;
 
     let (status, v2) = server.publish(plugin_bytes("tic-tac-toe-v2")).await;
-    assert_eq!((status, &v2["name"], &v2["version"]), (StatusCode::CREATED, &json!("tic-tac-toe"), &json!("2.0.0")), "{v2}");
+    assert_eq!(
+        (status, &v2["name"], &v2["version"]),
+        (StatusCode::CREATED, &json!("tic-tac-toe"), &json!("2.0.0")),
+        "{v2}"
+    );
     assert_ne!(v1["hash"], v2["hash"]);
     let (status, versions) = server.get("/v1/plugins/tic-tac-toe").await;
     assert_eq!(status, StatusCode::OK, "{versions}");

@@ -104,7 +104,7 @@ async fn handle_text(room: &RoomHandle, token: Option<&str>, text: &str, max_act
             let Some(token) = token else {
                 return error_frame(id, "spectator", "spectators cannot act; connect with a seat token");
             };
-            let action = match parse_action(action.get().as_bytes(), max_action) {
+            let action = match parse_action(action.to_string().as_bytes(), max_action) {
                 Ok(a) => a,
                 Err(e) => return error_frame(id, e.code, &e.message),
             };

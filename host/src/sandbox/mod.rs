@@ -3,6 +3,9 @@
 //!
 //! - [`Runtime`] owns the engine (pooling allocator, epoch interruption), the
 //!   linker, and the epoch ticker thread that enforces per-call CPU deadlines.
+//!   Of WASI, plugins get only deterministic randomness (seeded from the
+//!   room), an empty environment and `exit`; every other allowed WASI import
+//!   (console streams, clocks) traps when called.
 //! - [`Plugin`] is one compiled, validated plugin version (an `InstancePre`
 //!   plus its [`GameInfo`]); instantiating it is the cheap part of room creation.
 //! - [`Sandbox`] is one room's instance. Every guest call runs under a fresh
@@ -166,7 +169,7 @@ impl Runtime {
         let engine = Engine::new(&config)?;
 
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        state::link_inert_wasi(&mut linker)?;
         bindings::Game::add_to_linker::<RoomState, HasSelf<RoomState>>(&mut linker, |s| s)?;
 
         let stop_ticker = Arc::new(AtomicBool::new(false));
@@ -206,8 +209,11 @@ impl Runtime {
                 return Err(LoadError::ForbiddenImport(name.to_string()));
             }
         }
-        let pre = self
-            .linker
+        // Allowed imports Arcade does not provide (console streams, clocks)
+        // link as functions that trap: calling one aborts the room.
+        let mut linker = self.linker.clone();
+        linker.define_unknown_imports_as_traps(component).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+        let pre = linker
             .instantiate_pre(component)
             .and_then(bindings::GamePre::new)
             .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
@@ -363,10 +369,21 @@ fn classify(error: wasmtime::Error, store: &Store<RoomState>) -> Fault {
                 (FaultKind::Capacity, "no free instance slot (too many live rooms)".to_string())
             }
             Some(trap) => (FaultKind::Trap, format!("wasm trap: {trap}")),
-            None if format!("{error:#}").contains("maximum concurrent") => {
-                (FaultKind::Capacity, format!("{error:#}"))
+            None => {
+                let text = format!("{error:#}");
+                if text.contains("maximum concurrent") {
+                    (FaultKind::Capacity, text)
+                } else if let Some(import) = text.split("unknown import: `").nth(1) {
+                    let import = import.split('`').next().unwrap_or(import);
+                    let message = format!(
+                        "the plugin called `{import}`, which Arcade does not provide to plugins \
+                         (no console, clocks, files or network; use the host log)"
+                    );
+                    (FaultKind::Trap, message)
+                } else {
+                    (FaultKind::Trap, text)
+                }
             }
-            None => (FaultKind::Trap, format!("{error:#}")),
         }
     };
     Fault { kind, message }

@@ -1,25 +1,26 @@
 //! Per-room store data: what a plugin can reach from inside its sandbox.
 //!
 //! A plugin sees exactly the `arcade:game/host` imports (log, the room's
-//! random stream) and a WASI context with nothing in it: no preopened
-//! directories, no environment or arguments, no sockets, clocks frozen at
-//! zero and WASI randomness derived from the room seed. Its memory is capped
-//! by [`MemoryCap`]; its stderr is captured so a panic message can be shown
-//! as the reason a room was aborted.
+//! random stream) and, of WASI, only what cannot leak or block: randomness
+//! derived from the room seed (so `HashMap` works and stays deterministic),
+//! an empty environment, and `exit`. Its memory is capped by [`MemoryCap`].
+//! The SDK's panic hook reports a panic through the host log; that message
+//! becomes the reason the room was aborted.
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
 use wasmtime::ResourceLimiter;
-use wasmtime::component::ResourceTable;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime_wasi::cli::{WasiCli, WasiCliView};
+use wasmtime_wasi::p2::bindings::{cli, random};
+use wasmtime_wasi::random::WasiRandom;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::arcade::game::{host, types};
 
-/// Bytes of plugin stderr kept per room (enough for a panic message).
-const STDERR_CAPTURE: usize = 4096;
+/// Prefix of the SDK panic hook's log line (see `sdk/src/host.rs`).
+const PANIC_PREFIX: &str = "panicked at";
 /// Longest plugin log line passed to the host log.
 const MAX_LOG_LINE: usize = 1024;
 
@@ -29,21 +30,18 @@ pub struct RoomState {
     table: ResourceTable,
     pub(super) memory: MemoryCap,
     rng: SplitMix64,
-    stderr: MemoryOutputPipe,
+    /// The panic message the plugin logged, if it panicked.
+    panic: Option<String>,
     /// Room id (or another label) attached to the plugin's log lines.
     label: Arc<str>,
 }
 
 impl RoomState {
     pub fn new(label: Arc<str>, seed: u64, memory_bytes: usize) -> Self {
-        let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
         let wasi = WasiCtx::builder()
-            .stderr(stderr.clone())
             .secure_random(SplitMix64::new(seed ^ 0x5EC0_4E5E_C0DE_0001))
             .insecure_random(SplitMix64::new(seed ^ 0x1A5E_C0DE_0000_0002))
             .insecure_random_seed(u128::from(seed))
-            .wall_clock(FrozenClock)
-            .monotonic_clock(FrozenClock)
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
@@ -53,19 +51,26 @@ impl RoomState {
             table: ResourceTable::new(),
             memory: MemoryCap { max_bytes: memory_bytes, exceeded: false },
             rng: SplitMix64::new(seed),
-            stderr,
+            panic: None,
             label,
         }
     }
 
-    /// The first panic line the plugin wrote to stderr, if any.
+    /// The panic message the plugin reported before it trapped, if any.
     pub(super) fn panic_message(&self) -> Option<String> {
-        let bytes = self.stderr.contents();
-        let text = String::from_utf8_lossy(&bytes);
-        let start = text.find("panicked at")?;
-        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-        Some(text[line_start..].trim().replace('\n', " "))
+        self.panic.clone()
     }
+}
+
+/// Link the WASI interfaces that are safe and deterministic for plugins:
+/// seeded randomness, the (empty) environment, and exit.
+pub(super) fn link_inert_wasi(linker: &mut Linker<RoomState>) -> wasmtime::Result<()> {
+    random::random::add_to_linker::<RoomState, WasiRandom>(linker, |s| s.wasi.random())?;
+    random::insecure::add_to_linker::<RoomState, WasiRandom>(linker, |s| s.wasi.random())?;
+    random::insecure_seed::add_to_linker::<RoomState, WasiRandom>(linker, |s| s.wasi.random())?;
+    cli::environment::add_to_linker::<RoomState, WasiCli>(linker, |s| s.cli())?;
+    cli::exit::add_to_linker::<RoomState, WasiCli>(linker, |s| s.cli())?;
+    Ok(())
 }
 
 impl WasiView for RoomState {
@@ -85,6 +90,9 @@ impl host::Host for RoomState {
             message.truncate(cut);
         }
         let room = &*self.label;
+        if level == host::LogLevel::Error && message.starts_with(PANIC_PREFIX) {
+            self.panic = Some(message.clone());
+        }
         match level {
             host::LogLevel::Debug => tracing::debug!(room, plugin_log = %message),
             host::LogLevel::Info => tracing::info!(room, plugin_log = %message),
@@ -166,27 +174,6 @@ impl rand_core::TryRng for SplitMix64 {
             chunk.copy_from_slice(&bytes[..chunk.len()]);
         }
         Ok(())
-    }
-}
-
-/// Plugins get no time: both WASI clocks read zero forever.
-struct FrozenClock;
-
-impl HostWallClock for FrozenClock {
-    fn resolution(&self) -> Duration {
-        Duration::from_secs(1)
-    }
-    fn now(&self) -> Duration {
-        Duration::ZERO
-    }
-}
-
-impl HostMonotonicClock for FrozenClock {
-    fn resolution(&self) -> u64 {
-        1
-    }
-    fn now(&self) -> u64 {
-        0
     }
 }
 

@@ -178,7 +178,7 @@ pub struct Contact {
 /// `World::bodies()`. A backend collects these and hands them to
 /// `World::finish_step`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ContactRecord {
+pub(in crate::sim) struct ContactRecord {
     pub first: u32,
     pub second: u32,
 }
@@ -297,7 +297,7 @@ impl World {
     }
 
     /// For backends: positions and velocities are written back in place.
-    pub fn bodies_mut(&mut self) -> &mut [Body] {
+    pub(in crate::sim) fn bodies_mut(&mut self) -> &mut [Body] {
         &mut self.bodies
     }
 
@@ -325,7 +325,7 @@ impl World {
     /// Called by a backend after it wrote the new positions and velocities:
     /// turns its contact records (at most `max_contacts` of `seen`) into the
     /// step's contact list.
-    pub fn finish_step(&mut self, records: &[ContactRecord], seen: u32) {
+    pub(in crate::sim) fn finish_step(&mut self, records: &[ContactRecord], seen: u32) {
         self.contacts.clear();
         self.contacts.extend(records.iter().map(|record| {
             let (first, second) = (&self.bodies[record.first as usize], &self.bodies[record.second as usize]);

@@ -46,9 +46,8 @@ pub fn target_dir() -> PathBuf {
 
 /// The `arcade` binary under test.
 pub fn arcade_bin() -> PathBuf {
-    let path = std::env::var_os("ARCADE_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target_dir().join("debug").join("arcade"));
+    let path =
+        std::env::var_os("ARCADE_BIN").map(PathBuf::from).unwrap_or_else(|| target_dir().join("debug").join("arcade"));
     assert!(
         path.is_file(),
         "no arcade binary at {}: build it first with `cargo build -p arcade-host --bin arcade` (or set ARCADE_BIN)",
@@ -289,7 +288,12 @@ impl Server {
         self.act_raw(room, Some(token), action.to_string()).await
     }
 
-    pub async fn act_raw(&self, room: &str, token: Option<&str>, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+    pub async fn act_raw(
+        &self,
+        room: &str,
+        token: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
         self.post_raw(&format!("/v1/rooms/{room}/actions"), token, "application/json", body).await
     }
 
@@ -357,10 +361,7 @@ pub fn assert_error(answer: &(StatusCode, Value), status: u16, code: &str) {
         (status, Some(code)),
         "expected {status} {code}, got {got} {body}"
     );
-    assert!(
-        body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "an error needs a message: {body}"
-    );
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "an error needs a message: {body}");
 }
 
 /// Every string (values and object keys) in a JSON document.

@@ -79,12 +79,14 @@ impl WsClient {
     pub async fn next_json(&mut self) -> Value {
         match self.next_frame().await {
             Ok(text) => {
-                let value: Value =
-                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("a server message is not JSON ({e}): {text}"));
+                let value: Value = serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("a server message is not JSON ({e}): {text}"));
                 self.log.push(value.clone());
                 value
             }
-            Err(ended) => panic!("the WebSocket ended ({ended:?}) while a message was expected; received: {:#?}", self.log),
+            Err(ended) => {
+                panic!("the WebSocket ended ({ended:?}) while a message was expected; received: {:#?}", self.log)
+            }
         }
     }
 

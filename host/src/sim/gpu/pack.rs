@@ -187,6 +187,16 @@ mod tests {
     }
 
     #[test]
+    fn sensor_flag_rides_in_bit_zero_of_the_world_index() {
+        let (mut a, mut b) = (world(1, 1, 1), world(1, 1, 1));
+        b.add_body(BodyDesc::new(Vec2::new(50.0, 50.0), 1.0, 0.0).with_flags(FLAG_SENSOR | 0b100)).unwrap();
+        let mut packed = PackedBatch::default();
+        packed.pack(&[&mut a, &mut b], 0.1).unwrap();
+        let packed_shapes: Vec<_> = packed.shapes.iter().map(|s| (s.world_and_sensor, s.inverse_mass)).collect();
+        assert_eq!(packed_shapes, [(0, 1.0), (1 << 1, 1.0), (1 << 1 | 1, 0.0)]);
+    }
+
+    #[test]
     fn unpack_routes_results_to_their_worlds() {
         let (mut a, mut b) = (world(2, 4, 1), world(2, 4, 1));
         let mut packed = PackedBatch::default();

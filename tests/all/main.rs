@@ -7,6 +7,7 @@ mod support;
 
 mod bad_input;
 mod cli;
+mod durability;
 mod game_flow;
 mod hidden_information;
 mod openapi;

@@ -117,6 +117,8 @@ pub struct Server {
     pub http: reqwest::Client,
     child: Child,
     dir: PathBuf,
+    /// Remove `dir` on drop (not for servers restarted on the same dir).
+    owns_dir: bool,
 }
 
 /// The answer to a room creation.
@@ -145,6 +147,12 @@ impl Server {
         Self::launch(true, &[]).await
     }
 
+    /// A server (examples preloaded) on `dir`, which outlives it: start
+    /// another on the same dir to test what survives a restart.
+    pub async fn start_in(dir: &Path, env: &[(&str, &str)]) -> Server {
+        Self::launch_in(dir.to_path_buf(), false, true, env).await
+    }
+
     /// A server with the example games preloaded and extra `ARCADE_*` variables.
     pub async fn start_with(env: &[(&str, &str)]) -> Server {
         Self::launch(true, env).await
@@ -156,7 +164,10 @@ impl Server {
     }
 
     async fn launch(preload: bool, env: &[(&str, &str)]) -> Server {
-        let dir = fresh_dir("arcade-e2e");
+        Self::launch_in(fresh_dir("arcade-e2e"), true, preload, env).await
+    }
+
+    async fn launch_in(dir: PathBuf, owns_dir: bool, preload: bool, env: &[(&str, &str)]) -> Server {
         let data = dir.join("data");
         seed_compile_cache(&data);
         let stderr = std::fs::File::create(dir.join("stderr.log")).expect("creating the stderr log");
@@ -196,7 +207,38 @@ impl Server {
         // Keep draining stdout (the plugin list) so the server never blocks on it.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let http = reqwest::Client::builder().no_proxy().timeout(HTTP_TIMEOUT).build().expect("an HTTP client");
-        Server { base, http, child, dir }
+        Server { base, http, child, dir, owns_dir }
+    }
+
+    /// The server's data dir (journal, archive, plugins).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    /// What the server has logged so far.
+    pub fn stderr_log(&self) -> String {
+        read_log(&self.dir)
+    }
+
+    /// SIGKILL the server (no shutdown code runs) and wait until its port is closed.
+    pub async fn kill(&self) {
+        let pid = self.child.id().expect("the server is running").to_string();
+        let status = std::process::Command::new("kill").args(["-9", &pid]).status().expect("running kill");
+        assert!(status.success(), "kill -9 {pid} failed");
+        for _ in 0..100 {
+            if self.http.get(self.url("/health/live")).send().await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the server still answers after SIGKILL");
+    }
+
+    /// Deliver every finished game to the archive now.
+    pub async fn flush_archive(&self) {
+        let request = self.http.post(self.url("/admin/archive/flush")).bearer_auth(ADMIN_TOKEN);
+        let (status, body) = self.send(request).await;
+        assert_eq!(status, StatusCode::OK, "flush failed: {body}");
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -343,7 +385,9 @@ impl Drop for Server {
         if std::thread::panicking() {
             eprintln!("---- arcade server log ({}) ----\n{}", self.base, read_log(&self.dir));
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

@@ -123,6 +123,24 @@ impl WsClient {
         self.send_text(json!({ "type": "action", "id": id, "action": action }).to_string()).await;
     }
 
+    /// Send an action; `Err` if the connection is gone.
+    pub async fn try_send_action(&mut self, id: &str, action: &Value) -> Result<(), String> {
+        let text = json!({ "type": "action", "id": id, "action": action }).to_string();
+        self.stream.send(Message::text(text)).await.map_err(|e| e.to_string())
+    }
+
+    /// The next `ack` or `error`, or `None` if the connection ends first.
+    pub async fn try_next_reply(&mut self) -> Option<Value> {
+        loop {
+            let text = self.next_frame().await.ok()?;
+            let message: Value = serde_json::from_str(&text).ok()?;
+            self.log.push(message.clone());
+            if matches!(message["type"].as_str(), Some("ack" | "error")) {
+                return Some(message);
+            }
+        }
+    }
+
     /// The next `ack` or `error`, skipping state updates.
     pub async fn next_reply(&mut self) -> Value {
         loop {

@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
 # Run every test on a fresh machine: SDK and host unit tests, each plugin's
-# rules tests (native), and the end-to-end tests in tests/ that start the
-# real `arcade` server and talk to it over HTTP and WebSocket.
+# rules tests (native), the host's tests against real services, and the
+# end-to-end tests in tests/ that start the real `arcade` server and talk to
+# it over HTTP and WebSocket.
+#
+# It installs what is missing (the wasm32-wasip2 target, Mesa's software
+# Vulkan, PostgreSQL/Redis/an S3-protocol server), starts the services on
+# loopback for the tests, and stops them afterwards.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
 scripts/build-plugins.sh --locked
 cargo build --locked -p arcade-host --bin arcade
+
+scripts/services.sh start
+trap 'scripts/services.sh stop' EXIT
+eval "$(scripts/services.sh env)"
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+
 cargo test --locked --workspace

@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 use crate::journal::JournalConfig;
 use crate::sandbox::SandboxLimits;
 
+/// Top-level config keys (what `ARCADE_*` variables may set).
+const CONFIG_SECTIONS: &[&str] =
+    &["listen", "data_dir", "preload_dir", "admin_token", "log_format", "limits", "journal", "archive"];
+
 /// The token `arcade serve` accepts for admin calls unless one is configured.
 pub const DEV_ADMIN_TOKEN: &str = "arcade-dev-admin";
 
@@ -118,7 +122,13 @@ impl Config {
             }
             figment = figment.merge(Toml::file(file));
         }
-        figment.merge(Env::prefixed("ARCADE_").split("__")).extract()
+        // Only variables naming a config section: `ARCADE_SERVER` and the
+        // like belong to other tools (the CLI, the tests).
+        let env = Env::prefixed("ARCADE_").split("__").filter(|key| {
+            let section = key.as_str().split('.').next().unwrap_or_default();
+            CONFIG_SECTIONS.iter().any(|s| section.eq_ignore_ascii_case(s))
+        });
+        figment.merge(env).extract()
     }
 
     pub fn sandbox_limits(&self) -> SandboxLimits {
@@ -144,6 +154,17 @@ mod tests {
             assert_eq!(config.limits.max_rooms, 7);
             assert_eq!(config.limits.max_action_bytes, 99);
             assert_eq!(config.limits.call_deadline_ms, Limits::default().call_deadline_ms);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unrelated_arcade_variables_are_ignored() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("ARCADE_SERVER", "http://elsewhere");
+            jail.set_env("ARCADE_LISTEN", "127.0.0.1:9999");
+            let config = Config::load(None)?;
+            assert_eq!(config.listen.port(), 9999);
             Ok(())
         });
     }

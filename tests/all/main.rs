@@ -6,6 +6,7 @@
 mod support;
 
 mod bad_input;
+mod archive_backends;
 mod cli;
 mod durability;
 mod game_flow;

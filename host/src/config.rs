@@ -81,6 +81,9 @@ pub struct Limits {
     pub max_upload_bytes: usize,
     /// How long a finished room stays in memory for late reconnects.
     pub finished_room_grace_secs: u64,
+    /// On SIGTERM, how long live games may run on before the server exits
+    /// (they are in the journal and resume on the next start).
+    pub drain_deadline_secs: u64,
 }
 
 impl Default for Config {
@@ -108,6 +111,7 @@ impl Default for Limits {
             max_ws_message_bytes: 64 << 10,
             max_upload_bytes: 16 << 20,
             finished_room_grace_secs: 120,
+            drain_deadline_secs: 60,
         }
     }
 }

@@ -11,8 +11,8 @@ use serde_json::value::RawValue;
 
 use crate::sandbox::{Outcome, Status};
 
-/// Where a room is in its life.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// Where a room is in its life (also stored in archived game records).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum RoomStatus {
     /// Seats are still open; the game starts when the last one is taken.

@@ -3,6 +3,7 @@
 //! when their task ends.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -15,6 +16,8 @@ use crate::sandbox::StartError;
 pub enum CreateError {
     #[error("the server holds its maximum of {0} rooms; try again later")]
     TooManyRooms(u32),
+    #[error("the server is shutting down and takes no new rooms")]
+    Draining,
     #[error("{game} takes {min}..={max} players, not {seats}")]
     InvalidSeats { game: String, seats: u32, min: u32, max: u32 },
     #[error("the game refused this config: {0}")]
@@ -41,6 +44,8 @@ pub struct Rooms {
     max_rooms: u32,
     grace: Duration,
     directory: Arc<RwLock<Directory>>,
+    /// Set on shutdown: no new rooms.
+    draining: AtomicBool,
 }
 
 #[derive(Default)]
@@ -58,7 +63,7 @@ impl Directory {
 
 impl Rooms {
     pub fn new(services: Arc<RoomServices>, max_rooms: u32, grace: Duration) -> Self {
-        Rooms { services, max_rooms, grace, directory: Arc::default() }
+        Rooms { services, max_rooms, grace, directory: Arc::default(), draining: AtomicBool::new(false) }
     }
 
     /// Rebuild the rooms the journal found unfinished. A room whose plugin
@@ -126,6 +131,9 @@ impl Rooms {
         {
             // Reserve the slot first so concurrent creations cannot overshoot.
             let mut directory = self.directory();
+            if self.is_draining() {
+                return Err(CreateError::Draining);
+            }
             if directory.occupied() >= self.max_rooms {
                 return Err(CreateError::TooManyRooms(self.max_rooms));
             }
@@ -156,6 +164,27 @@ impl Rooms {
 
     pub fn len(&self) -> usize {
         self.directory.read().unwrap_or_else(|e| e.into_inner()).rooms.len()
+    }
+
+    /// Stop taking new rooms (shutdown).
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    /// How many rooms are still waiting for players or playing.
+    pub async fn unfinished(&self) -> usize {
+        let handles: Vec<RoomHandle> = self.directory.read().unwrap_or_else(|e| e.into_inner()).rooms.values().cloned().collect();
+        let mut unfinished = 0;
+        for handle in handles {
+            if handle.describe().await.is_ok_and(|info| !info.status.is_over()) {
+                unfinished += 1;
+            }
+        }
+        unfinished
     }
 
     pub fn is_empty(&self) -> bool {

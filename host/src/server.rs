@@ -1,6 +1,7 @@
 //! `arcade serve`: build the runtime, registry and API from a [`Config`],
 //! bind, and serve until SIGINT/SIGTERM.
 
+use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,9 +80,46 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     for p in &plugins {
         println!("  plugin {}@{} ({})", p.name, p.version, &p.hash[..12]);
     }
-    axum::serve(listener, api::router(app)).with_graceful_shutdown(shutdown_signal()).await?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(
+        axum::serve(listener, api::router(app.clone()))
+            .with_graceful_shutdown(async move {
+                let _ = stop_rx.await;
+            })
+            .into_future(),
+    );
+    shutdown_signal().await;
+    drain(&app).await;
+    let _ = stop_tx.send(());
+    // Connections still open (idle sockets of finished rooms) get a moment to close.
+    let _ = tokio::time::timeout(Duration::from_secs(5), serving).await;
     tracing::info!("arcade stopped");
     Ok(())
+}
+
+/// Stop taking rooms, let live games finish up to the deadline, flush the
+/// archive. Games still running stay in the journal for the next start.
+async fn drain(app: &App) {
+    app.rooms.start_draining();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(app.config.limits.drain_deadline_secs);
+    tracing::info!(deadline_secs = app.config.limits.drain_deadline_secs, "draining: no new rooms");
+    loop {
+        let unfinished = app.rooms.unfinished().await;
+        if unfinished == 0 {
+            break;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!(unfinished, "drain deadline reached; unfinished games resume from the journal");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    if let Some(archiver) = &app.services.archiver {
+        match archiver.flush().await {
+            Ok(report) => tracing::info!(delivered = report.delivered, waiting = report.waiting, "archive flushed"),
+            Err(e) => tracing::error!(error = %e, "archive flush failed; games stay in the spool"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -9,7 +9,7 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::future::Future;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use arcade_host::archive::fs::FsSink;
@@ -21,15 +21,16 @@ use arcade_host::archive::{
 use arcade_host::metrics::Metrics;
 use support::records::{BASE_MS, DAY_MS, GameShape, game_record};
 use support::services::TestServices;
+use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-static PG_SHARED: RwLock<()> = RwLock::new(());
+static PG_SHARED: RwLock<()> = RwLock::const_new(());
 
-fn pg_shared() -> RwLockReadGuard<'static, ()> {
-    PG_SHARED.read().unwrap_or_else(|e| e.into_inner())
+async fn pg_shared() -> RwLockReadGuard<'static, ()> {
+    PG_SHARED.read().await
 }
 
-fn pg_exclusive() -> RwLockWriteGuard<'static, ()> {
-    PG_SHARED.write().unwrap_or_else(|e| e.into_inner())
+async fn pg_exclusive() -> RwLockWriteGuard<'static, ()> {
+    PG_SHARED.write().await
 }
 
 /// Twelve games over two days, two plugins, three players, one aborted.
@@ -215,7 +216,7 @@ async fn count(pool: &sqlx::PgPool, sql: &'static str) -> i64 {
 
 #[tokio::test]
 async fn postgres_migrations_create_tables_and_indexes() {
-    let _pg = pg_shared();
+    let _pg = pg_shared().await;
     let services = TestServices::get();
     let sink = PgSink::connect(&services.fresh_database().await).await.unwrap();
     sink.ensure_schema().await.unwrap();
@@ -250,9 +251,13 @@ async fn postgres_migrations_create_tables_and_indexes() {
     ] {
         assert!(has("completed_games", column, data_type), "completed_games.{column} {data_type}: {columns:?}");
     }
-    for (column, data_type) in
-        [("game_id", "text"), ("seq", "bigint"), ("type", "text"), ("data", "jsonb"), ("at", "timestamp with time zone")]
-    {
+    for (column, data_type) in [
+        ("game_id", "text"),
+        ("seq", "bigint"),
+        ("type", "text"),
+        ("data", "jsonb"),
+        ("at", "timestamp with time zone"),
+    ] {
         assert!(has("game_events", column, data_type), "game_events.{column} {data_type}");
     }
 
@@ -277,7 +282,7 @@ async fn postgres_migrations_create_tables_and_indexes() {
 
 #[tokio::test]
 async fn postgres_backend_round_trips_lists_and_is_idempotent() {
-    let _pg = pg_shared();
+    let _pg = pg_shared().await;
     let services = TestServices::get();
     let url = services.fresh_database().await;
     let sink = PgSink::connect(&url).await.unwrap();
@@ -306,9 +311,15 @@ async fn postgres_backend_round_trips_lists_and_is_idempotent() {
     assert_eq!((row.2.as_str(), row.3, row.4), ("finished", game.duration_ms() as i64, game.started_at_ms as i64));
     assert_eq!(row.5, game.seed.to_string(), "u64 seeds are stored exactly");
     assert_eq!(row.6, serde_json::to_value(game.scores().unwrap()).unwrap());
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&row.7).unwrap(), serde_json::from_str::<serde_json::Value>(&game.config).unwrap());
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&row.7).unwrap(),
+        serde_json::from_str::<serde_json::Value>(&game.config).unwrap()
+    );
     let aborted_scores: Option<serde_json::Value> =
-        sqlx::query_scalar("SELECT final_scores FROM completed_games WHERE game_id = 'game-07'").fetch_one(pool).await.unwrap();
+        sqlx::query_scalar("SELECT final_scores FROM completed_games WHERE game_id = 'game-07'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
     assert_eq!(aborted_scores, None);
     let event: (String, serde_json::Value, i64) = sqlx::query_as(
         "SELECT type, data, arcade_timestamptz_to_unix_ms(at) FROM game_events WHERE game_id = 'game-04' AND seq = 2",
@@ -317,10 +328,7 @@ async fn postgres_backend_round_trips_lists_and_is_idempotent() {
     .await
     .unwrap();
     let recorded = &game.events[1];
-    assert_eq!(
-        event,
-        (recorded.kind.clone(), serde_json::from_str(&recorded.data).unwrap(), recorded.at_ms as i64)
-    );
+    assert_eq!(event, (recorded.kind.clone(), serde_json::from_str(&recorded.data).unwrap(), recorded.at_ms as i64));
 
     // open_sink picks this backend by URL.
     let by_url = open_sink(&url).await.unwrap();
@@ -367,7 +375,10 @@ async fn s3_backend_round_trips_lists_and_is_idempotent() {
     let reopened = open_sink(&url).await.unwrap();
     assert_eq!(reopened.backend(), "s3");
     assert_eq!(reopened.get(&game.game_id).await.unwrap().as_ref(), Some(game));
-    assert_eq!(list_all(reopened.as_ref(), &ListFilter::default(), 5).await, expected_ids(&games, &ListFilter::default()));
+    assert_eq!(
+        list_all(reopened.as_ref(), &ListFilter::default(), 5).await,
+        expected_ids(&games, &ListFilter::default())
+    );
 }
 
 async fn list_keys(sink: &S3Sink) -> BTreeSet<String> {
@@ -403,7 +414,12 @@ fn fast_config(spool: &std::path::Path) -> ArchiverConfig {
 
 fn numbered_games(prefix: &str, count: u64) -> Vec<GameRecord> {
     (0..count)
-        .map(|i| game_record(&format!("{prefix}-{i:03}"), &GameShape { completed_at_ms: BASE_MS + i, ..GameShape::default() }))
+        .map(|i| {
+            game_record(
+                &format!("{prefix}-{i:03}"),
+                &GameShape { completed_at_ms: BASE_MS + i, ..GameShape::default() },
+            )
+        })
         .collect()
 }
 
@@ -416,9 +432,7 @@ async fn eventually<F: Future<Output = bool>>(what: &str, timeout: Duration, mut
 }
 
 fn spool_files(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|entries| entries.filter(|e| e.as_ref().unwrap().path().is_file()).count())
-        .unwrap_or(0)
+    std::fs::read_dir(dir).map(|entries| entries.filter(|e| e.as_ref().unwrap().path().is_file()).count()).unwrap_or(0)
 }
 
 /// `arcade_<name> <value>` from the Prometheus text.
@@ -476,7 +490,11 @@ async fn archiver_moves_a_backlog_larger_than_its_queue() {
 async fn archiver_flush_delivers_now_and_reports() {
     let dir = tempfile::tempdir().unwrap();
     let sink = Arc::new(FsSink::open(dir.path().join("archive")).await.unwrap());
-    let config = ArchiverConfig { flush_interval: Duration::from_secs(3600), batch_size: 1000, ..fast_config(&dir.path().join("spool")) };
+    let config = ArchiverConfig {
+        flush_interval: Duration::from_secs(3600),
+        batch_size: 1000,
+        ..fast_config(&dir.path().join("spool"))
+    };
     let archiver = Archiver::start(sink.clone(), config, Arc::new(Metrics::default())).await.unwrap();
     let games = numbered_games("flushed", 5);
     for game in &games {
@@ -509,6 +527,8 @@ async fn archiver_refuses_games_when_the_spool_is_full() {
     assert!(matches!(refused, ArchiveError::SpoolFull { .. }), "{refused}");
     assert!(refused.to_string().contains("spool is full"));
     assert_eq!(archiver.waiting(), 2);
+    let spooled: u64 = games[..2].iter().map(|g| g.to_compressed().unwrap().len() as u64).sum();
+    assert_eq!(archiver.spooled_bytes(), spooled);
 
     let invalid = GameRecord { game_id: "no/slashes".into(), ..games[3].clone() };
     assert!(matches!(archiver.submit(invalid).await, Err(ArchiveError::InvalidRecord(_))));
@@ -522,13 +542,14 @@ async fn archiver_refuses_games_when_the_spool_is_full() {
 
 #[tokio::test]
 async fn archiver_spool_survives_a_restart() {
-    let _pg = pg_shared();
+    let _pg = pg_shared().await;
     let services = TestServices::get();
     let sink = Arc::new(PgSink::connect(&services.fresh_database().await).await.unwrap());
     let spool = tempfile::tempdir().unwrap();
     let games = numbered_games("restart", 15);
     {
-        let never_due = ArchiverConfig { flush_interval: Duration::from_secs(3600), batch_size: 1000, ..fast_config(spool.path()) };
+        let never_due =
+            ArchiverConfig { flush_interval: Duration::from_secs(3600), batch_size: 1000, ..fast_config(spool.path()) };
         let archiver = Archiver::start(sink.clone(), never_due, Arc::new(Metrics::default())).await.unwrap();
         for game in &games {
             archiver.submit(game.clone()).await.unwrap();
@@ -542,10 +563,8 @@ async fn archiver_spool_survives_a_restart() {
     let metrics = Arc::new(Metrics::default());
     let restarted = Archiver::start(sink.clone(), fast_config(spool.path()), metrics.clone()).await.unwrap();
     assert_eq!(metric(&metrics, "archive_queue_depth"), 15.0);
-    eventually("the spooled games to reach PostgreSQL", Duration::from_secs(20), || async {
-        restarted.waiting() == 0
-    })
-    .await;
+    eventually("the spooled games to reach PostgreSQL", Duration::from_secs(20), || async { restarted.waiting() == 0 })
+        .await;
     assert_eq!(count(sink.pool(), "SELECT count(*) FROM completed_games").await, 15);
     assert_eq!(spool_files(spool.path()), 0);
     for game in &games {
@@ -564,7 +583,7 @@ impl Drop for RestartPostgresOnDrop<'_> {
 
 #[tokio::test]
 async fn archiver_spools_through_a_postgres_outage_and_delivers_exactly_once() {
-    let _pg = pg_exclusive();
+    let _pg = pg_exclusive().await;
     let services = TestServices::get();
     let sink = Arc::new(PgSink::connect(&services.fresh_database().await).await.unwrap());
     sink.ensure_schema().await.unwrap();

@@ -88,6 +88,7 @@ impl From<CreateError> for ApiError {
     fn from(e: CreateError) -> Self {
         match e {
             CreateError::TooManyRooms(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_rooms", e.to_string()),
+            CreateError::Draining => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "draining", e.to_string()),
             CreateError::InvalidSeats { .. } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_seats", e.to_string()),
             CreateError::InvalidConfig(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_config", e.to_string()),
             CreateError::Room(e) => e.into(),

@@ -16,13 +16,20 @@ pub async fn live() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "live" }))
 }
 
+/// 503 while draining, so load balancers stop sending new players.
 pub async fn ready(State(app): State<Arc<App>>) -> impl IntoResponse {
-    Json(serde_json::json!({
-        "status": "ready",
+    let (code, status) = if app.rooms.is_draining() {
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "draining")
+    } else {
+        (axum::http::StatusCode::OK, "ready")
+    };
+    let body = Json(serde_json::json!({
+        "status": status,
         "plugins": app.registry.list().len(),
         "rooms": app.rooms.len(),
         "max_rooms": app.config.limits.max_rooms,
-    }))
+    }));
+    (code, body)
 }
 
 pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {

@@ -36,7 +36,10 @@ pub async fn upgrade(
     // Check the token before upgrading, so a bad one is a plain HTTP error.
     let watch = room.watch(query.token.clone()).await?;
     let limit = app.config.limits.max_ws_message_bytes;
+    // Small buffers: tens of thousands of mostly idle sockets per node.
     Ok(ws
+        .read_buffer_size(4 << 10)
+        .write_buffer_size(0)
         .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| session(socket, app, room, watch, query.token)))

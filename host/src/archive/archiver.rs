@@ -108,7 +108,8 @@ impl Archiver {
             return Err(ArchiveError::Config("archiver batch size and queue capacity must be at least 1".into()));
         }
         let (dir, limit) = (config.spool_dir.clone(), config.spool_limit_bytes);
-        let spool = tokio::task::spawn_blocking(move || Spool::open(dir, limit)).await.map_err(ArchiveError::from_join)??;
+        let spool =
+            tokio::task::spawn_blocking(move || Spool::open(dir, limit)).await.map_err(ArchiveError::from_join)??;
         let left_over = spool.depth();
         if left_over > 0 {
             tracing::info!(games = left_over, spool = %spool.dir().display(), "re-submitting spooled games");
@@ -174,6 +175,11 @@ impl Archiver {
     /// Games in the spool (accepted, not yet confirmed by the sink).
     pub fn waiting(&self) -> usize {
         self.shared.spool.depth()
+    }
+
+    /// Bytes those games take in the spool (bounded by `spool_limit_bytes`).
+    pub fn spooled_bytes(&self) -> u64 {
+        self.shared.spool.used_bytes()
     }
 
     /// Flushes, then stops the worker.
@@ -369,8 +375,12 @@ fn read_spooled(shared: &Shared, ids: Vec<String>) -> Vec<GameRecord> {
             Err(ArchiveError::Corrupt(reason)) => {
                 shared.metrics.archive_failures_total.inc();
                 match shared.spool.quarantine(&game_id) {
-                    Ok(path) => tracing::error!(game_id, reason, moved_to = %path.display(), "corrupt spooled game quarantined"),
-                    Err(e) => tracing::error!(game_id, reason, error = %e, "corrupt spooled game could not be quarantined"),
+                    Ok(path) => {
+                        tracing::error!(game_id, reason, moved_to = %path.display(), "corrupt spooled game quarantined")
+                    }
+                    Err(e) => {
+                        tracing::error!(game_id, reason, error = %e, "corrupt spooled game could not be quarantined")
+                    }
                 }
                 shared.update_depth_gauge();
             }

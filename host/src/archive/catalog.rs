@@ -26,10 +26,6 @@ impl Catalog {
         self.by_id.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
-    }
-
     pub fn contains(&self, game_id: &str) -> bool {
         self.by_id.contains_key(game_id)
     }
@@ -106,9 +102,11 @@ mod tests {
 
         let first = catalog.list(&ListFilter::default(), &PageRequest::first(2)).unwrap();
         assert_eq!(ids(&first), ["g4", "g3"]);
-        let second = catalog.list(&ListFilter::default(), &PageRequest { limit: 2, after: first.next.clone() }).unwrap();
+        let second =
+            catalog.list(&ListFilter::default(), &PageRequest { limit: 2, after: first.next.clone() }).unwrap();
         assert_eq!(ids(&second), ["g2", "g1"]);
-        let third = catalog.list(&ListFilter::default(), &PageRequest { limit: 2, after: second.next.clone() }).unwrap();
+        let third =
+            catalog.list(&ListFilter::default(), &PageRequest { limit: 2, after: second.next.clone() }).unwrap();
         assert_eq!((ids(&third), third.next), (vec!["g0".to_string()], None));
 
         let only_a = ListFilter { plugin: Some("a".into()), player: None };

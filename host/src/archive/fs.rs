@@ -24,7 +24,7 @@ use super::catalog::Catalog;
 use super::durable_file::{remove_temp_files, sync_dir, write_atomic};
 use super::keys::{UtcDate, game_id_of_file_name, record_file_name, validate_game_id};
 use super::listing::{GameSummary, ListFilter, Page, PageRequest};
-use super::record::GameRecord;
+use super::record::{GameRecord, compress_all};
 use super::{ArchiveError, ArchiveSink, new_games, validate_batch};
 
 const GAMES_DIR: &str = "games";
@@ -54,7 +54,8 @@ impl FsSink {
     pub async fn open(root: impl Into<PathBuf>) -> Result<FsSink, ArchiveError> {
         let root = root.into();
         let opened_root = root.clone();
-        let state = tokio::task::spawn_blocking(move || open_state(&opened_root)).await.map_err(ArchiveError::from_join)??;
+        let state =
+            tokio::task::spawn_blocking(move || open_state(&opened_root)).await.map_err(ArchiveError::from_join)??;
         Ok(FsSink { root, state: Arc::new(Mutex::new(state)) })
     }
 
@@ -92,7 +93,9 @@ fn open_state(root: &Path) -> Result<FsState, ArchiveError> {
                 catalog.insert(GameSummary::from(&record));
                 recovered += 1;
             }
-            Ok(_) => tracing::warn!(path = %path.display(), "archived record is not where its id and date say; ignored"),
+            Ok(_) => {
+                tracing::warn!(path = %path.display(), "archived record is not where its id and date say; ignored")
+            }
             Err(e) => tracing::warn!(path = %path.display(), error = %e, "unreadable archived record; ignored"),
         }
     }
@@ -161,10 +164,7 @@ fn read_record(path: &Path) -> Result<GameRecord, ArchiveError> {
 }
 
 fn index_lines<'a>(summaries: impl IntoIterator<Item = &'a GameSummary>) -> String {
-    summaries
-        .into_iter()
-        .map(|s| serde_json::to_string(s).expect("summaries serialize") + "\n")
-        .collect()
+    summaries.into_iter().map(|s| serde_json::to_string(s).expect("summaries serialize") + "\n").collect()
 }
 
 fn write_new_records(root: &Path, state: &mut FsState, records: &[GameRecord]) -> Result<(), ArchiveError> {
@@ -172,14 +172,15 @@ fn write_new_records(root: &Path, state: &mut FsState, records: &[GameRecord]) -
     if fresh.is_empty() {
         return Ok(());
     }
+    let compressed = compress_all(&fresh)?;
     let mut dirs = BTreeSet::new();
-    for record in &fresh {
+    for (record, bytes) in fresh.iter().zip(compressed) {
         let path = record_path(root, &record.game_id, record.completed_at_ms);
         let dir = path.parent().expect("record paths have a day directory").to_path_buf();
         if dirs.insert(dir.clone()) {
             fs::create_dir_all(&dir).map_err(io_error(&dir))?;
         }
-        write_atomic(&path, &record.to_compressed()?).map_err(io_error(&path))?;
+        write_atomic(&path, &bytes).map_err(io_error(&path))?;
     }
     let games_dir = root.join(GAMES_DIR);
     for dir in dirs.iter().chain([&games_dir]) {
@@ -215,7 +216,8 @@ impl ArchiveSink for FsSink {
             Some(summary) => record_path(&self.root, game_id, summary.completed_at_ms),
             None => return Ok(None),
         };
-        let record = tokio::task::spawn_blocking(move || read_record(&path)).await.map_err(ArchiveError::from_join)??;
+        let record =
+            tokio::task::spawn_blocking(move || read_record(&path)).await.map_err(ArchiveError::from_join)??;
         Ok(Some(record))
     }
 

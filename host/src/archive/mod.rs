@@ -14,19 +14,18 @@
 //! harmless (the first record of a game id wins, no error, no duplicate).
 
 pub mod archiver;
-pub mod backoff;
-pub mod catalog;
-pub mod durable_file;
+mod backoff;
+mod catalog;
+mod durable_file;
 pub mod fs;
 pub mod keys;
 pub mod listing;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod record;
-pub mod room_status_serde;
 #[cfg(feature = "s3")]
 pub mod s3;
-pub mod spool;
+mod spool;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -114,13 +113,7 @@ pub(crate) fn validate_batch(records: &[GameRecord]) -> Result<(), ArchiveError>
 
 /// The records of a batch to store: the first of each game id, minus the
 /// ones `already_archived` knows.
-pub(crate) fn new_games<'a>(
-    records: &'a [GameRecord],
-    already_archived: impl Fn(&str) -> bool,
-) -> Vec<&'a GameRecord> {
+pub(crate) fn new_games(records: &[GameRecord], already_archived: impl Fn(&str) -> bool) -> Vec<&GameRecord> {
     let mut seen = HashSet::new();
-    records
-        .iter()
-        .filter(|r| seen.insert(r.game_id.as_str()) && !already_archived(&r.game_id))
-        .collect()
+    records.iter().filter(|r| seen.insert(r.game_id.as_str()) && !already_archived(&r.game_id)).collect()
 }

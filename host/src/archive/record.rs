@@ -4,6 +4,7 @@
 //! Compressed layout: `ARCG` magic (4 bytes), format version (u32 little
 //! endian), zstd frame of the record's JSON.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -12,7 +13,6 @@ use serde::{Deserialize, Serialize};
 
 use super::ArchiveError;
 use super::keys::validate_game_id;
-use super::room_status_serde::RoomStatusDef;
 use crate::protocol::RoomStatus;
 
 /// The record format this code writes and reads.
@@ -90,7 +90,6 @@ pub struct GameRecord {
     pub started_at_ms: u64,
     pub completed_at_ms: u64,
     /// The final status: `Finished` or `Aborted`.
-    #[serde(with = "RoomStatusDef")]
     pub status: RoomStatus,
     pub final_views: FinalViews,
 }
@@ -195,6 +194,29 @@ impl GameRecord {
     }
 }
 
+/// `to_compressed` of many records, spread over the available cores (for
+/// batch writers; call from a blocking context).
+pub fn compress_all<R: Borrow<GameRecord> + Sync>(records: &[R]) -> Result<Vec<Vec<u8>>, ArchiveError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let chunk = records.len().div_ceil(threads).max(16);
+    if records.len() <= chunk {
+        return records.iter().map(|r| r.borrow().to_compressed()).collect();
+    }
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = records
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|r| r.borrow().to_compressed()).collect::<Result<Vec<_>, _>>())
+            })
+            .collect();
+        let mut all = Vec::with_capacity(records.len());
+        for worker in workers {
+            all.extend(worker.join().expect("compression threads do not panic")?);
+        }
+        Ok(all)
+    })
+}
+
 fn check_json_text(what: &str, text: &str) -> Result<(), String> {
     serde_json::from_str::<IgnoredAny>(text).map(drop).map_err(|e| format!("{what} is not valid JSON: {e}"))
 }
@@ -239,7 +261,10 @@ mod tests {
                 scores: [("ann".to_string(), 1), ("bob".to_string(), 0)].into(),
                 summary: "ann wins".into(),
             },
-            final_views: FinalViews { players: [("ann".to_string(), serde_json::json!({"board": 1}))].into(), spectator: serde_json::json!(null) },
+            final_views: FinalViews {
+                players: [("ann".to_string(), serde_json::json!({"board": 1}))].into(),
+                spectator: serde_json::json!(null),
+            },
         }
     }
 
@@ -252,6 +277,15 @@ mod tests {
         assert_eq!(GameRecord::from_compressed(&bytes).unwrap(), record);
         assert_eq!(record.winners(), ["ann".to_string()]);
         assert_eq!(record.duration(), Duration::from_millis(1_100));
+    }
+
+    #[test]
+    fn compress_all_keeps_the_order() {
+        let records: Vec<GameRecord> = (0..100).map(|i| GameRecord { game_id: format!("g{i}"), ..sample() }).collect();
+        let compressed = compress_all(&records).unwrap();
+        let ids: Vec<String> =
+            compressed.iter().map(|bytes| GameRecord::from_compressed(bytes).unwrap().game_id).collect();
+        assert_eq!(ids, records.iter().map(|r| r.game_id.clone()).collect::<Vec<_>>());
     }
 
     #[test]
@@ -268,7 +302,8 @@ mod tests {
 
     #[test]
     fn validation_names_the_problem() {
-        let cases: Vec<(fn(&mut GameRecord), &str)> = vec![
+        type BreakIt = fn(&mut GameRecord);
+        let cases: Vec<(BreakIt, &str)> = vec![
             (|r| r.game_id = "../etc".into(), "game id"),
             (|r| r.status = RoomStatus::Playing { awaiting: vec![] }, "finished or aborted"),
             (|r| r.config = "{".into(), "config"),

@@ -251,18 +251,14 @@ impl S3Sink {
                 }
             }
         }
-        let gets: Vec<_> = unseen
-            .into_iter()
-            .map(|key| async move { self.get_bytes(&key).await.map(|bytes| (key, bytes)) })
-            .collect();
-        let manifests: Vec<(String, Option<Vec<u8>>)> = futures_util::stream::iter(gets)
-            .buffer_unordered(CONCURRENT_REQUESTS)
-            .try_collect()
-            .await?;
+        let gets: Vec<_> =
+            unseen.into_iter().map(|key| async move { self.get_bytes(&key).await.map(|bytes| (key, bytes)) }).collect();
+        let manifests: Vec<(String, Option<Vec<u8>>)> =
+            futures_util::stream::iter(gets).buffer_unordered(CONCURRENT_REQUESTS).try_collect().await?;
         for (key, bytes) in manifests {
             let Some(bytes) = bytes else { continue };
-            let manifest: Manifest = serde_json::from_slice(&bytes)
-                .map_err(|e| ArchiveError::Corrupt(format!("S3 manifest {key}: {e}")))?;
+            let manifest: Manifest =
+                serde_json::from_slice(&bytes).map_err(|e| ArchiveError::Corrupt(format!("S3 manifest {key}: {e}")))?;
             if manifest.format_version != MANIFEST_FORMAT_VERSION {
                 return Err(ArchiveError::Corrupt(format!(
                     "S3 manifest {key} has format version {}",
@@ -307,10 +303,7 @@ impl ArchiveSink for S3Sink {
             return Ok(());
         }
         let puts: Vec<_> = fresh.iter().map(|record| self.put_record(record)).collect();
-        futures_util::stream::iter(puts)
-            .buffer_unordered(CONCURRENT_REQUESTS)
-            .try_collect::<Vec<()>>()
-            .await?;
+        futures_util::stream::iter(puts).buffer_unordered(CONCURRENT_REQUESTS).try_collect::<Vec<()>>().await?;
         let games: Vec<GameSummary> = fresh.iter().map(|r| GameSummary::from(*r)).collect();
         let key = self.location.manifest_key(&games);
         let manifest = Manifest { format_version: MANIFEST_FORMAT_VERSION, games };

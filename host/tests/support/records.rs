@@ -1,5 +1,6 @@
-//! Synthetic game records shaped like real ones: a turn-based game with a
-//! few players, one action and one event per turn, final views per player.
+//! Synthetic game records shaped like the project's plugins' games: one
+//! action and one small public event per turn (`{"player", "mark", "cell"}`
+//! as tic-tac-toe emits), a board in the final views.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use serde_json::json;
 /// 2024-11-22T00:00:00Z
 pub const BASE_MS: u64 = 1_732_233_600_000;
 pub const DAY_MS: u64 = 86_400_000;
+const MARKS: [&str; 2] = ["X", "O"];
 
 /// What a synthetic game looks like.
 #[derive(Clone, Debug)]
@@ -23,7 +25,13 @@ pub struct GameShape<'a> {
 
 impl Default for GameShape<'_> {
     fn default() -> Self {
-        GameShape { plugin: "tic-tac-toe", players: &["ann", "bob"], completed_at_ms: BASE_MS, turns: 9, aborted: false }
+        GameShape {
+            plugin: "tic-tac-toe",
+            players: &["ann", "bob"],
+            completed_at_ms: BASE_MS,
+            turns: 9,
+            aborted: false,
+        }
     }
 }
 
@@ -39,10 +47,7 @@ pub fn game_record(game_id: &str, shape: &GameShape) -> GameRecord {
             kind: if turn % 5 == 4 {
                 LogKind::Tick { dt_ms: 100 }
             } else {
-                LogKind::Action {
-                    player: player_of(turn),
-                    action: json!({"cell": turn % 9, "note": format!("move {turn}")}).to_string(),
-                }
+                LogKind::Action { player: player_of(turn), action: json!({"cell": turn % 9}).to_string() }
             },
         })
         .collect();
@@ -50,8 +55,8 @@ pub fn game_record(game_id: &str, shape: &GameShape) -> GameRecord {
         .map(|turn| EventRecord {
             seq: turn + 1,
             at_ms: turn_at(turn),
-            kind: "placed".into(),
-            data: json!({"by": player_of(turn), "cell": turn % 9, "board": board(turn)}).to_string(),
+            kind: "move".into(),
+            data: json!({"player": player_of(turn), "mark": MARKS[(turn % 2) as usize], "cell": turn % 9}).to_string(),
         })
         .collect();
     let status = if shape.aborted {
@@ -88,12 +93,15 @@ fn board(turn: u64) -> serde_json::Value {
     json!((0..9).map(|cell| if cell <= turn { ["x", "o"][(cell % 2) as usize] } else { "" }).collect::<Vec<_>>())
 }
 
-/// A realistic game for throughput measurements (~30 turns, 3 players).
+/// A game for throughput measurements, sized like the bundled plugins'
+/// games: two players, 9 turns (tic-tac-toe), 25 (connect-four) or 17
+/// (high-card duel: 10 plays, 2 deals, 5 reveals), one aborted in 50.
 pub fn benchmark_record(n: u64) -> GameRecord {
     const PLAYERS: [&str; 6] = ["ann", "bob", "cid", "dee", "eve", "fay"];
-    let seat = (n % 4) as usize;
-    let players = &PLAYERS[seat..seat + 3];
-    let plugin = ["tic-tac-toe", "connect-four", "high-card-duel"][(n % 3) as usize];
-    let shape = GameShape { plugin, players, completed_at_ms: BASE_MS + n * 37, turns: 30, aborted: n % 50 == 0 };
+    const PLUGINS: [(&str, u64); 3] = [("tic-tac-toe", 9), ("connect-four", 25), ("high-card-duel", 17)];
+    let seat = (n % 5) as usize;
+    let players = &PLAYERS[seat..seat + 2];
+    let (plugin, turns) = PLUGINS[(n % 3) as usize];
+    let shape = GameShape { plugin, players, completed_at_ms: BASE_MS + n * 37, turns, aborted: n.is_multiple_of(50) };
     game_record(&format!("bench-{n:08}"), &shape)
 }

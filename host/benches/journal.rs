@@ -1,0 +1,65 @@
+//! The journal's cost per action: action throughput of many concurrent
+//! rooms driven in-process (no network), with the journal off, on without
+//! fsync, and on with fsync per group commit (the default).
+//!
+//! Run: `scripts/build-plugins.sh && cargo bench -p arcade-host --bench journal`.
+//! `ARCADE_BENCH_ROOMS` (default 2000) rooms play tic-tac-toe games concurrently.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use arcade_host::config::Config;
+use arcade_host::journal::JournalConfig;
+use arcade_host::rooms::NewRoom;
+use arcade_host::server::build_app;
+use futures_util::future::join_all;
+
+const MOVES: [(usize, &str); 5] =
+    [(0, r#"{"cell":0}"#), (1, r#"{"cell":3}"#), (0, r#"{"cell":1}"#), (1, r#"{"cell":4}"#), (0, r#"{"cell":2}"#)];
+
+async fn throughput(rooms: usize, journal: JournalConfig) -> f64 {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let data = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.data_dir = data.path().to_path_buf();
+    config.preload_dir = Some(target.join("plugins/examples"));
+    config.limits.max_rooms = rooms as u32 + 16;
+    config.journal = journal;
+    let app = build_app(config).await.unwrap();
+    let plugin = app.registry.resolve("tic-tac-toe", None).unwrap();
+    let mut games = Vec::with_capacity(rooms);
+    for _ in 0..rooms {
+        let new = NewRoom {
+            plugin: plugin.clone(),
+            config: "{}".into(),
+            seats: None,
+            players: vec!["x".into(), "o".into()],
+            seed: Some(1),
+        };
+        games.push(app.rooms.create(new).await.unwrap());
+    }
+    let start = Instant::now();
+    join_all(games.into_iter().map(|(room, seats)| async move {
+        for (seat, action) in MOVES {
+            room.act(seats[seat].token.clone(), action.to_string()).await.unwrap();
+        }
+    }))
+    .await;
+    (rooms * MOVES.len()) as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let rooms: usize = std::env::var("ARCADE_BENCH_ROOMS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let off = rt.block_on(throughput(rooms, JournalConfig { enabled: false, ..JournalConfig::default() }));
+    let no_sync = rt.block_on(throughput(rooms, JournalConfig { fsync: false, ..JournalConfig::default() }));
+    let synced = rt.block_on(throughput(rooms, JournalConfig::default()));
+    println!("journal: {rooms} concurrent rooms, {} actions each", MOVES.len());
+    println!("| journal | actions/s | vs. off |");
+    println!("|---|---|---|");
+    for (label, value) in [("off", off), ("on, no fsync", no_sync), ("on, fsync per group commit (default)", synced)] {
+        println!("| {label} | {value:.0} | {:+.1}% |", (value / off - 1.0) * 100.0);
+    }
+}

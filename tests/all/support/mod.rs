@@ -220,11 +220,24 @@ impl Server {
         read_log(&self.dir)
     }
 
+    /// Send a signal (`"TERM"`, `"KILL"`, ...) to the server.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.id().expect("the server is running").to_string();
+        let status = std::process::Command::new("kill").args(["-s", signal, &pid]).status().expect("running kill");
+        assert!(status.success(), "kill -s {signal} {pid} failed");
+    }
+
+    /// Wait for the server process to exit on its own.
+    pub async fn wait_for_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        tokio::time::timeout(timeout, self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("the server did not exit within {timeout:?}:\n{}", self.stderr_log()))
+            .expect("waiting for the server")
+    }
+
     /// SIGKILL the server (no shutdown code runs) and wait until its port is closed.
     pub async fn kill(&self) {
-        let pid = self.child.id().expect("the server is running").to_string();
-        let status = std::process::Command::new("kill").args(["-9", &pid]).status().expect("running kill");
-        assert!(status.success(), "kill -9 {pid} failed");
+        self.signal("KILL");
         for _ in 0..100 {
             if self.http.get(self.url("/health/live")).send().await.is_err() {
                 return;

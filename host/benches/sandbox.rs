@@ -1,5 +1,6 @@
-//! Sandbox costs: creating a room (new Store + instantiate + `create`) and
-//! one `apply` call, with the tic-tac-toe example plugin.
+//! Sandbox costs: creating a room (new Store + instantiate + `create`), its
+//! whole lifecycle (creation + drop), one `apply` call and one `view` call,
+//! with the tic-tac-toe example plugin.
 //!
 //! Needs the example plugins: `scripts/build-plugins.sh`, then
 //! `cargo bench -p arcade-host --bench sandbox`.
@@ -36,10 +37,22 @@ fn start(runtime: &Runtime, plugin: &Plugin, label: &Arc<str>) -> Sandbox {
 fn benches(c: &mut Criterion) {
     let (runtime, plugin) = setup();
     let label: Arc<str> = Arc::from("bench");
-    c.bench_function("room_create", |b| b.iter(|| start(&runtime, &plugin, &label)));
+    // Creation alone (the room is dropped outside the measurement), and the
+    // whole lifecycle (create + drop: the pool resets the instance's memory).
+    c.bench_function("room_create", |b| {
+        b.iter_batched(|| (), |()| start(&runtime, &plugin, &label), BatchSize::NumIterations(512))
+    });
+    c.bench_function("room_create_and_drop", |b| b.iter(|| start(&runtime, &plugin, &label)));
+    // One move on a live room. Setup does what the host does after creating
+    // a room (status, a view), so the instance's pages are already touched.
     c.bench_function("apply", |b| {
         b.iter_batched_ref(
-            || start(&runtime, &plugin, &label),
+            || {
+                let mut room = start(&runtime, &plugin, &label);
+                room.status().unwrap();
+                room.view(&arcade_host::sandbox::Viewer::Spectator).unwrap();
+                room
+            },
             |room| room.apply("alice", r#"{"cell":4}"#).unwrap().unwrap(),
             BatchSize::NumIterations(512),
         )

@@ -10,6 +10,9 @@ use crate::{ActionError, Event, Game, Status, Viewer};
 pub struct RoomAdapter<G: Game> {
     players: Vec<String>,
     game: RefCell<G>,
+    /// `game.status()` since the last change: the host asks for the status
+    /// after every action, and the next action's game-over check reuses it.
+    status: RefCell<Option<Status>>,
 }
 
 impl<G: Game> RoomAdapter<G> {
@@ -34,20 +37,23 @@ impl<G: Game> RoomAdapter<G> {
             serde_json::from_str(config).map_err(|e| format!("invalid config: {e}"))?;
         crate::host::prepare_room(seed);
         let game = G::create(config, &players, seed)?;
-        Ok(RoomAdapter { players, game: RefCell::new(game) })
+        Ok(RoomAdapter { players, game: RefCell::new(game), status: RefCell::new(None) })
     }
 
     pub(crate) fn apply_json(&self, player: &str, action: &str) -> Result<Vec<Event>, ActionError> {
         if !self.players.iter().any(|p| p == player) {
             return Err(ActionError::NotAPlayer);
         }
-        let mut game = self.game.borrow_mut();
-        if game.status().is_finished() {
+        if self.with_status(Status::is_finished) {
             return Err(ActionError::GameOver);
         }
         let action: G::Action =
             serde_json::from_str(action).map_err(|e| ActionError::Malformed(e.to_string()))?;
-        game.apply(player, action)
+        let applied = self.game.borrow_mut().apply(player, action);
+        if applied.is_ok() {
+            self.status.replace(None);
+        }
+        applied
     }
 
     pub(crate) fn view_json(&self, viewer: &Viewer) -> String {
@@ -55,7 +61,11 @@ impl<G: Game> RoomAdapter<G> {
     }
 
     pub(crate) fn current_status(&self) -> Status {
-        self.game.borrow().status()
+        self.with_status(Status::clone)
+    }
+
+    fn with_status<R>(&self, f: impl FnOnce(&Status) -> R) -> R {
+        f(self.status.borrow_mut().get_or_insert_with(|| self.game.borrow().status()))
     }
 
     pub(crate) fn legal(&self, player: &str) -> Vec<String> {
@@ -63,11 +73,11 @@ impl<G: Game> RoomAdapter<G> {
     }
 
     pub(crate) fn advance(&self, dt_ms: u32) -> Vec<Event> {
-        let mut game = self.game.borrow_mut();
-        if game.status().is_finished() {
+        if self.with_status(Status::is_finished) {
             return Vec::new();
         }
-        game.tick(dt_ms)
+        self.status.replace(None);
+        self.game.borrow_mut().tick(dt_ms)
     }
 }
 

@@ -6,6 +6,8 @@
 //! action's round trip (send → ack) is timed; the report gives median, p99,
 //! throughput and the server's resident memory.
 //!
+//! `ARCADE_BENCH_THINK_MS` (default 0): players wait a random 0..think ms
+//! before each move (0 = all rooms play flat out, a saturation test).
 //! `ARCADE_BENCH_ROOMS` (default 10000) rooms; `ARCADE_BENCH_WS_PER_ROOM`
 //! 2 (both players on WebSocket) or 1 (X on WebSocket, O over HTTP
 //! keep-alive). This machine caps a process at 20,000 open files, so
@@ -165,6 +167,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn main() {
     let rooms = env_or("ARCADE_BENCH_ROOMS", 10_000);
     let ws_per_room = env_or("ARCADE_BENCH_WS_PER_ROOM", 1).clamp(1, 2);
+    let think_ms = env_or("ARCADE_BENCH_THINK_MS", 0) as u64;
     let server = start_server(rooms);
     let base = server.base.clone();
     let pid = server.child.id();
@@ -177,8 +180,9 @@ fn main() {
         let all_connected = Arc::new(Barrier::new(rooms + 1));
         let setup = Instant::now();
         let mut tasks = Vec::with_capacity(rooms);
-        for _ in 0..rooms {
+        for index in 0..rooms {
             let (http, base, limit, barrier) = (http.clone(), base.clone(), connect_limit.clone(), all_connected.clone());
+            let mut dice = (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             tasks.push(tokio::spawn(async move {
                 let permit = limit.acquire().await.unwrap();
                 let mut room = open_room(&http, &base, ws_per_room).await;
@@ -186,6 +190,12 @@ fn main() {
                 barrier.wait().await;
                 let mut latencies = Vec::with_capacity(MOVES.len());
                 for (seat, cell) in MOVES {
+                    if think_ms > 0 {
+                        dice ^= dice << 13;
+                        dice ^= dice >> 7;
+                        dice ^= dice << 17;
+                        tokio::time::sleep(Duration::from_millis(dice % think_ms)).await;
+                    }
                     let t = Instant::now();
                     room.act(&http, &base, seat, cell).await;
                     latencies.push(t.elapsed());
@@ -215,7 +225,7 @@ fn main() {
         }
         let play_time = play.elapsed();
         latencies.sort();
-        println!("ws_game_loop: {rooms} concurrent tic-tac-toe rooms, {ws_per_room} WebSocket player(s) per room");
+        println!("ws_game_loop: {rooms} concurrent tic-tac-toe rooms, {ws_per_room} WebSocket player(s) per room, think time 0..{think_ms} ms");
         println!("  setup (create + connect all): {:.1} s", setup_time.as_secs_f64());
         println!("  server RSS: idle {idle_rss:.0} MiB, all rooms live {live_rss:.0} MiB ({:.1} KiB per room)",
             (live_rss - idle_rss) * 1024.0 / rooms as f64);

@@ -4,13 +4,13 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::journal::JournalConfig;
+#[cfg(feature = "runtime")]
 use crate::sandbox::SandboxLimits;
 
 /// Top-level config keys (what `ARCADE_*` variables may set).
@@ -135,11 +135,12 @@ impl Config {
         figment.merge(env).extract()
     }
 
+    #[cfg(feature = "runtime")]
     pub fn sandbox_limits(&self) -> SandboxLimits {
         SandboxLimits {
             max_instances: self.limits.max_rooms,
             memory_bytes: self.limits.room_memory_bytes,
-            call_deadline: Duration::from_millis(self.limits.call_deadline_ms),
+            call_deadline: std::time::Duration::from_millis(self.limits.call_deadline_ms),
         }
     }
 }

@@ -11,18 +11,26 @@
 //! - [`sim`]: batched physics for real-time games (wgpu or CPU);
 //! - [`api`] / [`protocol`]: HTTP + WebSocket and their JSON shapes;
 //! - [`server`], [`config`], [`metrics`], [`telemetry`], [`play`]: running it.
+#[cfg(feature = "runtime")]
 pub mod api;
 pub mod archive;
 pub mod config;
 pub mod journal;
 pub mod metrics;
+#[cfg(feature = "runtime")]
 pub mod play;
 pub mod protocol;
+#[cfg(feature = "runtime")]
 pub mod registry;
+#[cfg(feature = "runtime")]
 pub mod replay;
+#[cfg(feature = "runtime")]
 pub mod room;
+#[cfg(feature = "runtime")]
 pub mod rooms;
+#[cfg(feature = "runtime")]
 pub mod sandbox;
+#[cfg(feature = "runtime")]
 pub mod server;
 pub mod sim;
 pub mod telemetry;

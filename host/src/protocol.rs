@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+#[cfg(feature = "runtime")]
 use crate::sandbox::{Outcome, Status};
 
 /// Where a room is in its life (also stored in archived game records).
@@ -40,6 +41,7 @@ impl RoomStatus {
     }
 }
 
+#[cfg(feature = "runtime")]
 impl From<Status> for RoomStatus {
     fn from(status: Status) -> Self {
         match status {

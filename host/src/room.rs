@@ -15,6 +15,7 @@
 //! stalls a room.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::value::RawValue;
@@ -24,7 +25,7 @@ use tracing::Instrument;
 
 use crate::archive::Archiver;
 use crate::archive::record::{EventRecord, FinalViews, GameRecord, LogEntry, LogKind, PluginRef, RECORD_FORMAT_VERSION};
-use crate::journal::{Entry, Journal, RecoveredRoom, now_ms};
+use crate::journal::{AfterDurable, Entry, Journal, RecoveredRoom, now_ms};
 use crate::metrics::{ActionOutcome, Metrics, PluginCall};
 use crate::protocol::{EventOut, RoomStatus, ServerMsg};
 use crate::registry::PluginVersion;
@@ -270,6 +271,23 @@ enum Phase {
 struct Watcher {
     player: Option<String>,
     tx: mpsc::Sender<Arc<str>>,
+    /// Set when a message could not be queued (the client fell behind);
+    /// the room then drops the watcher, which closes its connection.
+    lagging: Arc<AtomicBool>,
+}
+
+/// Messages for watchers, delivered together.
+#[derive(Default)]
+struct Outbox(Vec<(mpsc::Sender<Arc<str>>, Arc<AtomicBool>, Arc<str>)>);
+
+impl Outbox {
+    fn send(self) {
+        for (tx, lagging, message) in self.0 {
+            if tx.try_send(message).is_err() {
+                lagging.store(true, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 struct Room {
@@ -289,6 +307,8 @@ struct Room {
     started_at_ms: Option<u64>,
     /// The game's record was archived and its journal entries closed.
     closed: bool,
+    /// Set by the journal writer when a write this room handed off failed.
+    journal_failed: Arc<AtomicBool>,
 }
 
 impl Room {
@@ -306,6 +326,7 @@ impl Room {
             events: Vec::new(),
             started_at_ms: None,
             closed: false,
+            journal_failed: Arc::default(),
         }
     }
 
@@ -340,7 +361,12 @@ impl Room {
             let ticking = tick_hz > 0 && matches!(self.phase, Phase::Playing(_));
             tokio::select! {
                 command = commands.recv() => match command {
-                    Some(command) => self.handle(command).await,
+                    Some(command) => {
+                        if self.journal_failed.load(Ordering::SeqCst) && !self.is_over() {
+                            self.storage_failed("an earlier journal write failed");
+                        }
+                        self.handle(command).await
+                    }
                     None => break,
                 },
                 _ = ticker.tick(), if ticking => self.tick(tick_period).await,
@@ -358,9 +384,7 @@ impl Room {
             Command::Leave { token, reply } => {
                 let _ = reply.send(self.leave(&token).await);
             }
-            Command::Act { token, action, reply } => {
-                let _ = reply.send(self.act(&token, &action).await);
-            }
+            Command::Act { token, action, reply } => self.act(&token, &action, reply).await,
             Command::Watch { token, reply } => {
                 let _ = reply.send(self.watch(token));
             }
@@ -381,13 +405,19 @@ impl Room {
     /// Write `entry` durably. A failure aborts the room: its memory would
     /// otherwise run ahead of what a restart can rebuild.
     async fn journal(&mut self, entry: &Entry) -> Result<(), RoomError> {
-        let Some(journal) = &self.services.journal else { return Ok(()) };
+        let Some(journal) = self.services.journal.clone() else { return Ok(()) };
         if let Err(e) = journal.append(entry).await {
-            self.phase = Phase::Over(RoomStatus::aborted("storage_unavailable", e.to_string()), None);
-            self.broadcast(&[]);
+            self.storage_failed(&e.to_string());
             return Err(RoomError::Storage(e.to_string()));
         }
         Ok(())
+    }
+
+    /// The journal could not record a change this room already made in
+    /// memory: the room cannot be rebuilt faithfully, so it ends here.
+    fn storage_failed(&mut self, error: &str) {
+        self.phase = Phase::Over(RoomStatus::aborted("storage_unavailable", error), None);
+        self.broadcast(&[]);
     }
 
     fn player_of(&self, token: &str) -> Result<String, RoomError> {
@@ -484,15 +514,18 @@ impl Room {
         }
     }
 
-    async fn act(&mut self, token: &str, action: &str) -> Result<Accepted, RoomError> {
-        let player = self.player_of(token)?;
+    async fn act(&mut self, token: &str, action: &str, reply: oneshot::Sender<Result<Accepted, RoomError>>) {
+        let player = match self.player_of(token) {
+            Ok(player) => player,
+            Err(e) => return drop(reply.send(Err(e))),
+        };
         let refused = match &mut self.phase {
             Phase::Lobby => RoomError::NotStarted,
             Phase::Over(RoomStatus::Aborted { reason, .. }, _) => RoomError::Aborted(reason.clone()),
             Phase::Over(..) => RoomError::GameOver,
             Phase::Playing(sandbox) => {
                 match self.metrics.time(PluginCall::apply, || sandbox.apply(&player, action)) {
-                    Ok(Ok(events)) => return self.accept(player, action, events).await,
+                    Ok(Ok(events)) => return self.accept(player, action, events, reply).await,
                     Ok(Err(rejection)) => RoomError::Action(rejection),
                     Err(fault) => {
                         self.abort(&fault);
@@ -503,11 +536,22 @@ impl Room {
             }
         };
         self.metrics.action(ActionOutcome::rejected);
-        Err(refused)
+        let _ = reply.send(Err(refused));
     }
 
     /// An action the plugin applied: journal it, then tell everyone.
-    async fn accept(&mut self, player: String, action: &str, events: Vec<Event>) -> Result<Accepted, RoomError> {
+    ///
+    /// While the game goes on, the room does not wait for the disk: the
+    /// journal writer answers the player and sends the new state once the
+    /// entry is durable, and the room takes its next command meanwhile. The
+    /// action that ends the game waits, because the game is archived after it.
+    async fn accept(
+        &mut self,
+        player: String,
+        action: &str,
+        events: Vec<Event>,
+        reply: oneshot::Sender<Result<Accepted, RoomError>>,
+    ) {
         let at_ms = now_ms();
         let seq = self.seq + 1;
         let entry = Entry::Action {
@@ -517,13 +561,38 @@ impl Room {
             action: action.to_string(),
             at_ms,
         };
-        self.journal(&entry).await?;
         self.metrics.action(ActionOutcome::accepted);
         self.record(LogEntry { seq, at_ms, kind: LogKind::Action { player, action: action.to_string() } }, &events);
         self.refresh_status();
-        self.close_if_over().await;
-        self.broadcast(&events);
-        Ok(Accepted { seq: self.seq, status: self.status() })
+        let journal = self.services.journal.clone();
+        match journal {
+            Some(journal) if !self.is_over() => {
+                let accepted = Accepted { seq, status: self.status() };
+                let outbox = self.render_all(&events);
+                let failed = self.journal_failed.clone();
+                let then: AfterDurable = Box::new(move |durable| match durable {
+                    Ok(()) => {
+                        let _ = reply.send(Ok(accepted));
+                        outbox.send();
+                    }
+                    Err(e) => {
+                        failed.store(true, Ordering::SeqCst);
+                        let _ = reply.send(Err(RoomError::Storage(e.to_string())));
+                    }
+                });
+                if let Err(e) = journal.append_then(&entry, then) {
+                    self.storage_failed(&e.to_string());
+                }
+            }
+            _ => {
+                let result = self.journal(&entry).await;
+                if result.is_ok() {
+                    self.close_if_over().await;
+                    self.broadcast(&events);
+                }
+                let _ = reply.send(result.map(|()| Accepted { seq: self.seq, status: self.status() }));
+            }
+        }
     }
 
     async fn tick(&mut self, period: Duration) {
@@ -686,10 +755,15 @@ impl Room {
             you: player.as_deref(),
         }
         .to_json();
-        let _ = tx.try_send(Arc::from(welcome));
         let status = self.status();
-        let _ = tx.try_send(self.render(&status, player.as_deref(), &[]));
-        self.watchers.push(Watcher { player: player.clone(), tx });
+        let state = self.render(&status, player.as_deref(), &[]);
+        let lagging = Arc::new(AtomicBool::new(false));
+        let outbox = Outbox(vec![
+            (tx.clone(), lagging.clone(), Arc::from(welcome)),
+            (tx.clone(), lagging.clone(), state),
+        ]);
+        self.deliver(outbox);
+        self.watchers.push(Watcher { player: player.clone(), tx, lagging });
         Ok(Watch { player, updates: rx })
     }
 
@@ -709,12 +783,19 @@ impl Room {
 
     /// Send every watcher its own rendering of the current state.
     fn broadcast(&mut self, events: &[Event]) {
-        self.watchers.retain(|w| !w.tx.is_closed());
+        let outbox = self.render_all(events);
+        self.deliver(outbox);
+    }
+
+    /// Each watcher's rendering of the current state (one render per
+    /// distinct viewer; all spectators share one message).
+    fn render_all(&mut self, events: &[Event]) -> Outbox {
+        self.watchers.retain(|w| !w.tx.is_closed() && !w.lagging.load(Ordering::Relaxed));
+        let mut outbox = Outbox::default();
         if self.watchers.is_empty() {
-            return;
+            return outbox;
         }
         let status = self.status();
-        // Render once per distinct viewer (all spectators share one message).
         let mut rendered: Vec<(Option<String>, Arc<str>)> = Vec::new();
         for i in 0..self.watchers.len() {
             let viewer = self.watchers[i].player.clone();
@@ -726,11 +807,22 @@ impl Room {
                     m
                 }
             };
-            if self.watchers[i].tx.try_send(message).is_err() {
-                tracing::debug!(player = ?self.watchers[i].player, "watcher too slow; dropped");
-            }
+            let watcher = &self.watchers[i];
+            outbox.0.push((watcher.tx.clone(), watcher.lagging.clone(), message));
         }
-        self.watchers.retain(|w| !w.tx.is_closed() && w.tx.capacity() > 0);
+        outbox
+    }
+
+    /// Send now, or, with the journal on, once everything journaled so far
+    /// is durable, so players never see a change a crash could undo.
+    fn deliver(&self, outbox: Outbox) {
+        if outbox.0.is_empty() {
+            return;
+        }
+        match &self.services.journal {
+            Some(journal) => journal.after_pending(Box::new(move |_| outbox.send())),
+            None => outbox.send(),
+        }
     }
 
     /// One viewer's `state` message.

@@ -73,11 +73,16 @@ pub struct Recovery {
     pub entries_read: usize,
 }
 
+/// Runs on the writer thread once a request (and everything queued before
+/// it) is on disk, with the outcome of the write.
+pub type AfterDurable = Box<dyn FnOnce(Result<(), JournalError>) + Send>;
+
 struct Request {
+    /// Framed entry; empty for a barrier (see [`Journal::after_pending`]).
     bytes: Vec<u8>,
     room: String,
     closes: bool,
-    done: Option<oneshot::Sender<Result<(), JournalError>>>,
+    done: Option<AfterDurable>,
 }
 
 /// A handle to the journal writer; cheap to clone.
@@ -112,7 +117,7 @@ impl Journal {
         Ok((Journal { requests }, recovery))
     }
 
-    fn send(&self, entry: &Entry, done: Option<oneshot::Sender<Result<(), JournalError>>>) -> Result<(), JournalError> {
+    fn send(&self, entry: &Entry, done: Option<AfterDurable>) -> Result<(), JournalError> {
         let mut bytes = Vec::with_capacity(128);
         format::encode(entry, &mut bytes);
         let request = Request {
@@ -127,8 +132,26 @@ impl Journal {
     /// Append and wait until the entry is on disk (synced, when fsync is on).
     pub async fn append(&self, entry: &Entry) -> Result<(), JournalError> {
         let (done, durable) = oneshot::channel();
-        self.send(entry, Some(done))?;
+        self.send(entry, Some(Box::new(move |result| drop(done.send(result)))))?;
         durable.await.map_err(|_| JournalError("the journal writer stopped".into()))?
+    }
+
+    /// Append without waiting; `then` runs on the writer thread once the
+    /// entry is on disk. Rooms answer players from `then`, so the room task
+    /// moves on to its next command while the write is in flight.
+    pub fn append_then(&self, entry: &Entry, then: AfterDurable) -> Result<(), JournalError> {
+        self.send(entry, Some(then))
+    }
+
+    /// Run `then` on the writer thread once everything queued so far is on
+    /// disk (no entry is written). Keeps messages to players in journal order.
+    pub fn after_pending(&self, then: AfterDurable) {
+        let request = Request { bytes: Vec::new(), room: String::new(), closes: false, done: Some(then) };
+        if let Err(mpsc::error::SendError(request)) = self.requests.send(request) {
+            if let Some(then) = request.done {
+                then(Err(JournalError("the journal writer stopped".into())));
+            }
+        }
     }
 
     /// Append without waiting (ticks: nobody is answered for them, and the
@@ -177,6 +200,9 @@ impl Writer {
             self.active_size += buffer.len() as u64;
             let mut closed_any = false;
             for request in &batch {
+                if request.bytes.is_empty() {
+                    continue; // a barrier
+                }
                 if request.closes {
                     closed_any = true;
                     for rooms in self.segments.values_mut() {
@@ -194,7 +220,7 @@ impl Writer {
             }
             for request in batch {
                 if let Some(done) = request.done {
-                    let _ = done.send(result.clone());
+                    done(result.clone());
                 }
             }
         }

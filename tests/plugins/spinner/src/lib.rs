@@ -1,59 +1,21 @@
-//! **Deliberately hostile test fixture — never publish for real players.**
-//!
-//! `spinner` looks like an ordinary two-player turn-based game (`info` and
-//! `create` behave), so it passes publish-time validation; but the first
-//! action applied, whatever it is and whoever sends it, spins forever. The
-//! server must cut it off (epoch/fuel deadline) and keep serving other rooms.
+//! Hostile fixture: the first action loops forever. The server must cut
+//! it off at the CPU deadline and keep serving other rooms.
 
-use arcade_sdk::prelude::*;
-use serde_json::{Value, json};
+use hostile::{Hostile, Misbehaviour};
 
-/// A "game" whose first action never returns.
-pub struct Spinner {
-    players: Vec<String>,
-}
+pub struct Spin;
 
-impl Game for Spinner {
-    type Config = Value;
-    /// Any JSON value is accepted (e.g. `{}`).
-    type Action = Value;
+impl Misbehaviour for Spin {
+    const NAME: &'static str = "spinner";
+    const DESCRIPTION: &'static str = "Test fixture: the first action loops forever.";
 
-    fn info() -> GameInfo {
-        GameInfo::turn_based(
-            "spinner",
-            "1.0.0",
-            "Test fixture: the first action loops forever.",
-            2,
-            2,
-        )
-    }
-
-    fn create(_config: Value, players: &[String], _seed: u64) -> Result<Self, String> {
-        Ok(Spinner {
-            players: players.to_vec(),
-        })
-    }
-
-    fn apply(&mut self, _player: &str, _action: Value) -> Result<Vec<Event>, ActionError> {
-        // `black_box` hides the counter from the optimiser, so the loop is
-        // really executed instead of being folded away.
+    fn misbehave() -> Vec<arcade_sdk::Event> {
+        // `black_box` hides the counter from the optimiser, so the loop runs.
         let mut spins = 0u64;
         loop {
             spins = std::hint::black_box(spins.wrapping_add(1));
         }
     }
-
-    fn view(&self, _viewer: &Viewer) -> Value {
-        json!({ "players": self.players })
-    }
-
-    fn status(&self) -> Status {
-        Status::Awaiting(vec![self.players[0].clone()])
-    }
-
-    fn legal_actions(&self, _player: &str) -> Vec<Value> {
-        vec![json!({})]
-    }
 }
 
-arcade_sdk::export_game!(Spinner);
+arcade_sdk::export_game!(Hostile<Spin>);

@@ -111,7 +111,7 @@ struct Room {
 }
 
 impl Room {
-    async fn act(&mut self, http: &reqwest::Client, base: &str, seat: usize, cell: u8) {
+    async fn act(&mut self, http: &reqwest::Client, http_slots: &Semaphore, base: &str, seat: usize, cell: u8) {
         let action = json!({ "cell": cell });
         match &mut self.players[seat] {
             Player::Ws(ws) => {
@@ -120,6 +120,8 @@ impl Room {
                 next_of_type(ws, "ack").await;
             }
             Player::Http(token) => {
+                // Bounded: each request in flight holds a connection (a file).
+                let _slot = http_slots.acquire().await.unwrap();
                 let r = http
                     .post(format!("{base}/v1/rooms/{}/actions", self.id))
                     .bearer_auth(&*token)
@@ -177,11 +179,13 @@ fn main() {
     rt.block_on(async move {
         let http = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
         let connect_limit = Arc::new(Semaphore::new(64));
+        let http_slots = Arc::new(Semaphore::new(256));
         let all_connected = Arc::new(Barrier::new(rooms + 1));
         let setup = Instant::now();
         let mut tasks = Vec::with_capacity(rooms);
         for index in 0..rooms {
             let (http, base, limit, barrier) = (http.clone(), base.clone(), connect_limit.clone(), all_connected.clone());
+            let http_slots = http_slots.clone();
             let mut dice = (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             tasks.push(tokio::spawn(async move {
                 let permit = limit.acquire().await.unwrap();
@@ -197,7 +201,7 @@ fn main() {
                         tokio::time::sleep(Duration::from_millis(dice % think_ms)).await;
                     }
                     let t = Instant::now();
-                    room.act(&http, &base, seat, cell).await;
+                    room.act(&http, &http_slots, &base, seat, cell).await;
                     latencies.push(t.elapsed());
                 }
                 // Every WebSocket player sees the final state.

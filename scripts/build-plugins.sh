@@ -19,7 +19,7 @@ case "$target_dir" in
 esac
 
 triple=wasm32-wasip2
-examples=(tic-tac-toe connect-four high-card-duel)
+examples=(tic-tac-toe connect-four high-card-duel arena)
 fixtures=(spinner memory-bomb panicker file-reader)
 
 if ! rustup target list --installed | grep -qx "$triple"; then

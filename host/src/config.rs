@@ -15,7 +15,7 @@ use crate::sandbox::SandboxLimits;
 
 /// Top-level config keys (what `ARCADE_*` variables may set).
 const CONFIG_SECTIONS: &[&str] =
-    &["listen", "data_dir", "preload_dir", "admin_token", "log_format", "limits", "journal", "archive"];
+    &["listen", "data_dir", "preload_dir", "admin_token", "log_format", "limits", "journal", "archive", "sim"];
 
 /// The token `arcade serve` accepts for admin calls unless one is configured.
 pub const DEV_ADMIN_TOKEN: &str = "arcade-dev-admin";
@@ -36,6 +36,15 @@ pub struct Config {
     pub limits: Limits,
     pub journal: JournalConfig,
     pub archive: ArchiveSettings,
+    pub sim: SimSettings,
+}
+
+/// The physics backend for real-time games.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimSettings {
+    /// `auto` (GPU when an adapter is found), `gpu` or `cpu`.
+    pub backend: crate::sim::BackendPreference,
 }
 
 /// Where finished games go, and how they are batched.
@@ -97,6 +106,7 @@ impl Default for Config {
             limits: Limits::default(),
             journal: JournalConfig::default(),
             archive: ArchiveSettings::default(),
+            sim: SimSettings::default(),
         }
     }
 }

@@ -34,3 +34,5 @@ pub mod sandbox;
 pub mod server;
 pub mod sim;
 pub mod telemetry;
+#[cfg(feature = "runtime")]
+pub mod ticker;

@@ -2,7 +2,9 @@
 //!
 //! Names (all prefixed `arcade_`): `rooms_active`, `rooms_created_total`,
 //! `connections_active`, `actions_total{outcome}`, `plugin_call_seconds{call}`,
-//! `sandbox_faults_total{kind}`, `plugins_published_total`.
+//! `sandbox_faults_total{kind}`, `plugins_published_total`, `archive_*`,
+//! `sim_submissions_total`, `sim_batch_worlds`, `sim_batch_seconds`,
+//! `sim_backend_info{backend,device}`.
 
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
 use prometheus_client::metrics::counter::Counter;
@@ -60,6 +62,20 @@ pub struct Metrics {
     pub archive_failures_total: Counter,
     /// Games confirmed by the archive sink.
     pub archive_games_total: Counter,
+    /// GPU queue submissions made by the tick scheduler's physics batches.
+    pub sim_submissions_total: Counter,
+    /// Worlds stepped per physics batch.
+    pub sim_batch_worlds: Histogram,
+    /// Wall time of one physics batch.
+    pub sim_batch_seconds: Histogram,
+    /// 1 for the backend in use, labelled with its name and device.
+    pub sim_backend_info: Family<BackendLabel, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BackendLabel {
+    pub backend: String,
+    pub device: String,
 }
 
 impl Default for Metrics {
@@ -78,6 +94,10 @@ impl Default for Metrics {
         let archive_batch_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 16));
         let archive_failures_total = Counter::default();
         let archive_games_total = Counter::default();
+        let sim_submissions_total = Counter::default();
+        let sim_batch_worlds = Histogram::new(exponential_buckets(1.0, 2.0, 14));
+        let sim_batch_seconds = Histogram::new(exponential_buckets(1e-5, 2.0, 20));
+        let sim_backend_info = Family::<BackendLabel, Gauge>::default();
         registry.register("rooms_active", "Rooms in memory (waiting, playing or in their grace period)", rooms_active.clone());
         registry.register("rooms_created", "Rooms created", rooms_created.clone());
         registry.register("connections_active", "Open WebSocket connections", connections_active.clone());
@@ -89,6 +109,10 @@ impl Default for Metrics {
         registry.register("archive_batch_seconds", "Latency of archive batch writes", archive_batch_seconds.clone());
         registry.register("archive_failures", "Failed archive batch writes (retried)", archive_failures_total.clone());
         registry.register("archive_games", "Games written to the archive", archive_games_total.clone());
+        registry.register("sim_submissions", "GPU submissions of batched physics steps", sim_submissions_total.clone());
+        registry.register("sim_batch_worlds", "Worlds stepped per physics batch", sim_batch_worlds.clone());
+        registry.register("sim_batch_seconds", "Wall time of one physics batch", sim_batch_seconds.clone());
+        registry.register("sim_backend_info", "The physics backend in use", sim_backend_info.clone());
         Metrics {
             registry,
             rooms_active,
@@ -102,6 +126,10 @@ impl Default for Metrics {
             archive_batch_seconds,
             archive_failures_total,
             archive_games_total,
+            sim_submissions_total,
+            sim_batch_worlds,
+            sim_batch_seconds,
+            sim_backend_info,
         }
     }
 }
@@ -113,6 +141,16 @@ impl Metrics {
         let out = f();
         self.plugin_call_seconds.get_or_create(&CallLabel { call }).observe(start.elapsed().as_secs_f64());
         out
+    }
+
+    pub fn sim_backend(&self, backend: &str, device: &str) {
+        self.sim_backend_info.get_or_create(&BackendLabel { backend: backend.into(), device: device.into() }).set(1);
+    }
+
+    pub fn sim_batch(&self, worlds: usize, submissions: u64, took: std::time::Duration) {
+        self.sim_submissions_total.inc_by(submissions);
+        self.sim_batch_worlds.observe(worlds as f64);
+        self.sim_batch_seconds.observe(took.as_secs_f64());
     }
 
     pub fn fault(&self, kind: &str) {

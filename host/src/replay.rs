@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::archive::record::{GameRecord, LogEntry, LogKind};
 use crate::protocol::RoomStatus;
 use crate::sandbox::{Event, Fault, Plugin, Runtime, Sandbox, Viewer};
+use crate::sim::CpuBackend;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
@@ -26,12 +27,16 @@ pub enum ReplayError {
 }
 
 /// Apply every entry of `log` to `sandbox`; each must be accepted again.
-/// `on_applied` sees each entry with the events it produced.
+/// After a tick, the physics worlds that asked for a step are stepped on the
+/// CPU backend (bit-identical to the GPU backend on the tested drivers; on
+/// other GPUs float results may differ slightly). `on_applied` sees each
+/// entry with the events it produced.
 pub fn reapply(
     sandbox: &mut Sandbox,
     log: &[LogEntry],
     mut on_applied: impl FnMut(&LogEntry, &[Event]),
 ) -> Result<(), ReplayError> {
+    let mut physics = CpuBackend::new();
     for entry in log {
         let events = match &entry.kind {
             LogKind::Action { player, action } => sandbox.apply(player, action)?.map_err(|e| ReplayError::Refused {
@@ -39,7 +44,11 @@ pub fn reapply(
                 input: format!("{player}: {action}"),
                 reason: format!("{e:?}"),
             })?,
-            LogKind::Tick { dt_ms } => sandbox.tick(*dt_ms as u32)?,
+            LogKind::Tick { dt_ms } => {
+                let events = sandbox.tick(*dt_ms as u32)?;
+                sandbox.step_requested_worlds(&mut physics)?;
+                events
+            }
         };
         on_applied(entry, &events);
     }

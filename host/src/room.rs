@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::archive::Archiver;
@@ -31,6 +31,7 @@ use crate::protocol::{EventOut, RoomStatus, ServerMsg};
 use crate::registry::PluginVersion;
 use crate::replay::reapply;
 use crate::sandbox::{ActionError, Event, Fault, Runtime, Sandbox, StartError, Viewer};
+use crate::ticker::{Submission, Ticker};
 
 /// Queue depth of a watcher before it is considered too slow and dropped.
 const WATCHER_QUEUE: usize = 64;
@@ -56,6 +57,8 @@ pub struct RoomServices {
     pub metrics: Arc<Metrics>,
     pub journal: Option<Journal>,
     pub archiver: Option<Arc<Archiver>>,
+    /// Drives real-time rooms and batches their physics.
+    pub ticker: Arc<Ticker>,
 }
 
 /// A seat claimed by a player.
@@ -156,6 +159,7 @@ enum Command {
     Act { token: String, action: String, reply: oneshot::Sender<Result<Accepted, RoomError>> },
     Watch { token: Option<String>, reply: oneshot::Sender<Result<Watch, RoomError>> },
     Describe { reply: oneshot::Sender<RoomInfo> },
+    Tick { dt_ms: u32, batch: mpsc::UnboundedSender<Submission> },
 }
 
 /// A cheap, cloneable reference to a running room.
@@ -192,6 +196,12 @@ impl RoomHandle {
 
     pub async fn describe(&self) -> Result<RoomInfo, RoomError> {
         self.ask(|reply| Command::Describe { reply }).await
+    }
+
+    /// Ask the room to tick (from the scheduler). `false` once the room is
+    /// gone; a room with a full queue skips this tick.
+    pub fn tick(&self, dt_ms: u32, batch: mpsc::UnboundedSender<Submission>) -> bool {
+        !matches!(self.commands.try_send(Command::Tick { dt_ms, batch }), Err(mpsc::error::TrySendError::Closed(_)))
     }
 }
 
@@ -349,16 +359,11 @@ impl Room {
     }
 
     async fn run(&mut self, mut commands: mpsc::Receiver<Command>) {
-        let tick_hz = self.spec.plugin.plugin.info().tick_hz;
-        let tick_period = Duration::from_secs(1) / tick_hz.max(1);
-        let mut ticker = tokio::time::interval(tick_period);
-        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut evict_at: Option<Instant> = None;
         loop {
             if evict_at.is_none() && self.is_over() {
                 evict_at = Some(Instant::now() + self.spec.grace);
             }
-            let ticking = tick_hz > 0 && matches!(self.phase, Phase::Playing(_));
             tokio::select! {
                 command = commands.recv() => match command {
                     Some(command) => {
@@ -369,7 +374,6 @@ impl Room {
                     }
                     None => break,
                 },
-                _ = ticker.tick(), if ticking => self.tick(tick_period).await,
                 _ = tokio::time::sleep_until(evict_at.unwrap_or_else(Instant::now)), if evict_at.is_some() => break,
             }
         }
@@ -391,6 +395,7 @@ impl Room {
             Command::Describe { reply } => {
                 let _ = reply.send(self.describe());
             }
+            Command::Tick { dt_ms, batch } => self.tick(dt_ms, batch).await,
         }
     }
 
@@ -595,25 +600,44 @@ impl Room {
         }
     }
 
-    async fn tick(&mut self, period: Duration) {
+    /// One tick from the scheduler: run the plugin's `tick`, hand the
+    /// physics worlds it asked to step to this tick's batch and wait for
+    /// them, then tell everyone. Dropping `batch` tells the scheduler this
+    /// room has nothing to step.
+    async fn tick(&mut self, dt_ms: u32, batch: mpsc::UnboundedSender<Submission>) {
         let Phase::Playing(sandbox) = &mut self.phase else { return };
-        let dt_ms = period.as_millis() as u32;
-        match self.metrics.time(PluginCall::tick, || sandbox.tick(dt_ms)) {
-            Ok(events) => {
-                let at_ms = now_ms();
-                if let Some(journal) = &self.services.journal {
-                    journal.append_later(&Entry::Tick { room: self.spec.id.to_string(), dt_ms, at_ms });
-                }
-                self.record(LogEntry { seq: self.seq, at_ms, kind: LogKind::Tick { dt_ms: u64::from(dt_ms) } }, &events);
-                self.refresh_status();
-                self.close_if_over().await;
-                self.broadcast(&events);
-            }
+        let events = match self.metrics.time(PluginCall::tick, || sandbox.tick(dt_ms)) {
+            Ok(events) => events,
             Err(fault) => {
                 self.abort(&fault);
                 self.close_if_over().await;
+                return;
+            }
+        };
+        let worlds = sandbox.take_requested_worlds();
+        if worlds.is_empty() {
+            drop(batch);
+        } else {
+            let (back, stepped) = oneshot::channel();
+            let sent = batch.send(Submission { worlds, back });
+            // The batch starts once every room has submitted or let go.
+            drop(batch);
+            let stepped = match sent {
+                Ok(()) => stepped.await.unwrap_or_default(),
+                Err(mpsc::error::SendError(submission)) => submission.worlds,
+            };
+            if let Phase::Playing(sandbox) = &mut self.phase {
+                sandbox.put_back_worlds(stepped);
             }
         }
+        let at_ms = now_ms();
+        if let Some(journal) = &self.services.journal {
+            journal.append_later(&Entry::Tick { room: self.spec.id.to_string(), dt_ms, at_ms });
+        }
+        self.record(LogEntry { seq: self.seq, at_ms, kind: LogKind::Tick { dt_ms: u64::from(dt_ms) } }, &events);
+        self.refresh_status();
+        self.close_if_over().await;
+        self.broadcast(&events);
     }
 
     /// Remember an applied input and its events for the archive record.

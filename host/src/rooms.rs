@@ -80,11 +80,20 @@ impl Rooms {
             };
             let id: Arc<str> = Arc::from(room.room.as_str());
             let handle = room::restore(room, plugin, self.grace, self.services.clone(), self.on_exit(id.clone())).await;
+            self.drive_if_real_time(&handle);
             self.directory().rooms.insert(id, handle);
             self.services.metrics.rooms_active.inc();
             restored += 1;
         }
         restored
+    }
+
+    /// Real-time rooms tick from the shared scheduler (batched physics).
+    fn drive_if_real_time(&self, handle: &RoomHandle) {
+        let tick_hz = handle.plugin.plugin.info().tick_hz;
+        if tick_hz > 0 {
+            self.services.ticker.register(tick_hz, handle.clone());
+        }
     }
 
     fn directory(&self) -> std::sync::RwLockWriteGuard<'_, Directory> {
@@ -152,6 +161,7 @@ impl Rooms {
         let mut directory = self.directory();
         directory.reserved -= 1;
         let (handle, seats) = spawned?;
+        self.drive_if_real_time(&handle);
         directory.rooms.insert(id, handle.clone());
         self.services.metrics.rooms_active.inc();
         self.services.metrics.rooms_created.inc();

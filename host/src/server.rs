@@ -11,6 +11,7 @@ use crate::api::{self, App};
 use crate::archive::{self, Archiver, ArchiverConfig};
 use crate::journal::Journal;
 use crate::room::RoomServices;
+use crate::ticker::Ticker;
 use crate::config::{Config, DEV_ADMIN_TOKEN};
 use crate::metrics::Metrics;
 use crate::registry::Registry;
@@ -59,7 +60,10 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     if config.admin_token == DEV_ADMIN_TOKEN {
         tracing::warn!("using the built-in development admin token; set ARCADE_ADMIN_TOKEN in production");
     }
-    let services = Arc::new(RoomServices { runtime, metrics, journal, archiver: Some(archiver) });
+    let backend = config.sim.backend;
+    let physics = tokio::task::spawn_blocking(move || crate::sim::select_backend(backend)).await?;
+    let ticker = Ticker::new(physics, metrics.clone());
+    let services = Arc::new(RoomServices { runtime, metrics, journal, archiver: Some(archiver), ticker });
     let app = App::new(config, Arc::new(registry), services, sink);
     let restored = app.rooms.restore(recovery.rooms, &app.registry).await;
     if restored > 0 || !recovery.cuts.is_empty() {

@@ -67,6 +67,7 @@
 mod adapter;
 mod game;
 mod host;
+pub mod sim;
 pub mod testing;
 
 /// The raw bindings generated from `wit/arcade.wit` by wit-bindgen.

@@ -13,5 +13,6 @@ mod durability;
 mod game_flow;
 mod hidden_information;
 mod openapi;
+mod realtime;
 mod sandbox_faults;
 mod versions;

@@ -28,6 +28,7 @@ pub async fn ready(State(app): State<Arc<App>>) -> impl IntoResponse {
         "plugins": app.registry.list().len(),
         "rooms": app.rooms.len(),
         "max_rooms": app.config.limits.max_rooms,
+        "sim": { "backend": app.services.ticker.backend_name(), "device": app.services.ticker.device() },
     }));
     (code, body)
 }

@@ -13,6 +13,7 @@
 //!   after which the sandbox refuses further calls (a trapped instance cannot
 //!   be re-entered). Faults never escape the room that caused them.
 
+mod physics;
 mod state;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
 };
 
+pub use physics::Stepping;
 pub use state::{RoomState, SplitMix64};
 
 /// Host bindings generated from `wit/arcade.wit`.
@@ -32,6 +34,7 @@ pub mod bindings {
     wasmtime::component::bindgen!({
         world: "game",
         path: "../wit",
+        imports: { "arcade:game/sim": trappable },
     });
 }
 
@@ -345,6 +348,25 @@ impl Sandbox {
 
     pub fn tick(&mut self, dt_ms: u32) -> Result<Vec<Event>, Fault> {
         self.call(|s, g, r| g.arcade_game_rules().room().call_tick(s, r, dt_ms))
+    }
+
+    /// Take out the physics worlds the plugin asked to step this tick.
+    pub fn take_requested_worlds(&mut self) -> Stepping {
+        self.store.data_mut().worlds.take_requested()
+    }
+
+    /// Give back worlds after their step.
+    pub fn put_back_worlds(&mut self, stepped: Stepping) {
+        self.store.data_mut().worlds.put_back(stepped);
+    }
+
+    /// Step the requested worlds right here (replay and recovery, where no
+    /// other room shares the batch).
+    pub fn step_requested_worlds(&mut self, backend: &mut dyn crate::sim::SimBackend) -> Result<(), Fault> {
+        let mut stepping = self.take_requested_worlds();
+        let stepped = crate::sim::step_by_dt(backend, stepping.iter_mut().map(|(_, world, dt)| (world, *dt)));
+        self.put_back_worlds(stepping);
+        stepped.map(|_| ()).map_err(|e| Fault { kind: FaultKind::Trap, message: format!("physics step failed: {e}") })
     }
 
     /// The fault that killed this sandbox, if any.

@@ -32,6 +32,8 @@ pub struct RoomState {
     rng: SplitMix64,
     /// The panic message the plugin logged, if it panicked.
     panic: Option<String>,
+    /// Physics worlds the plugin created (`arcade:game/sim`).
+    pub(super) worlds: super::physics::Worlds,
     /// Room id (or another label) attached to the plugin's log lines.
     label: Arc<str>,
 }
@@ -52,6 +54,7 @@ impl RoomState {
             memory: MemoryCap { max_bytes: memory_bytes, exceeded: false },
             rng: SplitMix64::new(seed),
             panic: None,
+            worlds: Default::default(),
             label,
         }
     }

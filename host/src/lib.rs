@@ -16,10 +16,12 @@ pub mod api;
 pub mod archive;
 pub mod config;
 pub mod journal;
+pub mod matchmaking;
 pub mod metrics;
 #[cfg(feature = "runtime")]
 pub mod play;
 pub mod protocol;
+pub mod ratelimit;
 #[cfg(feature = "runtime")]
 pub mod registry;
 #[cfg(feature = "runtime")]

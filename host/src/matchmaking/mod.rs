@@ -1,0 +1,82 @@
+//! Matchmaking: players queue as parties ("tickets"), a match function groups
+//! compatible tickets, and the caller puts each match in a room.
+//!
+//! Nothing here depends on the game server (sandbox, rooms, HTTP API), so a
+//! Lambda handler runs the same code against Redis.
+//!
+//! - [`ticket`]: tickets, statuses, match results and room assignments (serde);
+//! - [`request`]: what a client sends to queue, and its validation;
+//! - [`matcher`]: the pure match function and the per-queue [`MatchRules`];
+//! - [`store`]: the [`TicketStore`] trait; [`memory`] (embedded default) and
+//!   `redis` (feature `redis`, shared by many nodes) implement it;
+//! - [`service`]: the [`Matchmaker`], what the HTTP and Lambda front ends call.
+//!
+//! The flow: `submit` a request → `run_once(game, mode, now)` on a timer
+//! (any number of nodes at once: a ticket is claimed by one match only) →
+//! the caller allocates a room for each returned [`MatchResult`] and calls
+//! `assign` → players polling `status` see the room and their seat tokens.
+
+mod lane;
+pub mod matcher;
+pub mod memory;
+#[cfg(feature = "redis")]
+pub mod redis;
+pub mod request;
+pub mod service;
+pub mod store;
+pub mod ticket;
+
+pub use matcher::{MatchPlan, MatchRules, PlannedMatch, plan_matches};
+pub use memory::MemoryTicketStore;
+pub use request::{TicketRequest, ValidationError};
+pub use service::{MatchRound, Matchmaker, QueueKey};
+pub use store::{StoreOptions, TicketStore, open_ticket_store};
+pub use ticket::{
+    MatchResult, RoomAssignment, SeatAssignment, Ticket, TicketState, TicketStatus, TicketView, UnixMillis,
+};
+
+/// Everything that can go wrong in matchmaking, with the HTTP status a
+/// front end should answer ([`MatchmakingError::http_status`]).
+#[derive(Debug, thiserror::Error)]
+pub enum MatchmakingError {
+    #[error("invalid ticket request: {0}")]
+    Invalid(#[from] ValidationError),
+    #[error("no matchmaking queue for game {game:?} mode {mode:?}")]
+    UnknownQueue { game: String, mode: String },
+    #[error("ticket {0} not found")]
+    TicketNotFound(String),
+    #[error("match {0} not found")]
+    MatchNotFound(String),
+    #[error("ticket {ticket_id} is {state}, not waiting")]
+    NotWaiting { ticket_id: String, state: String },
+    #[error("player {player:?} is already queued with ticket {ticket_id}")]
+    PlayerAlreadyQueued { player: String, ticket_id: String },
+    #[error("ticket id {0} already exists")]
+    DuplicateTicket(String),
+    #[error("invalid room assignment: {0}")]
+    InvalidAssignment(String),
+    #[error("matchmaking configuration: {0}")]
+    Config(String),
+    #[error("{backend} ticket store: {message}")]
+    Store { backend: &'static str, message: String },
+    #[error("corrupt matchmaking data: {0}")]
+    Corrupt(String),
+}
+
+impl MatchmakingError {
+    /// 400 for bad input, 404 for unknown ids and queues, 409 for conflicts
+    /// with the ticket's state, 503 when the store is unavailable.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            MatchmakingError::Invalid(_) | MatchmakingError::InvalidAssignment(_) => 400,
+            MatchmakingError::UnknownQueue { .. }
+            | MatchmakingError::TicketNotFound(_)
+            | MatchmakingError::MatchNotFound(_) => 404,
+            MatchmakingError::NotWaiting { .. }
+            | MatchmakingError::PlayerAlreadyQueued { .. }
+            | MatchmakingError::DuplicateTicket(_) => 409,
+            MatchmakingError::Store { .. } => 503,
+            MatchmakingError::Config(_) | MatchmakingError::Corrupt(_) => 500,
+        }
+    }
+}

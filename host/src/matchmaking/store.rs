@@ -1,0 +1,90 @@
+//! Where tickets and matches live: the [`TicketStore`] trait, and opening a
+//! backend by URL (`memory:` or `redis://...`).
+//!
+//! The store guarantees what the match function alone cannot when several
+//! nodes (or Lambda invocations) match the same queue at once: a match is
+//! committed only if every one of its tickets is still waiting, atomically,
+//! so no ticket is ever in two matches and a cancelled ticket never plays.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::MatchmakingError;
+use super::ticket::{MatchResult, RoomAssignment, Ticket, TicketView};
+
+/// Settings shared by the store backends.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoreOptions {
+    /// Prefix of every Redis key (`arcade:mm` gives `arcade:mm:ticket:<id>`);
+    /// lets several deployments or tests share one Redis.
+    pub namespace: String,
+    /// How long matched, expired and cancelled tickets and their matches
+    /// stay pollable.
+    pub retention: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { namespace: "arcade:mm".into(), retention: Duration::from_secs(600) }
+    }
+}
+
+/// Storage of tickets and matches. Implementations are safe to share
+/// between tasks, and every method is atomic on its own.
+#[async_trait]
+pub trait TicketStore: Send + Sync {
+    /// Short name for logs and metrics: `memory`, `redis`.
+    fn backend(&self) -> &'static str;
+
+    /// Adds a waiting ticket that expires after `ttl`. Fails with
+    /// `PlayerAlreadyQueued` when a party member waits in another ticket,
+    /// `DuplicateTicket` when the id exists.
+    async fn create(&self, ticket: &Ticket, ttl: Duration) -> Result<(), MatchmakingError>;
+
+    /// The ticket and its status (with the match, if matched); `None` once
+    /// unknown or past retention.
+    async fn get(&self, ticket_id: &str) -> Result<Option<TicketView>, MatchmakingError>;
+
+    /// Cancels a waiting ticket: `TicketNotFound`, or `NotWaiting` when it
+    /// is already matched, expired or cancelled.
+    async fn cancel(&self, ticket_id: &str) -> Result<(), MatchmakingError>;
+
+    /// A consistent snapshot of the waiting tickets of one queue, in no
+    /// particular order.
+    async fn waiting(&self, game: &str, mode: &str) -> Result<Vec<Ticket>, MatchmakingError>;
+
+    /// Stores each match whose tickets are all still waiting and marks them
+    /// matched, each match atomically; returns the matches committed.
+    /// Matches that lost a ticket (to another node's match, a cancel or an
+    /// expiry) are dropped, and their other tickets stay waiting.
+    async fn commit_matches(&self, matches: Vec<MatchResult>) -> Result<Vec<MatchResult>, MatchmakingError>;
+
+    /// Marks the given tickets of a queue expired if they are still
+    /// waiting; returns those it expired.
+    async fn expire(&self, game: &str, mode: &str, ticket_ids: &[String]) -> Result<Vec<String>, MatchmakingError>;
+
+    /// Attaches (or replaces) the room of a match; returns the updated match.
+    async fn assign(&self, match_id: &str, assignment: &RoomAssignment) -> Result<MatchResult, MatchmakingError>;
+
+    /// A match with its assignment, if any.
+    async fn get_match(&self, match_id: &str) -> Result<Option<MatchResult>, MatchmakingError>;
+}
+
+/// Opens a store by URL: `memory:` (this process only) or `redis://host:port/db`
+/// (feature `redis`; shared by every node using the same namespace).
+pub async fn open_ticket_store(url: &str, options: StoreOptions) -> Result<Arc<dyn TicketStore>, MatchmakingError> {
+    if url == "memory:" || url.is_empty() {
+        return Ok(Arc::new(super::memory::MemoryTicketStore::new(options.retention)));
+    }
+    if url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+unix://") {
+        #[cfg(feature = "redis")]
+        return Ok(Arc::new(super::redis::RedisTicketStore::connect(url, options).await?));
+        #[cfg(not(feature = "redis"))]
+        return Err(MatchmakingError::Config(format!(
+            "{url}: this build has no Redis support (cargo feature `redis`)"
+        )));
+    }
+    Err(MatchmakingError::Config(format!("unsupported ticket store URL {url:?}: use memory: or redis://")))
+}

@@ -12,6 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
 scripts/build-plugins.sh --locked
 cargo build --locked -p arcade-host --bin arcade
+cargo build --locked -p arcade-lambda-archiver  # the handler tests/all/lambda.rs drives
 
 scripts/services.sh start
 trap 'scripts/services.sh stop' EXIT

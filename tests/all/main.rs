@@ -12,6 +12,7 @@ mod drain;
 mod durability;
 mod game_flow;
 mod hidden_information;
+mod lambda;
 mod infra_metrics;
 mod openapi;
 mod realtime;

@@ -12,6 +12,7 @@
 //! keys them by content hash and engine), so a server starts in well under a
 //! second once each plugin has been compiled once.
 
+pub mod lambda_api;
 pub mod ws;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,38 @@
+//! Why an invocation failed as a whole. The runtime posts these to
+//! `/invocation/{id}/error`; `error_type` is what CloudWatch metrics and
+//! failure destinations see, so each kind has a stable name.
+//!
+//! A single bad SQS message is not an invocation error: it is reported in
+//! the batch response (`sqs`) and the rest of the batch succeeds.
+
+use lambda_runtime::Diagnostic;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Neither an SQS nor an S3 event: retrying cannot help.
+    #[error("unrecognized event: {0}")]
+    UnknownEvent(String),
+    /// Says it is an SQS or S3 event but does not have that shape.
+    #[error("malformed {source_name} event: {detail}")]
+    MalformedEvent { source_name: &'static str, detail: String },
+    /// Some records could not be archived; a retry of the event is safe
+    /// (archiving is idempotent) and may succeed.
+    #[error("{} of {total} records not archived: {}", failures.len(), failures.join("; "))]
+    ArchiveFailed { total: usize, failures: Vec<String> },
+}
+
+impl HandlerError {
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            HandlerError::UnknownEvent(_) => "Arcade.UnknownEvent",
+            HandlerError::MalformedEvent { .. } => "Arcade.MalformedEvent",
+            HandlerError::ArchiveFailed { .. } => "Arcade.ArchiveFailed",
+        }
+    }
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(error: HandlerError) -> Diagnostic {
+        Diagnostic { error_type: error.error_type().to_string(), error_message: error.to_string() }
+    }
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Build the Lambda handlers (lambda/<name>/, crate arcade-lambda-<name>) for
+# the `provided.al2023` runtime: `cargo build --profile lambda` (small: opt
+# "s", LTO, stripped), then the executable is packaged under the function's
+# name, arcade-<name> (what infra/terraform deploys):
+#
+#   <target>/lambda/arcade-<name>/bootstrap       the function's entry point
+#   <target>/lambda/arcade-<name>/bootstrap.zip   the deployment package
+#
+# for this machine's architecture and libc (glibc; al2023 has glibc 2.34).
+# Cross builds (arm64/Graviton, or musl) use cargo-lambda or cargo-zigbuild:
+# see README.md, "Serverless (AWS Lambda)".
+#
+#   scripts/build-lambda.sh [--locked] [name...]   (default: every lambda/*/)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+
+cargo_flags=()
+names=()
+for arg in "$@"; do
+    case "$arg" in
+    --locked | --frozen | --offline) cargo_flags+=("$arg") ;;
+    -*) echo "usage: $0 [--locked] [name...]" >&2; exit 2 ;;
+    *) names+=("$arg") ;;
+    esac
+done
+if [ ${#names[@]} -eq 0 ]; then
+    for manifest in lambda/*/Cargo.toml; do names+=("$(basename "$(dirname "$manifest")")"); done
+fi
+
+for name in "${names[@]}"; do
+    crate="arcade-lambda-$name"
+    # The handlers link the host's library without its game server.
+    if cargo tree "${cargo_flags[@]}" -p "$crate" -e normal | grep -E "wasmtime|wgpu"; then
+        echo "build-lambda: $crate depends on wasmtime or wgpu (arcade-host needs default-features = false)" >&2
+        exit 1
+    fi
+    cargo build "${cargo_flags[@]}" -p "$crate" --profile lambda
+    out="$TARGET_DIR/lambda/arcade-$name"
+    mkdir -p "$out"
+    cp "$TARGET_DIR/lambda/$crate" "$out/bootstrap"
+    rm -f "$out/bootstrap.zip"
+    if command -v zip >/dev/null; then
+        (cd "$out" && zip -q -X bootstrap.zip bootstrap)
+    else
+        python3 - "$out" <<'EOF'
+import os, stat, sys, zipfile
+out = sys.argv[1]
+info = zipfile.ZipInfo("bootstrap", date_time=(1980, 1, 1, 0, 0, 0))
+info.external_attr = (stat.S_IFREG | 0o755) << 16  # Lambda runs it: keep it executable
+info.compress_type = zipfile.ZIP_DEFLATED
+with open(os.path.join(out, "bootstrap"), "rb") as f, zipfile.ZipFile(os.path.join(out, "bootstrap.zip"), "w") as z:
+    z.writestr(info, f.read())
+EOF
+    fi
+    echo "build-lambda: $out/bootstrap $(stat -c %s "$out/bootstrap") bytes, bootstrap.zip $(stat -c %s "$out/bootstrap.zip") bytes"
+done

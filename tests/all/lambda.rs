@@ -1,0 +1,362 @@
+//! The archiver Lambda (`lambda/archiver`): the real compiled handler is
+//! driven through a local Lambda Runtime API (`support::lambda_api`) with
+//! SQS and S3 events, and its effects are read back from the real
+//! PostgreSQL and S3-protocol server of `scripts/services.sh` through the
+//! host's archive sinks.
+//!
+//! The handler is `$ARCADE_LAMBDA_ARCHIVER_BIN`, else
+//! `<target>/debug/arcade-lambda-archiver` (`scripts/test.sh` builds it);
+//! `scripts/bench-lambda.sh` runs the cold-start measurement on the packaged
+//! `target/lambda/arcade-archiver/bootstrap`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use arcade_host::archive::s3::S3Sink;
+use arcade_host::archive::{
+    ArchiveSink, EventRecord, FinalViews, GameRecord, ListFilter, LogEntry, LogKind, PageRequest, PluginRef,
+    RECORD_FORMAT_VERSION, open_sink,
+};
+use arcade_host::protocol::RoomStatus;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use crate::support::lambda_api::{Function, RuntimeApi};
+use crate::support::*;
+
+fn archiver_bin() -> PathBuf {
+    std::env::var_os("ARCADE_LAMBDA_ARCHIVER_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("debug").join("arcade-lambda-archiver"))
+}
+
+fn service_var(name: &str) -> String {
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: run `scripts/services.sh start` and load its env"))
+}
+
+/// Unique per call, for game ids, players and bucket names.
+fn unique(prefix: &str) -> String {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos() % 1_000_000_000;
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{prefix}-{}-{n}-{nanos}", std::process::id())
+}
+
+/// The archives of one test: the shared PostgreSQL database and a fresh
+/// S3 bucket.
+struct Archives {
+    pg_url: String,
+    s3_url: String,
+    endpoint: String,
+}
+
+impl Archives {
+    fn new() -> Archives {
+        let endpoint = service_var("ARCADE_TEST_S3_ENDPOINT");
+        let bucket = unique("lambda-archive");
+        Archives {
+            pg_url: service_var("ARCADE_TEST_PG_URL"),
+            s3_url: format!("s3://{bucket}/games?endpoint={endpoint}&region=us-east-1"),
+            endpoint,
+        }
+    }
+
+    /// Starts the archiver configured with these archives.
+    fn spawn(&self, api: &RuntimeApi) -> Function {
+        api.spawn(
+            &archiver_bin(),
+            &[
+                ("ARCADE_ARCHIVE_PG_URL", self.pg_url.clone()),
+                ("ARCADE_ARCHIVE_S3_URL", self.s3_url.clone()),
+                ("AWS_ACCESS_KEY_ID", service_var("AWS_ACCESS_KEY_ID")),
+                ("AWS_SECRET_ACCESS_KEY", service_var("AWS_SECRET_ACCESS_KEY")),
+                ("AWS_REGION", "us-east-1".into()),
+            ],
+        )
+    }
+
+    /// Fresh sinks (nothing cached) for reading back what the function wrote.
+    async fn sinks(&self) -> [Arc<dyn ArchiveSink>; 2] {
+        [open_sink(&self.pg_url).await.expect("PostgreSQL sink"), open_sink(&self.s3_url).await.expect("S3 sink")]
+    }
+
+    /// The archived games of `player`, per sink.
+    async fn games_of(&self, player: &str) -> Vec<Vec<String>> {
+        let filter = ListFilter { player: Some(player.into()), ..ListFilter::default() };
+        let mut per_sink = Vec::new();
+        for sink in self.sinks().await {
+            let page = sink.list(&filter, &PageRequest::first(100)).await.expect("listing games");
+            let mut ids: Vec<String> = page.games.into_iter().map(|g| g.game_id).collect();
+            ids.sort();
+            per_sink.push(ids);
+        }
+        per_sink
+    }
+
+    /// Every object key in the S3 archive's bucket.
+    async fn s3_keys(&self) -> Vec<String> {
+        let sink = S3Sink::open(&self.s3_url).await.expect("S3 sink");
+        let listing = sink.client().list_objects_v2().bucket(&sink.location().bucket).send().await.expect("listing");
+        let mut keys: Vec<String> = listing.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect();
+        keys.sort();
+        keys
+    }
+}
+
+/// A finished tic-tac-toe game won by `winner`.
+fn game(game_id: &str, winner: &str, loser: &str) -> GameRecord {
+    let action = |seq: u64, player: &str, cell: u32| LogEntry {
+        seq,
+        at_ms: 1_760_000_000_000 + seq * 1000,
+        kind: LogKind::Action { player: player.into(), action: format!(r#"{{"cell":{cell}}}"#) },
+    };
+    GameRecord {
+        format_version: RECORD_FORMAT_VERSION,
+        game_id: game_id.into(),
+        room_id: format!("room-{game_id}"),
+        plugin: PluginRef { name: "tic-tac-toe".into(), version: "1.0.0".into(), hash: "ab".repeat(32) },
+        config: "{}".into(),
+        players: vec![winner.into(), loser.into()],
+        seed: 42,
+        log: vec![
+            action(1, winner, 0),
+            action(2, loser, 3),
+            action(3, winner, 1),
+            action(4, loser, 4),
+            action(5, winner, 2),
+        ],
+        events: vec![EventRecord {
+            seq: 1,
+            at_ms: 1_760_000_005_000,
+            kind: "line".into(),
+            data: r#"{"cells":[0,1,2]}"#.into(),
+        }],
+        started_at_ms: 1_760_000_000_000,
+        completed_at_ms: 1_760_000_005_000,
+        status: RoomStatus::Finished {
+            winners: vec![winner.into()],
+            scores: [(winner.to_string(), 1), (loser.to_string(), 0)].into(),
+            summary: format!("{winner} wins"),
+        },
+        final_views: FinalViews::default(),
+    }
+}
+
+fn json_body(game: &GameRecord) -> String {
+    serde_json::to_string(game).unwrap()
+}
+
+fn base64_body(game: &GameRecord) -> String {
+    BASE64.encode(game.to_compressed().unwrap())
+}
+
+/// An SQS event as Lambda's event source mapping delivers it.
+fn sqs_event(messages: &[(&str, String)]) -> Value {
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|(id, body)| {
+            json!({
+                "messageId": id,
+                "receiptHandle": format!("handle-{id}"),
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1760000000000"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:finished-games",
+                "awsRegion": "us-east-1"
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+/// An S3 `ObjectCreated:Put` notification; `key` is URL-encoded as S3 does.
+fn s3_event(bucket: &str, key: &str) -> Value {
+    json!({"Records": [{
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventTime": "2026-01-01T00:00:00.000Z",
+        "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:TEST"},
+        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "responseElements": {"x-amz-request-id": "TEST"},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "arcade-inbox",
+            "bucket": {"name": bucket, "ownerIdentity": {"principalId": "TEST"}, "arn": format!("arn:aws:s3:::{bucket}")},
+            "object": {"key": key, "size": 1, "sequencer": "0A"}
+        }
+    }]})
+}
+
+fn failed_ids(response: &Value) -> Vec<&str> {
+    let failures =
+        response["batchItemFailures"].as_array().unwrap_or_else(|| panic!("no batchItemFailures: {response}"));
+    failures.iter().map(|f| f["itemIdentifier"].as_str().expect("an itemIdentifier")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sqs_batch_reports_only_the_invalid_message_and_redelivery_is_harmless() {
+    let archives = Archives::new();
+    let api = RuntimeApi::start().await;
+    let mut function = archives.spawn(&api);
+    let player = unique("sqs-ann");
+    let games: Vec<GameRecord> = (1..=3).map(|i| game(&unique(&format!("sqs-{i}")), &player, "bob")).collect();
+    let unfinished = GameRecord {
+        status: RoomStatus::Playing { awaiting: vec!["bob".into()] },
+        ..game(&unique("sqs-x"), &player, "bob")
+    };
+    let valid = [("msg-1", json_body(&games[0])), ("msg-2", base64_body(&games[1])), ("msg-3", json_body(&games[2]))];
+    let mut batch = valid.to_vec();
+    batch.insert(2, ("msg-bad", json_body(&unfinished)));
+
+    let outcome = api.invoke(&sqs_event(&batch)).await;
+    assert_eq!(failed_ids(outcome.response()), ["msg-bad"], "{}", outcome.response());
+    for sink in archives.sinks().await {
+        for game in &games {
+            let stored = sink.get(&game.game_id).await.expect("reading a game");
+            assert_eq!(stored.as_ref(), Some(game), "{} in {}", game.game_id, sink.backend());
+        }
+        assert_eq!(sink.get(&unfinished.game_id).await.expect("reading a game"), None, "{}", sink.backend());
+    }
+    let mut expected: Vec<String> = games.iter().map(|g| g.game_id.clone()).collect();
+    expected.sort();
+    assert_eq!(archives.games_of(&player).await, [expected.clone(), expected.clone()]);
+    let keys = archives.s3_keys().await;
+
+    // SQS delivers at least once: the same messages again change nothing.
+    let again = api.invoke(&sqs_event(&valid)).await;
+    assert_eq!(failed_ids(again.response()), Vec::<&str>::new(), "{}", again.response());
+    assert_eq!(archives.games_of(&player).await, [expected.clone(), expected]);
+    assert_eq!(archives.s3_keys().await, keys, "a re-delivery wrote new objects");
+    assert!(function.is_running());
+    function.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_game_postgres_rejects_fails_only_its_own_message() {
+    let archives = Archives::new();
+    let api = RuntimeApi::start().await;
+    let function = archives.spawn(&api);
+    let good = game(&unique("pg-good"), "ann", "bob");
+    // Valid JSON, but PostgreSQL's jsonb refuses the NUL character.
+    let poison = GameRecord { config: r#"{"name":"\u0000"}"#.into(), ..game(&unique("pg-poison"), "ann", "bob") };
+    poison.validate().expect("the record itself is valid");
+
+    let outcome = api.invoke(&sqs_event(&[("msg-poison", json_body(&poison)), ("msg-good", json_body(&good))])).await;
+    assert_eq!(failed_ids(outcome.response()), ["msg-poison"], "{}", outcome.response());
+    let [pg, s3] = archives.sinks().await;
+    assert_eq!(pg.get(&good.game_id).await.unwrap(), Some(good.clone()));
+    assert_eq!(pg.get(&poison.game_id).await.unwrap(), None);
+    assert_eq!(s3.get(&good.game_id).await.unwrap(), Some(good));
+    let logs = function.stop().await;
+    assert!(logs.contains("msg-poison") && logs.contains("postgres"), "the failure is logged: {logs}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_uploaded_to_the_s3_inbox_is_archived() {
+    let archives = Archives::new();
+    let inbox_bucket = unique("lambda-inbox");
+    let inbox = S3Sink::open(&format!("s3://{inbox_bucket}/incoming?endpoint={}&region=us-east-1", archives.endpoint))
+        .await
+        .expect("inbox bucket");
+    let uploaded = game(&unique("inbox"), "cy", "dee");
+    let key = format!("incoming/finished games/{}.json.zst", uploaded.game_id);
+    inbox
+        .client()
+        .put_object()
+        .bucket(&inbox_bucket)
+        .key(&key)
+        .body(uploaded.to_compressed().unwrap().into())
+        .send()
+        .await
+        .expect("uploading to the inbox");
+    let api = RuntimeApi::start().await;
+    let function = archives.spawn(&api);
+
+    let event_key = key.replace(' ', "+");
+    let outcome = api.invoke(&s3_event(&inbox_bucket, &event_key)).await;
+    assert_eq!(outcome.response(), &json!({ "archived": [uploaded.game_id] }));
+    let [pg, s3] = archives.sinks().await;
+    assert_eq!(pg.get(&uploaded.game_id).await.unwrap(), Some(uploaded.clone()));
+    assert_eq!(s3.get(&uploaded.game_id).await.unwrap(), Some(uploaded));
+
+    // S3 events have no partial failure: a missing object fails the invocation.
+    let missing = api.invoke(&s3_event(&inbox_bucket, "incoming/never-uploaded.json.zst")).await;
+    let (error_type, message) = missing.error();
+    assert_eq!(error_type, "Arcade.ArchiveFailed");
+    assert!(message.contains("never-uploaded.json.zst"), "{message}");
+    function.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_events_get_error_responses_and_the_process_keeps_serving() {
+    let archives = Archives::new();
+    let api = RuntimeApi::start().await;
+    let mut function = archives.spawn(&api);
+
+    let unknown = api.invoke(&json!({"detail-type": "Scheduled Event", "detail": {}})).await;
+    let (error_type, message) = unknown.error();
+    assert_eq!(error_type, "Arcade.UnknownEvent");
+    assert!(message.contains("detail-type"), "{message}");
+    let malformed = api.invoke(&json!({"Records": [{"eventSource": "aws:s3", "s3": 1}]})).await;
+    assert_eq!(malformed.error().0, "Arcade.MalformedEvent");
+    let not_json = api.queue_raw(b"\x00 not json".to_vec()).outcome().await;
+    assert!(!not_json.error().0.is_empty(), "the runtime rejects a payload it cannot parse");
+    assert!(function.is_running(), "the function exited on a bad event");
+
+    let game = game(&unique("after-errors"), "ann", "bob");
+    let outcome = api.invoke(&sqs_event(&[("msg-1", base64_body(&game))])).await;
+    assert_eq!(failed_ids(outcome.response()), Vec::<&str>::new());
+    let [pg, _] = archives.sinks().await;
+    assert_eq!(pg.get(&game.game_id).await.unwrap(), Some(game));
+    assert!(function.is_running());
+    assert!(api.init_errors().is_empty());
+    function.stop().await;
+}
+
+/// Cold start, from process spawn: to the first `/next` poll (the archives
+/// are open by then), to the first response (a batch whose only message is
+/// invalid: no storage I/O), and to the first game archived (a second
+/// batch, one game to PostgreSQL and S3). Prints the figures and the binary
+/// size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cold_start_to_first_response_is_measured() {
+    const RUNS: usize = 7;
+    let archives = Archives::new();
+    let [mut to_poll, mut to_response, mut to_archived] = [(); 3].map(|_| Vec::new());
+    for _ in 0..RUNS {
+        let api = RuntimeApi::start().await;
+        let game = game(&unique("cold"), "ann", "bob");
+        let invalid = api.queue(&sqs_event(&[("msg-bad", "not a game".into())]));
+        let valid = api.queue(&sqs_event(&[("msg-1", base64_body(&game))]));
+        let function = archives.spawn(&api);
+        let (first, second) = (invalid.outcome().await, valid.outcome().await);
+        assert_eq!(failed_ids(first.response()), ["msg-bad"]);
+        assert_eq!(failed_ids(second.response()), Vec::<&str>::new());
+        to_poll.push(api.first_poll().expect("the function polled /next") - function.started);
+        to_response.push(first.at - function.started);
+        to_archived.push(second.at - function.started);
+        function.stop().await;
+    }
+    let bin = archiver_bin();
+    let size = std::fs::metadata(&bin).expect("binary metadata").len();
+    let summary = |times: &mut Vec<Duration>| {
+        times.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        format!("median {:.1} ms (min {:.1})", ms(times[RUNS / 2]), ms(times[0]))
+    };
+    println!(
+        "\nlambda archiver {} ({:.2} MB), {RUNS} cold starts from spawn: first /next {}; first response {}; \
+         first game archived {}",
+        bin.display(),
+        size as f64 / 1e6,
+        summary(&mut to_poll),
+        summary(&mut to_response),
+        summary(&mut to_archived),
+    );
+}

@@ -39,12 +39,24 @@ pub struct Config {
     pub sim: SimSettings,
 }
 
-/// The physics backend for real-time games.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// Physics for real-time games (`arcade:game/sim`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SimSettings {
-    /// `auto` (GPU when an adapter is found), `gpu` or `cpu`.
+    /// `auto` (the GPU when an adapter is found, else the CPU), `gpu`
+    /// (still the CPU, with a warning, when none is found) or `cpu`.
     pub backend: crate::sim::BackendPreference,
+    /// Physics worlds one room may hold at once.
+    pub max_worlds_per_room: u32,
+    /// Bodies one world may hold (worlds live in host memory, outside the
+    /// plugin's memory cap).
+    pub max_bodies_per_world: u32,
+}
+
+impl Default for SimSettings {
+    fn default() -> Self {
+        SimSettings { backend: Default::default(), max_worlds_per_room: 4, max_bodies_per_world: 10_000 }
+    }
 }
 
 /// Where finished games go, and how they are batched.
@@ -151,6 +163,10 @@ impl Config {
             max_instances: self.limits.max_rooms,
             memory_bytes: self.limits.room_memory_bytes,
             call_deadline: std::time::Duration::from_millis(self.limits.call_deadline_ms),
+            sim: crate::sandbox::SimLimits {
+                worlds: self.sim.max_worlds_per_room as usize,
+                bodies: self.sim.max_bodies_per_world as usize,
+            },
         }
     }
 }

@@ -14,6 +14,7 @@ use arcade_host::archive::{self, GameRecord};
 use arcade_host::registry::Registry;
 use arcade_host::replay;
 use arcade_host::sandbox::Runtime;
+use arcade_host::sim::{BackendPreference, Stepper};
 use arcade_host::{server, telemetry};
 
 #[derive(Parser)]
@@ -56,6 +57,11 @@ enum Command {
         /// Where the published plugins are (`<data_dir>/plugins`).
         #[arg(long, env = "ARCADE_DATA_DIR", default_value = "arcade-data")]
         data_dir: PathBuf,
+        /// Physics backend for real-time games: `auto`, `gpu` or `cpu`. A
+        /// game replays bit for bit on the backend it ran on (the server's
+        /// `sim.backend`); only probed when the game has physics.
+        #[arg(long, env = "ARCADE_SIM__BACKEND", default_value = "auto")]
+        sim_backend: BackendPreference,
     },
     /// Play a game in the terminal against random-move bots.
     Play {
@@ -113,9 +119,9 @@ fn main() -> anyhow::Result<()> {
             tokio::runtime::Runtime::new()?.block_on(server::serve(cfg))
         }
         Command::Plugin { command } => plugin_command(command),
-        Command::Replay { game, archive, data_dir } => {
+        Command::Replay { game, archive, data_dir, sim_backend } => {
             telemetry::init(LogFormat::Text);
-            tokio::runtime::Runtime::new()?.block_on(replay_command(&game, archive, &data_dir))
+            tokio::runtime::Runtime::new()?.block_on(replay_command(&game, archive, &data_dir, sim_backend))
         }
         Command::Play { game, plugins_dir, bots_only, seed, players } => {
             telemetry::init(LogFormat::Text);
@@ -127,7 +133,12 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn replay_command(game: &str, archive: Option<String>, data_dir: &std::path::Path) -> anyhow::Result<()> {
+async fn replay_command(
+    game: &str,
+    archive: Option<String>,
+    data_dir: &std::path::Path,
+    sim_backend: BackendPreference,
+) -> anyhow::Result<()> {
     let record = if std::path::Path::new(game).is_file() {
         GameRecord::from_compressed(&std::fs::read(game)?)?
     } else {
@@ -148,7 +159,7 @@ async fn replay_command(game: &str, archive: Option<String>, data_dir: &std::pat
             data_dir.join("plugins").display()
         )
     })?;
-    match replay::verify(&runtime, &plugin.plugin, &record) {
+    match replay::verify(&runtime, &plugin.plugin, &record, &mut Stepper::lazy(sim_backend)) {
         Ok(verified) => {
             println!(
                 "verified {}: {}@{}, {} inputs, {} final views identical, outcome {}",

@@ -4,7 +4,8 @@
 //! `connections_active`, `actions_total{outcome}`, `plugin_call_seconds{call}`,
 //! `sandbox_faults_total{kind}`, `plugins_published_total`, `archive_*`,
 //! `sim_submissions_total`, `sim_batch_worlds`, `sim_batch_seconds`,
-//! `sim_backend_info{backend,device}`.
+//! `sim_backend_info{backend,device}`, `sim_fallbacks_total`,
+//! `sim_late_rooms_total`.
 
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
 use prometheus_client::metrics::counter::Counter;
@@ -62,14 +63,18 @@ pub struct Metrics {
     pub archive_failures_total: Counter,
     /// Games confirmed by the archive sink.
     pub archive_games_total: Counter,
-    /// GPU queue submissions made by the tick scheduler's physics batches.
+    /// GPU queue submissions made for plugin physics (one per batch on the GPU).
     pub sim_submissions_total: Counter,
-    /// Worlds stepped per physics batch.
+    /// Worlds stepped per physics batch (its sum counts world-steps).
     pub sim_batch_worlds: Histogram,
     /// Wall time of one physics batch.
     pub sim_batch_seconds: Histogram,
     /// 1 for the backend in use, labelled with its name and device.
     pub sim_backend_info: Family<BackendLabel, Gauge>,
+    /// Physics batches the GPU failed to step, stepped on the CPU instead.
+    pub sim_fallbacks_total: Counter,
+    /// Room ticks whose worlds missed their tick's batch and were stepped alone.
+    pub sim_late_rooms_total: Counter,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -98,6 +103,8 @@ impl Default for Metrics {
         let sim_batch_worlds = Histogram::new(exponential_buckets(1.0, 2.0, 14));
         let sim_batch_seconds = Histogram::new(exponential_buckets(1e-5, 2.0, 20));
         let sim_backend_info = Family::<BackendLabel, Gauge>::default();
+        let sim_fallbacks_total = Counter::default();
+        let sim_late_rooms_total = Counter::default();
         registry.register("rooms_active", "Rooms in memory (waiting, playing or in their grace period)", rooms_active.clone());
         registry.register("rooms_created", "Rooms created", rooms_created.clone());
         registry.register("connections_active", "Open WebSocket connections", connections_active.clone());
@@ -109,10 +116,12 @@ impl Default for Metrics {
         registry.register("archive_batch_seconds", "Latency of archive batch writes", archive_batch_seconds.clone());
         registry.register("archive_failures", "Failed archive batch writes (retried)", archive_failures_total.clone());
         registry.register("archive_games", "Games written to the archive", archive_games_total.clone());
-        registry.register("sim_submissions", "GPU submissions of batched physics steps", sim_submissions_total.clone());
+        registry.register("sim_submissions", "GPU queue submissions of physics steps (0 on the CPU backend)", sim_submissions_total.clone());
         registry.register("sim_batch_worlds", "Worlds stepped per physics batch", sim_batch_worlds.clone());
         registry.register("sim_batch_seconds", "Wall time of one physics batch", sim_batch_seconds.clone());
         registry.register("sim_backend_info", "The physics backend in use", sim_backend_info.clone());
+        registry.register("sim_fallbacks", "Physics batches the GPU failed and the CPU stepped", sim_fallbacks_total.clone());
+        registry.register("sim_late_rooms", "Room ticks that missed their physics batch and stepped alone", sim_late_rooms_total.clone());
         Metrics {
             registry,
             rooms_active,
@@ -130,6 +139,8 @@ impl Default for Metrics {
             sim_batch_worlds,
             sim_batch_seconds,
             sim_backend_info,
+            sim_fallbacks_total,
+            sim_late_rooms_total,
         }
     }
 }

@@ -11,7 +11,8 @@ use anyhow::{Context, bail};
 
 use crate::protocol::RoomStatus;
 use crate::registry::Registry;
-use crate::sandbox::{Runtime, SandboxLimits, SplitMix64, Viewer};
+use crate::sandbox::{Runtime, SandboxLimits, SplitMix64, Viewer, worlds_and_dts};
+use crate::sim::Stepper;
 
 pub struct PlayOptions<'a> {
     /// A `.wasm` file, or a game name looked up in `plugins_dir`.
@@ -50,6 +51,7 @@ pub fn play(
         .start(&runtime, Arc::from("local"), "{}", &players, options.seed)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut dice = SplitMix64::new(options.seed ^ 0xB075);
+    let mut physics = Stepper::cpu();
     loop {
         let status = RoomStatus::from(room.status()?);
         let RoomStatus::Playing { awaiting } = &status else {
@@ -87,7 +89,9 @@ pub fn play(
             Err(e) => writeln!(out, "{player}: {action} refused: {e:?}")?,
         }
         if info.tick_hz > 0 {
+            // One tick per move, then the physics steps it asked for (as a server does).
             room.tick(1000 / info.tick_hz)?;
+            room.step_requested_worlds(|worlds| physics.step(worlds_and_dts(worlds)).map(|_| ()))?;
         }
     }
 }

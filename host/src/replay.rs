@@ -6,13 +6,16 @@
 //! journal) and [`verify`], which backs `arcade replay`: it re-runs an
 //! archived [`GameRecord`] and reports any difference, which means the
 //! plugin is not deterministic (or the record was altered).
+//!
+//! Real-time games: every replayed tick is followed by the physics steps it
+//! requested, taken by a [`Stepper`] like the live tick scheduler's.
 
 use std::sync::Arc;
 
 use crate::archive::record::{GameRecord, LogEntry, LogKind};
 use crate::protocol::RoomStatus;
-use crate::sandbox::{Event, Fault, Plugin, Runtime, Sandbox, Viewer};
-use crate::sim::CpuBackend;
+use crate::sandbox::{Event, Fault, Plugin, Runtime, Sandbox, Stepping, Viewer, worlds_and_dts};
+use crate::sim::{SimError, Stepper};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
@@ -27,16 +30,19 @@ pub enum ReplayError {
 }
 
 /// Apply every entry of `log` to `sandbox`; each must be accepted again.
-/// After a tick, the physics worlds that asked for a step are stepped on the
-/// CPU backend (bit-identical to the GPU backend on the tested drivers; on
-/// other GPUs float results may differ slightly). `on_applied` sees each
+/// After a tick, the physics worlds the plugin asked to step are stepped
+/// with `step` before the next entry, as the live room did (see
+/// `crate::ticker`). A game replays bit for bit when `step` runs the backend
+/// the game ran on (the CPU backend, or the same GPU and driver); on another
+/// backend positions agree only within float tolerance, and any rule that
+/// depends on them (a hit, an outcome) may differ. `on_applied` sees each
 /// entry with the events it produced.
 pub fn reapply(
     sandbox: &mut Sandbox,
     log: &[LogEntry],
+    mut step: impl FnMut(&mut Stepping) -> Result<(), SimError>,
     mut on_applied: impl FnMut(&LogEntry, &[Event]),
 ) -> Result<(), ReplayError> {
-    let mut physics = CpuBackend::new();
     for entry in log {
         let events = match &entry.kind {
             LogKind::Action { player, action } => sandbox.apply(player, action)?.map_err(|e| ReplayError::Refused {
@@ -46,7 +52,7 @@ pub fn reapply(
             })?,
             LogKind::Tick { dt_ms } => {
                 let events = sandbox.tick(*dt_ms as u32)?;
-                sandbox.step_requested_worlds(&mut physics)?;
+                sandbox.step_requested_worlds(&mut step)?;
                 events
             }
         };
@@ -63,14 +69,20 @@ pub struct Verified {
     pub status: RoomStatus,
 }
 
-/// Re-run `record` with `plugin` (which must be the recorded build) and
-/// compare the final status and every final view with the record.
-pub fn verify(runtime: &Runtime, plugin: &Plugin, record: &GameRecord) -> Result<Verified, ReplayError> {
+/// Re-run `record` with `plugin` (which must be the recorded build),
+/// stepping physics with `physics`, and compare the final status and every
+/// final view with the record.
+pub fn verify(
+    runtime: &Runtime,
+    plugin: &Plugin,
+    record: &GameRecord,
+    physics: &mut Stepper,
+) -> Result<Verified, ReplayError> {
     let label: Arc<str> = Arc::from(format!("replay-{}", record.game_id));
     let mut sandbox = plugin
         .start(runtime, label, &record.config, &record.players, record.seed)
         .map_err(|e| ReplayError::Start(e.to_string()))?;
-    reapply(&mut sandbox, &record.log, |_, _| {})?;
+    reapply(&mut sandbox, &record.log, |worlds| physics.step(worlds_and_dts(worlds)).map(|_| ()), |_, _| {})?;
     let status = RoomStatus::from(sandbox.status()?);
     if status != record.status {
         return Err(ReplayError::Mismatch(format!(

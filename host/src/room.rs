@@ -1,6 +1,9 @@
 //! One room: a tokio task that owns the room's sandbox and is the only code
 //! that touches it. Commands (join, leave, act, watch) arrive on a channel and
 //! are handled one at a time, so actions are applied in arrival order.
+//! Real-time games also get their ticks through that channel, from the
+//! process-wide tick scheduler (`crate::ticker`), which batches the physics
+//! steps of all rooms due in a tick.
 //!
 //! Durability: every accepted change (room created, seat taken, action
 //! applied) is in the journal before anyone is told about it, and a finished
@@ -31,7 +34,7 @@ use crate::protocol::{EventOut, RoomStatus, ServerMsg};
 use crate::registry::PluginVersion;
 use crate::replay::reapply;
 use crate::sandbox::{ActionError, Event, Fault, Runtime, Sandbox, StartError, Viewer};
-use crate::ticker::{Submission, Ticker};
+use crate::ticker::{Batch, Ticker};
 
 /// Queue depth of a watcher before it is considered too slow and dropped.
 const WATCHER_QUEUE: usize = 64;
@@ -159,7 +162,8 @@ enum Command {
     Act { token: String, action: String, reply: oneshot::Sender<Result<Accepted, RoomError>> },
     Watch { token: Option<String>, reply: oneshot::Sender<Result<Watch, RoomError>> },
     Describe { reply: oneshot::Sender<RoomInfo> },
-    Tick { dt_ms: u32, batch: mpsc::UnboundedSender<Submission> },
+    /// From the tick scheduler (`crate::ticker`), for real-time games.
+    Tick { dt_ms: u32, batch: Batch },
 }
 
 /// A cheap, cloneable reference to a running room.
@@ -168,6 +172,8 @@ pub struct RoomHandle {
     pub id: Arc<str>,
     pub plugin: Arc<PluginVersion>,
     commands: mpsc::Sender<Command>,
+    /// Set by the room once it is over: the scheduler stops ticking it.
+    ticks_done: Arc<AtomicBool>,
 }
 
 impl RoomHandle {
@@ -199,8 +205,11 @@ impl RoomHandle {
     }
 
     /// Ask the room to tick (from the scheduler). `false` once the room is
-    /// gone; a room with a full queue skips this tick.
-    pub fn tick(&self, dt_ms: u32, batch: mpsc::UnboundedSender<Submission>) -> bool {
+    /// over or gone; a room with a full queue skips this tick.
+    pub fn tick(&self, dt_ms: u32, batch: Batch) -> bool {
+        if self.ticks_done.load(Ordering::Relaxed) {
+            return false;
+        }
         !matches!(self.commands.try_send(Command::Tick { dt_ms, batch }), Err(mpsc::error::TrySendError::Closed(_)))
     }
 }
@@ -319,6 +328,8 @@ struct Room {
     closed: bool,
     /// Set by the journal writer when a write this room handed off failed.
     journal_failed: Arc<AtomicBool>,
+    /// Shared with the room's handles: set once the game is over.
+    ticks_done: Arc<AtomicBool>,
 }
 
 impl Room {
@@ -337,12 +348,18 @@ impl Room {
             started_at_ms: None,
             closed: false,
             journal_failed: Arc::default(),
+            ticks_done: Arc::default(),
         }
     }
 
     fn run_in_background(mut self, on_exit: impl FnOnce() + Send + 'static) -> RoomHandle {
         let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
-        let handle = RoomHandle { id: self.spec.id.clone(), plugin: self.spec.plugin.clone(), commands: tx };
+        let handle = RoomHandle {
+            id: self.spec.id.clone(),
+            plugin: self.spec.plugin.clone(),
+            commands: tx,
+            ticks_done: self.ticks_done.clone(),
+        };
         let span = tracing::info_span!("room", room = %self.spec.id, game = %self.spec.plugin.name);
         tokio::spawn(
             async move {
@@ -567,7 +584,7 @@ impl Room {
             at_ms,
         };
         self.metrics.action(ActionOutcome::accepted);
-        self.record(LogEntry { seq, at_ms, kind: LogKind::Action { player, action: action.to_string() } }, &events);
+        self.record(at_ms, LogKind::Action { player, action: action.to_string() }, &events);
         self.refresh_status();
         let journal = self.services.journal.clone();
         match journal {
@@ -602,10 +619,17 @@ impl Room {
 
     /// One tick from the scheduler: run the plugin's `tick`, hand the
     /// physics worlds it asked to step to this tick's batch and wait for
-    /// them, then tell everyone. Dropping `batch` tells the scheduler this
-    /// room has nothing to step.
-    async fn tick(&mut self, dt_ms: u32, batch: mpsc::UnboundedSender<Submission>) {
-        let Phase::Playing(sandbox) = &mut self.phase else { return };
+    /// them (the room takes no other command meanwhile, exactly as replay
+    /// runs a tick and its steps back to back), then tell everyone, so
+    /// players see the positions after the step. Dropping `batch` tells the
+    /// scheduler this room has nothing to step.
+    async fn tick(&mut self, dt_ms: u32, batch: Batch) {
+        let Phase::Playing(sandbox) = &mut self.phase else {
+            if self.is_over() {
+                self.ticks_done.store(true, Ordering::Relaxed);
+            }
+            return;
+        };
         let events = match self.metrics.time(PluginCall::tick, || sandbox.tick(dt_ms)) {
             Ok(events) => events,
             Err(fault) => {
@@ -614,56 +638,61 @@ impl Room {
                 return;
             }
         };
-        let worlds = sandbox.take_requested_worlds();
-        if worlds.is_empty() {
-            drop(batch);
-        } else {
-            let (back, stepped) = oneshot::channel();
-            let sent = batch.send(Submission { worlds, back });
-            // The batch starts once every room has submitted or let go.
-            drop(batch);
-            let stepped = match sent {
-                Ok(()) => stepped.await.unwrap_or_default(),
-                Err(mpsc::error::SendError(submission)) => submission.worlds,
-            };
-            if let Phase::Playing(sandbox) = &mut self.phase {
-                sandbox.put_back_worlds(stepped);
-            }
-        }
         let at_ms = now_ms();
         if let Some(journal) = &self.services.journal {
             journal.append_later(&Entry::Tick { room: self.spec.id.to_string(), dt_ms, at_ms });
         }
-        self.record(LogEntry { seq: self.seq, at_ms, kind: LogKind::Tick { dt_ms: u64::from(dt_ms) } }, &events);
+        self.record(at_ms, LogKind::Tick { dt_ms: u64::from(dt_ms) }, &events);
+        let Phase::Playing(sandbox) = &mut self.phase else { return };
+        let worlds = sandbox.take_requested_worlds();
+        if worlds.is_empty() {
+            drop(batch);
+        } else {
+            match self.services.ticker.submit(batch, worlds).await {
+                Ok(stepped) => sandbox.put_back_worlds(stepped),
+                Err(error) => {
+                    // The worlds are lost: the game cannot go on (or be replayed) faithfully.
+                    tracing::error!(%error, "physics step failed; room aborted");
+                    self.phase = Phase::Over(RoomStatus::aborted("sim_failed", error.to_string()), None);
+                }
+            }
+        }
         self.refresh_status();
         self.close_if_over().await;
         self.broadcast(&events);
     }
 
     /// Remember an applied input and its events for the archive record.
-    /// Actions advance `seq`; ticks keep the current one.
-    fn record(&mut self, input: LogEntry, events: &[Event]) {
-        if matches!(input.kind, LogKind::Action { .. }) {
-            self.seq = input.seq;
+    /// Actions advance `seq` (the number players see); the log numbers its
+    /// entries, actions and ticks alike, in order, as the record requires.
+    fn record(&mut self, at_ms: u64, kind: LogKind, events: &[Event]) {
+        if matches!(kind, LogKind::Action { .. }) {
+            self.seq += 1;
         }
         for event in events {
             self.events.push(EventRecord {
                 seq: self.events.len() as u64 + 1,
-                at_ms: input.at_ms,
+                at_ms,
                 kind: event.kind.clone(),
                 data: event.data.clone(),
             });
         }
-        self.log.push(input);
+        self.log.push(LogEntry { seq: self.log.len() as u64 + 1, at_ms, kind });
     }
 
     /// Re-apply journaled inputs after a restart (no journaling, no broadcast).
     fn reapply_recovered(&mut self, inputs: &[LogEntry]) {
         let Phase::Playing(sandbox) = &mut self.phase else { return };
         let mut applied = Vec::with_capacity(inputs.len());
-        let result = reapply(sandbox, inputs, |entry, events| applied.push((entry.clone(), events.to_vec())));
+        let ticker = &self.services.ticker;
+        let result = reapply(
+            sandbox,
+            inputs,
+            |worlds| ticker.step_now(worlds),
+            |entry, events| applied.push((entry.clone(), events.to_vec())),
+        );
         for (entry, events) in applied {
-            self.record(entry, &events);
+            self.record(entry.at_ms, entry.kind, &events);
         }
         match result {
             Ok(()) => self.refresh_status(),

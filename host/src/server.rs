@@ -62,7 +62,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     }
     let backend = config.sim.backend;
     let physics = tokio::task::spawn_blocking(move || crate::sim::select_backend(backend)).await?;
-    let ticker = Ticker::new(physics, metrics.clone());
+    let ticker = Ticker::new(crate::sim::Stepper::new(physics), metrics.clone());
     let services = Arc::new(RoomServices { runtime, metrics, journal, archiver: Some(archiver), ticker });
     let app = App::new(config, Arc::new(registry), services, sink);
     let restored = app.rooms.restore(recovery.rooms, &app.registry).await;

@@ -56,6 +56,11 @@ impl GameInfo {
             tick_hz: 0,
         }
     }
+
+    /// Info for a real-time game: `tick` is called `tick_hz` times a second.
+    pub fn real_time(name: &str, version: &str, description: &str, min: u32, max: u32, tick_hz: u32) -> Self {
+        GameInfo { tick_hz, ..Self::turn_based(name, version, description, min, max) }
+    }
 }
 
 impl Event {

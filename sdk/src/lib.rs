@@ -8,6 +8,8 @@
 //! values, rejects actions from non-players or after the game ended, and
 //! renders your views to JSON. Randomness comes from [`random_u64`], seeded by
 //! the host from the room seed, so every game can be replayed exactly.
+//! Real-time games (`tick_hz > 0`) can hand their physics to the host, which
+//! steps the worlds of all rooms together, on a GPU when it has one: see [`sim`].
 //!
 //! ```
 //! use arcade_sdk::prelude::*;
@@ -68,6 +70,8 @@ mod adapter;
 mod game;
 mod host;
 pub mod sim;
+/// Native only: components are driven by the host.
+#[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 
 /// The raw bindings generated from `wit/arcade.wit` by wit-bindgen.
@@ -79,6 +83,7 @@ pub mod bindings {
         pub_export_macro: true,
         default_bindings_module: "arcade_sdk::bindings",
         export_macro_name: "export",
+        additional_derives: [PartialEq],
     });
 }
 

@@ -3,15 +3,21 @@
 //! [`Table`] runs the same code path as the component export (config
 //! parsing, seat and game-over checks, JSON actions and views) and the same
 //! random stream as the host, so a rules test predicts what a server does.
+//! Games with physics ([`crate::sim`]) run on the SDK's native test double:
+//! [`Table::tick`] takes the steps the game requested after its tick, as the
+//! server does, with results that match the server's to float tolerance.
 
 use serde::Serialize;
 
 use crate::adapter::RoomAdapter;
+use crate::sim::Adopted;
 use crate::{ActionError, Event, Game, Status, Viewer};
 
 /// One room of game `G`, driven directly.
 pub struct Table<G: Game> {
     room: RoomAdapter<G>,
+    /// The physics worlds the game created.
+    worlds: Adopted,
 }
 
 impl<G: Game> Table<G> {
@@ -24,7 +30,10 @@ impl<G: Game> Table<G> {
     pub fn start_with(players: &[&str], seed: u64, config: &impl Serialize) -> Result<Self, String> {
         let config = serde_json::to_string(config).map_err(|e| e.to_string())?;
         let players = players.iter().map(|p| p.to_string()).collect();
-        Ok(Table { room: RoomAdapter::start(&config, players, seed)? })
+        let room = RoomAdapter::start(&config, players, seed)?;
+        let mut worlds = Adopted::default();
+        worlds.adopt_new();
+        Ok(Table { room, worlds })
     }
 
     /// Apply an action given as a JSON value.
@@ -34,7 +43,9 @@ impl<G: Game> Table<G> {
 
     /// Apply an action given as raw text (to test malformed input).
     pub fn act_raw(&mut self, player: &str, action: &str) -> Result<Vec<Event>, ActionError> {
-        self.room.apply_json(player, action)
+        let applied = self.room.apply_json(player, action);
+        self.worlds.adopt_new();
+        applied
     }
 
     /// `player`'s view, parsed.
@@ -64,8 +75,11 @@ impl<G: Game> Table<G> {
             .collect()
     }
 
+    /// One tick of `dt_ms`, then the physics steps the game requested.
     pub fn tick(&mut self, dt_ms: u32) -> Vec<Event> {
-        self.room.advance(dt_ms)
+        let events = self.room.advance(dt_ms);
+        self.worlds.step_requested();
+        events
     }
 
     /// The player(s) the game waits for (empty when finished).

@@ -12,6 +12,9 @@
 //!   CPU deadline; a trap, deadline or memory-cap hit turns into a [`Fault`],
 //!   after which the sandbox refuses further calls (a trapped instance cannot
 //!   be re-entered). Faults never escape the room that caused them.
+//! - A room's physics worlds (`arcade:game/sim`) live in its store; the
+//!   sandbox hands the ones its plugin asked to step to whoever steps them
+//!   (see `physics.rs`).
 
 mod physics;
 mod state;
@@ -26,7 +29,7 @@ use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
 };
 
-pub use physics::Stepping;
+pub use physics::{SimLimits, StepRequest, Stepping, worlds_and_dts};
 pub use state::{RoomState, SplitMix64};
 
 /// Host bindings generated from `wit/arcade.wit`.
@@ -59,6 +62,8 @@ pub struct SandboxLimits {
     pub memory_bytes: usize,
     /// CPU time one guest call may take before it is interrupted.
     pub call_deadline: Duration,
+    /// Physics worlds and bodies per room (`arcade:game/sim`).
+    pub sim: SimLimits,
 }
 
 impl Default for SandboxLimits {
@@ -67,6 +72,7 @@ impl Default for SandboxLimits {
             max_instances: 1024,
             memory_bytes: 16 << 20,
             call_deadline: Duration::from_millis(100),
+            sim: SimLimits::default(),
         }
     }
 }
@@ -307,7 +313,7 @@ pub struct Sandbox {
 impl Sandbox {
     fn store(runtime: &Runtime, label: Arc<str>, seed: u64) -> Store<RoomState> {
         let mut store =
-            Store::new(&runtime.engine, RoomState::new(label, seed, runtime.limits.memory_bytes));
+            Store::new(&runtime.engine, RoomState::new(label, seed, runtime.limits.memory_bytes, runtime.limits.sim));
         store.limiter(|s| &mut s.memory);
         // Instantiation may run start functions: it gets a deadline too.
         store.set_epoch_deadline(runtime.deadline_ticks);
@@ -350,7 +356,8 @@ impl Sandbox {
         self.call(|s, g, r| g.arcade_game_rules().room().call_tick(s, r, dt_ms))
     }
 
-    /// Take out the physics worlds the plugin asked to step this tick.
+    /// Take out the physics worlds the plugin asked to step (after a tick);
+    /// the caller steps them and gives them back with [`Sandbox::put_back_worlds`].
     pub fn take_requested_worlds(&mut self) -> Stepping {
         self.store.data_mut().worlds.take_requested()
     }
@@ -360,13 +367,21 @@ impl Sandbox {
         self.store.data_mut().worlds.put_back(stepped);
     }
 
-    /// Step the requested worlds right here (replay and recovery, where no
-    /// other room shares the batch).
-    pub fn step_requested_worlds(&mut self, backend: &mut dyn crate::sim::SimBackend) -> Result<(), Fault> {
-        let mut stepping = self.take_requested_worlds();
-        let stepped = crate::sim::step_by_dt(backend, stepping.iter_mut().map(|(_, world, dt)| (world, *dt)));
-        self.put_back_worlds(stepping);
-        stepped.map(|_| ()).map_err(|e| Fault { kind: FaultKind::Trap, message: format!("physics step failed: {e}") })
+    /// Step the requested worlds right here with `step` (replay, crash
+    /// recovery, `arcade play`: no other room shares the batch). A failure
+    /// poisons the sandbox like a trap: its worlds would no longer match a replay.
+    pub fn step_requested_worlds(
+        &mut self,
+        step: impl FnOnce(&mut Stepping) -> Result<(), crate::sim::SimError>,
+    ) -> Result<(), Fault> {
+        if let Some(fault) = &self.fault {
+            return Err(fault.clone());
+        }
+        self.store.data_mut().worlds.step_requested(step).map_err(|e| {
+            let fault = Fault { kind: FaultKind::Trap, message: format!("physics step failed: {e}") };
+            self.fault = Some(fault.clone());
+            fault
+        })
     }
 
     /// The fault that killed this sandbox, if any.

@@ -4,6 +4,8 @@
 //! random stream) and, of WASI, only what cannot leak or block: randomness
 //! derived from the room seed (so `HashMap` works and stays deterministic),
 //! an empty environment, and `exit`. Its memory is capped by [`MemoryCap`].
+//! Plugins that import `arcade:game/sim` also get physics worlds, held here
+//! (see `physics.rs`).
 //! The SDK's panic hook reports a panic through the host log; that message
 //! becomes the reason the room was aborted.
 
@@ -18,6 +20,7 @@ use wasmtime_wasi::random::WasiRandom;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::arcade::game::{host, types};
+use super::physics::{SimLimits, Worlds};
 
 /// Prefix of the SDK panic hook's log line (see `sdk/src/host.rs`).
 const PANIC_PREFIX: &str = "panicked at";
@@ -33,13 +36,13 @@ pub struct RoomState {
     /// The panic message the plugin logged, if it panicked.
     panic: Option<String>,
     /// Physics worlds the plugin created (`arcade:game/sim`).
-    pub(super) worlds: super::physics::Worlds,
+    pub(super) worlds: Worlds,
     /// Room id (or another label) attached to the plugin's log lines.
     label: Arc<str>,
 }
 
 impl RoomState {
-    pub fn new(label: Arc<str>, seed: u64, memory_bytes: usize) -> Self {
+    pub fn new(label: Arc<str>, seed: u64, memory_bytes: usize, sim: SimLimits) -> Self {
         let wasi = WasiCtx::builder()
             .secure_random(SplitMix64::new(seed ^ 0x5EC0_4E5E_C0DE_0001))
             .insecure_random(SplitMix64::new(seed ^ 0x1A5E_C0DE_0000_0002))
@@ -54,7 +57,7 @@ impl RoomState {
             memory: MemoryCap { max_bytes: memory_bytes, exceeded: false },
             rng: SplitMix64::new(seed),
             panic: None,
-            worlds: Default::default(),
+            worlds: Worlds::new(sim),
             label,
         }
     }

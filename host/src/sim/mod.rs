@@ -33,7 +33,7 @@ pub mod params;
 pub mod select;
 pub mod world;
 
-pub use batch::step_by_dt;
+pub use batch::{Stepped, Stepper};
 pub use cpu::CpuBackend;
 #[cfg(feature = "gpu")]
 pub use gpu::GpuBackend;

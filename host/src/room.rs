@@ -264,7 +264,7 @@ pub async fn restore(
     for entry in recovered.log {
         match entry {
             Entry::Joined { player, token, at_ms, .. } => room.seat(Seat { player, token }, at_ms),
-            Entry::Left { token, at_ms, .. } => room.vacate(&token, at_ms),
+            Entry::Left { token, .. } => room.vacate(&token),
             Entry::Action { seq, player, action, at_ms, .. } => {
                 inputs.push(LogEntry { seq, at_ms, kind: LogKind::Action { player, action } })
             }
@@ -289,21 +289,33 @@ enum Phase {
 
 struct Watcher {
     player: Option<String>,
+    link: WatcherLink,
+}
+
+/// Where a watcher's messages go; cheap to clone into an [`Outbox`].
+#[derive(Clone)]
+struct WatcherLink {
     tx: mpsc::Sender<Arc<str>>,
     /// Set when a message could not be queued (the client fell behind);
     /// the room then drops the watcher, which closes its connection.
     lagging: Arc<AtomicBool>,
 }
 
+impl WatcherLink {
+    fn is_gone(&self) -> bool {
+        self.tx.is_closed() || self.lagging.load(Ordering::Relaxed)
+    }
+}
+
 /// Messages for watchers, delivered together.
 #[derive(Default)]
-struct Outbox(Vec<(mpsc::Sender<Arc<str>>, Arc<AtomicBool>, Arc<str>)>);
+struct Outbox(Vec<(WatcherLink, Arc<str>)>);
 
 impl Outbox {
     fn send(self) {
-        for (tx, lagging, message) in self.0 {
-            if tx.try_send(message).is_err() {
-                lagging.store(true, Ordering::Relaxed);
+        for (link, message) in self.0 {
+            if link.tx.try_send(message).is_err() {
+                link.lagging.store(true, Ordering::Relaxed);
             }
         }
     }
@@ -517,14 +529,14 @@ impl Room {
         let at_ms = now_ms();
         let entry = Entry::Left { room: self.spec.id.to_string(), token: token.to_string(), at_ms };
         self.journal(&entry).await?;
-        self.vacate(token, at_ms);
+        self.vacate(token);
         self.close_if_over().await;
         self.broadcast(&[]);
         Ok(())
     }
 
     /// Give up a seat (already journaled): frees it in the lobby, aborts a running game.
-    fn vacate(&mut self, token: &str, _at_ms: u64) {
+    fn vacate(&mut self, token: &str) {
         let Ok(player) = self.player_of(token) else { return };
         match &self.phase {
             Phase::Lobby => self.seated.retain(|s| s.token != token),
@@ -810,13 +822,9 @@ impl Room {
         .to_json();
         let status = self.status();
         let state = self.render(&status, player.as_deref(), &[]);
-        let lagging = Arc::new(AtomicBool::new(false));
-        let outbox = Outbox(vec![
-            (tx.clone(), lagging.clone(), Arc::from(welcome)),
-            (tx.clone(), lagging.clone(), state),
-        ]);
-        self.deliver(outbox);
-        self.watchers.push(Watcher { player: player.clone(), tx, lagging });
+        let link = WatcherLink { tx, lagging: Arc::default() };
+        self.deliver(Outbox(vec![(link.clone(), Arc::from(welcome)), (link.clone(), state)]));
+        self.watchers.push(Watcher { player: player.clone(), link });
         Ok(Watch { player, updates: rx })
     }
 
@@ -843,7 +851,7 @@ impl Room {
     /// Each watcher's rendering of the current state (one render per
     /// distinct viewer; all spectators share one message).
     fn render_all(&mut self, events: &[Event]) -> Outbox {
-        self.watchers.retain(|w| !w.tx.is_closed() && !w.lagging.load(Ordering::Relaxed));
+        self.watchers.retain(|w| !w.link.is_gone());
         let mut outbox = Outbox::default();
         if self.watchers.is_empty() {
             return outbox;
@@ -861,7 +869,7 @@ impl Room {
                 }
             };
             let watcher = &self.watchers[i];
-            outbox.0.push((watcher.tx.clone(), watcher.lagging.clone(), message));
+            outbox.0.push((watcher.link.clone(), message));
         }
         outbox
     }

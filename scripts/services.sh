@@ -99,7 +99,11 @@ ensure_moto() {
     rm -rf "$VENV"
     python3 -m venv "$VENV"
     log "installing moto[server] into $VENV"
-    "$VENV/bin/pip" install -q "moto[server]" >"$SVC/pip.log" 2>&1 || die "pip install moto[server] failed (see $SVC/pip.log)"
+    "$VENV/bin/pip" install -q "moto[server]" >"$SVC/pip.log" 2>&1 || {
+        tail -5 "$SVC/pip.log" >&2
+        rm -rf "$VENV"
+        die "pip install moto[server] failed (see $SVC/pip.log; df: $(df -h "$SVC" | tail -1))"
+    }
 }
 
 start_s3() {

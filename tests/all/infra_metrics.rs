@@ -106,7 +106,6 @@ async fn k8s_config_file_is_accepted_by_the_server() {
     assert_eq!(ready.status(), StatusCode::OK);
     let _ = child.start_kill();
     let _ = child.wait().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Activity that makes every series the infra files use appear: a finished

@@ -104,11 +104,29 @@ fn unique_suffix() -> String {
     format!("{}-{n}-{nanos}", std::process::id())
 }
 
-/// A new empty directory under the system temp dir, unique to this call.
-pub fn fresh_dir(prefix: &str) -> PathBuf {
+/// A new empty directory under the system temp dir, unique to this call,
+/// removed with everything in it when dropped (tests write journals and
+/// archives of tens of MiB: a test run must leave nothing behind).
+pub fn fresh_dir(prefix: &str) -> ScratchDir {
     let dir = std::env::temp_dir().join(format!("{prefix}-{}", unique_suffix()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
-    dir
+    ScratchDir(dir)
+}
+
+/// A directory owned by a test; see [`fresh_dir`].
+pub struct ScratchDir(PathBuf);
+
+impl std::ops::Deref for ScratchDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A running `arcade serve`; killed (and its temp dir removed) on drop.
@@ -118,8 +136,9 @@ pub struct Server {
     pub http: reqwest::Client,
     child: Child,
     dir: PathBuf,
-    /// Remove `dir` on drop (not for servers restarted on the same dir).
-    owns_dir: bool,
+    /// The dir when this server owns it (not for servers restarted on a
+    /// dir the test owns): removed on drop, after the server has exited.
+    owned_dir: Option<ScratchDir>,
 }
 
 /// The answer to a room creation.
@@ -151,7 +170,7 @@ impl Server {
     /// A server (examples preloaded) on `dir`, which outlives it: start
     /// another on the same dir to test what survives a restart.
     pub async fn start_in(dir: &Path, env: &[(&str, &str)]) -> Server {
-        Self::launch_in(dir.to_path_buf(), false, true, env).await
+        Self::launch_in(dir.to_path_buf(), None, true, env).await
     }
 
     /// A server with the example games preloaded and extra `ARCADE_*` variables.
@@ -165,10 +184,11 @@ impl Server {
     }
 
     async fn launch(preload: bool, env: &[(&str, &str)]) -> Server {
-        Self::launch_in(fresh_dir("arcade-e2e"), true, preload, env).await
+        let dir = fresh_dir("arcade-e2e");
+        Self::launch_in(dir.to_path_buf(), Some(dir), preload, env).await
     }
 
-    async fn launch_in(dir: PathBuf, owns_dir: bool, preload: bool, env: &[(&str, &str)]) -> Server {
+    async fn launch_in(dir: PathBuf, owned_dir: Option<ScratchDir>, preload: bool, env: &[(&str, &str)]) -> Server {
         let data = dir.join("data");
         seed_compile_cache(&data);
         let stderr = std::fs::File::create(dir.join("stderr.log")).expect("creating the stderr log");
@@ -208,7 +228,7 @@ impl Server {
         // Keep draining stdout (the plugin list) so the server never blocks on it.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let http = reqwest::Client::builder().no_proxy().timeout(HTTP_TIMEOUT).build().expect("an HTTP client");
-        Server { base, http, child, dir, owns_dir }
+        Server { base, http, child, dir, owned_dir }
     }
 
     /// The server's data dir (journal, archive, plugins).
@@ -395,13 +415,18 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.start_kill();
+        // Reap it, so that it no longer writes into the dir about to go.
+        for _ in 0..250 {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         save_compile_cache(&self.dir.join("data"));
         if std::thread::panicking() {
             eprintln!("---- arcade server log ({}) ----\n{}", self.base, read_log(&self.dir));
         }
-        if self.owns_dir {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
+        drop(self.owned_dir.take());
     }
 }
 

@@ -4,10 +4,12 @@
 //! - `rooms`: create, inspect, join, leave, act;
 //! - `ws`: the per-room WebSocket (players and spectators);
 //! - `games`: archived games and replay files;
-//! - `ops`: health, metrics and the OpenAPI document.
+//! - `ops`: health, metrics and the OpenAPI document;
+//! - `client`: the browser client at `/`.
 //!
 //! Every error is a JSON body with a machine-readable code ([`ApiError`]).
 
+mod client;
 mod error;
 mod games;
 mod ops;
@@ -89,6 +91,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/health/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
+        .merge(client::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .with_state(app);
 

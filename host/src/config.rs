@@ -14,8 +14,20 @@ use crate::journal::JournalConfig;
 use crate::sandbox::SandboxLimits;
 
 /// Top-level config keys (what `ARCADE_*` variables may set).
-const CONFIG_SECTIONS: &[&str] =
-    &["listen", "data_dir", "preload_dir", "admin_token", "log_format", "limits", "journal", "archive", "sim"];
+const CONFIG_SECTIONS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "preload_dir",
+    "admin_token",
+    "log_format",
+    "limits",
+    "journal",
+    "archive",
+    "sim",
+    "cluster",
+    "matchmaking",
+    "rate_limits",
+];
 
 /// The token `arcade serve` accepts for admin calls unless one is configured.
 pub const DEV_ADMIN_TOKEN: &str = "arcade-dev-admin";
@@ -37,6 +49,72 @@ pub struct Config {
     pub journal: JournalConfig,
     pub archive: ArchiveSettings,
     pub sim: SimSettings,
+    pub cluster: ClusterSettings,
+    pub matchmaking: MatchmakingSettings,
+    pub rate_limits: crate::ratelimit::RateLimits,
+}
+
+/// Many nodes behind one Redis. Without `redis_url` the node is alone and
+/// keeps tickets, rate limits and its node record in memory.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterSettings {
+    /// `redis://host:port/db` shared by every node of the cluster; empty: a
+    /// single node.
+    pub redis_url: String,
+    /// Prefix of every Redis key; the nodes of one cluster share it.
+    pub namespace: String,
+    /// This node's id (lowercase letters, digits, `-`; at most 32); empty:
+    /// generated once and kept in `<data_dir>/node-id`, so a restarted node
+    /// takes its rooms back.
+    pub node_id: String,
+    /// The URL players and other nodes reach this node at; empty:
+    /// `http://<listen address>` as bound.
+    pub advertise_url: String,
+    /// Rooms the matchmaker may place here; 0: `limits.max_rooms`.
+    pub capacity: u32,
+    pub heartbeat_interval_ms: u64,
+    /// A node that has not heartbeated for this long is gone.
+    pub node_ttl_ms: u64,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        ClusterSettings {
+            redis_url: String::new(),
+            namespace: "arcade".into(),
+            node_id: String::new(),
+            advertise_url: String::new(),
+            capacity: 0,
+            heartbeat_interval_ms: 1000,
+            node_ttl_ms: 5000,
+        }
+    }
+}
+
+/// Matchmaking queues: every published game gets one queue of
+/// `default_mode`, matching `players_per_match` = the game's minimum
+/// players, with the other rules from `rules`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatchmakingSettings {
+    pub default_mode: String,
+    /// The region of tickets that give no latencies.
+    pub default_region: String,
+    /// How often this node runs a matching round.
+    pub round_interval_ms: u64,
+    pub rules: crate::matchmaking::MatchRules,
+}
+
+impl Default for MatchmakingSettings {
+    fn default() -> Self {
+        MatchmakingSettings {
+            default_mode: "standard".into(),
+            default_region: "local".into(),
+            round_interval_ms: 100,
+            rules: Default::default(),
+        }
+    }
 }
 
 /// Physics for real-time games (`arcade:game/sim`).
@@ -119,6 +197,9 @@ impl Default for Config {
             journal: JournalConfig::default(),
             archive: ArchiveSettings::default(),
             sim: SimSettings::default(),
+            cluster: ClusterSettings::default(),
+            matchmaking: MatchmakingSettings::default(),
+            rate_limits: Default::default(),
         }
     }
 }

@@ -8,14 +8,20 @@
 //! - [`room`] / [`rooms`]: the room actor and the room directory;
 //! - [`journal`] / [`replay`]: crash safety and deterministic re-execution;
 //! - [`archive`]: finished games to the filesystem, PostgreSQL or S3;
+//! - [`matchmaking`] / [`ratelimit`]: tickets and matches, request limits;
+//! - [`cluster`] / [`lobby`]: many nodes behind one Redis, and what a game
+//!   server runs of it (heartbeats, matching rounds, room routing);
 //! - [`sim`]: batched physics for real-time games (wgpu or CPU);
 //! - [`api`] / [`protocol`]: HTTP + WebSocket and their JSON shapes;
 //! - [`server`], [`config`], [`metrics`], [`telemetry`], [`play`]: running it.
 #[cfg(feature = "runtime")]
 pub mod api;
 pub mod archive;
+pub mod cluster;
 pub mod config;
 pub mod journal;
+#[cfg(feature = "runtime")]
+pub mod lobby;
 pub mod matchmaking;
 pub mod metrics;
 #[cfg(feature = "runtime")]

@@ -75,6 +75,21 @@ pub struct Metrics {
     pub sim_fallbacks_total: Counter,
     /// Room ticks whose worlds missed their tick's batch and were stepped alone.
     pub sim_late_rooms_total: Counter,
+    /// Live nodes in the cluster as of this node's last heartbeat.
+    pub nodes_live: Gauge,
+    /// Nodes this node noticed had stopped heartbeating.
+    pub nodes_lost: Counter,
+    /// Matches formed by this node's matching rounds.
+    pub matches_formed: Counter,
+    /// Tickets this node's matching rounds expired.
+    pub tickets_expired: Counter,
+    /// Requests and WebSocket messages refused by a rate limit, by policy.
+    pub rate_limited: Family<PolicyLabel, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PolicyLabel {
+    pub policy: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -122,6 +137,16 @@ impl Default for Metrics {
         registry.register("sim_backend_info", "The physics backend in use", sim_backend_info.clone());
         registry.register("sim_fallbacks", "Physics batches the GPU failed and the CPU stepped", sim_fallbacks_total.clone());
         registry.register("sim_late_rooms", "Room ticks that missed their physics batch and stepped alone", sim_late_rooms_total.clone());
+        let nodes_live = Gauge::default();
+        let nodes_lost = Counter::default();
+        let matches_formed = Counter::default();
+        let tickets_expired = Counter::default();
+        let rate_limited = Family::<PolicyLabel, Counter>::default();
+        registry.register("cluster_nodes_live", "Live nodes in the cluster", nodes_live.clone());
+        registry.register("cluster_nodes_lost", "Nodes noticed to have stopped heartbeating", nodes_lost.clone());
+        registry.register("matches_formed", "Matches formed by this node's matching rounds", matches_formed.clone());
+        registry.register("tickets_expired", "Tickets expired by this node's matching rounds", tickets_expired.clone());
+        registry.register("rate_limited", "Requests and WebSocket messages refused by a rate limit", rate_limited.clone());
         Metrics {
             registry,
             rooms_active,
@@ -141,6 +166,11 @@ impl Default for Metrics {
             sim_backend_info,
             sim_fallbacks_total,
             sim_late_rooms_total,
+            nodes_live,
+            nodes_lost,
+            matches_formed,
+            tickets_expired,
+            rate_limited,
         }
     }
 }

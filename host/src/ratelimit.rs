@@ -10,9 +10,9 @@
 //! | [`Policy::WsMessages`] | connection id | 5 per second |
 //!
 //! Backends: [`memory`] (the `governor` crate, this process only) and
-//! `redis` (feature `redis`: a GCRA Lua script, so the player and room
-//! limits hold across all nodes sharing the Redis). A WebSocket connection
-//! lives on one node, so its limit is always kept in memory.
+//! `redis` (feature `redis`: a GCRA Lua script, so the player limit holds
+//! across all nodes sharing the Redis). Rooms and WebSocket connections live
+//! on one node, so their limits are always kept in memory.
 //!
 //! A refused request gets [`RateLimitError::Limited`] with the time after
 //! which a retry succeeds (HTTP 429 with `Retry-After`, or a WebSocket error
@@ -54,9 +54,12 @@ impl Policy {
         }
     }
 
-    /// Limits of things that live on a single node need no shared state.
+    /// Limits of things that live on a single node need no shared state: a
+    /// WebSocket connection, and a room (every request for a room is served
+    /// by the node that runs it), which keeps a Redis round trip off the
+    /// action path.
     pub fn is_node_local(self) -> bool {
-        self == Policy::WsMessages
+        matches!(self, Policy::Room | Policy::WsMessages)
     }
 }
 
@@ -160,8 +163,7 @@ impl RateLimitError {
 pub enum RateLimiter {
     /// Everything in this process.
     Memory(MemoryRateLimiter),
-    /// Player and room limits in Redis, shared by all nodes; node-local
-    /// limits in memory.
+    /// Player limits in Redis, shared by all nodes; node-local limits in memory.
     #[cfg(feature = "redis")]
     Redis { shared: RedisRateLimiter, local: MemoryRateLimiter },
 }
@@ -171,7 +173,7 @@ impl RateLimiter {
         Ok(RateLimiter::Memory(MemoryRateLimiter::new(limits)?))
     }
 
-    /// Shares the player and room limits through the Redis at `url`, under
+    /// Shares the player limit through the Redis at `url`, under
     /// the key prefix `namespace` (e.g. `arcade:rl`).
     #[cfg(feature = "redis")]
     pub async fn redis(url: &str, namespace: &str, limits: RateLimits) -> Result<Self, RateLimitError> {

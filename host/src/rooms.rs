@@ -41,6 +41,8 @@ pub struct NewRoom {
 
 pub struct Rooms {
     services: Arc<RoomServices>,
+    /// The node id new room ids carry, in a cluster.
+    id_prefix: Option<String>,
     max_rooms: u32,
     grace: Duration,
     directory: Arc<RwLock<Directory>>,
@@ -62,8 +64,8 @@ impl Directory {
 }
 
 impl Rooms {
-    pub fn new(services: Arc<RoomServices>, max_rooms: u32, grace: Duration) -> Self {
-        Rooms { services, max_rooms, grace, directory: Arc::default(), draining: AtomicBool::new(false) }
+    pub fn new(services: Arc<RoomServices>, max_rooms: u32, grace: Duration, id_prefix: Option<String>) -> Self {
+        Rooms { services, id_prefix, max_rooms, grace, directory: Arc::default(), draining: AtomicBool::new(false) }
     }
 
     /// Rebuild the rooms the journal found unfinished. A room whose plugin
@@ -126,7 +128,7 @@ impl Rooms {
             });
         }
         let seed = new.seed.unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0);
-        let id: Arc<str> = Arc::from(uuid::Uuid::new_v4().simple().to_string()[..16].to_string());
+        let id: Arc<str> = Arc::from(crate::cluster::room_ids::new_room_id(self.id_prefix.as_deref()));
         if new.players.len() as u32 != seats {
             // Check the config now (with placeholder players) rather than
             // when the last seat is taken.

@@ -10,6 +10,7 @@ use anyhow::Context;
 use crate::api::{self, App};
 use crate::archive::{self, Archiver, ArchiverConfig};
 use crate::journal::Journal;
+use crate::lobby::Lobby;
 use crate::room::RoomServices;
 use crate::ticker::Ticker;
 use crate::config::{Config, DEV_ADMIN_TOKEN};
@@ -64,7 +65,8 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     let physics = tokio::task::spawn_blocking(move || crate::sim::select_backend(backend)).await?;
     let ticker = Ticker::new(crate::sim::Stepper::new(physics), metrics.clone());
     let services = Arc::new(RoomServices { runtime, metrics, journal, archiver: Some(archiver), ticker });
-    let app = App::new(config, Arc::new(registry), services, sink);
+    let lobby = Lobby::open(&config).await?;
+    let app = App::new(config, Arc::new(registry), services, sink, lobby);
     let restored = app.rooms.restore(recovery.rooms, &app.registry).await;
     if restored > 0 || !recovery.cuts.is_empty() {
         tracing::info!(restored, entries = recovery.entries_read, cuts = recovery.cuts.len(), "journal recovered");
@@ -81,6 +83,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(%addr, plugins = plugins.len(), "arcade listening");
     // Tests and scripts read this line to learn the port.
     println!("arcade listening on http://{addr}");
+    let advertised = match app.config.cluster.advertise_url.trim() {
+        "" => format!("http://{addr}"),
+        url => url.trim_end_matches('/').to_string(),
+    };
+    Lobby::start(app.clone(), advertised).await;
     for p in &plugins {
         println!("  plugin {}@{} ({})", p.name, p.version, &p.hash[..12]);
     }
@@ -94,6 +101,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     );
     shutdown_signal().await;
     drain(&app).await;
+    app.lobby.leave().await;
     let _ = stop_tx.send(());
     // Connections still open (idle sockets of finished rooms) get a moment to close.
     let _ = tokio::time::timeout(Duration::from_secs(5), serving).await;

@@ -2,9 +2,12 @@
 //! `{"error": {"code": "...", "message": "..."}}` with a stable code.
 
 use axum::extract::rejection::{BytesRejection, JsonRejection};
-use axum::http::StatusCode;
+use axum::http::header::{LOCATION, RETRY_AFTER};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::matchmaking::MatchmakingError;
+use crate::ratelimit::{Policy, RetryAfter};
 use crate::registry::{PublishError, ResolveError};
 use crate::room::RoomError;
 use crate::rooms::CreateError;
@@ -15,11 +18,41 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// `Retry-After` of a 429, `Location` of a 307.
+    pub header: Option<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError { status, code, message: message.into(), header: None }
+    }
+
+    /// 429 with `Retry-After` in whole seconds.
+    pub fn rate_limited(policy: Policy, retry_after: RetryAfter) -> Self {
+        let seconds = retry_after.header_seconds();
+        ApiError {
+            header: Some((RETRY_AFTER, HeaderValue::from(seconds))),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("the {policy} rate limit is exceeded; retry after {} ms", retry_after.0.as_millis()),
+            )
+        }
+    }
+
+    /// 307 to the same request at `location` (another node runs the room).
+    pub fn moved(location: &str) -> Self {
+        let header = HeaderValue::from_str(location).ok().map(|value| (LOCATION, value));
+        ApiError { header, ..Self::new(StatusCode::TEMPORARY_REDIRECT, "room_moved", format!("the room is at {location}")) }
+    }
+
+    /// 410: the node running the room stopped heartbeating.
+    pub fn room_lost(id: &str, node: &str) -> Self {
+        Self::new(
+            StatusCode::GONE,
+            "room_lost",
+            format!("room {id:?} was on node {node}, which stopped; it comes back only if that node restarts"),
+        )
     }
 
     pub fn room_not_found(id: &str) -> Self {
@@ -47,7 +80,11 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some((name, value)) = self.header {
+            response.headers_mut().insert(name, value);
+        }
+        response
     }
 }
 
@@ -114,5 +151,12 @@ impl From<PublishError> for ApiError {
             PublishError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage_error"),
         };
         ApiError::new(status, code, e.to_string())
+    }
+}
+
+impl From<MatchmakingError> for ApiError {
+    fn from(e: MatchmakingError) -> Self {
+        let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiError::new(status, e.code(), e.to_string())
     }
 }

@@ -3,6 +3,7 @@
 //! - `plugins`: list, inspect and publish plugin versions;
 //! - `rooms`: create, inspect, join, leave, act;
 //! - `ws`: the per-room WebSocket (players and spectators);
+//! - `matchmaking`: tickets (create, poll, cancel, WebSocket notification);
 //! - `games`: archived games and replay files;
 //! - `ops`: health, metrics and the OpenAPI document;
 //! - `client`: the browser client at `/`.
@@ -12,6 +13,7 @@
 mod client;
 mod error;
 mod games;
+mod matchmaking;
 mod ops;
 mod plugins;
 mod rooms;
@@ -31,6 +33,9 @@ pub use error::ApiError;
 
 use crate::archive::ArchiveSink;
 use crate::config::Config;
+use crate::lobby::Lobby;
+use crate::metrics::PolicyLabel;
+use crate::ratelimit::{Policy, RateLimitError};
 use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::room::RoomServices;
@@ -45,6 +50,8 @@ pub struct App {
     pub services: Arc<RoomServices>,
     /// Where finished games are read from.
     pub archive: Arc<dyn ArchiveSink>,
+    /// Matchmaking, the cluster and rate limits.
+    pub lobby: Arc<Lobby>,
 }
 
 impl App {
@@ -53,13 +60,17 @@ impl App {
         registry: Arc<Registry>,
         services: Arc<RoomServices>,
         archive: Arc<dyn ArchiveSink>,
+        lobby: Lobby,
     ) -> Arc<Self> {
         let rooms = Rooms::new(
             services.clone(),
             config.limits.max_rooms,
             Duration::from_secs(config.limits.finished_room_grace_secs),
+            lobby.room_id_prefix().map(str::to_string),
         );
-        Arc::new(App { config, registry, rooms, metrics: services.metrics.clone(), services, archive })
+        lobby.open_queues(&registry);
+        let lobby = Arc::new(lobby);
+        Arc::new(App { config, registry, rooms, metrics: services.metrics.clone(), services, archive, lobby })
     }
 }
 
@@ -83,6 +94,11 @@ pub fn router(app: Arc<App>) -> Router {
             post(rooms::act).layer(DefaultBodyLimit::max(limits.max_action_bytes)),
         )
         .route("/v1/rooms/{id}/ws", get(ws::upgrade))
+        .route("/v1/matchmaking/queues", get(matchmaking::queues))
+        .route("/v1/matchmaking/tickets", post(matchmaking::create))
+        .route("/v1/matchmaking/tickets/{id}", get(matchmaking::get).delete(matchmaking::cancel))
+        .route("/v1/matchmaking/tickets/{id}/ws", get(matchmaking::watch))
+        .route("/v1/cluster/nodes", get(ops::nodes))
         .route("/v1/games", get(games::list))
         .route("/v1/games/{id}", get(games::get))
         .route("/v1/games/{id}/replay", get(games::replay_file))
@@ -93,14 +109,36 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/openapi.json", get(ops::openapi))
         .merge(client::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+        .layer(axum::middleware::from_fn_with_state(app.clone(), rooms::route_to_owner))
         .with_state(app);
 
-    api.layer(PropagateRequestIdLayer::new(REQUEST_ID))
+    // Tokens travel as bearer headers, never cookies: any origin may call
+    // (a page served by one node talks to the node that runs its room).
+    api.layer(tower_http::cors::CorsLayer::permissive())
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("request", request_id = %id, method = %request.method(), uri = %request.uri())
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+impl App {
+    /// Counts one request of `key` under `policy`; 429 when over the limit.
+    /// When the shared limiter is unreachable the request goes through.
+    pub async fn limit(&self, policy: Policy, key: &str) -> Result<(), ApiError> {
+        match self.lobby.limiter.check(policy, key).await {
+            Ok(()) => Ok(()),
+            Err(RateLimitError::Limited(retry_after)) => {
+                self.metrics.rate_limited.get_or_create(&PolicyLabel { policy: policy.name() }).inc();
+                Err(ApiError::rate_limited(policy, retry_after))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, %policy, "rate limiter unavailable; letting the request through");
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Admin calls carry `Authorization: Bearer <admin token>`.

@@ -43,3 +43,9 @@ pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
 pub async fn openapi() -> impl IntoResponse {
     ([(CONTENT_TYPE, "application/json")], OPENAPI)
 }
+
+/// `GET /v1/cluster/nodes`: this node's id and the live nodes as of its
+/// last heartbeat.
+pub async fn nodes(State(app): State<Arc<App>>) -> impl IntoResponse {
+    Json(serde_json::json!({ "node": app.lobby.node_id(), "nodes": app.lobby.live_nodes() }))
+}

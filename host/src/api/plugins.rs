@@ -43,6 +43,7 @@ pub async fn publish(
     let summary = published.version.summary();
     let status = if published.created {
         app.metrics.plugins_published.inc();
+        app.lobby.open_queues(&app.registry);
         tracing::info!(plugin = %summary.name, version = %summary.version, hash = %summary.hash, "plugin published");
         StatusCode::CREATED
     } else {

@@ -6,12 +6,17 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{Path, State};
+use axum::extract::Request;
+use axum::http::header::UPGRADE;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{ApiError, App, bearer};
+use crate::lobby::RoomLocation;
+use crate::ratelimit::Policy;
 use crate::room::{RoomHandle, RoomInfo, Seat};
 use crate::rooms::NewRoom;
 
@@ -47,6 +52,28 @@ fn room(app: &App, id: &str) -> Result<RoomHandle, ApiError> {
     app.rooms.get(id).ok_or_else(|| ApiError::room_not_found(id))
 }
 
+/// Middleware: a request for a room another node runs is redirected there
+/// (307, same path and query), one for a room of a lost node gets 410.
+/// WebSocket upgrades pass through: `ws::upgrade` answers them.
+pub async fn route_to_owner(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let Some(id) = path.strip_prefix("/v1/rooms/").and_then(|rest| rest.split('/').next()).filter(|id| !id.is_empty())
+    else {
+        return next.run(request).await;
+    };
+    if app.rooms.get(id).is_some() || request.headers().contains_key(UPGRADE) {
+        return next.run(request).await;
+    }
+    match app.lobby.locate(id) {
+        RoomLocation::Elsewhere(node_url) => {
+            let target = request.uri().path_and_query().map_or(path, |pq| pq.as_str());
+            ApiError::moved(&format!("{node_url}{target}")).into_response()
+        }
+        RoomLocation::Lost { node } => ApiError::room_lost(id, &node).into_response(),
+        RoomLocation::Unknown => next.run(request).await,
+    }
+}
+
 fn seat_token(headers: &HeaderMap) -> Result<String, ApiError> {
     bearer(headers).map(str::to_string).ok_or_else(ApiError::missing_token)
 }
@@ -56,6 +83,9 @@ pub async fn create(
     body: Result<Json<CreateRoom>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(req) = body?;
+    if let Some(first) = req.players.first() {
+        app.limit(Policy::Player, first).await?;
+    }
     let plugin = app.registry.resolve(&req.game, req.version.as_deref())?;
     let config = req.config.map_or_else(|| "{}".to_string(), |c| c.get().to_string());
     let (handle, seats) = app
@@ -77,6 +107,7 @@ pub async fn join(
 ) -> Result<Json<Seat>, ApiError> {
     let room = room(&app, &id)?;
     let Json(req) = body?;
+    app.limit(Policy::Player, &req.name).await?;
     Ok(Json(room.join(req.name).await?))
 }
 
@@ -99,6 +130,7 @@ pub async fn act(
 ) -> Result<impl IntoResponse, ApiError> {
     let room = room(&app, &id)?;
     let token = seat_token(&headers)?;
+    app.limit(Policy::Room, &id).await?;
     let body = body.map_err(|r| ApiError::body(r, "action_too_large"))?;
     let action = parse_action(&body, app.config.limits.max_action_bytes)?;
     let accepted = room.act(token, action).await?;

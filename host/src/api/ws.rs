@@ -7,8 +7,13 @@
 //! "action": ...}`. A message over `max_ws_message_bytes` closes the
 //! connection with code 1009; an action over `max_action_bytes` gets an
 //! `action_too_large` error and the connection stays open.
+//!
+//! Messages over the per-connection rate get a `rate_limited` error frame;
+//! a client that goes on flooding is closed with 1008. A room that another
+//! node runs is answered with close code 4307 and that node's base URL.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{Path, Query, State};
@@ -18,8 +23,17 @@ use serde::Deserialize;
 
 use super::rooms::parse_action;
 use super::{ApiError, App};
+use crate::lobby::RoomLocation;
+use crate::metrics::PolicyLabel;
 use crate::protocol::{ClientMsg, ServerMsg};
+use crate::ratelimit::{Policy, WsFloodGuard, WsVerdict};
 use crate::room::{RoomHandle, Watch};
+
+/// Close code: another node runs the room; the reason is its base URL.
+pub const CLOSE_MOVED: u16 = 4307;
+
+/// Numbers connections for their message rate limit.
+static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(0);
 
 #[derive(Deserialize)]
 pub struct WsQuery {
@@ -32,7 +46,14 @@ pub async fn upgrade(
     Query(query): Query<WsQuery>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let room = app.rooms.get(&id).ok_or_else(|| ApiError::room_not_found(&id))?;
+    let Some(room) = app.rooms.get(&id) else {
+        return match app.lobby.locate(&id) {
+            // Another node runs it: tell the client where, in the close frame.
+            RoomLocation::Elsewhere(node_url) => Ok(ws.on_upgrade(move |socket| redirect(socket, node_url))),
+            RoomLocation::Lost { node } => Err(ApiError::room_lost(&id, &node)),
+            RoomLocation::Unknown => Err(ApiError::room_not_found(&id)),
+        };
+    };
     // Check the token before upgrading, so a bad one is a plain HTTP error.
     let watch = room.watch(query.token.clone()).await?;
     let limit = app.config.limits.max_ws_message_bytes;
@@ -45,10 +66,19 @@ pub async fn upgrade(
         .on_upgrade(move |socket| session(socket, app, room, watch, query.token)))
 }
 
+/// Closes with [`CLOSE_MOVED`] and the owning node's base URL as the reason:
+/// reconnect to the same path and query there.
+async fn redirect(mut socket: WebSocket, node_url: String) {
+    let frame = CloseFrame { code: CLOSE_MOVED, reason: node_url.into() };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
 async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: Watch, token: Option<String>) {
     app.metrics.connections_active.inc();
     let (mut sink, mut stream) = socket.split();
     let max_action = app.config.limits.max_action_bytes;
+    let connection = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed).to_string();
+    let mut flood_guard = WsFloodGuard::new(app.lobby.limiter.limits());
     let close = loop {
         tokio::select! {
             update = watch.updates.recv() => match update {
@@ -61,7 +91,16 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
             },
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    let reply = handle_text(&room, token.as_deref(), text.as_str(), max_action).await;
+                    let checked = app.lobby.limiter.check(Policy::WsMessages, &connection).await;
+                    let reply = match flood_guard.verdict(&checked) {
+                        WsVerdict::Accept => handle_text(&app, &room, token.as_deref(), text.as_str(), max_action).await,
+                        WsVerdict::Reject(retry_after) => {
+                            app.metrics.rate_limited.get_or_create(&PolicyLabel { policy: Policy::WsMessages.name() }).inc();
+                            let message = format!("too many messages; retry after {} ms", retry_after.0.as_millis());
+                            error_frame(None, "rate_limited", &message)
+                        }
+                        WsVerdict::Disconnect => break Some((close_code::POLICY, "flooding: too many messages over the rate limit")),
+                    };
                     if sink.send(Message::Text(reply.into())).await.is_err() {
                         break None;
                     }
@@ -90,7 +129,7 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
 }
 
 /// Handle one client text message; returns the ack or error to send back.
-async fn handle_text(room: &RoomHandle, token: Option<&str>, text: &str, max_action: usize) -> String {
+async fn handle_text(app: &App, room: &RoomHandle, token: Option<&str>, text: &str, max_action: usize) -> String {
     let message: ClientMsg = match serde_json::from_str(text) {
         Ok(m) => m,
         Err(e) => {
@@ -107,6 +146,9 @@ async fn handle_text(room: &RoomHandle, token: Option<&str>, text: &str, max_act
             let Some(token) = token else {
                 return error_frame(id, "spectator", "spectators cannot act; connect with a seat token");
             };
+            if let Err(e) = app.limit(Policy::Room, &room.id).await {
+                return error_frame(id, e.code, &e.message);
+            }
             let action = match parse_action(action.to_string().as_bytes(), max_action) {
                 Ok(a) => a,
                 Err(e) => return error_frame(id, e.code, &e.message),

@@ -64,6 +64,23 @@ pub enum MatchmakingError {
 }
 
 impl MatchmakingError {
+    /// The machine-readable code for API error bodies.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MatchmakingError::Invalid(_) => "invalid_ticket",
+            MatchmakingError::UnknownQueue { .. } => "unknown_queue",
+            MatchmakingError::TicketNotFound(_) => "ticket_not_found",
+            MatchmakingError::MatchNotFound(_) => "match_not_found",
+            MatchmakingError::NotWaiting { .. } => "ticket_not_waiting",
+            MatchmakingError::PlayerAlreadyQueued { .. } => "player_already_queued",
+            MatchmakingError::DuplicateTicket(_) => "duplicate_ticket",
+            MatchmakingError::InvalidAssignment(_) => "invalid_assignment",
+            MatchmakingError::Config(_) => "matchmaking_config",
+            MatchmakingError::Store { .. } => "store_unavailable",
+            MatchmakingError::Corrupt(_) => "corrupt_data",
+        }
+    }
+
     /// 400 for bad input, 404 for unknown ids and queues, 409 for conflicts
     /// with the ticket's state, 503 when the store is unavailable.
     pub fn http_status(&self) -> u16 {

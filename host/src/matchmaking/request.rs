@@ -17,13 +17,25 @@ pub const MAX_NAME_LEN: usize = 64;
 #[serde(deny_unknown_fields)]
 pub struct TicketRequest {
     pub game: String,
+    /// Empty: the front end's default mode.
+    #[serde(default)]
     pub mode: String,
     /// 1..n player ids that must play in the same match.
     pub party: Vec<String>,
     /// The party's average skill rating.
+    #[serde(default = "default_rating")]
     pub rating: f64,
-    /// Round-trip latency to each region in milliseconds, e.g. `{"eu-west-1": 24}`.
+    /// Round-trip latency to each region in milliseconds, e.g. `{"eu-west-1": 24}`;
+    /// empty: the front end's default region at 0 ms.
+    #[serde(default)]
     pub latencies: BTreeMap<String, u32>,
+}
+
+/// The rating of a party that gives none.
+pub const DEFAULT_RATING: f64 = 1500.0;
+
+fn default_rating() -> f64 {
+    DEFAULT_RATING
 }
 
 /// Why a ticket request was refused (HTTP 400).
@@ -50,6 +62,18 @@ pub enum ValidationError {
 }
 
 impl TicketRequest {
+    /// Fills what the client left out: the mode, and the region when no
+    /// latencies are given (a deployment with one region needs none).
+    pub fn with_defaults(mut self, mode: &str, region: &str) -> Self {
+        if self.mode.is_empty() {
+            self.mode = mode.to_string();
+        }
+        if self.latencies.is_empty() {
+            self.latencies.insert(region.to_string(), 0);
+        }
+        self
+    }
+
     /// Checks the request against the rules of its queue.
     pub fn validate(&self, rules: &MatchRules) -> Result<(), ValidationError> {
         check_name("game", &self.game)?;

@@ -8,7 +8,7 @@
 //! allocates their rooms, calls [`Matchmaker::assign`] and notifies players.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -48,7 +48,9 @@ pub struct MatchRound {
 
 pub struct Matchmaker {
     store: Arc<dyn TicketStore>,
-    queues: HashMap<QueueKey, MatchRules>,
+    /// Queues can be added while running (a game server opens one per
+    /// published game).
+    queues: RwLock<HashMap<QueueKey, MatchRules>>,
 }
 
 impl Matchmaker {
@@ -57,25 +59,37 @@ impl Matchmaker {
         store: Arc<dyn TicketStore>,
         queues: impl IntoIterator<Item = (QueueKey, MatchRules)>,
     ) -> Result<Self, MatchmakingError> {
-        let queues: HashMap<QueueKey, MatchRules> = queues.into_iter().collect();
-        for (queue, rules) in &queues {
-            rules.validate().map_err(|e| MatchmakingError::Config(format!("{}/{}: {e}", queue.game, queue.mode)))?;
+        let matchmaker = Matchmaker { store, queues: RwLock::default() };
+        for (queue, rules) in queues {
+            matchmaker.open_queue(queue, rules)?;
         }
-        Ok(Matchmaker { store, queues })
+        Ok(matchmaker)
+    }
+
+    /// Adds a queue, or replaces its rules (tickets already waiting stay).
+    pub fn open_queue(&self, queue: QueueKey, rules: MatchRules) -> Result<(), MatchmakingError> {
+        rules.validate().map_err(|e| MatchmakingError::Config(format!("{}/{}: {e}", queue.game, queue.mode)))?;
+        self.queues.write().unwrap_or_else(|e| e.into_inner()).insert(queue, rules);
+        Ok(())
     }
 
     pub fn store(&self) -> &Arc<dyn TicketStore> {
         &self.store
     }
 
-    /// The configured queues, e.g. to schedule a round for each.
-    pub fn queues(&self) -> impl Iterator<Item = &QueueKey> {
-        self.queues.keys()
+    /// The open queues, sorted, e.g. to schedule a round for each.
+    pub fn queues(&self) -> Vec<QueueKey> {
+        let mut queues: Vec<QueueKey> = self.queues.read().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
+        queues.sort();
+        queues
     }
 
-    pub fn rules(&self, game: &str, mode: &str) -> Result<&MatchRules, MatchmakingError> {
+    pub fn rules(&self, game: &str, mode: &str) -> Result<MatchRules, MatchmakingError> {
         self.queues
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
             .get(&QueueKey::new(game, mode))
+            .cloned()
             .ok_or_else(|| MatchmakingError::UnknownQueue { game: game.into(), mode: mode.into() })
     }
 
@@ -91,7 +105,7 @@ impl Matchmaker {
         created_at_ms: UnixMillis,
     ) -> Result<Ticket, MatchmakingError> {
         let rules = self.rules(&request.game, &request.mode)?;
-        request.validate(rules)?;
+        request.validate(&rules)?;
         let ticket = request.into_ticket(uuid::Uuid::new_v4().simple().to_string(), created_at_ms);
         self.store.create(&ticket, rules.ticket_ttl()).await?;
         Ok(ticket)
@@ -117,7 +131,7 @@ impl Matchmaker {
     pub async fn run_once(&self, game: &str, mode: &str, now_ms: UnixMillis) -> Result<MatchRound, MatchmakingError> {
         let rules = self.rules(game, mode)?;
         let waiting = self.store.waiting(game, mode).await?;
-        let plan = plan_matches(&waiting, now_ms, rules);
+        let plan = plan_matches(&waiting, now_ms, &rules);
 
         let stale: Vec<String> = plan.expired.iter().map(|&t| waiting[t].id.clone()).collect();
         let expired = if stale.is_empty() { Vec::new() } else { self.store.expire(game, mode, &stale).await? };

@@ -1,0 +1,108 @@
+//! Matchmaking endpoints: queue a party, poll or cancel its ticket, and a
+//! WebSocket that reports the ticket until it is final (matched with a
+//! room, expired or cancelled). Tickets live in the shared store, so any
+//! node answers for any ticket.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+
+use super::{ApiError, App};
+use crate::matchmaking::{MatchmakingError, QueueKey, TicketRequest, TicketStatus, TicketView};
+use crate::ratelimit::Policy;
+
+/// How often the ticket WebSocket looks at the store.
+const TICKET_WATCH_INTERVAL: Duration = Duration::from_millis(50);
+
+/// `POST /v1/matchmaking/tickets`: counts against the party leader's rate limit.
+pub async fn create(
+    State(app): State<Arc<App>>,
+    body: Result<Json<TicketRequest>, JsonRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Json(request) = body?;
+    let lobby = &app.lobby;
+    let request = request.with_defaults(lobby.default_mode(), lobby.default_region());
+    if let Some(leader) = request.party.first() {
+        app.limit(Policy::Player, leader).await?;
+    }
+    let ticket = lobby.matchmaker.submit(request).await?;
+    Ok((StatusCode::CREATED, Json(TicketView { ticket, status: TicketStatus::Waiting })))
+}
+
+pub async fn get(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Json<TicketView>, ApiError> {
+    Ok(Json(app.lobby.matchmaker.status(&id).await?))
+}
+
+/// `DELETE /v1/matchmaking/tickets/{id}`: counts against the party leader's rate limit.
+pub async fn cancel(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    let view = app.lobby.matchmaker.status(&id).await?;
+    if let Some(leader) = view.ticket.party.first() {
+        app.limit(Policy::Player, leader).await?;
+    }
+    app.lobby.matchmaker.cancel(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /v1/matchmaking/queues`: the open queues.
+pub async fn queues(State(app): State<Arc<App>>) -> Json<Vec<QueueKey>> {
+    Json(app.lobby.matchmaker.queues())
+}
+
+/// `GET /v1/matchmaking/tickets/{id}/ws`: `{"type":"ticket", ...}` now and
+/// after every change; closed once the ticket is final.
+pub async fn watch(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let first = app.lobby.matchmaker.status(&id).await?;
+    Ok(ws.on_upgrade(move |socket| watch_ticket(socket, app, id, first)))
+}
+
+async fn watch_ticket(socket: WebSocket, app: Arc<App>, id: String, mut view: TicketView) {
+    let (mut sink, mut stream) = socket.split();
+    let mut sent: Option<TicketView> = None;
+    loop {
+        if sent.as_ref() != Some(&view) {
+            let mut frame = serde_json::to_value(&view).unwrap_or_default();
+            frame["type"] = "ticket".into();
+            if sink.send(Message::Text(frame.to_string().into())).await.is_err() {
+                return;
+            }
+            sent = Some(view.clone());
+        }
+        if is_final(&view.status) {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(TICKET_WATCH_INTERVAL) => {}
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+        }
+        match app.lobby.matchmaker.status(&id).await {
+            Ok(now) => view = now,
+            // Gone past its retention: nothing more will come.
+            Err(MatchmakingError::TicketNotFound(_)) => break,
+            Err(e) => tracing::debug!(ticket = %id, error = %e, "ticket watch"),
+        }
+    }
+    let _ = sink.send(Message::Close(None)).await;
+}
+
+/// Nothing more will happen to the ticket.
+fn is_final(status: &TicketStatus) -> bool {
+    match status {
+        TicketStatus::Waiting => false,
+        TicketStatus::Matched(result) => result.assignment.is_some(),
+        TicketStatus::Expired | TicketStatus::Cancelled => true,
+    }
+}

@@ -1,0 +1,152 @@
+//! The [`MatchDriver`]: one matching round over every open queue. For each
+//! queue it runs the match function (committing matches atomically in the
+//! ticket store), places the new rooms on live nodes by capacity, creates
+//! them and attaches each room to its match, so the players' tickets show
+//! the room and their seat tokens. Any number of drivers (nodes, Lambda
+//! invocations) may run rounds at once.
+
+use std::sync::{Arc, Mutex};
+
+use futures_util::StreamExt;
+use futures_util::stream;
+
+use super::nodes::{NodeDirectory, NodeInfo};
+use super::placement::place_rooms;
+use super::provision::RoomProvisioner;
+use crate::matchmaking::{MatchResult, Matchmaker, UnixMillis};
+
+/// Nodes tried for one room before the match waits for the next round.
+const NODES_TRIED_PER_ROOM: usize = 3;
+/// Rooms created at once.
+const CONCURRENT_PROVISIONS: usize = 32;
+
+/// What a round did, summed over the queues.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoundReport {
+    /// Tickets waiting when the round looked.
+    pub waiting: usize,
+    /// Matches formed this round.
+    pub matched: usize,
+    /// Matches that got their room (this round's and earlier ones retried).
+    pub seated: usize,
+    /// Tickets expired.
+    pub expired: usize,
+    /// Matches still without a room (no live node could take it); retried
+    /// next round.
+    pub unseated: usize,
+    /// Queue rounds or rooms that failed, for logs.
+    pub errors: Vec<String>,
+}
+
+pub struct MatchDriver {
+    matchmaker: Arc<Matchmaker>,
+    nodes: Arc<dyn NodeDirectory>,
+    provisioner: Arc<dyn RoomProvisioner>,
+    /// Matches formed by this driver that no node could take yet.
+    unseated: Mutex<Vec<MatchResult>>,
+}
+
+impl MatchDriver {
+    pub fn new(matchmaker: Arc<Matchmaker>, nodes: Arc<dyn NodeDirectory>, provisioner: Arc<dyn RoomProvisioner>) -> Self {
+        MatchDriver { matchmaker, nodes, provisioner, unseated: Mutex::default() }
+    }
+
+    pub fn matchmaker(&self) -> &Arc<Matchmaker> {
+        &self.matchmaker
+    }
+
+    /// One round over every queue at `now_ms`.
+    pub async fn run_round(&self, now_ms: UnixMillis) -> RoundReport {
+        let mut report = RoundReport::default();
+        let mut to_seat = std::mem::take(&mut *self.unseated.lock().unwrap_or_else(|e| e.into_inner()));
+        for queue in self.matchmaker.queues() {
+            match self.matchmaker.run_once(&queue.game, &queue.mode, now_ms).await {
+                Ok(round) => {
+                    report.waiting += round.waiting;
+                    report.matched += round.matches.len();
+                    report.expired += round.expired.len();
+                    to_seat.extend(round.matches);
+                }
+                Err(e) => report.errors.push(format!("{}/{}: {e}", queue.game, queue.mode)),
+            }
+        }
+        if to_seat.is_empty() {
+            return report;
+        }
+        let nodes = match self.nodes.live_nodes().await {
+            Ok(nodes) => nodes,
+            Err(e) => {
+                report.errors.push(format!("listing nodes: {e}"));
+                Vec::new()
+            }
+        };
+        let placements = place_rooms(&nodes, to_seat.len());
+        let outcomes: Vec<Result<(), SeatFailure>> = stream::iter(to_seat.into_iter().zip(placements))
+            .map(|(matched, first)| self.seat(matched, first, &nodes))
+            .buffer_unordered(CONCURRENT_PROVISIONS)
+            .collect()
+            .await;
+        let mut unseated = Vec::new();
+        for outcome in outcomes {
+            match outcome {
+                Ok(()) => report.seated += 1,
+                Err(failure) => {
+                    report.errors.push(format!("match {}: {}", failure.match_id, failure.why));
+                    unseated.extend(failure.retry);
+                }
+            }
+        }
+        report.unseated = unseated.len();
+        self.unseated.lock().unwrap_or_else(|e| e.into_inner()).extend(unseated);
+        report
+    }
+
+    /// Creates the room on the placed node, or on the next least loaded
+    /// ones if it fails, and attaches it to the match.
+    async fn seat(
+        &self,
+        matched: MatchResult,
+        placed: Option<usize>,
+        nodes: &[NodeInfo],
+    ) -> Result<(), SeatFailure> {
+        let Some(first) = placed else {
+            return Err(SeatFailure::retry(matched, "no live node has room".into()));
+        };
+        let mut others: Vec<&NodeInfo> = nodes.iter().enumerate().filter(|(i, n)| *i != first && n.accepts(0)).map(|(_, n)| n).collect();
+        others.sort_by(|a, b| {
+            let load = |n: &NodeInfo| f64::from(n.rooms) / f64::from(n.capacity);
+            load(a).total_cmp(&load(b))
+        });
+        let mut last_error = String::new();
+        for node in std::iter::once(&nodes[first]).chain(others).take(NODES_TRIED_PER_ROOM) {
+            match self.provisioner.create_room(node, &matched).await {
+                Ok(assignment) => {
+                    // If the store fails now, the room exists: retrying would
+                    // make a second one, so the match is given up.
+                    return self.matchmaker.assign(&matched.match_id, assignment).await.map(drop).map_err(|e| {
+                        SeatFailure { match_id: matched.match_id.clone(), why: format!("room created, not assigned: {e}"), retry: None }
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(match_id = %matched.match_id, node = %node.id, error = %e, "room creation failed");
+                    last_error = e.to_string();
+                }
+            }
+        }
+        Err(SeatFailure::retry(matched, last_error))
+    }
+}
+
+/// A match that did not get its room this round.
+struct SeatFailure {
+    match_id: String,
+    why: String,
+    /// The match, when the next round should try again.
+    retry: Option<MatchResult>,
+}
+
+impl SeatFailure {
+    fn retry(matched: MatchResult, why: String) -> Self {
+        SeatFailure { match_id: matched.match_id.clone(), why, retry: Some(matched) }
+    }
+}

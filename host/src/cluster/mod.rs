@@ -1,0 +1,43 @@
+//! Many host nodes behind one Redis: who is alive, where rooms go, and how a
+//! formed match gets its room.
+//!
+//! - [`nodes`]: the [`NodeDirectory`] every node heartbeats into with a TTL
+//!   (address, capacity, load); [`MemoryNodeDirectory`] for one node,
+//!   `redis` (feature `redis`) for many. A node that stops heartbeating
+//!   drops out within the TTL; its rooms are lost until it comes back and
+//!   rebuilds them from its journal.
+//! - [`placement`]: the pure choice of a node for each new room, by load
+//!   relative to capacity.
+//! - [`provision`]: creating a match's room on the chosen node
+//!   ([`RoomProvisioner`]; over HTTP for other nodes).
+//! - [`matching`]: the [`MatchDriver`], one matching round over every queue:
+//!   match, place, provision, assign. A game server runs it on a timer, the
+//!   matchmaker Lambda on a schedule.
+//! - [`room_ids`]: room ids name the node that runs the room, so any node
+//!   can send a client to the right one.
+//!
+//! Nothing here needs the sandbox, so the Lambda handlers use it as is.
+
+pub mod matching;
+pub mod nodes;
+pub mod placement;
+pub mod provision;
+#[cfg(feature = "redis")]
+pub mod redis;
+pub mod room_ids;
+
+pub use matching::{MatchDriver, RoundReport};
+pub use nodes::{MemoryNodeDirectory, NodeDirectory, NodeInfo, open_node_directory};
+pub use placement::place_rooms;
+pub use provision::{HttpRoomProvisioner, ProvisionError, RoomProvisioner};
+
+/// Errors of the node directory.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("{backend} node directory: {message}")]
+    Store { backend: &'static str, message: String },
+    #[error("corrupt node record: {0}")]
+    Corrupt(String),
+    #[error("cluster configuration: {0}")]
+    Config(String),
+}

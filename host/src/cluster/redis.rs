@@ -1,0 +1,123 @@
+//! The Redis node directory, shared by every node and the matchmaker Lambda.
+//!
+//! | key | type | holds | TTL |
+//! | --- | --- | --- | --- |
+//! | `<ns>:node:<id>` | string | the node's [`NodeInfo`] JSON | the heartbeat TTL |
+//! | `<ns>:nodes` | set | ids of registered nodes | none |
+//!
+//! A node is live while its key exists. `prune` removes set members whose
+//! key has expired; `SREM` answers 1 to exactly one caller, so each lost
+//! node is reported once.
+
+use std::time::Duration;
+
+use ::redis::AsyncCommands;
+use ::redis::aio::ConnectionManager;
+use async_trait::async_trait;
+
+use super::ClusterError;
+use super::nodes::{NodeDirectory, NodeInfo};
+
+pub struct RedisNodeDirectory {
+    connection: ConnectionManager,
+    namespace: String,
+}
+
+fn store_error(e: ::redis::RedisError) -> ClusterError {
+    ClusterError::Store { backend: "redis", message: e.to_string() }
+}
+
+impl RedisNodeDirectory {
+    pub async fn connect(url: &str, namespace: &str) -> Result<Self, ClusterError> {
+        let client = ::redis::Client::open(url).map_err(store_error)?;
+        let connection = ConnectionManager::new(client).await.map_err(store_error)?;
+        Ok(RedisNodeDirectory { connection, namespace: namespace.to_string() })
+    }
+
+    fn node_key(&self, id: &str) -> String {
+        format!("{}:node:{id}", self.namespace)
+    }
+
+    fn set_key(&self) -> String {
+        format!("{}:nodes", self.namespace)
+    }
+
+    /// Registered ids with their record, `None` where the TTL ran out.
+    async fn registered(&self) -> Result<Vec<(String, Option<String>)>, ClusterError> {
+        let mut connection = self.connection.clone();
+        let ids: Vec<String> = connection.smembers(self.set_key()).await.map_err(store_error)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = ids.iter().map(|id| self.node_key(id)).collect();
+        let records: Vec<Option<String>> =
+            ::redis::cmd("MGET").arg(&keys).query_async(&mut connection).await.map_err(store_error)?;
+        Ok(ids.into_iter().zip(records).collect())
+    }
+}
+
+#[async_trait]
+impl NodeDirectory for RedisNodeDirectory {
+    fn backend(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn heartbeat(&self, node: &NodeInfo, ttl: Duration) -> Result<(), ClusterError> {
+        let record = serde_json::to_string(node).map_err(|e| ClusterError::Corrupt(e.to_string()))?;
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut connection = self.connection.clone();
+        ::redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg(self.node_key(&node.id))
+            .arg(record)
+            .arg("PX")
+            .arg(ttl_ms)
+            .ignore()
+            .sadd(self.set_key(), &node.id)
+            .ignore()
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn live_nodes(&self) -> Result<Vec<NodeInfo>, ClusterError> {
+        let mut live = Vec::new();
+        for (id, record) in self.registered().await? {
+            if let Some(record) = record {
+                let node: NodeInfo =
+                    serde_json::from_str(&record).map_err(|e| ClusterError::Corrupt(format!("node {id}: {e}")))?;
+                live.push(node);
+            }
+        }
+        live.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(live)
+    }
+
+    async fn prune(&self) -> Result<Vec<String>, ClusterError> {
+        let mut lost = Vec::new();
+        let mut connection = self.connection.clone();
+        for (id, record) in self.registered().await? {
+            if record.is_none() {
+                let removed: u32 = connection.srem(self.set_key(), &id).await.map_err(store_error)?;
+                if removed == 1 {
+                    lost.push(id);
+                }
+            }
+        }
+        Ok(lost)
+    }
+
+    async fn leave(&self, node_id: &str) -> Result<(), ClusterError> {
+        let mut connection = self.connection.clone();
+        ::redis::pipe()
+            .atomic()
+            .del(self.node_key(node_id))
+            .ignore()
+            .srem(self.set_key(), node_id)
+            .ignore()
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(store_error)
+    }
+}

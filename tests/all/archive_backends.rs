@@ -7,10 +7,6 @@
 
 use crate::support::*;
 
-fn service(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set: run `scripts/services.sh start` and load its env file"))
-}
-
 /// Play one tic-tac-toe game to a win for `x` over HTTP; returns the room id.
 async fn play_one_game(server: &Server, x: &str, o: &str) -> String {
     let room = server.create_room(&json!({ "game": "tic-tac-toe", "players": [x, o] })).await;
@@ -67,12 +63,12 @@ async fn games_are_archived_to_the_filesystem_by_default() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn games_are_archived_to_postgres() {
-    archive_round_trip(&service("ARCADE_TEST_PG_URL")).await;
+    archive_round_trip(&service_var("ARCADE_TEST_PG_URL")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn games_are_archived_to_s3() {
-    let endpoint = service("ARCADE_TEST_S3_ENDPOINT");
+    let endpoint = service_var("ARCADE_TEST_S3_ENDPOINT");
     let bucket = format!("arcade-e2e-{}", std::process::id());
     archive_round_trip(&format!("s3://{bucket}/games?endpoint={endpoint}&region=us-east-1")).await;
 }

@@ -8,6 +8,7 @@ mod support;
 mod bad_input;
 mod archive_backends;
 mod cli;
+mod cluster;
 mod drain;
 mod durability;
 mod game_flow;

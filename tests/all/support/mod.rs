@@ -96,6 +96,24 @@ pub fn plugin_bytes(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
+const ROOMY_RATE_LIMITS: [(&str, &str); 3] = [
+    ("ARCADE_RATE_LIMITS__PLAYER_PER_MINUTE", "1000000"),
+    ("ARCADE_RATE_LIMITS__ROOM_PER_SECOND", "100000"),
+    ("ARCADE_RATE_LIMITS__WS_MESSAGES_PER_SECOND", "100000"),
+];
+
+/// A test service's address from the environment (`scripts/services.sh`
+/// starts them and writes the variables).
+pub fn service_var(name: &str) -> String {
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: run `scripts/services.sh start` and load its env file"))
+}
+
+/// `prefix-<unique suffix>`: ids, namespaces and names no other test uses.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", unique_suffix())
+}
+
 /// A name suffix unique to this call in this process and across processes.
 fn unique_suffix() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -198,6 +216,9 @@ impl Server {
             let examples = plugin_path("tic-tac-toe").parent().expect("a plugin dir").to_path_buf();
             command.arg("--preload").arg(examples);
         }
+        // Rate limits are tested on their own: other tests get roomy ones
+        // unless they set them.
+        command.envs(ROOMY_RATE_LIMITS);
         command.envs(env.iter().copied()).stdout(Stdio::piped()).stderr(stderr);
         let mut child = tokio::process::Command::from(command)
             .kill_on_drop(true)

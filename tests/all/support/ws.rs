@@ -13,6 +13,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 /// How long to wait for any one message.
 pub const WS_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The server's close code for "another node runs this room".
+pub const CLOSE_MOVED: u16 = 4307;
+
 /// A connection to `/v1/rooms/{id}/ws`.
 pub struct WsClient {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -52,10 +55,32 @@ impl WsClient {
             Err(e) => panic!("WebSocket connect to {url}: {e}"),
         };
         let mut client = WsClient { stream, welcome: Value::Null, log: Vec::new() };
-        let welcome = client.next_json().await;
+        // Another node runs the room: close 4307 with that node's base URL.
+        let welcome = match client.next_frame().await {
+            Ok(text) => serde_json::from_str::<Value>(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")),
+            Err(Ended::Closed(Some(frame))) if u16::from(frame.code) == CLOSE_MOVED => {
+                return Err((StatusCode::TEMPORARY_REDIRECT, serde_json::json!({ "moved": frame.reason.as_str() })));
+            }
+            Err(ended) => panic!("the connection to {url} ended before the welcome: {ended:?}"),
+        };
+        client.log.push(welcome.clone());
         assert_eq!(welcome["type"], "welcome", "the first message must be the welcome: {welcome}");
         client.welcome = welcome;
         Ok(client)
+    }
+
+    /// [`WsClient::connect`], following a 4307 close to the node that runs
+    /// the room (same path and query); returns the client and the URL used.
+    pub async fn connect_following(url: &str) -> Result<(WsClient, String), (StatusCode, Value)> {
+        match Self::connect(url).await {
+            Err((StatusCode::TEMPORARY_REDIRECT, moved)) => {
+                let node = moved["moved"].as_str().expect("a node URL").replacen("http://", "ws://", 1);
+                let path = &url[url.find("/v1/").expect("a /v1/ URL")..];
+                let target = format!("{node}{path}");
+                Self::connect(&target).await.map(|client| (client, target))
+            }
+            other => other.map(|client| (client, url.to_string())),
+        }
     }
 
     /// The next text frame (pings and pongs skipped), or how the connection ended.

@@ -1,0 +1,309 @@
+//! Many nodes behind one real Redis (`ARCADE_TEST_REDIS_URL`, started by
+//! `scripts/services.sh`): players queue through any node and are matched
+//! into rooms spread by capacity, reach their room through any node, lost
+//! nodes are noticed within the heartbeat TTL, and the player rate limit is
+//! shared.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::support::*;
+
+const HEARTBEAT_MS: u64 = 200;
+const NODE_TTL_MS: u64 = 1000;
+
+/// Nodes `node-a`, `node-b`, ... with these capacities, sharing a fresh
+/// namespace of the test Redis; returns once every node sees all of them.
+async fn start_cluster(capacities: &[u32], extra: &[(&str, &str)]) -> Vec<Server> {
+    let redis = service_var("ARCADE_TEST_REDIS_URL");
+    let namespace = unique("arcade-test");
+    let mut nodes = Vec::new();
+    for (i, capacity) in capacities.iter().enumerate() {
+        let (id, capacity) = (node_id(i), capacity.to_string());
+        let (heartbeat, ttl) = (HEARTBEAT_MS.to_string(), NODE_TTL_MS.to_string());
+        let mut env = vec![
+            ("ARCADE_CLUSTER__REDIS_URL", redis.as_str()),
+            ("ARCADE_CLUSTER__NAMESPACE", namespace.as_str()),
+            ("ARCADE_CLUSTER__NODE_ID", id.as_str()),
+            ("ARCADE_CLUSTER__CAPACITY", capacity.as_str()),
+            ("ARCADE_CLUSTER__HEARTBEAT_INTERVAL_MS", heartbeat.as_str()),
+            ("ARCADE_CLUSTER__NODE_TTL_MS", ttl.as_str()),
+            ("ARCADE_MATCHMAKING__ROUND_INTERVAL_MS", "50"),
+        ];
+        env.extend_from_slice(extra);
+        nodes.push(Server::start_with(&env).await);
+    }
+    let all: Vec<String> = (0..capacities.len()).map(node_id).collect();
+    for node in &nodes {
+        wait_for_live_nodes(node, &all, Duration::from_secs(10)).await;
+    }
+    nodes
+}
+
+fn node_id(index: usize) -> String {
+    format!("node-{}", (b'a' + index as u8) as char)
+}
+
+/// The node ids `server` sees live.
+async fn live_nodes(server: &Server) -> Vec<String> {
+    let (status, body) = server.get("/v1/cluster/nodes").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["nodes"].as_array().expect("a node list").iter().map(|n| str_at(n, "id")).collect()
+}
+
+/// Waits until `server` sees exactly `expected` live; returns how long it took.
+async fn wait_for_live_nodes(server: &Server, expected: &[String], timeout: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        let live = live_nodes(server).await;
+        if live == expected {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < timeout, "{} sees {live:?}, not {expected:?}", server.base);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A queued player's room, as its ticket WebSocket reported it.
+struct Seated {
+    player: String,
+    /// The node the player queued through.
+    via: usize,
+    room_id: String,
+    node_url: String,
+    token: String,
+    waited: Duration,
+}
+
+/// Queues `player` for tic-tac-toe through `server` and follows the ticket
+/// WebSocket until the room is assigned.
+async fn queue_until_seated(server: &Server, via: usize, player: String) -> Seated {
+    let started = Instant::now();
+    let (status, body) =
+        server.post("/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe", "party": [player] })).await;
+    assert_eq!(status, StatusCode::CREATED, "queueing {player}: {body}");
+    assert_eq!(body["status"], "waiting");
+    let ticket = str_at(&body["ticket"], "id");
+    let url = server.ws_url(&format!("/v1/matchmaking/tickets/{ticket}/ws"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap_or_else(|e| panic!("{url}: {e}"));
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(30), socket.next())
+            .await
+            .unwrap_or_else(|_| panic!("{player} was not matched within 30 s"));
+        let text = match frame {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Close(_))) | None => panic!("the ticket WebSocket of {player} closed before a room"),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => panic!("the ticket WebSocket of {player}: {e}"),
+        };
+        let update: Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(update["type"], "ticket", "{update}");
+        match update["status"].as_str() {
+            Some("waiting") => continue,
+            Some("matched") if update["match"]["assignment"].is_null() => continue,
+            Some("matched") => {
+                let assignment = &update["match"]["assignment"];
+                let seats = assignment["seats"].as_array().expect("seats");
+                assert_eq!(seats.len(), 1, "a ticket shows only its own party's seats: {update}");
+                assert_eq!(seats[0]["player"], json!(player));
+                return Seated {
+                    room_id: str_at(assignment, "room_id"),
+                    node_url: str_at(assignment, "node_url"),
+                    token: str_at(&seats[0], "token"),
+                    player,
+                    via,
+                    waited: started.elapsed(),
+                };
+            }
+            _ => panic!("unexpected ticket update for {player}: {update}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_players_through_three_nodes_all_play_their_games() {
+    let capacities = [100, 50, 50];
+    let nodes = Arc::new(start_cluster(&capacities, &[]).await);
+
+    // 200 players queue at once, each through one of the three nodes.
+    let queued: Vec<_> = (0..200)
+        .map(|i| {
+            let nodes = nodes.clone();
+            tokio::spawn(async move { queue_until_seated(&nodes[i % 3], i % 3, format!("player-{i}")).await })
+        })
+        .collect();
+    let mut seated = Vec::new();
+    for task in queued {
+        seated.push(task.await.expect("a queueing player panicked"));
+    }
+
+    // Valid rooms: two players each, on the node the room id names.
+    let mut rooms: HashMap<String, Vec<Seated>> = HashMap::new();
+    for seat in seated {
+        rooms.entry(seat.room_id.clone()).or_default().push(seat);
+    }
+    assert_eq!(rooms.len(), 100, "200 players make 100 tic-tac-toe rooms");
+    let mut per_node = [0u32; 3];
+    for (room_id, players) in &rooms {
+        assert_eq!(players.len(), 2, "room {room_id} seats {} players", players.len());
+        let owner = (0..3).find(|&n| room_id.starts_with(&format!("{}.", node_id(n)))).expect("a node's room id");
+        assert!(players.iter().all(|p| p.node_url == nodes[owner].base), "room {room_id} is on {}", node_id(owner));
+        per_node[owner] += 1;
+    }
+    eprintln!("rooms per node (capacities {capacities:?}): {per_node:?}");
+    for n in 0..3 {
+        assert!(per_node[n] > 0 && per_node[n] <= capacities[n], "node {n} got {} rooms", per_node[n]);
+    }
+    assert!(per_node[0] > per_node[1] && per_node[0] > per_node[2], "placement ignores capacity: {per_node:?}");
+    let mut waits: Vec<Duration> = rooms.values().flatten().map(|s| s.waited).collect();
+    waits.sort();
+    eprintln!("ticket to room: median {:?}, p99 {:?}", waits[waits.len() / 2], waits[waits.len() * 99 / 100]);
+
+    // A room's HTTP URL on another node redirects (307) to the room's node.
+    let (room_id, players) = rooms.iter().next().expect("a room");
+    let owner_url = &players[0].node_url;
+    let elsewhere = nodes.iter().find(|n| &n.base != owner_url).expect("another node");
+    let no_redirects = reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let moved = no_redirects.get(elsewhere.url(&format!("/v1/rooms/{room_id}"))).send().await.unwrap();
+    assert_eq!(moved.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(moved.headers()["location"].to_str().unwrap(), format!("{owner_url}/v1/rooms/{room_id}"));
+    let (status, info) = elsewhere.get(&format!("/v1/rooms/{room_id}")).await;
+    assert_eq!((status, &info["id"]), (StatusCode::OK, &json!(room_id)), "a redirect-following client reaches it");
+
+    // Every player connects through the node it queued at; those on the
+    // wrong node are sent on by the 4307 close. Every game is played out.
+    let games: Vec<_> = rooms
+        .into_values()
+        .map(|players| {
+            let nodes = nodes.clone();
+            tokio::spawn(async move { play_matched_game(&nodes, players).await })
+        })
+        .collect();
+    let mut redirected = 0;
+    for game in games {
+        redirected += game.await.expect("a game panicked");
+    }
+    assert!(redirected >= 100, "about 2 of 3 players queued on another node than their room's: {redirected}");
+    for node in nodes.iter() {
+        node.assert_healthy().await;
+    }
+}
+
+/// Connects both players through the node they queued at, plays X to a win;
+/// returns how many connections were redirected to another node.
+async fn play_matched_game(nodes: &[Server], players: Vec<Seated>) -> usize {
+    let mut clients = Vec::new();
+    let mut redirected = 0;
+    for seat in &players {
+        let path = format!("/v1/rooms/{}/ws?token={}", seat.room_id, seat.token);
+        let (client, used) = WsClient::connect_following(&nodes[seat.via].ws_url(&path))
+            .await
+            .unwrap_or_else(|e| panic!("{} cannot reach room {}: {e:?}", seat.player, seat.room_id));
+        assert_eq!(client.welcome["you"], json!(seat.player));
+        redirected += usize::from(!used.starts_with(&nodes[seat.via].ws_url("")));
+        clients.push(client);
+    }
+    let state = clients[0].next_of_type("state").await;
+    let x = str_at(&state["view"]["players"], "X");
+    let (first, second) = clients.split_at_mut(1);
+    let (x_client, o_client) =
+        if first[0].welcome["you"] == json!(x) { (&mut first[0], &mut second[0]) } else { (&mut second[0], &mut first[0]) };
+    play_in_turn(&mut [x_client, o_client], &cells(&[0, 3, 1, 4, 2])).await;
+    for client in &mut clients {
+        let over = client.until_over().await;
+        assert_eq!(over["status"]["state"], "finished", "{over}");
+    }
+    redirected
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_node_is_noticed_within_the_ttl_and_gets_no_new_rooms() {
+    let nodes = start_cluster(&[100, 100, 100], &[]).await;
+    let doomed = &nodes[2];
+    let lost_room = doomed.create_room(&json!({ "game": "tic-tac-toe", "players": ["ann", "bob"] })).await;
+    assert!(lost_room.id.starts_with("node-c."), "{}", lost_room.id);
+
+    doomed.kill().await;
+    let killed_at = Instant::now();
+    let survivors = [node_id(0), node_id(1)];
+    for node in &nodes[..2] {
+        wait_for_live_nodes(node, &survivors, Duration::from_secs(10)).await;
+    }
+    let noticed = killed_at.elapsed();
+    eprintln!("node-c noticed gone {noticed:?} after SIGKILL (TTL {NODE_TTL_MS} ms, heartbeat {HEARTBEAT_MS} ms)");
+    assert!(
+        noticed <= Duration::from_millis(NODE_TTL_MS + 2 * HEARTBEAT_MS + 300),
+        "noticed after {noticed:?}, TTL {NODE_TTL_MS} ms"
+    );
+    let mut lost_reports = 0;
+    for node in &nodes[..2] {
+        lost_reports += metric_value(&node.metrics().await, "arcade_cluster_nodes_lost_total") as u32;
+    }
+    assert_eq!(lost_reports, 1, "exactly one survivor reports the lost node");
+
+    // Its rooms are lost (410), not redirected to a dead address.
+    assert_error(&nodes[0].get(&format!("/v1/rooms/{}", lost_room.id)).await, 410, "room_lost");
+
+    // New matches go only to the live nodes.
+    let queued: Vec<_> = (0..20).map(|i| queue_until_seated(&nodes[i % 2], i % 2, format!("late-{i}"))).collect();
+    for seat in futures_util::future::join_all(queued).await {
+        assert!(!seat.room_id.starts_with("node-c."), "a room went to the dead node: {}", seat.room_id);
+        assert!(seat.node_url == nodes[0].base || seat.node_url == nodes[1].base);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_players_rate_limit_is_shared_by_the_nodes() {
+    let nodes = start_cluster(&[100, 100], &[("ARCADE_RATE_LIMITS__PLAYER_PER_MINUTE", "10")]).await;
+    // Queue and cancel, alternating nodes: every call counts for "ann".
+    let mut allowed = 0;
+    let mut refusal = None;
+    for i in 0..30 {
+        let node = &nodes[i % 2];
+        let response = node
+            .http
+            .post(node.url("/v1/matchmaking/tickets"))
+            .json(&json!({ "game": "tic-tac-toe", "party": ["ann"] }))
+            .send()
+            .await
+            .expect("POST a ticket");
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            refusal = Some(response);
+            break;
+        }
+        let body: Value = response.json().await.expect("JSON");
+        allowed += 1;
+        let ticket = str_at(&body["ticket"], "id");
+        let other = &nodes[(i + 1) % 2];
+        let cancelled = other.http.delete(other.url(&format!("/v1/matchmaking/tickets/{ticket}"))).send().await.unwrap();
+        if cancelled.status() == StatusCode::TOO_MANY_REQUESTS {
+            refusal = Some(cancelled);
+            break;
+        }
+        assert_eq!(cancelled.status(), StatusCode::NO_CONTENT);
+        allowed += 1;
+    }
+    let refusal = refusal.expect("the player was never limited");
+    assert_eq!(allowed, 10, "10 per minute through two nodes together, not 10 each");
+    let retry_after: u64 = refusal.headers()["retry-after"].to_str().unwrap().parse().expect("Retry-After seconds");
+    assert!((1..=6).contains(&retry_after), "Retry-After {retry_after}");
+    let body: Value = refusal.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+    // Another player is not affected.
+    let (status, body) = nodes[1].post("/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe", "party": ["bob"] })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// The value of an unlabelled series in Prometheus text.
+fn metric_value(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}

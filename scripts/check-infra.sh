@@ -19,11 +19,15 @@
 # `cargo test --workspace`; `--with-metrics-test` runs it from here too).
 #
 # Tools are installed once, idempotently, under ${CARGO_TARGET_DIR:-target}:
-# a Python venv (.infra-venv: checkov, kubernetes-validate, hadolint) and an
-# npm prefix (.infra-node). terraform and kubectl come from the machine. A
-# check whose tool or provider cannot be had offline is reported SKIPPED
-# with the reason, loudly, and listed in the summary; a check that runs and
-# finds a problem fails the script.
+# a Python venv (.infra-venv: checkov, kubernetes-validate, hadolint; from
+# PyPI) and an npm prefix (.infra-node; from npm); python3-venv and node/npm
+# come from apt when missing (as root). terraform and kubectl come from the
+# machine; the hashicorp/aws provider from a local filesystem mirror
+# ($TF_PLUGIN_DIR, /opt/tf-plugins, or terraform's implicit mirror
+# directories), else one download attempt from registry.terraform.io into
+# .infra-tf-plugins. A check whose tool or provider cannot be had is reported
+# SKIPPED with the reason, loudly, and listed in the summary; a check that
+# runs and finds a problem fails the script. It is part of scripts/test.sh.
 set -euo pipefail
 
 caller_dir="$(pwd)"
@@ -36,15 +40,13 @@ case "$target_dir" in
 esac
 
 K8S_VERSION="${K8S_VERSION:-1.32.0}"
-# A filesystem mirror of Terraform providers (registry.terraform.io/...);
-# this machine image ships hashicorp/aws there.
-TF_PLUGIN_DIR="${TF_PLUGIN_DIR:-/opt/tf-plugins}"
+started=$SECONDS
 
 run_metrics_test=0
 for arg in "$@"; do
     case "$arg" in
         --with-metrics-test) run_metrics_test=1 ;;
-        -h | --help) sed -n '2,27p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h | --help) sed -n '2,31p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -76,20 +78,42 @@ check() {
 # ---- tools ------------------------------------------------------------------------
 
 section "tools"
+have() { command -v "$1" >/dev/null; }
+# apt_install PACKAGE...: as root only; `apt-get update` once if the lists are stale.
+apt_install() {
+    [ "$(id -u)" = 0 ] && have apt-get || return 1
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q --no-install-recommends "$@" >/dev/null 2>&1 \
+        || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
+}
+
 requirements="$root/infra/checks/requirements.txt"
 stamp="$venv/.requirements.sha256"
 want="$(sha256sum "$requirements" | cut -d' ' -f1)"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv \
+        || { echo "check-infra: python3 with venv/ensurepip is needed (apt-get install python3-venv)" >&2; exit 1; }
     echo "installing $(grep -v '^#' "$requirements" | tr '\n' ' ')into $venv"
+    rm -rf "$venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    # No pip cache: the venv itself is the cache (kept in the target dir).
+    pip=("$venv/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir)
+    if ! { "${pip[@]}" --upgrade pip && "${pip[@]}" -r "$requirements"; } >"$target_dir/infra-pip.log" 2>&1; then
+        tail -5 "$target_dir/infra-pip.log" >&2
+        rm -rf "$venv"
+        echo "check-infra: pip install failed (see $target_dir/infra-pip.log; df: $(df -h "$target_dir" | tail -1))" >&2
+        exit 1
+    fi
     echo "$want" >"$stamp"
 fi
 py="$venv/bin/python"
 
 node_ok=1
-if command -v node >/dev/null && command -v npm >/dev/null; then
+if ! { have node && have npm; }; then
+    echo "node/npm missing: installing Debian's nodejs and npm"
+    apt_install nodejs npm || echo "could not install nodejs/npm with apt-get" >&2
+fi
+if have node && have npm; then
     node_stamp="$node_prefix/.package.sha256"
     node_want="$(sha256sum "$root/infra/checks/package.json" | cut -d' ' -f1)"
     if [ ! -d "$node_prefix/node_modules" ] || [ "$(cat "$node_stamp" 2>/dev/null)" != "$node_want" ]; then
@@ -102,7 +126,6 @@ else
     node_ok=0
 fi
 
-have() { command -v "$1" >/dev/null; }
 export TF_IN_AUTOMATION=1 TF_INPUT=0
 # No user CLI config (plugin caches, credentials): the mirror is passed explicitly.
 export TF_CLI_CONFIG_FILE=/dev/null
@@ -116,9 +139,32 @@ if have terraform; then
     # Validate copies, so that init leaves no .terraform or lock file in the tree.
     cp -r infra/terraform "$work/terraform"
     init_args=(-backend=false -input=false -no-color)
-    if [ -d "$TF_PLUGIN_DIR" ]; then
-        init_args+=("-plugin-dir=$TF_PLUGIN_DIR")
+    # Providers: the first filesystem mirror (registry.terraform.io/hashicorp/
+    # aws/VERSION/OS_ARCH/) that has hashicorp/aws for this platform: this
+    # machine image ships one at /opt/tf-plugins; .infra-tf-plugins holds an
+    # earlier download. Without one, a single download attempt (the
+    # registry is usually unreachable in CI: then validate and test are
+    # SKIPPED, fmt and checkov still run).
+    case "$(uname -m)" in x86_64) tf_platform=linux_amd64 ;; aarch64 | arm64) tf_platform=linux_arm64 ;; *) tf_platform="linux_$(uname -m)" ;; esac
+    tf_downloads="$target_dir/.infra-tf-plugins"
+    tf_mirror=""
+    for candidate in ${TF_PLUGIN_DIR:+"$TF_PLUGIN_DIR"} /opt/tf-plugins "$tf_downloads" \
+        "$HOME/.terraform.d/plugins" "${XDG_DATA_HOME:-$HOME/.local/share}/terraform/plugins" \
+        /usr/local/share/terraform/plugins /usr/share/terraform/plugins; do
+        if compgen -G "$candidate/registry.terraform.io/hashicorp/aws/*/$tf_platform/terraform-provider-aws*" >/dev/null; then
+            tf_mirror="$candidate"
+            break
+        fi
+    done
+    if [ -n "$tf_mirror" ]; then
+        echo "terraform providers: filesystem mirror $tf_mirror (hashicorp/aws $(cd "$tf_mirror/registry.terraform.io/hashicorp/aws" && echo *))"
+        init_args+=("-plugin-dir=$tf_mirror")
+    else
+        echo "terraform providers: no local mirror of hashicorp/aws ($tf_platform) in ${TF_PLUGIN_DIR:-}${TF_PLUGIN_DIR:+, }/opt/tf-plugins, $tf_downloads or terraform's implicit mirror directories; trying registry.terraform.io once (cached in $tf_downloads)"
+        mkdir -p "$tf_downloads"
+        export TF_PLUGIN_CACHE_DIR="$tf_downloads"
     fi
+    tf_init_failed=""
     # Each environment: validate. Each environment and module with tests/:
     # `terraform test`, whose runs plan against a mocked provider
     # (tests/mocks): wiring, unknown values in count/for_each, provider
@@ -131,9 +177,15 @@ if have terraform; then
     for dir in "${tf_dirs[@]}"; do
         rel="${dir#"$work"/terraform/}"
         log="$work/tf-init-${rel//\//-}.log"
-        if ! (cd "$dir" && terraform init "${init_args[@]}" >"$log" 2>&1); then
-            skip "terraform validate/test $rel" \
-                "terraform init could not install the providers offline (no registry access, no usable mirror at $TF_PLUGIN_DIR); validate and test run only where providers are available. init said: $(grep -m1 -iE 'error|could not' "$log" || tail -1 "$log")"
+        if [ -n "$tf_init_failed" ]; then
+            skip "terraform validate/test $rel" "$tf_init_failed"
+            continue
+        fi
+        if ! (cd "$dir" && timeout 600 terraform init "${init_args[@]}" >"$log" 2>&1); then
+            tf_init_failed="terraform init could not install the hashicorp/aws provider (${tf_mirror:+mirror $tf_mirror}${tf_mirror:-no local mirror, registry download failed}); validate and test need it, fmt and checkov ran. init said: $(grep -m1 -iE 'could not connect|could not retrieve|no such host|timeout' "$log" || grep -m1 -iE 'error' "$log" || tail -1 "$log")"
+            skip "terraform validate/test $rel" "$tf_init_failed"
+            [ -n "$tf_mirror" ] || continue
+            tf_init_failed=""  # a mirror that fails one directory may serve the others
             continue
         fi
         case "$rel" in
@@ -218,9 +270,11 @@ tools_dir="$target_dir/.infra-tools"
 promtool="$tools_dir/usr/bin/promtool"
 if [ ! -x "$promtool" ] && have apt-get && have dpkg; then
     mkdir -p "$tools_dir/deb"
+    # Keep promtool only (the package and the prometheus server are ~70 MB).
     fetch_promtool() {
         (cd "$tools_dir/deb" && rm -f prometheus_*.deb && apt-get download -q prometheus >/dev/null 2>&1) \
-            && dpkg -x "$tools_dir"/deb/prometheus_*.deb "$tools_dir"
+            && dpkg -x "$tools_dir"/deb/prometheus_*.deb "$tools_dir" \
+            && rm -rf "$tools_dir/deb" "$tools_dir/usr/bin/prometheus" "$tools_dir/usr/share"
     }
     # Stale or empty package lists: update once (as root), then retry.
     fetch_promtool || { [ "$(id -u)" = 0 ] && apt-get update -q >/dev/null 2>&1 && fetch_promtool; } || true
@@ -282,5 +336,5 @@ fi
 section "summary"
 for item in "${skipped[@]}"; do echo "  skipped: $item"; done
 for item in "${failed[@]}"; do echo "  FAILED:  $item"; done
-echo "check-infra: ${#passed[@]} checks passed, ${#failed[@]} failed, ${#skipped[@]} skipped"
+echo "check-infra: ${#passed[@]} checks passed, ${#failed[@]} failed, ${#skipped[@]} skipped ($((SECONDS - started)) s)"
 [ ${#failed[@]} -eq 0 ]

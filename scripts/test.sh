@@ -10,6 +10,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
+# Static checks of infra/ (terraform, kubernetes, checkov, hadolint, monitoring,
+# compose): offline; installs its tools under the target dir on the first run.
+scripts/check-infra.sh
 scripts/build-plugins.sh --locked
 cargo build --locked -p arcade-host --bin arcade
 cargo build --locked -p arcade-lambda-archiver  # the handler tests/all/lambda.rs drives

@@ -27,3 +27,13 @@ output "finished_games_queue_url" {
   description = "Queue of finished-game batches."
   value       = module.arcade.finished_games_queue_url
 }
+
+output "postgres_master_secret_arn" {
+  description = "Master credentials of the archive database (administration: CREATE USER arcade_archiver)."
+  value       = module.arcade.postgres_master_secret_arn
+}
+
+output "archiver_db_secret_arn" {
+  description = "Password of the arcade_archiver database role (CREATE USER ... PASSWORD)."
+  value       = module.arcade.archiver_db_secret_arn
+}

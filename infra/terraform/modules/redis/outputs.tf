@@ -17,3 +17,9 @@ output "security_group_id" {
   description = "The cluster's security group."
   value       = aws_security_group.this.id
 }
+
+output "auth_token" {
+  description = "The AUTH token (the secret's first value; for the clients' rediss:// URLs)."
+  value       = aws_secretsmanager_secret_version.auth.secret_string
+  sensitive   = true
+}

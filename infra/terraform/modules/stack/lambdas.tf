@@ -1,14 +1,36 @@
 # arcade-matchmaker and arcade-archiver: provided.al2023, arm64, `bootstrap`
 # zips built from lambda/ at target/lambda/<name>/bootstrap.zip.
 #
-# Environment contract (what the handlers are given; extend with
+# Environment contract: exactly what the handlers read (extend with
 # matchmaker_environment / archiver_environment):
-#   matchmaker: ARCADE_REDIS_URL (rediss://host:port, no password),
-#               ARCADE_REDIS_AUTH_SECRET_ARN (Secrets Manager: the AUTH token)
-#   archiver:   ARCADE_ARCHIVE_BUCKET, ARCADE_ARCHIVE_PREFIX,
-#               ARCADE_PG_HOST, ARCADE_PG_PORT, ARCADE_PG_DATABASE,
-#               ARCADE_PG_USER (an IAM-authenticated role: rds-db:connect),
-#               ARCADE_PG_SSLMODE=require
+#   matchmaker: ARCADE_REDIS_URL (rediss://:<AUTH token>@host:6379, TLS),
+#               ARCADE_MM_NAMESPACE, ARCADE_CLUSTER_NAMESPACE,
+#               ARCADE_MM_QUEUES (JSON list of {game, mode, players_per_match})
+#   archiver:   ARCADE_ARCHIVE_PG_URL (postgres://arcade_archiver:<password>@host:5432/db?sslmode=require),
+#               ARCADE_ARCHIVE_S3_URL (s3://<bucket>/<prefix>?region=..)
+#               (lambda/archiver/src/config.rs)
+# The credentials in the URLs come from Secrets Manager secrets (the source
+# of truth, generated once); the environment is encrypted with the stack's
+# KMS key, so reading it back needs kms:Decrypt on that key as well as
+# lambda:GetFunctionConfiguration.
+
+locals {
+  matchmaker_environment = merge({
+    RUST_LOG                 = "info"
+    ARCADE_REDIS_URL         = "rediss://:${module.redis.auth_token}@${module.redis.primary_endpoint}:${module.redis.port}"
+    ARCADE_MM_NAMESPACE      = var.matchmaking_namespace
+    ARCADE_CLUSTER_NAMESPACE = var.cluster_namespace
+    ARCADE_MM_QUEUES         = jsonencode(var.matchmaking_queues)
+  }, var.matchmaker_environment)
+
+  archiver_environment = merge({
+    RUST_LOG = "info"
+    # sslmode=require: TLS (rds.force_ssl), certificate not verified; the
+    # archiver's sqlx is built with rustls (host/Cargo.toml).
+    ARCADE_ARCHIVE_PG_URL = "postgres://${var.archiver_db_user}:${aws_secretsmanager_secret_version.archiver_db.secret_string}@${module.postgres.address}:${module.postgres.port}/${module.postgres.database_name}?sslmode=${var.postgres_require_tls ? "require" : "prefer"}"
+    ARCADE_ARCHIVE_S3_URL = module.archive_bucket.archive_url
+  }, var.archiver_environment)
+}
 
 # ---- matchmaker ----------------------------------------------------------------------
 
@@ -19,11 +41,16 @@ resource "aws_sqs_queue" "matchmaker_async_dlq" {
   tags                      = local.tags
 }
 
+# Beyond the module's base policy (its logs, VPC network interfaces, X-Ray,
+# kms:Decrypt of the environment, sqs:SendMessage to its async DLQ) the
+# matchmaker only needs to encrypt what it sends to that DLQ (SSE-KMS with the
+# stack key). Redis and the host nodes are reached over the network: no
+# secrets, no data stores.
 data "aws_iam_policy_document" "matchmaker" {
   statement {
-    sid       = "ReadRedisAuthToken"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [module.redis.auth_secret_arn]
+    sid       = "EncryptFailedAsyncInvocations"
+    actions   = ["kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
   }
 }
 
@@ -40,12 +67,8 @@ module "matchmaker" {
   policy_json           = data.aws_iam_policy_document.matchmaker.json
   dead_letter_queue_arn = aws_sqs_queue.matchmaker_async_dlq.arn
   kms_key_arn           = aws_kms_key.this.arn
-  environment = merge({
-    RUST_LOG                     = "info"
-    ARCADE_REDIS_URL             = "rediss://${module.redis.primary_endpoint}:${module.redis.port}"
-    ARCADE_REDIS_AUTH_SECRET_ARN = module.redis.auth_secret_arn
-  }, var.matchmaker_environment)
-  tags = local.tags
+  environment           = local.matchmaker_environment
+  tags                  = local.tags
 }
 
 # A missed match run is superseded by the next one: no retries, short age.
@@ -56,6 +79,33 @@ resource "aws_lambda_function_event_invoke_config" "matchmaker" {
 }
 
 # ---- archiver ------------------------------------------------------------------------
+
+# The archiver's database password: generated once (the data source answers a
+# new value on every plan; ignore_changes keeps the first), kept in Secrets
+# Manager, given to the role with CREATE USER ... PASSWORD (README: after the
+# first apply). Alphanumeric, so it needs no escaping in the URL.
+data "aws_secretsmanager_random_password" "archiver_db" {
+  password_length     = 40
+  exclude_punctuation = true
+}
+
+resource "aws_secretsmanager_secret" "archiver_db" {
+  #checkov:skip=CKV2_AWS_57:The password is also set in the database role and in the archiver's URL; rotating it is a manual procedure (infra/terraform/README.md: ALTER USER, the new URL through archiver_environment, put-secret-value), not a Secrets Manager rotation Lambda.
+  name                    = "${var.name}/archiver-db-password"
+  description             = "Password of the ${var.archiver_db_user} PostgreSQL role (arcade-archiver)"
+  kms_key_id              = aws_kms_key.this.arn
+  recovery_window_in_days = 7
+  tags                    = local.tags
+}
+
+resource "aws_secretsmanager_secret_version" "archiver_db" {
+  secret_id     = aws_secretsmanager_secret.archiver_db.id
+  secret_string = data.aws_secretsmanager_random_password.archiver_db.random_password
+
+  lifecycle {
+    ignore_changes = [secret_string]
+  }
+}
 
 data "aws_iam_policy_document" "archiver" {
   statement {
@@ -92,12 +142,6 @@ data "aws_iam_policy_document" "archiver" {
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [aws_kms_key.this.arn]
   }
-
-  statement {
-    sid       = "ConnectToArchiveDatabase"
-    actions   = ["rds-db:connect"]
-    resources = ["arn:${local.partition}:rds-db:${local.region}:${local.account_id}:dbuser:${module.postgres.resource_id}/${var.archiver_db_user}"]
-  }
 }
 
 module "archiver" {
@@ -112,17 +156,8 @@ module "archiver" {
   security_group_ids   = [aws_security_group.archiver.id]
   policy_json          = data.aws_iam_policy_document.archiver.json
   kms_key_arn          = aws_kms_key.this.arn
-  environment = merge({
-    RUST_LOG              = "info"
-    ARCADE_ARCHIVE_BUCKET = module.archive_bucket.bucket_name
-    ARCADE_ARCHIVE_PREFIX = var.archive_prefix
-    ARCADE_PG_HOST        = module.postgres.address
-    ARCADE_PG_PORT        = tostring(module.postgres.port)
-    ARCADE_PG_DATABASE    = module.postgres.database_name
-    ARCADE_PG_USER        = var.archiver_db_user
-    ARCADE_PG_SSLMODE     = "require"
-  }, var.archiver_environment)
-  tags = local.tags
+  environment          = local.archiver_environment
+  tags                 = local.tags
 }
 
 resource "aws_lambda_event_source_mapping" "archiver" {

@@ -48,6 +48,11 @@ output "redis_endpoint" {
   value       = module.redis.primary_endpoint
 }
 
+output "archiver_db_secret_arn" {
+  description = "Secret holding the archiver's PostgreSQL password (CREATE USER ... PASSWORD)."
+  value       = aws_secretsmanager_secret.archiver_db.arn
+}
+
 output "redis_auth_secret_arn" {
   description = "Secret holding the Redis AUTH token."
   value       = module.redis.auth_secret_arn

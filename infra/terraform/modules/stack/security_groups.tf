@@ -3,7 +3,7 @@
 
 resource "aws_security_group" "matchmaker" {
   name        = "${var.name}-matchmaker"
-  description = "arcade-matchmaker: egress to Redis, host nodes and Secrets Manager only"
+  description = "arcade-matchmaker: egress to Redis and the host nodes port only"
   vpc_id      = module.network.vpc_id
   tags        = local.tags
 }
@@ -25,15 +25,6 @@ resource "aws_vpc_security_group_egress_rule" "matchmaker_hosts" {
   ip_protocol       = "tcp"
   from_port         = var.host_port
   to_port           = var.host_port
-}
-
-resource "aws_vpc_security_group_egress_rule" "matchmaker_endpoints" {
-  security_group_id            = aws_security_group.matchmaker.id
-  description                  = "Secrets Manager interface endpoint (Redis AUTH token)"
-  referenced_security_group_id = module.network.endpoints_security_group_id
-  ip_protocol                  = "tcp"
-  from_port                    = 443
-  to_port                      = 443
 }
 
 resource "aws_security_group" "archiver" {

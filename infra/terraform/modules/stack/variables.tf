@@ -156,6 +156,33 @@ variable "matchmaker_reserved_concurrency" {
   default     = 50
 }
 
+variable "matchmaking_namespace" {
+  description = "Redis key prefix of the matchmaking tickets and queues (ARCADE_MM_NAMESPACE); the host nodes must use the same."
+  type        = string
+  default     = "arcade:mm"
+}
+
+variable "cluster_namespace" {
+  description = "Redis key prefix of the host node registry (ARCADE_CLUSTER_NAMESPACE); the host nodes must use the same."
+  type        = string
+  default     = "arcade:cluster"
+}
+
+variable "matchmaking_queues" {
+  description = "Matchmaking queues (ARCADE_MM_QUEUES, as JSON): one per game and mode, with the players per match."
+  type = list(object({
+    game              = string
+    mode              = string
+    players_per_match = number
+  }))
+  default = [{ game = "tic-tac-toe", mode = "standard", players_per_match = 2 }]
+
+  validation {
+    condition     = length(var.matchmaking_queues) > 0 && alltrue([for q in var.matchmaking_queues : q.players_per_match >= 2 && floor(q.players_per_match) == q.players_per_match])
+    error_message = "At least one queue; players_per_match is a whole number >= 2."
+  }
+}
+
 variable "matchmaker_environment" {
   description = "Extra environment variables for the matchmaker."
   type        = map(string)
@@ -193,7 +220,7 @@ variable "archiver_batch_size" {
 }
 
 variable "archiver_db_user" {
-  description = "PostgreSQL role the archiver connects as with an IAM token (CREATE USER ...; GRANT rds_iam TO ...)."
+  description = "PostgreSQL role the archiver connects as, with the password in the <name>/archiver-db-password secret (CREATE USER ... PASSWORD ...)."
   type        = string
   default     = "arcade_archiver"
 }

@@ -1,6 +1,7 @@
 # Wiring of the serverless side: the archiver consumes the finished-games
 # queue with partial batch failures, S3 notifies the queue of new manifests,
-# the match run is scheduled, and the API has the three ticket routes.
+# the match run is scheduled, and the API has the three ticket routes; the
+# functions' environments carry exactly what the handlers read.
 
 mock_provider "aws" {
   source = "../../tests/mocks"
@@ -38,5 +39,81 @@ run "wiring" {
   assert {
     condition     = aws_lambda_function_event_invoke_config.matchmaker.maximum_retry_attempts == 0
     error_message = "A missed match run is not retried (the next one supersedes it)."
+  }
+
+  assert {
+    condition     = toset(keys(local.archiver_environment)) == toset(["ARCADE_ARCHIVE_PG_URL", "ARCADE_ARCHIVE_S3_URL", "RUST_LOG"])
+    error_message = "The archiver gets the two URLs lambda/archiver/src/config.rs reads, and nothing else."
+  }
+
+  assert {
+    condition     = toset(keys(local.matchmaker_environment)) == toset(["ARCADE_CLUSTER_NAMESPACE", "ARCADE_MM_NAMESPACE", "ARCADE_MM_QUEUES", "ARCADE_REDIS_URL", "RUST_LOG"])
+    error_message = "The matchmaker gets the Redis URL, the two namespaces and the queues."
+  }
+
+  assert {
+    condition     = local.matchmaker_environment.ARCADE_MM_NAMESPACE == "arcade:mm" && local.matchmaker_environment.ARCADE_CLUSTER_NAMESPACE == "arcade:cluster"
+    error_message = "Default Redis namespaces."
+  }
+
+  assert {
+    condition     = jsondecode(local.matchmaker_environment.ARCADE_MM_QUEUES) == [{ game = "tic-tac-toe", mode = "standard", players_per_match = 2 }]
+    error_message = "ARCADE_MM_QUEUES is the JSON list of queues."
+  }
+
+  assert {
+    condition     = length(aws_vpc_security_group_egress_rule.matchmaker_hosts) == 1 && one(values(aws_vpc_security_group_egress_rule.matchmaker_hosts)).from_port == 8080 && aws_vpc_security_group_egress_rule.matchmaker_redis.from_port == 6379
+    error_message = "The matchmaker reaches Redis and the host nodes' port, nothing else."
+  }
+}
+
+# The connection URLs are built from values known only after apply: given
+# here at plan time.
+run "connection_urls" {
+  command = plan
+
+  override_resource {
+    target          = module.archive_bucket.aws_s3_bucket.this
+    override_during = plan
+    values = {
+      id     = "arcade-test-archive-123456789012"
+      arn    = "arn:aws:s3:::arcade-test-archive-123456789012"
+      region = "eu-west-1"
+    }
+  }
+
+  override_resource {
+    target          = module.postgres.aws_db_instance.this
+    override_during = plan
+    values = {
+      address            = "arcade-test.abc.eu-west-1.rds.amazonaws.com"
+      port               = 5432
+      db_name            = "arcade"
+      master_user_secret = [{ secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-mock", kms_key_id = "", secret_status = "active" }]
+    }
+  }
+
+  override_resource {
+    target          = module.redis.aws_elasticache_replication_group.this
+    override_during = plan
+    values = {
+      primary_endpoint_address = "master.arcade-test.abc.euw1.cache.amazonaws.com"
+      port                     = 6379
+    }
+  }
+
+  assert {
+    condition     = nonsensitive(local.archiver_environment.ARCADE_ARCHIVE_PG_URL) == "postgres://arcade_archiver:mockmockmockmockmockmockmockmockmockmockmockmockmockmockmockmock@arcade-test.abc.eu-west-1.rds.amazonaws.com:5432/arcade?sslmode=require"
+    error_message = "The archiver connects as arcade_archiver with a password, over TLS."
+  }
+
+  assert {
+    condition     = local.archiver_environment.ARCADE_ARCHIVE_S3_URL == "s3://arcade-test-archive-123456789012/games?region=eu-west-1"
+    error_message = "The archiver writes the archive bucket's games/ prefix."
+  }
+
+  assert {
+    condition     = nonsensitive(local.matchmaker_environment.ARCADE_REDIS_URL) == "rediss://:mockmockmockmockmockmockmockmockmockmockmockmockmockmockmockmock@master.arcade-test.abc.euw1.cache.amazonaws.com:6379"
+    error_message = "The matchmaker talks TLS to Redis with the AUTH token."
   }
 }

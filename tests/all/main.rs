@@ -16,6 +16,7 @@ mod hidden_information;
 mod lambda;
 mod infra_metrics;
 mod openapi;
+mod rate_limits;
 mod realtime;
 mod sandbox_faults;
 mod versions;

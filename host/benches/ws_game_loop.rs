@@ -16,9 +16,9 @@
 //!
 //! Run: `scripts/build-plugins.sh && cargo bench -p arcade-host --bench ws_game_loop`.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+#[path = "support/mod.rs"]
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,60 +29,22 @@ use tokio::sync::{Barrier, Semaphore};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use support::{ServerProcess, env_or};
+
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// X wins on the top row: (seat, cell).
 const MOVES: [(usize, u8); 5] = [(0, 0), (1, 3), (0, 1), (1, 4), (0, 2)];
 
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(max_rooms: usize) -> Server {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let data = tempfile::tempdir().unwrap().keep();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_arcade"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--preload"])
-        .arg(target.join("plugins/examples"))
-        .arg("--data-dir")
-        .arg(&data)
-        .env("ARCADE_LIMITS__MAX_ROOMS", (max_rooms + 100).to_string())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start arcade");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().expect("arcade exited").unwrap();
-        if let Some(url) = line.strip_prefix("arcade listening on ") {
-            break url.to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, base }
-}
-
-fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
+/// The server under test: room limit raised to fit, rate limits out of the
+/// way (this measures the game loop, not the limiter).
+fn start_server(rooms: usize) -> ServerProcess {
+    ServerProcess::start(&[
+        ("ARCADE_LIMITS__MAX_ROOMS", (rooms + 100).to_string()),
+        ("ARCADE_RATE_LIMITS__PLAYER_PER_MINUTE", "100000000".into()),
+        ("ARCADE_RATE_LIMITS__ROOM_PER_SECOND", "1000000".into()),
+        ("ARCADE_RATE_LIMITS__WS_MESSAGES_PER_SECOND", "1000000".into()),
+    ])
 }
 
 async fn next_of_type(ws: &mut Ws, kind: &str) -> Value {
@@ -172,8 +134,8 @@ fn main() {
     let think_ms = env_or("ARCADE_BENCH_THINK_MS", 0) as u64;
     let server = start_server(rooms);
     let base = server.base.clone();
-    let pid = server.child.id();
-    let idle_rss = rss_mib(pid);
+    let idle_rss = server.rss_mib();
+    let server = &server;
 
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async move {
@@ -221,7 +183,7 @@ fn main() {
         }
         all_connected.wait().await;
         let setup_time = setup.elapsed();
-        let live_rss = rss_mib(pid);
+        let live_rss = server.rss_mib();
         let play = Instant::now();
         let mut latencies = Vec::new();
         for t in tasks {
@@ -238,5 +200,4 @@ fn main() {
         println!("  action round trip: median {:.2} ms, p99 {:.2} ms",
             percentile(&latencies, 0.5).as_secs_f64() * 1e3, percentile(&latencies, 0.99).as_secs_f64() * 1e3);
     });
-    drop(server);
 }

@@ -153,3 +153,15 @@ async fn an_unreachable_redis_is_reported_not_ignored() {
     let refused = RateLimiter::redis("redis://127.0.0.1:1/", "arcade:rl", RateLimits::default()).await;
     assert!(matches!(refused, Err(RateLimitError::Unavailable(_))));
 }
+
+#[tokio::test]
+async fn a_limit_too_high_to_matter_still_works_in_redis() {
+    // 100 million per minute: the emission interval rounds to 0 µs.
+    let namespace = fresh_namespace("rl-huge");
+    let limits = RateLimits { player_per_minute: 100_000_000, ..RateLimits::default() };
+    let limiter = RateLimiter::redis(&redis_url(), &namespace, limits).await.unwrap();
+    for _ in 0..100 {
+        limiter.check(Policy::Player, "ann").await.expect("allowed, and no Redis error");
+    }
+    delete_namespace(&namespace).await;
+}

@@ -19,29 +19,38 @@ const NODE_TTL_MS: u64 = 1000;
 /// Nodes `node-a`, `node-b`, ... with these capacities, sharing a fresh
 /// namespace of the test Redis; returns once every node sees all of them.
 async fn start_cluster(capacities: &[u32], extra: &[(&str, &str)]) -> Vec<Server> {
-    let redis = service_var("ARCADE_TEST_REDIS_URL");
     let namespace = unique("arcade-test");
     let mut nodes = Vec::new();
     for (i, capacity) in capacities.iter().enumerate() {
-        let (id, capacity) = (node_id(i), capacity.to_string());
-        let (heartbeat, ttl) = (HEARTBEAT_MS.to_string(), NODE_TTL_MS.to_string());
-        let mut env = vec![
-            ("ARCADE_CLUSTER__REDIS_URL", redis.as_str()),
-            ("ARCADE_CLUSTER__NAMESPACE", namespace.as_str()),
-            ("ARCADE_CLUSTER__NODE_ID", id.as_str()),
-            ("ARCADE_CLUSTER__CAPACITY", capacity.as_str()),
-            ("ARCADE_CLUSTER__HEARTBEAT_INTERVAL_MS", heartbeat.as_str()),
-            ("ARCADE_CLUSTER__NODE_TTL_MS", ttl.as_str()),
-            ("ARCADE_MATCHMAKING__ROUND_INTERVAL_MS", "50"),
-        ];
-        env.extend_from_slice(extra);
-        nodes.push(Server::start_with(&env).await);
+        let env = NodeEnv::new(&namespace, i, *capacity);
+        nodes.push(Server::start_with(&env.with(extra)).await);
     }
     let all: Vec<String> = (0..capacities.len()).map(node_id).collect();
     for node in &nodes {
         wait_for_live_nodes(node, &all, Duration::from_secs(10)).await;
     }
     nodes
+}
+
+/// The environment of cluster node `index`.
+struct NodeEnv(Vec<(&'static str, String)>);
+
+impl NodeEnv {
+    fn new(namespace: &str, index: usize, capacity: u32) -> NodeEnv {
+        NodeEnv(vec![
+            ("ARCADE_CLUSTER__REDIS_URL", service_var("ARCADE_TEST_REDIS_URL")),
+            ("ARCADE_CLUSTER__NAMESPACE", namespace.to_string()),
+            ("ARCADE_CLUSTER__NODE_ID", node_id(index)),
+            ("ARCADE_CLUSTER__CAPACITY", capacity.to_string()),
+            ("ARCADE_CLUSTER__HEARTBEAT_INTERVAL_MS", HEARTBEAT_MS.to_string()),
+            ("ARCADE_CLUSTER__NODE_TTL_MS", NODE_TTL_MS.to_string()),
+            ("ARCADE_MATCHMAKING__ROUND_INTERVAL_MS", "50".to_string()),
+        ])
+    }
+
+    fn with<'a>(&'a self, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        self.0.iter().map(|(k, v)| (*k, v.as_str())).chain(extra.iter().copied()).collect()
+    }
 }
 
 fn node_id(index: usize) -> String {
@@ -221,16 +230,24 @@ async fn play_matched_game(nodes: &[Server], players: Vec<Seated>) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_node_is_noticed_within_the_ttl_and_gets_no_new_rooms() {
-    let nodes = start_cluster(&[100, 100, 100], &[]).await;
-    let doomed = &nodes[2];
+async fn a_killed_node_is_noticed_within_the_ttl_gets_no_new_rooms_and_recovers_its_rooms() {
+    let namespace = unique("arcade-test");
+    let envs: Vec<NodeEnv> = (0..3).map(|i| NodeEnv::new(&namespace, i, 100)).collect();
+    let (a, b) = (Server::start_with(&envs[0].with(&[])).await, Server::start_with(&envs[1].with(&[])).await);
+    let doomed_dir = fresh_dir("arcade-doomed-node");
+    let doomed = Server::start_in(&doomed_dir, &envs[2].with(&[])).await;
+    let all: Vec<String> = (0..3).map(node_id).collect();
+    for node in [&a, &b, &doomed] {
+        wait_for_live_nodes(node, &all, Duration::from_secs(10)).await;
+    }
     let lost_room = doomed.create_room(&json!({ "game": "tic-tac-toe", "players": ["ann", "bob"] })).await;
     assert!(lost_room.id.starts_with("node-c."), "{}", lost_room.id);
+    assert_eq!(doomed.act(&lost_room.id, lost_room.token("ann"), &json!({ "cell": 4 })).await.0, StatusCode::OK);
 
     doomed.kill().await;
     let killed_at = Instant::now();
     let survivors = [node_id(0), node_id(1)];
-    for node in &nodes[..2] {
+    for node in [&a, &b] {
         wait_for_live_nodes(node, &survivors, Duration::from_secs(10)).await;
     }
     let noticed = killed_at.elapsed();
@@ -240,20 +257,31 @@ async fn a_killed_node_is_noticed_within_the_ttl_and_gets_no_new_rooms() {
         "noticed after {noticed:?}, TTL {NODE_TTL_MS} ms"
     );
     let mut lost_reports = 0;
-    for node in &nodes[..2] {
+    for node in [&a, &b] {
         lost_reports += metric_value(&node.metrics().await, "arcade_cluster_nodes_lost_total") as u32;
     }
     assert_eq!(lost_reports, 1, "exactly one survivor reports the lost node");
 
     // Its rooms are lost (410), not redirected to a dead address.
-    assert_error(&nodes[0].get(&format!("/v1/rooms/{}", lost_room.id)).await, 410, "room_lost");
+    assert_error(&a.get(&format!("/v1/rooms/{}", lost_room.id)).await, 410, "room_lost");
 
     // New matches go only to the live nodes.
+    let nodes = [a, b];
     let queued: Vec<_> = (0..20).map(|i| queue_until_seated(&nodes[i % 2], i % 2, format!("late-{i}"))).collect();
     for seat in futures_util::future::join_all(queued).await {
         assert!(!seat.room_id.starts_with("node-c."), "a room went to the dead node: {}", seat.room_id);
         assert!(seat.node_url == nodes[0].base || seat.node_url == nodes[1].base);
     }
+
+    // The node comes back on its data dir: its room is rebuilt from the
+    // journal and reachable through the others again.
+    drop(doomed);
+    let back = Server::start_in(&doomed_dir, &envs[2].with(&[])).await;
+    wait_for_live_nodes(&nodes[0], &all, Duration::from_secs(10)).await;
+    let (status, info) = nodes[0].get(&format!("/v1/rooms/{}", lost_room.id)).await;
+    assert_eq!(status, StatusCode::OK, "{info}");
+    assert_eq!(info["status"]["awaiting"], json!(["bob"]), "the move before the crash is kept: {info}");
+    assert_eq!(back.act(&lost_room.id, lost_room.token("bob"), &json!({ "cell": 0 })).await.0, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -150,3 +150,113 @@ impl SeatFailure {
         SeatFailure { match_id: matched.match_id.clone(), why, retry: Some(matched) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::cluster::nodes::MemoryNodeDirectory;
+    use crate::cluster::provision::ProvisionError;
+    use crate::matchmaking::{
+        MatchRules, MemoryTicketStore, QueueKey, RoomAssignment, SeatAssignment, TicketRequest, TicketStatus,
+    };
+
+    /// Creates rooms in memory; refuses on the nodes listed in `down`.
+    #[derive(Default)]
+    struct FakeNodes {
+        down: Mutex<Vec<String>>,
+        created: Mutex<Vec<String>>,
+    }
+
+    #[async_trait]
+    impl RoomProvisioner for FakeNodes {
+        async fn create_room(&self, node: &NodeInfo, matched: &MatchResult) -> Result<RoomAssignment, ProvisionError> {
+            if self.down.lock().unwrap().contains(&node.id) {
+                return Err(ProvisionError::Unreachable { node: node.id.clone(), message: "connection refused".into() });
+            }
+            self.created.lock().unwrap().push(node.id.clone());
+            Ok(RoomAssignment {
+                room_id: format!("{}.room-{}", node.id, matched.match_id),
+                node_url: node.url.clone(),
+                seats: matched.players.iter().map(|p| SeatAssignment { player: p.clone(), token: format!("t-{p}") }).collect(),
+            })
+        }
+    }
+
+    fn node(id: &str) -> NodeInfo {
+        NodeInfo { id: id.into(), url: format!("http://{id}"), capacity: 10, rooms: 0, draining: false, heartbeat_at_ms: 0 }
+    }
+
+    async fn setup(nodes: &[&str]) -> (MatchDriver, Arc<FakeNodes>, Arc<MemoryNodeDirectory>) {
+        let store = Arc::new(MemoryTicketStore::new(Duration::from_secs(60)));
+        let rules = MatchRules { players_per_match: 2, ..MatchRules::default() };
+        let matchmaker = Arc::new(Matchmaker::new(store, [(QueueKey::new("duel", "standard"), rules)]).unwrap());
+        let directory = Arc::new(MemoryNodeDirectory::default());
+        for id in nodes {
+            directory.heartbeat(&node(id), Duration::from_secs(60)).await.unwrap();
+        }
+        let fake = Arc::new(FakeNodes::default());
+        (MatchDriver::new(matchmaker, directory.clone(), fake.clone()), fake, directory)
+    }
+
+    async fn queue(driver: &MatchDriver, player: &str) -> String {
+        let request = TicketRequest {
+            game: "duel".into(),
+            mode: "standard".into(),
+            party: vec![player.into()],
+            rating: 1500.0,
+            latencies: BTreeMap::from([("local".to_string(), 0)]),
+        };
+        driver.matchmaker().submit(request).await.unwrap().id
+    }
+
+    async fn room_of(driver: &MatchDriver, ticket: &str) -> Option<String> {
+        match driver.matchmaker().status(ticket).await.unwrap().status {
+            TicketStatus::Matched(result) => result.assignment.map(|a| a.room_id),
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_round_seats_matches_on_the_nodes() {
+        let (driver, fake, _) = setup(&["a", "b"]).await;
+        let tickets = [queue(&driver, "p1").await, queue(&driver, "p2").await];
+        let report = driver.run_round(crate::journal::now_ms()).await;
+        assert_eq!((report.matched, report.seated, report.unseated), (1, 1, 0), "{report:?}");
+        let room = room_of(&driver, &tickets[0]).await.expect("a room");
+        assert_eq!(room_of(&driver, &tickets[1]).await.as_ref(), Some(&room));
+        assert_eq!(fake.created.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failing_node_is_skipped_for_the_next() {
+        let (driver, fake, _) = setup(&["a", "b"]).await;
+        fake.down.lock().unwrap().push("a".into());
+        let ticket = queue(&driver, "p1").await;
+        queue(&driver, "p2").await;
+        let report = driver.run_round(crate::journal::now_ms()).await;
+        assert_eq!(report.seated, 1, "{report:?}");
+        assert!(room_of(&driver, &ticket).await.unwrap().starts_with("b."));
+    }
+
+    #[tokio::test]
+    async fn a_match_no_node_can_take_waits_for_the_next_round() {
+        let (driver, fake, directory) = setup(&["a"]).await;
+        fake.down.lock().unwrap().push("a".into());
+        let ticket = queue(&driver, "p1").await;
+        queue(&driver, "p2").await;
+        let report = driver.run_round(crate::journal::now_ms()).await;
+        assert_eq!((report.matched, report.seated, report.unseated), (1, 0, 1), "{report:?}");
+        assert_eq!(room_of(&driver, &ticket).await, None);
+
+        // A node comes up: the next round seats the match formed earlier.
+        directory.heartbeat(&node("c"), Duration::from_secs(60)).await.unwrap();
+        let report = driver.run_round(crate::journal::now_ms()).await;
+        assert_eq!((report.matched, report.seated, report.unseated), (0, 1, 0), "{report:?}");
+        assert!(room_of(&driver, &ticket).await.unwrap().starts_with("c."));
+    }
+}

@@ -16,5 +16,7 @@ if now < allowed_at then
   return allowed_at - now
 end
 -- The key lives as long as it differs from a fresh one.
-redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+-- (At least 1 ms: a limit so high that its interval rounds to 0 µs still
+-- needs a valid expiry.)
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.max(1, math.ceil((new_tat - now) / 1000)))
 return 0

@@ -57,6 +57,9 @@ pub struct Lobby {
     directory: Arc<dyn NodeDirectory>,
     /// The live nodes as of the last heartbeat.
     live: RwLock<Vec<NodeInfo>>,
+    /// Woken after each of this node's rounds that seated a match, so the
+    /// ticket WebSockets here look at once instead of at their next poll.
+    pub seated: tokio::sync::Notify,
 }
 
 impl Lobby {
@@ -98,6 +101,7 @@ impl Lobby {
             limiter,
             directory,
             live: RwLock::default(),
+            seated: tokio::sync::Notify::new(),
         })
     }
 
@@ -222,6 +226,9 @@ async fn matching_rounds(app: Arc<App>) {
         let report = driver.run_round(now_ms()).await;
         app.metrics.matches_formed.inc_by(report.matched as u64);
         app.metrics.tickets_expired.inc_by(report.expired as u64);
+        if report.seated > 0 {
+            app.lobby.seated.notify_waiters();
+        }
         for error in &report.errors {
             tracing::warn!(%error, "matching round");
         }

@@ -18,7 +18,9 @@ use super::{ApiError, App};
 use crate::matchmaking::{MatchmakingError, QueueKey, TicketRequest, TicketStatus, TicketView};
 use crate::ratelimit::Policy;
 
-/// How often the ticket WebSocket looks at the store.
+/// How often the ticket WebSocket looks at the store (at once when this
+/// node's matching round seats a match; matches seated by other nodes are
+/// seen at the next look).
 const TICKET_WATCH_INTERVAL: Duration = Duration::from_millis(50);
 
 /// `POST /v1/matchmaking/tickets`: counts against the party leader's rate limit.
@@ -83,6 +85,7 @@ async fn watch_ticket(socket: WebSocket, app: Arc<App>, id: String, mut view: Ti
         }
         tokio::select! {
             _ = tokio::time::sleep(TICKET_WATCH_INTERVAL) => {}
+            _ = app.lobby.seated.notified() => {}
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                 Some(Ok(_)) => {}

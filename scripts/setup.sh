@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # One-time machine setup the build and tests need, idempotent:
 # the wasm32-wasip2 Rust target for plugins, and Mesa's software Vulkan
-# driver (lavapipe) for the simulation's GPU backend and its tests.
+# driver (lavapipe) for the simulation's GPU backend and its tests, and
+# Chromium plus playwright-core for the browser client's test.
 set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if ! rustup target list --installed | grep -qx wasm32-wasip2; then
     rustup target add wasm32-wasip2
 fi
@@ -17,4 +19,22 @@ if ! compgen -G '/usr/share/vulkan/icd.d/lvp_icd*.json' >/dev/null \
     vulkan_packages=(mesa-vulkan-drivers libvulkan1)
     $sudo apt-get install -y -q "${vulkan_packages[@]}" \
         || { $sudo apt-get update -q && $sudo apt-get install -y -q "${vulkan_packages[@]}"; }
+fi
+
+# The browser client's end-to-end test (tests/all/browser.rs): Debian's
+# Chromium, driven headless by playwright-core from tests/browser (no browser
+# download; the lockfile pins the package).
+if [ ! -x /usr/bin/chromium ] || ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    browser_packages=()
+    [ -x /usr/bin/chromium ] || browser_packages+=(chromium)
+    command -v node >/dev/null || browser_packages+=(nodejs)
+    command -v npm >/dev/null || browser_packages+=(npm)
+    $sudo apt-get install -y -qq "${browser_packages[@]}" >/dev/null \
+        || { $sudo apt-get update -qq && $sudo apt-get install -y -qq "${browser_packages[@]}" >/dev/null; }
+fi
+if [ ! -f tests/browser/node_modules/playwright-core/package.json ]; then
+    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi

@@ -6,6 +6,7 @@
 mod support;
 
 mod bad_input;
+mod browser;
 mod archive_backends;
 mod cli;
 mod cluster;

@@ -5,7 +5,8 @@
 #               local mirror) + validate for each environment; terraform test
 #               (plans against a mocked provider) where tests/ exist
 #   kubernetes  kustomize render of both overlays; kubernetes-validate
-#               (strict, Kubernetes $K8S_VERSION schemas shipped offline)
+#               (strict, Kubernetes $K8S_VERSION schemas shipped offline);
+#               cluster settings (infra/checks/check_k8s_cluster.py)
 #   checkov     Terraform, the rendered manifests, the Dockerfiles: any
 #               failed check fails the run; skips are inline
 #               (#checkov:skip=ID:reason, checkov.io/skipN: ID=reason)
@@ -216,6 +217,11 @@ if have kubectl; then
     if [ ${#rendered[@]} -gt 0 ]; then
         check "kubernetes-validate --strict (Kubernetes $K8S_VERSION)" \
             "$venv/bin/kubernetes-validate" --strict --quiet -k "$K8S_VERSION" "${rendered[@]}"
+        # Node id = pod name, Redis URL from the Secret, capacity =
+        # limits.max_rooms, and a per-pod Service + Ingress host for every
+        # ordinal the HPA can reach, matching the advertised URL.
+        check "cluster settings (per-pod routes cover maxReplicas, advertise URL, capacity)" \
+            "$py" infra/checks/check_k8s_cluster.py infra/k8s/base/arcade.toml "${rendered[@]}"
     fi
 else
     skip "kustomize render + kubernetes-validate" "kubectl is not installed"

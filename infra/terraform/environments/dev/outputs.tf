@@ -3,6 +3,17 @@ output "host_archive_url" {
   value       = module.arcade.host_archive_url
 }
 
+output "host_redis_url" {
+  description = "Set as redis-url in the arcade-secrets Secret (k8s): ARCADE_CLUSTER__REDIS_URL of the host nodes."
+  value       = module.arcade.host_redis_url
+  sensitive   = true
+}
+
+output "host_cluster_namespace" {
+  description = "cluster.namespace of the host nodes (the matchmaker uses the same Redis keys)."
+  value       = module.arcade.host_cluster_namespace
+}
+
 output "host_archive_policy_arn" {
   description = "Attach to the host nodes' S3 principal."
   value       = module.arcade.host_archive_policy_arn

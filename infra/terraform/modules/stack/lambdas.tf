@@ -3,9 +3,13 @@
 #
 # Environment contract: exactly what the handlers read (extend with
 # matchmaker_environment / archiver_environment):
-#   matchmaker: ARCADE_REDIS_URL (rediss://:<AUTH token>@host:6379, TLS),
-#               ARCADE_MM_NAMESPACE, ARCADE_CLUSTER_NAMESPACE,
-#               ARCADE_MM_QUEUES (JSON list of {game, mode, players_per_match})
+#   matchmaker: ARCADE_REDIS_URL (rediss://:<AUTH token>@host:6379, TLS; the
+#               nodes get the same URL: output host_redis_url),
+#               ARCADE_CLUSTER_NAMESPACE (the nodes' cluster.namespace; the
+#               handler derives <ns>:mm and <ns>:nodes from it, as the nodes do),
+#               ARCADE_MM_QUEUES (JSON list of {game, mode, players_per_match}),
+#               ARCADE_MM_DEFAULT_MODE, ARCADE_MM_DEFAULT_REGION (the nodes'
+#               matchmaking.default_mode / default_region)
 #   archiver:   ARCADE_ARCHIVE_PG_URL (postgres://arcade_archiver:<password>@host:5432/db?sslmode=require),
 #               ARCADE_ARCHIVE_S3_URL (s3://<bucket>/<prefix>?region=..)
 #               (lambda/archiver/src/config.rs)
@@ -15,12 +19,17 @@
 # lambda:GetFunctionConfiguration.
 
 locals {
+  # One Redis URL for the matchmaker and the host nodes
+  # (ARCADE_CLUSTER__REDIS_URL, output host_redis_url).
+  redis_url = "rediss://:${module.redis.auth_token}@${module.redis.primary_endpoint}:${module.redis.port}"
+
   matchmaker_environment = merge({
     RUST_LOG                 = "info"
-    ARCADE_REDIS_URL         = "rediss://:${module.redis.auth_token}@${module.redis.primary_endpoint}:${module.redis.port}"
-    ARCADE_MM_NAMESPACE      = var.matchmaking_namespace
+    ARCADE_REDIS_URL         = local.redis_url
     ARCADE_CLUSTER_NAMESPACE = var.cluster_namespace
     ARCADE_MM_QUEUES         = jsonencode(var.matchmaking_queues)
+    ARCADE_MM_DEFAULT_MODE   = var.matchmaking_default_mode
+    ARCADE_MM_DEFAULT_REGION = var.matchmaking_default_region
   }, var.matchmaker_environment)
 
   archiver_environment = merge({

@@ -23,6 +23,17 @@ output "host_archive_url" {
   value       = module.archive_bucket.archive_url
 }
 
+output "host_redis_url" {
+  description = "ARCADE_CLUSTER__REDIS_URL for host nodes (arcade-secrets / redis-url): the matchmaker's Redis, TLS, with the AUTH token."
+  value       = local.redis_url
+  sensitive   = true
+}
+
+output "host_cluster_namespace" {
+  description = "cluster.namespace the host nodes must use (ARCADE_CLUSTER__NAMESPACE; unset on the nodes means arcade)."
+  value       = var.cluster_namespace
+}
+
 output "host_archive_policy_arn" {
   description = "IAM policy to attach to the host nodes' S3 principal."
   value       = aws_iam_policy.host_archive.arn

@@ -156,16 +156,27 @@ variable "matchmaker_reserved_concurrency" {
   default     = 50
 }
 
-variable "matchmaking_namespace" {
-  description = "Redis key prefix of the matchmaking tickets and queues (ARCADE_MM_NAMESPACE); the host nodes must use the same."
+variable "cluster_namespace" {
+  description = "Redis key prefix shared with the host nodes (ARCADE_CLUSTER_NAMESPACE): must equal the nodes' cluster.namespace (their default: arcade). The matchmaker derives <ns>:mm (tickets, queues) and <ns>:nodes (node directory) from it, as the nodes do."
   type        = string
-  default     = "arcade:mm"
+  default     = "arcade"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.:-]+$", var.cluster_namespace))
+    error_message = "A non-empty Redis key prefix: letters, digits, '_', '.', ':' or '-'."
+  }
 }
 
-variable "cluster_namespace" {
-  description = "Redis key prefix of the host node registry (ARCADE_CLUSTER_NAMESPACE); the host nodes must use the same."
+variable "matchmaking_default_mode" {
+  description = "Mode of tickets that name none (ARCADE_MM_DEFAULT_MODE): must equal the nodes' matchmaking.default_mode (their default: standard)."
   type        = string
-  default     = "arcade:cluster"
+  default     = "standard"
+}
+
+variable "matchmaking_default_region" {
+  description = "Region of tickets that give no latencies (ARCADE_MM_DEFAULT_REGION): must equal the nodes' matchmaking.default_region (their default: local)."
+  type        = string
+  default     = "local"
 }
 
 variable "matchmaking_queues" {

@@ -47,13 +47,23 @@ run "wiring" {
   }
 
   assert {
-    condition     = toset(keys(local.matchmaker_environment)) == toset(["ARCADE_CLUSTER_NAMESPACE", "ARCADE_MM_NAMESPACE", "ARCADE_MM_QUEUES", "ARCADE_REDIS_URL", "RUST_LOG"])
-    error_message = "The matchmaker gets the Redis URL, the two namespaces and the queues."
+    condition     = toset(keys(local.matchmaker_environment)) == toset(["ARCADE_CLUSTER_NAMESPACE", "ARCADE_MM_DEFAULT_MODE", "ARCADE_MM_DEFAULT_REGION", "ARCADE_MM_QUEUES", "ARCADE_REDIS_URL", "RUST_LOG"])
+    error_message = "The matchmaker gets the Redis URL, the nodes' cluster namespace, the queues and the default mode and region, nothing else."
   }
 
   assert {
-    condition     = local.matchmaker_environment.ARCADE_MM_NAMESPACE == "arcade:mm" && local.matchmaker_environment.ARCADE_CLUSTER_NAMESPACE == "arcade:cluster"
-    error_message = "Default Redis namespaces."
+    condition     = local.matchmaker_environment.ARCADE_CLUSTER_NAMESPACE == "arcade"
+    error_message = "The default namespace is the nodes' default cluster.namespace (arcade)."
+  }
+
+  assert {
+    condition     = local.matchmaker_environment.ARCADE_MM_DEFAULT_MODE == "standard" && local.matchmaker_environment.ARCADE_MM_DEFAULT_REGION == "local"
+    error_message = "The default mode and region are the nodes' defaults (matchmaking.default_mode / default_region)."
+  }
+
+  assert {
+    condition     = output.host_cluster_namespace == local.matchmaker_environment.ARCADE_CLUSTER_NAMESPACE
+    error_message = "The nodes are told the matchmaker's namespace."
   }
 
   assert {
@@ -116,4 +126,39 @@ run "connection_urls" {
     condition     = nonsensitive(local.matchmaker_environment.ARCADE_REDIS_URL) == "rediss://:mockmockmockmockmockmockmockmockmockmockmockmockmockmockmockmock@master.arcade-test.abc.euw1.cache.amazonaws.com:6379"
     error_message = "The matchmaker talks TLS to Redis with the AUTH token."
   }
+
+  assert {
+    condition     = nonsensitive(output.host_redis_url) == nonsensitive(local.matchmaker_environment.ARCADE_REDIS_URL)
+    error_message = "The host nodes get the matchmaker's Redis URL (same Redis, same keys)."
+  }
+}
+
+# A cluster with its own namespace: the matchmaker follows it.
+run "custom_namespace" {
+  command = plan
+
+  variables {
+    cluster_namespace          = "arcade-eu"
+    matchmaking_default_region = "eu-west-1"
+  }
+
+  assert {
+    condition     = local.matchmaker_environment.ARCADE_CLUSTER_NAMESPACE == "arcade-eu" && output.host_cluster_namespace == "arcade-eu"
+    error_message = "ARCADE_CLUSTER_NAMESPACE follows cluster_namespace."
+  }
+
+  assert {
+    condition     = local.matchmaker_environment.ARCADE_MM_DEFAULT_REGION == "eu-west-1"
+    error_message = "ARCADE_MM_DEFAULT_REGION follows matchmaking_default_region."
+  }
+}
+
+run "namespace_must_be_a_key_prefix" {
+  command = plan
+
+  variables {
+    cluster_namespace = ""
+  }
+
+  expect_failures = [var.cluster_namespace]
 }

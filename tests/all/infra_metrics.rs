@@ -25,7 +25,8 @@ async fn infra_metric_names_exist_in_live_metrics() {
         assert!(used.contains_key(expected), "{expected} is not used by the infra files; found {:?}", used.keys());
     }
 
-    let server = Server::start().await;
+    // A WebSocket message rate of 1 per second, so `exercise` trips it.
+    let server = Server::start_with(&[("ARCADE_RATE_LIMITS__WS_MESSAGES_PER_SECOND", "1")]).await;
     exercise(&server).await;
     let text = server.metrics().await;
     let exposed = exposed_series(&text);
@@ -110,7 +111,8 @@ async fn k8s_config_file_is_accepted_by_the_server() {
 
 /// Activity that makes every series the infra files use appear: a finished
 /// game (rooms, actions, plugin calls), a rejected action, a sandbox fault,
-/// a WebSocket connection, a published plugin, and an archive flush.
+/// a WebSocket connection, a published plugin, a rate-limited WebSocket
+/// message, and an archive flush.
 async fn exercise(server: &Server) {
     let room = server.create_room(&json!({ "game": "tic-tac-toe", "players": ["a", "b"] })).await;
     let _spectator = server.ws(&room.id, None).await;
@@ -135,6 +137,17 @@ async fn exercise(server: &Server) {
     let hostile = server.create_room(&json!({ "game": "panicker", "players": ["a", "b"] })).await;
     assert_error(&server.act(&hostile.id, hostile.token("a"), &json!({})).await, 410, "room_aborted");
 
+    let flood = server.create_room(&json!({ "game": "tic-tac-toe", "players": ["c", "d"] })).await;
+    let mut d = server.ws(&flood.id, Some(flood.token("d"))).await;
+    for i in 0..3 {
+        d.send_action(&format!("f{i}"), &json!({ "cell": 0 })).await;
+    }
+    loop {
+        let frame: Value = serde_json::from_str(&d.next_frame().await.expect("frames until rate_limited")).unwrap();
+        if frame["type"] == "error" && frame["code"] == "rate_limited" {
+            break;
+        }
+    }
     server.flush_archive().await;
 }
 

@@ -36,6 +36,12 @@ for name in "${names[@]}"; do
         echo "build-lambda: $crate depends on wasmtime or wgpu (arcade-host needs default-features = false)" >&2
         exit 1
     fi
+    # The matchmaker talks to Redis and the host nodes only: no AWS SDK, no
+    # PostgreSQL client (arcade-host features = ["redis"] alone).
+    if [ "$name" = matchmaker ] && cargo tree "${cargo_flags[@]}" -p "$crate" -e normal | grep -E "aws-sdk|sqlx"; then
+        echo "build-lambda: $crate depends on the AWS SDK or sqlx (arcade-host needs features = [\"redis\"] only)" >&2
+        exit 1
+    fi
     cargo build "${cargo_flags[@]}" -p "$crate" --profile lambda
     out="$TARGET_DIR/lambda/arcade-$name"
     mkdir -p "$out"

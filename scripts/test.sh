@@ -16,6 +16,7 @@ scripts/check-infra.sh
 scripts/build-plugins.sh --locked
 cargo build --locked -p arcade-host --bin arcade
 cargo build --locked -p arcade-lambda-archiver  # the handler tests/all/lambda.rs drives
+cargo build --locked -p arcade-lambda-matchmaker  # the handler tests/all/lambda_matchmaker.rs drives
 
 scripts/services.sh start
 trap 'scripts/services.sh stop' EXIT

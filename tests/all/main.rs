@@ -15,6 +15,7 @@ mod durability;
 mod game_flow;
 mod hidden_information;
 mod lambda;
+mod lambda_matchmaker;
 mod infra_metrics;
 mod openapi;
 mod rate_limits;

@@ -9,7 +9,8 @@
 //! - [`matcher`]: the pure match function and the per-queue [`MatchRules`];
 //! - [`store`]: the [`TicketStore`] trait; [`memory`] (embedded default) and
 //!   `redis` (feature `redis`, shared by many nodes) implement it;
-//! - [`service`]: the [`Matchmaker`], what the HTTP and Lambda front ends call.
+//! - [`service`]: the [`Matchmaker`], what the HTTP and Lambda front ends call;
+//! - [`queues`]: a configured list of queues ([`QueueSpec`], e.g. the Lambda's `ARCADE_MM_QUEUES`).
 //!
 //! The flow: `submit` a request → `run_once(game, mode, now)` on a timer
 //! (any number of nodes at once: a ticket is claimed by one match only) →
@@ -19,6 +20,7 @@
 mod lane;
 pub mod matcher;
 pub mod memory;
+pub mod queues;
 #[cfg(feature = "redis")]
 pub mod redis;
 pub mod request;
@@ -28,6 +30,7 @@ pub mod ticket;
 
 pub use matcher::{MatchPlan, MatchRules, PlannedMatch, plan_matches};
 pub use memory::MemoryTicketStore;
+pub use queues::QueueSpec;
 pub use request::{TicketRequest, ValidationError};
 pub use service::{MatchRound, Matchmaker, QueueKey};
 pub use store::{StoreOptions, TicketStore, open_ticket_store};

@@ -1,0 +1,207 @@
+//! Which event an invocation carries, told apart by shape:
+//!
+//! - API Gateway HTTP API, payload format 2.0: `"version": "2.0"` and a
+//!   `requestContext.http`;
+//! - API Gateway REST API (payload 1.0): `httpMethod` and a `requestContext`;
+//! - EventBridge schedule: `"source": "aws.events"`, `"detail-type": "Scheduled Event"`.
+//!
+//! Anything else is an `UnknownEvent` error, not a guess.
+
+use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayV2httpRequest};
+use aws_lambda_events::http::HeaderMap;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde_json::Value;
+
+use crate::error::HandlerError;
+
+#[derive(Debug)]
+pub enum Event {
+    Http(HttpRequest),
+    Scheduled,
+}
+
+/// Which API Gateway payload format a request came in (and its answer goes out in).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PayloadFormat {
+    /// HTTP API, payload format 2.0.
+    V2,
+    /// REST API (or HTTP API payload format 1.0).
+    V1,
+}
+
+/// An API Gateway request, whichever the format.
+#[derive(Debug)]
+pub struct HttpRequest {
+    pub format: PayloadFormat,
+    pub method: String,
+    /// The route path, without the stage (`/v1/matchmaking/tickets`).
+    pub path: String,
+    pub headers: HeaderMap,
+    /// The body, base64-decoded if API Gateway encoded it; `Err` when that
+    /// encoding is broken.
+    pub body: Result<Vec<u8>, String>,
+}
+
+impl HttpRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl Event {
+    pub fn classify(payload: Value) -> Result<Event, HandlerError> {
+        let text = |name: &str| payload.get(name).and_then(Value::as_str);
+        let context = payload.get("requestContext").filter(|c| c.is_object());
+        if text("version") == Some("2.0") && context.is_some_and(|c| c.get("http").is_some()) {
+            let request: ApiGatewayV2httpRequest = serde_json::from_value(payload).map_err(malformed("API Gateway v2"))?;
+            return Ok(Event::Http(HttpRequest::from_v2(request)));
+        }
+        if payload.get("httpMethod").is_some() && context.is_some() {
+            let request: ApiGatewayProxyRequest = serde_json::from_value(payload).map_err(malformed("API Gateway"))?;
+            return Ok(Event::Http(HttpRequest::from_v1(request)));
+        }
+        if text("source") == Some("aws.events") {
+            return match text("detail-type") {
+                Some("Scheduled Event") => Ok(Event::Scheduled),
+                other => Err(HandlerError::UnknownEvent(format!(
+                    "an EventBridge event of detail-type {other:?}; this function handles \"Scheduled Event\""
+                ))),
+            };
+        }
+        Err(HandlerError::UnknownEvent(format!(
+            "expected an API Gateway request or an EventBridge scheduled event; got {}",
+            describe(&payload)
+        )))
+    }
+}
+
+fn malformed(source_name: &'static str) -> impl Fn(serde_json::Error) -> HandlerError {
+    move |e| HandlerError::MalformedEvent { source_name, detail: e.to_string() }
+}
+
+fn decode_body(body: Option<String>, base64: bool) -> Result<Vec<u8>, String> {
+    let body = body.unwrap_or_default();
+    if base64 {
+        BASE64.decode(body.as_bytes()).map_err(|e| format!("the body is not valid base64: {e}"))
+    } else {
+        Ok(body.into_bytes())
+    }
+}
+
+impl HttpRequest {
+    fn from_v2(request: ApiGatewayV2httpRequest) -> HttpRequest {
+        let http = &request.request_context.http;
+        let raw_path = request.raw_path.clone().or_else(|| http.path.clone()).unwrap_or_default();
+        // A named stage is part of the path of an HTTP API (`/prod/v1/...`);
+        // the `$default` stage is not.
+        let stage = request.request_context.stage.as_deref().filter(|s| !s.is_empty() && *s != "$default");
+        let path = match stage.and_then(|s| raw_path.strip_prefix('/')?.strip_prefix(s)) {
+            Some(rest) if rest.starts_with('/') => rest.to_string(),
+            _ => raw_path,
+        };
+        HttpRequest {
+            format: PayloadFormat::V2,
+            method: http.method.as_str().to_string(),
+            path,
+            body: decode_body(request.body, request.is_base64_encoded),
+            headers: request.headers,
+        }
+    }
+
+    fn from_v1(request: ApiGatewayProxyRequest) -> HttpRequest {
+        HttpRequest {
+            format: PayloadFormat::V1,
+            method: request.http_method.as_str().to_string(),
+            // The resource path; the stage is only in `requestContext.path`.
+            path: request.path.unwrap_or_default(),
+            body: decode_body(request.body, request.is_base64_encoded),
+            headers: request.headers,
+        }
+    }
+}
+
+/// A short description of an unexpected payload for the error message.
+fn describe(payload: &Value) -> String {
+    match payload {
+        Value::Object(map) => {
+            let keys: Vec<&str> = map.keys().take(8).map(String::as_str).collect();
+            format!("an object with keys {keys:?}")
+        }
+        Value::Array(items) => format!("an array of {} items", items.len()),
+        Value::String(_) => "a string".into(),
+        Value::Number(_) => "a number".into(),
+        Value::Bool(_) => "a boolean".into(),
+        Value::Null => "null".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn v2(method: &str, raw_path: &str, stage: &str) -> Value {
+        json!({
+            "version": "2.0", "routeKey": "$default", "rawPath": raw_path, "rawQueryString": "",
+            "headers": {"content-type": "application/json"},
+            "requestContext": {"stage": stage, "http": {"method": method, "path": raw_path}},
+            "body": "eyJnYW1lIjoieCJ9", "isBase64Encoded": true,
+        })
+    }
+
+    #[test]
+    fn http_api_requests_lose_their_stage() {
+        let Ok(Event::Http(request)) = Event::classify(v2("POST", "/prod/v1/matchmaking/tickets", "prod")) else {
+            panic!("not an HTTP request")
+        };
+        assert_eq!((request.format, request.method.as_str()), (PayloadFormat::V2, "POST"));
+        assert_eq!(request.path, "/v1/matchmaking/tickets");
+        assert_eq!(request.body.as_deref(), Ok(&br#"{"game":"x"}"#[..]));
+        assert_eq!(request.header("Content-Type"), Some("application/json"));
+
+        let Ok(Event::Http(request)) = Event::classify(v2("GET", "/v1/matchmaking/queues", "$default")) else {
+            panic!("not an HTTP request")
+        };
+        assert_eq!(request.path, "/v1/matchmaking/queues");
+    }
+
+    #[test]
+    fn rest_api_requests_are_understood() {
+        let event = json!({
+            "resource": "/{proxy+}", "path": "/v1/matchmaking/tickets/abc", "httpMethod": "DELETE",
+            "headers": null, "body": null, "isBase64Encoded": false,
+            "requestContext": {"stage": "v1", "path": "/v1/v1/matchmaking/tickets/abc", "httpMethod": "DELETE"},
+        });
+        let Ok(Event::Http(request)) = Event::classify(event) else { panic!("not an HTTP request") };
+        assert_eq!((request.format, request.method.as_str()), (PayloadFormat::V1, "DELETE"));
+        assert_eq!(request.path, "/v1/matchmaking/tickets/abc");
+        assert_eq!(request.body.as_deref(), Ok(&b""[..]));
+    }
+
+    #[test]
+    fn a_schedule_is_a_round() {
+        let event = json!({"version": "0", "id": "e", "detail-type": "Scheduled Event", "source": "aws.events",
+                           "time": "2026-01-01T00:00:00Z", "resources": [], "detail": {}});
+        assert!(matches!(Event::classify(event), Ok(Event::Scheduled)));
+    }
+
+    #[test]
+    fn other_payloads_are_errors_naming_the_problem() {
+        let cases = [
+            (json!({"hello": "world"}), "UnknownEvent", "keys [\"hello\"]"),
+            (json!([1, 2]), "UnknownEvent", "an array of 2"),
+            (json!("ping"), "UnknownEvent", "a string"),
+            (json!({"source": "aws.events", "detail-type": "EC2 Instance State-change"}), "UnknownEvent", "EC2"),
+            (json!({"Records": [{"eventSource": "aws:sqs"}]}), "UnknownEvent", "Records"),
+            (json!({"version": "2.0", "requestContext": {"http": {"method": 7}}}), "MalformedEvent", "v2"),
+            (json!({"httpMethod": "GET", "requestContext": {}}), "MalformedEvent", "API Gateway"),
+        ];
+        for (payload, kind, mention) in cases {
+            let error = Event::classify(payload.clone()).unwrap_err();
+            assert!(error.error_type().ends_with(kind), "{payload}: {error:?}");
+            assert!(error.to_string().contains(mention), "{payload}: {error} should mention {mention}");
+        }
+    }
+}

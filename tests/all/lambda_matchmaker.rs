@@ -1,0 +1,370 @@
+//! The matchmaker Lambda (`lambda/matchmaker`): the real compiled handler is
+//! driven through a local Lambda Runtime API (`support::lambda_api`) with
+//! API Gateway and EventBridge events, against the real Redis of
+//! `scripts/services.sh` (`ARCADE_TEST_REDIS_URL`), a fresh namespace per
+//! test. Its matching round places rooms on a real `arcade serve` node
+//! registered in the same namespace.
+//!
+//! The handler is `$ARCADE_LAMBDA_MATCHMAKER_BIN`, else
+//! `<target>/debug/arcade-lambda-matchmaker` (`scripts/test.sh` builds it);
+//! `scripts/bench-lambda.sh` runs the cold-start measurement on the packaged
+//! `target/lambda/arcade-matchmaker/bootstrap`.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use crate::support::lambda_api::{Function, Outcome, RuntimeApi};
+use crate::support::*;
+
+const QUEUES: &str = r#"[{"game":"tic-tac-toe","mode":"standard","players_per_match":2}]"#;
+const TICKETS: &str = "/v1/matchmaking/tickets";
+
+fn matchmaker_bin() -> PathBuf {
+    std::env::var_os("ARCADE_LAMBDA_MATCHMAKER_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("debug").join("arcade-lambda-matchmaker"))
+}
+
+/// Starts the matchmaker on `namespace` of the test Redis.
+fn spawn(api: &RuntimeApi, namespace: &str) -> Function {
+    api.spawn(
+        &matchmaker_bin(),
+        &[
+            ("ARCADE_REDIS_URL", service_var("ARCADE_TEST_REDIS_URL")),
+            ("ARCADE_CLUSTER_NAMESPACE", namespace.to_string()),
+            ("ARCADE_MM_QUEUES", QUEUES.to_string()),
+            ("AWS_REGION", "us-east-1".into()),
+        ],
+    )
+}
+
+/// An HTTP API (payload format 2.0) request on the `$default` stage.
+fn http_event(method: &str, path: &str, body: Option<&str>) -> Value {
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "host": "api.example.com", "user-agent": "test"},
+        "requestContext": {
+            "accountId": "000000000000", "apiId": "api", "domainName": "api.example.com", "domainPrefix": "api",
+            "requestId": unique("req"), "routeKey": "$default", "stage": "$default",
+            "time": "01/Jan/2026:00:00:00 +0000", "timeEpoch": 1_767_225_600_000u64,
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "test"},
+        },
+        "isBase64Encoded": false,
+    });
+    if let Some(body) = body {
+        event["body"] = body.into();
+    }
+    event
+}
+
+/// A REST API (payload format 1.0) request, stage `prod`, body base64-encoded.
+fn rest_event(method: &str, path: &str, body: &str) -> Value {
+    json!({
+        "resource": "/{proxy+}", "path": path, "httpMethod": method,
+        "headers": {"Content-Type": "application/json"}, "multiValueHeaders": {"Content-Type": ["application/json"]},
+        "queryStringParameters": null, "pathParameters": {"proxy": path.trim_start_matches('/')},
+        "stageVariables": null,
+        "requestContext": {"accountId": "000000000000", "resourceId": "r", "stage": "prod", "requestId": unique("req"),
+                           "path": format!("/prod{path}"), "httpMethod": method, "apiId": "api"},
+        "body": BASE64.encode(body), "isBase64Encoded": true,
+    })
+}
+
+const SCHEDULED: &str = r#"{"version":"0","id":"0e4e5f0b-0000-0000-0000-000000000000","detail-type":"Scheduled Event",
+  "source":"aws.events","account":"000000000000","time":"2026-01-01T00:00:00Z","region":"us-east-1",
+  "resources":["arn:aws:events:us-east-1:000000000000:rule/arcade-matchmaker"],"detail":{}}"#;
+
+fn scheduled_event() -> Value {
+    serde_json::from_str(SCHEDULED).expect("a scheduled event")
+}
+
+/// The HTTP answer inside an API Gateway response: status, JSON body
+/// (`Null` when none) and headers.
+fn http_answer(outcome: &Outcome) -> (StatusCode, Value) {
+    let response = outcome.response();
+    let status = response["statusCode"].as_u64().unwrap_or_else(|| panic!("no statusCode in {response}"));
+    let body = match response.get("body").and_then(Value::as_str) {
+        Some(text) if !text.is_empty() => {
+            assert_eq!(response["headers"]["content-type"], "application/json", "{response}");
+            serde_json::from_str(text).unwrap_or_else(|e| panic!("a JSON body ({e}): {text}"))
+        }
+        _ => Value::Null,
+    };
+    (StatusCode::from_u16(status as u16).expect("an HTTP status"), body)
+}
+
+async fn call(api: &RuntimeApi, method: &str, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
+    let body = body.map(Value::to_string);
+    http_answer(&api.invoke(&http_event(method, path, body.as_deref())).await)
+}
+
+/// Queues `player` alone through the Lambda; returns the ticket id.
+async fn queue(api: &RuntimeApi, player: &str) -> String {
+    let (status, view) = call(api, "POST", TICKETS, Some(&json!({"game": "tic-tac-toe", "party": [player]}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    str_at(&view["ticket"], "id")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tickets_are_created_polled_and_cancelled_through_api_gateway() {
+    let api = RuntimeApi::start().await;
+    let mut function = spawn(&api, &unique("lambda-mm"));
+
+    let request = json!({"game": "tic-tac-toe", "party": ["ann"]});
+    let (status, created) = call(&api, "POST", TICKETS, Some(&request)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["status"], "waiting", "{created}");
+    let ticket = &created["ticket"];
+    // The defaults a host fills in: mode, rating, the default region at 0 ms.
+    assert_eq!(
+        (&ticket["game"], &ticket["mode"], &ticket["party"], &ticket["rating"], &ticket["latencies"]),
+        (&json!("tic-tac-toe"), &json!("standard"), &json!(["ann"]), &json!(1500.0), &json!({"local": 0})),
+        "{created}"
+    );
+    let id = str_at(ticket, "id");
+    let path = format!("{TICKETS}/{id}");
+
+    assert_eq!(call(&api, "GET", &path, None).await, (StatusCode::OK, created.clone()));
+    let (status, body) = call(&api, "DELETE", &path, None).await;
+    assert_eq!((status, body), (StatusCode::NO_CONTENT, Value::Null));
+    let (status, cancelled) = call(&api, "GET", &path, None).await;
+    assert_eq!((status, &cancelled["status"], &cancelled["ticket"]), (StatusCode::OK, &json!("cancelled"), ticket));
+    assert_error(&call(&api, "DELETE", &path, None).await, 409, "ticket_not_waiting");
+    assert_error(&call(&api, "GET", &format!("{TICKETS}/no-such-ticket"), None).await, 404, "ticket_not_found");
+
+    // Cancelled, ann may queue again; bob is already waiting, so not twice.
+    let (status, again) = call(&api, "POST", TICKETS, Some(&json!({"game": "tic-tac-toe", "party": ["ann", "bob"]}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert_error(
+        &call(&api, "POST", TICKETS, Some(&json!({"game": "tic-tac-toe", "party": ["bob"]}))).await,
+        409,
+        "player_already_queued",
+    );
+
+    // A REST API (payload 1.0) request with a base64 body, and its answer format.
+    let rest = api
+        .invoke(&rest_event("POST", TICKETS, r#"{"game":"tic-tac-toe","mode":"standard","party":["cy"],"rating":1710,"latencies":{"eu-west-1":30}}"#))
+        .await;
+    let (status, view) = http_answer(&rest);
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    assert_eq!((&view["ticket"]["rating"], &view["ticket"]["latencies"]), (&json!(1710.0), &json!({"eu-west-1": 30})));
+    assert!(rest.response().get("multiValueHeaders").is_some(), "a REST answer: {}", rest.response());
+
+    assert_eq!(
+        call(&api, "GET", "/v1/matchmaking/queues", None).await,
+        (StatusCode::OK, json!([{"game": "tic-tac-toe", "mode": "standard"}]))
+    );
+    assert!(function.is_running());
+    assert!(api.init_errors().is_empty());
+    function.stop().await;
+}
+
+/// The ids of the nodes `server` sees live.
+async fn live_nodes(server: &Server) -> Vec<String> {
+    let (status, body) = server.get("/v1/cluster/nodes").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["nodes"].as_array().expect("a node list").iter().map(|n| str_at(n, "id")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_round_seats_both_players_on_a_real_host_node() {
+    let namespace = unique("lambda-mm");
+    let redis = service_var("ARCADE_TEST_REDIS_URL");
+    // The node's own rounds: one at start, then hourly, so only the
+    // Lambda's round can match the tickets below.
+    let node = Server::start_with(&[
+        ("ARCADE_CLUSTER__REDIS_URL", redis.as_str()),
+        ("ARCADE_CLUSTER__NAMESPACE", namespace.as_str()),
+        ("ARCADE_CLUSTER__NODE_ID", "node-a"),
+        ("ARCADE_CLUSTER__HEARTBEAT_INTERVAL_MS", "200"),
+        ("ARCADE_MATCHMAKING__ROUND_INTERVAL_MS", "3600000"),
+    ])
+    .await;
+    let started = Instant::now();
+    while live_nodes(&node).await != ["node-a"] {
+        assert!(started.elapsed() < Duration::from_secs(10), "node-a never registered");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let api = RuntimeApi::start().await;
+    let function = spawn(&api, &namespace);
+    // Nothing to do yet: a round with no tickets.
+    let idle = api.invoke(&scheduled_event()).await;
+    assert_eq!(idle.response()["matched"], 0, "{}", idle.response());
+
+    let tickets = [queue(&api, "ann").await, queue(&api, "bob").await];
+    let round = api.invoke(&scheduled_event()).await;
+    let report = round.response();
+    assert_eq!(
+        (&report["waiting"], &report["matched"], &report["seated"], &report["unseated"], &report["errors"]),
+        (&json!(2), &json!(1), &json!(1), &json!(0), &json!([])),
+        "{report}"
+    );
+
+    let mut room = None;
+    for (ticket, player) in tickets.iter().zip(["ann", "bob"]) {
+        let (status, view) = call(&api, "GET", &format!("{TICKETS}/{ticket}"), None).await;
+        assert_eq!((status, &view["status"]), (StatusCode::OK, &json!("matched")), "{view}");
+        let assignment = &view["match"]["assignment"];
+        let room_id = str_at(assignment, "room_id");
+        assert!(room_id.starts_with("node-a."), "{view}");
+        assert_eq!(str_at(assignment, "node_url"), node.base, "{view}");
+        // The party sees its own seat only.
+        let seats = assignment["seats"].as_array().expect("seats");
+        assert_eq!((seats.len(), &seats[0]["player"]), (1, &json!(player)), "{view}");
+        assert!(room.get_or_insert_with(|| room_id.clone()) == &room_id, "both players in one room: {view}");
+        // The node reads the same ticket from the shared store.
+        let (status, on_node) = node.get(&format!("{TICKETS}/{ticket}")).await;
+        assert_eq!((status, &on_node["match"]["assignment"]["room_id"]), (StatusCode::OK, &json!(room_id)));
+
+        let mut client = node.ws(&room_id, Some(&str_at(&seats[0], "token"))).await;
+        assert_eq!(client.welcome["you"], json!(player));
+        let state = client.next_of_type("state").await;
+        let mut players: Vec<String> =
+            state["view"]["players"].as_object().expect("players").values().map(|p| p.as_str().unwrap().into()).collect();
+        players.sort();
+        assert_eq!(players, ["ann", "bob"], "{state}");
+    }
+    let room = room.expect("a room");
+    let info = node.room_info(&room).await;
+    assert_eq!((&info["game"], &info["seats"]), (&json!("tic-tac-toe"), &json!(2)), "{info}");
+    assert_eq!(info["status"]["state"], "playing", "{info}");
+
+    // The match is done: the next round has nothing to seat.
+    let next = api.invoke(&scheduled_event()).await;
+    assert_eq!((&next.response()["matched"], &next.response()["seated"]), (&json!(0), &json!(0)));
+    function.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_events_get_error_responses_and_the_process_keeps_serving() {
+    let api = RuntimeApi::start().await;
+    let mut function = spawn(&api, &unique("lambda-mm"));
+
+    let unknown = api.invoke(&json!({"hello": "world"})).await;
+    let (error_type, message) = unknown.error();
+    assert_eq!(error_type, "Arcade.UnknownEvent");
+    assert!(message.contains("hello"), "{message}");
+    let other_rule = api.invoke(&json!({"source": "aws.events", "detail-type": "EC2 Instance State-change"})).await;
+    assert_eq!(other_rule.error().0, "Arcade.UnknownEvent");
+    let sqs = api.invoke(&json!({"Records": [{"eventSource": "aws:sqs", "body": "{}"}]})).await;
+    assert_eq!(sqs.error().0, "Arcade.UnknownEvent");
+    let malformed = api.invoke(&json!({"version": "2.0", "requestContext": {"http": {"method": 42}}})).await;
+    assert_eq!(malformed.error().0, "Arcade.MalformedEvent");
+    let not_json = api.queue_raw(b"\x00 not json".to_vec()).outcome().await;
+    assert!(!not_json.error().0.is_empty(), "the runtime rejects a payload it cannot parse");
+    assert!(function.is_running(), "the function exited on a bad event");
+
+    queue(&api, "after-errors").await;
+    assert!(function.is_running());
+    assert!(api.init_errors().is_empty());
+    function.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_the_same_answers_as_from_a_host() {
+    let api = RuntimeApi::start().await;
+    let function = spawn(&api, &unique("lambda-mm"));
+    // A lone host (in-memory tickets) with the same queue: the reference.
+    let host = Server::start().await;
+
+    let bodies: [(&str, u16, &str); 6] = [
+        (r#"{"game": "tic-tac-toe", "party": ["#, 400, "malformed_json"),
+        ("not json at all", 400, "malformed_json"),
+        (r#"{"game": "tic-tac-toe", "party": "ann"}"#, 422, "invalid_request"),
+        (r#"{"game": "tic-tac-toe", "party": ["ann"], "colour": "red"}"#, 422, "invalid_request"),
+        (r#"{"game": "tic-tac-toe", "party": []}"#, 400, "invalid_ticket"),
+        (r#"{"game": "chess", "party": ["ann"]}"#, 404, "unknown_queue"),
+    ];
+    for (body, status, code) in bodies {
+        let lambda = http_answer(&api.invoke(&http_event("POST", TICKETS, Some(body))).await);
+        assert_error(&lambda, status, code);
+        let on_host = host.post_raw(TICKETS, None, "application/json", body.as_bytes().to_vec()).await;
+        assert_eq!(
+            (on_host.0, &on_host.1["error"]["code"]),
+            (lambda.0, &lambda.1["error"]["code"]),
+            "{body}: the host says {on_host:?}"
+        );
+    }
+
+    let mut no_type = http_event("POST", TICKETS, Some(r#"{"game": "tic-tac-toe", "party": ["ann"]}"#));
+    no_type["headers"] = json!({});
+    assert_error(&http_answer(&api.invoke(&no_type).await), 415, "unsupported_media_type");
+    assert_error(&call(&api, "GET", "/v1/rooms", None).await, 404, "not_found");
+    assert_error(&call(&api, "GET", &format!("{TICKETS}/a/b"), None).await, 404, "not_found");
+    assert_error(&call(&api, "PUT", TICKETS, None).await, 405, "method_not_allowed");
+    function.stop().await;
+}
+
+/// Cold start, from process spawn: to the first `/next` poll (Redis
+/// connected by then: ticket store, node directory, rate limiter) and to the
+/// first response (a ticket queued: a rate-limit check and the ticket's
+/// creation in Redis). Prints the figures and the binary size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cold_start_to_first_response_is_measured() {
+    const RUNS: usize = 7;
+    let [mut to_poll, mut to_response] = [(); 2].map(|_| Vec::new());
+    for run in 0..RUNS {
+        let api = RuntimeApi::start().await;
+        let body = json!({"game": "tic-tac-toe", "party": [format!("p{run}")]}).to_string();
+        let created = api.queue(&http_event("POST", TICKETS, Some(&body)));
+        let function = spawn(&api, &unique("lambda-mm-cold"));
+        let created = created.outcome().await;
+        assert_eq!(http_answer(&created).0, StatusCode::CREATED);
+        to_poll.push(api.first_poll().expect("the function polled /next") - function.started);
+        to_response.push(created.at - function.started);
+        function.stop().await;
+    }
+    let bin = matchmaker_bin();
+    let size = std::fs::metadata(&bin).expect("binary metadata").len();
+    let summary = |times: &mut Vec<Duration>| {
+        times.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        format!("median {:.1} ms (min {:.1})", ms(times[RUNS / 2]), ms(times[0]))
+    };
+    println!(
+        "\nlambda matchmaker {} ({:.2} MB), {RUNS} cold starts from spawn: first /next {}; first response {}",
+        bin.display(),
+        size as f64 / 1e6,
+        summary(&mut to_poll),
+        summary(&mut to_response),
+    );
+}
+
+/// `rediss://` (ElastiCache with in-transit encryption) is spoken with TLS:
+/// against a server that answers in plain text, the handshake fails and
+/// the process exits with the reason, rather than for a build without TLS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rediss_url_is_connected_with_tls() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a listener");
+    let address = listener.local_addr().expect("its address");
+    let plain_text = tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let _ = stream.write_all(b"-ERR this is not TLS\r\n").await;
+        }
+    });
+    let api = RuntimeApi::start().await;
+    let mut function = api.spawn(
+        &matchmaker_bin(),
+        &[("ARCADE_REDIS_URL", format!("rediss://{address}")), ("ARCADE_MM_QUEUES", QUEUES.to_string())],
+    );
+    let started = Instant::now();
+    while function.is_running() {
+        assert!(started.elapsed() < Duration::from_secs(30), "still running against a plain-text server");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let logs = function.stop().await;
+    plain_text.abort();
+    assert!(logs.contains("cannot start"), "{logs}");
+    assert!(!logs.to_lowercase().contains("not enabled"), "built without TLS: {logs}");
+    // rustls refusing the plain-text answer as a TLS record.
+    assert!(logs.contains("corrupt message"), "not a TLS handshake failure: {logs}");
+    assert!(api.first_poll().is_none(), "it served without Redis");
+}

@@ -11,7 +11,7 @@
 # Cross builds (arm64/Graviton, or musl) use cargo-lambda or cargo-zigbuild:
 # see README.md, "Serverless (AWS Lambda)".
 #
-#   scripts/build-lambda.sh [--locked] [name...]   (default: every lambda/*/)
+#   scripts/build-lambda.sh [--locked] [name...]   (default: every lambda/*/ with a src/main.rs)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
@@ -26,7 +26,8 @@ for arg in "$@"; do
     esac
 done
 if [ ${#names[@]} -eq 0 ]; then
-    for manifest in lambda/*/Cargo.toml; do names+=("$(basename "$(dirname "$manifest")")"); done
+    # Every handler binary (lambda/common is their shared library).
+    for main in lambda/*/src/main.rs; do names+=("$(basename "$(dirname "$(dirname "$main")")")"); done
 fi
 
 for name in "${names[@]}"; do

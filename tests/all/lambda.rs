@@ -11,7 +11,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arcade_host::archive::s3::S3Sink;
 use arcade_host::archive::{
@@ -22,26 +21,13 @@ use arcade_host::protocol::RoomStatus;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use crate::support::lambda_api::{Function, RuntimeApi};
+use crate::support::lambda_api::{Function, RuntimeApi, median_and_min};
 use crate::support::*;
 
 fn archiver_bin() -> PathBuf {
     std::env::var_os("ARCADE_LAMBDA_ARCHIVER_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| target_dir().join("debug").join("arcade-lambda-archiver"))
-}
-
-fn service_var(name: &str) -> String {
-    std::env::var(name)
-        .unwrap_or_else(|_| panic!("{name} is not set: run `scripts/services.sh start` and load its env"))
-}
-
-/// Unique per call, for game ids, players and bucket names.
-fn unique(prefix: &str) -> String {
-    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos() % 1_000_000_000;
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("{prefix}-{}-{n}-{nanos}", std::process::id())
 }
 
 /// The archives of one test: the shared PostgreSQL database and a fresh
@@ -345,18 +331,13 @@ async fn cold_start_to_first_response_is_measured() {
     }
     let bin = archiver_bin();
     let size = std::fs::metadata(&bin).expect("binary metadata").len();
-    let summary = |times: &mut Vec<Duration>| {
-        times.sort();
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        format!("median {:.1} ms (min {:.1})", ms(times[RUNS / 2]), ms(times[0]))
-    };
     println!(
         "\nlambda archiver {} ({:.2} MB), {RUNS} cold starts from spawn: first /next {}; first response {}; \
          first game archived {}",
         bin.display(),
         size as f64 / 1e6,
-        summary(&mut to_poll),
-        summary(&mut to_response),
-        summary(&mut to_archived),
+        median_and_min(&mut to_poll),
+        median_and_min(&mut to_response),
+        median_and_min(&mut to_archived),
     );
 }

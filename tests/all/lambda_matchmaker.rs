@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use crate::support::lambda_api::{Function, Outcome, RuntimeApi};
+use crate::support::lambda_api::{Function, Outcome, RuntimeApi, median_and_min};
 use crate::support::*;
 
 const QUEUES: &str = r#"[{"game":"tic-tac-toe","mode":"standard","players_per_match":2}]"#;
@@ -323,17 +323,12 @@ async fn cold_start_to_first_response_is_measured() {
     }
     let bin = matchmaker_bin();
     let size = std::fs::metadata(&bin).expect("binary metadata").len();
-    let summary = |times: &mut Vec<Duration>| {
-        times.sort();
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        format!("median {:.1} ms (min {:.1})", ms(times[RUNS / 2]), ms(times[0]))
-    };
     println!(
         "\nlambda matchmaker {} ({:.2} MB), {RUNS} cold starts from spawn: first /next {}; first response {}",
         bin.display(),
         size as f64 / 1e6,
-        summary(&mut to_poll),
-        summary(&mut to_response),
+        median_and_min(&mut to_poll),
+        median_and_min(&mut to_response),
     );
 }
 

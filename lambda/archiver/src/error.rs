@@ -5,16 +5,14 @@
 //! A single bad SQS message is not an invocation error: it is reported in
 //! the batch response (`sqs`) and the rest of the batch succeeds.
 
+use arcade_lambda_common::EventError;
 use lambda_runtime::Diagnostic;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
-    /// Neither an SQS nor an S3 event: retrying cannot help.
-    #[error("unrecognized event: {0}")]
-    UnknownEvent(String),
-    /// Says it is an SQS or S3 event but does not have that shape.
-    #[error("malformed {source_name} event: {detail}")]
-    MalformedEvent { source_name: &'static str, detail: String },
+    /// Neither an SQS nor an S3 event, or one of the wrong shape.
+    #[error(transparent)]
+    Event(#[from] EventError),
     /// Some records could not be archived; a retry of the event is safe
     /// (archiving is idempotent) and may succeed.
     #[error("{} of {total} records not archived: {}", failures.len(), failures.join("; "))]
@@ -24,8 +22,7 @@ pub enum HandlerError {
 impl HandlerError {
     pub fn error_type(&self) -> &'static str {
         match self {
-            HandlerError::UnknownEvent(_) => "Arcade.UnknownEvent",
-            HandlerError::MalformedEvent { .. } => "Arcade.MalformedEvent",
+            HandlerError::Event(event) => event.error_type(),
             HandlerError::ArchiveFailed { .. } => "Arcade.ArchiveFailed",
         }
     }

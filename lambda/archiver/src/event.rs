@@ -7,7 +7,7 @@ use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::Value;
 
-use crate::error::HandlerError;
+use arcade_lambda_common::{EventError, describe};
 
 #[derive(Debug)]
 pub enum Event {
@@ -19,10 +19,10 @@ const SQS: &str = "aws:sqs";
 const S3: &str = "aws:s3";
 
 impl Event {
-    pub fn classify(payload: Value) -> Result<Event, HandlerError> {
+    pub fn classify(payload: Value) -> Result<Event, EventError> {
         let records = payload.get("Records").and_then(Value::as_array).filter(|r| !r.is_empty());
         let Some(records) = records else {
-            return Err(HandlerError::UnknownEvent(format!(
+            return Err(EventError::UnknownEvent(format!(
                 "expected an SQS or S3 event with a non-empty \"Records\" list; got {}",
                 describe(&payload)
             )));
@@ -30,35 +30,20 @@ impl Event {
         let source_of = |record: &Value| record.get("eventSource").and_then(Value::as_str).map(str::to_string);
         let source = source_of(&records[0]);
         if let Some(other) = records.iter().map(source_of).find(|s| *s != source) {
-            return Err(HandlerError::UnknownEvent(format!(
+            return Err(EventError::UnknownEvent(format!(
                 "records from different sources in one event ({source:?} and {other:?})"
             )));
         }
         let malformed = |source_name| {
-            move |e: serde_json::Error| HandlerError::MalformedEvent { source_name, detail: e.to_string() }
+            move |e: serde_json::Error| EventError::MalformedEvent { source_name, detail: e.to_string() }
         };
         match source.as_deref() {
             Some(SQS) => serde_json::from_value(payload).map(Event::Sqs).map_err(malformed("SQS")),
             Some(S3) => serde_json::from_value(payload).map(Event::S3).map_err(malformed("S3")),
-            other => Err(HandlerError::UnknownEvent(format!(
+            other => Err(EventError::UnknownEvent(format!(
                 "records with eventSource {other:?}; this function handles {SQS:?} and {S3:?}"
             ))),
         }
-    }
-}
-
-/// A short description of an unexpected payload for the error message.
-fn describe(payload: &Value) -> String {
-    match payload {
-        Value::Object(map) => {
-            let keys: Vec<&str> = map.keys().take(8).map(String::as_str).collect();
-            format!("an object with keys {keys:?}")
-        }
-        Value::Array(items) => format!("an array of {} items", items.len()),
-        Value::String(_) => "a string".into(),
-        Value::Number(_) => "a number".into(),
-        Value::Bool(_) => "a boolean".into(),
-        Value::Null => "null".into(),
     }
 }
 

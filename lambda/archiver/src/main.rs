@@ -21,7 +21,8 @@ mod sqs;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use lambda_runtime::{LambdaEvent, service_fn};
+use arcade_lambda_common::init_failed;
+use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 
 use crate::config::Settings;
@@ -31,29 +32,16 @@ use crate::handler::Archiver;
 async fn main() -> ExitCode {
     let settings = match Settings::from_env(|name| std::env::var(name).ok()) {
         Ok(settings) => settings,
-        Err(problem) => return init_failed(&problem),
+        Err(problem) => return init_failed("archiver", &problem),
     };
     arcade_host::telemetry::init(settings.log_format);
     let archiver = match Archiver::open(&settings).await {
         Ok(archiver) => Arc::new(archiver),
-        Err(problem) => return init_failed(&problem),
+        Err(problem) => return init_failed("archiver", &problem),
     };
-    let handler = service_fn(move |invocation: LambdaEvent<Value>| {
+    arcade_lambda_common::serve(move |invocation: LambdaEvent<Value>| {
         let archiver = archiver.clone();
         async move { archiver.handle(invocation).await }
-    });
-    match lambda_runtime::run(handler).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            tracing::error!(%error, "the Lambda runtime stopped");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// An unusable configuration: exiting makes Lambda report `Runtime.ExitError`
-/// with this line in the function's log.
-fn init_failed(problem: &str) -> ExitCode {
-    eprintln!("arcade archiver: cannot start: {problem}");
-    ExitCode::FAILURE
+    })
+    .await
 }

@@ -9,6 +9,8 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 
 use crate::archive::Archive;
+use arcade_lambda_common::EventError;
+
 use crate::error::HandlerError;
 use crate::message::decode_body;
 
@@ -19,7 +21,7 @@ pub async fn handle(event: SqsEvent, archive: &Archive) -> Result<SqsBatchRespon
     for (index, message) in event.records.into_iter().enumerate() {
         // A failure must name its message; without an id only failing the
         // whole invocation gets the message retried.
-        let id = message.message_id.filter(|id| !id.is_empty()).ok_or_else(|| HandlerError::MalformedEvent {
+        let id = message.message_id.filter(|id| !id.is_empty()).ok_or_else(|| EventError::MalformedEvent {
             source_name: "SQS",
             detail: format!("record {index} has no messageId"),
         })?;

@@ -13,7 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::Value;
 
-use crate::error::HandlerError;
+use arcade_lambda_common::{EventError, describe};
 
 #[derive(Debug)]
 pub enum Event {
@@ -50,7 +50,7 @@ impl HttpRequest {
 }
 
 impl Event {
-    pub fn classify(payload: Value) -> Result<Event, HandlerError> {
+    pub fn classify(payload: Value) -> Result<Event, EventError> {
         let text = |name: &str| payload.get(name).and_then(Value::as_str);
         let context = payload.get("requestContext").filter(|c| c.is_object());
         if text("version") == Some("2.0") && context.is_some_and(|c| c.get("http").is_some()) {
@@ -64,20 +64,20 @@ impl Event {
         if text("source") == Some("aws.events") {
             return match text("detail-type") {
                 Some("Scheduled Event") => Ok(Event::Scheduled),
-                other => Err(HandlerError::UnknownEvent(format!(
+                other => Err(EventError::UnknownEvent(format!(
                     "an EventBridge event of detail-type {other:?}; this function handles \"Scheduled Event\""
                 ))),
             };
         }
-        Err(HandlerError::UnknownEvent(format!(
+        Err(EventError::UnknownEvent(format!(
             "expected an API Gateway request or an EventBridge scheduled event; got {}",
             describe(&payload)
         )))
     }
 }
 
-fn malformed(source_name: &'static str) -> impl Fn(serde_json::Error) -> HandlerError {
-    move |e| HandlerError::MalformedEvent { source_name, detail: e.to_string() }
+fn malformed(source_name: &'static str) -> impl Fn(serde_json::Error) -> EventError {
+    move |e| EventError::MalformedEvent { source_name, detail: e.to_string() }
 }
 
 fn decode_body(body: Option<String>, base64: bool) -> Result<Vec<u8>, String> {
@@ -118,21 +118,6 @@ impl HttpRequest {
             body: decode_body(request.body, request.is_base64_encoded),
             headers: request.headers,
         }
-    }
-}
-
-/// A short description of an unexpected payload for the error message.
-fn describe(payload: &Value) -> String {
-    match payload {
-        Value::Object(map) => {
-            let keys: Vec<&str> = map.keys().take(8).map(String::as_str).collect();
-            format!("an object with keys {keys:?}")
-        }
-        Value::Array(items) => format!("an array of {} items", items.len()),
-        Value::String(_) => "a string".into(),
-        Value::Number(_) => "a number".into(),
-        Value::Bool(_) => "a boolean".into(),
-        Value::Null => "null".into(),
     }
 }
 

@@ -12,7 +12,7 @@ use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 
 use crate::config::Settings;
-use crate::error::HandlerError;
+use arcade_lambda_common::EventError;
 use crate::event::Event;
 use crate::http;
 
@@ -58,7 +58,7 @@ impl Matchmaker {
     }
 
     /// One invocation. Errors are logged and posted by the runtime.
-    pub async fn handle(&self, invocation: LambdaEvent<Value>) -> Result<Value, HandlerError> {
+    pub async fn handle(&self, invocation: LambdaEvent<Value>) -> Result<Value, EventError> {
         match Event::classify(invocation.payload)? {
             Event::Http(request) => {
                 let answer = http::handle(self, &request).await;

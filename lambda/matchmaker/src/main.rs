@@ -11,7 +11,6 @@
 //! Runtime API as invocation errors; the process keeps serving.
 
 mod config;
-mod error;
 mod event;
 mod handler;
 mod http;
@@ -19,7 +18,8 @@ mod http;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use lambda_runtime::{LambdaEvent, service_fn};
+use arcade_lambda_common::init_failed;
+use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 
 use crate::config::Settings;
@@ -29,29 +29,16 @@ use crate::handler::Matchmaker;
 async fn main() -> ExitCode {
     let settings = match Settings::from_env(|name| std::env::var(name).ok()) {
         Ok(settings) => settings,
-        Err(problem) => return init_failed(&problem),
+        Err(problem) => return init_failed("matchmaker", &problem),
     };
     arcade_host::telemetry::init(settings.log_format);
     let matchmaker = match Matchmaker::open(&settings).await {
         Ok(matchmaker) => Arc::new(matchmaker),
-        Err(problem) => return init_failed(&problem),
+        Err(problem) => return init_failed("matchmaker", &problem),
     };
-    let handler = service_fn(move |invocation: LambdaEvent<Value>| {
+    arcade_lambda_common::serve(move |invocation: LambdaEvent<Value>| {
         let matchmaker = matchmaker.clone();
         async move { matchmaker.handle(invocation).await }
-    });
-    match lambda_runtime::run(handler).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            tracing::error!(%error, "the Lambda runtime stopped");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// An unusable configuration or an unreachable Redis: exiting makes Lambda
-/// report `Runtime.ExitError` with this line in the function's log.
-fn init_failed(problem: &str) -> ExitCode {
-    eprintln!("arcade matchmaker: cannot start: {problem}");
-    ExitCode::FAILURE
+    })
+    .await
 }

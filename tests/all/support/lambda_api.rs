@@ -275,3 +275,10 @@ fn reply(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
         .body(Full::new(Bytes::from_static(body.as_bytes())))
         .expect("a valid response")
 }
+
+/// `median X ms (min Y)` of cold-start times, for benchmark output.
+pub fn median_and_min(times: &mut [Duration]) -> String {
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    format!("median {:.1} ms (min {:.1})", ms(times[times.len() / 2]), ms(times[0]))
+}

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # One-time machine setup the build and tests need, idempotent:
 # the wasm32-wasip2 Rust target for plugins, and Mesa's software Vulkan
-# driver (lavapipe) for the simulation's GPU backend and its tests, and
-# Chromium plus playwright-core for the browser client's test.
+# driver (lavapipe) for the simulation's GPU backend and its tests, and,
+# with --tests, Chromium plus playwright-core for the browser client's test.
+#
+#   scripts/setup.sh [--tests]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if ! rustup target list --installed | grep -qx wasm32-wasip2; then
@@ -20,6 +22,8 @@ if ! compgen -G '/usr/share/vulkan/icd.d/lvp_icd*.json' >/dev/null \
     $sudo apt-get install -y -q "${vulkan_packages[@]}" \
         || { $sudo apt-get update -q && $sudo apt-get install -y -q "${vulkan_packages[@]}"; }
 fi
+
+[ "${1:-}" = --tests ] || exit 0
 
 # The browser client's end-to-end test (tests/all/browser.rs): Debian's
 # Chromium, driven headless by playwright-core from tests/browser (no browser

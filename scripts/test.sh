@@ -9,7 +9,7 @@
 # loopback for the tests, and stops them afterwards.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-scripts/setup.sh
+scripts/setup.sh --tests
 # Static checks of infra/ (terraform, kubernetes, checkov, hadolint, monitoring,
 # compose): offline; installs its tools under the target dir on the first run.
 scripts/check-infra.sh

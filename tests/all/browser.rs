@@ -3,7 +3,7 @@
 //! Debian's /usr/bin/chromium) find a match and play tic-tac-toe to a win by
 //! clicking, through a dropped WebSocket and a page reload.
 //!
-//! Needs `scripts/setup.sh` (Chromium, and `npm ci` in tests/browser): the
+//! Needs `scripts/setup.sh --tests` (Chromium, and `npm ci` in tests/browser): the
 //! browser tests fail, never skip, when either is missing.
 
 use std::path::{Path, PathBuf};
@@ -34,7 +34,7 @@ fn require_browser_tools() {
     if std::process::Command::new("node").arg("--version").output().is_err() {
         missing.push("node (Debian's nodejs package)".into());
     }
-    assert!(missing.is_empty(), "the browser test needs {}: run scripts/setup.sh", missing.join(", "));
+    assert!(missing.is_empty(), "the browser test needs {}: run scripts/setup.sh --tests", missing.join(", "));
 }
 
 /// Run two-players.mjs against a fresh server; returns the screenshot's bytes.

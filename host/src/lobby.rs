@@ -29,6 +29,9 @@ use crate::ratelimit::RateLimiter;
 use crate::registry::Registry;
 use crate::rooms::NewRoom;
 
+/// The shortest lease on a queue's matching rounds.
+const ROUND_LEASE_MIN: Duration = Duration::from_secs(3);
+
 /// Where a room that this node does not run is.
 pub enum RoomLocation {
     /// On the live node at this base URL.
@@ -215,7 +218,11 @@ async fn heartbeats(app: Arc<App>) {
 
 async fn matching_rounds(app: Arc<App>) {
     let provisioner = LocalFirstProvisioner { app: app.clone(), remote: HttpRoomProvisioner::new(Duration::from_secs(5)) };
-    let driver = MatchDriver::new(app.lobby.matchmaker.clone(), app.lobby.directory.clone(), Arc::new(provisioner));
+    // One node runs each queue's rounds; another takes over within the
+    // lease when it stops (a round of 100,000 Redis tickets takes ~2 s).
+    let lease = (app.lobby.round_interval * 10).max(ROUND_LEASE_MIN);
+    let driver = MatchDriver::new(app.lobby.matchmaker.clone(), app.lobby.directory.clone(), Arc::new(provisioner))
+        .with_round_lease(app.lobby.node_id.clone(), lease);
     let mut interval = tokio::time::interval(app.lobby.round_interval);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -301,3 +301,17 @@ async fn the_redis_and_memory_stores_form_the_same_matches() {
     assert_eq!(groups(from_redis.matches), groups(from_memory.matches));
     delete_namespace(&namespace).await;
 }
+
+#[tokio::test]
+async fn a_round_lease_has_one_holder_at_a_time_in_redis() {
+    let namespace = fresh_namespace("mm-lease");
+    let store = redis_store(&namespace).await;
+    let ttl = Duration::from_millis(200);
+    assert!(store.lease_rounds("arena", "ranked", "node-a", ttl).await.unwrap());
+    assert!(!store.lease_rounds("arena", "ranked", "node-b", ttl).await.unwrap(), "node-a holds it");
+    assert!(store.lease_rounds("arena", "casual", "node-b", ttl).await.unwrap(), "one lease per queue");
+    assert!(store.lease_rounds("arena", "ranked", "node-a", ttl).await.unwrap(), "the holder renews");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(store.lease_rounds("arena", "ranked", "node-b", ttl).await.unwrap(), "an expired lease is free");
+    delete_namespace(&namespace).await;
+}

@@ -6,6 +6,7 @@
 //! invocations) may run rounds at once.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::stream;
@@ -34,6 +35,8 @@ pub struct RoundReport {
     /// Matches still without a room (no live node could take it); retried
     /// next round.
     pub unseated: usize,
+    /// Queues skipped because another driver holds their round lease.
+    pub leased_elsewhere: usize,
     /// Queue rounds or rooms that failed, for logs.
     pub errors: Vec<String>,
 }
@@ -44,11 +47,23 @@ pub struct MatchDriver {
     provisioner: Arc<dyn RoomProvisioner>,
     /// Matches formed by this driver that no node could take yet.
     unseated: Mutex<Vec<MatchResult>>,
+    /// Run a queue's round only while holding its lease: (holder, TTL).
+    lease: Option<(String, Duration)>,
 }
 
 impl MatchDriver {
     pub fn new(matchmaker: Arc<Matchmaker>, nodes: Arc<dyn NodeDirectory>, provisioner: Arc<dyn RoomProvisioner>) -> Self {
-        MatchDriver { matchmaker, nodes, provisioner, unseated: Mutex::default() }
+        MatchDriver { matchmaker, nodes, provisioner, unseated: Mutex::default(), lease: None }
+    }
+
+    /// Runs a queue's round only while `holder` holds the queue's lease
+    /// (taken or renewed each round for `ttl`): with many nodes, one runs
+    /// each queue and the others stand by, taking over within `ttl` when it
+    /// stops. Without a lease every driver runs every round, which is
+    /// correct (the store's claims are atomic) but repeats the work.
+    pub fn with_round_lease(mut self, holder: impl Into<String>, ttl: Duration) -> Self {
+        self.lease = Some((holder.into(), ttl));
+        self
     }
 
     pub fn matchmaker(&self) -> &Arc<Matchmaker> {
@@ -60,6 +75,19 @@ impl MatchDriver {
         let mut report = RoundReport::default();
         let mut to_seat = std::mem::take(&mut *self.unseated.lock().unwrap_or_else(|e| e.into_inner()));
         for queue in self.matchmaker.queues() {
+            if let Some((holder, ttl)) = &self.lease {
+                match self.matchmaker.store().lease_rounds(&queue.game, &queue.mode, holder, *ttl).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        report.leased_elsewhere += 1;
+                        continue;
+                    }
+                    Err(e) => {
+                        report.errors.push(format!("{}/{} lease: {e}", queue.game, queue.mode));
+                        continue;
+                    }
+                }
+            }
             match self.matchmaker.run_once(&queue.game, &queue.mode, now_ms).await {
                 Ok(round) => {
                     report.waiting += round.waiting;
@@ -154,7 +182,6 @@ impl SeatFailure {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
-    use std::time::Duration;
 
     use async_trait::async_trait;
 
@@ -241,6 +268,30 @@ mod tests {
         let report = driver.run_round(crate::journal::now_ms()).await;
         assert_eq!(report.seated, 1, "{report:?}");
         assert!(room_of(&driver, &ticket).await.unwrap().starts_with("b."));
+    }
+
+    #[tokio::test]
+    async fn with_a_round_lease_one_driver_runs_a_queue_and_another_takes_over() {
+        let (first, _, directory) = setup(&["a"]).await;
+        let matchmaker = first.matchmaker().clone();
+        let first = MatchDriver::new(matchmaker.clone(), directory.clone(), Arc::new(FakeNodes::default()))
+            .with_round_lease("node-1", Duration::from_millis(100));
+        let second = MatchDriver::new(matchmaker, directory, Arc::new(FakeNodes::default()))
+            .with_round_lease("node-2", Duration::from_millis(100));
+        queue(&first, "p1").await;
+        queue(&first, "p2").await;
+        let led = first.run_round(crate::journal::now_ms()).await;
+        assert_eq!((led.matched, led.leased_elsewhere), (1, 0), "{led:?}");
+        let standing_by = second.run_round(crate::journal::now_ms()).await;
+        assert_eq!((standing_by.matched, standing_by.leased_elsewhere), (0, 1), "{standing_by:?}");
+
+        // The leader stops renewing: the other takes the queue over.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        queue(&second, "p3").await;
+        queue(&second, "p4").await;
+        let took_over = second.run_round(crate::journal::now_ms()).await;
+        assert_eq!((took_over.matched, took_over.leased_elsewhere), (1, 0), "{took_over:?}");
+        assert_eq!(first.run_round(crate::journal::now_ms()).await.leased_elsewhere, 1);
     }
 
     #[tokio::test]

@@ -32,6 +32,8 @@ struct State {
     matches: HashMap<String, StoredMatch>,
     /// When to look at a ticket or match again to forget it.
     forget_schedule: BTreeMap<UnixMillis, Vec<Forgettable>>,
+    /// Round leases per (game, mode): holder and expiry.
+    leases: HashMap<(String, String), (String, UnixMillis)>,
 }
 
 struct StoredTicket {
@@ -241,5 +243,22 @@ impl TicketStore for MemoryTicketStore {
 
     async fn get_match(&self, match_id: &str) -> Result<Option<MatchResult>, MatchmakingError> {
         Ok(self.state().matches.get(match_id).map(|stored| stored.result.clone()))
+    }
+
+    async fn lease_rounds(
+        &self,
+        game: &str,
+        mode: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<bool, MatchmakingError> {
+        let now = now_ms();
+        let mut state = self.state();
+        let lease = state.leases.entry((game.to_string(), mode.to_string())).or_insert_with(|| (holder.to_string(), 0));
+        if lease.0 != holder && lease.1 > now {
+            return Ok(false);
+        }
+        *lease = (holder.to_string(), now + ttl.as_millis() as u64);
+        Ok(true)
     }
 }

@@ -12,6 +12,7 @@
 //! | `<ns>:player:<player>` | string | the waiting ticket holding the player | ticket TTL |
 //! | `<ns>:match:<id>` | string | match JSON | retention |
 //! | `<ns>:assignment:<id>` | string | room assignment JSON | the match's |
+//! | `<ns>:lease:<game>:<mode>` | string | the holder running the queue's rounds | the lease's |
 
 use std::time::Duration;
 
@@ -43,6 +44,7 @@ struct Scripts {
     expire: Script,
     commit: Script,
     assign: Script,
+    lease: Script,
 }
 
 impl Scripts {
@@ -54,6 +56,7 @@ impl Scripts {
             expire: store_script!("expire.lua"),
             commit: store_script!("commit.lua"),
             assign: store_script!("assign.lua"),
+            lease: Script::new(include_str!("lua/lease.lua")),
         }
     }
 }
@@ -259,5 +262,24 @@ impl TicketStore for RedisTicketStore {
             found.try_into().map_err(|_| MatchmakingError::Corrupt("MGET of two keys answered otherwise".into()))?
         };
         match_json.map(|json| stored_match(&json, assignment_json.as_deref())).transpose()
+    }
+
+    async fn lease_rounds(
+        &self,
+        game: &str,
+        mode: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<bool, MatchmakingError> {
+        let held: u32 = self
+            .scripts
+            .lease
+            .key(format!("{}:lease:{game}:{mode}", self.namespace))
+            .arg(holder)
+            .arg(ttl.as_millis().max(1) as u64)
+            .invoke_async(&mut self.connection())
+            .await
+            .map_err(store_error)?;
+        Ok(held == 1)
     }
 }

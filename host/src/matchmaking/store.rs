@@ -70,6 +70,13 @@ pub trait TicketStore: Send + Sync {
 
     /// A match with its assignment, if any.
     async fn get_match(&self, match_id: &str) -> Result<Option<MatchResult>, MatchmakingError>;
+
+    /// Takes or renews `holder`'s lease on running the matching rounds of a
+    /// queue, for `ttl`; `false` while another holder's lease runs. One
+    /// round at a time per queue: the others would snapshot the same
+    /// tickets only to lose the claims.
+    async fn lease_rounds(&self, game: &str, mode: &str, holder: &str, ttl: Duration)
+    -> Result<bool, MatchmakingError>;
 }
 
 /// Opens a store by URL: `memory:` (this process only) or `redis://host:port/db`

@@ -8,12 +8,15 @@
 //! the only node rooms are placed on; with Redis, every node shares tickets,
 //! the player rate limit and the node directory.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
+use futures_util::StreamExt;
+use tokio::sync::watch;
 
 use crate::api::App;
 use crate::cluster::room_ids::{self, is_valid_node_id};
@@ -60,9 +63,9 @@ pub struct Lobby {
     directory: Arc<dyn NodeDirectory>,
     /// The live nodes as of the last heartbeat.
     live: RwLock<Vec<NodeInfo>>,
-    /// Woken after each of this node's rounds that seated a match, so the
-    /// ticket WebSockets here look at once instead of at their next poll.
-    pub seated: tokio::sync::Notify,
+    /// Ticket id → a signal to the ticket WebSockets here waiting for its
+    /// room, raised by the store's seated announcements (from any node).
+    ticket_watchers: Mutex<HashMap<String, watch::Sender<()>>>,
 }
 
 impl Lobby {
@@ -104,7 +107,7 @@ impl Lobby {
             limiter,
             directory,
             live: RwLock::default(),
-            seated: tokio::sync::Notify::new(),
+            ticket_watchers: Mutex::default(),
         })
     }
 
@@ -153,14 +156,33 @@ impl Lobby {
         }
     }
 
-    /// Starts the heartbeat and the matching rounds, now that the node is
-    /// reachable at `url`.
+    /// Starts the heartbeat, the matching rounds and the seated-ticket
+    /// announcements, now that the node is reachable at `url`.
     pub async fn start(app: Arc<App>, url: String) {
         let lobby = app.lobby.clone();
         let _ = lobby.url.set(url);
         lobby.heartbeat(&app).await;
         tokio::spawn(heartbeats(app.clone()));
         tokio::spawn(matching_rounds(app));
+        tokio::spawn(seated_announcements(lobby));
+    }
+
+    /// A signal that changes when ticket `id` is announced seated.
+    pub fn watch_ticket(&self, id: &str) -> watch::Receiver<()> {
+        let mut watchers = self.ticket_watchers.lock().unwrap_or_else(|e| e.into_inner());
+        watchers.entry(id.to_string()).or_insert_with(|| watch::channel(()).0).subscribe()
+    }
+
+    /// Raises the signals of the announced tickets watched here, and forgets
+    /// the signals nobody watches any more.
+    fn wake_ticket_watchers(&self, seated: &[String]) {
+        let mut watchers = self.ticket_watchers.lock().unwrap_or_else(|e| e.into_inner());
+        for id in seated {
+            if let Some(signal) = watchers.get(id) {
+                signal.send_replace(());
+            }
+        }
+        watchers.retain(|_, signal| signal.receiver_count() > 0);
     }
 
     /// Leaves the directory (after draining): placement stops at once
@@ -207,6 +229,24 @@ impl Lobby {
     }
 }
 
+/// Follows the store's seated announcements for this node's ticket
+/// WebSockets; subscribes again after a lost connection (the WebSockets poll
+/// meanwhile).
+async fn seated_announcements(lobby: Arc<Lobby>) {
+    loop {
+        match lobby.matchmaker.store().seated_announcements().await {
+            Ok(mut batches) => {
+                while let Some(seated) = batches.next().await {
+                    lobby.wake_ticket_watchers(&seated);
+                }
+                tracing::warn!("seated announcements ended; subscribing again");
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot follow seated announcements; ticket WebSockets poll"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
 async fn heartbeats(app: Arc<App>) {
     let mut interval = tokio::time::interval(app.lobby.heartbeat_interval);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -233,9 +273,6 @@ async fn matching_rounds(app: Arc<App>) {
         let report = driver.run_round(now_ms()).await;
         app.metrics.matches_formed.inc_by(report.matched as u64);
         app.metrics.tickets_expired.inc_by(report.expired as u64);
-        if report.seated > 0 {
-            app.lobby.seated.notify_waiters();
-        }
         for error in &report.errors {
             tracing::warn!(%error, "matching round");
         }

@@ -315,3 +315,15 @@ async fn a_round_lease_has_one_holder_at_a_time_in_redis() {
     assert!(store.lease_rounds("arena", "ranked", "node-b", ttl).await.unwrap(), "an expired lease is free");
     delete_namespace(&namespace).await;
 }
+
+#[tokio::test]
+async fn seated_announcements_reach_every_subscriber_through_redis() {
+    use futures_util::StreamExt;
+    let namespace = fresh_namespace("mm-seated");
+    let (announcer, watcher) = (redis_store(&namespace).await, redis_store(&namespace).await);
+    let mut announcements = watcher.seated_announcements().await.unwrap();
+    announcer.announce_seated(&["t-1".to_string(), "t-2".to_string()]).await.unwrap();
+    let batch = tokio::time::timeout(Duration::from_secs(5), announcements.next()).await.expect("an announcement");
+    assert_eq!(batch, Some(vec!["t-1".to_string(), "t-2".to_string()]));
+    delete_namespace(&namespace).await;
+}

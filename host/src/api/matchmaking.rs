@@ -18,10 +18,10 @@ use super::{ApiError, App};
 use crate::matchmaking::{MatchmakingError, QueueKey, TicketRequest, TicketStatus, TicketView};
 use crate::ratelimit::Policy;
 
-/// How often the ticket WebSocket looks at the store (at once when this
-/// node's matching round seats a match; matches seated by other nodes are
-/// seen at the next look).
-const TICKET_WATCH_INTERVAL: Duration = Duration::from_millis(50);
+/// How often the ticket WebSocket looks at the store unprompted. It looks at
+/// once when the store announces the ticket seated (from whichever node or
+/// Lambda ran the round); polling covers lost announcements.
+const TICKET_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// `POST /v1/matchmaking/tickets`: counts against the party leader's rate limit.
 pub async fn create(
@@ -70,6 +70,11 @@ pub async fn watch(
 
 async fn watch_ticket(socket: WebSocket, app: Arc<App>, id: String, mut view: TicketView) {
     let (mut sink, mut stream) = socket.split();
+    let mut seated = app.lobby.watch_ticket(&id);
+    // Seated between the first look and the subscription: look again.
+    if let Ok(now) = app.lobby.matchmaker.status(&id).await {
+        view = now;
+    }
     let mut sent: Option<TicketView> = None;
     loop {
         if sent.as_ref() != Some(&view) {
@@ -84,8 +89,8 @@ async fn watch_ticket(socket: WebSocket, app: Arc<App>, id: String, mut view: Ti
             break;
         }
         tokio::select! {
-            _ = tokio::time::sleep(TICKET_WATCH_INTERVAL) => {}
-            _ = app.lobby.seated.notified() => {}
+            _ = tokio::time::sleep(TICKET_POLL_INTERVAL) => {}
+            _ = seated.changed() => {}
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                 Some(Ok(_)) => {}

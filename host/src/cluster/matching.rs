@@ -109,19 +109,28 @@ impl MatchDriver {
             }
         };
         let placements = place_rooms(&nodes, to_seat.len());
-        let outcomes: Vec<Result<(), SeatFailure>> = stream::iter(to_seat.into_iter().zip(placements))
+        let outcomes: Vec<Result<Vec<String>, SeatFailure>> = stream::iter(to_seat.into_iter().zip(placements))
             .map(|(matched, first)| self.seat(matched, first, &nodes))
             .buffer_unordered(CONCURRENT_PROVISIONS)
             .collect()
             .await;
         let mut unseated = Vec::new();
+        let mut seated_tickets = Vec::new();
         for outcome in outcomes {
             match outcome {
-                Ok(()) => report.seated += 1,
+                Ok(tickets) => {
+                    report.seated += 1;
+                    seated_tickets.extend(tickets);
+                }
                 Err(failure) => {
                     report.errors.push(format!("match {}: {}", failure.match_id, failure.why));
                     unseated.extend(failure.retry);
                 }
+            }
+        }
+        if !seated_tickets.is_empty() {
+            if let Err(e) = self.matchmaker.store().announce_seated(&seated_tickets).await {
+                report.errors.push(format!("announcing seated tickets: {e}"));
             }
         }
         report.unseated = unseated.len();
@@ -130,13 +139,13 @@ impl MatchDriver {
     }
 
     /// Creates the room on the placed node, or on the next least loaded
-    /// ones if it fails, and attaches it to the match.
+    /// ones if it fails, and attaches it to the match; returns its tickets.
     async fn seat(
         &self,
         matched: MatchResult,
         placed: Option<usize>,
         nodes: &[NodeInfo],
-    ) -> Result<(), SeatFailure> {
+    ) -> Result<Vec<String>, SeatFailure> {
         let Some(first) = placed else {
             return Err(SeatFailure::retry(matched, "no live node has room".into()));
         };
@@ -151,7 +160,7 @@ impl MatchDriver {
                 Ok(assignment) => {
                     // If the store fails now, the room exists: retrying would
                     // make a second one, so the match is given up.
-                    return self.matchmaker.assign(&matched.match_id, assignment).await.map(drop).map_err(|e| {
+                    return self.matchmaker.assign(&matched.match_id, assignment).await.map(|_| matched.tickets).map_err(|e| {
                         SeatFailure { match_id: matched.match_id.clone(), why: format!("room created, not assigned: {e}"), retry: None }
                     });
                 }

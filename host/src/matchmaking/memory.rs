@@ -13,13 +13,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::MatchmakingError;
-use super::store::TicketStore;
+use super::store::{SeatedAnnouncements, TicketStore};
 use super::ticket::{MatchResult, RoomAssignment, Ticket, TicketState, TicketStatus, TicketView, UnixMillis};
 use crate::journal::now_ms;
 
 pub struct MemoryTicketStore {
     retention_ms: u64,
     state: Mutex<State>,
+    seated: tokio::sync::broadcast::Sender<Vec<String>>,
 }
 
 #[derive(Default)]
@@ -56,7 +57,11 @@ enum Forgettable {
 
 impl MemoryTicketStore {
     pub fn new(retention: Duration) -> Self {
-        MemoryTicketStore { retention_ms: retention.as_millis() as u64, state: Mutex::new(State::default()) }
+        MemoryTicketStore {
+            retention_ms: retention.as_millis() as u64,
+            state: Mutex::new(State::default()),
+            seated: tokio::sync::broadcast::channel(1024).0,
+        }
     }
 
     /// Locks the state after forgetting what is past retention.
@@ -260,5 +265,44 @@ impl TicketStore for MemoryTicketStore {
         }
         *lease = (holder.to_string(), now + ttl.as_millis() as u64);
         Ok(true)
+    }
+
+    async fn announce_seated(&self, ticket_ids: &[String]) -> Result<(), MatchmakingError> {
+        // No subscriber is not an error.
+        let _ = self.seated.send(ticket_ids.to_vec());
+        Ok(())
+    }
+
+    async fn seated_announcements(&self) -> Result<SeatedAnnouncements, MatchmakingError> {
+        let receiver = self.seated.subscribe();
+        let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+            loop {
+                match receiver.recv().await {
+                    Ok(batch) => return Some((batch, receiver)),
+                    // Watchers that missed a batch see it at their next poll.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        });
+        Ok(Box::pin(stream))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::StreamExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn seated_announcements_reach_every_subscriber() {
+        let store = MemoryTicketStore::new(Duration::from_secs(60));
+        store.announce_seated(&["nobody-listens".into()]).await.unwrap();
+        let (mut first, mut second) =
+            (store.seated_announcements().await.unwrap(), store.seated_announcements().await.unwrap());
+        store.announce_seated(&["t-1".into()]).await.unwrap();
+        assert_eq!(first.next().await, Some(vec!["t-1".to_string()]));
+        assert_eq!(second.next().await, Some(vec!["t-1".to_string()]));
     }
 }

@@ -33,7 +33,7 @@ pub use memory::MemoryTicketStore;
 pub use queues::QueueSpec;
 pub use request::{TicketRequest, ValidationError};
 pub use service::{MatchRound, Matchmaker, QueueKey};
-pub use store::{StoreOptions, TicketStore, open_ticket_store};
+pub use store::{SeatedAnnouncements, StoreOptions, TicketStore, open_ticket_store};
 pub use ticket::{
     MatchResult, RoomAssignment, SeatAssignment, Ticket, TicketState, TicketStatus, TicketView, UnixMillis,
 };

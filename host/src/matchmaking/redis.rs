@@ -13,15 +13,19 @@
 //! | `<ns>:match:<id>` | string | match JSON | retention |
 //! | `<ns>:assignment:<id>` | string | room assignment JSON | the match's |
 //! | `<ns>:lease:<game>:<mode>` | string | the holder running the queue's rounds | the lease's |
+//!
+//! Newly seated ticket ids are published on the channel `<ns>:seated`
+//! (a JSON list per round) for the ticket watchers of every node.
 
 use std::time::Duration;
 
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::{Client, RedisError, Script};
 use async_trait::async_trait;
+use futures_util::StreamExt;
 
 use super::MatchmakingError;
-use super::store::{StoreOptions, TicketStore};
+use super::store::{SeatedAnnouncements, StoreOptions, TicketStore};
 use super::ticket::{MatchResult, RoomAssignment, Ticket, TicketStatus, TicketView};
 
 /// Matches committed per script call: bounds how long one call blocks Redis.
@@ -63,6 +67,9 @@ impl Scripts {
 
 pub struct RedisTicketStore {
     connection: ConnectionManager,
+    /// For the announcement subscriptions (each its own connection); `None`
+    /// for a store made over a shared connection.
+    client: Option<Client>,
     namespace: String,
     retention_ms: u64,
     scripts: Scripts,
@@ -73,18 +80,23 @@ impl RedisTicketStore {
     pub async fn connect(url: &str, options: StoreOptions) -> Result<Self, MatchmakingError> {
         let client = Client::open(url).map_err(store_error)?;
         let config = ConnectionManagerConfig::new().set_response_timeout(Some(RESPONSE_TIMEOUT));
-        let connection = ConnectionManager::new_with_config(client, config).await.map_err(store_error)?;
-        Ok(Self::with_connection(connection, options))
+        let connection = ConnectionManager::new_with_config(client.clone(), config).await.map_err(store_error)?;
+        Ok(RedisTicketStore { client: Some(client), ..Self::with_connection(connection, options) })
     }
 
     /// A store over an existing connection (e.g. shared with other Redis users).
     pub fn with_connection(connection: ConnectionManager, options: StoreOptions) -> Self {
         RedisTicketStore {
             connection,
+            client: None,
             namespace: options.namespace,
             retention_ms: options.retention.as_millis().max(1) as u64,
             scripts: Scripts::load(),
         }
+    }
+
+    fn seated_channel(&self) -> String {
+        format!("{}:seated", self.namespace)
     }
 
     fn queue_key(&self, game: &str, mode: &str) -> String {
@@ -281,5 +293,29 @@ impl TicketStore for RedisTicketStore {
             .await
             .map_err(store_error)?;
         Ok(held == 1)
+    }
+
+    async fn announce_seated(&self, ticket_ids: &[String]) -> Result<(), MatchmakingError> {
+        let _receivers: u64 = ::redis::cmd("PUBLISH")
+            .arg(self.seated_channel())
+            .arg(to_json(&ticket_ids))
+            .query_async(&mut self.connection())
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn seated_announcements(&self) -> Result<SeatedAnnouncements, MatchmakingError> {
+        let client = self.client.as_ref().ok_or_else(|| MatchmakingError::Store {
+            backend: "redis",
+            message: "a store over a shared connection cannot subscribe".into(),
+        })?;
+        let mut pubsub = client.get_async_pubsub().await.map_err(store_error)?;
+        pubsub.subscribe(self.seated_channel()).await.map_err(store_error)?;
+        let batches = pubsub.into_on_message().filter_map(|message| async move {
+            let payload: String = message.get_payload().ok()?;
+            serde_json::from_str::<Vec<String>>(&payload).ok()
+        });
+        Ok(Box::pin(batches))
     }
 }

@@ -77,7 +77,19 @@ pub trait TicketStore: Send + Sync {
     /// tickets only to lose the claims.
     async fn lease_rounds(&self, game: &str, mode: &str, holder: &str, ttl: Duration)
     -> Result<bool, MatchmakingError>;
+
+    /// Tells every process subscribed to this store that these tickets got
+    /// their room, so their watchers look at once. Best effort: watchers
+    /// also poll.
+    async fn announce_seated(&self, ticket_ids: &[String]) -> Result<(), MatchmakingError>;
+
+    /// The announcements, each a batch of ticket ids, until the connection
+    /// behind them drops (subscribe again then).
+    async fn seated_announcements(&self) -> Result<SeatedAnnouncements, MatchmakingError>;
 }
+
+/// A stream of batches of newly seated ticket ids.
+pub type SeatedAnnouncements = futures_util::stream::BoxStream<'static, Vec<String>>;
 
 /// Opens a store by URL: `memory:` (this process only) or `redis://host:port/db`
 /// (feature `redis`; shared by every node using the same namespace).

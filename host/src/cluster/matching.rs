@@ -14,6 +14,7 @@ use futures_util::stream;
 use super::nodes::{NodeDirectory, NodeInfo};
 use super::placement::place_rooms;
 use super::provision::RoomProvisioner;
+use crate::journal::now_ms;
 use crate::matchmaking::{MatchResult, Matchmaker, UnixMillis};
 
 /// Nodes tried for one room before the match waits for the next round.
@@ -49,11 +50,26 @@ pub struct MatchDriver {
     unseated: Mutex<Vec<MatchResult>>,
     /// Run a queue's round only while holding its lease: (holder, TTL).
     lease: Option<(String, Duration)>,
+    /// Rooms this driver created lately: (node id, when). A node's reported
+    /// room count is as of its last heartbeat; rooms created after it are
+    /// added, so quick rounds in a row do not all pile onto the same node.
+    recent_rooms: Mutex<Vec<(String, UnixMillis)>>,
 }
+
+/// How long created rooms are remembered for load estimates (far longer
+/// than any heartbeat interval).
+const RECENT_ROOMS_WINDOW_MS: u64 = 60_000;
 
 impl MatchDriver {
     pub fn new(matchmaker: Arc<Matchmaker>, nodes: Arc<dyn NodeDirectory>, provisioner: Arc<dyn RoomProvisioner>) -> Self {
-        MatchDriver { matchmaker, nodes, provisioner, unseated: Mutex::default(), lease: None }
+        MatchDriver {
+            matchmaker,
+            nodes,
+            provisioner,
+            unseated: Mutex::default(),
+            lease: None,
+            recent_rooms: Mutex::default(),
+        }
     }
 
     /// Runs a queue's round only while `holder` holds the queue's lease
@@ -102,14 +118,14 @@ impl MatchDriver {
             return report;
         }
         let nodes = match self.nodes.live_nodes().await {
-            Ok(nodes) => nodes,
+            Ok(nodes) => self.count_recent_rooms(nodes),
             Err(e) => {
                 report.errors.push(format!("listing nodes: {e}"));
                 Vec::new()
             }
         };
         let placements = place_rooms(&nodes, to_seat.len());
-        let outcomes: Vec<Result<Vec<String>, SeatFailure>> = stream::iter(to_seat.into_iter().zip(placements))
+        let outcomes: Vec<Result<Seated, SeatFailure>> = stream::iter(to_seat.into_iter().zip(placements))
             .map(|(matched, first)| self.seat(matched, first, &nodes))
             .buffer_unordered(CONCURRENT_PROVISIONS)
             .collect()
@@ -118,9 +134,10 @@ impl MatchDriver {
         let mut seated_tickets = Vec::new();
         for outcome in outcomes {
             match outcome {
-                Ok(tickets) => {
+                Ok(seated) => {
                     report.seated += 1;
-                    seated_tickets.extend(tickets);
+                    seated_tickets.extend(seated.tickets);
+                    self.recent_rooms.lock().unwrap_or_else(|e| e.into_inner()).push((seated.node, crate::journal::now_ms()));
                 }
                 Err(failure) => {
                     report.errors.push(format!("match {}: {}", failure.match_id, failure.why));
@@ -138,14 +155,27 @@ impl MatchDriver {
         report
     }
 
+    /// The nodes with the rooms this driver created since their last
+    /// heartbeat added to their counts.
+    fn count_recent_rooms(&self, mut nodes: Vec<NodeInfo>) -> Vec<NodeInfo> {
+        let mut recent = self.recent_rooms.lock().unwrap_or_else(|e| e.into_inner());
+        let horizon = now_ms().saturating_sub(RECENT_ROOMS_WINDOW_MS);
+        recent.retain(|(_, at)| *at > horizon);
+        for node in &mut nodes {
+            let unreported = recent.iter().filter(|(id, at)| *id == node.id && *at >= node.heartbeat_at_ms).count();
+            node.rooms = node.rooms.saturating_add(unreported as u32);
+        }
+        nodes
+    }
+
     /// Creates the room on the placed node, or on the next least loaded
-    /// ones if it fails, and attaches it to the match; returns its tickets.
+    /// ones if it fails, and attaches it to the match.
     async fn seat(
         &self,
         matched: MatchResult,
         placed: Option<usize>,
         nodes: &[NodeInfo],
-    ) -> Result<Vec<String>, SeatFailure> {
+    ) -> Result<Seated, SeatFailure> {
         let Some(first) = placed else {
             return Err(SeatFailure::retry(matched, "no live node has room".into()));
         };
@@ -160,7 +190,8 @@ impl MatchDriver {
                 Ok(assignment) => {
                     // If the store fails now, the room exists: retrying would
                     // make a second one, so the match is given up.
-                    return self.matchmaker.assign(&matched.match_id, assignment).await.map(|_| matched.tickets).map_err(|e| {
+                    let seated = Seated { node: node.id.clone(), tickets: matched.tickets.clone() };
+                    return self.matchmaker.assign(&matched.match_id, assignment).await.map(|_| seated).map_err(|e| {
                         SeatFailure { match_id: matched.match_id.clone(), why: format!("room created, not assigned: {e}"), retry: None }
                     });
                 }
@@ -172,6 +203,12 @@ impl MatchDriver {
         }
         Err(SeatFailure::retry(matched, last_error))
     }
+}
+
+/// A match that got its room.
+struct Seated {
+    node: String,
+    tickets: Vec<String>,
 }
 
 /// A match that did not get its room this round.
@@ -266,6 +303,20 @@ mod tests {
         let room = room_of(&driver, &tickets[0]).await.expect("a room");
         assert_eq!(room_of(&driver, &tickets[1]).await.as_ref(), Some(&room));
         assert_eq!(fake.created.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn rooms_created_since_a_nodes_heartbeat_count_toward_its_load() {
+        let (driver, fake, _) = setup(&["a", "b"]).await;
+        // Round after round before any new heartbeat: the rooms still alternate.
+        for round in 0..4 {
+            queue(&driver, &format!("p{round}-1")).await;
+            queue(&driver, &format!("p{round}-2")).await;
+            assert_eq!(driver.run_round(crate::journal::now_ms()).await.seated, 1);
+        }
+        let created = fake.created.lock().unwrap().clone();
+        assert_eq!(created.iter().filter(|n| *n == "a").count(), 2, "{created:?}");
+        assert_eq!(created.iter().filter(|n| *n == "b").count(), 2, "{created:?}");
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
 //! The archiver Lambda (`lambda/archiver`): the real compiled handler is
 //! driven through a local Lambda Runtime API (`support::lambda_api`) with
-//! SQS and S3 events, and its effects are read back from the real
+//! SQS events (of game records, and of S3 notifications of records the
+//! host's S3 sink wrote) and S3 events, and its effects are read back from the real
 //! PostgreSQL and S3-protocol server of `scripts/services.sh` through the
 //! host's archive sinks.
 //!
@@ -179,6 +180,28 @@ fn s3_event(bucket: &str, key: &str) -> Value {
     }]})
 }
 
+/// The body of the SQS message S3 sends to a queue for a new object: an
+/// `ObjectCreated:Put` notification (one record; `key` URL-encoded as S3
+/// does) from the bucket notification `finished-game-records`.
+fn s3_notification_body(bucket: &str, key: &str) -> String {
+    let mut event = s3_event(bucket, key);
+    event["Records"][0]["s3"]["configurationId"] = json!("finished-game-records");
+    event.to_string()
+}
+
+/// The message S3 sends once when a notification to a queue is configured.
+fn s3_test_event_body(bucket: &str) -> String {
+    json!({
+        "Service": "Amazon S3",
+        "Event": "s3:TestEvent",
+        "Time": "2026-01-01T00:00:00.000Z",
+        "Bucket": bucket,
+        "RequestId": "TEST",
+        "HostId": "TEST"
+    })
+    .to_string()
+}
+
 fn failed_ids(response: &Value) -> Vec<&str> {
     let failures =
         response["batchItemFailures"].as_array().unwrap_or_else(|| panic!("no batchItemFailures: {response}"));
@@ -277,6 +300,64 @@ async fn a_record_uploaded_to_the_s3_inbox_is_archived() {
     assert_eq!(error_type, "Arcade.ArchiveFailed");
     assert!(message.contains("never-uploaded.json.zst"), "{message}");
     function.stop().await;
+}
+
+/// The deployed path: host nodes write finished games to the archive bucket
+/// with the S3 sink, the bucket notifies the queue of each record object
+/// (`*.json.zst` under the prefix), and the queue invokes the archiver,
+/// which fetches each named record and writes the game to PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_notifications_in_sqs_messages_archive_the_records_they_name() {
+    let archives = Archives::new();
+    let host_sink = S3Sink::open(&archives.s3_url).await.expect("the host's S3 sink");
+    let bucket = host_sink.location().bucket.clone();
+    let player = unique("notified-ann");
+    let games: Vec<GameRecord> = (1..=3).map(|i| game(&unique(&format!("notified-{i}")), &player, "bob")).collect();
+    host_sink.write_batch(&games).await.expect("the host archives a batch");
+    let keys = archives.s3_keys().await;
+    let record_keys: Vec<&String> = keys.iter().filter(|k| k.ends_with(".json.zst")).collect();
+    assert_eq!(record_keys.len(), games.len(), "{keys:?}");
+    let [pg, _] = archives.sinks().await;
+    for game in &games {
+        assert_eq!(pg.get(&game.game_id).await.unwrap(), None, "not in PostgreSQL before the archiver runs");
+    }
+
+    // One message per object, as S3 sends them, plus S3's test message and a
+    // notification of an object that is gone.
+    let mut batch: Vec<(String, String)> = record_keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| (format!("msg-{i}"), s3_notification_body(&bucket, key)))
+        .collect();
+    batch.insert(1, ("msg-test".into(), s3_test_event_body(&bucket)));
+    batch.push(("msg-missing".into(), s3_notification_body(&bucket, "games/2026/01/01/never-written.json.zst")));
+    let batch: Vec<(&str, String)> = batch.iter().map(|(id, body)| (id.as_str(), body.clone())).collect();
+    let api = RuntimeApi::start().await;
+    let mut function = archives.spawn(&api);
+
+    let outcome = api.invoke(&sqs_event(&batch)).await;
+    assert_eq!(failed_ids(outcome.response()), ["msg-missing"], "{}", outcome.response());
+    for sink in archives.sinks().await {
+        for game in &games {
+            let stored = sink.get(&game.game_id).await.expect("reading a game");
+            assert_eq!(stored.as_ref(), Some(game), "{} in {}", game.game_id, sink.backend());
+        }
+    }
+    let mut expected: Vec<String> = games.iter().map(|g| g.game_id.clone()).collect();
+    expected.sort();
+    assert_eq!(archives.games_of(&player).await, [expected.clone(), expected.clone()]);
+    assert_eq!(archives.s3_keys().await, keys, "the archiver rewrote S3 objects the host had archived");
+
+    // Re-delivered (SQS delivers at least once): nothing changes, nothing fails.
+    let again: Vec<(&str, String)> = batch.iter().filter(|(id, _)| *id != "msg-missing").cloned().collect();
+    let outcome = api.invoke(&sqs_event(&again)).await;
+    assert_eq!(failed_ids(outcome.response()), Vec::<&str>::new(), "{}", outcome.response());
+    assert_eq!(archives.games_of(&player).await, [expected.clone(), expected]);
+    assert_eq!(archives.s3_keys().await, keys);
+    assert!(function.is_running());
+    let logs = function.stop().await;
+    assert!(logs.contains("S3 test event") && logs.contains("msg-test"), "the test event is logged: {logs}");
+    assert!(logs.contains("msg-missing") && logs.contains("never-written.json.zst"), "the failure is logged: {logs}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

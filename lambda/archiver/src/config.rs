@@ -8,8 +8,8 @@
 //! | `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | set by Lambda from the execution role |
 //! | `AWS_LAMBDA_LOG_FORMAT` | `JSON` for JSON log lines (Lambda's advanced logging), else text |
 //!
-//! The S3 URL's endpoint, region and credentials also reach the inbox
-//! objects named by S3 events: one client serves both.
+//! The S3 URL's endpoint, region and credentials also reach the objects
+//! named by S3 events (direct, or in SQS messages): one client serves all.
 
 use arcade_host::config::LogFormat;
 

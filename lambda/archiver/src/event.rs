@@ -1,5 +1,6 @@
 //! Which event an invocation carries. The function is subscribed to an SQS
-//! queue and to an S3 inbox; both deliver `{"Records": [...]}` and name
+//! queue (whose messages may themselves be S3 notifications: `message`) and
+//! to an S3 inbox; both deliver `{"Records": [...]}` and name
 //! themselves in each record's `eventSource` (`aws:sqs`, `aws:s3`). Anything
 //! else is an `UnknownEvent` error, not a guess.
 

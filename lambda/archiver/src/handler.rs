@@ -1,5 +1,5 @@
 //! The function: what a cold start opens once, and how each invocation is
-//! dispatched to the SQS or the S3 inbox handling.
+//! dispatched to the SQS or the S3 handling.
 
 use std::sync::Arc;
 
@@ -19,7 +19,8 @@ use crate::{inbox, sqs};
 pub struct Archiver {
     archive: Archive,
     /// The S3 archive sink, whose client (endpoint, region, credentials of
-    /// `ARCADE_ARCHIVE_S3_URL`) also reads the inbox objects.
+    /// `ARCADE_ARCHIVE_S3_URL`) also reads the objects S3 events name
+    /// (directly or in SQS messages).
     s3: Arc<S3Sink>,
 }
 
@@ -39,7 +40,7 @@ impl Archiver {
     pub async fn handle(&self, invocation: LambdaEvent<Value>) -> Result<Value, HandlerError> {
         match Event::classify(invocation.payload)? {
             Event::Sqs(event) => {
-                let response = sqs::handle(event, &self.archive).await?;
+                let response = sqs::handle(event, &self.archive, self.s3.client()).await?;
                 Ok(serde_json::to_value(response).expect("a batch response serializes"))
             }
             Event::S3(event) => inbox::handle(event, self.s3.client(), &self.archive).await,

@@ -1,15 +1,20 @@
-//! S3 inbox events: producers upload compressed game records
-//! (`GameRecord::to_compressed`, the archive's own `.json.zst` form) to an
-//! inbox bucket/prefix whose `s3:ObjectCreated:*` notifications invoke this
-//! function. Each object is fetched (the exact version, when the bucket is
-//! versioned), decoded, validated and archived like an SQS message.
+//! S3 event records naming game records stored in S3, as they arrive
+//! directly (an inbox bucket/prefix whose `s3:ObjectCreated:*`
+//! notifications invoke this function) or wrapped in SQS messages (the
+//! archive bucket notifying the finished-games queue of each record the
+//! hosts write, `message::Body::S3Notification`). Each object is a
+//! compressed game record (`GameRecord::to_compressed`, the archive's own
+//! `.json.zst` form); it is fetched (the exact version, when the bucket is
+//! versioned), decoded and validated by [`fetch_games`], the one function
+//! both paths use, and then archived with the rest of its invocation.
 //!
-//! S3 has no partial failure: if any object cannot be fetched, decoded or
-//! archived, the invocation fails (`ArchiveFailed`, naming each object) and
-//! Lambda's asynchronous retries re-run the whole event; the games already
-//! archived are skipped then. Non-`ObjectCreated` records are ignored.
-//! Inbox objects are not deleted: an S3 lifecycle rule on the inbox expires
-//! them.
+//! A direct S3 event has no partial failure: if any object cannot be
+//! fetched, decoded or archived, the invocation fails (`ArchiveFailed`,
+//! naming each object) and Lambda's asynchronous retries re-run the whole
+//! event; the games already archived are skipped then. (In SQS, a failure
+//! fails only its own message: `sqs`.) Non-`ObjectCreated` records are
+//! ignored. Inbox objects are not deleted: an S3 lifecycle rule on the
+//! inbox expires them.
 
 use arcade_host::archive::GameRecord;
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
@@ -27,7 +32,7 @@ const CONCURRENT_FETCHES: usize = 16;
 
 /// An object an event names.
 #[derive(Debug, PartialEq, Eq)]
-struct ObjectRef {
+pub struct ObjectRef {
     bucket: String,
     key: String,
     version_id: Option<String>,
@@ -39,33 +44,52 @@ impl std::fmt::Display for ObjectRef {
     }
 }
 
-pub async fn handle(event: S3Event, client: &Client, archive: &Archive) -> Result<Value, HandlerError> {
-    let mut failures = Vec::new();
+/// What the records of one S3 event name.
+#[derive(Debug, Default)]
+pub struct Fetched {
+    /// The games of its `ObjectCreated` objects, in record order.
+    pub games: Vec<(ObjectRef, GameRecord)>,
+    /// Why a record names no usable object (`record <i>: ..`) or an object
+    /// holds no game (`s3://bucket/key: ..`).
+    pub failures: Vec<String>,
+}
+
+/// Fetches and decodes the objects the `ObjectCreated` records of each
+/// event name (all events' objects together, [`CONCURRENT_FETCHES`] at a
+/// time); one [`Fetched`] per event, in order. Other records are logged and
+/// skipped.
+pub async fn fetch_games(events: &[&[S3EventRecord]], client: &Client) -> Vec<Fetched> {
+    let mut fetched: Vec<Fetched> = events.iter().map(|_| Fetched::default()).collect();
     let mut objects = Vec::new();
-    for (index, record) in event.records.iter().enumerate() {
-        match object_of(record) {
-            Ok(Some(object)) => objects.push(object),
-            Ok(None) => tracing::info!(event = ?record.event_name, "ignoring a record that is not ObjectCreated"),
-            Err(reason) => failures.push(format!("record {index}: {reason}")),
-        }
-    }
-    let total = objects.len() + failures.len();
-    let fetches = objects.into_iter().map(|object| async move {
-        let game = fetch(client, &object).await;
-        (object, game)
-    });
-    let fetched: Vec<_> = futures_util::stream::iter(fetches).buffered(CONCURRENT_FETCHES).collect().await;
-    let mut games = Vec::with_capacity(fetched.len());
-    let mut sources = Vec::with_capacity(fetched.len());
-    for (object, game) in fetched {
-        match game {
-            Ok(game) => {
-                games.push(game);
-                sources.push(object);
+    for (event, records) in events.iter().enumerate() {
+        for (index, record) in records.iter().enumerate() {
+            match object_of(record) {
+                Ok(Some(object)) => objects.push((event, object)),
+                Ok(None) => tracing::info!(event = ?record.event_name, "ignoring a record that is not ObjectCreated"),
+                Err(reason) => fetched[event].failures.push(format!("record {index}: {reason}")),
             }
-            Err(reason) => failures.push(format!("{object}: {reason}")),
         }
     }
+    let fetches = objects.into_iter().map(|(event, object)| async move {
+        let game = fetch(client, &object).await;
+        (event, object, game)
+    });
+    let mut results = futures_util::stream::iter(fetches).buffered(CONCURRENT_FETCHES);
+    while let Some((event, object, game)) = results.next().await {
+        match game {
+            Ok(game) => fetched[event].games.push((object, game)),
+            Err(reason) => fetched[event].failures.push(format!("{object}: {reason}")),
+        }
+    }
+    fetched
+}
+
+/// A direct S3 event: `{"archived": [game ids]}`, or `ArchiveFailed`.
+pub async fn handle(event: S3Event, client: &Client, archive: &Archive) -> Result<Value, HandlerError> {
+    let Fetched { games, mut failures } =
+        fetch_games(&[&event.records], client).await.pop().expect("one outcome per event");
+    let total = games.len() + failures.len();
+    let (sources, games): (Vec<ObjectRef>, Vec<GameRecord>) = games.into_iter().unzip();
     let mut archived = Vec::with_capacity(games.len());
     for ((object, game), outcome) in sources.iter().zip(&games).zip(archive.write(&games).await) {
         match outcome {

@@ -1,6 +1,7 @@
 //! `bootstrap` of the archiver Lambda (runtime `provided.al2023`): finished
-//! games arriving on SQS or uploaded to an S3 inbox are written to the
-//! PostgreSQL and S3 archives (see `sqs`, `inbox`, `archive`).
+//! games arriving on SQS (game records, or S3 notifications of record
+//! objects) or uploaded to an S3 inbox are written to the PostgreSQL and S3
+//! archives (see `sqs`, `message`, `inbox`, `archive`).
 //!
 //! A cold start reads the settings (`config`), opens both archives once and
 //! then serves invocations from the Lambda Runtime API until the

@@ -7,7 +7,7 @@
 #   <prefix>/manifests/<digest>.json                one per batch (the index)
 
 resource "aws_s3_bucket" "this" {
-  #checkov:skip=CKV2_AWS_62:Event notifications are configured by the caller (modules/stack: aws_s3_bucket_notification.archive sends new manifests to SQS), next to the queue policy they depend on.
+  #checkov:skip=CKV2_AWS_62:Event notifications are configured by the caller (modules/stack: aws_s3_bucket_notification.archive sends new game records to SQS), next to the queue policy they depend on.
   #checkov:skip=CKV_AWS_144:No cross-region replication: every archived game is also written to PostgreSQL by the archiver, and versioning guards against overwrites; add replication where the region's durability is not enough.
   bucket        = var.bucket_name
   force_destroy = var.force_destroy

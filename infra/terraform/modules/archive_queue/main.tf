@@ -1,6 +1,7 @@
 # The queue of finished games for the archiver Lambda, with a dead-letter
-# queue. Messages are S3 event notifications (a new batch manifest under
-# <prefix>/manifests/) or finished-game records sent directly.
+# queue. Messages are S3 event notifications (a new game record,
+# <prefix>/<yyyy>/<mm>/<dd>/<game_id>.json.zst) or finished-game records
+# sent directly.
 
 resource "aws_sqs_queue" "dlq" {
   name                      = "${var.name}-dlq"

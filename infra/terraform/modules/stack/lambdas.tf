@@ -128,10 +128,13 @@ data "aws_iam_policy_document" "archiver" {
     resources = [module.archive_queue.queue_arn]
   }
 
+  # GetObject(Version): the records S3 notifications name (the exact version:
+  # the bucket is versioned) and the manifests; Put: the S3 archive sink.
   statement {
     sid = "ReadWriteArchiveObjects"
     actions = [
       "s3:GetObject",
+      "s3:GetObjectVersion",
       "s3:PutObject",
       "s3:PutObjectTagging",
     ]

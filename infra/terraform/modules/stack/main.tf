@@ -1,6 +1,6 @@
 # The whole serverless side of one Arcade environment:
 #
-#   host nodes --(S3 sink)--> archive bucket --(manifest created)--> SQS --> arcade-archiver --> PostgreSQL
+#   host nodes --(S3 sink)--> archive bucket --(record created)--> SQS --> arcade-archiver --> PostgreSQL
 #   players --> HTTP API --> arcade-matchmaker <--> Redis <-- host nodes
 #   EventBridge (every minute) --> arcade-matchmaker (match run)
 #
@@ -126,17 +126,21 @@ module "archive_queue" {
   tags                       = local.tags
 }
 
-# A new batch manifest means a batch of finished games is complete in S3
-# (the host writes the manifest after all of its records).
+# Each finished-game record a host writes to the archive
+# (<prefix>/<yyyy>/<mm>/<dd>/<game_id>.json.zst, host/src/archive/s3.rs)
+# notifies the queue; the archiver fetches the object the notification names
+# and writes the game to PostgreSQL (lambda/archiver/src/sqs.rs, inbox.rs).
+# The batch manifests (<prefix>/manifests/*.json) do not match the suffix.
+# S3's one s3:TestEvent message on configuration is acknowledged.
 resource "aws_s3_bucket_notification" "archive" {
   bucket = module.archive_bucket.bucket_name
 
   queue {
-    id            = "finished-game-batches"
+    id            = "finished-game-records"
     queue_arn     = module.archive_queue.queue_arn
     events        = ["s3:ObjectCreated:*"]
-    filter_prefix = "${var.archive_prefix}/manifests/"
-    filter_suffix = ".json"
+    filter_prefix = "${var.archive_prefix}/"
+    filter_suffix = ".json.zst"
   }
 
   depends_on = [module.archive_queue]

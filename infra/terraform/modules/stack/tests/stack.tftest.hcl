@@ -1,5 +1,5 @@
 # Wiring of the serverless side: the archiver consumes the finished-games
-# queue with partial batch failures, S3 notifies the queue of new manifests,
+# queue with partial batch failures, S3 notifies the queue of new game records,
 # the match run is scheduled, and the API has the three ticket routes; the
 # functions' environments carry exactly what the handlers read.
 
@@ -27,8 +27,15 @@ run "wiring" {
   }
 
   assert {
-    condition     = aws_s3_bucket_notification.archive.queue[0].filter_prefix == "games/manifests/" && aws_s3_bucket_notification.archive.queue[0].filter_suffix == ".json"
-    error_message = "New batch manifests notify the queue."
+    condition     = aws_s3_bucket_notification.archive.queue[0].filter_prefix == "games/" && aws_s3_bucket_notification.archive.queue[0].filter_suffix == ".json.zst"
+    error_message = "New game record objects (not the batch manifests) notify the queue."
+  }
+
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.archiver.statement :
+      s.sid == "ReadWriteArchiveObjects" && length(setsubtract(["s3:GetObject", "s3:GetObjectVersion"], s.actions)) == 0
+    ])
+    error_message = "The archiver may read (any version of) the record objects the notifications name."
   }
 
   assert {

@@ -20,7 +20,7 @@ use crate::matchmaking::{MatchResult, Matchmaker, UnixMillis};
 /// Nodes tried for one room before the match waits for the next round.
 const NODES_TRIED_PER_ROOM: usize = 3;
 /// Rooms created at once.
-const CONCURRENT_PROVISIONS: usize = 32;
+const CONCURRENT_PROVISIONS: usize = 256;
 
 /// What a round did, summed over the queues.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

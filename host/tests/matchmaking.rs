@@ -327,3 +327,35 @@ async fn seated_announcements_reach_every_subscriber_through_redis() {
     assert_eq!(batch, Some(vec!["t-1".to_string(), "t-2".to_string()]));
     delete_namespace(&namespace).await;
 }
+
+#[tokio::test]
+async fn matches_without_a_room_are_claimed_once_per_age_in_redis() {
+    let namespace = fresh_namespace("mm-stranded");
+    let store = redis_store(&namespace).await;
+    let rules = MatchRules { players_per_match: 2, ..MatchRules::default() };
+    let matchmaker = Matchmaker::new(store.clone(), [(QueueKey::new("duel", "standard"), rules)]).unwrap();
+    for player in ["ann", "bob"] {
+        let request = TicketRequest {
+            game: "duel".into(),
+            mode: "standard".into(),
+            party: vec![player.into()],
+            rating: 1500.0,
+            latencies: BTreeMap::from([("local".to_string(), 0)]),
+        };
+        matchmaker.submit(request).await.unwrap();
+    }
+    let formed = matchmaker.run_once("duel", "standard", arcade_host::journal::now_ms()).await.unwrap().matches;
+    assert_eq!(formed.len(), 1);
+    let age = Duration::from_millis(100);
+    assert!(store.claim_unassigned(age, 10).await.unwrap().is_empty(), "too young");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let claimed = store.claim_unassigned(age, 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|m| &m.match_id).collect::<Vec<_>>(), [&formed[0].match_id]);
+    assert!(store.claim_unassigned(age, 10).await.unwrap().is_empty(), "claimed: not again before the age");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let seats = formed[0].players.iter().map(|p| SeatAssignment { player: p.clone(), token: "t".into() }).collect();
+    let assignment = RoomAssignment { room_id: "r".into(), node_url: "http://n".into(), seats };
+    matchmaker.assign(&formed[0].match_id, assignment).await.unwrap();
+    assert!(store.claim_unassigned(age, 10).await.unwrap().is_empty(), "assigned matches are done");
+    delete_namespace(&namespace).await;
+}

@@ -36,6 +36,9 @@ pub struct RoundReport {
     /// Matches still without a room (no live node could take it); retried
     /// next round.
     pub unseated: usize,
+    /// Matches formed earlier (by any driver) still without a room, taken up
+    /// again this round.
+    pub recovered: usize,
     /// Queues skipped because another driver holds their round lease.
     pub leased_elsewhere: usize,
     /// Queue rounds or rooms that failed, for logs.
@@ -54,7 +57,16 @@ pub struct MatchDriver {
     /// room count is as of its last heartbeat; rooms created after it are
     /// added, so quick rounds in a row do not all pile onto the same node.
     recent_rooms: Mutex<Vec<(String, UnixMillis)>>,
+    /// See [`RECOVER_AFTER`].
+    recover_after: Duration,
 }
+
+/// A match still without a room after this long is taken up again by
+/// whichever driver claims it first (its own driver stopped, or no node could
+/// take it): longer than trying every node for one room can take.
+const RECOVER_AFTER: Duration = Duration::from_secs(30);
+/// Matches taken up again per round at most.
+const RECOVERED_PER_ROUND: usize = 256;
 
 /// How long created rooms are remembered for load estimates (far longer
 /// than any heartbeat interval).
@@ -69,7 +81,15 @@ impl MatchDriver {
             unseated: Mutex::default(),
             lease: None,
             recent_rooms: Mutex::default(),
+            recover_after: RECOVER_AFTER,
         }
+    }
+
+    /// Takes up matches left without a room after `age` instead of
+    /// [`RECOVER_AFTER`] (tests).
+    pub fn with_recovery_after(mut self, age: Duration) -> Self {
+        self.recover_after = age;
+        self
     }
 
     /// Runs a queue's round only while `holder` holds the queue's lease
@@ -113,6 +133,15 @@ impl MatchDriver {
                 }
                 Err(e) => report.errors.push(format!("{}/{}: {e}", queue.game, queue.mode)),
             }
+        }
+        match self.matchmaker.store().claim_unassigned(self.recover_after, RECOVERED_PER_ROUND).await {
+            Ok(stranded) => {
+                let known: std::collections::HashSet<String> = to_seat.iter().map(|m| m.match_id.clone()).collect();
+                let stranded: Vec<MatchResult> = stranded.into_iter().filter(|m| !known.contains(&m.match_id)).collect();
+                report.recovered = stranded.len();
+                to_seat.extend(stranded);
+            }
+            Err(e) => report.errors.push(format!("claiming matches without a room: {e}")),
         }
         if to_seat.is_empty() {
             return report;
@@ -317,6 +346,28 @@ mod tests {
         let created = fake.created.lock().unwrap().clone();
         assert_eq!(created.iter().filter(|n| *n == "a").count(), 2, "{created:?}");
         assert_eq!(created.iter().filter(|n| *n == "b").count(), 2, "{created:?}");
+    }
+
+    #[tokio::test]
+    async fn a_match_whose_driver_stopped_is_seated_by_another() {
+        let (first, fake, directory) = setup(&["a"]).await;
+        let ticket = queue(&first, "p1").await;
+        queue(&first, "p2").await;
+        // A driver forms the match and stops before the room exists.
+        let formed = first.matchmaker().run_once("duel", "standard", crate::journal::now_ms()).await.unwrap();
+        assert_eq!(formed.matches.len(), 1);
+        let survivor = MatchDriver::new(first.matchmaker().clone(), directory, fake)
+            .with_recovery_after(Duration::from_millis(50));
+        drop(first);
+
+        let early = survivor.run_round(crate::journal::now_ms()).await;
+        assert_eq!((early.recovered, early.seated), (0, 0), "not stranded yet: {early:?}");
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        let report = survivor.run_round(crate::journal::now_ms()).await;
+        assert_eq!((report.recovered, report.seated), (1, 1), "{report:?}");
+        assert!(room_of(&survivor, &ticket).await.is_some());
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert_eq!(survivor.run_round(crate::journal::now_ms()).await.recovered, 0, "seated matches are done");
     }
 
     #[tokio::test]

@@ -33,6 +33,8 @@ struct State {
     matches: HashMap<String, StoredMatch>,
     /// When to look at a ticket or match again to forget it.
     forget_schedule: BTreeMap<UnixMillis, Vec<Forgettable>>,
+    /// Matches without a room: id → committed or last claimed (ms).
+    unassigned: HashMap<String, UnixMillis>,
     /// Round leases per (game, mode): holder and expiry.
     leases: HashMap<(String, String), (String, UnixMillis)>,
 }
@@ -223,6 +225,7 @@ impl TicketStore for MemoryTicketStore {
             }
             let forget_at_ms = now + self.retention_ms;
             state.matches.insert(result.match_id.clone(), StoredMatch { result: result.clone(), forget_at_ms });
+            state.unassigned.insert(result.match_id.clone(), now);
             state.schedule(forget_at_ms, Forgettable::Match(result.match_id.clone()));
             committed.push(result);
         }
@@ -243,7 +246,9 @@ impl TicketStore for MemoryTicketStore {
         let mut state = self.state();
         let stored = state.matches.get_mut(match_id).ok_or_else(|| MatchmakingError::MatchNotFound(match_id.into()))?;
         stored.result.assignment = Some(assignment.clone());
-        Ok(stored.result.clone())
+        let result = stored.result.clone();
+        state.unassigned.remove(match_id);
+        Ok(result)
     }
 
     async fn get_match(&self, match_id: &str) -> Result<Option<MatchResult>, MatchmakingError> {
@@ -265,6 +270,25 @@ impl TicketStore for MemoryTicketStore {
         }
         *lease = (holder.to_string(), now + ttl.as_millis() as u64);
         Ok(true)
+    }
+
+    async fn claim_unassigned(&self, age: Duration, most: usize) -> Result<Vec<MatchResult>, MatchmakingError> {
+        let now = now_ms();
+        let cutoff = now.saturating_sub(age.as_millis() as u64);
+        let mut state = self.state();
+        let State { unassigned, matches, .. } = &mut *state;
+        unassigned.retain(|id, _| matches.contains_key(id));
+        let mut claimed = Vec::new();
+        for (id, stamp) in unassigned.iter_mut() {
+            if claimed.len() >= most {
+                break;
+            }
+            if *stamp <= cutoff {
+                *stamp = now;
+                claimed.push(matches[id].result.clone());
+            }
+        }
+        Ok(claimed)
     }
 
     async fn announce_seated(&self, ticket_ids: &[String]) -> Result<(), MatchmakingError> {
@@ -294,6 +318,47 @@ mod tests {
     use futures_util::StreamExt;
 
     use super::*;
+
+    #[tokio::test]
+    async fn matches_left_without_a_room_are_claimed_once_per_age() {
+        use crate::matchmaking::{MatchResult, RoomAssignment, TicketRequest};
+        let store = MemoryTicketStore::new(Duration::from_secs(60));
+        let mut tickets = Vec::new();
+        for player in ["ann", "bob"] {
+            let request = TicketRequest {
+                game: "duel".into(),
+                mode: "standard".into(),
+                party: vec![player.into()],
+                rating: 1500.0,
+                latencies: BTreeMap::from([("local".to_string(), 0)]),
+            };
+            let ticket = request.into_ticket(format!("t-{player}"), now_ms());
+            store.create(&ticket, Duration::from_secs(60)).await.unwrap();
+            tickets.push(ticket.id);
+        }
+        let result = MatchResult {
+            match_id: "m-1".into(),
+            game: "duel".into(),
+            mode: "standard".into(),
+            region: "local".into(),
+            players: vec!["ann".into(), "bob".into()],
+            tickets,
+            matched_at_ms: now_ms(),
+            worst_latency_ms: 0,
+            rating_spread: 0.0,
+            assignment: None,
+        };
+        store.commit_matches(vec![result.clone()]).await.unwrap();
+        let age = Duration::from_millis(50);
+        assert!(store.claim_unassigned(age, 10).await.unwrap().is_empty(), "too young");
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert_eq!(store.claim_unassigned(age, 10).await.unwrap(), [result.clone()]);
+        assert!(store.claim_unassigned(age, 10).await.unwrap().is_empty(), "claimed: not again before the age");
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        let assignment = RoomAssignment { room_id: "r".into(), node_url: "http://n".into(), seats: vec![] };
+        store.assign("m-1", &assignment).await.unwrap();
+        assert!(store.claim_unassigned(age, 10).await.unwrap().is_empty(), "assigned matches are done");
+    }
 
     #[tokio::test]
     async fn seated_announcements_reach_every_subscriber() {

@@ -13,6 +13,7 @@
 //! | `<ns>:match:<id>` | string | match JSON | retention |
 //! | `<ns>:assignment:<id>` | string | room assignment JSON | the match's |
 //! | `<ns>:lease:<game>:<mode>` | string | the holder running the queue's rounds | the lease's |
+//! | `<ns>:unassigned` | sorted set | ids of matches without a room, by commit or last claim time | none: entries leave when assigned or claimed after their match expired |
 //!
 //! Newly seated ticket ids are published on the channel `<ns>:seated`
 //! (a JSON list per round) for the ticket watchers of every node.
@@ -49,6 +50,7 @@ struct Scripts {
     commit: Script,
     assign: Script,
     lease: Script,
+    claim_unassigned: Script,
 }
 
 impl Scripts {
@@ -61,6 +63,7 @@ impl Scripts {
             commit: store_script!("commit.lua"),
             assign: store_script!("assign.lua"),
             lease: Script::new(include_str!("lua/lease.lua")),
+            claim_unassigned: store_script!("claim_unassigned.lua"),
         }
     }
 }
@@ -293,6 +296,19 @@ impl TicketStore for RedisTicketStore {
             .await
             .map_err(store_error)?;
         Ok(held == 1)
+    }
+
+    async fn claim_unassigned(&self, age: Duration, most: usize) -> Result<Vec<MatchResult>, MatchmakingError> {
+        let claimed: Vec<String> = self
+            .scripts
+            .claim_unassigned
+            .arg(&self.namespace)
+            .arg(age.as_millis() as u64)
+            .arg(most)
+            .invoke_async(&mut self.connection())
+            .await
+            .map_err(store_error)?;
+        claimed.iter().map(|json| from_json("match", json)).collect()
     }
 
     async fn announce_seated(&self, ticket_ids: &[String]) -> Result<(), MatchmakingError> {

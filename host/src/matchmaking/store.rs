@@ -78,6 +78,12 @@ pub trait TicketStore: Send + Sync {
     async fn lease_rounds(&self, game: &str, mode: &str, holder: &str, ttl: Duration)
     -> Result<bool, MatchmakingError>;
 
+    /// Claims up to `most` matches that have had no room for longer than
+    /// `age` (the driver that formed them stopped, or no node could take
+    /// them), for another try: a claimed match is not claimed again for
+    /// another `age`.
+    async fn claim_unassigned(&self, age: Duration, most: usize) -> Result<Vec<MatchResult>, MatchmakingError>;
+
     /// Tells every process subscribed to this store that these tickets got
     /// their room, so their watchers look at once. Best effort: watchers
     /// also poll.

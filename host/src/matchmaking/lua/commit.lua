@@ -3,6 +3,7 @@
 -- ARGV: namespace, retention (ms), then per match: match id, match JSON,
 -- ticket count, ticket ids. Returns the ids of the committed matches.
 local retention_ms = ARGV[2]
+local now = now_ms()
 local committed = {}
 local at = 3
 while at <= #ARGV do
@@ -15,6 +16,7 @@ while at <= #ARGV do
   if all_waiting then
     for i = first, last do finish(ARGV[i], 'matched', match_id, retention_ms) end
     redis.call('SET', match_key(match_id), match_json, 'PX', retention_ms)
+    redis.call('ZADD', unassigned_key(), now, match_id)
     committed[#committed + 1] = match_id
   end
   at = last + 1

@@ -12,6 +12,14 @@ local function ticket_key(id) return namespace .. ':ticket:' .. id end
 local function player_key(player) return namespace .. ':player:' .. player end
 local function match_key(id) return namespace .. ':match:' .. id end
 local function assignment_key(id) return namespace .. ':assignment:' .. id end
+-- Sorted set of matches without a room yet, scored by when (ms) they were
+-- committed or last claimed for another try.
+local function unassigned_key() return namespace .. ':unassigned' end
+
+local function now_ms()
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
 
 local function is_waiting(id)
   return redis.call('HGET', ticket_key(id), 'state') == 'waiting'

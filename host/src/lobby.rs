@@ -1,8 +1,10 @@
 //! What a game server runs of matchmaking and clustering: this node's
 //! identity, its heartbeat into the node directory (noticing lost nodes),
-//! a matching round on a timer, one queue per published game, rooms for
-//! matches created here directly (other nodes over HTTP), where a room that
-//! is not here lives, and the rate limiter.
+//! a matching round on a timer (per queue, on whichever node holds the
+//! queue's lease), one queue per published game, rooms for matches created
+//! here directly (other nodes over HTTP), the seated-ticket announcements
+//! that wake this node's ticket WebSockets, where a room that is not here
+//! lives, and the rate limiter.
 //!
 //! Alone (no `cluster.redis_url`), the node keeps all of it in memory and is
 //! the only node rooms are placed on; with Redis, every node shares tickets,

@@ -174,10 +174,10 @@ impl MatchDriver {
                 }
             }
         }
-        if !seated_tickets.is_empty() {
-            if let Err(e) = self.matchmaker.store().announce_seated(&seated_tickets).await {
-                report.errors.push(format!("announcing seated tickets: {e}"));
-            }
+        if !seated_tickets.is_empty()
+            && let Err(e) = self.matchmaker.store().announce_seated(&seated_tickets).await
+        {
+            report.errors.push(format!("announcing seated tickets: {e}"));
         }
         report.unseated = unseated.len();
         self.unseated.lock().unwrap_or_else(|e| e.into_inner()).extend(unseated);

@@ -16,7 +16,8 @@ use futures_util::future::join_all;
 
 /// Four moves that do not end the game, so the numbers are about journaled
 /// actions only (a finished game is also archived, a cost of its own).
-const MOVES: [(usize, &str); 4] = [(0, r#"{"cell":0}"#), (1, r#"{"cell":3}"#), (0, r#"{"cell":1}"#), (1, r#"{"cell":4}"#)];
+const MOVES: [(usize, &str); 4] =
+    [(0, r#"{"cell":0}"#), (1, r#"{"cell":3}"#), (0, r#"{"cell":1}"#), (1, r#"{"cell":4}"#)];
 
 async fn throughput(rooms: usize, journal: JournalConfig) -> f64 {
     let target = std::env::var_os("CARGO_TARGET_DIR")

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use arcade_host::sandbox::{Plugin, Runtime, SandboxLimits, Sandbox};
+use arcade_host::sandbox::{Plugin, Runtime, Sandbox, SandboxLimits};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 fn example(name: &str) -> Vec<u8> {

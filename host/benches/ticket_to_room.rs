@@ -115,7 +115,12 @@ fn main() {
             percentile(&waits, 0.99).as_secs_f64() * 1e3,
             waits.last().unwrap().as_secs_f64() * 1e3
         );
-        println!("  {} rooms in {:.1} s ({:.0} matches/s)", players / 2, elapsed.as_secs_f64(), (players / 2) as f64 / elapsed.as_secs_f64());
+        println!(
+            "  {} rooms in {:.1} s ({:.0} matches/s)",
+            players / 2,
+            elapsed.as_secs_f64(),
+            (players / 2) as f64 / elapsed.as_secs_f64()
+        );
     });
     drop(nodes);
 }

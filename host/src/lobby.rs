@@ -78,8 +78,7 @@ impl Lobby {
         let clustered = !redis.is_empty();
         let node_id = node_id(config)?;
         let store_url = if clustered { redis } else { "memory:" };
-        let store_options =
-            StoreOptions { namespace: format!("{}:mm", cluster.namespace), ..StoreOptions::default() };
+        let store_options = StoreOptions { namespace: format!("{}:mm", cluster.namespace), ..StoreOptions::default() };
         let store = open_ticket_store(store_url, store_options).await.context("opening the ticket store")?;
         let directory = open_node_directory(store_url, &format!("{}:nodes", cluster.namespace))
             .await
@@ -259,7 +258,8 @@ async fn heartbeats(app: Arc<App>) {
 }
 
 async fn matching_rounds(app: Arc<App>) {
-    let provisioner = LocalFirstProvisioner { app: app.clone(), remote: HttpRoomProvisioner::new(Duration::from_secs(5)) };
+    let provisioner =
+        LocalFirstProvisioner { app: app.clone(), remote: HttpRoomProvisioner::new(Duration::from_secs(5)) };
     // One node runs each queue's rounds; another takes over within the
     // lease when it stops (a round of 100,000 Redis tickets takes ~2 s).
     let lease = (app.lobby.round_interval * 10).max(ROUND_LEASE_MIN);

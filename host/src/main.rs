@@ -8,9 +8,9 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
+use arcade_host::archive::{self, GameRecord};
 use arcade_host::config::{Config, DEV_ADMIN_TOKEN, LogFormat};
 use arcade_host::play::{PlayOptions, play};
-use arcade_host::archive::{self, GameRecord};
 use arcade_host::registry::Registry;
 use arcade_host::replay;
 use arcade_host::sandbox::Runtime;
@@ -142,9 +142,7 @@ async fn replay_command(
     let record = if std::path::Path::new(game).is_file() {
         GameRecord::from_compressed(&std::fs::read(game)?)?
     } else {
-        let url = archive
-            .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| data_dir.join("archive").display().to_string());
+        let url = archive.filter(|u| !u.is_empty()).unwrap_or_else(|| data_dir.join("archive").display().to_string());
         let sink = archive::open_sink(&url).await?;
         sink.get(game).await?.with_context(|| format!("no game {game:?} in the archive {url}"))?
     };

@@ -105,9 +105,8 @@ impl Default for Metrics {
         let rooms_created = Counter::default();
         let connections_active = Gauge::default();
         let actions = Family::<OutcomeLabel, Counter>::default();
-        let plugin_call_seconds = Family::<CallLabel, Histogram>::new_with_constructor(|| {
-            Histogram::new(exponential_buckets(1e-6, 4.0, 12))
-        });
+        let plugin_call_seconds =
+            Family::<CallLabel, Histogram>::new_with_constructor(|| Histogram::new(exponential_buckets(1e-6, 4.0, 12)));
         let sandbox_faults = Family::<FaultLabel, Counter>::default();
         let plugins_published = Counter::default();
         let archive_queue_depth = Gauge::default();
@@ -120,23 +119,43 @@ impl Default for Metrics {
         let sim_backend_info = Family::<BackendLabel, Gauge>::default();
         let sim_fallbacks_total = Counter::default();
         let sim_late_rooms_total = Counter::default();
-        registry.register("rooms_active", "Rooms in memory (waiting, playing or in their grace period)", rooms_active.clone());
+        registry.register(
+            "rooms_active",
+            "Rooms in memory (waiting, playing or in their grace period)",
+            rooms_active.clone(),
+        );
         registry.register("rooms_created", "Rooms created", rooms_created.clone());
         registry.register("connections_active", "Open WebSocket connections", connections_active.clone());
         registry.register("actions", "Player actions by outcome", actions.clone());
         registry.register("plugin_call_seconds", "Latency of calls into plugins", plugin_call_seconds.clone());
         registry.register("sandbox_faults", "Rooms aborted by a sandbox fault, by kind", sandbox_faults.clone());
         registry.register("plugins_published", "Plugin versions published", plugins_published.clone());
-        registry.register("archive_queue_depth", "Finished games waiting in the archive spool", archive_queue_depth.clone());
+        registry.register(
+            "archive_queue_depth",
+            "Finished games waiting in the archive spool",
+            archive_queue_depth.clone(),
+        );
         registry.register("archive_batch_seconds", "Latency of archive batch writes", archive_batch_seconds.clone());
         registry.register("archive_failures", "Failed archive batch writes (retried)", archive_failures_total.clone());
         registry.register("archive_games", "Games written to the archive", archive_games_total.clone());
-        registry.register("sim_submissions", "GPU queue submissions of physics steps (0 on the CPU backend)", sim_submissions_total.clone());
+        registry.register(
+            "sim_submissions",
+            "GPU queue submissions of physics steps (0 on the CPU backend)",
+            sim_submissions_total.clone(),
+        );
         registry.register("sim_batch_worlds", "Worlds stepped per physics batch", sim_batch_worlds.clone());
         registry.register("sim_batch_seconds", "Wall time of one physics batch", sim_batch_seconds.clone());
         registry.register("sim_backend_info", "The physics backend in use", sim_backend_info.clone());
-        registry.register("sim_fallbacks", "Physics batches the GPU failed and the CPU stepped", sim_fallbacks_total.clone());
-        registry.register("sim_late_rooms", "Room ticks that missed their physics batch and stepped alone", sim_late_rooms_total.clone());
+        registry.register(
+            "sim_fallbacks",
+            "Physics batches the GPU failed and the CPU stepped",
+            sim_fallbacks_total.clone(),
+        );
+        registry.register(
+            "sim_late_rooms",
+            "Room ticks that missed their physics batch and stepped alone",
+            sim_late_rooms_total.clone(),
+        );
         let nodes_live = Gauge::default();
         let nodes_lost = Counter::default();
         let matches_formed = Counter::default();
@@ -146,7 +165,11 @@ impl Default for Metrics {
         registry.register("cluster_nodes_lost", "Nodes noticed to have stopped heartbeating", nodes_lost.clone());
         registry.register("matches_formed", "Matches formed by this node's matching rounds", matches_formed.clone());
         registry.register("tickets_expired", "Tickets expired by this node's matching rounds", tickets_expired.clone());
-        registry.register("rate_limited", "Requests and WebSocket messages refused by a rate limit", rate_limited.clone());
+        registry.register(
+            "rate_limited",
+            "Requests and WebSocket messages refused by a rate limit",
+            rate_limited.clone(),
+        );
         Metrics {
             registry,
             rooms_active,

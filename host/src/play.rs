@@ -25,12 +25,11 @@ pub struct PlayOptions<'a> {
 }
 
 /// Play one game; returns the final status.
-pub fn play(
-    options: PlayOptions<'_>,
-    input: &mut dyn BufRead,
-    out: &mut dyn Write,
-) -> anyhow::Result<RoomStatus> {
-    let runtime = Arc::new(Runtime::new(SandboxLimits { max_instances: 4, ..SandboxLimits::default() }).map_err(|e| anyhow::anyhow!("{e:#}"))?);
+pub fn play(options: PlayOptions<'_>, input: &mut dyn BufRead, out: &mut dyn Write) -> anyhow::Result<RoomStatus> {
+    let runtime = Arc::new(
+        Runtime::new(SandboxLimits { max_instances: 4, ..SandboxLimits::default() })
+            .map_err(|e| anyhow::anyhow!("{e:#}"))?,
+    );
     let registry = Registry::open(runtime.clone(), None)?;
     let path = if options.game.ends_with(".wasm") {
         Path::new(options.game).to_path_buf()

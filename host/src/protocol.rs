@@ -17,9 +17,14 @@ use crate::sandbox::{Outcome, Status};
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum RoomStatus {
     /// Seats are still open; the game starts when the last one is taken.
-    WaitingForPlayers { seated: Vec<String>, seats: u32 },
+    WaitingForPlayers {
+        seated: Vec<String>,
+        seats: u32,
+    },
     /// The game runs; these players may act.
-    Playing { awaiting: Vec<String> },
+    Playing {
+        awaiting: Vec<String>,
+    },
     Finished {
         winners: Vec<String>,
         scores: BTreeMap<String, i64>,
@@ -28,7 +33,10 @@ pub enum RoomStatus {
     /// The game ended without an outcome. `code` says why: `plugin_aborted`
     /// (the rules gave up), `player_left`, `start_rejected`, or a sandbox
     /// fault (`cpu_deadline`, `memory_limit`, `panic`, `trap`, `capacity`).
-    Aborted { code: String, reason: String },
+    Aborted {
+        code: String,
+        reason: String,
+    },
 }
 
 impl RoomStatus {

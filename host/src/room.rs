@@ -27,7 +27,9 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::archive::Archiver;
-use crate::archive::record::{EventRecord, FinalViews, GameRecord, LogEntry, LogKind, PluginRef, RECORD_FORMAT_VERSION};
+use crate::archive::record::{
+    EventRecord, FinalViews, GameRecord, LogEntry, LogKind, PluginRef, RECORD_FORMAT_VERSION,
+};
 use crate::journal::{AfterDurable, Entry, Journal, RecoveredRoom, now_ms};
 use crate::metrics::{ActionOutcome, Metrics, PluginCall};
 use crate::protocol::{EventOut, RoomStatus, ServerMsg};
@@ -157,13 +159,31 @@ fn action_error_message(e: &ActionError) -> String {
 }
 
 enum Command {
-    Join { name: String, reply: oneshot::Sender<Result<Seat, RoomError>> },
-    Leave { token: String, reply: oneshot::Sender<Result<(), RoomError>> },
-    Act { token: String, action: String, reply: oneshot::Sender<Result<Accepted, RoomError>> },
-    Watch { token: Option<String>, reply: oneshot::Sender<Result<Watch, RoomError>> },
-    Describe { reply: oneshot::Sender<RoomInfo> },
+    Join {
+        name: String,
+        reply: oneshot::Sender<Result<Seat, RoomError>>,
+    },
+    Leave {
+        token: String,
+        reply: oneshot::Sender<Result<(), RoomError>>,
+    },
+    Act {
+        token: String,
+        action: String,
+        reply: oneshot::Sender<Result<Accepted, RoomError>>,
+    },
+    Watch {
+        token: Option<String>,
+        reply: oneshot::Sender<Result<Watch, RoomError>>,
+    },
+    Describe {
+        reply: oneshot::Sender<RoomInfo>,
+    },
     /// From the tick scheduler (`crate::ticker`), for real-time games.
-    Tick { dt_ms: u32, batch: Batch },
+    Tick {
+        dt_ms: u32,
+        batch: Batch,
+    },
 }
 
 /// A cheap, cloneable reference to a running room.
@@ -455,11 +475,7 @@ impl Room {
     }
 
     fn player_of(&self, token: &str) -> Result<String, RoomError> {
-        self.seated
-            .iter()
-            .find(|s| s.token == token)
-            .map(|s| s.player.clone())
-            .ok_or(RoomError::InvalidToken)
+        self.seated.iter().find(|s| s.token == token).map(|s| s.player.clone()).ok_or(RoomError::InvalidToken)
     }
 
     async fn join(&mut self, name: String) -> Result<Seat, RoomError> {
@@ -513,9 +529,7 @@ impl Room {
                 tracing::info!(players = ?players, "game started");
                 Phase::Playing(Box::new(sandbox))
             }
-            Err(StartError::Rejected(reason)) => {
-                Phase::Over(RoomStatus::aborted("start_rejected", reason), None)
-            }
+            Err(StartError::Rejected(reason)) => Phase::Over(RoomStatus::aborted("start_rejected", reason), None),
             Err(StartError::Fault(fault)) => Phase::Over(self.fault_status(&fault), None),
         };
         self.refresh_status();
@@ -557,17 +571,15 @@ impl Room {
             Phase::Lobby => RoomError::NotStarted,
             Phase::Over(RoomStatus::Aborted { reason, .. }, _) => RoomError::Aborted(reason.clone()),
             Phase::Over(..) => RoomError::GameOver,
-            Phase::Playing(sandbox) => {
-                match self.metrics.time(PluginCall::apply, || sandbox.apply(&player, action)) {
-                    Ok(Ok(events)) => return self.accept(player, action, events, reply).await,
-                    Ok(Err(rejection)) => RoomError::Action(rejection),
-                    Err(fault) => {
-                        self.abort(&fault);
-                        self.close_if_over().await;
-                        RoomError::Aborted(fault.to_string())
-                    }
+            Phase::Playing(sandbox) => match self.metrics.time(PluginCall::apply, || sandbox.apply(&player, action)) {
+                Ok(Ok(events)) => return self.accept(player, action, events, reply).await,
+                Ok(Err(rejection)) => RoomError::Action(rejection),
+                Err(fault) => {
+                    self.abort(&fault);
+                    self.close_if_over().await;
+                    RoomError::Aborted(fault.to_string())
                 }
-            }
+            },
         };
         self.metrics.action(ActionOutcome::rejected);
         let _ = reply.send(Err(refused));
@@ -753,7 +765,11 @@ impl Room {
             format_version: RECORD_FORMAT_VERSION,
             game_id: self.spec.id.to_string(),
             room_id: self.spec.id.to_string(),
-            plugin: PluginRef { name: plugin.name.clone(), version: plugin.version.to_string(), hash: plugin.hash.clone() },
+            plugin: PluginRef {
+                name: plugin.name.clone(),
+                version: plugin.version.to_string(),
+                hash: plugin.hash.clone(),
+            },
             config: self.spec.config.clone(),
             players,
             seed: self.spec.seed,

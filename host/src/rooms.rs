@@ -114,11 +114,8 @@ impl Rooms {
 
     pub async fn create(&self, new: NewRoom) -> Result<(RoomHandle, Vec<Seat>), CreateError> {
         let info = new.plugin.plugin.info();
-        let seats = new.seats.unwrap_or(if new.players.is_empty() {
-            info.min_players
-        } else {
-            new.players.len() as u32
-        });
+        let seats =
+            new.seats.unwrap_or(if new.players.is_empty() { info.min_players } else { new.players.len() as u32 });
         if seats < info.min_players || seats > info.max_players || new.players.len() as u32 > seats {
             return Err(CreateError::InvalidSeats {
                 game: info.name.clone(),
@@ -189,7 +186,8 @@ impl Rooms {
 
     /// How many rooms are still waiting for players or playing.
     pub async fn unfinished(&self) -> usize {
-        let handles: Vec<RoomHandle> = self.directory.read().unwrap_or_else(|e| e.into_inner()).rooms.values().cloned().collect();
+        let handles: Vec<RoomHandle> =
+            self.directory.read().unwrap_or_else(|e| e.into_inner()).rooms.values().cloned().collect();
         let mut unfinished = 0;
         for handle in handles {
             if handle.describe().await.is_ok_and(|info| !info.status.is_over()) {

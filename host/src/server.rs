@@ -9,14 +9,14 @@ use anyhow::Context;
 
 use crate::api::{self, App};
 use crate::archive::{self, Archiver, ArchiverConfig};
+use crate::config::{Config, DEV_ADMIN_TOKEN};
 use crate::journal::Journal;
 use crate::lobby::Lobby;
-use crate::room::RoomServices;
-use crate::ticker::Ticker;
-use crate::config::{Config, DEV_ADMIN_TOKEN};
 use crate::metrics::Metrics;
 use crate::registry::Registry;
+use crate::room::RoomServices;
 use crate::sandbox::Runtime;
+use crate::ticker::Ticker;
 
 /// Build everything `serve` runs: the sandbox runtime, the registry
 /// (publishing `preload_dir`), the journal (rebuilding unfinished rooms),

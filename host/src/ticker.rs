@@ -170,7 +170,10 @@ impl Ticker {
 /// This tick's submissions: every room submits once or drops its sender (the
 /// channel then ends), or the deadline passes and the stragglers are shut
 /// out (their `submit` steps alone).
-async fn gather(mut submissions: mpsc::UnboundedReceiver<Submission>, deadline: tokio::time::Instant) -> Vec<Submission> {
+async fn gather(
+    mut submissions: mpsc::UnboundedReceiver<Submission>,
+    deadline: tokio::time::Instant,
+) -> Vec<Submission> {
     let mut received = Vec::new();
     loop {
         match tokio::time::timeout_at(deadline, submissions.recv()).await {
@@ -233,7 +236,11 @@ mod tests {
         assert_eq!(received.len(), 3);
         ticker.step_batch(received).await;
         for (i, room) in rooms.into_iter().enumerate() {
-            assert_eq!(x_and_steps(&room.await.unwrap()), (10.0 * (i + 1) as f32 + 0.5, 1), "room {i} got its own world back");
+            assert_eq!(
+                x_and_steps(&room.await.unwrap()),
+                (10.0 * (i + 1) as f32 + 0.5, 1),
+                "room {i} got its own world back"
+            );
         }
         assert_eq!(x_and_steps(&late.await.unwrap()), (50.5, 1));
         assert_eq!(metrics.sim_late_rooms_total.get(), 1);

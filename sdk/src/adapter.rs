@@ -22,10 +22,7 @@ impl<G: Game> RoomAdapter<G> {
         let info = G::info();
         let n = players.len() as u32;
         if n < info.min_players || n > info.max_players {
-            return Err(format!(
-                "{} needs {}..={} players, got {n}",
-                info.name, info.min_players, info.max_players
-            ));
+            return Err(format!("{} needs {}..={} players, got {n}", info.name, info.min_players, info.max_players));
         }
         for (i, p) in players.iter().enumerate() {
             if p.is_empty() || players[..i].contains(p) {
@@ -33,8 +30,7 @@ impl<G: Game> RoomAdapter<G> {
             }
         }
         let config = if config.trim().is_empty() { "{}" } else { config };
-        let config: G::Config =
-            serde_json::from_str(config).map_err(|e| format!("invalid config: {e}"))?;
+        let config: G::Config = serde_json::from_str(config).map_err(|e| format!("invalid config: {e}"))?;
         crate::host::prepare_room(seed);
         let game = G::create(config, &players, seed)?;
         Ok(RoomAdapter { players, game: RefCell::new(game), status: RefCell::new(None) })
@@ -47,8 +43,7 @@ impl<G: Game> RoomAdapter<G> {
         if self.with_status(Status::is_finished) {
             return Err(ActionError::GameOver);
         }
-        let action: G::Action =
-            serde_json::from_str(action).map_err(|e| ActionError::Malformed(e.to_string()))?;
+        let action: G::Action = serde_json::from_str(action).map_err(|e| ActionError::Malformed(e.to_string()))?;
         let applied = self.game.borrow_mut().apply(player, action);
         if applied.is_ok() {
             self.status.replace(None);

@@ -76,11 +76,7 @@ impl Event {
     }
 
     pub fn for_audience(kind: &str, data: &impl Serialize, audience: Audience) -> Self {
-        Event {
-            kind: kind.into(),
-            data: serde_json::to_string(data).unwrap_or_else(|_| "null".into()),
-            audience,
-        }
+        Event { kind: kind.into(), data: serde_json::to_string(data).unwrap_or_else(|_| "null".into()), audience }
     }
 
     /// Whether `viewer` may see this event.

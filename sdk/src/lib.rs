@@ -89,17 +89,15 @@ pub mod bindings {
 
 pub use adapter::RoomAdapter;
 pub use bindings::arcade::game::host::LogLevel;
-pub use bindings::arcade::game::types::{
-    ActionError, Audience, Event, GameInfo, Outcome, Score, Status, Viewer,
-};
+pub use bindings::arcade::game::types::{ActionError, Audience, Event, GameInfo, Outcome, Score, Status, Viewer};
 pub use game::Game;
 pub use host::{log, random_below, random_u64};
 
 /// Everything a plugin usually needs.
 pub mod prelude {
     pub use crate::{
-        ActionError, Audience, Event, Game, GameInfo, LogLevel, Outcome, Score, Status, Viewer,
-        log, random_below, random_u64,
+        ActionError, Audience, Event, Game, GameInfo, LogLevel, Outcome, Score, Status, Viewer, log, random_below,
+        random_u64,
     };
 }
 

@@ -68,11 +68,7 @@ impl<G: Game> Table<G> {
 
     /// Legal actions for `player`, parsed.
     pub fn legal_actions(&self, player: &str) -> Vec<serde_json::Value> {
-        self.room
-            .legal(player)
-            .iter()
-            .map(|a| serde_json::from_str(a).expect("legal actions are JSON"))
-            .collect()
+        self.room.legal(player).iter().map(|a| serde_json::from_str(a).expect("legal actions are JSON")).collect()
     }
 
     /// One tick of `dt_ms`, then the physics steps the game requested.

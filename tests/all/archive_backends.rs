@@ -36,7 +36,8 @@ async fn archive_round_trip(archive_url: &str) {
     assert_eq!(page["games"].as_array().map(Vec::len), Some(1), "{page}");
     let next = page["next"].as_str().expect("a second page");
     let (_, second) = server.get(&format!("/v1/games?player={x}&limit=1&after={next}")).await;
-    let listed: Vec<&Value> = page["games"].as_array().unwrap().iter().chain(second["games"].as_array().unwrap()).collect();
+    let listed: Vec<&Value> =
+        page["games"].as_array().unwrap().iter().chain(second["games"].as_array().unwrap()).collect();
     let mut ids: Vec<&str> = listed.iter().map(|g| g["game_id"].as_str().unwrap()).collect();
     ids.sort();
     let mut expected: Vec<&str> = games.iter().map(String::as_str).collect();

@@ -176,7 +176,8 @@ async fn two_hundred_players_through_three_nodes_all_play_their_games() {
     let (room_id, players) = rooms.iter().next().expect("a room");
     let owner_url = &players[0].node_url;
     let elsewhere = nodes.iter().find(|n| &n.base != owner_url).expect("another node");
-    let no_redirects = reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let no_redirects =
+        reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let moved = no_redirects.get(elsewhere.url(&format!("/v1/rooms/{room_id}"))).send().await.unwrap();
     assert_eq!(moved.status(), StatusCode::TEMPORARY_REDIRECT);
     assert_eq!(moved.headers()["location"].to_str().unwrap(), format!("{owner_url}/v1/rooms/{room_id}"));
@@ -219,8 +220,11 @@ async fn play_matched_game(nodes: &[Server], players: Vec<Seated>) -> usize {
     let state = clients[0].next_of_type("state").await;
     let x = str_at(&state["view"]["players"], "X");
     let (first, second) = clients.split_at_mut(1);
-    let (x_client, o_client) =
-        if first[0].welcome["you"] == json!(x) { (&mut first[0], &mut second[0]) } else { (&mut second[0], &mut first[0]) };
+    let (x_client, o_client) = if first[0].welcome["you"] == json!(x) {
+        (&mut first[0], &mut second[0])
+    } else {
+        (&mut second[0], &mut first[0])
+    };
     play_in_turn(&mut [x_client, o_client], &cells(&[0, 3, 1, 4, 2])).await;
     for client in &mut clients {
         let over = client.until_over().await;
@@ -309,7 +313,8 @@ async fn one_players_rate_limit_is_shared_by_the_nodes() {
         allowed += 1;
         let ticket = str_at(&body["ticket"], "id");
         let other = &nodes[(i + 1) % 2];
-        let cancelled = other.http.delete(other.url(&format!("/v1/matchmaking/tickets/{ticket}"))).send().await.unwrap();
+        let cancelled =
+            other.http.delete(other.url(&format!("/v1/matchmaking/tickets/{ticket}"))).send().await.unwrap();
         if cancelled.status() == StatusCode::TOO_MANY_REQUESTS {
             refusal = Some(cancelled);
             break;
@@ -324,7 +329,8 @@ async fn one_players_rate_limit_is_shared_by_the_nodes() {
     let body: Value = refusal.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rate_limited", "{body}");
     // Another player is not affected.
-    let (status, body) = nodes[1].post("/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe", "party": ["bob"] })).await;
+    let (status, body) =
+        nodes[1].post("/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe", "party": ["bob"] })).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 

@@ -78,7 +78,13 @@ async fn sigkill_mid_games_loses_no_acknowledged_action() {
             assert!(seq == acked || seq == acked + 1, "room {}: acked {acked}, recovered seq {seq}", game.room);
             let board = &state["view"]["board"];
             for (i, cell) in SCRIPT.iter().enumerate() {
-                let expected = if i >= seq { json!(null) } else if i % 2 == 0 { json!("X") } else { json!("O") };
+                let expected = if i >= seq {
+                    json!(null)
+                } else if i % 2 == 0 {
+                    json!("X")
+                } else {
+                    json!("O")
+                };
                 assert_eq!(board[cell], expected, "room {} cell {cell} after {seq} moves: {state}", game.room);
             }
             drop(players);

@@ -139,7 +139,8 @@ async fn tickets_are_created_polled_and_cancelled_through_api_gateway() {
     assert_error(&call(&api, "GET", &format!("{TICKETS}/no-such-ticket"), None).await, 404, "ticket_not_found");
 
     // Cancelled, ann may queue again; bob is already waiting, so not twice.
-    let (status, again) = call(&api, "POST", TICKETS, Some(&json!({"game": "tic-tac-toe", "party": ["ann", "bob"]}))).await;
+    let (status, again) =
+        call(&api, "POST", TICKETS, Some(&json!({"game": "tic-tac-toe", "party": ["ann", "bob"]}))).await;
     assert_eq!(status, StatusCode::CREATED, "{again}");
     assert_error(
         &call(&api, "POST", TICKETS, Some(&json!({"game": "tic-tac-toe", "party": ["bob"]}))).await,
@@ -149,7 +150,11 @@ async fn tickets_are_created_polled_and_cancelled_through_api_gateway() {
 
     // A REST API (payload 1.0) request with a base64 body, and its answer format.
     let rest = api
-        .invoke(&rest_event("POST", TICKETS, r#"{"game":"tic-tac-toe","mode":"standard","party":["cy"],"rating":1710,"latencies":{"eu-west-1":30}}"#))
+        .invoke(&rest_event(
+            "POST",
+            TICKETS,
+            r#"{"game":"tic-tac-toe","mode":"standard","party":["cy"],"rating":1710,"latencies":{"eu-west-1":30}}"#,
+        ))
         .await;
     let (status, view) = http_answer(&rest);
     assert_eq!(status, StatusCode::CREATED, "{view}");
@@ -226,8 +231,12 @@ async fn a_scheduled_round_seats_both_players_on_a_real_host_node() {
         let mut client = node.ws(&room_id, Some(&str_at(&seats[0], "token"))).await;
         assert_eq!(client.welcome["you"], json!(player));
         let state = client.next_of_type("state").await;
-        let mut players: Vec<String> =
-            state["view"]["players"].as_object().expect("players").values().map(|p| p.as_str().unwrap().into()).collect();
+        let mut players: Vec<String> = state["view"]["players"]
+            .as_object()
+            .expect("players")
+            .values()
+            .map(|p| p.as_str().unwrap().into())
+            .collect();
         players.sort();
         assert_eq!(players, ["ann", "bob"], "{state}");
     }

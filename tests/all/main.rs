@@ -5,18 +5,18 @@
 
 mod support;
 
+mod archive_backends;
 mod bad_input;
 mod browser;
-mod archive_backends;
 mod cli;
 mod cluster;
 mod drain;
 mod durability;
 mod game_flow;
 mod hidden_information;
+mod infra_metrics;
 mod lambda;
 mod lambda_matchmaker;
-mod infra_metrics;
 mod openapi;
 mod rate_limits;
 mod realtime;

@@ -137,7 +137,9 @@ async fn rooms_due_in_a_tick_share_one_gpu_submission_and_get_their_own_results(
 
     // Over about a second: world-steps, batches and GPU submissions per tick
     // (a new spectator's first state is the room's current one).
-    let now = || async { (server.metrics().await, tick_of(&server.ws(&rooms[0].id, None).await.next_of_type("state").await)) };
+    let now = || async {
+        (server.metrics().await, tick_of(&server.ws(&rooms[0].id, None).await.next_of_type("state").await))
+    };
     let before = now().await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = now().await;

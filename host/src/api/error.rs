@@ -43,7 +43,10 @@ impl ApiError {
     /// 307 to the same request at `location` (another node runs the room).
     pub fn moved(location: &str) -> Self {
         let header = HeaderValue::from_str(location).ok().map(|value| (LOCATION, value));
-        ApiError { header, ..Self::new(StatusCode::TEMPORARY_REDIRECT, "room_moved", format!("the room is at {location}")) }
+        ApiError {
+            header,
+            ..Self::new(StatusCode::TEMPORARY_REDIRECT, "room_moved", format!("the room is at {location}"))
+        }
     }
 
     /// 410: the node running the room stopped heartbeating.
@@ -93,9 +96,7 @@ impl From<JsonRejection> for ApiError {
         let (status, code) = match &rejection {
             JsonRejection::JsonSyntaxError(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
             JsonRejection::JsonDataError(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
-            JsonRejection::MissingJsonContentType(_) => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-            }
+            JsonRejection::MissingJsonContentType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             JsonRejection::BytesRejection(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "request_too_large")
             }
@@ -124,10 +125,16 @@ impl From<RoomError> for ApiError {
 impl From<CreateError> for ApiError {
     fn from(e: CreateError) -> Self {
         match e {
-            CreateError::TooManyRooms(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_rooms", e.to_string()),
+            CreateError::TooManyRooms(_) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_rooms", e.to_string())
+            }
             CreateError::Draining => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "draining", e.to_string()),
-            CreateError::InvalidSeats { .. } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_seats", e.to_string()),
-            CreateError::InvalidConfig(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_config", e.to_string()),
+            CreateError::InvalidSeats { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_seats", e.to_string())
+            }
+            CreateError::InvalidConfig(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_config", e.to_string())
+            }
             CreateError::Room(e) => e.into(),
         }
     }
@@ -143,7 +150,9 @@ impl From<PublishError> for ApiError {
     fn from(e: PublishError) -> Self {
         let (status, code) = match &e {
             PublishError::Load(LoadError::ForbiddenImport(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "forbidden_import"),
-            PublishError::Load(LoadError::InvalidComponent(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_component"),
+            PublishError::Load(LoadError::InvalidComponent(_)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_component")
+            }
             PublishError::Load(LoadError::WrongWorld(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "wrong_world"),
             PublishError::Load(LoadError::InvalidInfo(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_game_info"),
             PublishError::Load(LoadError::Fault(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "plugin_fault"),

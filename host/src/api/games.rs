@@ -33,7 +33,9 @@ impl From<ArchiveError> for ApiError {
         match e {
             ArchiveError::InvalidCursor(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", e.to_string()),
             ArchiveError::InvalidRecord(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_game_id", e.to_string()),
-            ArchiveError::SpoolFull { .. } => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "archive_full", e.to_string()),
+            ArchiveError::SpoolFull { .. } => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "archive_full", e.to_string())
+            }
             _ => ApiError::new(StatusCode::BAD_GATEWAY, "archive_unavailable", e.to_string()),
         }
     }

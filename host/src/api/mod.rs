@@ -34,9 +34,9 @@ pub use error::ApiError;
 use crate::archive::ArchiveSink;
 use crate::config::Config;
 use crate::lobby::Lobby;
+use crate::metrics::Metrics;
 use crate::metrics::PolicyLabel;
 use crate::ratelimit::{Policy, RateLimitError};
-use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::room::RoomServices;
 use crate::rooms::Rooms;
@@ -80,19 +80,13 @@ pub fn router(app: Arc<App>) -> Router {
     let limits = &app.config.limits;
     let api = Router::new()
         .route("/v1/plugins", get(plugins::list))
-        .route(
-            "/v1/plugins",
-            post(plugins::publish).layer(DefaultBodyLimit::max(limits.max_upload_bytes)),
-        )
+        .route("/v1/plugins", post(plugins::publish).layer(DefaultBodyLimit::max(limits.max_upload_bytes)))
         .route("/v1/plugins/{name}", get(plugins::versions))
         .route("/v1/rooms", post(rooms::create))
         .route("/v1/rooms/{id}", get(rooms::describe))
         .route("/v1/rooms/{id}/join", post(rooms::join))
         .route("/v1/rooms/{id}/leave", post(rooms::leave))
-        .route(
-            "/v1/rooms/{id}/actions",
-            post(rooms::act).layer(DefaultBodyLimit::max(limits.max_action_bytes)),
-        )
+        .route("/v1/rooms/{id}/actions", post(rooms::act).layer(DefaultBodyLimit::max(limits.max_action_bytes)))
         .route("/v1/rooms/{id}/ws", get(ws::upgrade))
         .route("/v1/matchmaking/queues", get(matchmaking::queues))
         .route("/v1/matchmaking/tickets", post(matchmaking::create))
@@ -152,10 +146,5 @@ fn require_admin(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
 
 /// The bearer token of a request, if any.
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+    headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }

@@ -34,10 +34,7 @@ pub async fn ready(State(app): State<Arc<App>>) -> impl IntoResponse {
 }
 
 pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
-    (
-        [(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
-        app.metrics.render(),
-    )
+    ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], app.metrics.render())
 }
 
 pub async fn openapi() -> impl IntoResponse {

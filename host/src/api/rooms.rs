@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::Request;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{Path, State};
-use axum::extract::Request;
 use axum::http::header::UPGRADE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
@@ -88,10 +88,8 @@ pub async fn create(
     }
     let plugin = app.registry.resolve(&req.game, req.version.as_deref())?;
     let config = req.config.map_or_else(|| "{}".to_string(), |c| c.get().to_string());
-    let (handle, seats) = app
-        .rooms
-        .create(NewRoom { plugin, config, seats: req.seats, players: req.players, seed: req.seed })
-        .await?;
+    let (handle, seats) =
+        app.rooms.create(NewRoom { plugin, config, seats: req.seats, players: req.players, seed: req.seed }).await?;
     let info = handle.describe().await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "room": info, "seats": seats }))))
 }
@@ -148,7 +146,8 @@ pub fn parse_action(bytes: &[u8], max_bytes: usize) -> Result<String, ApiError> 
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "the action is not UTF-8"))?;
-    let raw: &RawValue = serde_json::from_str(text)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the action is not JSON: {e}")))?;
+    let raw: &RawValue = serde_json::from_str(text).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the action is not JSON: {e}"))
+    })?;
     Ok(raw.get().to_string())
 }

@@ -73,7 +73,11 @@ const RECOVERED_PER_ROUND: usize = 256;
 const RECENT_ROOMS_WINDOW_MS: u64 = 60_000;
 
 impl MatchDriver {
-    pub fn new(matchmaker: Arc<Matchmaker>, nodes: Arc<dyn NodeDirectory>, provisioner: Arc<dyn RoomProvisioner>) -> Self {
+    pub fn new(
+        matchmaker: Arc<Matchmaker>,
+        nodes: Arc<dyn NodeDirectory>,
+        provisioner: Arc<dyn RoomProvisioner>,
+    ) -> Self {
         MatchDriver {
             matchmaker,
             nodes,
@@ -137,7 +141,8 @@ impl MatchDriver {
         match self.matchmaker.store().claim_unassigned(self.recover_after, RECOVERED_PER_ROUND).await {
             Ok(stranded) => {
                 let known: std::collections::HashSet<String> = to_seat.iter().map(|m| m.match_id.clone()).collect();
-                let stranded: Vec<MatchResult> = stranded.into_iter().filter(|m| !known.contains(&m.match_id)).collect();
+                let stranded: Vec<MatchResult> =
+                    stranded.into_iter().filter(|m| !known.contains(&m.match_id)).collect();
                 report.recovered = stranded.len();
                 to_seat.extend(stranded);
             }
@@ -166,7 +171,10 @@ impl MatchDriver {
                 Ok(seated) => {
                     report.seated += 1;
                     seated_tickets.extend(seated.tickets);
-                    self.recent_rooms.lock().unwrap_or_else(|e| e.into_inner()).push((seated.node, crate::journal::now_ms()));
+                    self.recent_rooms
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((seated.node, crate::journal::now_ms()));
                 }
                 Err(failure) => {
                     report.errors.push(format!("match {}: {}", failure.match_id, failure.why));
@@ -208,7 +216,8 @@ impl MatchDriver {
         let Some(first) = placed else {
             return Err(SeatFailure::retry(matched, "no live node has room".into()));
         };
-        let mut others: Vec<&NodeInfo> = nodes.iter().enumerate().filter(|(i, n)| *i != first && n.accepts(0)).map(|(_, n)| n).collect();
+        let mut others: Vec<&NodeInfo> =
+            nodes.iter().enumerate().filter(|(i, n)| *i != first && n.accepts(0)).map(|(_, n)| n).collect();
         others.sort_by(|a, b| {
             let load = |n: &NodeInfo| f64::from(n.rooms) / f64::from(n.capacity);
             load(a).total_cmp(&load(b))
@@ -221,7 +230,11 @@ impl MatchDriver {
                     // make a second one, so the match is given up.
                     let seated = Seated { node: node.id.clone(), tickets: matched.tickets.clone() };
                     return self.matchmaker.assign(&matched.match_id, assignment).await.map(|_| seated).map_err(|e| {
-                        SeatFailure { match_id: matched.match_id.clone(), why: format!("room created, not assigned: {e}"), retry: None }
+                        SeatFailure {
+                            match_id: matched.match_id.clone(),
+                            why: format!("room created, not assigned: {e}"),
+                            retry: None,
+                        }
                     });
                 }
                 Err(e) => {
@@ -278,19 +291,33 @@ mod tests {
     impl RoomProvisioner for FakeNodes {
         async fn create_room(&self, node: &NodeInfo, matched: &MatchResult) -> Result<RoomAssignment, ProvisionError> {
             if self.down.lock().unwrap().contains(&node.id) {
-                return Err(ProvisionError::Unreachable { node: node.id.clone(), message: "connection refused".into() });
+                return Err(ProvisionError::Unreachable {
+                    node: node.id.clone(),
+                    message: "connection refused".into(),
+                });
             }
             self.created.lock().unwrap().push(node.id.clone());
             Ok(RoomAssignment {
                 room_id: format!("{}.room-{}", node.id, matched.match_id),
                 node_url: node.url.clone(),
-                seats: matched.players.iter().map(|p| SeatAssignment { player: p.clone(), token: format!("t-{p}") }).collect(),
+                seats: matched
+                    .players
+                    .iter()
+                    .map(|p| SeatAssignment { player: p.clone(), token: format!("t-{p}") })
+                    .collect(),
             })
         }
     }
 
     fn node(id: &str) -> NodeInfo {
-        NodeInfo { id: id.into(), url: format!("http://{id}"), capacity: 10, rooms: 0, draining: false, heartbeat_at_ms: 0 }
+        NodeInfo {
+            id: id.into(),
+            url: format!("http://{id}"),
+            capacity: 10,
+            rooms: 0,
+            draining: false,
+            heartbeat_at_ms: 0,
+        }
     }
 
     async fn setup(nodes: &[&str]) -> (MatchDriver, Arc<FakeNodes>, Arc<MemoryNodeDirectory>) {

@@ -103,7 +103,8 @@ impl NodeDirectory for MemoryNodeDirectory {
     async fn prune(&self) -> Result<Vec<String>, ClusterError> {
         let now = Instant::now();
         let mut nodes = self.nodes();
-        let lost: Vec<String> = nodes.iter().filter(|(_, (_, until))| *until <= now).map(|(id, _)| id.clone()).collect();
+        let lost: Vec<String> =
+            nodes.iter().filter(|(_, (_, until))| *until <= now).map(|(id, _)| id.clone()).collect();
         for id in &lost {
             nodes.remove(id);
         }

@@ -55,7 +55,8 @@ struct CreatedRoom {
 #[async_trait]
 impl RoomProvisioner for HttpRoomProvisioner {
     async fn create_room(&self, node: &NodeInfo, matched: &MatchResult) -> Result<RoomAssignment, ProvisionError> {
-        let unreachable = |e: reqwest::Error| ProvisionError::Unreachable { node: node.id.clone(), message: e.to_string() };
+        let unreachable =
+            |e: reqwest::Error| ProvisionError::Unreachable { node: node.id.clone(), message: e.to_string() };
         let body = serde_json::json!({ "game": matched.game, "players": matched.players });
         let response = self
             .client

@@ -31,16 +31,37 @@ pub enum Entry {
         seed: u64,
         at_ms: u64,
     },
-    Joined { room: String, player: String, token: String, at_ms: u64 },
+    Joined {
+        room: String,
+        player: String,
+        token: String,
+        at_ms: u64,
+    },
     /// A seat was given up (before the start it frees the seat; during the
     /// game it aborts the room).
-    Left { room: String, token: String, at_ms: u64 },
+    Left {
+        room: String,
+        token: String,
+        at_ms: u64,
+    },
     /// An accepted action; `seq` counts accepted actions from 1.
-    Action { room: String, seq: u64, player: String, action: String, at_ms: u64 },
+    Action {
+        room: String,
+        seq: u64,
+        player: String,
+        action: String,
+        at_ms: u64,
+    },
     /// A real-time tick.
-    Tick { room: String, dt_ms: u32, at_ms: u64 },
+    Tick {
+        room: String,
+        dt_ms: u32,
+        at_ms: u64,
+    },
     /// The room needs no recovery any more (its record is archived).
-    Closed { room: String },
+    Closed {
+        room: String,
+    },
 }
 
 impl Entry {

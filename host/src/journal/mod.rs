@@ -120,12 +120,8 @@ impl Journal {
     fn send(&self, entry: &Entry, done: Option<AfterDurable>) -> Result<(), JournalError> {
         let mut bytes = Vec::with_capacity(128);
         format::encode(entry, &mut bytes);
-        let request = Request {
-            bytes,
-            room: entry.room().to_string(),
-            closes: matches!(entry, Entry::Closed { .. }),
-            done,
-        };
+        let request =
+            Request { bytes, room: entry.room().to_string(), closes: matches!(entry, Entry::Closed { .. }), done };
         self.requests.send(request).map_err(|_| JournalError("the journal writer stopped".into()))
     }
 

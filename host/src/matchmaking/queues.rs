@@ -39,7 +39,8 @@ impl QueueSpec {
     /// Parses a JSON list of queues and checks it: valid names and rules,
     /// no queue twice (after applying `default_mode`), at least one queue.
     pub fn parse_list(json: &str, default_mode: &str) -> Result<Vec<(QueueKey, MatchRules)>, String> {
-        let specs: Vec<QueueSpec> = serde_json::from_str(json).map_err(|e| format!("not a JSON list of queues: {e}"))?;
+        let specs: Vec<QueueSpec> =
+            serde_json::from_str(json).map_err(|e| format!("not a JSON list of queues: {e}"))?;
         if specs.is_empty() {
             return Err("the list of queues is empty".into());
         }

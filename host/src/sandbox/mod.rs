@@ -25,9 +25,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use wasmtime::component::{Component, HasSelf, Linker, ResourceAny};
-use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
-};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 pub use physics::{SimLimits, StepRequest, Stepping, worlds_and_dts};
 pub use state::{RoomState, SplitMix64};
@@ -41,17 +39,14 @@ pub mod bindings {
     });
 }
 
-pub use bindings::arcade::game::types::{
-    ActionError, Audience, Event, GameInfo, Outcome, Score, Status, Viewer,
-};
+pub use bindings::arcade::game::types::{ActionError, Audience, Event, GameInfo, Outcome, Score, Status, Viewer};
 
 /// How often the epoch advances; CPU deadlines are rounded up to this.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
 
 /// Import namespaces a plugin may use. Anything else (files, sockets, HTTP)
 /// is rejected when the plugin is published.
-const ALLOWED_IMPORT_PREFIXES: &[&str] =
-    &["arcade:game/", "wasi:io/", "wasi:cli/", "wasi:clocks/", "wasi:random/"];
+const ALLOWED_IMPORT_PREFIXES: &[&str] = &["arcade:game/", "wasi:io/", "wasi:cli/", "wasi:clocks/", "wasi:random/"];
 
 /// Limits applied to every room's sandbox.
 #[derive(Clone, Debug)]
@@ -207,8 +202,7 @@ impl Runtime {
 
     /// Compile a component from its binary (tens of milliseconds).
     pub fn compile(&self, wasm: &[u8]) -> Result<Component, LoadError> {
-        Component::from_binary(&self.engine, wasm)
-            .map_err(|e| LoadError::InvalidComponent(format!("{e:#}")))
+        Component::from_binary(&self.engine, wasm).map_err(|e| LoadError::InvalidComponent(format!("{e:#}")))
     }
 
     /// Check a compiled component against the contract and read its info.
@@ -228,10 +222,7 @@ impl Runtime {
             .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
         let mut probe = Sandbox::store(self, Arc::from("publish-check"), 0);
         let game = pre.instantiate(&mut probe).map_err(|e| LoadError::Fault(classify(e, &probe)))?;
-        let info = game
-            .arcade_game_rules()
-            .call_info(&mut probe)
-            .map_err(|e| LoadError::Fault(classify(e, &probe)))?;
+        let info = game.arcade_game_rules().call_info(&mut probe).map_err(|e| LoadError::Fault(classify(e, &probe)))?;
         check_info(&info).map_err(LoadError::InvalidInfo)?;
         Ok(Plugin { pre, info })
     }
@@ -399,9 +390,7 @@ fn classify(error: wasmtime::Error, store: &Store<RoomState>) -> Fault {
         (FaultKind::Panic, panic)
     } else {
         match error.downcast_ref::<Trap>() {
-            Some(Trap::Interrupt) => {
-                (FaultKind::CpuDeadline, "the plugin call ran past its CPU deadline".to_string())
-            }
+            Some(Trap::Interrupt) => (FaultKind::CpuDeadline, "the plugin call ran past its CPU deadline".to_string()),
             Some(Trap::AllocationTooLarge) => {
                 (FaultKind::Capacity, "no free instance slot (too many live rooms)".to_string())
             }

@@ -98,10 +98,7 @@ impl Worlds {
 
     /// Step the requested worlds right away with `step` (replay, crash
     /// recovery, `arcade play`: no other room shares the batch).
-    pub fn step_requested(
-        &mut self,
-        step: impl FnOnce(&mut Stepping) -> Result<(), SimError>,
-    ) -> Result<(), SimError> {
+    pub fn step_requested(&mut self, step: impl FnOnce(&mut Stepping) -> Result<(), SimError>) -> Result<(), SimError> {
         let mut stepping = self.take_requested();
         if stepping.is_empty() {
             return Ok(());
@@ -259,7 +256,14 @@ mod tests {
 
     fn config() -> WitWorldConfig {
         let v = |x, y| WitVec2 { x, y };
-        WitWorldConfig { min: v(0.0, 0.0), max: v(10.0, 10.0), gravity: v(0.0, 0.0), substeps: 2, restitution: 1.0, max_contacts: 0 }
+        WitWorldConfig {
+            min: v(0.0, 0.0),
+            max: v(10.0, 10.0),
+            gravity: v(0.0, 0.0),
+            substeps: 2,
+            restitution: 1.0,
+            max_contacts: 0,
+        }
     }
 
     fn body(x: f32) -> BodySpec {

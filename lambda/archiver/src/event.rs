@@ -35,9 +35,8 @@ impl Event {
                 "records from different sources in one event ({source:?} and {other:?})"
             )));
         }
-        let malformed = |source_name| {
-            move |e: serde_json::Error| EventError::MalformedEvent { source_name, detail: e.to_string() }
-        };
+        let malformed =
+            |source_name| move |e: serde_json::Error| EventError::MalformedEvent { source_name, detail: e.to_string() };
         match source.as_deref() {
             Some(SQS) => serde_json::from_value(payload).map(Event::Sqs).map_err(malformed("SQS")),
             Some(S3) => serde_json::from_value(payload).map(Event::S3).map_err(malformed("S3")),

@@ -54,7 +54,8 @@ impl Event {
         let text = |name: &str| payload.get(name).and_then(Value::as_str);
         let context = payload.get("requestContext").filter(|c| c.is_object());
         if text("version") == Some("2.0") && context.is_some_and(|c| c.get("http").is_some()) {
-            let request: ApiGatewayV2httpRequest = serde_json::from_value(payload).map_err(malformed("API Gateway v2"))?;
+            let request: ApiGatewayV2httpRequest =
+                serde_json::from_value(payload).map_err(malformed("API Gateway v2"))?;
             return Ok(Event::Http(HttpRequest::from_v2(request)));
         }
         if payload.get("httpMethod").is_some() && context.is_some() {

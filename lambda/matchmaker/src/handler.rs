@@ -12,9 +12,9 @@ use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 
 use crate::config::Settings;
-use arcade_lambda_common::EventError;
 use crate::event::Event;
 use crate::http;
+use arcade_lambda_common::EventError;
 
 /// How long a node may take to create a room (as the host nodes allow).
 const PROVISION_TIMEOUT: Duration = Duration::from_secs(5);

@@ -12,12 +12,12 @@
 //! Creating and cancelling count against the party leader's `player` rate
 //! limit, shared with the host nodes in Redis (429 + `Retry-After`).
 
+use arcade_host::matchmaking::{MatchmakingError, TicketRequest, TicketStatus, TicketView};
+use arcade_host::ratelimit::{Policy, RateLimitError};
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use aws_lambda_events::http::{HeaderMap, HeaderValue};
-use arcade_host::matchmaking::{MatchmakingError, TicketRequest, TicketStatus, TicketView};
-use arcade_host::ratelimit::{Policy, RateLimitError};
 use serde_json::{Value, json};
 
 use crate::event::{HttpRequest, PayloadFormat};
@@ -109,7 +109,9 @@ pub async fn handle(mm: &Matchmaker, request: &HttpRequest) -> Answer {
         (Some(Route::Queues), "GET") => {
             Answer::json(200, serde_json::to_value(mm.matchmaker.queues()).expect("queue keys serialize"))
         }
-        (Some(_), _) => Answer::error(405, "method_not_allowed", format!("{method} is not allowed on {}", request.path)),
+        (Some(_), _) => {
+            Answer::error(405, "method_not_allowed", format!("{method} is not allowed on {}", request.path))
+        }
         (None, _) => Answer::error(404, "not_found", "no such endpoint"),
     }
 }
@@ -170,11 +172,7 @@ async fn limit(mm: &Matchmaker, player: &str) -> Result<(), Answer> {
             ..Answer::error(
                 429,
                 "rate_limited",
-                format!(
-                    "the {} rate limit is exceeded; retry after {} ms",
-                    Policy::Player,
-                    retry_after.0.as_millis()
-                ),
+                format!("the {} rate limit is exceeded; retry after {} ms", Policy::Player, retry_after.0.as_millis()),
             )
         }),
         Err(e) => {
@@ -197,7 +195,9 @@ mod tests {
         assert!(matches!(route("/v1/matchmaking/tickets"), Some(Route::Tickets)));
         assert!(matches!(route("/v1/matchmaking/tickets/abc"), Some(Route::Ticket("abc"))));
         assert!(matches!(route("/v1/matchmaking/queues"), Some(Route::Queues)));
-        for path in ["/", "/v1/matchmaking/tickets/", "/v1/matchmaking/tickets/a/ws", "/v1/rooms", "/x/v1/matchmaking/tickets"] {
+        for path in
+            ["/", "/v1/matchmaking/tickets/", "/v1/matchmaking/tickets/a/ws", "/v1/rooms", "/x/v1/matchmaking/tickets"]
+        {
             assert!(route(path).is_none(), "{path}");
         }
     }

@@ -174,8 +174,10 @@ impl Arena {
                 }
                 at = Vec2::new(size * random_unit(), size * random_unit());
             }
-            let velocity = Vec2::new(ROCK_SPEED * (2.0 * random_unit() - 1.0), ROCK_SPEED * (2.0 * random_unit() - 1.0));
-            let rock = BodySpec::new(at, radius, radius * radius / 20.0).with_velocity(velocity).with_kind(ASTEROID_KIND);
+            let velocity =
+                Vec2::new(ROCK_SPEED * (2.0 * random_unit() - 1.0), ROCK_SPEED * (2.0 * random_unit() - 1.0));
+            let rock =
+                BodySpec::new(at, radius, radius * radius / 20.0).with_velocity(velocity).with_kind(ASTEROID_KIND);
             world.add_body(rock)?;
         }
         Ok(())
@@ -227,7 +229,8 @@ impl Game for Arena {
     fn create(config: Config, players: &[String], _seed: u64) -> Result<Self, String> {
         config.check()?;
         let size = config.size;
-        let world = World::new(WorldConfig { restitution: 0.9, ..WorldConfig::new(Vec2::ZERO, Vec2::new(size, size)) })?;
+        let world =
+            World::new(WorldConfig { restitution: 0.9, ..WorldConfig::new(Vec2::ZERO, Vec2::new(size, size)) })?;
         let ships = Self::launch_ships(&world, players, size, config.lives)?;
         Self::scatter_asteroids(&world, config.asteroids, size)?;
         Ok(Arena { world, ships, tick: 0, duration: config.duration_ticks, size })
@@ -300,7 +303,11 @@ impl Game for Arena {
             let winners = leaders(&self.ships);
             Status::Finished(Outcome {
                 summary: format!("{} after {} ticks", winners.join(", "), self.tick),
-                scores: self.ships.iter().map(|s| Score { player: s.player.clone(), points: i64::from(s.lives) }).collect(),
+                scores: self
+                    .ships
+                    .iter()
+                    .map(|s| Score { player: s.player.clone(), points: i64::from(s.lives) })
+                    .collect(),
                 winners,
             })
         } else {

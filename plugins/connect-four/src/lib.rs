@@ -97,9 +97,7 @@ impl ConnectFour {
 
     /// The lowest empty row of `column`, if the column is not full.
     fn landing_row(&self, column: usize) -> Option<usize> {
-        (0..ROWS)
-            .rev()
-            .find(|&row| self.grid[row][column].is_none())
+        (0..ROWS).rev().find(|&row| self.grid[row][column].is_none())
     }
 
     /// The longest run of `disc` through `(row, column)` of at least
@@ -139,21 +137,12 @@ impl Game for ConnectFour {
     type Action = Move;
 
     fn info() -> GameInfo {
-        GameInfo::turn_based(
-            "connect-four",
-            "1.0.0",
-            "Connect four discs in a 7x6 grid.",
-            2,
-            2,
-        )
+        GameInfo::turn_based("connect-four", "1.0.0", "Connect four discs in a 7x6 grid.", 2, 2)
     }
 
     fn create(_config: Config, players: &[String], _seed: u64) -> Result<Self, String> {
         let [red, yellow] = players else {
-            return Err(format!(
-                "connect-four needs exactly 2 players, got {}",
-                players.len()
-            ));
+            return Err(format!("connect-four needs exactly 2 players, got {}", players.len()));
         };
         Ok(ConnectFour {
             players: [red.clone(), yellow.clone()],
@@ -170,9 +159,7 @@ impl Game for ConnectFour {
         }
         let column = action.column;
         if column >= COLUMNS {
-            return Err(ActionError::Illegal(format!(
-                "column {column} is off the grid (0..=6)"
-            )));
+            return Err(ActionError::Illegal(format!("column {column} is off the grid (0..=6)")));
         }
         let Some(row) = self.landing_row(column) else {
             return Err(ActionError::Illegal(format!("column {column} is full")));
@@ -213,10 +200,7 @@ impl Game for ConnectFour {
         if self.is_over() || player != self.name(self.next) {
             return Vec::new();
         }
-        (0..COLUMNS)
-            .filter(|&column| self.landing_row(column).is_some())
-            .map(|column| json!(Move { column }))
-            .collect()
+        (0..COLUMNS).filter(|&column| self.landing_row(column).is_some()).map(|column| json!(Move { column })).collect()
     }
 }
 
@@ -252,14 +236,8 @@ mod tests {
     #[test]
     fn info_describes_the_game() {
         let info = ConnectFour::info();
-        assert_eq!(
-            (info.name.as_str(), info.version.as_str()),
-            ("connect-four", "1.0.0")
-        );
-        assert_eq!(
-            (info.min_players, info.max_players, info.tick_hz),
-            (2, 2, 0)
-        );
+        assert_eq!((info.name.as_str(), info.version.as_str()), ("connect-four", "1.0.0"));
+        assert_eq!((info.min_players, info.max_players, info.tick_hz), (2, 2, 0));
     }
 
     #[test]
@@ -288,10 +266,7 @@ mod tests {
         assert_eq!(events[0].kind, "move");
         assert!(matches!(events[0].audience, Audience::Everyone));
         let data: Value = serde_json::from_str(&events[0].data).unwrap();
-        assert_eq!(
-            data,
-            json!({ "player": "ann", "disc": "R", "column": 3, "row": 5 })
-        );
+        assert_eq!(data, json!({ "player": "ann", "disc": "R", "column": 3, "row": 5 }));
         t.act("bob", json!({ "column": 3 })).unwrap();
         let view = t.spectator_view();
         assert_eq!(view["grid"][5][3], "R");
@@ -316,10 +291,7 @@ mod tests {
         let mut t = table();
         play(&mut t, &[0, 6, 1, 6, 2, 6, 0, 6]);
         assert_eq!(winners(&t), ["bob"]);
-        assert_eq!(
-            t.spectator_view()["line"],
-            json!([[2, 6], [3, 6], [4, 6], [5, 6]])
-        );
+        assert_eq!(t.spectator_view()["line"], json!([[2, 6], [3, 6], [4, 6], [5, 6]]));
     }
 
     #[test]
@@ -328,19 +300,13 @@ mod tests {
         let mut t = table();
         play(&mut t, &[0, 1, 1, 2, 2, 3, 2, 3, 3, 6, 3]);
         assert_eq!(winners(&t), ["ann"]);
-        assert_eq!(
-            t.spectator_view()["line"],
-            json!([[2, 3], [3, 2], [4, 1], [5, 0]])
-        );
+        assert_eq!(t.spectator_view()["line"], json!([[2, 3], [3, 2], [4, 1], [5, 0]]));
 
         // Falling to the right: R at (2,3) (3,4) (4,5) (5,6).
         let mut t = table();
         play(&mut t, &[6, 5, 5, 4, 4, 3, 4, 3, 3, 0, 3]);
         assert_eq!(winners(&t), ["ann"]);
-        assert_eq!(
-            t.spectator_view()["line"],
-            json!([[2, 3], [3, 4], [4, 5], [5, 6]])
-        );
+        assert_eq!(t.spectator_view()["line"], json!([[2, 3], [3, 4], [4, 5], [5, 6]]));
     }
 
     #[test]
@@ -363,14 +329,7 @@ mod tests {
         let view = t.spectator_view();
         assert_eq!(view["winner"], Value::Null);
         assert_eq!(view["next"], Value::Null);
-        assert!(
-            view["grid"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .flat_map(|r| r.as_array().unwrap())
-                .all(|c| !c.is_null())
-        );
+        assert!(view["grid"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap()).all(|c| !c.is_null()));
     }
 
     #[test]
@@ -378,14 +337,8 @@ mod tests {
         let mut t = table();
         play(&mut t, &[2; ROWS]);
         let before = t.spectator_view();
-        assert!(matches!(
-            t.act("ann", json!({ "column": 2 })),
-            Err(ActionError::Illegal(_))
-        ));
-        assert!(matches!(
-            t.act("ann", json!({ "column": 7 })),
-            Err(ActionError::Illegal(_))
-        ));
+        assert!(matches!(t.act("ann", json!({ "column": 2 })), Err(ActionError::Illegal(_))));
+        assert!(matches!(t.act("ann", json!({ "column": 7 })), Err(ActionError::Illegal(_))));
         assert_eq!(t.spectator_view(), before, "state unchanged after an error");
         assert!(!t.legal_actions("ann").contains(&json!({ "column": 2 })));
         assert_eq!(t.legal_actions("ann").len(), COLUMNS - 1);
@@ -394,14 +347,8 @@ mod tests {
     #[test]
     fn out_of_turn_and_strangers_are_refused() {
         let mut t = table();
-        assert!(matches!(
-            t.act("bob", json!({ "column": 0 })),
-            Err(ActionError::NotYourTurn)
-        ));
-        assert!(matches!(
-            t.act("eve", json!({ "column": 0 })),
-            Err(ActionError::NotAPlayer)
-        ));
+        assert!(matches!(t.act("bob", json!({ "column": 0 })), Err(ActionError::NotYourTurn)));
+        assert!(matches!(t.act("eve", json!({ "column": 0 })), Err(ActionError::NotAPlayer)));
         assert!(t.legal_actions("bob").is_empty());
         assert_eq!(t.awaiting(), ["ann"]);
     }
@@ -409,19 +356,8 @@ mod tests {
     #[test]
     fn malformed_actions_are_refused() {
         let mut t = table();
-        for bad in [
-            "",
-            "{",
-            "{}",
-            r#"{"column":-1}"#,
-            r#"{"column":1.5}"#,
-            r#"{"cell":3}"#,
-            r#"{"column":3,"x":0}"#,
-        ] {
-            assert!(
-                matches!(t.act_raw("ann", bad), Err(ActionError::Malformed(_))),
-                "{bad:?}"
-            );
+        for bad in ["", "{", "{}", r#"{"column":-1}"#, r#"{"column":1.5}"#, r#"{"cell":3}"#, r#"{"column":3,"x":0}"#] {
+            assert!(matches!(t.act_raw("ann", bad), Err(ActionError::Malformed(_))), "{bad:?}");
         }
     }
 
@@ -429,10 +365,7 @@ mod tests {
     fn no_moves_after_the_game_is_over() {
         let mut t = table();
         play(&mut t, &[0, 0, 1, 1, 2, 2, 3]);
-        assert!(matches!(
-            t.act("bob", json!({ "column": 4 })),
-            Err(ActionError::GameOver)
-        ));
+        assert!(matches!(t.act("bob", json!({ "column": 4 })), Err(ActionError::GameOver)));
         assert!(t.legal_actions("bob").is_empty());
     }
 
@@ -444,11 +377,8 @@ mod tests {
             while let Some(who) = t.awaiting().first().cloned() {
                 let legal = t.legal_actions(&who);
                 assert!(!legal.is_empty());
-                pick = pick
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                t.act(&who, legal[(pick >> 33) as usize % legal.len()].clone())
-                    .unwrap();
+                pick = pick.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                t.act(&who, legal[(pick >> 33) as usize % legal.len()].clone()).unwrap();
             }
             assert!(t.status().is_finished());
         }

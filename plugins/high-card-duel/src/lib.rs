@@ -107,10 +107,7 @@ impl Card {
 
     /// The 52 cards in a fixed order (by suit, then rank).
     pub fn deck() -> Vec<Card> {
-        Suit::ALL
-            .iter()
-            .flat_map(|&suit| (2..=14).map(move |rank| Card { rank, suit }))
-            .collect()
+        Suit::ALL.iter().flat_map(|&suit| (2..=14).map(move |rank| Card { rank, suit })).collect()
     }
 }
 
@@ -147,11 +144,7 @@ impl FromStr for Card {
             "A" => 14,
             // Only canonical digits: "2".."10", no "02" or "+5".
             digits if digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0') => {
-                digits
-                    .parse()
-                    .ok()
-                    .filter(|r| (2..=10).contains(r))
-                    .ok_or_else(bad)?
+                digits.parse().ok().filter(|r| (2..=10).contains(r)).ok_or_else(bad)?
             }
             _ => return Err(bad()),
         };
@@ -237,9 +230,7 @@ impl HighCardDuel {
     }
 
     fn awaiting(&self) -> Vec<&str> {
-        self.awaiting_seats()
-            .map(|s| self.players[s].as_str())
-            .collect()
+        self.awaiting_seats().map(|s| self.players[s].as_str()).collect()
     }
 
     /// The seat with more rounds won, none on equal scores.
@@ -248,25 +239,16 @@ impl HighCardDuel {
     }
 
     fn winners(&self) -> Option<Vec<&str>> {
-        self.is_over().then(|| {
-            self.winner_seats()
-                .into_iter()
-                .map(|s| self.players[s].as_str())
-                .collect()
-        })
+        self.is_over().then(|| self.winner_seats().into_iter().map(|s| self.players[s].as_str()).collect())
     }
 
     fn scores_json(&self) -> Value {
-        let scores: Map<String, Value> = (0..2)
-            .map(|s| (self.players[s].clone(), json!(self.scores[s])))
-            .collect();
+        let scores: Map<String, Value> = (0..2).map(|s| (self.players[s].clone(), json!(self.scores[s]))).collect();
         Value::Object(scores)
     }
 
     fn round_json(&self, number: usize, round: &Round) -> Value {
-        let cards: Map<String, Value> = (0..2)
-            .map(|s| (self.players[s].clone(), json!(round.cards[s])))
-            .collect();
+        let cards: Map<String, Value> = (0..2).map(|s| (self.players[s].clone(), json!(round.cards[s]))).collect();
         json!({
             "round": number,
             "cards": cards,
@@ -275,11 +257,7 @@ impl HighCardDuel {
     }
 
     fn history_json(&self) -> Vec<Value> {
-        self.history
-            .iter()
-            .enumerate()
-            .map(|(i, r)| self.round_json(i + 1, r))
-            .collect()
+        self.history.iter().enumerate().map(|(i, r)| self.round_json(i + 1, r)).collect()
     }
 
     /// What anyone may know about `seat`: name, hand size, whether they played.
@@ -328,10 +306,7 @@ impl Game for HighCardDuel {
 
     fn create(_config: Config, players: &[String], _seed: u64) -> Result<Self, String> {
         let [first, second] = players else {
-            return Err(format!(
-                "high-card-duel needs exactly 2 players, got {}",
-                players.len()
-            ));
+            return Err(format!("high-card-duel needs exactly 2 players, got {}", players.len()));
         };
         // Fisher-Yates with the room's random stream: replays deal the same cards.
         let mut deck = Card::deck();
@@ -345,17 +320,9 @@ impl Game for HighCardDuel {
         hands.iter_mut().for_each(|h| h.sort());
 
         let players = [first.clone(), second.clone()];
-        let undelivered = (0..2)
-            .map(|s| Event::private("deal", &json!({ "hand": hands[s] }), &[players[s].as_str()]))
-            .collect();
-        Ok(HighCardDuel {
-            players,
-            hands,
-            pending: [None, None],
-            history: Vec::new(),
-            scores: [0, 0],
-            undelivered,
-        })
+        let undelivered =
+            (0..2).map(|s| Event::private("deal", &json!({ "hand": hands[s] }), &[players[s].as_str()])).collect();
+        Ok(HighCardDuel { players, hands, pending: [None, None], history: Vec::new(), scores: [0, 0], undelivered })
     }
 
     fn apply(&mut self, player: &str, action: Play) -> Result<Vec<Event>, ActionError> {
@@ -373,10 +340,7 @@ impl Game for HighCardDuel {
         self.pending[seat] = Some(card);
         let round = self.history.len() + 1;
         let mut events = std::mem::take(&mut self.undelivered);
-        events.push(Event::public(
-            "played",
-            &json!({ "player": player, "round": round }),
-        ));
+        events.push(Event::public("played", &json!({ "player": player, "round": round })));
         if let [Some(a), Some(b)] = self.pending {
             events.extend(self.reveal([a, b]));
         }
@@ -417,36 +381,22 @@ impl Game for HighCardDuel {
         }
         let winner_seats = self.winner_seats();
         let summary = match winner_seats[..] {
-            [w] => format!(
-                "{} wins {}-{}",
-                self.players[w],
-                self.scores[w],
-                self.scores[1 - w]
-            ),
+            [w] => format!("{} wins {}-{}", self.players[w], self.scores[w], self.scores[1 - w]),
             _ => format!("draw {}-{}", self.scores[0], self.scores[1]),
         };
-        let winners = winner_seats
-            .into_iter()
-            .map(|s| self.players[s].clone())
-            .collect();
+        let winners = winner_seats.into_iter().map(|s| self.players[s].clone()).collect();
         Status::Finished(Outcome {
             winners,
-            scores: (0..2)
-                .map(|s| Score {
-                    player: self.players[s].clone(),
-                    points: self.scores[s],
-                })
-                .collect(),
+            scores: (0..2).map(|s| Score { player: self.players[s].clone(), points: self.scores[s] }).collect(),
             summary,
         })
     }
 
     fn legal_actions(&self, player: &str) -> Vec<Value> {
         match self.seat_of(player) {
-            Some(seat) if self.awaiting_seats().any(|s| s == seat) => self.hands[seat]
-                .iter()
-                .map(|&card| json!(Play { play: card }))
-                .collect(),
+            Some(seat) if self.awaiting_seats().any(|s| s == seat) => {
+                self.hands[seat].iter().map(|&card| json!(Play { play: card })).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -469,12 +419,7 @@ mod tests {
 
     fn hand(t: &Duel, player: &str) -> Vec<String> {
         let view = t.view_of(player);
-        view["hand"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c.as_str().unwrap().to_owned())
-            .collect()
+        view["hand"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect()
     }
 
     fn play(t: &mut Duel, player: &str, card: &str) -> Vec<Event> {
@@ -503,10 +448,7 @@ mod tests {
     /// that none of `secret` cards appears anywhere in `value`.
     fn assert_hides(value: &Value, secret: &[String], context: &str) {
         for s in strings(value) {
-            assert!(
-                !secret.iter().any(|c| c == s),
-                "{context} leaks {s}: {value}"
-            );
+            assert!(!secret.iter().any(|c| c == s), "{context} leaks {s}: {value}");
         }
     }
 
@@ -529,14 +471,8 @@ mod tests {
     #[test]
     fn info_describes_the_game() {
         let info = HighCardDuel::info();
-        assert_eq!(
-            (info.name.as_str(), info.version.as_str()),
-            ("high-card-duel", "1.0.0")
-        );
-        assert_eq!(
-            (info.min_players, info.max_players, info.tick_hz),
-            (2, 2, 0)
-        );
+        assert_eq!((info.name.as_str(), info.version.as_str()), ("high-card-duel", "1.0.0"));
+        assert_eq!((info.min_players, info.max_players, info.tick_hz), (2, 2, 0));
         assert!(Table::<HighCardDuel>::start(&["ann"], 1).is_err());
         assert!(Table::<HighCardDuel>::start(&["ann", "bob", "cid"], 1).is_err());
     }
@@ -556,9 +492,7 @@ mod tests {
             assert_eq!(card.to_string(), text);
             assert_eq!(json!(card), json!(text));
         }
-        for bad in [
-            "", "C", "1S", "0S", "11H", "010S", "+5H", "QX", "qh", "10", " QH", "1 0S", "AH ",
-        ] {
+        for bad in ["", "C", "1S", "0S", "11H", "010S", "+5H", "QX", "qh", "10", " QH", "1 0S", "AH "] {
             assert!(bad.parse::<Card>().is_err(), "{bad:?}");
         }
         let deck = Card::deck();
@@ -586,10 +520,7 @@ mod tests {
         assert_eq!(deal(42), deal(42));
         assert_eq!(deal(u64::MAX), deal(u64::MAX));
         let distinct: HashSet<_> = (0..20).map(deal).collect();
-        assert!(
-            distinct.len() >= 19,
-            "different seeds should deal differently"
-        );
+        assert!(distinct.len() >= 19, "different seeds should deal differently");
     }
 
     #[test]
@@ -640,10 +571,7 @@ mod tests {
         assert!(!deals[1].visible_to(&Viewer::Player("ann".into())));
 
         let events = play(&mut t, "ann", &a[0]);
-        assert!(
-            events.iter().all(|e| e.kind != "deal"),
-            "deal delivered twice"
-        );
+        assert!(events.iter().all(|e| e.kind != "deal"), "deal delivered twice");
     }
 
     #[test]
@@ -681,19 +609,13 @@ mod tests {
         assert_eq!(ann["you"], "ann");
         assert_eq!(ann["hand"].as_array().unwrap().len(), HAND_SIZE - 1);
         assert_eq!(ann["pending"], json!(a[2]));
-        assert_eq!(
-            ann["opponent"],
-            json!({ "name": "bob", "hand_size": 5, "played": false })
-        );
+        assert_eq!(ann["opponent"], json!({ "name": "bob", "hand_size": 5, "played": false }));
         assert_eq!(ann["round"], 1);
         assert_eq!(ann["awaiting"], json!(["bob"]));
 
         let bob = t.view_of("bob");
         assert_eq!(bob["pending"], Value::Null);
-        assert_eq!(
-            bob["opponent"],
-            json!({ "name": "ann", "hand_size": 4, "played": true })
-        );
+        assert_eq!(bob["opponent"], json!({ "name": "ann", "hand_size": 4, "played": true }));
 
         let spectator = t.spectator_view();
         assert!(spectator.get("hand").is_none() && spectator.get("pending").is_none());
@@ -724,17 +646,11 @@ mod tests {
         let played = events.iter().find(|e| e.kind == "played").unwrap();
         assert!(matches!(played.audience, Audience::Everyone));
         assert_eq!(data(played), json!({ "player": "bob", "round": 1 }));
-        assert!(matches!(
-            t.act("bob", json!({ "play": b[1] })),
-            Err(ActionError::NotYourTurn)
-        ));
+        assert!(matches!(t.act("bob", json!({ "play": b[1] })), Err(ActionError::NotYourTurn)));
         assert!(t.legal_actions("bob").is_empty());
 
         let events = play(&mut t, "ann", &a[0]);
-        let round = events
-            .iter()
-            .find(|e| e.kind == "round")
-            .expect("round revealed");
+        let round = events.iter().find(|e| e.kind == "round").expect("round revealed");
         assert!(matches!(round.audience, Audience::Everyone));
         let round = data(round);
         assert_eq!(round["round"], 1);
@@ -754,11 +670,7 @@ mod tests {
             // Prefer a pair of equal ranks when the deal has one.
             let (ca, cb) = a
                 .iter()
-                .find_map(|x| {
-                    b.iter()
-                        .find(|y| rank(y) == rank(x))
-                        .map(|y| (x.clone(), y.clone()))
-                })
+                .find_map(|x| b.iter().find(|y| rank(y) == rank(x)).map(|y| (x.clone(), y.clone())))
                 .unwrap_or((a[0].clone(), b[0].clone()));
             play(&mut t, "ann", &ca);
             let events = play(&mut t, "bob", &cb);
@@ -801,15 +713,9 @@ mod tests {
             assert_eq!(history.len(), ROUNDS);
             let won = |who: &str| history.iter().filter(|r| r["winner"] == who).count() as i64;
             let (a, b) = (won("ann"), won("bob"));
-            let Status::Finished(outcome) = t.status() else {
-                panic!("not finished")
-            };
+            let Status::Finished(outcome) = t.status() else { panic!("not finished") };
             assert_eq!(
-                outcome
-                    .scores
-                    .iter()
-                    .map(|s| (s.player.as_str(), s.points))
-                    .collect::<Vec<_>>(),
+                outcome.scores.iter().map(|s| (s.player.as_str(), s.points)).collect::<Vec<_>>(),
                 [("ann", a), ("bob", b)]
             );
             let expected: Vec<String> = match a.cmp(&b) {
@@ -827,10 +733,7 @@ mod tests {
             assert_eq!(view["round"], Value::Null);
             assert_eq!(view["awaiting"], json!([]));
         }
-        assert!(
-            wins > 0 && draws > 0,
-            "covered wins ({wins}) and draws ({draws})"
-        );
+        assert!(wins > 0 && draws > 0, "covered wins ({wins}) and draws ({draws})");
     }
 
     #[test]
@@ -846,14 +749,9 @@ mod tests {
         play(&mut t, "ann", &last);
         let last = hand(&t, "bob")[0].clone();
         let events = play(&mut t, "bob", &last);
-        let over = events
-            .iter()
-            .find(|e| e.kind == "game-over")
-            .expect("game-over event");
+        let over = events.iter().find(|e| e.kind == "game-over").expect("game-over event");
         assert!(matches!(over.audience, Audience::Everyone));
-        let Status::Finished(outcome) = t.status() else {
-            panic!("not finished")
-        };
+        let Status::Finished(outcome) = t.status() else { panic!("not finished") };
         assert_eq!(data(over)["winners"], json!(outcome.winners));
     }
 
@@ -871,20 +769,14 @@ mod tests {
         let a = hand(&t, "ann");
         play(&mut t, "ann", &a[0]);
         play(&mut t, "bob", &b[0]);
-        assert!(matches!(
-            t.act("ann", json!({ "play": a[0] })),
-            Err(ActionError::Illegal(_))
-        ));
+        assert!(matches!(t.act("ann", json!({ "play": a[0] })), Err(ActionError::Illegal(_))));
     }
 
     #[test]
     fn strangers_and_malformed_actions_are_refused() {
         let mut t = table(2);
         let a = hand(&t, "ann");
-        assert!(matches!(
-            t.act("eve", json!({ "play": a[0] })),
-            Err(ActionError::NotAPlayer)
-        ));
+        assert!(matches!(t.act("eve", json!({ "play": a[0] })), Err(ActionError::NotAPlayer)));
         for bad in [
             "",
             "QH",
@@ -895,10 +787,7 @@ mod tests {
             r#"{"card":"QH"}"#,
             r#"{"play":"QH","also":"KH"}"#,
         ] {
-            assert!(
-                matches!(t.act_raw("ann", bad), Err(ActionError::Malformed(_))),
-                "{bad:?}"
-            );
+            assert!(matches!(t.act_raw("ann", bad), Err(ActionError::Malformed(_))), "{bad:?}");
         }
         assert_eq!(hand(&t, "ann"), a);
         // Nothing was accepted, so the deal events are still pending.
@@ -909,10 +798,7 @@ mod tests {
     #[test]
     fn no_actions_after_the_game_is_over() {
         let mut t = play_out(8);
-        assert!(matches!(
-            t.act("ann", json!({ "play": "2C" })),
-            Err(ActionError::GameOver)
-        ));
+        assert!(matches!(t.act("ann", json!({ "play": "2C" })), Err(ActionError::GameOver)));
         assert!(t.legal_actions("ann").is_empty() && t.legal_actions("bob").is_empty());
     }
 
@@ -921,10 +807,7 @@ mod tests {
         let mut t = table(6);
         let a = hand(&t, "ann");
         let legal = t.legal_actions("ann");
-        assert_eq!(
-            legal,
-            a.iter().map(|c| json!({ "play": c })).collect::<Vec<_>>()
-        );
+        assert_eq!(legal, a.iter().map(|c| json!({ "play": c })).collect::<Vec<_>>());
         assert!(t.legal_actions("eve").is_empty());
         play(&mut t, "ann", &a[0]);
         assert!(t.legal_actions("ann").is_empty());
@@ -939,9 +822,7 @@ mod tests {
             let mut log = Vec::new();
             while let Some(who) = t.awaiting().last().cloned() {
                 let legal = t.legal_actions(&who);
-                pick = pick
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                pick = pick.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 let action = legal[(pick >> 33) as usize % legal.len()].clone();
                 log.push(action.clone());
                 t.act(&who, action).unwrap();

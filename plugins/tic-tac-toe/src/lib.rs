@@ -36,16 +36,7 @@ pub const VERSION: &str = "1.0.0";
 pub const VERSION: &str = "2.0.0";
 
 /// The eight winning lines of cells.
-const LINES: [[usize; 3]; 8] = [
-    [0, 1, 2],
-    [3, 4, 5],
-    [6, 7, 8],
-    [0, 3, 6],
-    [1, 4, 7],
-    [2, 5, 8],
-    [0, 4, 8],
-    [2, 4, 6],
-];
+const LINES: [[usize; 3]; 8] = [[0, 1, 2], [3, 4, 5], [6, 7, 8], [0, 3, 6], [1, 4, 7], [2, 5, 8], [0, 4, 8], [2, 4, 6]];
 
 /// A player's mark; `X` belongs to `players[0]` and moves first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -127,27 +118,14 @@ impl Game for TicTacToe {
     type Action = Move;
 
     fn info() -> GameInfo {
-        GameInfo::turn_based(
-            "tic-tac-toe",
-            VERSION,
-            "Three in a row on a 3x3 grid.",
-            2,
-            2,
-        )
+        GameInfo::turn_based("tic-tac-toe", VERSION, "Three in a row on a 3x3 grid.", 2, 2)
     }
 
     fn create(_config: Config, players: &[String], _seed: u64) -> Result<Self, String> {
         let [x, o] = players else {
-            return Err(format!(
-                "tic-tac-toe needs exactly 2 players, got {}",
-                players.len()
-            ));
+            return Err(format!("tic-tac-toe needs exactly 2 players, got {}", players.len()));
         };
-        Ok(TicTacToe {
-            players: [x.clone(), o.clone()],
-            board: [None; 9],
-            next: Mark::X,
-        })
+        Ok(TicTacToe { players: [x.clone(), o.clone()], board: [None; 9], next: Mark::X })
     }
 
     fn apply(&mut self, player: &str, action: Move) -> Result<Vec<Event>, ActionError> {
@@ -155,24 +133,15 @@ impl Game for TicTacToe {
             return Err(ActionError::NotYourTurn);
         }
         let Some(square) = self.board.get_mut(action.cell) else {
-            return Err(ActionError::Illegal(format!(
-                "cell {} is off the board (0..=8)",
-                action.cell
-            )));
+            return Err(ActionError::Illegal(format!("cell {} is off the board (0..=8)", action.cell)));
         };
         if square.is_some() {
-            return Err(ActionError::Illegal(format!(
-                "cell {} is taken",
-                action.cell
-            )));
+            return Err(ActionError::Illegal(format!("cell {} is taken", action.cell)));
         }
         let mark = self.next;
         *square = Some(mark);
         self.next = mark.other();
-        Ok(vec![Event::public(
-            "move",
-            &MoveEvent { player, mark, cell: action.cell },
-        )])
+        Ok(vec![Event::public("move", &MoveEvent { player, mark, cell: action.cell })])
     }
 
     fn view(&self, _viewer: &Viewer) -> Value {
@@ -200,10 +169,7 @@ impl Game for TicTacToe {
         if self.is_over() || player != self.name(self.next) {
             return Vec::new();
         }
-        (0..9)
-            .filter(|&cell| self.board[cell].is_none())
-            .map(|cell| json!(Move { cell }))
-            .collect()
+        (0..9).filter(|&cell| self.board[cell].is_none()).map(|cell| json!(Move { cell })).collect()
     }
 }
 
@@ -231,10 +197,7 @@ mod tests {
         let info = TicTacToe::info();
         assert_eq!(info.name, "tic-tac-toe");
         assert_eq!(info.version, VERSION);
-        assert_eq!(
-            (info.min_players, info.max_players, info.tick_hz),
-            (2, 2, 0)
-        );
+        assert_eq!((info.min_players, info.max_players, info.tick_hz), (2, 2, 0));
     }
 
     #[cfg(not(feature = "v2"))]
@@ -255,10 +218,7 @@ mod tests {
         for seed in [0, 1, 42, u64::MAX] {
             let t = Table::<TicTacToe>::start(&["ann", "bob"], seed).unwrap();
             assert_eq!(t.awaiting(), ["ann"]);
-            assert_eq!(
-                t.spectator_view()["players"],
-                json!({ "X": "ann", "O": "bob" })
-            );
+            assert_eq!(t.spectator_view()["players"], json!({ "X": "ann", "O": "bob" }));
         }
         let t = Table::<TicTacToe>::start(&["bob", "ann"], 3).unwrap();
         assert_eq!(t.awaiting(), ["bob"]);
@@ -309,11 +269,7 @@ mod tests {
         ] {
             let mut t = table();
             play(&mut t, cells);
-            assert_eq!(
-                t.status().winners(),
-                Some(&[winner.to_string()][..]),
-                "{cells:?}"
-            );
+            assert_eq!(t.status().winners(), Some(&[winner.to_string()][..]), "{cells:?}");
             assert_eq!(t.spectator_view()["next"], Value::Null);
             assert!(t.awaiting().is_empty());
         }
@@ -347,14 +303,8 @@ mod tests {
         let mut t = table();
         t.act("ann", json!({ "cell": 4 })).unwrap();
         let before = t.spectator_view();
-        assert!(matches!(
-            t.act("bob", json!({ "cell": 4 })),
-            Err(ActionError::Illegal(_))
-        ));
-        assert!(matches!(
-            t.act("bob", json!({ "cell": 9 })),
-            Err(ActionError::Illegal(_))
-        ));
+        assert!(matches!(t.act("bob", json!({ "cell": 4 })), Err(ActionError::Illegal(_))));
+        assert!(matches!(t.act("bob", json!({ "cell": 9 })), Err(ActionError::Illegal(_))));
         assert_eq!(t.spectator_view(), before, "state unchanged after an error");
         assert_eq!(t.awaiting(), ["bob"]);
     }
@@ -362,37 +312,17 @@ mod tests {
     #[test]
     fn out_of_turn_and_strangers_are_refused() {
         let mut t = table();
-        assert!(matches!(
-            t.act("bob", json!({ "cell": 0 })),
-            Err(ActionError::NotYourTurn)
-        ));
-        assert!(matches!(
-            t.act("eve", json!({ "cell": 0 })),
-            Err(ActionError::NotAPlayer)
-        ));
+        assert!(matches!(t.act("bob", json!({ "cell": 0 })), Err(ActionError::NotYourTurn)));
+        assert!(matches!(t.act("eve", json!({ "cell": 0 })), Err(ActionError::NotAPlayer)));
         t.act("ann", json!({ "cell": 0 })).unwrap();
-        assert!(matches!(
-            t.act("ann", json!({ "cell": 1 })),
-            Err(ActionError::NotYourTurn)
-        ));
+        assert!(matches!(t.act("ann", json!({ "cell": 1 })), Err(ActionError::NotYourTurn)));
     }
 
     #[test]
     fn malformed_actions_are_refused() {
         let mut t = table();
-        for bad in [
-            "",
-            "not json",
-            "{}",
-            r#"{"cell":-1}"#,
-            r#"{"cell":"4"}"#,
-            r#"{"cell":4,"x":1}"#,
-            "null",
-        ] {
-            assert!(
-                matches!(t.act_raw("ann", bad), Err(ActionError::Malformed(_))),
-                "{bad:?}"
-            );
+        for bad in ["", "not json", "{}", r#"{"cell":-1}"#, r#"{"cell":"4"}"#, r#"{"cell":4,"x":1}"#, "null"] {
+            assert!(matches!(t.act_raw("ann", bad), Err(ActionError::Malformed(_))), "{bad:?}");
         }
         assert_eq!(t.awaiting(), ["ann"]);
     }
@@ -401,10 +331,7 @@ mod tests {
     fn no_moves_after_the_game_is_over() {
         let mut t = table();
         play(&mut t, &[0, 3, 1, 4, 2]);
-        assert!(matches!(
-            t.act("bob", json!({ "cell": 5 })),
-            Err(ActionError::GameOver)
-        ));
+        assert!(matches!(t.act("bob", json!({ "cell": 5 })), Err(ActionError::GameOver)));
         assert!(t.legal_actions("bob").is_empty());
     }
 
@@ -428,9 +355,7 @@ mod tests {
             let mut moves = 0;
             while let Some(who) = t.awaiting().first().cloned() {
                 let legal = t.legal_actions(&who);
-                pick = pick
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                pick = pick.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 let action = legal[(pick >> 33) as usize % legal.len()].clone();
                 t.act(&who, action).unwrap();
                 moves += 1;

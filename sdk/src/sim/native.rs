@@ -33,7 +33,13 @@ struct Body {
 
 impl Body {
     fn state(&self) -> BodyState {
-        BodyState { id: self.id, position: self.position, velocity: self.velocity, radius: self.radius, kind: self.kind }
+        BodyState {
+            id: self.id,
+            position: self.position,
+            velocity: self.velocity,
+            radius: self.radius,
+            kind: self.kind,
+        }
     }
 }
 
@@ -324,7 +330,8 @@ mod tests {
     #[test]
     fn steps_happen_only_when_requested_and_once() {
         let (world, mut adopted) = world();
-        let id = world.add_body(BodySpec::new(Vec2::new(5.0, 5.0), 1.0, 1.0).with_velocity(Vec2::new(2.0, 0.0))).unwrap();
+        let id =
+            world.add_body(BodySpec::new(Vec2::new(5.0, 5.0), 1.0, 1.0).with_velocity(Vec2::new(2.0, 0.0))).unwrap();
         adopted.step_requested();
         assert_eq!((world.steps(), world.body(id).unwrap().position.x), (0, 5.0));
         world.request_step(0.5);
@@ -336,8 +343,12 @@ mod tests {
     #[test]
     fn a_head_on_collision_is_a_contact_and_conserves_momentum() {
         let (world, mut adopted) = world();
-        let a = world.add_body(BodySpec::new(Vec2::new(8.0, 5.0), 1.0, 1.0).with_velocity(Vec2::new(3.0, 0.0)).with_kind(1)).unwrap();
-        let b = world.add_body(BodySpec::new(Vec2::new(12.0, 5.0), 1.0, 2.0).with_velocity(Vec2::new(-1.0, 0.0)).with_kind(2)).unwrap();
+        let a = world
+            .add_body(BodySpec::new(Vec2::new(8.0, 5.0), 1.0, 1.0).with_velocity(Vec2::new(3.0, 0.0)).with_kind(1))
+            .unwrap();
+        let b = world
+            .add_body(BodySpec::new(Vec2::new(12.0, 5.0), 1.0, 2.0).with_velocity(Vec2::new(-1.0, 0.0)).with_kind(2))
+            .unwrap();
         let before = momentum(&world, &[1.0, 2.0]);
         let mut touched = Vec::new();
         for _ in 0..30 {
@@ -354,7 +365,8 @@ mod tests {
     #[test]
     fn walls_keep_bodies_in_and_static_bodies_stay() {
         let (world, mut adopted) = world();
-        let ball = world.add_body(BodySpec::new(Vec2::new(18.0, 5.0), 1.0, 1.0).with_velocity(Vec2::new(40.0, 0.0))).unwrap();
+        let ball =
+            world.add_body(BodySpec::new(Vec2::new(18.0, 5.0), 1.0, 1.0).with_velocity(Vec2::new(40.0, 0.0))).unwrap();
         let post = world.add_body(BodySpec::new(Vec2::new(3.0, 5.0), 1.0, 0.0)).unwrap();
         world.request_step(0.1);
         adopted.step_requested();
@@ -366,7 +378,10 @@ mod tests {
 
     #[test]
     fn invalid_input_is_refused() {
-        assert!(NativeWorld::create(WorldConfig { substeps: 0, ..WorldConfig::new(Vec2::ZERO, Vec2::new(1.0, 1.0)) }).is_err());
+        assert!(
+            NativeWorld::create(WorldConfig { substeps: 0, ..WorldConfig::new(Vec2::ZERO, Vec2::new(1.0, 1.0)) })
+                .is_err()
+        );
         let (world, _) = world();
         assert!(world.add_body(BodySpec::new(Vec2::new(1.0, 1.0), 0.0, 1.0)).is_err());
         assert!(!world.apply_impulse(7, Vec2::new(1.0, 0.0)), "no body 7");

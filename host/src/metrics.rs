@@ -199,6 +199,11 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Counts a request or message refused by the `policy` rate limit.
+    pub fn count_rate_limited(&self, policy: crate::ratelimit::Policy) {
+        self.rate_limited.get_or_create(&PolicyLabel { policy: policy.name() }).inc();
+    }
+
     /// Time a plugin call.
     pub fn time<T>(&self, call: PluginCall, f: impl FnOnce() -> T) -> T {
         let start = std::time::Instant::now();

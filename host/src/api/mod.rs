@@ -35,7 +35,6 @@ use crate::archive::ArchiveSink;
 use crate::config::Config;
 use crate::lobby::Lobby;
 use crate::metrics::Metrics;
-use crate::metrics::PolicyLabel;
 use crate::ratelimit::{Policy, RateLimitError};
 use crate::registry::Registry;
 use crate::room::RoomServices;
@@ -124,7 +123,7 @@ impl App {
         match self.lobby.limiter.check(policy, key).await {
             Ok(()) => Ok(()),
             Err(RateLimitError::Limited(retry_after)) => {
-                self.metrics.rate_limited.get_or_create(&PolicyLabel { policy: policy.name() }).inc();
+                self.metrics.count_rate_limited(policy);
                 Err(ApiError::rate_limited(policy, retry_after))
             }
             Err(e) => {

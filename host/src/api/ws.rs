@@ -24,7 +24,6 @@ use serde::Deserialize;
 use super::rooms::parse_action;
 use super::{ApiError, App};
 use crate::lobby::RoomLocation;
-use crate::metrics::PolicyLabel;
 use crate::protocol::{ClientMsg, ServerMsg};
 use crate::ratelimit::{Policy, WsFloodGuard, WsVerdict};
 use crate::room::{RoomHandle, Watch};
@@ -95,7 +94,7 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
                     let reply = match flood_guard.verdict(&checked) {
                         WsVerdict::Accept => handle_text(&app, &room, token.as_deref(), text.as_str(), max_action).await,
                         WsVerdict::Reject(retry_after) => {
-                            app.metrics.rate_limited.get_or_create(&PolicyLabel { policy: Policy::WsMessages.name() }).inc();
+                            app.metrics.count_rate_limited(Policy::WsMessages);
                             let message = format!("too many messages; retry after {} ms", retry_after.0.as_millis());
                             error_frame(None, "rate_limited", &message)
                         }

@@ -218,10 +218,7 @@ impl MatchDriver {
         };
         let mut others: Vec<&NodeInfo> =
             nodes.iter().enumerate().filter(|(i, n)| *i != first && n.accepts(0)).map(|(_, n)| n).collect();
-        others.sort_by(|a, b| {
-            let load = |n: &NodeInfo| f64::from(n.rooms) / f64::from(n.capacity);
-            load(a).total_cmp(&load(b))
-        });
+        others.sort_by(|a, b| a.load(0).total_cmp(&b.load(0)));
         let mut last_error = String::new();
         for node in std::iter::once(&nodes[first]).chain(others).take(NODES_TRIED_PER_ROOM) {
             match self.provisioner.create_room(node, &matched).await {
@@ -269,7 +266,6 @@ impl SeatFailure {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use async_trait::async_trait;
 
@@ -310,14 +306,7 @@ mod tests {
     }
 
     fn node(id: &str) -> NodeInfo {
-        NodeInfo {
-            id: id.into(),
-            url: format!("http://{id}"),
-            capacity: 10,
-            rooms: 0,
-            draining: false,
-            heartbeat_at_ms: 0,
-        }
+        NodeInfo::for_tests(id, 10, 0)
     }
 
     async fn setup(nodes: &[&str]) -> (MatchDriver, Arc<FakeNodes>, Arc<MemoryNodeDirectory>) {
@@ -333,14 +322,7 @@ mod tests {
     }
 
     async fn queue(driver: &MatchDriver, player: &str) -> String {
-        let request = TicketRequest {
-            game: "duel".into(),
-            mode: "standard".into(),
-            party: vec![player.into()],
-            rating: 1500.0,
-            latencies: BTreeMap::from([("local".to_string(), 0)]),
-        };
-        driver.matchmaker().submit(request).await.unwrap().id
+        driver.matchmaker().submit(TicketRequest::solo_for_tests("duel", player)).await.unwrap().id
     }
 
     async fn room_of(driver: &MatchDriver, ticket: &str) -> Option<String> {

@@ -30,6 +30,27 @@ impl NodeInfo {
     pub fn accepts(&self, extra: u32) -> bool {
         !self.draining && self.rooms.saturating_add(extra) < self.capacity
     }
+
+    /// Its rooms plus `extra`, as a share of its capacity: what placement
+    /// evens out.
+    pub fn load(&self, extra: u32) -> f64 {
+        f64::from(self.rooms.saturating_add(extra)) / f64::from(self.capacity.max(1))
+    }
+}
+
+#[cfg(test)]
+impl NodeInfo {
+    /// A live, non-draining node at `http://<id>:8080`.
+    pub(crate) fn for_tests(id: &str, capacity: u32, rooms: u32) -> NodeInfo {
+        NodeInfo {
+            id: id.into(),
+            url: format!("http://{id}:8080"),
+            capacity,
+            rooms,
+            draining: false,
+            heartbeat_at_ms: 0,
+        }
+    }
 }
 
 /// Where nodes register. Safe to share between tasks.
@@ -121,15 +142,8 @@ impl NodeDirectory for MemoryNodeDirectory {
 mod tests {
     use super::*;
 
-    pub fn node(id: &str, capacity: u32, rooms: u32) -> NodeInfo {
-        NodeInfo {
-            id: id.into(),
-            url: format!("http://{id}:8080"),
-            capacity,
-            rooms,
-            draining: false,
-            heartbeat_at_ms: 0,
-        }
+    fn node(id: &str, capacity: u32, rooms: u32) -> NodeInfo {
+        NodeInfo::for_tests(id, capacity, rooms)
     }
 
     #[tokio::test]

@@ -15,10 +15,7 @@ pub fn place_rooms(nodes: &[NodeInfo], rooms: usize) -> Vec<Option<usize>> {
                 .iter()
                 .enumerate()
                 .filter(|(i, node)| node.accepts(added[*i]))
-                .min_by(|(i, a), (j, b)| {
-                    let load = |node: &NodeInfo, extra: u32| f64::from(node.rooms + extra) / f64::from(node.capacity);
-                    load(a, added[*i]).total_cmp(&load(b, added[*j])).then_with(|| a.id.cmp(&b.id))
-                })
+                .min_by(|(i, a), (j, b)| a.load(added[*i]).total_cmp(&b.load(added[*j])).then_with(|| a.id.cmp(&b.id)))
                 .map(|(i, _)| i);
             if let Some(i) = chosen {
                 added[i] += 1;
@@ -33,7 +30,7 @@ mod tests {
     use super::*;
 
     fn node(id: &str, capacity: u32, rooms: u32) -> NodeInfo {
-        NodeInfo { id: id.into(), url: String::new(), capacity, rooms, draining: false, heartbeat_at_ms: 0 }
+        NodeInfo::for_tests(id, capacity, rooms)
     }
 
     fn counts(nodes: &[NodeInfo], rooms: usize) -> Vec<usize> {

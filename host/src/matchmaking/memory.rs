@@ -325,14 +325,7 @@ mod tests {
         let store = MemoryTicketStore::new(Duration::from_secs(60));
         let mut tickets = Vec::new();
         for player in ["ann", "bob"] {
-            let request = TicketRequest {
-                game: "duel".into(),
-                mode: "standard".into(),
-                party: vec![player.into()],
-                rating: 1500.0,
-                latencies: BTreeMap::from([("local".to_string(), 0)]),
-            };
-            let ticket = request.into_ticket(format!("t-{player}"), now_ms());
+            let ticket = TicketRequest::solo_for_tests("duel", player).into_ticket(format!("t-{player}"), now_ms());
             store.create(&ticket, Duration::from_secs(60)).await.unwrap();
             tickets.push(ticket.id);
         }
@@ -352,7 +345,7 @@ mod tests {
         let age = Duration::from_millis(50);
         assert!(store.claim_unassigned(age, 10).await.unwrap().is_empty(), "too young");
         tokio::time::sleep(Duration::from_millis(60)).await;
-        assert_eq!(store.claim_unassigned(age, 10).await.unwrap(), [result.clone()]);
+        assert_eq!(store.claim_unassigned(age, 10).await.unwrap(), std::slice::from_ref(&result));
         assert!(store.claim_unassigned(age, 10).await.unwrap().is_empty(), "claimed: not again before the age");
         tokio::time::sleep(Duration::from_millis(60)).await;
         let assignment = RoomAssignment { room_id: "r".into(), node_url: "http://n".into(), seats: vec![] };

@@ -61,6 +61,21 @@ pub enum ValidationError {
     InvalidRating,
 }
 
+#[cfg(test)]
+impl TicketRequest {
+    /// One player queueing for `game` in mode `standard`, rating 1500, in
+    /// region `local` at 0 ms.
+    pub(crate) fn solo_for_tests(game: &str, player: &str) -> TicketRequest {
+        TicketRequest {
+            game: game.into(),
+            mode: "standard".into(),
+            party: vec![player.into()],
+            rating: DEFAULT_RATING,
+            latencies: BTreeMap::from([("local".to_string(), 0)]),
+        }
+    }
+}
+
 impl TicketRequest {
     /// Fills what the client left out: the mode, and the region when no
     /// latencies are given (a deployment with one region needs none).

@@ -2,10 +2,12 @@
 //! bind, and serve until SIGINT/SIGTERM.
 
 use std::future::IntoFuture;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 
 use crate::api::{self, App};
 use crate::archive::{self, Archiver, ArchiverConfig};
@@ -92,8 +94,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         println!("  plugin {}@{} ({})", p.name, p.version, &p.hash[..12]);
     }
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    // TCP_NODELAY: an ack and a state written back to back must not wait for
+    // the peer's delayed ACK. Handlers may take `ConnectInfo<SocketAddr>`.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let serving = tokio::spawn(
-        axum::serve(listener, api::router(app.clone()))
+        axum::serve(listener, api::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = stop_rx.await;
             })

@@ -16,6 +16,7 @@ use crate::sandbox::SandboxLimits;
 /// Top-level config keys (what `ARCADE_*` variables may set).
 const CONFIG_SECTIONS: &[&str] = &[
     "listen",
+    "admin_listen",
     "data_dir",
     "preload_dir",
     "admin_token",
@@ -27,6 +28,7 @@ const CONFIG_SECTIONS: &[&str] = &[
     "cluster",
     "matchmaking",
     "rate_limits",
+    "testing",
 ];
 
 /// The token `arcade serve` accepts for admin calls unless one is configured.
@@ -37,6 +39,10 @@ pub const DEV_ADMIN_TOKEN: &str = "arcade-dev-admin";
 pub struct Config {
     /// Address to listen on (`127.0.0.1:0` picks a free port).
     pub listen: SocketAddr,
+    /// A second listener for the admin routes (`POST /v1/plugins`,
+    /// `/admin/*`); set, the public listener answers them 404 and only this
+    /// one accepts the admin token. Keep it off the Ingress.
+    pub admin_listen: Option<SocketAddr>,
     /// Where published plugins and compiled artifacts are stored.
     pub data_dir: PathBuf,
     /// Plugins in this directory are published at start (e.g. the examples).
@@ -52,6 +58,18 @@ pub struct Config {
     pub cluster: ClusterSettings,
     pub matchmaking: MatchmakingSettings,
     pub rate_limits: crate::ratelimit::RateLimits,
+    pub testing: TestingSettings,
+}
+
+/// Switches for tests and tools, all off by default: none of them belongs
+/// on a server that faces players.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TestingSettings {
+    /// Accept a `seed` in `POST /v1/rooms` (deterministic games for tests).
+    /// Off, a client-chosen seed is refused (403 `client_seed_not_allowed`):
+    /// whoever chooses the seed knows every hidden card.
+    pub client_seeds: bool,
 }
 
 /// Many nodes behind one Redis. Without `redis_url` the node is alone and
@@ -76,6 +94,14 @@ pub struct ClusterSettings {
     pub heartbeat_interval_ms: u64,
     /// A node that has not heartbeated for this long is gone.
     pub node_ttl_ms: u64,
+    /// Shared by the nodes of a cluster and the matchmaker Lambda (at least
+    /// 32 bytes; `ARCADE_CLUSTER__SECRET`): signs node records and internal
+    /// room-creation calls. Required with `redis_url`; unused alone.
+    pub secret: String,
+    /// Hosts a node may advertise its URL on (players are redirected there
+    /// with their tokens): CIDR networks, addresses, names or `.suffix`es;
+    /// empty: any host (records are still signed). See `cluster::advertise`.
+    pub allowed_advertise_hosts: Vec<String>,
 }
 
 impl Default for ClusterSettings {
@@ -88,6 +114,8 @@ impl Default for ClusterSettings {
             capacity: 0,
             heartbeat_interval_ms: 1000,
             node_ttl_ms: 5000,
+            secret: String::new(),
+            allowed_advertise_hosts: Vec::new(),
         }
     }
 }
@@ -104,6 +132,9 @@ pub struct MatchmakingSettings {
     /// How often this node runs a matching round.
     pub round_interval_ms: u64,
     pub rules: crate::matchmaking::MatchRules,
+    /// Rounds in which a match's room creation may fail before the match is
+    /// given up and its tickets become `failed`.
+    pub max_seat_attempts: u32,
 }
 
 impl Default for MatchmakingSettings {
@@ -113,6 +144,7 @@ impl Default for MatchmakingSettings {
             default_region: "local".into(),
             round_interval_ms: 100,
             rules: Default::default(),
+            max_seat_attempts: 3,
         }
     }
 }
@@ -180,15 +212,45 @@ pub struct Limits {
     pub max_upload_bytes: usize,
     /// How long a finished room stays in memory for late reconnects.
     pub finished_room_grace_secs: u64,
+    /// How long a room may wait for its players; then it expires
+    /// (`aborted/expired`, journaled as closed) and frees its slot.
+    pub waiting_room_ttl_secs: u64,
+    /// Largest room config (JSON text); bigger ones get 413 `config_too_large`.
+    pub max_config_bytes: usize,
+    /// Behind a proxy that appends the client's address to
+    /// `X-Forwarded-For` (the Kubernetes Ingress): per-IP limits use that
+    /// address instead of the proxy's. Off by default (a client could
+    /// otherwise choose its own IP).
+    pub trust_forwarded_for: bool,
     /// On SIGTERM, how long live games may run on before the server exits
     /// (they are in the journal and resume on the next start).
     pub drain_deadline_secs: u64,
+    /// Open TCP connections at once, per listener; one more is answered 503
+    /// `server_busy` and closed.
+    pub max_connections: usize,
+    /// Open TCP connections from one peer address, per listener; one more is
+    /// answered 503 `too_many_connections` and closed. 0: no per-address cap
+    /// (behind a proxy every client shares the proxy's address: cap there).
+    pub max_connections_per_ip: usize,
+    /// A request's headers must arrive within this long of the connection
+    /// opening or of the previous response, else the connection is closed
+    /// (half-sent requests, and idle keep-alive connections).
+    pub header_read_timeout_ms: u64,
+    /// The server pings every WebSocket this often.
+    pub ws_ping_interval_ms: u64,
+    /// A WebSocket that sends nothing (not even a pong) for this long is
+    /// closed with code 4408.
+    pub ws_idle_timeout_ms: u64,
+    /// Plugin uploads received and compiled at once; one more gets 503
+    /// `publish_busy`.
+    pub max_concurrent_publishes: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_listen: None,
             data_dir: PathBuf::from("arcade-data"),
             preload_dir: None,
             admin_token: DEV_ADMIN_TOKEN.to_string(),
@@ -200,6 +262,7 @@ impl Default for Config {
             cluster: ClusterSettings::default(),
             matchmaking: MatchmakingSettings::default(),
             rate_limits: Default::default(),
+            testing: TestingSettings::default(),
         }
     }
 }
@@ -214,7 +277,16 @@ impl Default for Limits {
             max_ws_message_bytes: 64 << 10,
             max_upload_bytes: 16 << 20,
             finished_room_grace_secs: 120,
+            waiting_room_ttl_secs: 300,
+            max_config_bytes: 16 << 10,
+            trust_forwarded_for: false,
             drain_deadline_secs: 60,
+            max_connections: 10_000,
+            max_connections_per_ip: 256,
+            header_read_timeout_ms: 10_000,
+            ws_ping_interval_ms: 20_000,
+            ws_idle_timeout_ms: 60_000,
+            max_concurrent_publishes: 2,
         }
     }
 }

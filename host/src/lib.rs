@@ -24,6 +24,7 @@ pub mod journal;
 pub mod lobby;
 pub mod matchmaking;
 pub mod metrics;
+pub mod names;
 #[cfg(feature = "runtime")]
 pub mod play;
 pub mod protocol;
@@ -38,6 +39,7 @@ pub mod room;
 pub mod rooms;
 #[cfg(feature = "runtime")]
 pub mod sandbox;
+pub mod seed;
 #[cfg(feature = "runtime")]
 pub mod server;
 pub mod sim;

@@ -1,6 +1,7 @@
 //! Prometheus metrics of the host, served at `/metrics`.
 //!
 //! Names (all prefixed `arcade_`): `rooms_active`, `rooms_created_total`,
+//! `rooms_expired_total`, `rooms_not_restored_total`,
 //! `connections_active`, `actions_total{outcome}`, `plugin_call_seconds{call}`,
 //! `sandbox_faults_total{kind}`, `plugins_published_total`, `archive_*`,
 //! `sim_submissions_total`, `sim_batch_worlds`, `sim_batch_seconds`,
@@ -50,6 +51,10 @@ pub struct Metrics {
     registry: Registry,
     pub rooms_active: Gauge,
     pub rooms_created: Counter,
+    /// Rooms that waited for players past `limits.waiting_room_ttl_secs`.
+    pub rooms_expired: Counter,
+    /// Unfinished rooms the journal held beyond `limits.max_rooms` at start.
+    pub rooms_not_restored: Counter,
     pub connections_active: Gauge,
     pub actions: Family<OutcomeLabel, Counter>,
     pub plugin_call_seconds: Family<CallLabel, Histogram>,
@@ -83,6 +88,15 @@ pub struct Metrics {
     pub matches_formed: Counter,
     /// Tickets this node's matching rounds expired.
     pub tickets_expired: Counter,
+    /// Node records refused when read (forged, malformed, or advertising a
+    /// host that is not allowed).
+    pub node_records_rejected: Counter,
+    /// Internal (node-to-node) requests refused: unsigned, badly signed,
+    /// stale or replayed.
+    pub internal_requests_refused: Counter,
+    /// Matches given up after their room creation failed too often (their
+    /// tickets became `failed`).
+    pub matches_abandoned: Counter,
     /// Requests and WebSocket messages refused by a rate limit, by policy.
     pub rate_limited: Family<PolicyLabel, Counter>,
 }
@@ -103,6 +117,8 @@ impl Default for Metrics {
         let mut registry = Registry::with_prefix("arcade");
         let rooms_active = Gauge::default();
         let rooms_created = Counter::default();
+        let rooms_expired = Counter::default();
+        let rooms_not_restored = Counter::default();
         let connections_active = Gauge::default();
         let actions = Family::<OutcomeLabel, Counter>::default();
         let plugin_call_seconds =
@@ -125,6 +141,12 @@ impl Default for Metrics {
             rooms_active.clone(),
         );
         registry.register("rooms_created", "Rooms created", rooms_created.clone());
+        registry.register("rooms_expired", "Rooms that expired waiting for players", rooms_expired.clone());
+        registry.register(
+            "rooms_not_restored",
+            "Unfinished rooms left in the journal at start because the node was at max_rooms",
+            rooms_not_restored.clone(),
+        );
         registry.register("connections_active", "Open WebSocket connections", connections_active.clone());
         registry.register("actions", "Player actions by outcome", actions.clone());
         registry.register("plugin_call_seconds", "Latency of calls into plugins", plugin_call_seconds.clone());
@@ -160,11 +182,29 @@ impl Default for Metrics {
         let nodes_lost = Counter::default();
         let matches_formed = Counter::default();
         let tickets_expired = Counter::default();
+        let node_records_rejected = Counter::default();
+        let internal_requests_refused = Counter::default();
+        let matches_abandoned = Counter::default();
         let rate_limited = Family::<PolicyLabel, Counter>::default();
         registry.register("cluster_nodes_live", "Live nodes in the cluster", nodes_live.clone());
         registry.register("cluster_nodes_lost", "Nodes noticed to have stopped heartbeating", nodes_lost.clone());
         registry.register("matches_formed", "Matches formed by this node's matching rounds", matches_formed.clone());
         registry.register("tickets_expired", "Tickets expired by this node's matching rounds", tickets_expired.clone());
+        registry.register(
+            "cluster_node_records_rejected",
+            "Node records refused when read: forged, malformed or advertising a host not allowed",
+            node_records_rejected.clone(),
+        );
+        registry.register(
+            "cluster_internal_requests_refused",
+            "Internal requests refused: unsigned, badly signed, stale or replayed",
+            internal_requests_refused.clone(),
+        );
+        registry.register(
+            "matches_abandoned",
+            "Matches given up after their room creation kept failing",
+            matches_abandoned.clone(),
+        );
         registry.register(
             "rate_limited",
             "Requests and WebSocket messages refused by a rate limit",
@@ -174,6 +214,8 @@ impl Default for Metrics {
             registry,
             rooms_active,
             rooms_created,
+            rooms_expired,
+            rooms_not_restored,
             connections_active,
             actions,
             plugin_call_seconds,
@@ -193,6 +235,9 @@ impl Default for Metrics {
             nodes_lost,
             matches_formed,
             tickets_expired,
+            node_records_rejected,
+            internal_requests_refused,
+            matches_abandoned,
             rate_limited,
         }
     }

@@ -47,7 +47,7 @@ pub fn play(options: PlayOptions<'_>, input: &mut dyn BufRead, out: &mut dyn Wri
     writeln!(out, "players: {}", players.join(", "))?;
     let mut room = plugin
         .plugin
-        .start(&runtime, Arc::from("local"), "{}", &players, options.seed)
+        .start(&runtime, Arc::from("local"), "{}", &players, &crate::seed::Seed::SplitMix64(options.seed))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut dice = SplitMix64::new(options.seed ^ 0xB075);
     let mut physics = Stepper::cpu();

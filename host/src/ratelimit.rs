@@ -1,13 +1,19 @@
 //! Rate limiting of players, rooms and WebSocket connections.
 //!
-//! Three [`Policy`]s, each a quota of N requests per period with a burst of
+//! Four [`Policy`]s, each a quota of N requests per period with a burst of
 //! N (60 per minute allows 60 at once, then one a second):
 //!
 //! | policy | key | default |
 //! | --- | --- | --- |
 //! | [`Policy::Player`] | player id | 60 per minute |
-//! | [`Policy::Room`] | room id | 10 per second |
+//! | [`Policy::Room`] | room id and seat (actions of one seat) | 10 per second |
 //! | [`Policy::WsMessages`] | connection id | 5 per second |
+//! | [`Policy::Ip`] | client IP address | 120 per minute |
+//!
+//! Callers authenticate first, validate next and count last, so a request
+//! that is refused for a bad credential or bad input spends nobody's
+//! budget but the sender's IP (`Ip` counts room creation, joins, tickets and
+//! failed authentications).
 //!
 //! Backends: [`memory`] (the `governor` crate, this process only) and
 //! `redis` (feature `redis`: a GCRA Lua script, so the player limit holds
@@ -41,25 +47,30 @@ pub enum Policy {
     Room,
     /// Messages on one WebSocket connection.
     WsMessages,
+    /// Unauthenticated requests (room creation, joins, tickets) and failed
+    /// authentications from one IP address.
+    Ip,
 }
 
 impl Policy {
-    pub const ALL: [Policy; 3] = [Policy::Player, Policy::Room, Policy::WsMessages];
+    pub const ALL: [Policy; 4] = [Policy::Player, Policy::Room, Policy::WsMessages, Policy::Ip];
 
     pub fn name(self) -> &'static str {
         match self {
             Policy::Player => "player",
             Policy::Room => "room",
             Policy::WsMessages => "ws_messages",
+            Policy::Ip => "ip",
         }
     }
 
     /// Limits of things that live on a single node need no shared state: a
     /// WebSocket connection, and a room (every request for a room is served
     /// by the node that runs it), which keeps a Redis round trip off the
-    /// action path.
+    /// action path. An IP's limit is kept by each node it reaches, so a
+    /// flood of refusals costs no Redis round trip.
     pub fn is_node_local(self) -> bool {
-        matches!(self, Policy::Room | Policy::WsMessages)
+        matches!(self, Policy::Room | Policy::WsMessages | Policy::Ip)
     }
 }
 
@@ -76,6 +87,8 @@ pub struct RateLimits {
     pub player_per_minute: u32,
     pub room_per_second: u32,
     pub ws_messages_per_second: u32,
+    /// Unauthenticated requests and failed authentications per IP address.
+    pub ip_per_minute: u32,
     /// Refused WebSocket messages in a row before the connection is closed.
     pub ws_violations_before_disconnect: u32,
 }
@@ -86,6 +99,7 @@ impl Default for RateLimits {
             player_per_minute: 60,
             room_per_second: 10,
             ws_messages_per_second: 5,
+            ip_per_minute: 120,
             ws_violations_before_disconnect: 10,
         }
     }
@@ -109,6 +123,7 @@ impl RateLimits {
             Policy::Player => Quota { burst: self.player_per_minute, period: Duration::from_secs(60) },
             Policy::Room => Quota { burst: self.room_per_second, period: Duration::from_secs(1) },
             Policy::WsMessages => Quota { burst: self.ws_messages_per_second, period: Duration::from_secs(1) },
+            Policy::Ip => Quota { burst: self.ip_per_minute, period: Duration::from_secs(60) },
         }
     }
 }

@@ -32,7 +32,7 @@ pub struct PluginVersion {
     /// SHA-256 of the component bytes, lowercase hex.
     pub hash: String,
     pub size_bytes: usize,
-    pub published_at: u64,
+    pub published_at_ms: u64,
     pub plugin: Plugin,
 }
 
@@ -48,7 +48,7 @@ impl PluginVersion {
             max_players: info.max_players,
             tick_hz: info.tick_hz,
             size_bytes: self.size_bytes,
-            published_at: self.published_at,
+            published_at_ms: self.published_at_ms,
         }
     }
 }
@@ -64,7 +64,7 @@ pub struct PluginSummary {
     pub max_players: u32,
     pub tick_hz: u32,
     pub size_bytes: usize,
-    pub published_at: u64,
+    pub published_at_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,7 +165,7 @@ impl Registry {
             version: version.clone(),
             hash: hash.clone(),
             size_bytes: wasm.len(),
-            published_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+            published_at_ms: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
             plugin,
         });
 

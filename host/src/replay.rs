@@ -80,7 +80,7 @@ pub fn verify(
 ) -> Result<Verified, ReplayError> {
     let label: Arc<str> = Arc::from(format!("replay-{}", record.game_id));
     let mut sandbox = plugin
-        .start(runtime, label, &record.config, &record.players, record.seed)
+        .start(runtime, label, &record.config, &record.players, &record.seed)
         .map_err(|e| ReplayError::Start(e.to_string()))?;
     reapply(&mut sandbox, &record.log, |worlds| physics.step(worlds_and_dts(worlds)).map(|_| ()), |_, _| {})?;
     let status = RoomStatus::from(sandbox.status()?);

@@ -28,14 +28,15 @@ use tracing::Instrument;
 
 use crate::archive::Archiver;
 use crate::archive::record::{
-    EventRecord, FinalViews, GameRecord, LogEntry, LogKind, PluginRef, RECORD_FORMAT_VERSION,
+    EventAudience, EventRecord, FinalViews, GameRecord, LogEntry, LogKind, PluginRef, RECORD_FORMAT_VERSION,
 };
 use crate::journal::{AfterDurable, Entry, Journal, RecoveredRoom, now_ms};
 use crate::metrics::{ActionOutcome, Metrics, PluginCall};
 use crate::protocol::{EventOut, RoomStatus, ServerMsg};
 use crate::registry::PluginVersion;
 use crate::replay::reapply;
-use crate::sandbox::{ActionError, Event, Fault, Runtime, Sandbox, StartError, Viewer};
+use crate::seed::Seed;
+use crate::sandbox::{ActionError, Audience, Event, Fault, Runtime, Sandbox, StartError, Viewer};
 use crate::ticker::{Batch, Ticker};
 
 /// Queue depth of a watcher before it is considered too slow and dropped.
@@ -49,7 +50,10 @@ pub struct RoomSpec {
     pub plugin: Arc<PluginVersion>,
     pub config: String,
     pub seats: u32,
-    pub seed: u64,
+    /// Secret until the game is over (`crate::seed`).
+    pub seed: Seed,
+    /// How long a room may wait for its players before it expires.
+    pub waiting_ttl: Duration,
     /// How long a finished room stays (for late reconnects) before it leaves memory.
     pub grace: Duration,
     pub created_at_ms: u64,
@@ -94,7 +98,9 @@ pub struct RoomInfo {
     pub version: String,
     pub hash: String,
     pub seats: u32,
-    pub seed: u64,
+    /// The seed, once the game is over (until then it is the room's secret).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<Seed>,
     pub seq: u64,
     pub status: RoomStatus,
     pub watchers: usize,
@@ -194,6 +200,29 @@ pub struct RoomHandle {
     commands: mpsc::Sender<Command>,
     /// Set by the room once it is over: the scheduler stops ticking it.
     ticks_done: Arc<AtomicBool>,
+    /// Seat token -> player, kept by the room: requests are authenticated
+    /// before they are counted or queued.
+    seats: SeatTokens,
+}
+
+/// The seat tokens of a room and their players, shared by the room and its handles.
+#[derive(Clone, Default)]
+struct SeatTokens(Arc<std::sync::RwLock<Vec<Seat>>>);
+
+impl SeatTokens {
+    fn player_of(&self, token: &str) -> Option<String> {
+        let seats = self.0.read().unwrap_or_else(|e| e.into_inner());
+        seats.iter().find(|s| constant_time_eq(s.token.as_bytes(), token.as_bytes())).map(|s| s.player.clone())
+    }
+
+    fn set(&self, seated: &[Seat]) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = seated.to_vec();
+    }
+}
+
+/// Compares two secrets in time that depends on their lengths only.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl RoomHandle {
@@ -220,6 +249,11 @@ impl RoomHandle {
         self.ask(|reply| Command::Watch { token, reply }).await?
     }
 
+    /// The player a seat token belongs to, without a round trip to the room.
+    pub fn authenticate(&self, token: &str) -> Result<String, RoomError> {
+        self.seats.player_of(token).ok_or(RoomError::InvalidToken)
+    }
+
     pub async fn describe(&self) -> Result<RoomInfo, RoomError> {
         self.ask(|reply| Command::Describe { reply }).await
     }
@@ -236,7 +270,9 @@ impl RoomHandle {
 
 /// Start a new room: journal its creation, seat `players` (starting the
 /// game when they fill every seat), then run its task. `on_exit` runs when
-/// the room leaves memory.
+/// the room leaves memory. The caller has validated `players` (names,
+/// distinct, no more than the seats) and the config: nothing journaled here
+/// is refused afterwards.
 pub async fn spawn(
     spec: RoomSpec,
     players: Vec<String>,
@@ -250,7 +286,7 @@ pub async fn spawn(
         plugin: PluginRef { name: plugin.name.clone(), version: plugin.version.to_string(), hash: plugin.hash.clone() },
         config: room.spec.config.clone(),
         seats: room.spec.seats,
-        seed: room.spec.seed,
+        seed: room.spec.seed.clone(),
         at_ms: room.spec.created_at_ms,
     };
     room.journal(&created).await?;
@@ -266,7 +302,7 @@ pub async fn spawn(
 pub async fn restore(
     recovered: RecoveredRoom,
     plugin: Arc<PluginVersion>,
-    grace: Duration,
+    (grace, waiting_ttl): (Duration, Duration),
     services: Arc<RoomServices>,
     on_exit: impl FnOnce() + Send + 'static,
 ) -> RoomHandle {
@@ -276,6 +312,7 @@ pub async fn restore(
         config: recovered.config,
         seats: recovered.seats,
         seed: recovered.seed,
+        waiting_ttl,
         grace,
         created_at_ms: recovered.created_at_ms,
     };
@@ -347,6 +384,8 @@ struct Room {
     /// Shortcut to `services.metrics`.
     metrics: Arc<Metrics>,
     seated: Vec<Seat>,
+    /// `seated`'s tokens, shared with the handles.
+    seat_tokens: SeatTokens,
     phase: Phase,
     /// The plugin's status as of the last change (while `Playing`).
     playing: RoomStatus,
@@ -371,6 +410,7 @@ impl Room {
             metrics: services.metrics.clone(),
             services,
             seated: Vec::new(),
+            seat_tokens: SeatTokens::default(),
             phase: Phase::Lobby,
             playing: RoomStatus::Playing { awaiting: Vec::new() },
             seq: 0,
@@ -391,6 +431,7 @@ impl Room {
             plugin: self.spec.plugin.clone(),
             commands: tx,
             ticks_done: self.ticks_done.clone(),
+            seats: self.seat_tokens.clone(),
         };
         let span = tracing::info_span!("room", room = %self.spec.id, game = %self.spec.plugin.name);
         tokio::spawn(
@@ -409,11 +450,15 @@ impl Room {
 
     async fn run(&mut self, mut commands: mpsc::Receiver<Command>) {
         let mut evict_at: Option<Instant> = None;
+        let waited_ms = now_ms().saturating_sub(self.spec.created_at_ms);
+        let expire_at = Instant::now() + self.spec.waiting_ttl.saturating_sub(Duration::from_millis(waited_ms));
         loop {
             if evict_at.is_none() && self.is_over() {
                 evict_at = Some(Instant::now() + self.spec.grace);
             }
+            let waiting = matches!(self.phase, Phase::Lobby);
             tokio::select! {
+                _ = tokio::time::sleep_until(expire_at), if waiting => self.expire().await,
                 command = commands.recv() => match command {
                     Some(command) => {
                         if self.journal_failed.load(Ordering::SeqCst) && !self.is_over() {
@@ -448,6 +493,17 @@ impl Room {
         }
     }
 
+    /// Nobody filled the seats in time: the room ends (journaled as closed,
+    /// so a restart does not bring it back) and frees its slot.
+    async fn expire(&mut self) {
+        tracing::debug!(seated = self.seated.len(), "room expired waiting for players");
+        self.metrics.rooms_expired.inc();
+        let reason = format!("no game started within {} s", self.spec.waiting_ttl.as_secs());
+        self.phase = Phase::Over(RoomStatus::aborted("expired", reason), None);
+        self.close_if_over().await;
+        self.broadcast(&[]);
+    }
+
     /// Once the game is over, archive it before anyone hears about the end
     /// (so a flush or a restart right after the last ack finds it).
     async fn close_if_over(&mut self) {
@@ -479,9 +535,7 @@ impl Room {
     }
 
     async fn join(&mut self, name: String) -> Result<Seat, RoomError> {
-        if name.is_empty() || name.chars().count() > 32 || name.chars().any(char::is_control) {
-            return Err(RoomError::InvalidName);
-        }
+        let name = crate::names::player_name(&name).map_err(|_| RoomError::InvalidName)?;
         if !matches!(self.phase, Phase::Lobby) || self.seated.len() as u32 >= self.spec.seats {
             return Err(RoomError::Full(self.spec.seats));
         }
@@ -506,6 +560,7 @@ impl Room {
     /// Take a seat (already validated and journaled); start when full.
     fn seat(&mut self, seat: Seat, at_ms: u64) {
         self.seated.push(seat);
+        self.seat_tokens.set(&self.seated);
         if self.seated.len() as u32 == self.spec.seats {
             self.start(at_ms);
         }
@@ -520,7 +575,7 @@ impl Room {
                 self.spec.id.clone(),
                 &self.spec.config,
                 &players,
-                self.spec.seed,
+                &self.spec.seed,
             )
         });
         self.started_at_ms = Some(at_ms);
@@ -553,7 +608,10 @@ impl Room {
     fn vacate(&mut self, token: &str) {
         let Ok(player) = self.player_of(token) else { return };
         match &self.phase {
-            Phase::Lobby => self.seated.retain(|s| s.token != token),
+            Phase::Lobby => {
+                self.seated.retain(|s| s.token != token);
+                self.seat_tokens.set(&self.seated);
+            }
             Phase::Playing(_) => {
                 tracing::info!(%player, "player left; room aborted");
                 self.phase = Phase::Over(RoomStatus::aborted("player_left", format!("{player} left the game")), None);
@@ -699,6 +757,11 @@ impl Room {
                 at_ms,
                 kind: event.kind.clone(),
                 data: event.data.clone(),
+                audience: match &event.audience {
+                    Audience::Everyone => EventAudience::Everyone,
+                    Audience::Only(who) => EventAudience::Only(who.clone()),
+                    Audience::AllExcept(who) => EventAudience::AllExcept(who.clone()),
+                },
             });
         }
         self.log.push(LogEntry { seq: self.log.len() as u64 + 1, at_ms, kind });
@@ -772,7 +835,8 @@ impl Room {
             },
             config: self.spec.config.clone(),
             players,
-            seed: self.spec.seed,
+            seed: self.spec.seed.clone(),
+            seat_token_sha256: self.seated.iter().map(|s| (s.player.clone(), sha256_hex(&s.token))).collect(),
             log: std::mem::take(&mut self.log),
             events: std::mem::take(&mut self.events),
             started_at_ms,
@@ -851,7 +915,7 @@ impl Room {
             version: self.spec.plugin.version.to_string(),
             hash: self.spec.plugin.hash.clone(),
             seats: self.spec.seats,
-            seed: self.spec.seed,
+            seed: self.is_over().then(|| self.spec.seed.clone()),
             seq: self.seq,
             status: self.status(),
             watchers: self.watchers.len(),
@@ -960,6 +1024,11 @@ fn json_or_warn(text: String, what: &str) -> Option<Box<RawValue>> {
             None
         }
     }
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
 /// 128 random bits, hex: a seat token.

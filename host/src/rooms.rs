@@ -1,6 +1,10 @@
 //! The room directory: creates rooms (enforcing `max_rooms`), restores the
-//! rooms the journal found unfinished, finds rooms by id, and forgets them
-//! when their task ends.
+//! rooms the journal found unfinished (no more than `max_rooms`), finds
+//! rooms by id, and forgets them when their task ends.
+//!
+//! A creation is checked whole before anything is journaled (seat count,
+//! player names, the config, a free slot), so a refused request leaves no
+//! room behind, not even after a restart.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +15,7 @@ use crate::journal::{RecoveredRoom, now_ms};
 use crate::registry::{PluginVersion, Registry};
 use crate::room::{self, RoomError, RoomHandle, RoomServices, RoomSpec, Seat};
 use crate::sandbox::StartError;
+use crate::seed::Seed;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
@@ -22,6 +27,10 @@ pub enum CreateError {
     InvalidSeats { game: String, seats: u32, min: u32, max: u32 },
     #[error("the game refused this config: {0}")]
     InvalidConfig(String),
+    #[error("{0}")]
+    InvalidName(#[from] crate::names::InvalidName),
+    #[error("the name {0:?} is given twice")]
+    DuplicateName(String),
     #[error(transparent)]
     Room(#[from] RoomError),
 }
@@ -35,8 +44,15 @@ pub struct NewRoom {
     pub seats: Option<u32>,
     /// Players to seat at once (their tokens are returned).
     pub players: Vec<String>,
-    /// Fixed seed (tests, replays); random otherwise.
-    pub seed: Option<u64>,
+    /// Fixed seed (test mode only); a fresh secret otherwise.
+    pub seed: Option<Seed>,
+}
+
+/// How long rooms live: waiting for players, and after the game for late reconnects.
+#[derive(Clone, Copy, Debug)]
+pub struct RoomLifetimes {
+    pub waiting_ttl: Duration,
+    pub finished_grace: Duration,
 }
 
 pub struct Rooms {
@@ -44,7 +60,7 @@ pub struct Rooms {
     /// The node id new room ids carry, in a cluster.
     id_prefix: Option<String>,
     max_rooms: u32,
-    grace: Duration,
+    lifetimes: RoomLifetimes,
     directory: Arc<RwLock<Directory>>,
     /// Set on shutdown: no new rooms.
     draining: AtomicBool,
@@ -64,15 +80,29 @@ impl Directory {
 }
 
 impl Rooms {
-    pub fn new(services: Arc<RoomServices>, max_rooms: u32, grace: Duration, id_prefix: Option<String>) -> Self {
-        Rooms { services, id_prefix, max_rooms, grace, directory: Arc::default(), draining: AtomicBool::new(false) }
+    pub fn new(
+        services: Arc<RoomServices>,
+        max_rooms: u32,
+        lifetimes: RoomLifetimes,
+        id_prefix: Option<String>,
+    ) -> Self {
+        Rooms { services, id_prefix, max_rooms, lifetimes, directory: Arc::default(), draining: AtomicBool::new(false) }
     }
 
-    /// Rebuild the rooms the journal found unfinished. A room whose plugin
-    /// version is gone (or has other bytes) is skipped with an error log.
+    /// Rebuild the rooms the journal found unfinished, up to `max_rooms`
+    /// (the rest stay in the journal for a node with room for them, counted
+    /// in `rooms_not_restored_total`). A room whose plugin version is gone
+    /// (or has other bytes) is skipped with an error log.
     pub async fn restore(&self, recovered: Vec<RecoveredRoom>, registry: &Registry) -> usize {
         let mut restored = 0;
+        let total = recovered.len();
         for room in recovered {
+            if restored >= self.max_rooms as usize {
+                let left = total - restored;
+                tracing::error!(left, max_rooms = self.max_rooms, "journal holds more unfinished rooms than max_rooms");
+                self.services.metrics.rooms_not_restored.inc_by(left as u64);
+                break;
+            }
             let plugin = match registry.resolve(&room.plugin.name, Some(&room.plugin.version)) {
                 Ok(p) if p.hash == room.plugin.hash => p,
                 _ => {
@@ -81,7 +111,8 @@ impl Rooms {
                 }
             };
             let id: Arc<str> = Arc::from(room.room.as_str());
-            let handle = room::restore(room, plugin, self.grace, self.services.clone(), self.on_exit(id.clone())).await;
+            let lifetimes = (self.lifetimes.finished_grace, self.lifetimes.waiting_ttl);
+            let handle = room::restore(room, plugin, lifetimes, self.services.clone(), self.on_exit(id.clone())).await;
             self.drive_if_real_time(&handle);
             self.directory().rooms.insert(id, handle);
             self.services.metrics.rooms_active.inc();
@@ -124,17 +155,24 @@ impl Rooms {
                 max: info.max_players,
             });
         }
-        let seed = new.seed.unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0);
-        let id: Arc<str> = Arc::from(crate::cluster::room_ids::new_room_id(self.id_prefix.as_deref()));
-        if new.players.len() as u32 != seats {
-            // Check the config now (with placeholder players) rather than
-            // when the last seat is taken.
-            let placeholders: Vec<String> = (1..=seats).map(|i| format!("seat-{i}")).collect();
-            match new.plugin.plugin.start(&self.services.runtime, id.clone(), &new.config, &placeholders, seed) {
-                Ok(_) => {}
-                Err(StartError::Rejected(reason)) => return Err(CreateError::InvalidConfig(reason)),
-                Err(StartError::Fault(fault)) => return Err(CreateError::InvalidConfig(fault.to_string())),
+        let mut players: Vec<String> = Vec::with_capacity(new.players.len());
+        for raw in &new.players {
+            let name = crate::names::player_name(raw)?;
+            if players.contains(&name) {
+                return Err(CreateError::DuplicateName(name));
             }
+            players.push(name);
+        }
+        let seed = new.seed.unwrap_or_else(Seed::generate);
+        let id: Arc<str> = Arc::from(crate::cluster::room_ids::new_room_id(self.id_prefix.as_deref()));
+        // Check the config now, with the players given and placeholders for
+        // open seats, so a game that refuses it never becomes a room.
+        let mut trial_players = players.clone();
+        trial_players.extend((players.len() as u32 + 1..=seats).map(|i| format!("seat-{i}")));
+        match new.plugin.plugin.start(&self.services.runtime, id.clone(), &new.config, &trial_players, &seed) {
+            Ok(_) => {}
+            Err(StartError::Rejected(reason)) => return Err(CreateError::InvalidConfig(reason)),
+            Err(StartError::Fault(fault)) => return Err(CreateError::InvalidConfig(fault.to_string())),
         }
         {
             // Reserve the slot first so concurrent creations cannot overshoot.
@@ -153,10 +191,11 @@ impl Rooms {
             config: new.config,
             seats,
             seed,
-            grace: self.grace,
+            waiting_ttl: self.lifetimes.waiting_ttl,
+            grace: self.lifetimes.finished_grace,
             created_at_ms: now_ms(),
         };
-        let spawned = room::spawn(spec, new.players, self.services.clone(), self.on_exit(id.clone())).await;
+        let spawned = room::spawn(spec, players, self.services.clone(), self.on_exit(id.clone())).await;
         let mut directory = self.directory();
         directory.reserved -= 1;
         let (handle, seats) = spawned?;

@@ -48,7 +48,7 @@ fn assert_no_hidden_cards(viewer: &str, client: &WsClient, owners: &[(&str, &[St
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn high_card_duel_keeps_hands_hidden_through_a_simultaneous_game() {
     let server = Server::start().await;
-    let room = server.create_room(&json!({ "game": "high-card-duel", "players": ["alice", "bob"], "seed": 11 })).await;
+    let room = server.create_room(&json!({ "game": "high-card-duel", "players": ["alice", "bob"] })).await;
     assert_eq!(room.info["status"], json!({ "state": "playing", "awaiting": ["alice", "bob"] }));
     let mut alice = server.ws(&room.id, Some(room.token("alice"))).await;
     let mut bob = server.ws(&room.id, Some(room.token("bob"))).await;

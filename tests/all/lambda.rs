@@ -106,7 +106,8 @@ fn game(game_id: &str, winner: &str, loser: &str) -> GameRecord {
         plugin: PluginRef { name: "tic-tac-toe".into(), version: "1.0.0".into(), hash: "ab".repeat(32) },
         config: "{}".into(),
         players: vec![winner.into(), loser.into()],
-        seed: 42,
+        seed: arcade_host::seed::Seed::from_test_number(42),
+        seat_token_sha256: Default::default(),
         log: vec![
             action(1, winner, 0),
             action(2, loser, 3),
@@ -119,6 +120,7 @@ fn game(game_id: &str, winner: &str, loser: &str) -> GameRecord {
             at_ms: 1_760_000_005_000,
             kind: "line".into(),
             data: r#"{"cells":[0,1,2]}"#.into(),
+            audience: arcade_host::archive::record::EventAudience::Everyone,
         }],
         started_at_ms: 1_760_000_000_000,
         completed_at_ms: 1_760_000_005_000,

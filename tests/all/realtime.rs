@@ -127,7 +127,7 @@ async fn rooms_due_in_a_tick_share_one_gpu_submission_and_get_their_own_results(
 
     const ROOMS: u64 = 8;
     let rooms: Vec<Room> = join_all((0..ROOMS).map(|i| {
-        let request = json!({ "game": "arena", "players": [format!("p{i}")], "seed": 1000 + i,
+        let request = json!({ "game": "arena", "players": [format!("p{i}")],
                               "config": { "duration_ticks": 100, "asteroids": 100 } });
         let server = &server;
         async move { server.create_room(&request).await }

@@ -1,5 +1,11 @@
 //! Archived games: list (by plugin / player, paged), fetch one record,
 //! download its replay file, and force an archive flush (admin).
+//!
+//! Who may read what: anyone gets the spectator-safe record (players,
+//! outcome, the events spectators saw, the spectator's final view); the
+//! full record (seed, inputs, private events, every player's final view)
+//! and the replay file go to the game's players (`Authorization: Bearer
+//! <their seat token>`) and admins.
 
 use std::sync::Arc;
 
@@ -10,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::Deserialize;
 
-use super::{ApiError, App, require_admin};
+use super::{ApiError, App, bearer, require_admin};
 use crate::archive::record::GameRecord;
 use crate::archive::{ArchiveError, ListFilter, Page, PageRequest};
 
@@ -54,13 +60,46 @@ async fn record(app: &App, id: &str) -> Result<GameRecord, ApiError> {
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "game_not_found", format!("no archived game {id:?}")))
 }
 
-pub async fn get(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Json<GameRecord>, ApiError> {
-    Ok(Json(record(&app, &id).await?))
+/// Whether the request may read `record` whole: one of its players (by
+/// seat token) or an admin.
+fn may_read_full(app: &App, headers: &HeaderMap, record: &GameRecord) -> bool {
+    bearer(headers).is_some_and(|token| record.is_player_token(token)) || require_admin(app, headers).is_ok()
 }
 
-/// The compressed record (`arcade replay <file>` verifies it).
-pub async fn replay_file(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
-    let bytes = record(&app, &id).await?.to_compressed()?;
+pub async fn get(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let record = record(&app, &id).await?;
+    if may_read_full(&app, &headers, &record) {
+        let mut full = serde_json::to_value(&record)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+        full["visibility"] = "full".into();
+        return Ok(Json(full));
+    }
+    Ok(Json(record.spectator_record()))
+}
+
+/// The compressed record (`arcade replay <file>` verifies it): for the
+/// game's players and admins only (it holds the seed and every input).
+pub async fn replay_file(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let record = record(&app, &id).await?;
+    if !may_read_full(&app, &headers, &record) {
+        return Err(match bearer(&headers) {
+            None => ApiError::missing_token(),
+            Some(_) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_a_player",
+                "the replay file is for the game's players and admins; others may read the spectator record",
+            ),
+        });
+    }
+    let bytes = record.to_compressed()?;
     let disposition = format!("attachment; filename=\"{id}.arcade-game\"");
     Ok(([(CONTENT_TYPE, "application/octet-stream".to_string()), (CONTENT_DISPOSITION, disposition)], bytes))
 }

@@ -1,4 +1,9 @@
 //! Room endpoints: create, describe, join, leave and act over HTTP.
+//!
+//! Every handler authenticates first (a seat token, checked without a trip
+//! to the room), validates next, and counts rate limits last: a bad token
+//! or a bad body spends only the sender's IP budget, never a player's or a
+//! seat's.
 
 use std::sync::Arc;
 
@@ -14,11 +19,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::client_ip::ClientIp;
 use super::{ApiError, App, bearer};
 use crate::lobby::RoomLocation;
 use crate::ratelimit::Policy;
 use crate::room::{RoomHandle, RoomInfo, Seat};
 use crate::rooms::NewRoom;
+use crate::seed::Seed;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,9 +44,27 @@ pub struct CreateRoom {
     /// Players to seat immediately; their tokens are in the response.
     #[serde(default)]
     players: Vec<String>,
-    /// Fixed seed (deterministic games for tests and replays).
+    /// Fixed seed: only where the server runs with `testing.client_seeds`.
     #[serde(default)]
-    seed: Option<u64>,
+    seed: Option<ClientSeed>,
+}
+
+/// A seed a test chose: a number, or a recorded seed's text form.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ClientSeed {
+    Number(u64),
+    Text(String),
+}
+
+impl ClientSeed {
+    fn into_seed(self) -> Result<Seed, ApiError> {
+        match self {
+            ClientSeed::Number(n) => Ok(Seed::from_test_number(n)),
+            ClientSeed::Text(text) => Seed::parse(&text)
+                .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_seed", e)),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -78,18 +103,45 @@ fn seat_token(headers: &HeaderMap) -> Result<String, ApiError> {
     bearer(headers).map(str::to_string).ok_or_else(ApiError::missing_token)
 }
 
+/// `POST /v1/rooms`: checked (config size, seed, names, plugin), then
+/// counted against the caller's IP and the first player's limit; the
+/// creation itself checks the config with the game before anything is kept.
 pub async fn create(
     State(app): State<Arc<App>>,
+    ip: ClientIp,
     body: Result<Json<CreateRoom>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(req) = body?;
-    if let Some(first) = req.players.first() {
+    let config = req.config.map_or_else(|| "{}".to_string(), |c| c.get().to_string());
+    let max_config = app.config.limits.max_config_bytes;
+    if config.len() > max_config {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "config_too_large",
+            format!("room configs are limited to {max_config} bytes, got {}", config.len()),
+        ));
+    }
+    let seed = match req.seed {
+        Some(_) if !app.config.testing.client_seeds => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "client_seed_not_allowed",
+                "this server draws every room's seed itself (clients may choose one only in test mode)",
+            ));
+        }
+        Some(seed) => Some(seed.into_seed()?),
+        None => None,
+    };
+    let first = req.players.first().map(|p| crate::names::player_name(p)).transpose().map_err(|e| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name", e.to_string())
+    })?;
+    let plugin = app.registry.resolve(&req.game, req.version.as_deref())?;
+    app.limit(Policy::Ip, &ip.0).await?;
+    if let Some(first) = &first {
         app.limit(Policy::Player, first).await?;
     }
-    let plugin = app.registry.resolve(&req.game, req.version.as_deref())?;
-    let config = req.config.map_or_else(|| "{}".to_string(), |c| c.get().to_string());
     let (handle, seats) =
-        app.rooms.create(NewRoom { plugin, config, seats: req.seats, players: req.players, seed: req.seed }).await?;
+        app.rooms.create(NewRoom { plugin, config, seats: req.seats, players: req.players, seed }).await?;
     let info = handle.describe().await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "room": info, "seats": seats }))))
 }
@@ -100,21 +152,42 @@ pub async fn describe(State(app): State<Arc<App>>, Path(id): Path<String>) -> Re
 
 pub async fn join(
     State(app): State<Arc<App>>,
+    ip: ClientIp,
     Path(id): Path<String>,
     body: Result<Json<JoinRoom>, JsonRejection>,
 ) -> Result<Json<Seat>, ApiError> {
     let room = room(&app, &id)?;
     let Json(req) = body?;
-    app.limit(Policy::Player, &req.name).await?;
-    Ok(Json(room.join(req.name).await?))
+    let name = crate::names::player_name(&req.name)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name", e.to_string()))?;
+    app.limit(Policy::Ip, &ip.0).await?;
+    app.limit(Policy::Player, &name).await?;
+    Ok(Json(room.join(name).await?))
+}
+
+/// The seat a request's bearer token holds in `room`. A missing or wrong
+/// token counts against the sender's IP (guessing tokens costs the guesser).
+pub async fn authenticate(app: &App, room: &RoomHandle, token: Option<&str>, ip: &ClientIp) -> Result<String, ApiError> {
+    let player = token.ok_or_else(ApiError::missing_token).and_then(|t| Ok(room.authenticate(t)?));
+    if player.is_err() {
+        app.limit(Policy::Ip, &ip.0).await?;
+    }
+    player
+}
+
+/// The key of one seat's action limit.
+pub fn seat_key(room: &RoomHandle, player: &str) -> String {
+    format!("{}/{player}", room.id)
 }
 
 pub async fn leave(
     State(app): State<Arc<App>>,
+    ip: ClientIp,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let room = room(&app, &id)?;
+    authenticate(&app, &room, bearer(&headers), &ip).await?;
     room.leave(seat_token(&headers)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -122,16 +195,17 @@ pub async fn leave(
 /// `POST /v1/rooms/{id}/actions`: the body is the action JSON itself.
 pub async fn act(
     State(app): State<Arc<App>>,
+    ip: ClientIp,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let room = room(&app, &id)?;
-    let token = seat_token(&headers)?;
-    app.limit(Policy::Room, &id).await?;
+    let player = authenticate(&app, &room, bearer(&headers), &ip).await?;
     let body = body.map_err(|r| ApiError::body(r, "action_too_large"))?;
     let action = parse_action(&body, app.config.limits.max_action_bytes)?;
-    let accepted = room.act(token, action).await?;
+    app.limit(Policy::Room, &seat_key(&room, &player)).await?;
+    let accepted = room.act(seat_token(&headers)?, action).await?;
     Ok(Json(serde_json::json!({ "seq": accepted.seq, "status": accepted.status })))
 }
 

@@ -41,7 +41,7 @@ const INSERT_GAMES: &str = concat!(
 INSERT INTO completed_games (game_id, room_id, plugin_name, plugin_version, plugin_hash, config, players, seed,
                              started_at, completed_at, duration_ms, winners, final_scores, status, record)
 SELECT g.game_id, g.room_id, g.plugin_name, g.plugin_version, g.plugin_hash, g.config::jsonb,
-       arcade_json_text_array(g.players::jsonb), g.seed::numeric,
+       arcade_json_text_array(g.players::jsonb), g.seed,
        ",
     unix_ms_to_timestamptz!("g.started_ms"),
     ", ",
@@ -160,7 +160,7 @@ impl GameColumns {
             columns.plugin_hash.push(record.plugin.hash.clone());
             columns.config.push(record.config.clone());
             columns.players.push(json(&record.players));
-            columns.seed.push(record.seed.to_string());
+            columns.seed.push(record.seed.to_text());
             columns.started_ms.push(to_i64(record.started_at_ms, "started_at_ms")?);
             columns.completed_ms.push(to_i64(record.completed_at_ms, "completed_at_ms")?);
             columns.winners.push(json(record.winners()));

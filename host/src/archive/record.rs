@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::ArchiveError;
 use super::keys::validate_game_id;
 use crate::protocol::RoomStatus;
+use crate::seed::Seed;
 
 /// The record format this code writes and reads.
 pub const RECORD_FORMAT_VERSION: u32 = 1;
@@ -62,6 +63,33 @@ pub struct EventRecord {
     pub kind: String,
     /// The event's JSON text.
     pub data: String,
+    /// Who it was addressed to (records from before this field: unknown,
+    /// treated as private).
+    #[serde(default, skip_serializing_if = "EventAudience::is_unrecorded")]
+    pub audience: EventAudience,
+}
+
+/// Who an archived event was addressed to.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "to", content = "players", rename_all = "snake_case")]
+pub enum EventAudience {
+    Everyone,
+    Only(Vec<String>),
+    AllExcept(Vec<String>),
+    /// Archived before audiences were recorded.
+    #[default]
+    Unrecorded,
+}
+
+impl EventAudience {
+    fn is_unrecorded(&self) -> bool {
+        matches!(self, EventAudience::Unrecorded)
+    }
+
+    /// Whether a spectator saw it live (the rule of `sandbox::visible_to`).
+    pub fn spectators_see(&self) -> bool {
+        matches!(self, EventAudience::Everyone | EventAudience::AllExcept(_))
+    }
 }
 
 /// What each player and a spectator saw when the game ended.
@@ -84,7 +112,12 @@ pub struct GameRecord {
     pub config: String,
     /// Seat order.
     pub players: Vec<String>,
-    pub seed: u64,
+    /// The room's seed and its generator (`crate::seed`).
+    pub seed: Seed,
+    /// SHA-256 (hex) of each player's seat token: a player proves they
+    /// played this game with their token to read the full record.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub seat_token_sha256: BTreeMap<String, String>,
     pub log: Vec<LogEntry>,
     pub events: Vec<EventRecord>,
     pub started_at_ms: u64,
@@ -119,6 +152,40 @@ impl GameRecord {
             RoomStatus::WaitingForPlayers { .. } => "waiting_for_players",
             RoomStatus::Playing { .. } => "playing",
         }
+    }
+
+    /// What anyone may read of the game: who played, the outcome, the
+    /// events a spectator saw and the spectator's final view. No seed, no
+    /// inputs, no private events or player views: from those a stranger
+    /// could learn the players' hidden information.
+    pub fn spectator_record(&self) -> serde_json::Value {
+        let events: Vec<serde_json::Value> = self
+            .events
+            .iter()
+            .filter(|e| e.audience.spectators_see())
+            .map(|e| serde_json::json!({ "seq": e.seq, "at_ms": e.at_ms, "kind": e.kind, "data": e.data }))
+            .collect();
+        serde_json::json!({
+            "visibility": "spectator",
+            "format_version": self.format_version,
+            "game_id": self.game_id,
+            "room_id": self.room_id,
+            "plugin": self.plugin,
+            "config": self.config,
+            "players": self.players,
+            "events": events,
+            "started_at_ms": self.started_at_ms,
+            "completed_at_ms": self.completed_at_ms,
+            "status": self.status,
+            "final_views": { "spectator": self.final_views.spectator },
+        })
+    }
+
+    /// Whether `token` is the seat token of one of the game's players.
+    pub fn is_player_token(&self, token: &str) -> bool {
+        use sha2::Digest;
+        let digest = hex::encode(sha2::Sha256::digest(token.as_bytes()));
+        self.seat_token_sha256.values().any(|h| h.as_bytes().len() == digest.len() && h.eq_ignore_ascii_case(&digest))
     }
 
     pub fn duration_ms(&self) -> u64 {
@@ -244,7 +311,8 @@ mod tests {
             plugin: PluginRef { name: "tic-tac-toe".into(), version: "1.0.0".into(), hash: "ab".repeat(32) },
             config: "{}".into(),
             players: vec!["ann".into(), "bob".into()],
-            seed: u64::MAX,
+            seed: Seed::generate(),
+            seat_token_sha256: [("ann".to_string(), "ab".repeat(32))].into(),
             log: vec![
                 LogEntry {
                     seq: 1,
@@ -253,7 +321,13 @@ mod tests {
                 },
                 LogEntry { seq: 2, at_ms: 1_050, kind: LogKind::Tick { dt_ms: 50 } },
             ],
-            events: vec![EventRecord { seq: 1, at_ms: 1_000, kind: "placed".into(), data: r#"{"cell":4}"#.into() }],
+            events: vec![EventRecord {
+                seq: 1,
+                at_ms: 1_000,
+                kind: "placed".into(),
+                data: r#"{"cell":4}"#.into(),
+                audience: EventAudience::Everyone,
+            }],
             started_at_ms: 900,
             completed_at_ms: 2_000,
             status: RoomStatus::Finished {

@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::archive::record::PluginRef;
+use crate::seed::Seed;
 
 pub const MAGIC: &[u8; 4] = b"ARCJ";
 pub const VERSION: u16 = 1;
@@ -28,7 +29,7 @@ pub enum Entry {
         plugin: PluginRef,
         config: String,
         seats: u32,
-        seed: u64,
+        seed: Seed,
         at_ms: u64,
     },
     Joined {

@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 pub use format::Entry;
 
 use crate::archive::record::PluginRef;
+use crate::seed::Seed;
 
 /// Most entries written in one group commit.
 const MAX_BATCH: usize = 4096;
@@ -58,7 +59,7 @@ pub struct RecoveredRoom {
     pub plugin: PluginRef,
     pub config: String,
     pub seats: u32,
-    pub seed: u64,
+    pub seed: Seed,
     pub created_at_ms: u64,
     /// Its `Joined`, `Left`, `Action` and `Tick` entries, in order.
     pub log: Vec<Entry>,
@@ -342,7 +343,7 @@ mod tests {
             plugin: PluginRef { name: "g".into(), version: "1.0.0".into(), hash: "h".into() },
             config: "{}".into(),
             seats: 2,
-            seed: 7,
+            seed: Seed::from_test_number(7),
             at_ms: 1,
         }
     }

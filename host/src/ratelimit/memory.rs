@@ -16,7 +16,7 @@ const CHECKS_PER_SWEEP: u64 = 16_384;
 pub struct MemoryRateLimiter {
     limits: RateLimits,
     /// Indexed like [`Policy::ALL`].
-    limiters: [DefaultKeyedRateLimiter<String>; 3],
+    limiters: [DefaultKeyedRateLimiter<String>; Policy::ALL.len()],
     checks: AtomicU64,
 }
 

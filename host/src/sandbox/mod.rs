@@ -27,8 +27,11 @@ use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceAny};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
+use crate::seed::Seed;
+
 pub use physics::{SimLimits, StepRequest, Stepping, worlds_and_dts};
-pub use state::{RoomState, SplitMix64};
+pub use crate::seed::SplitMix64;
+pub use state::RoomState;
 
 /// Host bindings generated from `wit/arcade.wit`.
 pub mod bindings {
@@ -220,7 +223,7 @@ impl Runtime {
             .instantiate_pre(component)
             .and_then(bindings::GamePre::new)
             .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
-        let mut probe = Sandbox::store(self, Arc::from("publish-check"), 0);
+        let mut probe = Sandbox::store(self, Arc::from("publish-check"), &Seed::SplitMix64(0));
         let game = pre.instantiate(&mut probe).map_err(|e| LoadError::Fault(classify(e, &probe)))?;
         let info = game.arcade_game_rules().call_info(&mut probe).map_err(|e| LoadError::Fault(classify(e, &probe)))?;
         check_info(&info).map_err(LoadError::InvalidInfo)?;
@@ -278,14 +281,14 @@ impl Plugin {
         label: Arc<str>,
         config: &str,
         players: &[String],
-        seed: u64,
+        seed: &Seed,
     ) -> Result<Sandbox, StartError> {
         let mut store = Sandbox::store(runtime, label, seed);
         let game = self.pre.instantiate(&mut store).map_err(|e| classify(e, &store))?;
         let created = game
             .arcade_game_rules()
             .room()
-            .call_create(&mut store, config, players, seed)
+            .call_create(&mut store, config, players, seed.plugin_seed())
             .map_err(|e| classify(e, &store))?;
         let room = created.map_err(StartError::Rejected)?;
         Ok(Sandbox { store, game, room, deadline_ticks: runtime.deadline_ticks, fault: None })
@@ -302,7 +305,7 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    fn store(runtime: &Runtime, label: Arc<str>, seed: u64) -> Store<RoomState> {
+    fn store(runtime: &Runtime, label: Arc<str>, seed: &Seed) -> Store<RoomState> {
         let mut store =
             Store::new(&runtime.engine, RoomState::new(label, seed, runtime.limits.memory_bytes, runtime.limits.sim));
         store.limiter(|s| &mut s.memory);

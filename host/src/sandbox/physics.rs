@@ -251,7 +251,7 @@ mod tests {
     use super::*;
 
     fn room(limits: SimLimits) -> RoomState {
-        RoomState::new(std::sync::Arc::from("test"), 1, 1 << 20, limits)
+        RoomState::new(std::sync::Arc::from("test"), &crate::seed::Seed::SplitMix64(1), 1 << 20, limits)
     }
 
     fn config() -> WitWorldConfig {

@@ -2,14 +2,13 @@
 //!
 //! A plugin sees exactly the `arcade:game/host` imports (log, the room's
 //! random stream) and, of WASI, only what cannot leak or block: randomness
-//! derived from the room seed (so `HashMap` works and stays deterministic),
+//! derived from the room's secret seed (`crate::seed`) (so `HashMap` works and stays deterministic),
 //! an empty environment, and `exit`. Its memory is capped by [`MemoryCap`].
 //! Plugins that import `arcade:game/sim` also get physics worlds, held here
 //! (see `physics.rs`).
 //! The SDK's panic hook reports a panic through the host log; that message
 //! becomes the reason the room was aborted.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use wasmtime::ResourceLimiter;
@@ -21,6 +20,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::arcade::game::{host, types};
 use super::physics::{SimLimits, Worlds};
+use crate::seed::{Seed, SeededRng, Stream};
 
 /// Prefix of the SDK panic hook's log line (see `sdk/src/host.rs`).
 const PANIC_PREFIX: &str = "panicked at";
@@ -32,7 +32,7 @@ pub struct RoomState {
     wasi: WasiCtx,
     table: ResourceTable,
     pub(super) memory: MemoryCap,
-    rng: SplitMix64,
+    rng: SeededRng,
     /// The panic message the plugin logged, if it panicked.
     panic: Option<String>,
     /// Physics worlds the plugin created (`arcade:game/sim`).
@@ -42,11 +42,19 @@ pub struct RoomState {
 }
 
 impl RoomState {
-    pub fn new(label: Arc<str>, seed: u64, memory_bytes: usize, sim: SimLimits) -> Self {
+    pub fn new(label: Arc<str>, seed: &Seed, memory_bytes: usize, sim: SimLimits) -> Self {
+        let insecure_seed = match seed {
+            Seed::SplitMix64(n) => u128::from(*n),
+            Seed::ChaCha20(_) => {
+                let mut derived = seed.stream(Stream::Derived);
+                derived.next_u64(); // the first draw is the plugin's `create` seed
+                (u128::from(derived.next_u64()) << 64) | u128::from(derived.next_u64())
+            }
+        };
         let wasi = WasiCtx::builder()
-            .secure_random(SplitMix64::new(seed ^ 0x5EC0_4E5E_C0DE_0001))
-            .insecure_random(SplitMix64::new(seed ^ 0x1A5E_C0DE_0000_0002))
-            .insecure_random_seed(u128::from(seed))
+            .secure_random(seed.stream(Stream::WasiSecure))
+            .insecure_random(seed.stream(Stream::WasiInsecure))
+            .insecure_random_seed(insecure_seed)
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
@@ -55,7 +63,7 @@ impl RoomState {
             wasi,
             table: ResourceTable::new(),
             memory: MemoryCap { max_bytes: memory_bytes, exceeded: false },
-            rng: SplitMix64::new(seed),
+            rng: seed.stream(Stream::Plugin),
             panic: None,
             worlds: Worlds::new(sim),
             label,
@@ -132,56 +140,5 @@ impl ResourceLimiter for MemoryCap {
 
     fn table_growing(&mut self, _current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
         Ok(maximum.is_none_or(|max| desired <= max))
-    }
-}
-
-/// splitmix64: the room's deterministic random stream. The SDK's native test
-/// harness uses the same algorithm (`sdk/src/host.rs`), so rules tests and
-/// the server see the same numbers for the same seed.
-#[derive(Clone, Debug)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
-impl rand_core::TryRng for SplitMix64 {
-    type Error = Infallible;
-
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        Ok(self.next_u64() as u32)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        Ok(self.next_u64())
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for chunk in dst.chunks_mut(8) {
-            let bytes = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SplitMix64;
-
-    #[test]
-    fn splitmix_matches_reference_values() {
-        // Reference: splitmix64 seeded with 0 (Vigna's published generator).
-        let mut rng = SplitMix64::new(0);
-        assert_eq!(rng.next_u64(), 0xE220_A839_7B1D_CDAF);
-        assert_eq!(rng.next_u64(), 0x6E78_9E6A_A1B9_65F4);
     }
 }

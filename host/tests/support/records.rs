@@ -4,8 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use arcade_host::archive::record::EventAudience;
 use arcade_host::archive::{EventRecord, FinalViews, GameRecord, LogEntry, LogKind, PluginRef, RECORD_FORMAT_VERSION};
 use arcade_host::protocol::RoomStatus;
+use arcade_host::seed::Seed;
 use serde_json::json;
 
 /// 2024-11-22T00:00:00Z
@@ -57,6 +59,7 @@ pub fn game_record(game_id: &str, shape: &GameShape) -> GameRecord {
             at_ms: turn_at(turn),
             kind: "move".into(),
             data: json!({"player": player_of(turn), "mark": MARKS[(turn % 2) as usize], "cell": turn % 9}).to_string(),
+            audience: EventAudience::Everyone,
         })
         .collect();
     let status = if shape.aborted {
@@ -76,7 +79,8 @@ pub fn game_record(game_id: &str, shape: &GameShape) -> GameRecord {
         plugin: PluginRef { name: shape.plugin.into(), version: "1.2.0".into(), hash: "5e".repeat(32) },
         config: json!({"board": 3, "timer_ms": 30_000}).to_string(),
         players: players.clone(),
-        seed: 0xDEAD_BEEF_0000_0000 ^ shape.completed_at_ms,
+        seed: Seed::SplitMix64(0xDEAD_BEEF_0000_0000 ^ shape.completed_at_ms),
+        seat_token_sha256: Default::default(),
         log,
         events,
         started_at_ms,

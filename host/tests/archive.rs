@@ -240,7 +240,7 @@ async fn postgres_migrations_create_tables_and_indexes() {
         ("plugin_hash", "text"),
         ("config", "jsonb"),
         ("players", "ARRAY"),
-        ("seed", "numeric"),
+        ("seed", "text"), // "chacha20-v1:<hex>", or the number of a splitmix64 game (migration 0002)
         ("started_at", "timestamp with time zone"),
         ("completed_at", "timestamp with time zone"),
         ("duration_ms", "bigint"),

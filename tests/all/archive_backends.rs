@@ -25,7 +25,7 @@ async fn archive_round_trip(archive_url: &str) {
     server.flush_archive().await;
 
     for id in &games {
-        let (status, record) = server.get(&format!("/v1/games/{id}")).await;
+        let (status, record) = server.get_as(ADMIN_TOKEN, &format!("/v1/games/{id}")).await;
         assert_eq!(status, StatusCode::OK, "{record}");
         assert_eq!(record["plugin"]["name"], "tic-tac-toe");
         assert_eq!(record["log"].as_array().map(Vec::len), Some(5), "{record}");

@@ -99,7 +99,7 @@ async fn sigkill_mid_games_loses_no_acknowledged_action() {
 
     // Every game reaches the archive and replays to the same end.
     server.flush_archive().await;
-    let (status, record) = server.get(&format!("/v1/games/{}", finished[0])).await;
+    let (status, record) = server.get_as(ADMIN_TOKEN, &format!("/v1/games/{}", finished[0])).await;
     assert_eq!(status, StatusCode::OK, "{record}");
     assert_eq!(record["log"].as_array().map(Vec::len), Some(SCRIPT.len()), "{record}");
     let (status, page) = server.get("/v1/games?plugin=tic-tac-toe&limit=1000").await;

@@ -96,7 +96,8 @@ pub fn plugin_bytes(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
-const ROOMY_RATE_LIMITS: [(&str, &str); 3] = [
+const ROOMY_RATE_LIMITS: [(&str, &str); 4] = [
+    ("ARCADE_RATE_LIMITS__IP_PER_MINUTE", "1000000"),
     ("ARCADE_RATE_LIMITS__PLAYER_PER_MINUTE", "1000000"),
     ("ARCADE_RATE_LIMITS__ROOM_PER_SECOND", "100000"),
     ("ARCADE_RATE_LIMITS__WS_MESSAGES_PER_SECOND", "100000"),
@@ -320,6 +321,12 @@ impl Server {
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(self.http.get(self.url(path))).await
+    }
+
+    /// `GET path` with `Authorization: Bearer <token>` (an archived game's
+    /// full record needs a player's seat token or the admin token).
+    pub async fn get_as(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        self.send(self.http.get(self.url(path)).bearer_auth(token)).await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {

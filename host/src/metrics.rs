@@ -6,7 +6,8 @@
 //! `sandbox_faults_total{kind}`, `plugins_published_total`, `archive_*`,
 //! `sim_submissions_total`, `sim_batch_worlds`, `sim_batch_seconds`,
 //! `sim_backend_info{backend,device}`, `sim_fallbacks_total`,
-//! `sim_late_rooms_total`.
+//! `sim_late_rooms_total`, `tcp_connections_open{listener}`,
+//! `tcp_connections_refused_total{listener,reason}`.
 
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
 use prometheus_client::metrics::counter::Counter;
@@ -99,6 +100,23 @@ pub struct Metrics {
     pub matches_abandoned: Counter,
     /// Requests and WebSocket messages refused by a rate limit, by policy.
     pub rate_limited: Family<PolicyLabel, Counter>,
+    /// Open TCP connections (HTTP, and WebSockets upgraded from them), by listener.
+    pub tcp_connections_open: Family<ListenerLabel, Gauge>,
+    /// TCP connections refused at a connection cap, by listener and reason.
+    pub tcp_connections_refused: Family<RefusalLabel, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ListenerLabel {
+    /// `public` or `admin`.
+    pub listener: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusalLabel {
+    pub listener: &'static str,
+    /// `server_busy` (the global cap) or `too_many_connections` (the per-address cap).
+    pub reason: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -210,6 +228,18 @@ impl Default for Metrics {
             "Requests and WebSocket messages refused by a rate limit",
             rate_limited.clone(),
         );
+        let tcp_connections_open = Family::<ListenerLabel, Gauge>::default();
+        let tcp_connections_refused = Family::<RefusalLabel, Counter>::default();
+        registry.register(
+            "tcp_connections_open",
+            "Open TCP connections (HTTP and upgraded WebSockets), by listener",
+            tcp_connections_open.clone(),
+        );
+        registry.register(
+            "tcp_connections_refused",
+            "TCP connections refused at a connection cap, by listener and reason",
+            tcp_connections_refused.clone(),
+        );
         Metrics {
             registry,
             rooms_active,
@@ -239,6 +269,8 @@ impl Default for Metrics {
             internal_requests_refused,
             matches_abandoned,
             rate_limited,
+            tcp_connections_open,
+            tcp_connections_refused,
         }
     }
 }

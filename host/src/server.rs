@@ -1,13 +1,16 @@
 //! `arcade serve`: build the runtime, registry and API from a [`Config`],
-//! bind, and serve until SIGINT/SIGTERM.
+//! bind, and serve until SIGINT/SIGTERM: the public listener, and the admin
+//! one when `admin_listen` is set (`connections` runs their accept loops).
+//! A config that would let anyone reach the admin routes with a known
+//! token is refused before anything starts.
 
-use std::future::IntoFuture;
+mod connections;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
-use axum::serve::ListenerExt;
+use anyhow::{Context, bail};
 
 use crate::api::{self, App};
 use crate::archive::{self, Archiver, ArchiverConfig};
@@ -76,11 +79,53 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     Ok(app)
 }
 
+/// Refuses an empty admin token, and the built-in development token
+/// wherever the admin routes would be reachable from another machine.
+pub fn check_admin_token(config: &Config) -> anyhow::Result<()> {
+    if config.admin_token.trim().is_empty() {
+        bail!("the admin token is empty: set ARCADE_ADMIN_TOKEN to a long random secret (e.g. `openssl rand -hex 32`)");
+    }
+    let admin_addr: SocketAddr = config.admin_listen.unwrap_or(config.listen);
+    if config.admin_token == DEV_ADMIN_TOKEN && !admin_addr.ip().is_loopback() {
+        bail!(
+            "refusing to serve the admin routes on {admin_addr} with the built-in development admin token \
+             {DEV_ADMIN_TOKEN:?}, which anyone can read: set ARCADE_ADMIN_TOKEN to a secret (e.g. `openssl rand \
+             -hex 32`), or listen on a loopback address"
+        );
+    }
+    Ok(())
+}
+
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    check_admin_token(&config)?;
+    if let Some(open_files) = connections::raise_open_files_limit() {
+        let wanted = config.limits.max_connections as u64 * if config.admin_listen.is_some() { 2 } else { 1 };
+        if open_files < wanted + 256 {
+            tracing::warn!(
+                open_files,
+                max_connections = config.limits.max_connections,
+                "the open-files limit is below limits.max_connections (plus files and sockets the server needs): \
+                 connections beyond it fail to be accepted; raise the hard limit (ulimit -Hn) or lower max_connections"
+            );
+        }
+    }
     let app = build_app(config).await?;
     let listen = app.config.listen;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
+    let admin_listener = match app.config.admin_listen {
+        Some(admin) => {
+            let listener = tokio::net::TcpListener::bind(admin)
+                .await
+                .with_context(|| format!("binding the admin address {admin}"))?;
+            let admin_addr = listener.local_addr()?;
+            tracing::info!(addr = %admin_addr, "admin routes listening");
+            // Before the public line, which tests and scripts wait for.
+            println!("arcade admin listening on http://{admin_addr}");
+            Some(listener)
+        }
+        None => None,
+    };
     let plugins = app.registry.list();
     tracing::info!(%addr, plugins = plugins.len(), "arcade listening");
     // Tests and scripts read this line to learn the port.
@@ -93,25 +138,22 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     for p in &plugins {
         println!("  plugin {}@{} ({})", p.name, p.version, &p.hash[..12]);
     }
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    // TCP_NODELAY: an ack and a state written back to back must not wait for
-    // the peer's delayed ACK. Handlers may take `ConnectInfo<SocketAddr>`.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let serving = tokio::spawn(
-        axum::serve(listener, api::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = stop_rx.await;
-            })
-            .into_future(),
-    );
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let limits = connections::ConnectionLimits::from_config(&app.config.limits);
+    let metrics = app.metrics.clone();
+    let public = api::router(app.clone());
+    let mut serving =
+        vec![tokio::spawn(connections::serve(listener, "public", public, limits, metrics.clone(), stop_rx.clone()))];
+    if let Some(listener) = admin_listener {
+        let admin = api::admin_router(app.clone());
+        serving.push(tokio::spawn(connections::serve(listener, "admin", admin, limits, metrics, stop_rx)));
+    }
     shutdown_signal().await;
     drain(&app).await;
     app.lobby.leave().await;
-    let _ = stop_tx.send(());
+    let _ = stop_tx.send(true);
     // Connections still open (idle sockets of finished rooms) get a moment to close.
-    let _ = tokio::time::timeout(Duration::from_secs(5), serving).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), futures_util::future::join_all(serving)).await;
     tracing::info!("arcade stopped");
     Ok(())
 }

@@ -13,6 +13,8 @@ mod cluster;
 mod drain;
 mod durability;
 mod game_flow;
+mod hardening_connections;
+mod hardening_rooms;
 mod hidden_information;
 mod infra_metrics;
 mod lambda;

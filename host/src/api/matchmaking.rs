@@ -92,7 +92,12 @@ async fn watch_ticket(socket: WebSocket, app: Arc<App>, id: String, mut view: Ti
             _ = tokio::time::sleep(TICKET_POLL_INTERVAL) => {}
             _ = seated.changed() => {}
             incoming = stream.next() => match incoming {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(Message::Close(_))) => {
+                    // Answer the client's close (RFC 6455 §5.5.1): closing the sink sends the echo the library queued.
+                    let _ = sink.close().await;
+                    return;
+                }
+                None | Some(Err(_)) => return,
                 Some(Ok(_)) => {}
             },
         }

@@ -9,13 +9,21 @@
 //! - `client`: the browser client at `/`.
 //!
 //! Every error is a JSON body with a machine-readable code ([`ApiError`]).
+//!
+//! The admin routes (`POST /v1/plugins`, `/admin/*`) are served by
+//! [`router`] unless `admin_listen` is set; then only by [`admin_router`] on
+//! that listener, and the public one answers them 404. Logs name requests
+//! with their secrets redacted (`redact`). Cross-origin calls may send
+//! `Authorization` (listed explicitly: a `*` does not cover it in browsers).
 
 mod client;
+mod client_ip;
 mod error;
 mod games;
 mod matchmaking;
 mod ops;
 mod plugins;
+mod redact;
 mod rooms;
 mod ws;
 
@@ -24,8 +32,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, HeaderName, Request, StatusCode};
-use axum::routing::{get, post};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderName, Method, Request, StatusCode};
+use axum::routing::{any, get, post};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -38,7 +48,7 @@ use crate::metrics::Metrics;
 use crate::ratelimit::{Policy, RateLimitError};
 use crate::registry::Registry;
 use crate::room::RoomServices;
-use crate::rooms::Rooms;
+use crate::rooms::{RoomLifetimes, Rooms};
 
 /// Shared state of all handlers.
 pub struct App {
@@ -51,6 +61,8 @@ pub struct App {
     pub archive: Arc<dyn ArchiveSink>,
     /// Matchmaking, the cluster and rate limits.
     pub lobby: Arc<Lobby>,
+    /// Plugin uploads being received or compiled (`limits.max_concurrent_publishes`).
+    pub publishes: tokio::sync::Semaphore,
 }
 
 impl App {
@@ -61,25 +73,58 @@ impl App {
         archive: Arc<dyn ArchiveSink>,
         lobby: Lobby,
     ) -> Arc<Self> {
+        let lifetimes = RoomLifetimes {
+            waiting_ttl: Duration::from_secs(config.limits.waiting_room_ttl_secs),
+            finished_grace: Duration::from_secs(config.limits.finished_room_grace_secs),
+        };
         let rooms = Rooms::new(
             services.clone(),
             config.limits.max_rooms,
-            Duration::from_secs(config.limits.finished_room_grace_secs),
+            lifetimes,
             lobby.room_id_prefix().map(str::to_string),
         );
         lobby.open_queues(&registry);
         let lobby = Arc::new(lobby);
-        Arc::new(App { config, registry, rooms, metrics: services.metrics.clone(), services, archive, lobby })
+        let publishes = tokio::sync::Semaphore::new(config.limits.max_concurrent_publishes.max(1));
+        let metrics = services.metrics.clone();
+        Arc::new(App { config, registry, rooms, metrics, services, archive, lobby, publishes })
     }
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The admin routes (admin token required).
+fn admin_routes(app: &App) -> Router<Arc<App>> {
+    Router::new()
+        .route("/v1/plugins", post(plugins::publish).layer(DefaultBodyLimit::max(app.config.limits.max_upload_bytes)))
+        .route("/admin/archive/flush", post(games::flush))
+}
+
+/// What the public listener answers on the admin routes: them, or 404 when
+/// they have a listener of their own.
+fn public_admin_routes(app: &App) -> Router<Arc<App>> {
+    if app.config.admin_listen.is_none() {
+        return admin_routes(app);
+    }
+    Router::new().route("/v1/plugins", post(not_found)).route("/admin/{*rest}", any(not_found))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+/// The admin listener (`admin_listen`): the admin routes only.
+pub fn admin_router(app: Arc<App>) -> Router {
+    let admin = admin_routes(&app).fallback(not_found).with_state(app);
+    with_request_logs(admin)
+}
+
+/// The public listener.
 pub fn router(app: Arc<App>) -> Router {
     let limits = &app.config.limits;
     let api = Router::new()
         .route("/v1/plugins", get(plugins::list))
-        .route("/v1/plugins", post(plugins::publish).layer(DefaultBodyLimit::max(limits.max_upload_bytes)))
+        .merge(public_admin_routes(&app))
         .route("/v1/plugins/{name}", get(plugins::versions))
         .route("/v1/rooms", post(rooms::create))
         .route("/v1/rooms/{id}", get(rooms::describe))
@@ -95,23 +140,40 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/games", get(games::list))
         .route("/v1/games/{id}", get(games::get))
         .route("/v1/games/{id}/replay", get(games::replay_file))
-        .route("/admin/archive/flush", post(games::flush))
         .route("/health/live", get(ops::live))
         .route("/health/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
         .merge(client::routes())
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+        .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(app.clone(), rooms::route_to_owner))
         .with_state(app);
 
-    // Tokens travel as bearer headers, never cookies: any origin may call
-    // (a page served by one node talks to the node that runs its room).
-    api.layer(tower_http::cors::CorsLayer::permissive())
+    with_request_logs(api.layer(cors()))
+}
+
+/// Tokens travel as bearer headers (or a WebSocket's query), never cookies:
+/// any origin may call (a page served by one node talks to the node that
+/// runs its room). Headers and methods are listed: browsers do not apply a
+/// wildcard `Access-Control-Allow-Headers` to `Authorization`.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::any())
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allow_headers([AUTHORIZATION, CONTENT_TYPE, REQUEST_ID])
+        .expose_headers([REQUEST_ID, RETRY_AFTER, LOCATION])
+        .max_age(Duration::from_secs(600))
+}
+
+/// Request ids and one span per request, named with its secrets redacted
+/// (no headers).
+fn with_request_logs(router: Router) -> Router {
+    router
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", request_id = %id, method = %request.method(), uri = %request.uri())
+            let uri = redact::loggable_uri(request.uri());
+            tracing::info_span!("request", request_id = %id, method = %request.method(), uri = %uri)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
@@ -137,10 +199,19 @@ impl App {
 /// Admin calls carry `Authorization: Bearer <admin token>`.
 fn require_admin(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
     let token = bearer(headers).ok_or_else(ApiError::missing_token)?;
-    if token != app.config.admin_token {
+    if !same_secret(token, &app.config.admin_token) {
         return Err(ApiError::invalid_token("admin"));
     }
     Ok(())
+}
+
+/// Compares the SHA-256 digests of two secrets with no early exit: how long
+/// it takes says nothing about how much of a guess was right.
+fn same_secret(given: &str, expected: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let (given, expected) = (Sha256::digest(given.as_bytes()), Sha256::digest(expected.as_bytes()));
+    let difference = given.iter().zip(expected.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    std::hint::black_box(difference) == 0
 }
 
 /// The bearer token of a request, if any.

@@ -1,12 +1,19 @@
 //! Plugin endpoints: list, versions of one plugin, publish (admin).
+//!
+//! Publishing checks the admin token before it reads a byte of the upload
+//! (a stranger's upload is refused 401/403 while it is still being sent),
+//! then takes one of `limits.max_concurrent_publishes` places (none free:
+//! 503 `publish_busy`), then reads the body up to `max_upload_bytes` within
+//! [`UPLOAD_TIMEOUT`].
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
 use axum::response::IntoResponse;
 
 use super::{ApiError, App, require_admin};
@@ -24,14 +31,28 @@ pub async fn versions(
     Ok(Json(app.registry.list().into_iter().filter(|p| p.name == name).collect()))
 }
 
+/// How long an upload may take to arrive once it holds a publishing place.
+pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// `POST /v1/plugins` with the component bytes as the body.
-pub async fn publish(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<impl IntoResponse, ApiError> {
-    require_admin(&app, &headers)?;
-    let wasm = body.map_err(|r| ApiError::body(r, "upload_too_large"))?;
+pub async fn publish(State(app): State<Arc<App>>, request: Request) -> Result<impl IntoResponse, ApiError> {
+    require_admin(&app, request.headers())?;
+    let _place = app.publishes.try_acquire().map_err(|_| {
+        let mut busy = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "publish_busy",
+            format!("{} uploads are being published; retry shortly", app.config.limits.max_concurrent_publishes),
+        );
+        busy.header = Some((RETRY_AFTER, 1.into()));
+        busy
+    })?;
+    let wasm = match tokio::time::timeout(UPLOAD_TIMEOUT, Bytes::from_request(request, &app)).await {
+        Ok(body) => body.map_err(|r| ApiError::body(r, "upload_too_large"))?,
+        Err(_) => {
+            let message = format!("the upload did not arrive within {} s", UPLOAD_TIMEOUT.as_secs());
+            return Err(ApiError::new(StatusCode::REQUEST_TIMEOUT, "upload_timeout", message));
+        }
+    };
     if wasm.is_empty() {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_component", "the body is empty"));
     }

@@ -11,15 +11,22 @@
 //! Messages over the per-connection rate get a `rate_limited` error frame;
 //! a client that goes on flooding is closed with 1008. A room that another
 //! node runs is answered with close code 4307 and that node's base URL.
+//!
+//! The server pings every `ws_ping_interval_ms`; a connection that sends
+//! nothing at all (no pong either) for `ws_idle_timeout_ms` is closed with
+//! code 4408, spectators included. A client's close frame is answered with
+//! a close frame echoing its code (RFC 6455 §5.5.1).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
+use tokio::time::{Instant, MissedTickBehavior};
 
 use super::rooms::parse_action;
 use super::{ApiError, App};
@@ -30,6 +37,9 @@ use crate::room::{RoomHandle, Watch};
 
 /// Close code: another node runs the room; the reason is its base URL.
 pub const CLOSE_MOVED: u16 = 4307;
+
+/// Close code: nothing was received for `limits.ws_idle_timeout_ms`.
+pub const CLOSE_IDLE: u16 = 4408;
 
 /// Numbers connections for their message rate limit.
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(0);
@@ -78,8 +88,21 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
     let max_action = app.config.limits.max_action_bytes;
     let connection = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed).to_string();
     let mut flood_guard = WsFloodGuard::new(app.lobby.limiter.limits());
+    let idle_timeout = Duration::from_millis(app.config.limits.ws_idle_timeout_ms.max(1));
+    let ping_every = Duration::from_millis(app.config.limits.ws_ping_interval_ms.max(1));
+    let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
+    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_heard = Instant::now();
     let close = loop {
         tokio::select! {
+            _ = tokio::time::sleep_until(last_heard + idle_timeout) => {
+                break Some((CLOSE_IDLE, "idle: nothing received within the idle timeout"));
+            }
+            _ = ping.tick() => {
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    break None;
+                }
+            }
             update = watch.updates.recv() => match update {
                 Some(text) => {
                     if sink.send(Message::Text(text.as_ref().into())).await.is_err() {
@@ -90,6 +113,7 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
             },
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
+                    last_heard = Instant::now();
                     let checked = app.lobby.limiter.check(Policy::WsMessages, &connection).await;
                     let reply = match flood_guard.verdict(&checked) {
                         WsVerdict::Accept => handle_text(&app, &room, token.as_deref(), text.as_str(), max_action).await,
@@ -105,13 +129,20 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
                     }
                 }
                 Some(Ok(Message::Binary(_))) => {
+                    last_heard = Instant::now();
                     let reply = error_frame(None, "unsupported_message", "send actions as JSON text frames");
                     if sink.send(Message::Text(reply.into())).await.is_err() {
                         break None;
                     }
                 }
-                Some(Ok(Message::Close(_))) | None => break None,
-                Some(Ok(_)) => {} // ping/pong are answered by the library
+                Some(Ok(Message::Close(_))) => {
+                    // Answer with a close frame echoing the client's code:
+                    // the library queued that echo; closing the sink sends it.
+                    let _ = sink.close().await;
+                    break None;
+                }
+                None => break None,
+                Some(Ok(_)) => last_heard = Instant::now(), // pings are answered by the library
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "websocket read failed");
                     let too_big = e.to_string().to_lowercase().contains("too long")

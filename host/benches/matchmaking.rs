@@ -223,8 +223,8 @@ async fn steady_arrivals(backend: Backend, per_sec: usize, seconds: usize) -> La
                 async move { mm.submit(request).await.expect("submit") }
             })
             .buffer_unordered(SUBMITTERS)
-            .for_each(|ticket| {
-                created_at.lock().unwrap().insert(ticket.id, ticket.created_at_ms);
+            .for_each(|created| {
+                created_at.lock().unwrap().insert(created.ticket.id, created.ticket.created_at_ms);
                 async {}
             })
             .await;

@@ -46,6 +46,7 @@ fn start_nodes() -> (Vec<ServerProcess>, String) {
                 ("ARCADE_CLUSTER__REDIS_URL", redis.clone()),
                 ("ARCADE_CLUSTER__NAMESPACE", namespace.clone()),
                 ("ARCADE_CLUSTER__NODE_ID", format!("bench-{i}")),
+                ("ARCADE_CLUSTER__SECRET", format!("{namespace}-cluster-secret-for-the-bench")),
                 ("ARCADE_CLUSTER__HEARTBEAT_INTERVAL_MS", "200".into()),
             ]);
             ServerProcess::start(&env)
@@ -66,7 +67,8 @@ async fn ticket_to_room(http: &reqwest::Client, base: &str, player: String) -> D
     assert_eq!(response.status(), 201, "{:?}", response.text().await);
     let body: Value = response.json().await.unwrap();
     let ticket = body["ticket"]["id"].as_str().unwrap().to_string();
-    let url = format!("{}/v1/matchmaking/tickets/{ticket}/ws", base.replacen("http://", "ws://", 1));
+    let secret = body["secret"].as_str().expect("the ticket secret");
+    let url = format!("{}/v1/matchmaking/tickets/{ticket}/ws?token={secret}", base.replacen("http://", "ws://", 1));
     let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.expect("ticket WebSocket");
     while let Some(frame) = socket.next().await {
         if let Message::Text(text) = frame.expect("ticket WebSocket") {

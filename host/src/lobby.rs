@@ -9,6 +9,13 @@
 //! Alone (no `cluster.redis_url`), the node keeps all of it in memory and is
 //! the only node rooms are placed on; with Redis, every node shares tickets,
 //! the player rate limit and the node directory.
+//!
+//! In a cluster the nodes trust each other through the cluster secret
+//! (`cluster.secret`, required with Redis: the node refuses to start
+//! without one): node records are signed and checked, rooms for matches are
+//! created on other nodes through their signed internal route (checked here,
+//! [`Lobby::authenticate_internal`]), and a node advertises only a URL on an
+//! allowed host (`cluster.allowed_advertise_hosts`).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -21,9 +28,11 @@ use futures_util::StreamExt;
 use tokio::sync::watch;
 
 use crate::api::App;
+use crate::cluster::auth::{ReplayGuard, RequestAuthError, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::cluster::room_ids::{self, is_valid_node_id};
 use crate::cluster::{
-    HttpRoomProvisioner, MatchDriver, NodeDirectory, NodeInfo, ProvisionError, RoomProvisioner, open_node_directory,
+    AdvertisePolicy, ClusterKey, HttpRoomProvisioner, MatchDriver, NodeDirectory, NodeInfo, NodeTrust, ProvisionError,
+    RoomProvisioner, open_node_directory,
 };
 use crate::config::Config;
 use crate::journal::now_ms;
@@ -60,6 +69,14 @@ pub struct Lobby {
     default_mode: String,
     default_region: String,
     rules: MatchRules,
+    max_seat_attempts: u32,
+    /// The cluster secret (in a cluster only).
+    cluster_key: Option<ClusterKey>,
+    advertise: AdvertisePolicy,
+    /// Signed internal requests already accepted.
+    replays: ReplayGuard,
+    /// Node records refused as of the last heartbeat (for the metric).
+    rejected_seen: std::sync::atomic::AtomicU64,
     pub matchmaker: Arc<Matchmaker>,
     pub limiter: RateLimiter,
     directory: Arc<dyn NodeDirectory>,
@@ -78,9 +95,28 @@ impl Lobby {
         let clustered = !redis.is_empty();
         let node_id = node_id(config)?;
         let store_url = if clustered { redis } else { "memory:" };
+        let advertise = AdvertisePolicy::new(&cluster.allowed_advertise_hosts).map_err(anyhow::Error::msg)?;
+        let cluster_key = if clustered {
+            anyhow::ensure!(
+                !cluster.secret.trim().is_empty(),
+                "cluster.redis_url is set but cluster.secret is not: every node of a cluster (and the matchmaker \
+                 Lambda) needs the same secret of at least {} bytes, e.g. ARCADE_CLUSTER__SECRET=$(openssl rand -hex 32)",
+                crate::cluster::auth::MIN_SECRET_BYTES
+            );
+            Some(ClusterKey::new(&cluster.secret).context("cluster.secret")?)
+        } else {
+            None
+        };
+        if !cluster.advertise_url.trim().is_empty() {
+            advertise
+                .check(cluster.advertise_url.trim())
+                .map_err(anyhow::Error::msg)
+                .context("cluster.advertise_url")?;
+        }
+        let trust = cluster_key.clone().map(|key| NodeTrust { key, advertise: advertise.clone() });
         let store_options = StoreOptions { namespace: format!("{}:mm", cluster.namespace), ..StoreOptions::default() };
         let store = open_ticket_store(store_url, store_options).await.context("opening the ticket store")?;
-        let directory = open_node_directory(store_url, &format!("{}:nodes", cluster.namespace))
+        let directory = open_node_directory(store_url, &format!("{}:nodes", cluster.namespace), trust)
             .await
             .context("opening the node directory")?;
         #[cfg(feature = "redis")]
@@ -104,6 +140,11 @@ impl Lobby {
             default_mode: matchmaking.default_mode.clone(),
             default_region: matchmaking.default_region.clone(),
             rules: matchmaking.rules.clone(),
+            max_seat_attempts: matchmaking.max_seat_attempts.max(1),
+            cluster_key,
+            advertise,
+            replays: ReplayGuard::default(),
+            rejected_seen: Default::default(),
             matchmaker: Arc::new(Matchmaker::new(store, [])?),
             limiter,
             directory,
@@ -157,10 +198,34 @@ impl Lobby {
         }
     }
 
+    /// Checks a signed internal request (`POST /internal/v1/rooms`) with the
+    /// cluster secret: signature, timestamp window, first use. `None` when
+    /// this node is alone: it serves no internal route.
+    pub fn authenticate_internal(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &axum::http::HeaderMap,
+        body: &[u8],
+    ) -> Option<Result<(), RequestAuthError>> {
+        let key = self.cluster_key.as_ref()?;
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let now = now_ms();
+        Some(
+            key.verify_request(method, path, header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER), body, now)
+                .and_then(|(signature, sent_ms)| self.replays.first_use(signature, sent_ms, now)),
+        )
+    }
+
     /// Starts the heartbeat, the matching rounds and the seated-ticket
     /// announcements, now that the node is reachable at `url`.
     pub async fn start(app: Arc<App>, url: String) {
         let lobby = app.lobby.clone();
+        if lobby.clustered
+            && let Err(why) = lobby.advertise.check(&url)
+        {
+            tracing::error!(%why, "this node's URL is not allowed: the other nodes will refuse its record");
+        }
         let _ = lobby.url.set(url);
         lobby.heartbeat(&app).await;
         tokio::spawn(heartbeats(app.clone()));
@@ -220,6 +285,9 @@ impl Lobby {
             }
             Err(e) => tracing::warn!(error = %e, "pruning the node directory failed"),
         }
+        let rejected = self.directory.rejected_records();
+        let before = self.rejected_seen.swap(rejected, std::sync::atomic::Ordering::Relaxed);
+        app.metrics.node_records_rejected.inc_by(rejected.saturating_sub(before));
         match self.directory.live_nodes().await {
             Ok(live) => {
                 app.metrics.nodes_live.set(live.len() as i64);
@@ -258,13 +326,14 @@ async fn heartbeats(app: Arc<App>) {
 }
 
 async fn matching_rounds(app: Arc<App>) {
-    let provisioner =
-        LocalFirstProvisioner { app: app.clone(), remote: HttpRoomProvisioner::new(Duration::from_secs(5)) };
+    let remote = app.lobby.cluster_key.clone().map(|key| HttpRoomProvisioner::new(Duration::from_secs(5), key));
+    let provisioner = LocalFirstProvisioner { app: app.clone(), remote };
     // One node runs each queue's rounds; another takes over within the
     // lease when it stops (a round of 100,000 Redis tickets takes ~2 s).
     let lease = (app.lobby.round_interval * 10).max(ROUND_LEASE_MIN);
     let driver = MatchDriver::new(app.lobby.matchmaker.clone(), app.lobby.directory.clone(), Arc::new(provisioner))
-        .with_round_lease(app.lobby.node_id.clone(), lease);
+        .with_round_lease(app.lobby.node_id.clone(), lease)
+        .with_seat_attempts(app.lobby.max_seat_attempts);
     let mut interval = tokio::time::interval(app.lobby.round_interval);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -275,34 +344,52 @@ async fn matching_rounds(app: Arc<App>) {
         let report = driver.run_round(now_ms()).await;
         app.metrics.matches_formed.inc_by(report.matched as u64);
         app.metrics.tickets_expired.inc_by(report.expired as u64);
+        app.metrics.matches_abandoned.inc_by(report.abandoned as u64);
         for error in &report.errors {
             tracing::warn!(%error, "matching round");
         }
     }
 }
 
-/// Creates rooms placed on this node directly, others over HTTP.
+/// Creates rooms placed on this node directly, others over their signed
+/// internal route (in a cluster: alone, there are no others).
 struct LocalFirstProvisioner {
     app: Arc<App>,
-    remote: HttpRoomProvisioner,
+    remote: Option<HttpRoomProvisioner>,
 }
 
 #[async_trait]
 impl RoomProvisioner for LocalFirstProvisioner {
     async fn create_room(&self, node: &NodeInfo, matched: &MatchResult) -> Result<RoomAssignment, ProvisionError> {
-        if node.id != self.app.lobby.node_id {
-            return self.remote.create_room(node, matched).await;
-        }
         let refused = |status: u16, body: String| ProvisionError::Refused { node: node.id.clone(), status, body };
-        let plugin = self.app.registry.resolve(&matched.game, None).map_err(|e| refused(404, e.to_string()))?;
-        let new = NewRoom { plugin, config: "{}".into(), seats: None, players: matched.players.clone(), seed: None };
-        let (handle, seats) = self.app.rooms.create(new).await.map_err(|e| refused(503, e.to_string()))?;
-        Ok(RoomAssignment {
-            room_id: handle.id.to_string(),
-            node_url: node.url.clone(),
-            seats: seats.into_iter().map(|s| SeatAssignment { player: s.player, token: s.token }).collect(),
-        })
+        if node.id != self.app.lobby.node_id {
+            return match &self.remote {
+                Some(remote) => remote.create_room(node, matched).await,
+                None => Err(refused(503, "a node without the cluster secret creates no rooms elsewhere".into())),
+            };
+        }
+        let (room_id, seats) = create_match_room(&self.app, &matched.game, matched.players.clone())
+            .await
+            .map_err(|(status, message)| refused(status, message))?;
+        Ok(RoomAssignment { room_id, node_url: node.url.clone(), seats })
     }
+}
+
+/// Creates a match's room here (for this node's rounds and for the internal
+/// route): the game's latest version, the default config, `players` seated
+/// in order. On failure: an HTTP status and why.
+pub async fn create_match_room(
+    app: &App,
+    game: &str,
+    players: Vec<String>,
+) -> Result<(String, Vec<SeatAssignment>), (u16, String)> {
+    let plugin = app.registry.resolve(game, None).map_err(|e| (404, e.to_string()))?;
+    let new = NewRoom { plugin, config: "{}".into(), seats: None, players, seed: None };
+    let (handle, seats) = app.rooms.create(new).await.map_err(|e| (503, e.to_string()))?;
+    Ok((
+        handle.id.to_string(),
+        seats.into_iter().map(|s| SeatAssignment { player: s.player, token: s.token }).collect(),
+    ))
 }
 
 /// The configured node id, or the one kept in `<data_dir>/node-id` (made

@@ -1,8 +1,9 @@
 //! The Redis ticket store and the Matchmaker against a REAL Redis (from
 //! ARCADE_TEST_REDIS_URL, see `scripts/services.sh`): two matchmakers on one
 //! Redis, like two nodes, matching the same queue at the same time; cancel,
-//! expiry, room assignment and key TTLs; and the same matches as the
-//! in-memory store. Each test uses its own key namespace.
+//! expiry, room assignment and key TTLs, ticket secrets, given-up matches;
+//! and the same matches as the in-memory store. Each test uses its own key
+//! namespace.
 
 mod redis_support;
 
@@ -12,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use arcade_host::matchmaking::redis::RedisTicketStore;
 use arcade_host::matchmaking::{
-    MatchResult, MatchRules, Matchmaker, MatchmakingError, QueueKey, RoomAssignment, SeatAssignment, StoreOptions,
-    Ticket, TicketRequest, TicketStatus, TicketStore, open_ticket_store,
+    MatchResult, MatchRules, Matchmaker, MatchmakingError, NewTicket, QueueKey, RoomAssignment, SeatAssignment,
+    StoreOptions, Ticket, TicketRequest, TicketSecret, TicketStatus, TicketStore, open_ticket_store,
 };
 use redis_support::{Population, delete_namespace, fresh_namespace, redis_url, synthetic_requests};
 
@@ -81,7 +82,7 @@ async fn assert_consistent(store: &dyn TicketStore, matches: &[MatchResult], sub
         }
     }
     for (ticket_id, match_id) in &ticket_match {
-        let view = store.get(ticket_id).await.unwrap().expect("a matched ticket is pollable");
+        let view = store.get(ticket_id).await.unwrap().expect("a matched ticket is pollable").view;
         match view.status {
             TicketStatus::Matched(result) => assert_eq!(&result.match_id, match_id),
             other => panic!("ticket {ticket_id} is {} in the store", other.name()),
@@ -153,7 +154,7 @@ async fn two_nodes_matching_one_queue_concurrently_never_share_a_ticket() {
 async fn submit_all(node: &Matchmaker, requests: Vec<TicketRequest>) -> Vec<Ticket> {
     let mut tickets = Vec::with_capacity(requests.len());
     for (n, request) in requests.into_iter().enumerate() {
-        tickets.push(node.submit_at(request, NOW + n as u64).await.unwrap());
+        tickets.push(node.submit_at(request, NOW + n as u64).await.unwrap().ticket);
     }
     tickets
 }
@@ -162,20 +163,20 @@ async fn submit_all(node: &Matchmaker, requests: Vec<TicketRequest>) -> Vec<Tick
 async fn a_cancelled_ticket_is_never_matched_and_cancels_only_while_waiting() {
     let namespace = fresh_namespace("mm-cancel");
     let node = redis_matchmaker(&namespace, duel_rules()).await;
-    let ann = node.submit_at(solo("ann", 1500.0), NOW).await.unwrap();
-    node.cancel(&ann.id).await.unwrap();
-    assert_eq!(node.status(&ann.id).await.unwrap().status, TicketStatus::Cancelled);
-    let again = node.cancel(&ann.id).await.unwrap_err();
+    let NewTicket { ticket: ann, secret } = node.submit_at(solo("ann", 1500.0), NOW).await.unwrap();
+    node.cancel(&ann.id, secret.as_str()).await.unwrap();
+    assert_eq!(node.status(&ann.id, secret.as_str()).await.unwrap().status, TicketStatus::Cancelled);
+    let again = node.cancel(&ann.id, secret.as_str()).await.unwrap_err();
     assert!(matches!(&again, MatchmakingError::NotWaiting { state, .. } if state == "cancelled"), "{again}");
-    assert!(matches!(node.cancel("no-such-ticket").await, Err(MatchmakingError::TicketNotFound(_))));
+    assert!(matches!(node.cancel("no-such-ticket", "secret").await, Err(MatchmakingError::TicketNotFound(_))));
 
-    let bob = node.submit_at(solo("bob", 1500.0), NOW).await.unwrap();
+    let NewTicket { ticket: bob, secret: bob_secret } = node.submit_at(solo("bob", 1500.0), NOW).await.unwrap();
     assert!(node.run_once("arena", "ranked", NOW + 100).await.unwrap().matches.is_empty(), "ann was cancelled");
-    let cid = node.submit_at(solo("cid", 1500.0), NOW + 1).await.unwrap();
+    let cid = node.submit_at(solo("cid", 1500.0), NOW + 1).await.unwrap().ticket;
     let round = node.run_once("arena", "ranked", NOW + 200).await.unwrap();
     assert_eq!(round.matches.len(), 1);
     assert_eq!(round.matches[0].tickets, vec![bob.id.clone(), cid.id.clone()]);
-    let matched = node.cancel(&bob.id).await.unwrap_err();
+    let matched = node.cancel(&bob.id, bob_secret.as_str()).await.unwrap_err();
     assert!(matches!(&matched, MatchmakingError::NotWaiting { state, .. } if state == "matched"), "{matched}");
     delete_namespace(&namespace).await;
 }
@@ -184,12 +185,14 @@ async fn a_cancelled_ticket_is_never_matched_and_cancels_only_while_waiting() {
 async fn polling_after_assign_shows_the_room_and_only_the_own_seat_token() {
     let namespace = fresh_namespace("mm-assign");
     let node = redis_matchmaker(&namespace, duel_rules()).await;
-    let ann = node.submit_at(solo("ann", 1500.0), NOW).await.unwrap();
-    let bob = node.submit_at(solo("bob", 1520.0), NOW + 5).await.unwrap();
+    let NewTicket { ticket: ann, secret: ann_secret } = node.submit_at(solo("ann", 1500.0), NOW).await.unwrap();
+    let NewTicket { ticket: bob, secret: bob_secret } = node.submit_at(solo("bob", 1520.0), NOW + 5).await.unwrap();
     let result = node.run_once("arena", "ranked", NOW + 100).await.unwrap().matches.remove(0);
     assert_eq!((result.region.as_str(), result.worst_latency_ms), ("eu-west-1", 30));
 
-    let TicketStatus::Matched(before) = node.status(&ann.id).await.unwrap().status else { panic!("not matched") };
+    let TicketStatus::Matched(before) = node.status(&ann.id, ann_secret.as_str()).await.unwrap().status else {
+        panic!("not matched")
+    };
     assert_eq!(before.assignment, None);
 
     let room = RoomAssignment {
@@ -205,7 +208,12 @@ async fn polling_after_assign_shows_the_room_and_only_the_own_seat_token() {
     let assigned = other_node.assign(&result.match_id, room.clone()).await.unwrap();
     assert_eq!(assigned.assignment.as_ref(), Some(&room));
 
-    let TicketStatus::Matched(seen_by_bob) = node.status(&bob.id).await.unwrap().status else { panic!("not matched") };
+    let TicketStatus::Matched(seen_by_bob) = node.status(&bob.id, bob_secret.as_str()).await.unwrap().status else {
+        panic!("not matched")
+    };
+    // Ann's secret does not open Bob's ticket (and so not his seat token).
+    let refused = node.status(&bob.id, ann_secret.as_str()).await.unwrap_err();
+    assert!(matches!(refused, MatchmakingError::TicketNotFound(_)), "{refused}");
     let bobs_room = seen_by_bob.assignment.expect("the room is visible after assign");
     assert_eq!(bobs_room.room_id, "room-42");
     assert_eq!(bobs_room.seats, vec![SeatAssignment { player: "bob".into(), token: "seat-token-bob".into() }]);
@@ -225,7 +233,12 @@ async fn keys_carry_ttls_and_expired_tickets_say_so() {
         async move { redis::cmd("PTTL").arg(key).query_async::<i64>(&mut con).await.unwrap() }
     };
 
-    let ann = node.submit_at(solo("ann", 1500.0), NOW).await.unwrap();
+    let NewTicket { ticket: ann, secret } = node.submit_at(solo("ann", 1500.0), NOW).await.unwrap();
+    // Only the secret's hash is stored.
+    let stored: Vec<String> =
+        redis::cmd("HVALS").arg(format!("{namespace}:ticket:{}", ann.id)).query_async(&mut con.clone()).await.unwrap();
+    assert!(stored.contains(&secret.hash().to_hex()), "{stored:?}");
+    assert!(!stored.iter().any(|value| value.contains(secret.as_str())), "the secret itself is stored: {stored:?}");
     // Waiting: the ticket TTL (30 s) plus retention (120 s); the player hold, the ticket TTL.
     let ticket_ttl = pttl(format!("{namespace}:ticket:{}", ann.id)).await;
     assert!((140_000..=150_000).contains(&ticket_ttl), "ticket key PTTL {ticket_ttl}");
@@ -234,7 +247,7 @@ async fn keys_carry_ttls_and_expired_tickets_say_so() {
 
     let round = node.run_once("arena", "ranked", NOW + 30_000).await.unwrap();
     assert_eq!(round.expired, vec![ann.id.clone()]);
-    assert_eq!(node.status(&ann.id).await.unwrap().status, TicketStatus::Expired);
+    assert_eq!(node.status(&ann.id, secret.as_str()).await.unwrap().status, TicketStatus::Expired);
     // Finished: kept for the retention only; the queue and the player are free.
     let finished_ttl = pttl(format!("{namespace}:ticket:{}", ann.id)).await;
     assert!((110_000..=120_000).contains(&finished_ttl), "finished ticket PTTL {finished_ttl}");
@@ -244,7 +257,7 @@ async fn keys_carry_ttls_and_expired_tickets_say_so() {
     node.submit_at(solo("ann", 1500.0), NOW + 31_000).await.expect("ann may queue again");
 
     // A queue entry whose ticket key ran out (no matcher ran for a while) is dropped.
-    let bob = node.submit_at(solo("bob", 1500.0), NOW + 40_000).await.unwrap();
+    let bob = node.submit_at(solo("bob", 1500.0), NOW + 40_000).await.unwrap().ticket;
     redis::cmd("DEL").arg(format!("{namespace}:ticket:{}", bob.id)).query_async::<()>(&mut con).await.unwrap();
     let round = node.run_once("arena", "ranked", NOW + 80_000).await.unwrap();
     assert_eq!(round.expired.len(), 1, "only ann's second ticket was still waiting");
@@ -262,11 +275,8 @@ async fn a_player_queues_once_even_through_two_nodes_at_once() {
     let (a, b) = tokio::join!(node_a.submit_at(solo("ann", 1500.0), NOW), node_b.submit_at(solo("ann", 1600.0), NOW));
     let (ok, refused): (Vec<_>, Vec<_>) = [a, b].into_iter().partition(Result::is_ok);
     assert_eq!(ok.len(), 1, "exactly one ticket for ann");
-    let holder = ok.into_iter().next().unwrap().unwrap();
     match refused.into_iter().next().unwrap().unwrap_err() {
-        MatchmakingError::PlayerAlreadyQueued { player, ticket_id } => {
-            assert_eq!((player.as_str(), ticket_id), ("ann", holder.id));
-        }
+        MatchmakingError::PlayerAlreadyQueued { player } => assert_eq!(player, "ann"),
         other => panic!("expected PlayerAlreadyQueued, got {other}"),
     }
     delete_namespace(&namespace).await;
@@ -285,8 +295,9 @@ async fn the_redis_and_memory_stores_form_the_same_matches() {
         .map(|(n, request)| request.into_ticket(format!("ticket-{n:04}"), NOW + n as u64 * 10))
         .collect();
     for ticket in &tickets {
-        redis.create(ticket, Duration::from_secs(600)).await.unwrap();
-        memory.create(ticket, Duration::from_secs(600)).await.unwrap();
+        let secret = TicketSecret::generate().hash();
+        redis.create(ticket, &secret, Duration::from_secs(600)).await.unwrap();
+        memory.create(ticket, &secret, Duration::from_secs(600)).await.unwrap();
     }
     let groups = |round: Vec<MatchResult>| -> Vec<(Vec<String>, String)> {
         let mut groups: Vec<_> = round.into_iter().map(|m| (m.tickets, m.region)).collect();
@@ -357,5 +368,33 @@ async fn matches_without_a_room_are_claimed_once_per_age_in_redis() {
     let assignment = RoomAssignment { room_id: "r".into(), node_url: "http://n".into(), seats };
     matchmaker.assign(&formed[0].match_id, assignment).await.unwrap();
     assert!(store.claim_unassigned(age, 10).await.unwrap().is_empty(), "assigned matches are done");
+    delete_namespace(&namespace).await;
+}
+
+#[tokio::test]
+async fn a_given_up_match_fails_its_tickets_and_cannot_be_claimed_or_assigned() {
+    let namespace = fresh_namespace("mm-failed");
+    let store = redis_store(&namespace).await;
+    let node = redis_matchmaker(&namespace, duel_rules()).await;
+    let ann = node.submit_at(solo("ann", 1500.0), NOW).await.unwrap();
+    node.submit_at(solo("bob", 1500.0), NOW).await.unwrap();
+    let formed = node.run_once("arena", "ranked", NOW + 100).await.unwrap().matches.remove(0);
+
+    let mut failed = store.fail_match(&formed.match_id).await.unwrap();
+    failed.sort();
+    let mut tickets = formed.tickets.clone();
+    tickets.sort();
+    assert_eq!(failed, tickets);
+    let view = node.status(&ann.ticket.id, ann.secret.as_str()).await.unwrap();
+    assert_eq!(view.status, TicketStatus::Failed);
+    assert_eq!(serde_json::to_value(&view).unwrap()["status"], "failed");
+    assert!(store.fail_match(&formed.match_id).await.unwrap().is_empty(), "once");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(store.claim_unassigned(Duration::from_millis(1), 10).await.unwrap().is_empty(), "not recovered");
+    let seats = formed.players.iter().map(|p| SeatAssignment { player: p.clone(), token: "t".into() }).collect();
+    let late = RoomAssignment { room_id: "r".into(), node_url: "http://n".into(), seats };
+    assert!(matches!(node.assign(&formed.match_id, late).await, Err(MatchmakingError::MatchNotFound(_))));
+    // The players may queue again.
+    node.submit_at(solo("ann", 1500.0), NOW + 200).await.expect("ann queues again");
     delete_namespace(&namespace).await;
 }

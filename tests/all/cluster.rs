@@ -2,7 +2,10 @@
 //! `scripts/services.sh`): players queue through any node and are matched
 //! into rooms spread by capacity, reach their room through any node, lost
 //! nodes are noticed within the heartbeat TTL, and the player rate limit is
-//! shared.
+//! shared. The nodes trust only what is signed with their cluster secret:
+//! a node record forged straight into Redis is skipped (no redirect to it,
+//! the real nodes stay live) and an unsigned or badly signed provisioning
+//! call is refused.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,6 +18,8 @@ use crate::support::*;
 
 const HEARTBEAT_MS: u64 = 200;
 const NODE_TTL_MS: u64 = 1000;
+/// The cluster secret of the test clusters.
+const CLUSTER_SECRET: &str = "test-cluster-secret-0123456789abcdef";
 
 /// Nodes `node-a`, `node-b`, ... with these capacities, sharing a fresh
 /// namespace of the test Redis; returns once every node sees all of them.
@@ -44,6 +49,8 @@ impl NodeEnv {
             ("ARCADE_CLUSTER__CAPACITY", capacity.to_string()),
             ("ARCADE_CLUSTER__HEARTBEAT_INTERVAL_MS", HEARTBEAT_MS.to_string()),
             ("ARCADE_CLUSTER__NODE_TTL_MS", NODE_TTL_MS.to_string()),
+            ("ARCADE_CLUSTER__SECRET", CLUSTER_SECRET.to_string()),
+            ("ARCADE_CLUSTER__ALLOWED_ADVERTISE_HOSTS", r#"["127.0.0.0/8"]"#.to_string()),
             ("ARCADE_MATCHMAKING__ROUND_INTERVAL_MS", "50".to_string()),
         ])
     }
@@ -97,7 +104,8 @@ async fn queue_until_seated(server: &Server, via: usize, player: String) -> Seat
     assert_eq!(status, StatusCode::CREATED, "queueing {player}: {body}");
     assert_eq!(body["status"], "waiting");
     let ticket = str_at(&body["ticket"], "id");
-    let url = server.ws_url(&format!("/v1/matchmaking/tickets/{ticket}/ws"));
+    let secret = str_at(&body, "secret");
+    let url = server.ws_url(&format!("/v1/matchmaking/tickets/{ticket}/ws?token={secret}"));
     let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap_or_else(|e| panic!("{url}: {e}"));
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(30), socket.next())
@@ -311,10 +319,10 @@ async fn one_players_rate_limit_is_shared_by_the_nodes() {
         }
         let body: Value = response.json().await.expect("JSON");
         allowed += 1;
-        let ticket = str_at(&body["ticket"], "id");
+        let (ticket, secret) = (str_at(&body["ticket"], "id"), str_at(&body, "secret"));
         let other = &nodes[(i + 1) % 2];
-        let cancelled =
-            other.http.delete(other.url(&format!("/v1/matchmaking/tickets/{ticket}"))).send().await.unwrap();
+        let cancel = other.http.delete(other.url(&format!("/v1/matchmaking/tickets/{ticket}"))).bearer_auth(secret);
+        let cancelled = cancel.send().await.unwrap();
         if cancelled.status() == StatusCode::TOO_MANY_REQUESTS {
             refusal = Some(cancelled);
             break;
@@ -381,4 +389,120 @@ async fn a_draining_node_finishes_its_games_takes_no_new_rooms_and_leaves() {
     let gone = wait_for_live_nodes(&nodes[0], &[node_id(0)], Duration::from_secs(5)).await;
     assert!(gone < Duration::from_millis(NODE_TTL_MS), "left the directory {gone:?} after exiting, not at once");
     nodes.truncate(1);
+}
+
+/// Runs one Redis command (RESP over a plain connection to the test Redis);
+/// returns the raw reply.
+async fn redis_command(args: &[&str]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let url = service_var("ARCADE_TEST_REDIS_URL");
+    let address = url.trim_start_matches("redis://").split('/').next().expect("host:port").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap_or_else(|e| panic!("{address}: {e}"));
+    let mut command = format!("*{}\r\n", args.len());
+    for arg in args {
+        command.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+    }
+    stream.write_all(command.as_bytes()).await.expect("a Redis command");
+    let mut reply = vec![0u8; 4096];
+    let n = stream.read(&mut reply).await.expect("a Redis reply");
+    let reply = String::from_utf8_lossy(&reply[..n]).to_string();
+    assert!(!reply.starts_with('-'), "Redis: {reply}");
+    reply
+}
+
+/// Files `record` as node `id`'s in the directory of `namespace`.
+async fn forge_node_record(namespace: &str, id: &str, record: &str) {
+    redis_command(&["SET", &format!("{namespace}:nodes:node:{id}"), record, "PX", "60000"]).await;
+    redis_command(&["SADD", &format!("{namespace}:nodes:nodes"), id]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_node_records_and_unsigned_provisioning_calls_are_refused() {
+    let namespace = unique("arcade-test");
+    let envs: Vec<NodeEnv> = (0..2).map(|i| NodeEnv::new(&namespace, i, 100)).collect();
+    let nodes = [Server::start_with(&envs[0].with(&[])).await, Server::start_with(&envs[1].with(&[])).await];
+    let real = [node_id(0), node_id(1)];
+    for node in &nodes {
+        wait_for_live_nodes(node, &real, Duration::from_secs(10)).await;
+    }
+
+    // Records written straight into Redis by someone without the secret: a
+    // plain (unsigned) one pointing players elsewhere, one signed with
+    // another secret, one that is not even JSON. With the secret but on a
+    // host outside the allowed ones (a leaked secret): refused too.
+    let evil = |id: &str| {
+        json!({"id": id, "url": "http://evil.example:8080", "capacity": 1000, "rooms": 0, "draining": false,
+               "heartbeat_at_ms": 0})
+        .to_string()
+    };
+    forge_node_record(&namespace, "evil", &evil("evil")).await;
+    let wrong_key = arcade_host::cluster::ClusterKey::new("another-secret-another-secret-another").unwrap();
+    let other_record = evil("other");
+    let signed_elsewhere = json!({"record": other_record, "signature": wrong_key.sign_record(&other_record)});
+    forge_node_record(&namespace, "other", &signed_elsewhere.to_string()).await;
+    forge_node_record(&namespace, "garbage", "{not json").await;
+    let key = arcade_host::cluster::ClusterKey::new(CLUSTER_SECRET).unwrap();
+    let leaked_record = evil("leaked");
+    let leaked = json!({"record": leaked_record, "signature": key.sign_record(&leaked_record)});
+    forge_node_record(&namespace, "leaked", &leaked.to_string()).await;
+
+    // A few heartbeats later: the real nodes are still exactly the live ones
+    // (one bad record does not hide the others), and each refusal is counted.
+    tokio::time::sleep(Duration::from_millis(3 * HEARTBEAT_MS)).await;
+    for node in &nodes {
+        assert_eq!(live_nodes(node).await, real, "{}", node.base);
+        let rejected = metric_value(&node.metrics().await, "arcade_cluster_node_records_rejected_total");
+        assert!(rejected >= 4.0, "{} counted {rejected} refused records", node.base);
+    }
+    // A room id naming a forged node is not redirected there (no player is
+    // sent to evil.example with a token).
+    let no_redirects =
+        reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for forged in ["evil", "leaked"] {
+        let url = nodes[0].url(&format!("/v1/rooms/{forged}.0123456789abcdef/ws?token=seat-token"));
+        let answer = no_redirects.get(url).send().await.unwrap();
+        assert!(answer.headers().get("location").is_none(), "redirected to {:?}", answer.headers()["location"]);
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "room_lost", "{body}");
+    }
+    // Matches still go to the real nodes only.
+    let queued: Vec<_> = (0..4).map(|i| queue_until_seated(&nodes[i % 2], i % 2, format!("forged-{i}"))).collect();
+    for seat in futures_util::future::join_all(queued).await {
+        assert!(seat.node_url == nodes[0].base || seat.node_url == nodes[1].base, "{}", seat.node_url);
+    }
+
+    // Provisioning: the internal route takes signed calls only.
+    let path = "/internal/v1/rooms";
+    let order = json!({"game": "tic-tac-toe", "players": ["mallory", "bob"], "match_id": "forged"}).to_string();
+    let post = |headers: Vec<(&'static str, String)>| {
+        let mut request =
+            nodes[1].http.post(nodes[1].url(path)).header("content-type", "application/json").body(order.clone());
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        nodes[1].send(request)
+    };
+    assert_error(&post(vec![]).await, 401, "missing_signature");
+    let now = arcade_host::journal::now_ms();
+    let [timestamp, _] = key.sign_request("POST", path, order.as_bytes(), now);
+    assert_error(
+        &post(vec![timestamp.clone(), ("x-arcade-signature", "00".repeat(32))]).await,
+        401,
+        "invalid_signature",
+    );
+    let wrong = wrong_key.sign_request("POST", path, order.as_bytes(), now);
+    assert_error(&post(wrong.to_vec()).await, 401, "invalid_signature");
+    let old = key.sign_request("POST", path, order.as_bytes(), now - 120_000);
+    assert_error(&post(old.to_vec()).await, 401, "stale_request");
+    // Signed for another body: refused.
+    let other_body = key.sign_request("POST", path, b"{}", now);
+    assert_error(&post(other_body.to_vec()).await, 401, "invalid_signature");
+    // Properly signed: a room; the same call again is a replay.
+    let signed = key.sign_request("POST", path, order.as_bytes(), now);
+    let (status, created) = post(signed.to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert!(str_at(&created["room"], "id").starts_with("node-b."), "{created}");
+    assert_error(&post(signed.to_vec()).await, 401, "replayed_request");
+    let refused = metric_value(&nodes[1].metrics().await, "arcade_cluster_internal_requests_refused_total");
+    assert_eq!(refused, 6.0);
 }

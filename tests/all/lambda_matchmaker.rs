@@ -21,6 +21,8 @@ use crate::support::*;
 
 const QUEUES: &str = r#"[{"game":"tic-tac-toe","mode":"standard","players_per_match":2}]"#;
 const TICKETS: &str = "/v1/matchmaking/tickets";
+/// The cluster secret the function shares with the host node of the round test.
+const CLUSTER_SECRET: &str = "lambda-test-cluster-secret-0123456789";
 
 fn matchmaker_bin() -> PathBuf {
     std::env::var_os("ARCADE_LAMBDA_MATCHMAKER_BIN")
@@ -36,6 +38,7 @@ fn spawn(api: &RuntimeApi, namespace: &str) -> Function {
             ("ARCADE_REDIS_URL", service_var("ARCADE_TEST_REDIS_URL")),
             ("ARCADE_CLUSTER_NAMESPACE", namespace.to_string()),
             ("ARCADE_MM_QUEUES", QUEUES.to_string()),
+            ("ARCADE_CLUSTER_SECRET", CLUSTER_SECRET.to_string()),
             ("AWS_REGION", "us-east-1".into()),
         ],
     )
@@ -104,11 +107,18 @@ async fn call(api: &RuntimeApi, method: &str, path: &str, body: Option<&Value>) 
     http_answer(&api.invoke(&http_event(method, path, body.as_deref())).await)
 }
 
-/// Queues `player` alone through the Lambda; returns the ticket id.
-async fn queue(api: &RuntimeApi, player: &str) -> String {
+/// [`call`] with `Authorization: Bearer <token>`.
+async fn call_as(api: &RuntimeApi, token: &str, method: &str, path: &str) -> (StatusCode, Value) {
+    let mut event = http_event(method, path, None);
+    event["headers"]["authorization"] = format!("Bearer {token}").into();
+    http_answer(&api.invoke(&event).await)
+}
+
+/// Queues `player` alone through the Lambda; returns the ticket id and secret.
+async fn queue(api: &RuntimeApi, player: &str) -> (String, String) {
     let (status, view) = call(api, "POST", TICKETS, Some(&json!({"game": "tic-tac-toe", "party": [player]}))).await;
     assert_eq!(status, StatusCode::CREATED, "{view}");
-    str_at(&view["ticket"], "id")
+    (str_at(&view["ticket"], "id"), str_at(&view, "secret"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,25 +138,33 @@ async fn tickets_are_created_polled_and_cancelled_through_api_gateway() {
         "{created}"
     );
     let id = str_at(ticket, "id");
+    let secret = str_at(&created, "secret");
     let path = format!("{TICKETS}/{id}");
 
-    assert_eq!(call(&api, "GET", &path, None).await, (StatusCode::OK, created.clone()));
-    let (status, body) = call(&api, "DELETE", &path, None).await;
-    assert_eq!((status, body), (StatusCode::NO_CONTENT, Value::Null));
-    let (status, cancelled) = call(&api, "GET", &path, None).await;
-    assert_eq!((status, &cancelled["status"], &cancelled["ticket"]), (StatusCode::OK, &json!("cancelled"), ticket));
-    assert_error(&call(&api, "DELETE", &path, None).await, 409, "ticket_not_waiting");
-    assert_error(&call(&api, "GET", &format!("{TICKETS}/no-such-ticket"), None).await, 404, "ticket_not_found");
+    // Without the secret the ticket cannot be read or cancelled, as on a host.
+    assert_error(&call(&api, "GET", &path, None).await, 401, "missing_token");
+    assert_error(&call_as(&api, "a-guess", "GET", &path).await, 404, "ticket_not_found");
+    assert_error(&call(&api, "DELETE", &path, None).await, 401, "missing_token");
+    assert_error(&call_as(&api, "a-guess", "DELETE", &path).await, 404, "ticket_not_found");
 
-    // Cancelled, ann may queue again; bob is already waiting, so not twice.
+    let mut view = created.clone();
+    view.as_object_mut().unwrap().remove("secret");
+    assert_eq!(call_as(&api, &secret, "GET", &path).await, (StatusCode::OK, view), "the secret is answered once");
+    let (status, body) = call_as(&api, &secret, "DELETE", &path).await;
+    assert_eq!((status, body), (StatusCode::NO_CONTENT, Value::Null));
+    let (status, cancelled) = call_as(&api, &secret, "GET", &path).await;
+    assert_eq!((status, &cancelled["status"], &cancelled["ticket"]), (StatusCode::OK, &json!("cancelled"), ticket));
+    assert_error(&call_as(&api, &secret, "DELETE", &path).await, 409, "ticket_not_waiting");
+    assert_error(&call_as(&api, &secret, "GET", &format!("{TICKETS}/no-such-ticket")).await, 404, "ticket_not_found");
+
+    // Cancelled, ann may queue again; bob is already waiting, so not twice,
+    // and the refusal does not name the ticket holding him.
     let (status, again) =
         call(&api, "POST", TICKETS, Some(&json!({"game": "tic-tac-toe", "party": ["ann", "bob"]}))).await;
     assert_eq!(status, StatusCode::CREATED, "{again}");
-    assert_error(
-        &call(&api, "POST", TICKETS, Some(&json!({"game": "tic-tac-toe", "party": ["bob"]}))).await,
-        409,
-        "player_already_queued",
-    );
+    let refusal = call(&api, "POST", TICKETS, Some(&json!({"game": "tic-tac-toe", "party": ["bob"]}))).await;
+    assert_error(&refusal, 409, "player_already_queued");
+    assert!(!refusal.1.to_string().contains(&str_at(&again["ticket"], "id")), "{refusal:?}");
 
     // A REST API (payload 1.0) request with a base64 body, and its answer format.
     let rest = api
@@ -187,6 +205,7 @@ async fn a_scheduled_round_seats_both_players_on_a_real_host_node() {
         ("ARCADE_CLUSTER__REDIS_URL", redis.as_str()),
         ("ARCADE_CLUSTER__NAMESPACE", namespace.as_str()),
         ("ARCADE_CLUSTER__NODE_ID", "node-a"),
+        ("ARCADE_CLUSTER__SECRET", CLUSTER_SECRET),
         ("ARCADE_CLUSTER__HEARTBEAT_INTERVAL_MS", "200"),
         ("ARCADE_MATCHMAKING__ROUND_INTERVAL_MS", "3600000"),
     ])
@@ -213,8 +232,8 @@ async fn a_scheduled_round_seats_both_players_on_a_real_host_node() {
     );
 
     let mut room = None;
-    for (ticket, player) in tickets.iter().zip(["ann", "bob"]) {
-        let (status, view) = call(&api, "GET", &format!("{TICKETS}/{ticket}"), None).await;
+    for ((ticket, secret), player) in tickets.iter().zip(["ann", "bob"]) {
+        let (status, view) = call_as(&api, secret, "GET", &format!("{TICKETS}/{ticket}")).await;
         assert_eq!((status, &view["status"]), (StatusCode::OK, &json!("matched")), "{view}");
         let assignment = &view["match"]["assignment"];
         let room_id = str_at(assignment, "room_id");
@@ -225,7 +244,8 @@ async fn a_scheduled_round_seats_both_players_on_a_real_host_node() {
         assert_eq!((seats.len(), &seats[0]["player"]), (1, &json!(player)), "{view}");
         assert!(room.get_or_insert_with(|| room_id.clone()) == &room_id, "both players in one room: {view}");
         // The node reads the same ticket from the shared store.
-        let (status, on_node) = node.get(&format!("{TICKETS}/{ticket}")).await;
+        let on_node = node.send(node.http.get(node.url(&format!("{TICKETS}/{ticket}"))).bearer_auth(secret)).await;
+        let (status, on_node) = on_node;
         assert_eq!((status, &on_node["match"]["assignment"]["room_id"]), (StatusCode::OK, &json!(room_id)));
 
         let mut client = node.ws(&room_id, Some(&str_at(&seats[0], "token"))).await;
@@ -357,7 +377,11 @@ async fn a_rediss_url_is_connected_with_tls() {
     let api = RuntimeApi::start().await;
     let mut function = api.spawn(
         &matchmaker_bin(),
-        &[("ARCADE_REDIS_URL", format!("rediss://{address}")), ("ARCADE_MM_QUEUES", QUEUES.to_string())],
+        &[
+            ("ARCADE_REDIS_URL", format!("rediss://{address}")),
+            ("ARCADE_MM_QUEUES", QUEUES.to_string()),
+            ("ARCADE_CLUSTER_SECRET", CLUSTER_SECRET.to_string()),
+        ],
     );
     let started = Instant::now();
     while function.is_running() {

@@ -23,4 +23,5 @@ mod openapi;
 mod rate_limits;
 mod realtime;
 mod sandbox_faults;
+mod ticket_secrets;
 mod versions;

@@ -1,7 +1,13 @@
 //! Matchmaking endpoints: queue a party, poll or cancel its ticket, and a
 //! WebSocket that reports the ticket until it is final (matched with a
-//! room, expired or cancelled). Tickets live in the shared store, so any
-//! node answers for any ticket.
+//! room, expired, cancelled or failed). Tickets live in the shared store, so
+//! any node answers for any ticket.
+//!
+//! Queueing answers the ticket's secret, once; polling, cancelling and the
+//! WebSocket need it back as `Authorization: Bearer <secret>` (the WebSocket
+//! also takes `?token=<secret>`, as browsers cannot set its headers). No
+//! secret: 401 `missing_token`; a wrong one: 404 `ticket_not_found`, exactly
+//! as for an unknown ticket, so a stranger learns nothing about it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,12 +15,12 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 
-use super::{ApiError, App};
+use super::{ApiError, App, bearer};
 use crate::matchmaking::{MatchmakingError, QueueKey, TicketRequest, TicketStatus, TicketView};
 use crate::ratelimit::Policy;
 
@@ -34,21 +40,39 @@ pub async fn create(
     if let Some(leader) = request.party.first() {
         app.limit(Policy::Player, leader).await?;
     }
-    let ticket = lobby.matchmaker.submit(request).await?;
-    Ok((StatusCode::CREATED, Json(TicketView { ticket, status: TicketStatus::Waiting })))
+    let created = lobby.matchmaker.submit(request).await?;
+    Ok((StatusCode::CREATED, Json(created.created_json())))
 }
 
-pub async fn get(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Json<TicketView>, ApiError> {
-    Ok(Json(app.lobby.matchmaker.status(&id).await?))
+/// The ticket secret a request presents as its bearer token.
+fn ticket_secret(headers: &HeaderMap) -> Result<&str, ApiError> {
+    bearer(headers).filter(|secret| !secret.is_empty()).ok_or_else(ApiError::missing_token)
 }
 
-/// `DELETE /v1/matchmaking/tickets/{id}`: counts against the party leader's rate limit.
-pub async fn cancel(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
-    let view = app.lobby.matchmaker.status(&id).await?;
+/// `GET /v1/matchmaking/tickets/{id}`, for the holder of the ticket's secret.
+pub async fn get(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<TicketView>, ApiError> {
+    let secret = ticket_secret(&headers)?;
+    Ok(Json(app.lobby.matchmaker.status(&id, secret).await?))
+}
+
+/// `DELETE /v1/matchmaking/tickets/{id}`, for the holder of the ticket's
+/// secret: counts against the party leader's rate limit once the secret is
+/// checked (a stranger cannot spend it).
+pub async fn cancel(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let secret = ticket_secret(&headers)?;
+    let view = app.lobby.matchmaker.status(&id, secret).await?;
     if let Some(leader) = view.ticket.party.first() {
         app.limit(Policy::Player, leader).await?;
     }
-    app.lobby.matchmaker.cancel(&id).await?;
+    app.lobby.matchmaker.cancel(&id, secret).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -57,22 +81,35 @@ pub async fn queues(State(app): State<Arc<App>>) -> Json<Vec<QueueKey>> {
     Json(app.lobby.matchmaker.queues())
 }
 
-/// `GET /v1/matchmaking/tickets/{id}/ws`: `{"type":"ticket", ...}` now and
-/// after every change; closed once the ticket is final.
+#[derive(serde::Deserialize)]
+pub struct WatchQuery {
+    token: Option<String>,
+}
+
+/// `GET /v1/matchmaking/tickets/{id}/ws?token=<secret>` (or the bearer
+/// header): `{"type":"ticket", ...}` now and after every change; closed once
+/// the ticket is final. The secret is checked before upgrading, so a bad one
+/// is a plain HTTP error.
 pub async fn watch(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
+    Query(query): Query<WatchQuery>,
+    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let first = app.lobby.matchmaker.status(&id).await?;
-    Ok(ws.on_upgrade(move |socket| watch_ticket(socket, app, id, first)))
+    let secret = match query.token.filter(|token| !token.is_empty()) {
+        Some(token) => token,
+        None => ticket_secret(&headers)?.to_string(),
+    };
+    let first = app.lobby.matchmaker.status(&id, &secret).await?;
+    Ok(ws.on_upgrade(move |socket| watch_ticket(socket, app, id, secret, first)))
 }
 
-async fn watch_ticket(socket: WebSocket, app: Arc<App>, id: String, mut view: TicketView) {
+async fn watch_ticket(socket: WebSocket, app: Arc<App>, id: String, secret: String, mut view: TicketView) {
     let (mut sink, mut stream) = socket.split();
     let mut seated = app.lobby.watch_ticket(&id);
     // Seated between the first look and the subscription: look again.
-    if let Ok(now) = app.lobby.matchmaker.status(&id).await {
+    if let Ok(now) = app.lobby.matchmaker.status(&id, &secret).await {
         view = now;
     }
     let mut sent: Option<TicketView> = None;
@@ -101,7 +138,7 @@ async fn watch_ticket(socket: WebSocket, app: Arc<App>, id: String, mut view: Ti
                 Some(Ok(_)) => {}
             },
         }
-        match app.lobby.matchmaker.status(&id).await {
+        match app.lobby.matchmaker.status(&id, &secret).await {
             Ok(now) => view = now,
             // Gone past its retention: nothing more will come.
             Err(MatchmakingError::TicketNotFound(_)) => break,
@@ -116,6 +153,6 @@ fn is_final(status: &TicketStatus) -> bool {
     match status {
         TicketStatus::Waiting => false,
         TicketStatus::Matched(result) => result.assignment.is_some(),
-        TicketStatus::Expired | TicketStatus::Cancelled => true,
+        TicketStatus::Expired | TicketStatus::Cancelled | TicketStatus::Failed => true,
     }
 }

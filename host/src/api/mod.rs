@@ -20,6 +20,7 @@ mod client;
 mod client_ip;
 mod error;
 mod games;
+mod internal;
 mod matchmaking;
 mod ops;
 mod plugins;
@@ -137,6 +138,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/matchmaking/tickets/{id}", get(matchmaking::get).delete(matchmaking::cancel))
         .route("/v1/matchmaking/tickets/{id}/ws", get(matchmaking::watch))
         .route("/v1/cluster/nodes", get(ops::nodes))
+        .route(crate::cluster::provision::INTERNAL_ROOMS_PATH, post(internal::create_room))
         .route("/v1/games", get(games::list))
         .route("/v1/games/{id}", get(games::get))
         .route("/v1/games/{id}/replay", get(games::replay_file))

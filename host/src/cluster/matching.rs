@@ -4,7 +4,15 @@
 //! them and attaches each room to its match, so the players' tickets show
 //! the room and their seat tokens. Any number of drivers (nodes, Lambda
 //! invocations) may run rounds at once.
+//!
+//! A match whose room creation fails (every node tried refused it or did
+//! not answer) is tried again next round, up to [`DEFAULT_SEAT_ATTEMPTS`]
+//! rounds (`with_seat_attempts`); then it is given up: its tickets become
+//! `failed` (the players may queue again) and the round reports it as
+//! `abandoned`. Rounds in which no live node had room do not count: nothing
+//! was tried.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,6 +29,8 @@ use crate::matchmaking::{MatchResult, Matchmaker, UnixMillis};
 const NODES_TRIED_PER_ROOM: usize = 3;
 /// Rooms created at once.
 const CONCURRENT_PROVISIONS: usize = 256;
+/// Rounds whose room creation may fail for one match before it is given up.
+pub const DEFAULT_SEAT_ATTEMPTS: u32 = 3;
 
 /// What a round did, summed over the queues.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -36,6 +46,9 @@ pub struct RoundReport {
     /// Matches still without a room (no live node could take it); retried
     /// next round.
     pub unseated: usize,
+    /// Matches given up this round: their room creation failed in
+    /// `max_seat_attempts` rounds; their tickets are now `failed`.
+    pub abandoned: usize,
     /// Matches formed earlier (by any driver) still without a room, taken up
     /// again this round.
     pub recovered: usize,
@@ -51,6 +64,10 @@ pub struct MatchDriver {
     provisioner: Arc<dyn RoomProvisioner>,
     /// Matches formed by this driver that no node could take yet.
     unseated: Mutex<Vec<MatchResult>>,
+    /// Rounds in which room creation failed, per match still unseated.
+    failed_attempts: Mutex<HashMap<String, u32>>,
+    /// See [`DEFAULT_SEAT_ATTEMPTS`].
+    max_seat_attempts: u32,
     /// Run a queue's round only while holding its lease: (holder, TTL).
     lease: Option<(String, Duration)>,
     /// Rooms this driver created lately: (node id, when). A node's reported
@@ -83,10 +100,19 @@ impl MatchDriver {
             nodes,
             provisioner,
             unseated: Mutex::default(),
+            failed_attempts: Mutex::default(),
+            max_seat_attempts: DEFAULT_SEAT_ATTEMPTS,
             lease: None,
             recent_rooms: Mutex::default(),
             recover_after: RECOVER_AFTER,
         }
+    }
+
+    /// Gives a match up after its room creation failed in `rounds` rounds
+    /// (at least 1) instead of [`DEFAULT_SEAT_ATTEMPTS`].
+    pub fn with_seat_attempts(mut self, rounds: u32) -> Self {
+        self.max_seat_attempts = rounds.max(1);
+        self
     }
 
     /// Takes up matches left without a room after `age` instead of
@@ -166,6 +192,8 @@ impl MatchDriver {
             .await;
         let mut unseated = Vec::new();
         let mut seated_tickets = Vec::new();
+        let mut given_up = Vec::new();
+        let mut attempts = std::mem::take(&mut *self.failed_attempts.lock().unwrap_or_else(|e| e.into_inner()));
         for outcome in outcomes {
             match outcome {
                 Ok(seated) => {
@@ -178,8 +206,35 @@ impl MatchDriver {
                 }
                 Err(failure) => {
                     report.errors.push(format!("match {}: {}", failure.match_id, failure.why));
-                    unseated.extend(failure.retry);
+                    let Some(matched) = failure.retry else { continue };
+                    let failed_rounds =
+                        attempts.get(&matched.match_id).copied().unwrap_or(0) + u32::from(failure.attempted);
+                    if failed_rounds >= self.max_seat_attempts {
+                        given_up.push(matched.match_id);
+                    } else {
+                        if failed_rounds > 0 {
+                            attempts.insert(matched.match_id.clone(), failed_rounds);
+                        }
+                        unseated.push(matched);
+                    }
                 }
+            }
+        }
+        // Only the matches still waiting for a room keep their count.
+        attempts.retain(|id, _| unseated.iter().any(|m| &m.match_id == id));
+        *self.failed_attempts.lock().unwrap_or_else(|e| e.into_inner()) = attempts;
+        for match_id in given_up {
+            match self.matchmaker.store().fail_match(&match_id).await {
+                Ok(tickets) => {
+                    tracing::warn!(
+                        %match_id,
+                        rounds = self.max_seat_attempts,
+                        tickets = tickets.len(),
+                        "match given up: its room could not be created; its tickets are failed"
+                    );
+                    report.abandoned += 1;
+                }
+                Err(e) => report.errors.push(format!("giving up match {match_id}: {e}")),
             }
         }
         if !seated_tickets.is_empty()
@@ -214,7 +269,10 @@ impl MatchDriver {
         nodes: &[NodeInfo],
     ) -> Result<Seated, SeatFailure> {
         let Some(first) = placed else {
-            return Err(SeatFailure::retry(matched, "no live node has room".into()));
+            return Err(SeatFailure {
+                attempted: false,
+                ..SeatFailure::retry(matched, "no live node has room".into())
+            });
         };
         let mut others: Vec<&NodeInfo> =
             nodes.iter().enumerate().filter(|(i, n)| *i != first && n.accepts(0)).map(|(_, n)| n).collect();
@@ -231,6 +289,7 @@ impl MatchDriver {
                             match_id: matched.match_id.clone(),
                             why: format!("room created, not assigned: {e}"),
                             retry: None,
+                            attempted: true,
                         }
                     });
                 }
@@ -256,11 +315,13 @@ struct SeatFailure {
     why: String,
     /// The match, when the next round should try again.
     retry: Option<MatchResult>,
+    /// Whether a room creation was tried (and failed) on some node.
+    attempted: bool,
 }
 
 impl SeatFailure {
     fn retry(matched: MatchResult, why: String) -> Self {
-        SeatFailure { match_id: matched.match_id.clone(), why, retry: Some(matched) }
+        SeatFailure { match_id: matched.match_id.clone(), why, retry: Some(matched), attempted: true }
     }
 }
 
@@ -322,11 +383,11 @@ mod tests {
     }
 
     async fn queue(driver: &MatchDriver, player: &str) -> String {
-        driver.matchmaker().submit(TicketRequest::solo_for_tests("duel", player)).await.unwrap().id
+        driver.matchmaker().submit(TicketRequest::solo_for_tests("duel", player)).await.unwrap().ticket.id
     }
 
     async fn room_of(driver: &MatchDriver, ticket: &str) -> Option<String> {
-        match driver.matchmaker().status(ticket).await.unwrap().status {
+        match driver.matchmaker().store().get(ticket).await.unwrap().expect("a ticket").view.status {
             TicketStatus::Matched(result) => result.assignment.map(|a| a.room_id),
             _ => None,
         }
@@ -429,5 +490,47 @@ mod tests {
         let report = driver.run_round(crate::journal::now_ms()).await;
         assert_eq!((report.matched, report.seated, report.unseated), (0, 1, 0), "{report:?}");
         assert!(room_of(&driver, &ticket).await.unwrap().starts_with("c."));
+    }
+
+    #[tokio::test]
+    async fn a_match_whose_room_keeps_failing_is_given_up_after_the_set_rounds() {
+        let (driver, fake, _) = setup(&["a"]).await;
+        let driver = driver.with_seat_attempts(3);
+        fake.down.lock().unwrap().push("a".into());
+        let ticket = queue(&driver, "p1").await;
+        queue(&driver, "p2").await;
+        for round in 1..=2 {
+            let report = driver.run_round(crate::journal::now_ms()).await;
+            assert_eq!((report.seated, report.unseated, report.abandoned), (0, 1, 0), "round {round}: {report:?}");
+        }
+        let report = driver.run_round(crate::journal::now_ms()).await;
+        assert_eq!((report.seated, report.unseated, report.abandoned), (0, 0, 1), "{report:?}");
+        let status = driver.matchmaker().store().get(&ticket).await.unwrap().unwrap().view.status;
+        assert_eq!(status, TicketStatus::Failed);
+
+        // Given up for good: the node comes back, nothing is retried or recovered.
+        fake.down.lock().unwrap().clear();
+        let driver = driver.with_recovery_after(Duration::from_millis(1));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let report = driver.run_round(crate::journal::now_ms()).await;
+        assert_eq!((report.seated, report.recovered, report.abandoned), (0, 0, 0), "{report:?}");
+        assert!(fake.created.lock().unwrap().is_empty());
+        // The players may queue again.
+        queue(&driver, "p1").await;
+    }
+
+    #[tokio::test]
+    async fn rounds_without_a_live_node_do_not_count_as_tries() {
+        let (driver, _, directory) = setup(&[]).await;
+        let driver = driver.with_seat_attempts(1);
+        let ticket = queue(&driver, "p1").await;
+        queue(&driver, "p2").await;
+        for _ in 0..3 {
+            let report = driver.run_round(crate::journal::now_ms()).await;
+            assert_eq!((report.unseated, report.abandoned), (1, 0), "{report:?}");
+        }
+        directory.heartbeat(&node("a"), Duration::from_secs(60)).await.unwrap();
+        assert_eq!(driver.run_round(crate::journal::now_ms()).await.seated, 1);
+        assert!(room_of(&driver, &ticket).await.is_some());
     }
 }

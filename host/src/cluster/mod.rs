@@ -15,9 +15,15 @@
 //!   matchmaker Lambda on a schedule.
 //! - [`room_ids`]: room ids name the node that runs the room, so any node
 //!   can send a client to the right one.
+//! - [`auth`]: the cluster secret ([`ClusterKey`]): signed internal requests
+//!   (room provisioning) and signed node records;
+//! - [`advertise`]: which hosts a node may advertise its URL on
+//!   ([`AdvertisePolicy`]), since players are sent there with their tokens.
 //!
 //! Nothing here needs the sandbox, so the Lambda handlers use it as is.
 
+pub mod advertise;
+pub mod auth;
 pub mod matching;
 pub mod nodes;
 pub mod placement;
@@ -26,8 +32,10 @@ pub mod provision;
 pub mod redis;
 pub mod room_ids;
 
+pub use advertise::AdvertisePolicy;
+pub use auth::{ClusterKey, ReplayGuard, RequestAuthError};
 pub use matching::{MatchDriver, RoundReport};
-pub use nodes::{MemoryNodeDirectory, NodeDirectory, NodeInfo, open_node_directory};
+pub use nodes::{MemoryNodeDirectory, NodeDirectory, NodeInfo, NodeTrust, open_node_directory};
 pub use placement::place_rooms;
 pub use provision::{HttpRoomProvisioner, ProvisionError, RoomProvisioner};
 

@@ -9,6 +9,15 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::ClusterError;
+use super::advertise::AdvertisePolicy;
+use super::auth::ClusterKey;
+
+/// What a shared directory signs its records with and checks them against.
+#[derive(Clone, Debug)]
+pub struct NodeTrust {
+    pub key: ClusterKey,
+    pub advertise: AdvertisePolicy,
+}
 
 /// What a node says about itself at every heartbeat.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -62,8 +71,15 @@ pub trait NodeDirectory: Send + Sync {
     /// Registers or refreshes `node`; it counts as live for `ttl`.
     async fn heartbeat(&self, node: &NodeInfo, ttl: Duration) -> Result<(), ClusterError>;
 
-    /// The live nodes, sorted by id.
+    /// The live nodes, sorted by id. Records that fail their checks are
+    /// skipped (and counted), never an error for the whole list.
     async fn live_nodes(&self) -> Result<Vec<NodeInfo>, ClusterError>;
+
+    /// Records refused when read since start (forged, malformed, or naming
+    /// a host that is not allowed).
+    fn rejected_records(&self) -> u64 {
+        0
+    }
 
     /// Forgets the registered nodes whose TTL ran out; returns their ids
     /// (each lost node is reported once, by whichever caller notices).
@@ -74,19 +90,24 @@ pub trait NodeDirectory: Send + Sync {
 }
 
 /// Opens a directory by URL: `memory:` (this process) or `redis://…`
-/// (feature `redis`), with keys under `namespace`.
+/// (feature `redis`), with keys under `namespace`. A shared (Redis)
+/// directory needs `trust`: its records are signed and checked.
 pub async fn open_node_directory(
     url: &str,
     namespace: &str,
+    trust: Option<NodeTrust>,
 ) -> Result<std::sync::Arc<dyn NodeDirectory>, ClusterError> {
     if url.is_empty() || url == "memory:" {
         return Ok(std::sync::Arc::new(MemoryNodeDirectory::default()));
     }
     #[cfg(feature = "redis")]
     if url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+unix://") {
-        return Ok(std::sync::Arc::new(super::redis::RedisNodeDirectory::connect(url, namespace).await?));
+        let trust = trust.ok_or_else(|| {
+            ClusterError::Config("a shared node directory needs the cluster secret to sign its records".into())
+        })?;
+        return Ok(std::sync::Arc::new(super::redis::RedisNodeDirectory::connect(url, namespace, trust).await?));
     }
-    let _ = namespace;
+    let _ = (namespace, trust);
     Err(ClusterError::Config(format!("unsupported node directory URL {url:?}: use memory: or redis://")))
 }
 

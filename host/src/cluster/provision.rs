@@ -1,12 +1,30 @@
-//! Creating a match's room on a chosen node.
+//! Creating a match's room on a chosen node: over the node's internal
+//! route `POST /internal/v1/rooms`, signed with the cluster secret
+//! ([`super::auth`]); the node refuses unsigned or badly signed calls.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::Deserialize;
 
+use super::auth::ClusterKey;
 use super::nodes::NodeInfo;
+use crate::journal::now_ms;
 use crate::matchmaking::{MatchResult, RoomAssignment, SeatAssignment};
+
+/// The internal room-creation route every node serves.
+pub const INTERNAL_ROOMS_PATH: &str = "/internal/v1/rooms";
+
+/// What a node is asked to create for a match.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomOrder {
+    pub game: String,
+    /// Seated in this order.
+    pub players: Vec<String>,
+    /// For the node's logs.
+    pub match_id: String,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
@@ -25,19 +43,22 @@ pub trait RoomProvisioner: Send + Sync {
     async fn create_room(&self, node: &NodeInfo, matched: &MatchResult) -> Result<RoomAssignment, ProvisionError>;
 }
 
-/// Creates rooms through a node's public API (`POST /v1/rooms`).
+/// Creates rooms through a node's internal route, signing each call.
 pub struct HttpRoomProvisioner {
     client: reqwest::Client,
+    key: ClusterKey,
 }
 
 impl HttpRoomProvisioner {
-    pub fn new(timeout: Duration) -> Self {
+    pub fn new(timeout: Duration, key: ClusterKey) -> Self {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .no_proxy()
+            // A node answers itself; a redirect would carry the signed call elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client without TLS always builds");
-        HttpRoomProvisioner { client }
+        HttpRoomProvisioner { client, key }
     }
 }
 
@@ -57,14 +78,20 @@ impl RoomProvisioner for HttpRoomProvisioner {
     async fn create_room(&self, node: &NodeInfo, matched: &MatchResult) -> Result<RoomAssignment, ProvisionError> {
         let unreachable =
             |e: reqwest::Error| ProvisionError::Unreachable { node: node.id.clone(), message: e.to_string() };
-        let body = serde_json::json!({ "game": matched.game, "players": matched.players });
-        let response = self
+        let order = RoomOrder {
+            game: matched.game.clone(),
+            players: matched.players.clone(),
+            match_id: matched.match_id.clone(),
+        };
+        let body = serde_json::to_vec(&order).expect("a room order serializes");
+        let mut request = self
             .client
-            .post(format!("{}/v1/rooms", node.url.trim_end_matches('/')))
-            .json(&body)
-            .send()
-            .await
-            .map_err(unreachable)?;
+            .post(format!("{}{INTERNAL_ROOMS_PATH}", node.url.trim_end_matches('/')))
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        for (name, value) in self.key.sign_request("POST", INTERNAL_ROOMS_PATH, &body, now_ms()) {
+            request = request.header(name, value);
+        }
+        let response = request.body(body).send().await.map_err(unreachable)?;
         let status = response.status();
         let text = response.text().await.map_err(unreachable)?;
         if !status.is_success() {

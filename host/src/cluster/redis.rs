@@ -2,13 +2,20 @@
 //!
 //! | key | type | holds | TTL |
 //! | --- | --- | --- | --- |
-//! | `<ns>:node:<id>` | string | the node's [`NodeInfo`] JSON | the heartbeat TTL |
+//! | `<ns>:node:<id>` | string | `{"record": <the node's NodeInfo JSON, as a string>, "signature": <hex>}` | the heartbeat TTL |
 //! | `<ns>:nodes` | set | ids of registered nodes | none |
 //!
 //! A node is live while its key exists. `prune` removes set members whose
 //! key has expired; `SREM` answers 1 to exactly one caller, so each lost
 //! node is reported once.
+//!
+//! Records are signed with the cluster secret ([`ClusterKey::sign_record`])
+//! and checked when read: a record that is malformed, unsigned, signed with
+//! another secret, filed under another node's id or advertising a URL
+//! outside `cluster.allowed_advertise_hosts` is skipped, logged and counted
+//! ([`NodeDirectory::rejected_records`]); the other nodes stay live.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use ::redis::AsyncCommands;
@@ -16,11 +23,23 @@ use ::redis::aio::ConnectionManager;
 use async_trait::async_trait;
 
 use super::ClusterError;
-use super::nodes::{NodeDirectory, NodeInfo};
+use super::nodes::{NodeDirectory, NodeInfo, NodeTrust};
 
 pub struct RedisNodeDirectory {
     connection: ConnectionManager,
     namespace: String,
+    trust: NodeTrust,
+    /// Records refused when read, since start.
+    rejected: AtomicU64,
+}
+
+/// A node record as stored: the record JSON exactly as signed, and its
+/// signature.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignedRecord {
+    record: String,
+    signature: String,
 }
 
 fn store_error(e: ::redis::RedisError) -> ClusterError {
@@ -28,10 +47,26 @@ fn store_error(e: ::redis::RedisError) -> ClusterError {
 }
 
 impl RedisNodeDirectory {
-    pub async fn connect(url: &str, namespace: &str) -> Result<Self, ClusterError> {
+    /// Connects to `url`; records are signed and checked with `trust`.
+    pub async fn connect(url: &str, namespace: &str, trust: NodeTrust) -> Result<Self, ClusterError> {
         let client = ::redis::Client::open(url).map_err(store_error)?;
         let connection = ConnectionManager::new(client).await.map_err(store_error)?;
-        Ok(RedisNodeDirectory { connection, namespace: namespace.to_string() })
+        Ok(RedisNodeDirectory { connection, namespace: namespace.to_string(), trust, rejected: AtomicU64::new(0) })
+    }
+
+    /// The node in the record stored under `id`, if it is signed with the
+    /// cluster secret, names `id` and advertises an allowed URL.
+    fn verify(&self, id: &str, stored: &str) -> Result<NodeInfo, String> {
+        let signed: SignedRecord = serde_json::from_str(stored).map_err(|e| format!("not a signed record: {e}"))?;
+        if !self.trust.key.verify_record(&signed.record, &signed.signature) {
+            return Err("bad signature (not signed with this cluster's secret)".into());
+        }
+        let node: NodeInfo = serde_json::from_str(&signed.record).map_err(|e| format!("malformed record: {e}"))?;
+        if node.id != id {
+            return Err(format!("the record names node {:?}", node.id));
+        }
+        self.trust.advertise.check(&node.url)?;
+        Ok(node)
     }
 
     fn node_key(&self, id: &str) -> String {
@@ -62,8 +97,15 @@ impl NodeDirectory for RedisNodeDirectory {
         "redis"
     }
 
+    fn rejected_records(&self) -> u64 {
+        self.rejected.load(Ordering::Relaxed)
+    }
+
     async fn heartbeat(&self, node: &NodeInfo, ttl: Duration) -> Result<(), ClusterError> {
         let record = serde_json::to_string(node).map_err(|e| ClusterError::Corrupt(e.to_string()))?;
+        let signature = self.trust.key.sign_record(&record);
+        let record = serde_json::to_string(&SignedRecord { record, signature })
+            .map_err(|e| ClusterError::Corrupt(e.to_string()))?;
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut connection = self.connection.clone();
         ::redis::pipe()
@@ -84,10 +126,14 @@ impl NodeDirectory for RedisNodeDirectory {
     async fn live_nodes(&self) -> Result<Vec<NodeInfo>, ClusterError> {
         let mut live = Vec::new();
         for (id, record) in self.registered().await? {
-            if let Some(record) = record {
-                let node: NodeInfo =
-                    serde_json::from_str(&record).map_err(|e| ClusterError::Corrupt(format!("node {id}: {e}")))?;
-                live.push(node);
+            let Some(record) = record else { continue };
+            match self.verify(&id, &record) {
+                Ok(node) => live.push(node),
+                Err(why) => {
+                    // One bad record never hides the good ones.
+                    tracing::warn!(node = %id, %why, "node record refused");
+                    self.rejected.fetch_add(1, Ordering::Relaxed);
+                }
             }
         }
         live.sort_by(|a, b| a.id.cmp(&b.id));

@@ -13,7 +13,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::MatchmakingError;
-use super::store::{SeatedAnnouncements, TicketStore};
+use super::secret::SecretHash;
+use super::store::{SeatedAnnouncements, TicketRecord, TicketStore};
 use super::ticket::{MatchResult, RoomAssignment, Ticket, TicketState, TicketStatus, TicketView, UnixMillis};
 use crate::journal::now_ms;
 
@@ -41,6 +42,7 @@ struct State {
 
 struct StoredTicket {
     ticket: Ticket,
+    secret: SecretHash,
     state: TicketState,
     /// Until when the ticket may hold its players (its TTL).
     holds_players_until_ms: UnixMillis,
@@ -141,7 +143,7 @@ impl TicketStore for MemoryTicketStore {
         "memory"
     }
 
-    async fn create(&self, ticket: &Ticket, ttl: Duration) -> Result<(), MatchmakingError> {
+    async fn create(&self, ticket: &Ticket, secret: &SecretHash, ttl: Duration) -> Result<(), MatchmakingError> {
         let now = now_ms();
         let mut state = self.state();
         if state.tickets.contains_key(&ticket.id) {
@@ -154,10 +156,7 @@ impl TicketStore for MemoryTicketStore {
                     .get(holder)
                     .is_some_and(|t| t.state == TicketState::Waiting && t.holds_players_until_ms > now);
                 if holds {
-                    return Err(MatchmakingError::PlayerAlreadyQueued {
-                        player: player.clone(),
-                        ticket_id: holder.clone(),
-                    });
+                    return Err(MatchmakingError::PlayerAlreadyQueued { player: player.clone() });
                 }
             }
         }
@@ -171,6 +170,7 @@ impl TicketStore for MemoryTicketStore {
             ticket.id.clone(),
             StoredTicket {
                 ticket: ticket.clone(),
+                secret: *secret,
                 state: TicketState::Waiting,
                 holds_players_until_ms: now + ttl_ms,
                 forget_at_ms,
@@ -180,19 +180,43 @@ impl TicketStore for MemoryTicketStore {
         Ok(())
     }
 
-    async fn get(&self, ticket_id: &str) -> Result<Option<TicketView>, MatchmakingError> {
+    async fn get(&self, ticket_id: &str) -> Result<Option<TicketRecord>, MatchmakingError> {
         let state = self.state();
         let Some(stored) = state.tickets.get(ticket_id) else { return Ok(None) };
         let status = match &stored.state {
             TicketState::Waiting => TicketStatus::Waiting,
             TicketState::Expired => TicketStatus::Expired,
             TicketState::Cancelled => TicketStatus::Cancelled,
+            TicketState::Failed => TicketStatus::Failed,
             TicketState::Matched { match_id } => match state.matches.get(match_id) {
                 Some(stored_match) => TicketStatus::Matched(Box::new(stored_match.result.clone())),
                 None => return Ok(None),
             },
         };
-        Ok(Some(TicketView { ticket: stored.ticket.clone(), status }))
+        let view = TicketView { ticket: stored.ticket.clone(), status };
+        Ok(Some(TicketRecord { view, secret: Some(stored.secret) }))
+    }
+
+    async fn fail_match(&self, match_id: &str) -> Result<Vec<String>, MatchmakingError> {
+        let mut state = self.state();
+        let Some(stored) = state.matches.get(match_id) else { return Ok(Vec::new()) };
+        if stored.result.assignment.is_some() {
+            return Ok(Vec::new());
+        }
+        // Forgotten at once: a room created later cannot be assigned to it.
+        let tickets = state.matches.remove(match_id).map(|m| m.result.tickets).unwrap_or_default();
+        state.unassigned.remove(match_id);
+        let matched = TicketState::Matched { match_id: match_id.to_string() };
+        let mut failed = Vec::new();
+        for id in tickets {
+            if let Some(ticket) = state.tickets.get_mut(&id)
+                && ticket.state == matched
+            {
+                ticket.state = TicketState::Failed;
+                failed.push(id);
+            }
+        }
+        Ok(failed)
     }
 
     async fn cancel(&self, ticket_id: &str) -> Result<(), MatchmakingError> {
@@ -326,7 +350,8 @@ mod tests {
         let mut tickets = Vec::new();
         for player in ["ann", "bob"] {
             let ticket = TicketRequest::solo_for_tests("duel", player).into_ticket(format!("t-{player}"), now_ms());
-            store.create(&ticket, Duration::from_secs(60)).await.unwrap();
+            let secret = crate::matchmaking::TicketSecret::generate().hash();
+            store.create(&ticket, &secret, Duration::from_secs(60)).await.unwrap();
             tickets.push(ticket.id);
         }
         let result = MatchResult {

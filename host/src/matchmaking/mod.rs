@@ -6,6 +6,8 @@
 //!
 //! - [`ticket`]: tickets, statuses, match results and room assignments (serde);
 //! - [`request`]: what a client sends to queue, and its validation;
+//! - [`secret`]: the ticket secret only the creator gets, needed to read,
+//!   watch or cancel the ticket; the stores keep only its hash;
 //! - [`matcher`]: the pure match function and the per-queue [`MatchRules`];
 //! - [`store`]: the [`TicketStore`] trait; [`memory`] (embedded default) and
 //!   `redis` (feature `redis`, shared by many nodes) implement it;
@@ -24,6 +26,7 @@ pub mod queues;
 #[cfg(feature = "redis")]
 pub mod redis;
 pub mod request;
+pub mod secret;
 pub mod service;
 pub mod store;
 pub mod ticket;
@@ -32,8 +35,9 @@ pub use matcher::{MatchPlan, MatchRules, PlannedMatch, plan_matches};
 pub use memory::MemoryTicketStore;
 pub use queues::QueueSpec;
 pub use request::{TicketRequest, ValidationError};
-pub use service::{MatchRound, Matchmaker, QueueKey};
-pub use store::{SeatedAnnouncements, StoreOptions, TicketStore, open_ticket_store};
+pub use secret::{SecretHash, TicketSecret};
+pub use service::{MatchRound, Matchmaker, NewTicket, QueueKey};
+pub use store::{SeatedAnnouncements, StoreOptions, TicketRecord, TicketStore, open_ticket_store};
 pub use ticket::{
     MatchResult, RoomAssignment, SeatAssignment, Ticket, TicketState, TicketStatus, TicketView, UnixMillis,
 };
@@ -46,14 +50,18 @@ pub enum MatchmakingError {
     Invalid(#[from] ValidationError),
     #[error("no matchmaking queue for game {game:?} mode {mode:?}")]
     UnknownQueue { game: String, mode: String },
+    /// Also the answer to a wrong ticket secret: a stranger cannot tell an
+    /// existing ticket from an unknown one.
     #[error("ticket {0} not found")]
     TicketNotFound(String),
     #[error("match {0} not found")]
     MatchNotFound(String),
     #[error("ticket {ticket_id} is {state}, not waiting")]
     NotWaiting { ticket_id: String, state: String },
-    #[error("player {player:?} is already queued with ticket {ticket_id}")]
-    PlayerAlreadyQueued { player: String, ticket_id: String },
+    /// Never names the ticket that holds the player: knowing a ticket id
+    /// must not help anyone but its creator.
+    #[error("player {player:?} is already queued")]
+    PlayerAlreadyQueued { player: String },
     #[error("ticket id {0} already exists")]
     DuplicateTicket(String),
     #[error("invalid room assignment: {0}")]

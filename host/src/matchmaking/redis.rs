@@ -7,7 +7,7 @@
 //!
 //! | key | type | holds | TTL |
 //! | --- | --- | --- | --- |
-//! | `<ns>:ticket:<id>` | hash | `ticket` JSON, `state`, `queue`, `match_id` | ticket TTL + retention; retention once finished |
+//! | `<ns>:ticket:<id>` | hash | `ticket` JSON, `state`, `queue`, `match_id`, `secret` (SHA-256 hex of the ticket secret) | ticket TTL + retention; retention once finished |
 //! | `<ns>:queue:<game>:<mode>` | hash | waiting ticket id → ticket JSON | none: entries leave when matched, cancelled or expired |
 //! | `<ns>:player:<player>` | string | the waiting ticket holding the player | ticket TTL |
 //! | `<ns>:match:<id>` | string | match JSON | retention |
@@ -26,7 +26,8 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 
 use super::MatchmakingError;
-use super::store::{SeatedAnnouncements, StoreOptions, TicketStore};
+use super::secret::SecretHash;
+use super::store::{SeatedAnnouncements, StoreOptions, TicketRecord, TicketStore};
 use super::ticket::{MatchResult, RoomAssignment, Ticket, TicketStatus, TicketView};
 
 /// Matches committed per script call: bounds how long one call blocks Redis.
@@ -51,6 +52,7 @@ struct Scripts {
     assign: Script,
     lease: Script,
     claim_unassigned: Script,
+    fail_match: Script,
 }
 
 impl Scripts {
@@ -64,6 +66,7 @@ impl Scripts {
             assign: store_script!("assign.lua"),
             lease: Script::new(include_str!("lua/lease.lua")),
             claim_unassigned: store_script!("claim_unassigned.lua"),
+            fail_match: store_script!("fail_match.lua"),
         }
     }
 }
@@ -140,7 +143,7 @@ impl TicketStore for RedisTicketStore {
         "redis"
     }
 
-    async fn create(&self, ticket: &Ticket, ttl: Duration) -> Result<(), MatchmakingError> {
+    async fn create(&self, ticket: &Ticket, secret: &SecretHash, ttl: Duration) -> Result<(), MatchmakingError> {
         let ttl_ms = ttl.as_millis().max(1) as u64;
         let reply: Vec<String> = self
             .scripts
@@ -151,6 +154,7 @@ impl TicketStore for RedisTicketStore {
             .arg(self.queue_key(&ticket.game, &ticket.mode))
             .arg(ttl_ms + self.retention_ms)
             .arg(ttl_ms)
+            .arg(secret.to_hex())
             .arg(&ticket.party)
             .invoke_async(&mut self.connection())
             .await
@@ -158,14 +162,14 @@ impl TicketStore for RedisTicketStore {
         match reply.as_slice() {
             [ok] if ok == "ok" => Ok(()),
             [duplicate] if duplicate == "duplicate" => Err(MatchmakingError::DuplicateTicket(ticket.id.clone())),
-            [queued, player, holder] if queued == "player_queued" => {
-                Err(MatchmakingError::PlayerAlreadyQueued { player: player.clone(), ticket_id: holder.clone() })
+            [queued, player] if queued == "player_queued" => {
+                Err(MatchmakingError::PlayerAlreadyQueued { player: player.clone() })
             }
             other => Err(MatchmakingError::Corrupt(format!("unexpected create reply {other:?}"))),
         }
     }
 
-    async fn get(&self, ticket_id: &str) -> Result<Option<TicketView>, MatchmakingError> {
+    async fn get(&self, ticket_id: &str) -> Result<Option<TicketRecord>, MatchmakingError> {
         let reply: Vec<Option<String>> = self
             .scripts
             .get
@@ -174,22 +178,41 @@ impl TicketStore for RedisTicketStore {
             .invoke_async(&mut self.connection())
             .await
             .map_err(store_error)?;
-        let (ticket_json, state) = match reply.as_slice() {
+        let (ticket_json, state, secret) = match reply.as_slice() {
             [] => return Ok(None),
-            [Some(ticket), Some(state), ..] => (ticket, state.as_str()),
+            [Some(ticket), Some(state), secret, ..] => (ticket, state.as_str(), secret.as_deref()),
             other => return Err(MatchmakingError::Corrupt(format!("ticket {ticket_id}: reply {other:?}"))),
         };
-        let status = match (state, reply.get(2).and_then(Option::as_deref)) {
+        let secret = match secret {
+            None => None,
+            Some(hex) => Some(
+                SecretHash::from_hex(hex)
+                    .ok_or_else(|| MatchmakingError::Corrupt(format!("ticket {ticket_id}: secret hash {hex:?}")))?,
+            ),
+        };
+        let status = match (state, reply.get(3).and_then(Option::as_deref)) {
             ("waiting", _) => TicketStatus::Waiting,
             ("expired", _) => TicketStatus::Expired,
             ("cancelled", _) => TicketStatus::Cancelled,
+            ("failed", _) => TicketStatus::Failed,
             ("matched", Some(match_json)) => {
-                TicketStatus::Matched(Box::new(stored_match(match_json, reply.get(3).and_then(Option::as_deref))?))
+                TicketStatus::Matched(Box::new(stored_match(match_json, reply.get(4).and_then(Option::as_deref))?))
             }
             ("matched", None) => return Ok(None), // the match passed retention a moment earlier
             (other, _) => return Err(MatchmakingError::Corrupt(format!("ticket {ticket_id}: state {other:?}"))),
         };
-        Ok(Some(TicketView { ticket: from_json("ticket", ticket_json)?, status }))
+        let view = TicketView { ticket: from_json("ticket", ticket_json)?, status };
+        Ok(Some(TicketRecord { view, secret }))
+    }
+
+    async fn fail_match(&self, match_id: &str) -> Result<Vec<String>, MatchmakingError> {
+        self.scripts
+            .fail_match
+            .arg(&self.namespace)
+            .arg(match_id)
+            .invoke_async(&mut self.connection())
+            .await
+            .map_err(store_error)
     }
 
     async fn cancel(&self, ticket_id: &str) -> Result<(), MatchmakingError> {

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::MatchmakingError;
 use super::matcher::{MatchRules, plan_matches};
 use super::request::TicketRequest;
+use super::secret::TicketSecret;
 use super::store::TicketStore;
 use super::ticket::{MatchResult, RoomAssignment, Ticket, TicketStatus, TicketView, UnixMillis};
 use crate::journal::now_ms;
@@ -44,6 +45,25 @@ pub struct MatchRound {
     /// Planned matches dropped because a ticket was claimed meanwhile (by
     /// another node's round or a cancel); their other tickets wait on.
     pub contended: usize,
+}
+
+/// A ticket just queued, with the secret its creator needs to read, watch
+/// or cancel it (handed out here only: the store keeps its hash).
+#[derive(Clone, Debug)]
+pub struct NewTicket {
+    pub ticket: Ticket,
+    pub secret: TicketSecret,
+}
+
+impl NewTicket {
+    /// The answer to its creator, `{"ticket":{...},"status":"waiting","secret":"..."}`:
+    /// the only time the secret is sent.
+    pub fn created_json(&self) -> serde_json::Value {
+        let view = TicketView { ticket: self.ticket.clone(), status: TicketStatus::Waiting };
+        let mut json = serde_json::to_value(view).expect("a ticket view serializes");
+        json["secret"] = self.secret.as_str().into();
+        json
+    }
 }
 
 pub struct Matchmaker {
@@ -94,7 +114,7 @@ impl Matchmaker {
     }
 
     /// Validates the request and queues a new ticket, created now.
-    pub async fn submit(&self, request: TicketRequest) -> Result<Ticket, MatchmakingError> {
+    pub async fn submit(&self, request: TicketRequest) -> Result<NewTicket, MatchmakingError> {
         self.submit_at(request, now_ms()).await
     }
 
@@ -103,28 +123,37 @@ impl Matchmaker {
         &self,
         request: TicketRequest,
         created_at_ms: UnixMillis,
-    ) -> Result<Ticket, MatchmakingError> {
+    ) -> Result<NewTicket, MatchmakingError> {
         let rules = self.rules(&request.game, &request.mode)?;
         request.validate(&rules)?;
         let ticket = request.into_ticket(uuid::Uuid::new_v4().simple().to_string(), created_at_ms);
-        self.store.create(&ticket, rules.ticket_ttl()).await?;
-        Ok(ticket)
+        let secret = TicketSecret::generate();
+        self.store.create(&ticket, &secret.hash(), rules.ticket_ttl()).await?;
+        Ok(NewTicket { ticket, secret })
     }
 
-    /// A ticket as its party may see it: with the match and room once
-    /// assigned, showing only the party's own seat tokens.
-    pub async fn status(&self, ticket_id: &str) -> Result<TicketView, MatchmakingError> {
-        let mut view =
-            self.store.get(ticket_id).await?.ok_or_else(|| MatchmakingError::TicketNotFound(ticket_id.into()))?;
+    /// A ticket as its party may see it, to the holder of its `secret`: with
+    /// the match and room once assigned, showing only the party's own seat
+    /// tokens. A wrong secret is `TicketNotFound`, as for an unknown id.
+    pub async fn status(&self, ticket_id: &str, secret: &str) -> Result<TicketView, MatchmakingError> {
+        let not_found = || MatchmakingError::TicketNotFound(ticket_id.into());
+        let record = self.store.get(ticket_id).await?.ok_or_else(not_found)?;
+        if !record.admits(secret) {
+            return Err(not_found());
+        }
+        let mut view = record.view;
         if let TicketStatus::Matched(result) = &view.status {
             view.status = TicketStatus::Matched(Box::new(result.visible_to(&view.ticket)));
         }
         Ok(view)
     }
 
-    /// Cancels a ticket that is still waiting.
-    pub async fn cancel(&self, ticket_id: &str) -> Result<(), MatchmakingError> {
-        self.store.cancel(ticket_id).await
+    /// Cancels a ticket that is still waiting, for the holder of its
+    /// `secret` (else `TicketNotFound`); returns it as it was.
+    pub async fn cancel(&self, ticket_id: &str, secret: &str) -> Result<TicketView, MatchmakingError> {
+        let view = self.status(ticket_id, secret).await?;
+        self.store.cancel(ticket_id).await?;
+        Ok(view)
     }
 
     /// One matching round of a queue at `now_ms`.
@@ -213,9 +242,9 @@ mod tests {
     #[tokio::test]
     async fn a_ticket_goes_from_waiting_to_matched_to_seated() {
         let mm = matchmaker();
-        let ann = mm.submit_at(request(&["ann"]), NOW).await.unwrap();
-        assert_eq!(mm.status(&ann.id).await.unwrap().status, TicketStatus::Waiting);
-        let bob = mm.submit_at(request(&["bob"]), NOW + 10).await.unwrap();
+        let NewTicket { ticket: ann, secret: ann_secret } = mm.submit_at(request(&["ann"]), NOW).await.unwrap();
+        assert_eq!(mm.status(&ann.id, ann_secret.as_str()).await.unwrap().status, TicketStatus::Waiting);
+        let NewTicket { ticket: bob, secret: bob_secret } = mm.submit_at(request(&["bob"]), NOW + 10).await.unwrap();
 
         let round = mm.run_once("tic-tac-toe", "ranked", NOW + 100).await.unwrap();
         assert_eq!((round.waiting, round.matches.len(), round.contended), (2, 1, 0));
@@ -224,11 +253,15 @@ mod tests {
         assert_eq!(result.tickets, vec![ann.id.clone(), bob.id.clone()]);
         assert_eq!(result.region, "eu-west-1");
 
-        let TicketStatus::Matched(seen) = mm.status(&ann.id).await.unwrap().status else { panic!("not matched") };
+        let TicketStatus::Matched(seen) = mm.status(&ann.id, ann_secret.as_str()).await.unwrap().status else {
+            panic!("not matched")
+        };
         assert_eq!(seen.assignment, None, "matched, room not allocated yet");
 
         mm.assign(&result.match_id, room_for(result)).await.unwrap();
-        let TicketStatus::Matched(seen) = mm.status(&bob.id).await.unwrap().status else { panic!("not matched") };
+        let TicketStatus::Matched(seen) = mm.status(&bob.id, bob_secret.as_str()).await.unwrap().status else {
+            panic!("not matched")
+        };
         let seats = seen.assignment.unwrap().seats;
         assert_eq!(seats, vec![SeatAssignment { player: "bob".into(), token: "tok-bob".into() }]);
         assert!(mm.run_once("tic-tac-toe", "ranked", NOW + 200).await.unwrap().matches.is_empty());
@@ -246,7 +279,7 @@ mod tests {
         let unknown = mm.submit_at(elsewhere, NOW).await.unwrap_err();
         assert!(matches!(unknown, MatchmakingError::UnknownQueue { .. }));
         assert_eq!(unknown.http_status(), 404);
-        assert!(matches!(mm.status("nope").await, Err(MatchmakingError::TicketNotFound(_))));
+        assert!(matches!(mm.status("nope", "secret").await, Err(MatchmakingError::TicketNotFound(_))));
     }
 
     #[tokio::test]
@@ -254,20 +287,19 @@ mod tests {
         let mm = matchmaker();
         let first = mm.submit_at(request(&["ann", "bob"]), NOW).await.unwrap();
         let again = mm.submit_at(request(&["bob"]), NOW).await.unwrap_err();
-        assert!(
-            matches!(&again, MatchmakingError::PlayerAlreadyQueued { player, ticket_id } if player == "bob" && *ticket_id == first.id)
-        );
-        mm.cancel(&first.id).await.unwrap();
+        assert!(matches!(&again, MatchmakingError::PlayerAlreadyQueued { player } if player == "bob"));
+        assert!(!again.to_string().contains(&first.ticket.id), "the holder's ticket id is not given away: {again}");
+        mm.cancel(&first.ticket.id, first.secret.as_str()).await.unwrap();
         mm.submit_at(request(&["bob"]), NOW).await.unwrap();
     }
 
     #[tokio::test]
     async fn only_waiting_tickets_can_be_cancelled() {
         let mm = matchmaker();
-        let ann = mm.submit_at(request(&["ann"]), NOW).await.unwrap();
-        mm.cancel(&ann.id).await.unwrap();
-        assert_eq!(mm.status(&ann.id).await.unwrap().status, TicketStatus::Cancelled);
-        let twice = mm.cancel(&ann.id).await.unwrap_err();
+        let NewTicket { ticket: ann, secret } = mm.submit_at(request(&["ann"]), NOW).await.unwrap();
+        mm.cancel(&ann.id, secret.as_str()).await.unwrap();
+        assert_eq!(mm.status(&ann.id, secret.as_str()).await.unwrap().status, TicketStatus::Cancelled);
+        let twice = mm.cancel(&ann.id, secret.as_str()).await.unwrap_err();
         assert!(matches!(&twice, MatchmakingError::NotWaiting { state, .. } if state == "cancelled"));
         assert_eq!(twice.http_status(), 409);
 
@@ -279,11 +311,11 @@ mod tests {
     #[tokio::test]
     async fn tickets_past_their_ttl_expire() {
         let mm = matchmaker();
-        let ann = mm.submit_at(request(&["ann"]), NOW).await.unwrap();
+        let NewTicket { ticket: ann, secret } = mm.submit_at(request(&["ann"]), NOW).await.unwrap();
         let round = mm.run_once("tic-tac-toe", "ranked", NOW + 30_000).await.unwrap();
         assert_eq!(round.expired, vec![ann.id.clone()]);
-        assert_eq!(mm.status(&ann.id).await.unwrap().status, TicketStatus::Expired);
-        assert!(matches!(mm.cancel(&ann.id).await, Err(MatchmakingError::NotWaiting { .. })));
+        assert_eq!(mm.status(&ann.id, secret.as_str()).await.unwrap().status, TicketStatus::Expired);
+        assert!(matches!(mm.cancel(&ann.id, secret.as_str()).await, Err(MatchmakingError::NotWaiting { .. })));
         assert_eq!(TicketState::Expired.name(), "expired");
     }
 
@@ -297,5 +329,23 @@ mod tests {
         wrong.seats[0].player = "eve".into();
         assert!(matches!(mm.assign(&result.match_id, wrong).await, Err(MatchmakingError::InvalidAssignment(_))));
         assert!(matches!(mm.assign("no-such-match", room_for(&result)).await, Err(MatchmakingError::MatchNotFound(_))));
+    }
+
+    #[tokio::test]
+    async fn only_the_secret_opens_a_ticket() {
+        let mm = matchmaker();
+        let NewTicket { ticket: ann, secret } = mm.submit_at(request(&["ann"]), NOW).await.unwrap();
+        let other = mm.submit_at(request(&["bob"]), NOW).await.unwrap();
+        for wrong in ["", "secret", other.secret.as_str(), &secret.as_str()[1..]] {
+            let refused = mm.status(&ann.id, wrong).await.unwrap_err();
+            assert!(matches!(refused, MatchmakingError::TicketNotFound(_)), "{wrong:?}: {refused}");
+            assert_eq!(
+                refused.to_string(),
+                mm.status("no-such-ticket", wrong).await.unwrap_err().to_string().replace("no-such-ticket", &ann.id),
+                "a wrong secret reads exactly as an unknown ticket"
+            );
+            assert!(matches!(mm.cancel(&ann.id, wrong).await, Err(MatchmakingError::TicketNotFound(_))));
+        }
+        assert_eq!(mm.status(&ann.id, secret.as_str()).await.unwrap().status, TicketStatus::Waiting, "not cancelled");
     }
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::MatchmakingError;
+use super::secret::SecretHash;
 use super::ticket::{MatchResult, RoomAssignment, Ticket, TicketView};
 
 /// Settings shared by the store backends.
@@ -38,14 +39,21 @@ pub trait TicketStore: Send + Sync {
     /// Short name for logs and metrics: `memory`, `redis`.
     fn backend(&self) -> &'static str;
 
-    /// Adds a waiting ticket that expires after `ttl`. Fails with
-    /// `PlayerAlreadyQueued` when a party member waits in another ticket,
-    /// `DuplicateTicket` when the id exists.
-    async fn create(&self, ticket: &Ticket, ttl: Duration) -> Result<(), MatchmakingError>;
+    /// Adds a waiting ticket that expires after `ttl`, with the hash of its
+    /// secret. Fails with `PlayerAlreadyQueued` when a party member waits in
+    /// another ticket, `DuplicateTicket` when the id exists.
+    async fn create(&self, ticket: &Ticket, secret: &SecretHash, ttl: Duration) -> Result<(), MatchmakingError>;
 
-    /// The ticket and its status (with the match, if matched); `None` once
-    /// unknown or past retention.
-    async fn get(&self, ticket_id: &str) -> Result<Option<TicketView>, MatchmakingError>;
+    /// The ticket and its status (with the match, if matched) and its secret
+    /// hash; `None` once unknown or past retention. Callers check the
+    /// secret ([`TicketRecord::admits`]) before showing any of it.
+    async fn get(&self, ticket_id: &str) -> Result<Option<TicketRecord>, MatchmakingError>;
+
+    /// Marks the tickets of a match without a room `failed` (the match is
+    /// given up: its room could not be created) and forgets the match's
+    /// claim for recovery; returns the tickets it failed. A match that got
+    /// its room meanwhile is left alone (returns nothing).
+    async fn fail_match(&self, match_id: &str) -> Result<Vec<String>, MatchmakingError>;
 
     /// Cancels a waiting ticket: `TicketNotFound`, or `NotWaiting` when it
     /// is already matched, expired or cancelled.
@@ -92,6 +100,22 @@ pub trait TicketStore: Send + Sync {
     /// The announcements, each a batch of ticket ids, until the connection
     /// behind them drops (subscribe again then).
     async fn seated_announcements(&self) -> Result<SeatedAnnouncements, MatchmakingError>;
+}
+
+/// A ticket as stored: what its party may see, and the hash of its secret.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TicketRecord {
+    pub view: TicketView,
+    /// `None` for a ticket stored without one (by an older version): no
+    /// secret opens it.
+    pub secret: Option<SecretHash>,
+}
+
+impl TicketRecord {
+    /// Whether `presented` is this ticket's secret (constant time).
+    pub fn admits(&self, presented: &str) -> bool {
+        self.secret.is_some_and(|hash| hash.admits(presented))
+    }
 }
 
 /// A stream of batches of newly seated ticket ids.

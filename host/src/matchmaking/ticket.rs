@@ -43,9 +43,14 @@ impl Ticket {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TicketState {
     Waiting,
-    Matched { match_id: String },
+    Matched {
+        match_id: String,
+    },
     Expired,
     Cancelled,
+    /// Matched, but no room could be created for the match after several
+    /// tries: the party may queue again.
+    Failed,
 }
 
 impl TicketState {
@@ -56,6 +61,7 @@ impl TicketState {
             TicketState::Matched { .. } => "matched",
             TicketState::Expired => "expired",
             TicketState::Cancelled => "cancelled",
+            TicketState::Failed => "failed",
         }
     }
 }
@@ -68,7 +74,8 @@ impl fmt::Display for TicketState {
 
 /// A ticket's status as players see it when polling:
 /// `{"status":"waiting"}`, `{"status":"matched","match":{...}}`,
-/// `{"status":"expired"}` or `{"status":"cancelled"}`.
+/// `{"status":"expired"}`, `{"status":"cancelled"}` or `{"status":"failed"}`
+/// (its match got no room after several tries; queue again).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", content = "match", rename_all = "snake_case")]
 pub enum TicketStatus {
@@ -76,6 +83,7 @@ pub enum TicketStatus {
     Matched(Box<MatchResult>),
     Expired,
     Cancelled,
+    Failed,
 }
 
 impl TicketStatus {
@@ -85,6 +93,7 @@ impl TicketStatus {
             TicketStatus::Matched(_) => "matched",
             TicketStatus::Expired => "expired",
             TicketStatus::Cancelled => "cancelled",
+            TicketStatus::Failed => "failed",
         }
     }
 }

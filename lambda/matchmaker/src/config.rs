@@ -9,12 +9,16 @@
 //! | `ARCADE_MM_DEFAULT_MODE` | mode of tickets (and queues) that give none (default `standard`) |
 //! | `ARCADE_MM_DEFAULT_REGION` | region of tickets that give no latencies (default `local`) |
 //! | `ARCADE_RATE_LIMITS__PLAYER_PER_MINUTE` | the player request limit, as the hosts' (default 60) |
+//! | `ARCADE_CLUSTER_SECRET` | the host nodes' `cluster.secret`, at least 32 bytes (required): checks node records, signs room creation |
+//! | `ARCADE_CLUSTER_ALLOWED_ADVERTISE_HOSTS` | comma-separated, as the nodes' `cluster.allowed_advertise_hosts` (default: any) |
+//! | `ARCADE_MM_MAX_SEAT_ATTEMPTS` | rounds a match's room creation may fail before it is given up (default 3) |
 //! | `AWS_LAMBDA_LOG_FORMAT` | `JSON` for JSON log lines (Lambda's advanced logging), else text |
 //!
 //! The namespaces are derived exactly as a host node derives them from its
 //! `cluster.namespace` (`Lobby::open`), so the function and the nodes share
 //! tickets, the node directory and the players' rate limits.
 
+use arcade_host::cluster::{AdvertisePolicy, ClusterKey};
 use arcade_host::config::LogFormat;
 use arcade_host::matchmaking::{MatchRules, QueueKey, QueueSpec};
 use arcade_host::ratelimit::RateLimits;
@@ -25,6 +29,9 @@ pub const QUEUES: &str = "ARCADE_MM_QUEUES";
 pub const DEFAULT_MODE: &str = "ARCADE_MM_DEFAULT_MODE";
 pub const DEFAULT_REGION: &str = "ARCADE_MM_DEFAULT_REGION";
 pub const PLAYER_PER_MINUTE: &str = "ARCADE_RATE_LIMITS__PLAYER_PER_MINUTE";
+pub const CLUSTER_SECRET: &str = "ARCADE_CLUSTER_SECRET";
+pub const ALLOWED_ADVERTISE_HOSTS: &str = "ARCADE_CLUSTER_ALLOWED_ADVERTISE_HOSTS";
+pub const MAX_SEAT_ATTEMPTS: &str = "ARCADE_MM_MAX_SEAT_ATTEMPTS";
 
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -35,6 +42,9 @@ pub struct Settings {
     pub default_region: String,
     pub rate_limits: RateLimits,
     pub log_format: LogFormat,
+    pub cluster_key: ClusterKey,
+    pub advertise: AdvertisePolicy,
+    pub max_seat_attempts: u32,
 }
 
 impl Settings {
@@ -56,6 +66,19 @@ impl Settings {
                 limit.parse().map_err(|_| format!("{PLAYER_PER_MINUTE} must be a whole number, not {limit:?}"))?;
         }
         rate_limits.validate().map_err(|e| e.to_string())?;
+        let cluster_key = ClusterKey::new(&required(CLUSTER_SECRET)?).map_err(|e| format!("{CLUSTER_SECRET}: {e}"))?;
+        let hosts: Vec<String> = set(ALLOWED_ADVERTISE_HOSTS)
+            .map(|list| list.split(',').map(str::trim).filter(|h| !h.is_empty()).map(String::from).collect())
+            .unwrap_or_default();
+        let advertise = AdvertisePolicy::new(&hosts).map_err(|e| format!("{ALLOWED_ADVERTISE_HOSTS}: {e}"))?;
+        let max_seat_attempts = match set(MAX_SEAT_ATTEMPTS) {
+            None => 3,
+            Some(n) => n
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("{MAX_SEAT_ATTEMPTS} must be a whole number above 0, not {n:?}"))?,
+        };
         let json_logs = env("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
         Ok(Settings {
             redis_url,
@@ -65,6 +88,9 @@ impl Settings {
             default_region: or_default(DEFAULT_REGION, "local"),
             rate_limits,
             log_format: if json_logs { LogFormat::Json } else { LogFormat::Text },
+            cluster_key,
+            advertise,
+            max_seat_attempts,
         })
     }
 
@@ -93,10 +119,16 @@ mod tests {
     }
 
     const QUEUE: &str = r#"[{"game":"tic-tac-toe","mode":"standard","players_per_match":2}]"#;
+    const SECRET: &str = "a-cluster-secret-of-at-least-32-bytes";
 
     #[test]
     fn defaults_follow_the_host_nodes() {
-        let settings = Settings::from_env(env(&[(REDIS_URL, "redis://127.0.0.1:6379"), (QUEUES, QUEUE)])).unwrap();
+        let settings = Settings::from_env(env(&[
+            (REDIS_URL, "redis://127.0.0.1:6379"),
+            (QUEUES, QUEUE),
+            (CLUSTER_SECRET, SECRET),
+        ]))
+        .unwrap();
         assert_eq!(settings.namespace, "arcade");
         assert_eq!(
             (settings.tickets_namespace(), settings.nodes_namespace(), settings.rate_limit_namespace()),
@@ -106,6 +138,8 @@ mod tests {
         assert_eq!(settings.queues[0].0, QueueKey::new("tic-tac-toe", "standard"));
         assert_eq!(settings.rate_limits, RateLimits::default());
         assert!(matches!(settings.log_format, LogFormat::Text));
+        assert_eq!(settings.max_seat_attempts, 3);
+        assert_eq!(settings.advertise, AdvertisePolicy::any());
     }
 
     #[test]
@@ -118,6 +152,9 @@ mod tests {
             (DEFAULT_REGION, "eu-west-1"),
             (PLAYER_PER_MINUTE, "600"),
             ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+            (CLUSTER_SECRET, SECRET),
+            (ALLOWED_ADVERTISE_HOSTS, "10.0.0.0/8, .svc.cluster.local"),
+            (MAX_SEAT_ATTEMPTS, "5"),
         ]))
         .unwrap();
         assert_eq!(settings.tickets_namespace(), "prod:mm");
@@ -125,16 +162,40 @@ mod tests {
         assert_eq!(settings.default_region, "eu-west-1");
         assert_eq!(settings.rate_limits.player_per_minute, 600);
         assert!(matches!(settings.log_format, LogFormat::Json));
+        assert_eq!(settings.max_seat_attempts, 5);
+        assert!(settings.advertise.check("http://10.1.2.3:8080").is_ok());
+        assert!(settings.advertise.check("http://evil.example:8080").is_err());
     }
 
     #[test]
     fn missing_or_bad_settings_are_named() {
-        let cases: [(&'static [(&'static str, &'static str)], &str); 5] = [
-            (&[(QUEUES, QUEUE)], REDIS_URL),
-            (&[(REDIS_URL, "redis://r"), (QUEUES, " ")], QUEUES),
-            (&[(REDIS_URL, "http://r"), (QUEUES, QUEUE)], REDIS_URL),
-            (&[(REDIS_URL, "redis://r"), (QUEUES, "[{\"game\":\"x\",\"players\":2}]")], "unknown field"),
-            (&[(REDIS_URL, "redis://r"), (QUEUES, QUEUE), (PLAYER_PER_MINUTE, "0")], "player"),
+        let cases: [(&'static [(&'static str, &'static str)], &str); 9] = [
+            (&[(QUEUES, QUEUE), (CLUSTER_SECRET, SECRET)], REDIS_URL),
+            (&[(REDIS_URL, "redis://r"), (QUEUES, " "), (CLUSTER_SECRET, SECRET)], QUEUES),
+            (&[(REDIS_URL, "http://r"), (QUEUES, QUEUE), (CLUSTER_SECRET, SECRET)], REDIS_URL),
+            (
+                &[(REDIS_URL, "redis://r"), (QUEUES, "[{\"game\":\"x\",\"players\":2}]"), (CLUSTER_SECRET, SECRET)],
+                "unknown field",
+            ),
+            (
+                &[(REDIS_URL, "redis://r"), (QUEUES, QUEUE), (PLAYER_PER_MINUTE, "0"), (CLUSTER_SECRET, SECRET)],
+                "player",
+            ),
+            (&[(REDIS_URL, "redis://r"), (QUEUES, QUEUE)], CLUSTER_SECRET),
+            (&[(REDIS_URL, "redis://r"), (QUEUES, QUEUE), (CLUSTER_SECRET, "short")], CLUSTER_SECRET),
+            (
+                &[
+                    (REDIS_URL, "redis://r"),
+                    (QUEUES, QUEUE),
+                    (CLUSTER_SECRET, SECRET),
+                    (ALLOWED_ADVERTISE_HOSTS, "a b"),
+                ],
+                ALLOWED_ADVERTISE_HOSTS,
+            ),
+            (
+                &[(REDIS_URL, "redis://r"), (QUEUES, QUEUE), (CLUSTER_SECRET, SECRET), (MAX_SEAT_ATTEMPTS, "0")],
+                MAX_SEAT_ATTEMPTS,
+            ),
         ];
         for (vars, mention) in cases {
             let problem = Settings::from_env(env(vars)).unwrap_err();

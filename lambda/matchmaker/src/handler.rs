@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use arcade_host::cluster::{HttpRoomProvisioner, MatchDriver, RoundReport, open_node_directory};
+use arcade_host::cluster::{HttpRoomProvisioner, MatchDriver, NodeTrust, RoundReport, open_node_directory};
 use arcade_host::journal::now_ms;
 use arcade_host::matchmaking::{self, StoreOptions, open_ticket_store};
 use arcade_host::ratelimit::RateLimiter;
@@ -37,9 +37,10 @@ impl Matchmaker {
         let url = settings.redis_url.as_str();
         let store_options = StoreOptions { namespace: settings.tickets_namespace(), ..StoreOptions::default() };
         let (nodes_namespace, limits_namespace) = (settings.nodes_namespace(), settings.rate_limit_namespace());
+        let trust = NodeTrust { key: settings.cluster_key.clone(), advertise: settings.advertise.clone() };
         let (store, nodes, limiter) = tokio::join!(
             open_ticket_store(url, store_options),
-            open_node_directory(url, &nodes_namespace),
+            open_node_directory(url, &nodes_namespace, Some(trust)),
             RateLimiter::redis(url, &limits_namespace, settings.rate_limits.clone()),
         );
         let store = store.map_err(|e| format!("ticket store: {e}"))?;
@@ -47,9 +48,10 @@ impl Matchmaker {
         let limiter = limiter.map_err(|e| format!("rate limiter: {e}"))?;
         let matchmaker = matchmaking::Matchmaker::new(store, settings.queues.clone()).map_err(|e| e.to_string())?;
         let matchmaker = Arc::new(matchmaker);
-        let provisioner = Arc::new(HttpRoomProvisioner::new(PROVISION_TIMEOUT));
+        let provisioner = Arc::new(HttpRoomProvisioner::new(PROVISION_TIMEOUT, settings.cluster_key.clone()));
         Ok(Matchmaker {
-            driver: MatchDriver::new(matchmaker.clone(), nodes, provisioner),
+            driver: MatchDriver::new(matchmaker.clone(), nodes, provisioner)
+                .with_seat_attempts(settings.max_seat_attempts),
             matchmaker,
             limiter,
             default_mode: settings.default_mode.clone(),
@@ -83,6 +85,7 @@ fn report_json(report: &RoundReport) -> Value {
         "seated": report.seated,
         "expired": report.expired,
         "unseated": report.unseated,
+        "abandoned": report.abandoned,
         "errors": report.errors,
     })
 }

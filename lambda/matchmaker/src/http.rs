@@ -4,15 +4,19 @@
 //!
 //! | route | answer |
 //! | --- | --- |
-//! | `POST /v1/matchmaking/tickets` (a `TicketRequest`; mode, rating, latencies optional) | 201 `{"ticket": {...}, "status": "waiting"}` |
-//! | `GET /v1/matchmaking/tickets/{id}` | 200, the ticket view (with the room and the party's seats once matched) |
-//! | `DELETE /v1/matchmaking/tickets/{id}` | 204 |
+//! | `POST /v1/matchmaking/tickets` (a `TicketRequest`; mode, rating, latencies optional) | 201 `{"ticket": {...}, "status": "waiting", "secret": "..."}` |
+//! | `GET /v1/matchmaking/tickets/{id}` (bearer: the ticket secret) | 200, the ticket view (with the room and the party's seats once matched) |
+//! | `DELETE /v1/matchmaking/tickets/{id}` (bearer: the ticket secret) | 204 |
 //! | `GET /v1/matchmaking/queues` | 200, the open queues |
 //!
-//! Creating and cancelling count against the party leader's `player` rate
-//! limit, shared with the host nodes in Redis (429 + `Retry-After`).
+//! The ticket secret is answered to the creator only; without it a ticket
+//! cannot be read or cancelled: no `Authorization: Bearer` header is 401
+//! `missing_token`, a wrong secret 404 `ticket_not_found` (as an unknown
+//! ticket). Creating and cancelling count against the party leader's
+//! `player` rate limit, shared with the host nodes in Redis (429 +
+//! `Retry-After`), cancelling only once the secret is checked.
 
-use arcade_host::matchmaking::{MatchmakingError, TicketRequest, TicketStatus, TicketView};
+use arcade_host::matchmaking::{MatchmakingError, TicketRequest, TicketView};
 use arcade_host::ratelimit::{Policy, RateLimitError};
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
@@ -101,11 +105,14 @@ pub async fn handle(mm: &Matchmaker, request: &HttpRequest) -> Answer {
     let method = request.method.as_str();
     match (route(&request.path), method) {
         (Some(Route::Tickets), "POST") => create(mm, request).await.unwrap_or_else(|answer| answer),
-        (Some(Route::Ticket(id)), "GET") => match mm.matchmaker.status(id).await {
-            Ok(view) => Answer::json(200, view_json(&view)),
-            Err(e) => e.into(),
+        (Some(Route::Ticket(id)), "GET") => match ticket_secret(request) {
+            Ok(secret) => match mm.matchmaker.status(id, secret).await {
+                Ok(view) => Answer::json(200, view_json(&view)),
+                Err(e) => e.into(),
+            },
+            Err(answer) => answer,
         },
-        (Some(Route::Ticket(id)), "DELETE") => cancel(mm, id).await.unwrap_or_else(|answer| answer),
+        (Some(Route::Ticket(id)), "DELETE") => cancel(mm, request, id).await.unwrap_or_else(|answer| answer),
         (Some(Route::Queues), "GET") => {
             Answer::json(200, serde_json::to_value(mm.matchmaker.queues()).expect("queue keys serialize"))
         }
@@ -121,17 +128,29 @@ async fn create(mm: &Matchmaker, request: &HttpRequest) -> Result<Answer, Answer
     if let Some(leader) = ticket_request.party.first() {
         limit(mm, leader).await?;
     }
-    let ticket = mm.matchmaker.submit(ticket_request).await?;
-    Ok(Answer::json(201, view_json(&TicketView { ticket, status: TicketStatus::Waiting })))
+    let created = mm.matchmaker.submit(ticket_request).await?;
+    Ok(Answer::json(201, created.created_json()))
 }
 
-async fn cancel(mm: &Matchmaker, id: &str) -> Result<Answer, Answer> {
-    let view = mm.matchmaker.status(id).await?;
+async fn cancel(mm: &Matchmaker, request: &HttpRequest, id: &str) -> Result<Answer, Answer> {
+    let secret = ticket_secret(request)?;
+    let view = mm.matchmaker.status(id, secret).await?;
     if let Some(leader) = view.ticket.party.first() {
         limit(mm, leader).await?;
     }
-    mm.matchmaker.cancel(id).await?;
+    mm.matchmaker.cancel(id, secret).await?;
     Ok(Answer { status: 204, body: None, retry_after: None })
+}
+
+/// The ticket secret presented as `Authorization: Bearer <secret>`; 401
+/// `missing_token` without one, as on a host.
+fn ticket_secret(request: &HttpRequest) -> Result<&str, Answer> {
+    request
+        .header("authorization")
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|secret| !secret.is_empty())
+        .ok_or_else(|| Answer::error(401, "missing_token", "send `Authorization: Bearer <token>`"))
 }
 
 /// The JSON body as a ticket request, refused as the host's `Json`

@@ -2,7 +2,9 @@
 // spectate a room), then play over the room WebSocket. Plain JS, no build step.
 //
 // - Seats live in sessionStorage (`arcade.seat`: node, room, token, player,
-//   game), so a reload resumes the seat; a ticket being searched for too.
+//   game), so a reload resumes the seat; a ticket being searched for too,
+//   with the secret the server gave for it (needed to poll, watch or cancel
+//   it: `Authorization: Bearer`, or `?token=` on its WebSocket).
 // - The room WebSocket reconnects after a drop with exponential backoff and
 //   the same seat token. Close code 4307 carries the base URL of the node that
 //   owns the room: reconnect there. HTTP 307s are followed by fetch.
@@ -41,7 +43,7 @@
     over: false,
     events: [],
     msgId: 0,
-    ticket: null, // {id, name, game}
+    ticket: null, // {id, secret, name, game}
     ticketWs: null,
     ticketTimer: null,
     retryTimer: null,
@@ -279,12 +281,12 @@
       showError(e);
       return;
     }
-    state.ticket = { id: answer.data.ticket.id, name, game };
+    state.ticket = { id: answer.data.ticket.id, secret: answer.data.secret, name, game };
     store(TICKET_KEY, state.ticket);
     if (!onTicket(answer.data)) watchTicket();
   }
 
-  /** Handle a ticket view; true when the search is over (matched with a room, expired, cancelled). */
+  /** Handle a ticket view; true when the search is over (matched with a room, expired, cancelled, failed). */
   function onTicket(view) {
     const ticket = state.ticket;
     if (!ticket) return true;
@@ -325,6 +327,10 @@
         clearTicket();
         setStatus('Search cancelled.');
         return true;
+      case 'failed':
+        clearTicket();
+        setStatus('A match was found but its room could not be set up. Try again.', 'error');
+        return true;
       default:
         setStatus(`Unexpected ticket status ${JSON.stringify(view.status)}.`, 'error');
         return false;
@@ -338,7 +344,8 @@
     if (!ticket) return;
     let socket;
     try {
-      socket = new WebSocket(wsUrl(location.origin, `/v1/matchmaking/tickets/${enc(ticket.id)}/ws`));
+      const path = `/v1/matchmaking/tickets/${enc(ticket.id)}/ws?token=${enc(ticket.secret)}`;
+      socket = new WebSocket(wsUrl(location.origin, path));
     } catch {
       pollTicket(0);
       return;
@@ -369,7 +376,7 @@
       const ticket = state.ticket;
       if (!ticket) return;
       try {
-        const { data } = await api(`/v1/matchmaking/tickets/${enc(ticket.id)}`);
+        const { data } = await api(`/v1/matchmaking/tickets/${enc(ticket.id)}`, { token: ticket.secret });
         if (state.ticket === ticket && !onTicket(data)) pollTicket();
       } catch (e) {
         if (state.ticket !== ticket) return;
@@ -377,7 +384,8 @@
           const seconds = retrySeconds(e);
           setStatus(`Slow down: too many requests. Checking again in ${seconds} s…`, 'warn');
           pollTicket(seconds * 1000);
-        } else if (e.status === 404) {
+        } else if (e.status === 404 || e.status === 401) {
+          // Gone, or not ours (a ticket is read with its secret only).
           clearTicket();
           showError(e);
         } else {
@@ -410,7 +418,7 @@
     clearTicket();
     if (!ticket) return;
     try {
-      await api(`/v1/matchmaking/tickets/${enc(ticket.id)}`, { method: 'DELETE' });
+      await api(`/v1/matchmaking/tickets/${enc(ticket.id)}`, { method: 'DELETE', token: ticket.secret });
       setStatus('Search cancelled.');
     } catch (e) {
       showError(e);
@@ -898,7 +906,7 @@
   if (seat && seat.node && seat.room) {
     setStatus(`Resuming room ${seat.room}…`);
     enterRoom(seat);
-  } else if (ticket && ticket.id) {
+  } else if (ticket && ticket.id && ticket.secret) {
     state.ticket = ticket;
     showSearching(true);
     setStatus(`Resuming the search for a ${ticket.game} match…`);

@@ -2,10 +2,11 @@
 -- ARGV[1] is the key namespace; keys are derived from it, so the store needs
 -- a non-cluster Redis (or one where the namespace maps to a single slot).
 --
--- A ticket is a hash {ticket = JSON, state = waiting|matched|expired|cancelled,
--- queue = key of its queue hash, match_id}; a queue hash maps the ids of its
--- waiting tickets to their JSON; a player key names the waiting ticket that
--- holds the player.
+-- A ticket is a hash {ticket = JSON,
+-- state = waiting|matched|expired|cancelled|failed, queue = key of its queue
+-- hash, match_id, secret = SHA-256 (hex) of its secret}; a queue hash maps
+-- the ids of its waiting tickets to their JSON; a player key names the
+-- waiting ticket that holds the player.
 local namespace = ARGV[1]
 
 local function ticket_key(id) return namespace .. ':ticket:' .. id end

@@ -1,6 +1,9 @@
 //! What a client sends to queue, and its validation against the queue's
 //! rules. Names that end up in store keys (game, mode, region) are
-//! restricted to a safe shape here, so the stores can trust them.
+//! restricted to a safe shape here, so the stores can trust them. Player
+//! names follow the rooms' rule (`crate::names`: NFC-normalised, 1 to 32
+//! characters, no control, bidi-override or zero-width characters), so a
+//! matched party always fits its room; tickets carry the normalised form.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -8,8 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::matcher::MatchRules;
 use super::ticket::{Ticket, UnixMillis};
+use crate::names::player_name;
 
-/// Longest accepted player id, game, mode or region name.
+/// Longest accepted game, mode or region name (player names: see `crate::names`).
 pub const MAX_NAME_LEN: usize = 64;
 
 /// A request to queue one party.
@@ -47,7 +51,7 @@ pub enum ValidationError {
     PartyTooBig { size: usize, players_per_match: usize },
     #[error("player {0:?} appears twice in the party")]
     DuplicatePlayer(String),
-    #[error("invalid player id {0:?}: 1 to 64 printable characters")]
+    #[error("invalid player id {0:?}: {rule}", rule = crate::names::InvalidName)]
     InvalidPlayer(String),
     #[error("invalid {field} {value:?}: 1 to 64 of a-z A-Z 0-9 _ . -")]
     InvalidName { field: &'static str, value: String },
@@ -104,10 +108,8 @@ impl TicketRequest {
         }
         let mut seen = HashSet::with_capacity(self.party.len());
         for player in &self.party {
-            if !is_valid_player(player) {
-                return Err(ValidationError::InvalidPlayer(player.clone()));
-            }
-            if !seen.insert(player.as_str()) {
+            let name = player_name(player).map_err(|_| ValidationError::InvalidPlayer(player.clone()))?;
+            if !seen.insert(name) {
                 return Err(ValidationError::DuplicatePlayer(player.clone()));
             }
         }
@@ -126,13 +128,14 @@ impl TicketRequest {
         Ok(())
     }
 
-    /// The ticket for this (validated) request.
+    /// The ticket for this (validated) request, with the party's names in
+    /// their normalised form.
     pub fn into_ticket(self, id: String, created_at_ms: UnixMillis) -> Ticket {
         Ticket {
             id,
             game: self.game,
             mode: self.mode,
-            party: self.party,
+            party: self.party.into_iter().map(|p| player_name(&p).unwrap_or(p)).collect(),
             rating: self.rating,
             latencies: self.latencies,
             created_at_ms,
@@ -144,10 +147,6 @@ fn check_name(field: &'static str, value: &str) -> Result<(), ValidationError> {
     let valid = (1..=MAX_NAME_LEN).contains(&value.len())
         && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
     if valid { Ok(()) } else { Err(ValidationError::InvalidName { field, value: value.to_string() }) }
-}
-
-fn is_valid_player(player: &str) -> bool {
-    (1..=MAX_NAME_LEN).contains(&player.len()) && !player.chars().any(char::is_control)
 }
 
 /// Region names look like cloud regions: `eu-west-1`, `us-east`.
@@ -194,6 +193,19 @@ mod tests {
             Err(ValidationError::DuplicatePlayer("ann".into()))
         );
         assert_eq!(request(&["a\nb"]).validate(&rules), Err(ValidationError::InvalidPlayer("a\nb".into())));
+        // The rooms' rule: at most 32 characters, no bidi overrides or zero-width characters.
+        let long = "x".repeat(33);
+        assert_eq!(request(&[&long]).validate(&rules), Err(ValidationError::InvalidPlayer(long.clone())));
+        for sneaky in ["ann\u{202E}", "a\u{200B}nn"] {
+            assert_eq!(request(&[sneaky]).validate(&rules), Err(ValidationError::InvalidPlayer(sneaky.into())));
+        }
+        // One name typed two ways is one player.
+        assert_eq!(
+            request(&["jos\u{e9}", "jose\u{301}"]).validate(&rules),
+            Err(ValidationError::DuplicatePlayer("jose\u{301}".into()))
+        );
+        let ticket = request(&["jose\u{301}"]).into_ticket("t".into(), 0);
+        assert_eq!(ticket.party, ["jos\u{e9}"], "tickets carry the normalised name");
 
         let mut bad_game = request(&["ann"]);
         bad_game.game = "tic:tac".into();

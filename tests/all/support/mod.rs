@@ -152,6 +152,8 @@ impl Drop for ScratchDir {
 pub struct Server {
     /// `http://127.0.0.1:PORT`, as the server printed it.
     pub base: String,
+    /// The admin listener's base URL, when `ARCADE_ADMIN_LISTEN` is set.
+    pub admin_base: Option<String>,
     pub http: reqwest::Client,
     child: Child,
     dir: PathBuf,
@@ -227,8 +229,13 @@ impl Server {
             .unwrap_or_else(|e| panic!("spawning {}: {e}", arcade_bin().display()));
 
         let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+        let mut admin_base = None;
         let listening = tokio::time::timeout(START_TIMEOUT, async {
             while let Ok(Some(line)) = lines.next_line().await {
+                // Printed before the public line when there is an admin listener.
+                if let Some(url) = line.strip_prefix("arcade admin listening on ") {
+                    admin_base = Some(url.trim().to_string());
+                }
                 if let Some(url) = line.strip_prefix("arcade listening on ") {
                     return Some(url.trim().to_string());
                 }
@@ -250,7 +257,7 @@ impl Server {
         // Keep draining stdout (the plugin list) so the server never blocks on it.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let http = reqwest::Client::builder().no_proxy().timeout(HTTP_TIMEOUT).build().expect("an HTTP client");
-        Server { base, http, child, dir, owned_dir }
+        Server { base, admin_base, http, child, dir, owned_dir }
     }
 
     /// The server's data dir (journal, archive, plugins).

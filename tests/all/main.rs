@@ -23,5 +23,6 @@ mod openapi;
 mod rate_limits;
 mod realtime;
 mod sandbox_faults;
+mod soak;
 mod ticket_secrets;
 mod versions;

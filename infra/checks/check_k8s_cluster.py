@@ -10,7 +10,7 @@ For each rendered overlay (kubectl kustomize output):
   https://$(POD_NAME).<suffix> with `arcade-<n>.<suffix>` the Ingress hosts,
   listed in its TLS section;
 - ARCADE_CLUSTER__NODE_ID is the pod name; ARCADE_CLUSTER__REDIS_URL comes
-  from a Secret, not a literal;
+  from a Secret, not a literal; ARCADE_CLUSTER__SECRET from a required Secret key;
 - ARCADE_CLUSTER__CAPACITY equals limits.max_rooms of the ConfigMap's
   arcade.toml.
 Prints one line per problem and exits 1 if there is any.
@@ -49,6 +49,9 @@ def check(path, max_rooms):
     redis = env.get("ARCADE_CLUSTER__REDIS_URL", {})
     if "secretKeyRef" not in redis.get("valueFrom", {}):
         problem("ARCADE_CLUSTER__REDIS_URL must come from a Secret (secretKeyRef)")
+    secret = env.get("ARCADE_CLUSTER__SECRET", {}).get("valueFrom", {}).get("secretKeyRef")
+    if secret is None or secret.get("optional"):
+        problem("ARCADE_CLUSTER__SECRET must come from a Secret (secretKeyRef) that is not optional")
     capacity = env.get("ARCADE_CLUSTER__CAPACITY", {}).get("value")
     if capacity is None or int(capacity) != max_rooms:
         problem(f"ARCADE_CLUSTER__CAPACITY is {capacity!r}, limits.max_rooms in arcade.toml is {max_rooms}")

@@ -79,6 +79,11 @@ impl ClusterKey {
                 "the cluster secret must be at least {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)"
             )));
         }
+        if secret.contains("REPLACE-ME") {
+            return Err(ClusterError::Config(
+                "the cluster secret is still the manifests' placeholder: generate one (`openssl rand -hex 32`)".into(),
+            ));
+        }
         Ok(ClusterKey { secret: secret.as_bytes().to_vec() })
     }
 
@@ -187,6 +192,7 @@ mod tests {
     #[test]
     fn short_secrets_are_refused() {
         assert!(ClusterKey::new("too short").is_err());
+        assert!(ClusterKey::new("REPLACE-ME-generate-with-openssl-rand-hex-32").is_err(), "the placeholder");
         assert!(ClusterKey::new(&"x".repeat(MIN_SECRET_BYTES)).is_ok());
         assert!(!format!("{:?}", key(&"s".repeat(40))).contains("sss"));
     }

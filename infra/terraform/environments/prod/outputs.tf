@@ -9,6 +9,12 @@ output "host_redis_url" {
   sensitive   = true
 }
 
+output "host_cluster_secret" {
+  description = "Set as cluster-secret in the arcade-secrets Secret (k8s): ARCADE_CLUSTER__SECRET of the host nodes."
+  value       = module.arcade.host_cluster_secret
+  sensitive   = true
+}
+
 output "host_cluster_namespace" {
   description = "cluster.namespace of the host nodes (the matchmaker uses the same Redis keys)."
   value       = module.arcade.host_cluster_namespace

@@ -9,7 +9,9 @@
 #               handler derives <ns>:mm and <ns>:nodes from it, as the nodes do),
 #               ARCADE_MM_QUEUES (JSON list of {game, mode, players_per_match}),
 #               ARCADE_MM_DEFAULT_MODE, ARCADE_MM_DEFAULT_REGION (the nodes'
-#               matchmaking.default_mode / default_region)
+#               matchmaking.default_mode / default_region),
+#               ARCADE_CLUSTER_SECRET (the nodes' cluster.secret: checks their
+#               signed records, signs room creation; output host_cluster_secret)
 #   archiver:   ARCADE_ARCHIVE_PG_URL (postgres://arcade_archiver:<password>@host:5432/db?sslmode=require),
 #               ARCADE_ARCHIVE_S3_URL (s3://<bucket>/<prefix>?region=..)
 #               (lambda/archiver/src/config.rs)
@@ -30,6 +32,7 @@ locals {
     ARCADE_MM_QUEUES         = jsonencode(var.matchmaking_queues)
     ARCADE_MM_DEFAULT_MODE   = var.matchmaking_default_mode
     ARCADE_MM_DEFAULT_REGION = var.matchmaking_default_region
+    ARCADE_CLUSTER_SECRET    = aws_secretsmanager_secret_version.cluster.secret_string
   }, var.matchmaker_environment)
 
   archiver_environment = merge({
@@ -85,6 +88,33 @@ resource "aws_lambda_function_event_invoke_config" "matchmaker" {
   function_name                = module.matchmaker.function_name
   maximum_retry_attempts       = 0
   maximum_event_age_in_seconds = 60
+}
+
+# The cluster secret shared by the host nodes (ARCADE_CLUSTER__SECRET, output
+# host_cluster_secret) and the matchmaker (ARCADE_CLUSTER_SECRET): node
+# records and internal room-creation calls are signed with it. Generated once
+# (ignore_changes keeps the first), kept in Secrets Manager.
+data "aws_secretsmanager_random_password" "cluster" {
+  password_length     = 64
+  exclude_punctuation = true
+}
+
+resource "aws_secretsmanager_secret" "cluster" {
+  #checkov:skip=CKV2_AWS_57:Rotating the cluster secret means restarting every node and the matchmaker with the new value together (infra/terraform/README.md), not a Secrets Manager rotation Lambda.
+  name                    = "${var.name}/cluster-secret"
+  description             = "Cluster secret of the Arcade host nodes and the matchmaker (signed node records and room creation)"
+  kms_key_id              = aws_kms_key.this.arn
+  recovery_window_in_days = 7
+  tags                    = local.tags
+}
+
+resource "aws_secretsmanager_secret_version" "cluster" {
+  secret_id     = aws_secretsmanager_secret.cluster.id
+  secret_string = data.aws_secretsmanager_random_password.cluster.random_password
+
+  lifecycle {
+    ignore_changes = [secret_string]
+  }
 }
 
 # ---- archiver ------------------------------------------------------------------------

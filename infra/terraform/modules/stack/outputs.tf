@@ -29,6 +29,12 @@ output "host_redis_url" {
   sensitive   = true
 }
 
+output "host_cluster_secret" {
+  description = "ARCADE_CLUSTER__SECRET for host nodes (arcade-secrets / cluster-secret): the matchmaker's cluster secret."
+  value       = aws_secretsmanager_secret_version.cluster.secret_string
+  sensitive   = true
+}
+
 output "host_cluster_namespace" {
   description = "cluster.namespace the host nodes must use (ARCADE_CLUSTER__NAMESPACE; unset on the nodes means arcade)."
   value       = var.cluster_namespace

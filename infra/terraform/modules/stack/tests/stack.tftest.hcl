@@ -54,7 +54,7 @@ run "wiring" {
   }
 
   assert {
-    condition     = toset(keys(local.matchmaker_environment)) == toset(["ARCADE_CLUSTER_NAMESPACE", "ARCADE_MM_DEFAULT_MODE", "ARCADE_MM_DEFAULT_REGION", "ARCADE_MM_QUEUES", "ARCADE_REDIS_URL", "RUST_LOG"])
+    condition     = toset(keys(local.matchmaker_environment)) == toset(["ARCADE_CLUSTER_NAMESPACE", "ARCADE_CLUSTER_SECRET", "ARCADE_MM_DEFAULT_MODE", "ARCADE_MM_DEFAULT_REGION", "ARCADE_MM_QUEUES", "ARCADE_REDIS_URL", "RUST_LOG"])
     error_message = "The matchmaker gets the Redis URL, the nodes' cluster namespace, the queues and the default mode and region, nothing else."
   }
 
@@ -137,6 +137,11 @@ run "connection_urls" {
   assert {
     condition     = nonsensitive(output.host_redis_url) == nonsensitive(local.matchmaker_environment.ARCADE_REDIS_URL)
     error_message = "The host nodes get the matchmaker's Redis URL (same Redis, same keys)."
+  }
+
+  assert {
+    condition     = nonsensitive(output.host_cluster_secret) == nonsensitive(local.matchmaker_environment.ARCADE_CLUSTER_SECRET) && length(nonsensitive(local.matchmaker_environment.ARCADE_CLUSTER_SECRET)) >= 32
+    error_message = "The host nodes and the matchmaker share one cluster secret of at least 32 bytes."
   }
 }
 

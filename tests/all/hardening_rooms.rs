@@ -207,6 +207,18 @@ async fn a_stranger_flooding_bad_tokens_spends_only_their_own_budget() {
         let bad = fresh.try_create_room(&json!({ "game": "no-such-game", "players": ["dave"] })).await;
         assert_error(&bad, 404, "plugin_not_found");
     }
-    let (status, room) = fresh.try_create_room(&json!({ "game": "tic-tac-toe", "players": ["dave"], "seats": 2 })).await;
+    // Tickets the matchmaker refuses (no such game, a party too big) do not either.
+    for bad in [
+        json!({ "game": "no-such-game", "party": ["dave"] }),
+        json!({ "game": "tic-tac-toe", "party": ["dave", "x", "y"] }),
+    ] {
+        let (status, body) = fresh.post("/v1/matchmaking/tickets", &bad).await;
+        assert!(status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS, "{status} {body}");
+    }
+    let (status, room) =
+        fresh.try_create_room(&json!({ "game": "tic-tac-toe", "players": ["dave"], "seats": 2 })).await;
     assert_eq!(status, StatusCode::CREATED, "dave still has his budget: {room}");
+    let (status, ticket) =
+        fresh.post("/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe", "party": ["dave"] })).await;
+    assert_eq!(status, StatusCode::CREATED, "dave can still queue: {ticket}");
 }

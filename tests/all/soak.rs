@@ -48,7 +48,12 @@ struct Tally {
     invalid_token: AtomicU64,
 }
 
-async fn flood(client: reqwest::Client, request: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder, tally: Arc<Tally>, stop: Arc<AtomicBool>) {
+async fn flood(
+    client: reqwest::Client,
+    request: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    tally: Arc<Tally>,
+    stop: Arc<AtomicBool>,
+) {
     while !stop.load(Ordering::Relaxed) {
         let status = match request(&client).send().await {
             Ok(response) => {
@@ -98,7 +103,11 @@ async fn honest_players_are_unaffected_by_one_attacking_ip() {
         held.push(half_open(address).await.expect("connecting from 127.0.0.2"));
     }
     let mut extra = half_open(address).await.expect("the TCP connect itself succeeds");
-    assert!(is_refused(&mut extra, Duration::from_secs(5)).await, "connection {} over the per-IP cap was served", PER_IP_CAP + 1);
+    assert!(
+        is_refused(&mut extra, Duration::from_secs(5)).await,
+        "connection {} over the per-IP cap was served",
+        PER_IP_CAP + 1
+    );
     // It keeps all but a few of them open (re-opening what the server
     // closes) and floods through the rest.
     held.truncate(PER_IP_CAP - 8);

@@ -20,6 +20,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 
+use super::client_ip::ClientIp;
 use super::{ApiError, App, bearer};
 use crate::matchmaking::{MatchmakingError, QueueKey, TicketRequest, TicketStatus, TicketView};
 use crate::ratelimit::Policy;
@@ -29,14 +30,19 @@ use crate::ratelimit::Policy;
 /// Lambda ran the round); polling covers lost announcements.
 const TICKET_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
-/// `POST /v1/matchmaking/tickets`: counts against the party leader's rate limit.
+/// `POST /v1/matchmaking/tickets`: checked first, then counted against the
+/// caller's IP and the party leader's rate limit (a refused request spends
+/// neither).
 pub async fn create(
     State(app): State<Arc<App>>,
+    ip: ClientIp,
     body: Result<Json<TicketRequest>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(request) = body?;
     let lobby = &app.lobby;
     let request = request.with_defaults(lobby.default_mode(), lobby.default_region());
+    lobby.matchmaker.check(&request)?;
+    app.limit(Policy::Ip, &ip.0).await?;
     if let Some(leader) = request.party.first() {
         app.limit(Policy::Player, leader).await?;
     }

@@ -118,6 +118,13 @@ impl Matchmaker {
         self.submit_at(request, now_ms()).await
     }
 
+    /// Whether `request` would be accepted (its queue exists and it fits the
+    /// queue's rules), without queueing it: callers check before they count
+    /// rate limits, so a refused request spends nobody's budget.
+    pub fn check(&self, request: &TicketRequest) -> Result<(), MatchmakingError> {
+        Ok(request.validate(&self.rules(&request.game, &request.mode)?)?)
+    }
+
     /// [`Matchmaker::submit`] with an explicit creation time.
     pub async fn submit_at(
         &self,

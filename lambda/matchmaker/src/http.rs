@@ -125,6 +125,8 @@ pub async fn handle(mm: &Matchmaker, request: &HttpRequest) -> Answer {
 
 async fn create(mm: &Matchmaker, request: &HttpRequest) -> Result<Answer, Answer> {
     let ticket_request = parse_body(request)?.with_defaults(&mm.default_mode, &mm.default_region);
+    // Checked before counted: a refused ticket spends nobody's budget.
+    mm.matchmaker.check(&ticket_request)?;
     if let Some(leader) = ticket_request.party.first() {
         limit(mm, leader).await?;
     }

@@ -13,9 +13,7 @@ pub const MAX_PLAYER_NAME_CHARS: usize = 32;
 
 /// Why a name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "player names must be 1-32 characters without control, bidirectional-override or zero-width characters"
-)]
+#[error("player names must be 1-32 characters without control, bidirectional-override or zero-width characters")]
 pub struct InvalidName;
 
 /// The canonical (NFC) form of `raw`, or why it is not a valid player name.
@@ -69,7 +67,9 @@ mod tests {
 
     #[test]
     fn lookalike_and_reordering_characters_are_refused() {
-        for bad in ["al\u{200B}ice", "\u{202E}ecila", "bob\u{2066}", "a\u{FEFF}", "tab\there", "nl\n", "\u{200D}", "x\u{2028}"] {
+        for bad in
+            ["al\u{200B}ice", "\u{202E}ecila", "bob\u{2066}", "a\u{FEFF}", "tab\there", "nl\n", "\u{200D}", "x\u{2028}"]
+        {
             assert_eq!(player_name(bad), Err(InvalidName), "{bad:?}");
         }
     }

@@ -35,8 +35,8 @@ use crate::metrics::{ActionOutcome, Metrics, PluginCall};
 use crate::protocol::{EventOut, RoomStatus, ServerMsg};
 use crate::registry::PluginVersion;
 use crate::replay::reapply;
-use crate::seed::Seed;
 use crate::sandbox::{ActionError, Audience, Event, Fault, Runtime, Sandbox, StartError, Viewer};
+use crate::seed::Seed;
 use crate::ticker::{Batch, Ticker};
 
 /// Queue depth of a watcher before it is considered too slow and dropped.

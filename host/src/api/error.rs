@@ -135,7 +135,9 @@ impl From<CreateError> for ApiError {
             CreateError::InvalidConfig(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_config", e.to_string())
             }
-            CreateError::InvalidName(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name", e.to_string()),
+            CreateError::InvalidName(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name", e.to_string())
+            }
             CreateError::DuplicateName(_) => ApiError::new(StatusCode::CONFLICT, "name_taken", e.to_string()),
             CreateError::Room(e) => e.into(),
         }

@@ -61,8 +61,9 @@ impl ClientSeed {
     fn into_seed(self) -> Result<Seed, ApiError> {
         match self {
             ClientSeed::Number(n) => Ok(Seed::from_test_number(n)),
-            ClientSeed::Text(text) => Seed::parse(&text)
-                .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_seed", e)),
+            ClientSeed::Text(text) => {
+                Seed::parse(&text).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_seed", e))
+            }
         }
     }
 }
@@ -132,9 +133,12 @@ pub async fn create(
         Some(seed) => Some(seed.into_seed()?),
         None => None,
     };
-    let first = req.players.first().map(|p| crate::names::player_name(p)).transpose().map_err(|e| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name", e.to_string())
-    })?;
+    let first = req
+        .players
+        .first()
+        .map(|p| crate::names::player_name(p))
+        .transpose()
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name", e.to_string()))?;
     let plugin = app.registry.resolve(&req.game, req.version.as_deref())?;
     app.limit(Policy::Ip, &ip.0).await?;
     if let Some(first) = &first {
@@ -167,7 +171,12 @@ pub async fn join(
 
 /// The seat a request's bearer token holds in `room`. A missing or wrong
 /// token counts against the sender's IP (guessing tokens costs the guesser).
-pub async fn authenticate(app: &App, room: &RoomHandle, token: Option<&str>, ip: &ClientIp) -> Result<String, ApiError> {
+pub async fn authenticate(
+    app: &App,
+    room: &RoomHandle,
+    token: Option<&str>,
+    ip: &ClientIp,
+) -> Result<String, ApiError> {
     let player = token.ok_or_else(ApiError::missing_token).and_then(|t| Ok(room.authenticate(t)?));
     if player.is_err() {
         app.limit(Policy::Ip, &ip.0).await?;

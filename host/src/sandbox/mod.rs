@@ -29,8 +29,8 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 
 use crate::seed::Seed;
 
-pub use physics::{SimLimits, StepRequest, Stepping, worlds_and_dts};
 pub use crate::seed::SplitMix64;
+pub use physics::{SimLimits, StepRequest, Stepping, worlds_and_dts};
 pub use state::RoomState;
 
 /// Host bindings generated from `wit/arcade.wit`.

@@ -7,7 +7,7 @@
 //! `sim_submissions_total`, `sim_batch_worlds`, `sim_batch_seconds`,
 //! `sim_backend_info{backend,device}`, `sim_fallbacks_total`,
 //! `sim_late_rooms_total`, `tcp_connections_open{listener}`,
-//! `tcp_connections_refused_total{listener,reason}`.
+//! `tcp_connections_refused_total{listener,reason}`, `journal_cuts_total{entries}`.
 
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
 use prometheus_client::metrics::counter::Counter;
@@ -104,6 +104,15 @@ pub struct Metrics {
     pub tcp_connections_open: Family<ListenerLabel, Gauge>,
     /// TCP connections refused at a connection cap, by listener and reason.
     pub tcp_connections_refused: Family<RefusalLabel, Counter>,
+    /// Damaged journal tails cut at start, by whether they held acknowledged entries.
+    pub journal_cuts: Family<JournalCutLabel, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JournalCutLabel {
+    /// `acknowledged` (entries players were told about were lost) or
+    /// `unacknowledged` (a write torn by a crash before its sync).
+    pub entries: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -240,6 +249,12 @@ impl Default for Metrics {
             "TCP connections refused at a connection cap, by listener and reason",
             tcp_connections_refused.clone(),
         );
+        let journal_cuts = Family::<JournalCutLabel, Counter>::default();
+        registry.register(
+            "journal_cuts",
+            "Damaged journal tails cut at start, by whether they held acknowledged entries",
+            journal_cuts.clone(),
+        );
         Metrics {
             registry,
             rooms_active,
@@ -271,6 +286,7 @@ impl Default for Metrics {
             rate_limited,
             tcp_connections_open,
             tcp_connections_refused,
+            journal_cuts,
         }
     }
 }

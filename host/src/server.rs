@@ -17,7 +17,7 @@ use crate::archive::{self, Archiver, ArchiverConfig};
 use crate::config::{Config, DEV_ADMIN_TOKEN};
 use crate::journal::Journal;
 use crate::lobby::Lobby;
-use crate::metrics::Metrics;
+use crate::metrics::{JournalCutLabel, Metrics};
 use crate::registry::Registry;
 use crate::room::RoomServices;
 use crate::sandbox::Runtime;
@@ -72,6 +72,14 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     let services = Arc::new(RoomServices { runtime, metrics, journal, archiver: Some(archiver), ticker });
     let lobby = Lobby::open(&config).await?;
     let app = App::new(config, Arc::new(registry), services, sink, lobby);
+    let acknowledged = recovery.acknowledged_cuts;
+    let torn = recovery.cuts.len() - acknowledged;
+    for (entries, cuts) in [("acknowledged", acknowledged), ("unacknowledged", torn)] {
+        app.metrics.journal_cuts.get_or_create(&JournalCutLabel { entries }).inc_by(cuts as u64);
+    }
+    if acknowledged > 0 {
+        tracing::error!(cuts = acknowledged, "the journal lost acknowledged entries: games resume from before them");
+    }
     let restored = app.rooms.restore(recovery.rooms, &app.registry).await;
     if restored > 0 || !recovery.cuts.is_empty() {
         tracing::info!(restored, entries = recovery.entries_read, cuts = recovery.cuts.len(), "journal recovered");

@@ -140,8 +140,43 @@ async fn corrupt_journal_tail_is_cut_and_the_rest_recovered() {
     let server = Server::start_in(&dir, &[]).await;
     let log = server.stderr_log();
     assert!(log.contains("cut 10 bytes"), "the cut must be logged:\n{log}");
+    // A write torn before its sync held nothing a player was told about.
+    let metrics = server.metrics().await;
+    assert!(metrics.contains(r#"arcade_journal_cuts_total{entries="unacknowledged"} 1"#), "{metrics}");
+    assert!(metrics.contains(r#"arcade_journal_cuts_total{entries="acknowledged"} 0"#), "{metrics}");
     let info = server.room_info(&game.room).await;
     assert_eq!(info["seq"], 3, "{info}");
     assert_eq!(game.play_until_cut(&server, 3, Duration::ZERO).await, SCRIPT.len());
     assert_eq!(server.room_info(&game.room).await["status"]["winners"], json!(["x"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damage_before_the_end_of_the_journal_is_counted_and_logged_as_lost_acknowledged_entries() {
+    let dir = fresh_dir("arcade-lost");
+    let server = Server::start_in(&dir, &[]).await;
+    let game = Game::open(&server).await;
+    let mut players = game.clients(&server).await;
+    for (i, cell) in SCRIPT.iter().take(3).enumerate() {
+        players[i % 2].ack(&format!("m{i}"), &json!({ "cell": cell })).await;
+    }
+    drop(players);
+    server.kill().await;
+
+    // Flip a byte inside the (acknowledged) second action: the third one
+    // follows it intact, so this is no torn write.
+    let journal = server.data_dir().join("journal");
+    let mut segments: Vec<_> = std::fs::read_dir(&journal).unwrap().flatten().map(|e| e.path()).collect();
+    segments.sort();
+    let newest = segments.last().expect("a journal segment");
+    let mut bytes = std::fs::read(newest).unwrap();
+    let at = bytes.windows(8).position(|w| w == b"\"seq\":2,").expect("the second action in the newest segment");
+    bytes[at + 6] = b'7';
+    std::fs::write(newest, &bytes).unwrap();
+
+    let server = Server::start_in(&dir, &[]).await;
+    let log = server.stderr_log();
+    assert!(log.contains("ERROR") && log.contains("acknowledged entries were lost"), "logged at error:\n{log}");
+    let metrics = server.metrics().await;
+    assert!(metrics.contains(r#"arcade_journal_cuts_total{entries="acknowledged"} 1"#), "{metrics}");
+    assert_eq!(server.room_info(&game.room).await["seq"], 1, "the game resumes from before the damage");
 }

@@ -144,9 +144,35 @@ pub fn decode(bytes: &[u8]) -> (Vec<Entry>, Option<(usize, Damage)>) {
     (entries, None)
 }
 
+/// The offset of the first valid record that starts after `from`, if any:
+/// data past a damaged record that was written (and synced) after it.
+pub fn valid_record_after(bytes: &[u8], from: usize) -> Option<usize> {
+    (from + 1..bytes.len().saturating_sub(FRAME_LEN)).find(|&at| {
+        let rest = &bytes[at..];
+        let len = u32::from_le_bytes(rest[..4].try_into().unwrap()) as usize;
+        let crc = u32::from_le_bytes(rest[4..8].try_into().unwrap());
+        len > 0
+            && len <= MAX_RECORD
+            && rest.len() >= FRAME_LEN + len
+            && crc32fast::hash(&rest[FRAME_LEN..FRAME_LEN + len]) == crc
+            && serde_json::from_slice::<Entry>(&rest[FRAME_LEN..FRAME_LEN + len]).is_ok()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_valid_record_after_a_damaged_one() {
+        let mut bytes = segment(&[sample(1), sample(2), sample(3)]);
+        let second = HEADER_LEN + FRAME_LEN + serde_json::to_vec(&sample(1)).unwrap().len();
+        let third = second + FRAME_LEN + serde_json::to_vec(&sample(2)).unwrap().len();
+        bytes[second + FRAME_LEN + 3] ^= 0xff;
+        assert_eq!(decode(&bytes).1.map(|(at, _)| at), Some(second));
+        assert_eq!(valid_record_after(&bytes, second), Some(third));
+        assert_eq!(valid_record_after(&bytes, third), None);
+    }
 
     fn sample(n: u64) -> Entry {
         Entry::Action { room: "r1".into(), seq: n, player: "ann".into(), action: "{\"cell\":4}".into(), at_ms: n }

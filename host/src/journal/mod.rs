@@ -71,6 +71,11 @@ pub struct Recovery {
     pub rooms: Vec<RecoveredRoom>,
     /// Human-readable reports of damaged tails that were cut.
     pub cuts: Vec<String>,
+    /// How many of those cuts took entries that had been acknowledged: the
+    /// damage was not at the end of the newest segment (valid records
+    /// followed it, or a later segment exists), so it is not a write torn
+    /// by a crash before its sync but data lost after it.
+    pub acknowledged_cuts: usize,
     pub entries_read: usize,
 }
 
@@ -281,7 +286,7 @@ fn recover(dir: &Path) -> std::io::Result<(Recovery, BTreeMap<u64, HashSet<Strin
     let mut order: Vec<String> = Vec::new();
     let mut closed: HashSet<String> = HashSet::new();
     let mut segments: BTreeMap<u64, HashSet<String>> = BTreeMap::new();
-    for id in ids {
+    for &id in &ids {
         let path = segment_path(dir, id);
         let bytes = std::fs::read(&path)?;
         let (entries, damage) = format::decode(&bytes);
@@ -292,7 +297,13 @@ fn recover(dir: &Path) -> std::io::Result<(Recovery, BTreeMap<u64, HashSet<Strin
                 bytes.len() - offset,
                 entries.len()
             );
-            tracing::warn!("{report}");
+            let newest = Some(&id) == ids.last();
+            if !newest || format::valid_record_after(&bytes, offset).is_some() {
+                tracing::error!("{report}: acknowledged entries were lost (damage before the end of the journal)");
+                recovery.acknowledged_cuts += 1;
+            } else {
+                tracing::warn!("{report}: a write torn before it was synced (never acknowledged)");
+            }
             recovery.cuts.push(report);
             if offset == 0 {
                 std::fs::rename(&path, path.with_extension("corrupt"))?;

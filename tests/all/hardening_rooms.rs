@@ -222,3 +222,19 @@ async fn a_stranger_flooding_bad_tokens_spends_only_their_own_budget() {
         fresh.post("/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe", "party": ["dave"] })).await;
     assert_eq!(status, StatusCode::CREATED, "dave can still queue: {ticket}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timestamps_are_milliseconds_and_big_numbers_travel_as_strings() {
+    let server = Server::start().await;
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let (status, plugins) = server.get("/v1/plugins").await;
+    assert_eq!(status, StatusCode::OK, "{plugins}");
+    for plugin in plugins.as_array().unwrap() {
+        assert!(plugin.get("published_at").is_none(), "{plugin}");
+        let published = plugin["published_at_ms"].as_u64().unwrap_or_else(|| panic!("{plugin}"));
+        assert!(now_ms - published < 600_000, "published_at_ms is unix milliseconds of this run: {plugin}");
+    }
+    // The only u64 that can pass 2^53, the seed, is a string.
+    let game = finished_game(&server).await;
+    assert!(server.room_info(&game.id).await["seed"].is_string());
+}

@@ -30,7 +30,7 @@ impl FromRequestParts<Arc<App>> for ClientIp {
 
 fn client_ip(parts: &Parts, trust_forwarded_for: bool) -> ClientIp {
     if trust_forwarded_for {
-        let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).last();
+        let forwarded = parts.headers.get_all("x-forwarded-for").iter().rev().find_map(|v| v.to_str().ok());
         if let Some(ip) = forwarded.and_then(|v| v.rsplit(',').next()).and_then(|ip| ip.trim().parse::<IpAddr>().ok()) {
             return ClientIp(ip.to_string());
         }

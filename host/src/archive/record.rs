@@ -185,7 +185,7 @@ impl GameRecord {
     pub fn is_player_token(&self, token: &str) -> bool {
         use sha2::Digest;
         let digest = hex::encode(sha2::Sha256::digest(token.as_bytes()));
-        self.seat_token_sha256.values().any(|h| h.as_bytes().len() == digest.len() && h.eq_ignore_ascii_case(&digest))
+        self.seat_token_sha256.values().any(|h| h.len() == digest.len() && h.eq_ignore_ascii_case(&digest))
     }
 
     pub fn duration_ms(&self) -> u64 {

@@ -96,7 +96,10 @@ pub fn plugin_bytes(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
-const ROOMY_RATE_LIMITS: [(&str, &str); 4] = [
+/// Every test client connects from 127.0.0.1: per-address limits (rates and
+/// connections) are roomy unless a test sets them.
+const ROOMY_RATE_LIMITS: [(&str, &str); 5] = [
+    ("ARCADE_LIMITS__MAX_CONNECTIONS_PER_IP", "100000"),
     ("ARCADE_RATE_LIMITS__IP_PER_MINUTE", "1000000"),
     ("ARCADE_RATE_LIMITS__PLAYER_PER_MINUTE", "1000000"),
     ("ARCADE_RATE_LIMITS__ROOM_PER_SECOND", "100000"),
@@ -219,8 +222,8 @@ impl Server {
             let examples = plugin_path("tic-tac-toe").parent().expect("a plugin dir").to_path_buf();
             command.arg("--preload").arg(examples);
         }
-        // Rate limits are tested on their own: other tests get roomy ones
-        // unless they set them.
+        // Rate and connection limits are tested on their own: other tests
+        // get roomy ones unless they set them.
         command.envs(ROOMY_RATE_LIMITS);
         command.envs(env.iter().copied()).stdout(Stdio::piped()).stderr(stderr);
         let mut child = tokio::process::Command::from(command)

@@ -36,6 +36,8 @@ pub mod replay;
 #[cfg(feature = "runtime")]
 pub mod room;
 #[cfg(feature = "runtime")]
+pub mod room_runtime;
+#[cfg(feature = "runtime")]
 pub mod rooms;
 #[cfg(feature = "runtime")]
 pub mod sandbox;

@@ -272,14 +272,17 @@ impl RoomHandle {
 /// game when they fill every seat), then run its task. `on_exit` runs when
 /// the room leaves memory. The caller has validated `players` (names,
 /// distinct, no more than the seats) and the config: nothing journaled here
-/// is refused afterwards.
+/// is refused afterwards. `started` is the game already started for exactly
+/// these players (when they fill every seat), used instead of starting it again.
 pub async fn spawn(
     spec: RoomSpec,
     players: Vec<String>,
+    started: Option<Box<Sandbox>>,
     services: Arc<RoomServices>,
     on_exit: impl FnOnce() + Send + 'static,
 ) -> Result<(RoomHandle, Vec<Seat>), RoomError> {
     let mut room = Room::new(spec, services);
+    room.started = started;
     let plugin = &room.spec.plugin;
     let created = Entry::Created {
         room: room.spec.id.to_string(),
@@ -384,6 +387,8 @@ struct Room {
     /// Shortcut to `services.metrics`.
     metrics: Arc<Metrics>,
     seated: Vec<Seat>,
+    /// The game, started by the creator for the players it seated.
+    started: Option<Box<Sandbox>>,
     /// `seated`'s tokens, shared with the handles.
     seat_tokens: SeatTokens,
     phase: Phase,
@@ -410,6 +415,7 @@ impl Room {
             metrics: services.metrics.clone(),
             services,
             seated: Vec::new(),
+            started: None,
             seat_tokens: SeatTokens::default(),
             phase: Phase::Lobby,
             playing: RoomStatus::Playing { awaiting: Vec::new() },
@@ -434,7 +440,7 @@ impl Room {
             seats: self.seat_tokens.clone(),
         };
         let span = tracing::info_span!("room", room = %self.spec.id, game = %self.spec.plugin.name);
-        tokio::spawn(
+        crate::room_runtime::spawn(
             async move {
                 self.run(rx).await;
                 on_exit();
@@ -569,20 +575,26 @@ impl Room {
     fn start(&mut self, at_ms: u64) {
         let players: Vec<String> = self.seated.iter().map(|s| s.player.clone()).collect();
         let services = &self.services;
-        let started = self.metrics.time(PluginCall::start, || {
-            self.spec.plugin.plugin.start(
-                &services.runtime,
-                self.spec.id.clone(),
-                &self.spec.config,
-                &players,
-                &self.spec.seed,
-            )
-        });
+        let started = match self.started.take() {
+            Some(sandbox) => Ok(sandbox),
+            None => self
+                .metrics
+                .time(PluginCall::start, || {
+                    self.spec.plugin.plugin.start(
+                        &services.runtime,
+                        self.spec.id.clone(),
+                        &self.spec.config,
+                        &players,
+                        &self.spec.seed,
+                    )
+                })
+                .map(Box::new),
+        };
         self.started_at_ms = Some(at_ms);
         self.phase = match started {
             Ok(sandbox) => {
-                tracing::info!(players = ?players, "game started");
-                Phase::Playing(Box::new(sandbox))
+                tracing::debug!(players = ?players, "game started");
+                Phase::Playing(sandbox)
             }
             Err(StartError::Rejected(reason)) => Phase::Over(RoomStatus::aborted("start_rejected", reason), None),
             Err(StartError::Fault(fault)) => Phase::Over(self.fault_status(&fault), None),
@@ -865,7 +877,7 @@ impl Room {
             Ok(status) => {
                 let status = RoomStatus::from(status);
                 if status.is_over() {
-                    tracing::info!(?status, "game over");
+                    tracing::debug!(?status, "game over");
                     let Phase::Playing(sandbox) = std::mem::replace(&mut self.phase, Phase::Lobby) else {
                         unreachable!()
                     };

@@ -14,6 +14,7 @@ use std::time::Duration;
 use crate::journal::{RecoveredRoom, now_ms};
 use crate::registry::{PluginVersion, Registry};
 use crate::room::{self, RoomError, RoomHandle, RoomServices, RoomSpec, Seat};
+use crate::room_runtime;
 use crate::sandbox::StartError;
 use crate::seed::Seed;
 
@@ -166,14 +167,23 @@ impl Rooms {
         let seed = new.seed.unwrap_or_else(Seed::generate);
         let id: Arc<str> = Arc::from(crate::cluster::room_ids::new_room_id(self.id_prefix.as_deref()));
         // Check the config now, with the players given and placeholders for
-        // open seats, so a game that refuses it never becomes a room.
+        // open seats, so a game that refuses it never becomes a room. When
+        // the players fill every seat this is the game's real start, kept for
+        // the room. Plugin code runs on the room runtime, never on I/O threads.
         let mut trial_players = players.clone();
         trial_players.extend((players.len() as u32 + 1..=seats).map(|i| format!("seat-{i}")));
-        match new.plugin.plugin.start(&self.services.runtime, id.clone(), &new.config, &trial_players, &seed) {
-            Ok(_) => {}
+        let trial = {
+            let (plugin, runtime, id, config, seed) =
+                (new.plugin.clone(), self.services.runtime.clone(), id.clone(), new.config.clone(), seed.clone());
+            room_runtime::spawn(async move { plugin.plugin.start(&runtime, id, &config, &trial_players, &seed) })
+                .await
+                .map_err(|_| CreateError::Room(RoomError::Closed))?
+        };
+        let started = match trial {
+            Ok(sandbox) => (players.len() as u32 == seats).then(|| Box::new(sandbox)),
             Err(StartError::Rejected(reason)) => return Err(CreateError::InvalidConfig(reason)),
             Err(StartError::Fault(fault)) => return Err(CreateError::InvalidConfig(fault.to_string())),
-        }
+        };
         {
             // Reserve the slot first so concurrent creations cannot overshoot.
             let mut directory = self.directory();
@@ -195,7 +205,10 @@ impl Rooms {
             grace: self.lifetimes.finished_grace,
             created_at_ms: now_ms(),
         };
-        let spawned = room::spawn(spec, players, self.services.clone(), self.on_exit(id.clone())).await;
+        let spawned =
+            room_runtime::spawn(room::spawn(spec, players, started, self.services.clone(), self.on_exit(id.clone())))
+                .await
+                .unwrap_or(Err(RoomError::Closed));
         let mut directory = self.directory();
         directory.reserved -= 1;
         let (handle, seats) = spawned?;

@@ -22,6 +22,7 @@ mod lambda_matchmaker;
 mod openapi;
 mod rate_limits;
 mod realtime;
+mod room_runtime;
 mod sandbox_faults;
 mod soak;
 mod ticket_secrets;

@@ -29,6 +29,8 @@ pub mod names;
 pub mod play;
 pub mod protocol;
 pub mod ratelimit;
+#[cfg(feature = "redis")]
+pub mod redis_client;
 #[cfg(feature = "runtime")]
 pub mod registry;
 #[cfg(feature = "runtime")]

@@ -49,7 +49,7 @@ fn store_error(e: ::redis::RedisError) -> ClusterError {
 impl RedisNodeDirectory {
     /// Connects to `url`; records are signed and checked with `trust`.
     pub async fn connect(url: &str, namespace: &str, trust: NodeTrust) -> Result<Self, ClusterError> {
-        let client = ::redis::Client::open(url).map_err(store_error)?;
+        let client = crate::redis_client::open(url).map_err(store_error)?;
         let connection = ConnectionManager::new(client).await.map_err(store_error)?;
         Ok(RedisNodeDirectory { connection, namespace: namespace.to_string(), trust, rejected: AtomicU64::new(0) })
     }

@@ -84,7 +84,7 @@ pub struct RedisTicketStore {
 impl RedisTicketStore {
     /// Connects to `url` (`redis://host:port/db`); reconnects by itself later.
     pub async fn connect(url: &str, options: StoreOptions) -> Result<Self, MatchmakingError> {
-        let client = Client::open(url).map_err(store_error)?;
+        let client = crate::redis_client::open(url).map_err(store_error)?;
         let config = ConnectionManagerConfig::new().set_response_timeout(Some(RESPONSE_TIMEOUT));
         let connection = ConnectionManager::new_with_config(client.clone(), config).await.map_err(store_error)?;
         Ok(RedisTicketStore { client: Some(client), ..Self::with_connection(connection, options) })

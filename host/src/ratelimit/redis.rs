@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
+use ::redis::Script;
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use ::redis::{Client, Script};
 
 use super::{Policy, RateLimitError, RateLimits, RetryAfter};
 
@@ -27,7 +27,7 @@ impl RedisRateLimiter {
     /// Connects to `url`; keys are `<namespace>:<policy>:<key>`.
     pub async fn connect(url: &str, namespace: &str, limits: RateLimits) -> Result<Self, RateLimitError> {
         let unavailable = |e: ::redis::RedisError| RateLimitError::Unavailable(e.to_string());
-        let client = Client::open(url).map_err(unavailable)?;
+        let client = crate::redis_client::open(url).map_err(unavailable)?;
         let config = ConnectionManagerConfig::new()
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
             .set_connection_timeout(Some(CONNECTION_TIMEOUT))

@@ -292,11 +292,23 @@ pub async fn spawn(
         seed: room.spec.seed.clone(),
         at_ms: room.spec.created_at_ms,
     };
-    room.journal(&created).await?;
-    let mut seats = Vec::with_capacity(players.len());
-    for name in players {
-        seats.push(room.join(name).await?);
+    // The room and its first seats are journaled together: one sync.
+    let at_ms = room.spec.created_at_ms;
+    let seats: Vec<Seat> = players.into_iter().map(|player| Seat { player, token: new_token() }).collect();
+    let mut entries = vec![created];
+    entries.extend(seats.iter().map(|seat| Entry::Joined {
+        room: room.spec.id.to_string(),
+        player: seat.player.clone(),
+        token: seat.token.clone(),
+        at_ms,
+    }));
+    if let Some(journal) = room.services.journal.clone() {
+        journal.append_all(&entries).await.map_err(|e| RoomError::Storage(e.to_string()))?;
     }
+    for seat in &seats {
+        room.seat(seat.clone(), at_ms);
+    }
+    room.close_if_over().await;
     Ok((room.run_in_background(on_exit), seats))
 }
 

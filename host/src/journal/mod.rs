@@ -138,6 +138,26 @@ impl Journal {
         durable.await.map_err(|_| JournalError("the journal writer stopped".into()))?
     }
 
+    /// Append entries of one room together (one write, one sync) and wait
+    /// until all are on disk. Not for `Closed` entries.
+    pub async fn append_all(&self, entries: &[Entry]) -> Result<(), JournalError> {
+        let Some(first) = entries.first() else { return Ok(()) };
+        debug_assert!(entries.iter().all(|e| e.room() == first.room() && !matches!(e, Entry::Closed { .. })));
+        let mut bytes = Vec::with_capacity(128 * entries.len());
+        for entry in entries {
+            format::encode(entry, &mut bytes);
+        }
+        let (done, durable) = oneshot::channel();
+        let request = Request {
+            bytes,
+            room: first.room().to_string(),
+            closes: false,
+            done: Some(Box::new(move |result| drop(done.send(result)))),
+        };
+        self.requests.send(request).map_err(|_| JournalError("the journal writer stopped".into()))?;
+        durable.await.map_err(|_| JournalError("the journal writer stopped".into()))?
+    }
+
     /// Append without waiting; `then` runs on the writer thread once the
     /// entry is on disk. Rooms answer players from `then`, so the room task
     /// moves on to its next command while the write is in flight.
@@ -365,6 +385,21 @@ mod tests {
 
     fn config() -> JournalConfig {
         JournalConfig { enabled: true, fsync: false, segment_bytes: 1 << 20 }
+    }
+
+    #[tokio::test]
+    async fn entries_appended_together_are_recovered_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let joined =
+            |player: &str| Entry::Joined { room: "a".into(), player: player.into(), token: "t".into(), at_ms: 5 };
+        {
+            let (journal, _) = Journal::open(dir.path(), &config()).unwrap();
+            journal.append_all(&[created("a"), joined("ann"), joined("bob")]).await.unwrap();
+            journal.append(&action("a", 1)).await.unwrap();
+        }
+        let (_journal, recovery) = Journal::open(dir.path(), &config()).unwrap();
+        assert_eq!(recovery.rooms.len(), 1);
+        assert_eq!(recovery.rooms[0].log, vec![joined("ann"), joined("bob"), action("a", 1)]);
     }
 
     #[tokio::test]

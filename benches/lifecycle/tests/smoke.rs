@@ -1,0 +1,75 @@
+//! Smoke test of the lifecycle benchmark: a few seconds of 2 rooms × 2
+//! WebSocket players against the debug server. It checks that games are
+//! played to the end and that the report is sane; it asserts no speed.
+//!
+//! Needs `cargo build -p arcade-host --bin arcade` and
+//! `scripts/build-plugins.sh` (as `scripts/test.sh` does). The binary is
+//! `$ARCADE_BIN`, else `<target>/debug/arcade`; `<target>` is
+//! `$CARGO_TARGET_DIR` or `<workspace>/target`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use arcade_lifecycle_bench::report::{self, Run};
+use arcade_lifecycle_bench::{LoadConfig, ServerOptions, Shape, run_against};
+
+fn target_dir() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
+        Some(dir) => workspace.join(dir),
+        None => workspace.join("target"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_rooms_play_games_back_to_back() {
+    let binary = std::env::var_os("ARCADE_BIN").map(PathBuf::from).unwrap_or_else(|| target_dir().join("debug/arcade"));
+    assert!(
+        binary.is_file(),
+        "no arcade binary at {}: build it with `cargo build -p arcade-host --bin arcade` (or set ARCADE_BIN)",
+        binary.display()
+    );
+    let options = ServerOptions {
+        binary,
+        plugins: target_dir().join("plugins/examples"),
+        data_parent: None,
+        extra_env: Vec::new(),
+    };
+    let shape = Shape { rooms: 2, players: 2 };
+    let result = run_against(&options, |base| LoadConfig {
+        base: base.to_string(),
+        game: "tic-tac-toe".to_string(),
+        shape,
+        warmup: Duration::from_millis(500),
+        duration: Duration::from_secs(3),
+        game_timeout: Duration::from_secs(30),
+        seed: 7,
+    })
+    .await
+    .expect("the benchmark runs");
+    let run = Run { label: "debug".to_string(), shape, round: 0, result };
+    println!("{}", report::line(&run));
+    let r = &run.result;
+
+    assert!(r.errors.is_empty(), "errors: {:?}", r.errors);
+    assert!(r.games > 0, "no game finished in the window");
+    assert!(r.games_total >= r.games);
+    // Tic-tac-toe takes 5 to 9 moves; the window cuts at most one game per
+    // room at each end.
+    let rooms = shape.rooms as u64;
+    assert!(r.moves >= 5 * r.games.saturating_sub(2 * rooms), "{} moves for {} games", r.moves, r.games);
+    assert!(r.moves <= 9 * (r.games + 2 * rooms), "{} moves for {} games", r.moves, r.games);
+    assert!(!r.round_trips_us.is_empty());
+    let (p50, p99, max) = (r.round_trip(0.5).unwrap(), r.round_trip(0.99).unwrap(), r.round_trip(1.0).unwrap());
+    assert!(p50 <= p99 && p99 <= max, "p50 {p50:?} p99 {p99:?} max {max:?}");
+    assert!(max < Duration::from_secs(30));
+    let cpu = r.server_cpu.expect("the server's CPU time is readable");
+    assert!(cpu > Duration::ZERO && cpu < r.window * 64, "server CPU {cpu:?} over {:?}", r.window);
+    let per_game = r.cpu_per_game().unwrap();
+    assert!(per_game > Duration::ZERO && per_game < Duration::from_secs(10), "{per_game:?} per game");
+    assert!(r.window >= Duration::from_secs(3) && r.window < Duration::from_secs(10), "window {:?}", r.window);
+
+    let table = report::table(std::slice::from_ref(&run));
+    assert!(table.contains("| 2×2 | debug | 1 |"), "{table}");
+}

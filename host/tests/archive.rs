@@ -132,82 +132,132 @@ async fn filesystem_backend_round_trips_lists_and_is_idempotent() {
     let sink = FsSink::open(dir.path()).await.unwrap();
     let games = check_backend_contract(&sink).await;
 
-    let files: BTreeSet<String> = walk_files(&dir.path().join("games"));
-    let expected: BTreeSet<String> = games
-        .iter()
-        .map(|g| {
-            let date = arcade_host::archive::keys::UtcDate::from_unix_ms(g.completed_at_ms).dashed();
-            format!("{date}/{}.json.zst", g.game_id)
-        })
-        .collect();
-    assert_eq!(files, expected, "one file per game under games/<yyyy-mm-dd>/");
-    let index = std::fs::read_to_string(sink.index_path()).unwrap();
-    assert_eq!(index.lines().count(), games.len(), "one index line per game");
+    let segments = files_in(&sink.segments_dir());
+    assert_eq!(segments.len(), 1, "games are appended to one segment file, not one file per game: {segments:?}");
+    assert!(segments[0].ends_with(".games"), "{segments:?}");
+    assert_eq!(files_in(dir.path()), ["index.log"], "the root holds the index only (and games/)");
 
     drop(sink);
-    let reopened = FsSink::open(dir.path()).await.unwrap();
+    let (reopened, recovery) = FsSink::open_reporting(dir.path()).await.unwrap();
+    assert_eq!((recovery.indexed, recovery.reindexed, recovery.stale, recovery.cuts), (games.len(), 0, 0, 0));
     assert_eq!(list_all(&reopened, &ListFilter::default(), 5).await, expected_ids(&games, &ListFilter::default()));
+    assert_eq!(reopened.get(&games[5].game_id).await.unwrap().as_ref(), Some(&games[5]));
 }
 
-fn walk_files(games_dir: &std::path::Path) -> BTreeSet<String> {
-    let mut files = BTreeSet::new();
-    for day in std::fs::read_dir(games_dir).unwrap() {
-        let day = day.unwrap().path();
-        for file in std::fs::read_dir(&day).unwrap() {
-            let name = file.unwrap().file_name().to_string_lossy().into_owned();
-            files.insert(format!("{}/{name}", day.file_name().unwrap().to_string_lossy()));
-        }
+/// Names of the plain files in `dir`, sorted.
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn file_len(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).unwrap().len()
+}
+
+fn cut_to(path: &std::path::Path, len: u64) {
+    std::fs::OpenOptions::new().write(true).open(path).unwrap().set_len(len).unwrap();
+}
+
+fn append_bytes(path: &std::path::Path, bytes: &[u8]) {
+    use std::io::Write;
+    std::fs::OpenOptions::new().append(true).open(path).unwrap().write_all(bytes).unwrap();
+}
+
+async fn assert_has_all(sink: &FsSink, games: &[GameRecord]) {
+    assert_eq!(list_all(sink, &ListFilter::default(), 4).await, expected_ids(games, &ListFilter::default()));
+    for game in games {
+        assert_eq!(sink.get(&game.game_id).await.unwrap().as_ref(), Some(game), "get {}", game.game_id);
     }
-    files
 }
 
 #[tokio::test]
-async fn filesystem_index_is_rebuilt_when_missing_corrupt_or_behind() {
+async fn filesystem_index_is_rebuilt_after_a_crash_mid_append_or_when_missing_or_corrupt() {
     let dir = tempfile::tempdir().unwrap();
     let games = sample_games();
-    let all = ListFilter::default();
-    let index_path = {
+    let (first, second) = games.split_at(6);
+    let (index_path, segment_path, index_after_first, segment_after_first) = {
         let sink = FsSink::open(dir.path()).await.unwrap();
-        sink.write_batch(&games).await.unwrap();
-        sink.index_path()
+        sink.write_batch(first).await.unwrap();
+        let segment = sink.segments_dir().join(&files_in(&sink.segments_dir())[0]);
+        let sizes = (file_len(&sink.index_path()), file_len(&segment));
+        sink.write_batch(second).await.unwrap();
+        (sink.index_path(), segment, sizes.0, sizes.1)
     };
-    let expected = expected_ids(&games, &all);
+    let (index_full, segment_full) = (file_len(&index_path), file_len(&segment_path));
 
-    // A torn last line and garbage.
-    let mut text = std::fs::read_to_string(&index_path).unwrap();
-    text.truncate(text.len() - 20);
-    std::fs::write(&index_path, text + "\n{not json\n").unwrap();
-    let sink = FsSink::open(dir.path()).await.unwrap();
-    assert_eq!(list_all(&sink, &all, 4).await, expected);
+    // A crash in the middle of appending a batch: a torn frame at the end
+    // of the segment, no index entry for it.
+    append_bytes(&segment_path, &[200, 1, 0, 0, 7, 7, 7, 7, 1, 2, 3]);
+    let (sink, recovery) = FsSink::open_reporting(dir.path()).await.unwrap();
+    assert_eq!((recovery.cuts, recovery.reindexed), (1, 0));
+    assert_eq!(file_len(&segment_path), segment_full, "the torn tail is cut");
+    assert_has_all(&sink, &games).await;
     drop(sink);
 
-    // Missing.
+    // A crash between the segment write and the index append: the second
+    // batch is in the segment, its index entries are not (one torn).
+    cut_to(&index_path, index_after_first + 9);
+    let (sink, recovery) = FsSink::open_reporting(dir.path()).await.unwrap();
+    assert_eq!((recovery.indexed, recovery.reindexed), (first.len(), second.len()));
+    assert_eq!(file_len(&index_path), index_full, "the recovered entries are indexed again");
+    assert_has_all(&sink, &games).await;
+    drop(sink);
+
+    // Missing, then not an index at all: rebuilt from the segments.
     std::fs::remove_file(&index_path).unwrap();
-    let sink = FsSink::open(dir.path()).await.unwrap();
-    assert_eq!(list_all(&sink, &all, 4).await, expected);
-    assert_eq!(std::fs::read_to_string(&index_path).unwrap().lines().count(), games.len());
+    let (sink, recovery) = FsSink::open_reporting(dir.path()).await.unwrap();
+    assert_eq!(recovery.reindexed, games.len());
+    assert_has_all(&sink, &games).await;
     drop(sink);
+    std::fs::write(&index_path, b"{not an index\n").unwrap();
+    assert_has_all(&FsSink::open(dir.path()).await.unwrap(), &games).await;
 
-    // Behind its files (a crash between the record and the index append),
-    // with a leftover temporary file, and an entry whose file is gone.
-    let lines: Vec<String> = std::fs::read_to_string(&index_path).unwrap().lines().map(String::from).collect();
-    std::fs::write(&index_path, lines[..5].join("\n") + "\n").unwrap();
-    let gone: GameRecord = {
-        let summary: arcade_host::archive::GameSummary = serde_json::from_str(&lines[0]).unwrap();
-        games.iter().find(|g| g.game_id == summary.game_id).unwrap().clone()
-    };
-    let gone_path = arcade_host::archive::fs::record_path(dir.path(), &gone.game_id, gone.completed_at_ms);
-    std::fs::remove_file(&gone_path).unwrap();
-    let temp = gone_path.with_file_name(".tmp-game-xx.json.zst-1234");
-    std::fs::write(&temp, b"torn").unwrap();
-    let sink = FsSink::open(dir.path()).await.unwrap();
-    let without_gone: Vec<String> = expected.iter().filter(|id| **id != gone.game_id).cloned().collect();
-    assert_eq!(list_all(&sink, &all, 4).await, without_gone);
-    assert!(!temp.exists(), "temporary files of a crash are removed");
-    assert_eq!(sink.get(&gone.game_id).await.unwrap(), None);
-    // And it can be archived again.
-    sink.write_batch(std::slice::from_ref(&gone)).await.unwrap();
-    assert_eq!(sink.get(&gone.game_id).await.unwrap(), Some(gone));
+    // Index entries past the end of their segment (the segment lost its
+    // tail): dropped, and those games can be archived again.
+    cut_to(&segment_path, segment_after_first);
+    let (sink, recovery) = FsSink::open_reporting(dir.path()).await.unwrap();
+    assert_eq!(recovery.stale, second.len());
+    assert_has_all(&sink, first).await;
+    assert_eq!(sink.get(&second[0].game_id).await.unwrap(), None);
+    sink.write_batch(second).await.unwrap();
+    drop(sink);
+    assert_has_all(&FsSink::open(dir.path()).await.unwrap(), &games).await;
+}
+
+#[tokio::test]
+async fn filesystem_archive_of_the_one_file_per_game_layout_is_migrated_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let games = sample_games();
+    let mut index = String::new();
+    for game in &games {
+        let day = dir
+            .path()
+            .join("games")
+            .join(arcade_host::archive::keys::UtcDate::from_unix_ms(game.completed_at_ms).dashed());
+        std::fs::create_dir_all(&day).unwrap();
+        std::fs::write(day.join(format!("{}.json.zst", game.game_id)), game.to_compressed().unwrap()).unwrap();
+        index += &(serde_json::to_string(&arcade_host::archive::GameSummary::from(game)).unwrap() + "\n");
+    }
+    std::fs::write(dir.path().join("index.jsonl"), index).unwrap();
+    let (sink, recovery) = FsSink::open_reporting(dir.path()).await.unwrap();
+    assert_eq!(recovery.migrated, games.len());
+    assert_has_all(&sink, &games).await;
+    assert_eq!(files_in(dir.path()), ["index.log"], "the old index is gone");
+    let left: Vec<_> = std::fs::read_dir(sink.segments_dir()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(
+        left.iter().all(|p| p.is_file() && p.extension().is_some_and(|e| e == "games")),
+        "old files are gone: {left:?}"
+    );
+    drop(sink);
+    let (reopened, recovery) = FsSink::open_reporting(dir.path()).await.unwrap();
+    assert_eq!((recovery.migrated, recovery.indexed), (0, games.len()));
+    assert_has_all(&reopened, &games).await;
 }
 
 async fn count(pool: &sqlx::PgPool, sql: &'static str) -> i64 {
@@ -431,6 +481,21 @@ async fn eventually<F: Future<Output = bool>>(what: &str, timeout: Duration, mut
     }
 }
 
+/// Bytes of games and acks in the spool's segment files (their 8-byte
+/// headers not counted); 0 once every game is delivered.
+fn spooled_on_disk(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "spool"))
+                .map(|p| std::fs::metadata(p).unwrap().len().saturating_sub(8))
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Files in the spool directory: segments, never one per game.
 fn spool_files(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir).map(|entries| entries.filter(|e| e.as_ref().unwrap().path().is_file()).count()).unwrap_or(0)
 }
@@ -460,7 +525,8 @@ async fn archiver_delivers_in_batches_and_empties_the_spool() {
     // Re-submitting is harmless.
     archiver.submit(games[0].clone()).await.unwrap();
     eventually("the spool to empty", Duration::from_secs(10), || async { archiver.waiting() == 0 }).await;
-    assert_eq!(spool_files(&spool), 0);
+    assert_eq!(spooled_on_disk(&spool), 0, "delivered segments are deleted or emptied");
+    assert_eq!(spool_files(&spool), 1, "one empty active segment");
     for game in &games {
         assert_eq!(sink.get(&game.game_id).await.unwrap().as_ref(), Some(game));
     }
@@ -557,7 +623,8 @@ async fn archiver_spool_survives_a_restart() {
         assert_eq!(archiver.waiting(), 15);
         // Dropped with everything pending, like a crash.
     }
-    assert_eq!(spool_files(spool.path()), 15, "acknowledged games are on disk");
+    assert!(spooled_on_disk(spool.path()) > 0, "acknowledged games are on disk");
+    assert!(spool_files(spool.path()) <= 2, "in a segment, not a file per game");
     assert_eq!(count(sink.pool(), "SELECT count(*) FROM completed_games").await, 0);
 
     let metrics = Arc::new(Metrics::default());
@@ -566,7 +633,7 @@ async fn archiver_spool_survives_a_restart() {
     eventually("the spooled games to reach PostgreSQL", Duration::from_secs(20), || async { restarted.waiting() == 0 })
         .await;
     assert_eq!(count(sink.pool(), "SELECT count(*) FROM completed_games").await, 15);
-    assert_eq!(spool_files(spool.path()), 0);
+    assert_eq!(spooled_on_disk(spool.path()), 0);
     for game in &games {
         assert_eq!(sink.get(&game.game_id).await.unwrap().as_ref(), Some(game));
     }
@@ -607,7 +674,8 @@ async fn archiver_spools_through_a_postgres_outage_and_delivers_exactly_once() {
     })
     .await;
     assert_eq!(archiver.waiting(), 40, "nothing is lost or dropped while the sink is down");
-    assert_eq!(spool_files(spool.path()), 40);
+    assert!(spooled_on_disk(spool.path()) > 0);
+    assert!(spool_files(spool.path()) <= 2, "in a segment, not a file per game");
     assert!(archiver.flush().await.is_err(), "a flush reports the outage");
     // Re-submitting during the outage adds nothing.
     archiver.submit(during[0].clone()).await.unwrap();
@@ -623,6 +691,6 @@ async fn archiver_spools_through_a_postgres_outage_and_delivers_exactly_once() {
     assert_eq!(count(pool, "SELECT count(*) FROM completed_games WHERE game_id LIKE 'outage-%'").await, 40);
     let events: usize = before.iter().chain(&during).map(|g| g.events.len()).sum();
     assert_eq!(count(pool, "SELECT count(*) FROM game_events").await, events as i64);
-    assert_eq!(spool_files(spool.path()), 0);
+    assert_eq!(spooled_on_disk(spool.path()), 0);
     assert_eq!(metric(&metrics, "archive_queue_depth"), 0.0);
 }

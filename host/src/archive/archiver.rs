@@ -1,15 +1,20 @@
 //! The `Archiver`: delivers finished games to an `ArchiveSink` in the
 //! background, at least once.
 //!
-//! `submit` compresses the record into the local spool (fsynced) and only
-//! then returns, so an acknowledged game survives a crash or a sink outage.
-//! A worker task takes games from a bounded queue, groups them in batches
+//! `submit` compresses the record and appends it to the local spool, an
+//! append-only log whose writer thread group-commits every game submitted
+//! meanwhile with one write and one `fdatasync` (see `spool`); it returns
+//! once the game is on disk, so an acknowledged game survives a crash or a
+//! sink outage. The spool's writer then hands the game to a worker task
+//! through a bounded queue; the worker groups games in batches
 //! (`batch_size`, or whatever waited `flush_interval`) and writes them to
-//! the sink; a game leaves the spool only after the sink confirmed it. A
-//! failed batch is retried with capped exponential backoff. When the queue
-//! is full, or at start for games a previous run left, the worker loads
-//! games from the spool directly (the "backlog"), so the queue never blocks
-//! callers and memory stays bounded; only a full spool refuses a game.
+//! the sink; only after the sink confirmed a batch does it append the
+//! batch's acknowledgement to the spool, so a restart re-delivers exactly
+//! the games without one. A failed batch is retried with capped exponential
+//! backoff. When the queue is full, or at start for games a previous run
+//! left, the worker loads games from the spool directly (the "backlog"), so
+//! the queue never blocks callers and memory stays bounded; only a full
+//! spool refuses a game.
 
 use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
@@ -77,7 +82,7 @@ enum Control {
 struct Shared {
     spool: Spool,
     /// Set when the spool holds games the worker has not queued.
-    backlog: AtomicBool,
+    backlog: Arc<AtomicBool>,
     metrics: Arc<Metrics>,
 }
 
@@ -91,7 +96,6 @@ impl Shared {
 /// not yet delivered stay in the spool for the next start).
 pub struct Archiver {
     shared: Arc<Shared>,
-    records: mpsc::Sender<GameRecord>,
     control: mpsc::UnboundedSender<Control>,
     worker: tokio::task::JoinHandle<()>,
 }
@@ -107,17 +111,38 @@ impl Archiver {
         if config.batch_size == 0 || config.queue_capacity == 0 {
             return Err(ArchiveError::Config("archiver batch size and queue capacity must be at least 1".into()));
         }
-        let (dir, limit) = (config.spool_dir.clone(), config.spool_limit_bytes);
-        let spool =
-            tokio::task::spawn_blocking(move || Spool::open(dir, limit)).await.map_err(ArchiveError::from_join)??;
-        let left_over = spool.depth();
-        if left_over > 0 {
-            tracing::info!(games = left_over, spool = %spool.dir().display(), "re-submitting spooled games");
-        }
-        let shared = Arc::new(Shared { spool, backlog: AtomicBool::new(left_over > 0), metrics });
-        shared.update_depth_gauge();
         let (records_tx, records_rx) = mpsc::channel(config.queue_capacity);
         let (control_tx, control_rx) = mpsc::unbounded_channel();
+        let backlog = Arc::new(AtomicBool::new(false));
+        let on_durable = {
+            let (backlog, control) = (backlog.clone(), control_tx.clone());
+            // Runs on the spool's writer thread once a game is on disk.
+            Box::new(move |record: GameRecord| match records_tx.try_send(record) {
+                Ok(()) | Err(TrySendError::Closed(_)) => {}
+                Err(TrySendError::Full(_)) => {
+                    backlog.store(true, Ordering::SeqCst);
+                    let _ = control.send(Control::Backlog);
+                }
+            })
+        };
+        let (dir, limit) = (config.spool_dir.clone(), config.spool_limit_bytes);
+        let spool = tokio::task::spawn_blocking(move || Spool::open(dir, limit, on_durable))
+            .await
+            .map_err(ArchiveError::from_join)??;
+        let left_over = spool.depth();
+        if left_over > 0 {
+            let recovery = spool.recovery();
+            tracing::info!(
+                games = left_over,
+                imported_files = recovery.imported_files,
+                cut_bytes = recovery.cut_bytes,
+                spool = %spool.dir().display(),
+                "re-submitting spooled games"
+            );
+            backlog.store(true, Ordering::SeqCst);
+        }
+        let shared = Arc::new(Shared { spool, backlog, metrics });
+        shared.update_depth_gauge();
         let worker = Worker {
             backoff: Backoff::new(config.retry_initial, config.retry_max),
             sink,
@@ -131,7 +156,7 @@ impl Archiver {
             config,
         };
         let worker = tokio::spawn(worker.run());
-        Ok(Archiver { shared, records: records_tx, control: control_tx, worker })
+        Ok(Archiver { shared, control: control_tx, worker })
     }
 
     /// Accepts a finished game for archival. Returns once the game is
@@ -140,27 +165,25 @@ impl Archiver {
     /// invalid record, a full spool (`SpoolFull`) or a local I/O error.
     pub async fn submit(&self, record: GameRecord) -> Result<(), ArchiveError> {
         record.validate()?;
-        let (shared, records, control) = (self.shared.clone(), self.records.clone(), self.control.clone());
-        // One blocking task does it all, so a caller that stops waiting
-        // cannot leave a spooled game unannounced.
-        tokio::task::spawn_blocking(move || {
-            let put = shared.spool.put(&record.game_id, &record.to_compressed()?)?;
-            shared.update_depth_gauge();
-            if put == Put::AlreadySpooled {
-                return Ok(());
-            }
-            match records.try_send(record) {
-                Ok(()) => Ok(()),
-                Err(TrySendError::Full(_)) => {
-                    shared.backlog.store(true, Ordering::SeqCst);
-                    let _ = control.send(Control::Backlog);
-                    Ok(())
-                }
-                Err(TrySendError::Closed(_)) => Err(ArchiveError::Stopped),
-            }
+        if self.shared.spool.holds(&record.game_id) {
+            return Ok(());
+        }
+        let (record, compressed) = tokio::task::spawn_blocking(move || {
+            let compressed = record.to_compressed()?;
+            Ok::<_, ArchiveError>((record, compressed))
         })
         .await
-        .map_err(ArchiveError::from_join)?
+        .map_err(ArchiveError::from_join)??;
+        // The spool's writer announces the game to the worker once it is
+        // durable, so a caller that stops waiting cannot leave it unannounced.
+        let durable = match self.shared.spool.put(record, compressed)? {
+            Put::AlreadySpooled => return Ok(()),
+            Put::Stored(durable) => durable,
+        };
+        self.shared.update_depth_gauge();
+        let stored = durable.await.map_err(|_| ArchiveError::Stopped)?;
+        self.shared.update_depth_gauge();
+        stored
     }
 
     /// Delivers every game spooled so far now, in batches, and waits for it.
@@ -318,17 +341,12 @@ impl Worker {
         for game_id in &delivered {
             self.queued_ids.remove(game_id);
         }
-        let shared = self.shared.clone();
-        let removed = tokio::task::spawn_blocking(move || {
-            for game_id in &delivered {
-                if let Err(e) = shared.spool.remove(game_id) {
-                    tracing::warn!(game_id, error = %e, "could not remove a delivered game from the spool");
-                }
+        match self.shared.spool.acknowledge(delivered).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, games = count, "could not record a delivered batch in the spool; it will be delivered again")
             }
-        })
-        .await;
-        if let Err(e) = removed {
-            tracing::error!(error = %e, "cleaning the archive spool failed");
+            Err(_) => tracing::error!("the archive spool writer stopped"),
         }
         metrics.archive_games_total.inc_by(count as u64);
         self.shared.update_depth_gauge();

@@ -34,10 +34,6 @@ impl Catalog {
         self.by_id.get(game_id)
     }
 
-    pub fn summaries(&self) -> impl Iterator<Item = &GameSummary> {
-        self.by_id.values()
-    }
-
     /// Adds a game; the first summary of a game id wins. Returns whether it was new.
     pub fn insert(&mut self, summary: GameSummary) -> bool {
         if self.by_id.contains_key(&summary.game_id) {
@@ -48,6 +44,7 @@ impl Catalog {
         true
     }
 
+    #[cfg(test)]
     pub fn remove(&mut self, game_id: &str) -> Option<GameSummary> {
         let summary = self.by_id.remove(game_id)?;
         self.newest_first.remove(&order_key(summary.completed_at_ms, game_id));

@@ -1,7 +1,8 @@
-//! Crash-safe file writes shared by the filesystem archive and the spool:
-//! a file is written under a temporary name, fsynced and renamed into place,
-//! so a reader sees either nothing or the whole file. The caller fsyncs the
-//! directory (once per batch) to make the new name itself durable.
+//! Crash-safe whole-file writes for the rare files that are not segments
+//! (a rebuilt archive index, a quarantined spooled game): a file is written
+//! under a temporary name, fsynced and renamed into place, so a reader sees
+//! either nothing or the whole file. The caller fsyncs the directory to make
+//! the new name itself durable.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -25,11 +26,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&temp);
     }
     written
-}
-
-/// Makes entries created, renamed or removed in `dir` durable.
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
 }
 
 pub fn is_temp_file(file_name: &str) -> bool {
@@ -59,7 +55,6 @@ mod tests {
         let path = dir.path().join("a.bin");
         write_atomic(&path, b"one").unwrap();
         write_atomic(&path, b"two").unwrap();
-        sync_dir(dir.path()).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"two");
         fs::write(dir.path().join(format!("{TEMP_PREFIX}a.bin-x")), b"torn").unwrap();
         assert_eq!(remove_temp_files(dir.path()).unwrap(), 1);

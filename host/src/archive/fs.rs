@@ -1,48 +1,105 @@
 //! Filesystem archive, the embedded default backend.
 //!
 //! Layout under the root directory:
-//! - `games/<yyyy-mm-dd>/<game_id>.json.zst`: one compressed record per game
-//!   (UTC completion date), written atomically (temp + fsync + rename);
-//! - `index.jsonl`: one `GameSummary` JSON line per game, appended and
-//!   fsynced after the batch's records, loaded into memory for get/list.
+//! - `games/<id:016>.games`: append-only segment files (framing in
+//!   [`super::segment`], magic `ARCA`); each frame is one game:
+//!   `summary length (u32 LE) | GameSummary JSON | compressed record`, so a
+//!   segment describes itself. A batch is one write and one `fdatasync`;
+//!   a segment is closed at `SEGMENT_BYTES` and a new one started.
+//! - `index.log`: the index, a segment-framed file (magic `ARCI`) of
+//!   `{segment, offset, len, summary}` JSON entries, appended and synced
+//!   after the batch's games; loaded into memory for `get` (game id →
+//!   segment, offset, length) and `list` (summaries by plugin, player and
+//!   completion time).
 //!
-//! On open the index is checked against the record files: a missing or
-//! corrupt index, an entry without its file, or a file without an entry (a
-//! crash between the two writes) makes it rebuild the index from the files.
-//! One process owns a root directory at a time.
+//! Recovery on open: the index is read up to its first damaged frame (the
+//! rest is cut); entries pointing past the end of their segment are dropped
+//! (and the index rewritten); every segment is scanned from the end of its
+//! last indexed game, so games written before a crash cut their index
+//! entries short are indexed again and a torn segment tail is cut. A missing
+//! index is rebuilt by scanning every segment.
+//!
+//! The previous layout (`games/<yyyy-mm-dd>/<game_id>.json.zst` files and
+//! `index.jsonl`) is migrated once on open: its games are appended to the
+//! segments, then its files are removed. One process owns a root directory
+//! at a time.
 
-use std::collections::{BTreeSet, HashMap};
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use super::catalog::Catalog;
-use super::durable_file::{remove_temp_files, sync_dir, write_atomic};
-use super::keys::{UtcDate, game_id_of_file_name, record_file_name, validate_game_id};
+use super::durable_file::{is_temp_file, write_atomic};
+use super::keys::{game_id_of_file_name, validate_game_id};
 use super::listing::{GameSummary, ListFilter, Page, PageRequest};
 use super::record::{GameRecord, compress_all};
+use super::segment::{self, Appender, FrameAt, HEADER_LEN, Kind};
 use super::{ArchiveError, ArchiveSink, new_games, validate_batch};
 
 const GAMES_DIR: &str = "games";
-const INDEX_FILE: &str = "index.jsonl";
+const INDEX_FILE: &str = "index.log";
+/// The index of the one-file-per-game layout.
+const OLD_INDEX_FILE: &str = "index.jsonl";
+const SEGMENT_KIND: Kind = Kind { magic: *b"ARCA", version: 1, extension: "games" };
+const INDEX_KIND: Kind = Kind { magic: *b"ARCI", version: 1, extension: "log" };
+/// A segment that reached this size takes no more games.
+pub const SEGMENT_BYTES: u64 = 64 << 20;
 
 pub struct FsSink {
     root: PathBuf,
     state: Arc<Mutex<FsState>>,
 }
 
-struct FsState {
-    catalog: Catalog,
-    index: File,
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Location {
+    segment: u64,
+    offset: u64,
+    len: u32,
 }
 
-/// Where a game's record lives under `root`.
-pub fn record_path(root: &Path, game_id: &str, completed_at_ms: u64) -> PathBuf {
-    root.join(GAMES_DIR).join(UtcDate::from_unix_ms(completed_at_ms).dashed()).join(record_file_name(game_id))
+impl Location {
+    fn frame(&self) -> FrameAt {
+        FrameAt { offset: self.offset, len: self.len }
+    }
+}
+
+/// One line of the index.
+#[derive(Serialize, Deserialize)]
+struct IndexEntry {
+    #[serde(flatten)]
+    at: Location,
+    summary: GameSummary,
+}
+
+struct FsState {
+    games_dir: PathBuf,
+    catalog: Catalog,
+    locations: HashMap<String, Location>,
+    readers: HashMap<u64, Arc<File>>,
+    /// The segment new games go to; `None` until one is needed.
+    active: Option<Appender>,
+    index: Appender,
+    index_path: PathBuf,
+}
+
+/// What opening the archive found and repaired.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FsRecovery {
+    pub indexed: usize,
+    /// Games found in segments past their index (a crash between the writes).
+    pub reindexed: usize,
+    /// Index entries dropped because their segment does not hold them.
+    pub stale: usize,
+    /// Damaged segment or index tails cut.
+    pub cuts: usize,
+    /// Games moved from the one-file-per-game layout.
+    pub migrated: usize,
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ArchiveError + '_ {
@@ -52,11 +109,16 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ArchiveError + '_ {
 impl FsSink {
     /// Opens (creating if needed) the archive at `root`, repairing its index.
     pub async fn open(root: impl Into<PathBuf>) -> Result<FsSink, ArchiveError> {
+        Ok(FsSink::open_reporting(root).await?.0)
+    }
+
+    /// `open`, also telling what recovery did.
+    pub async fn open_reporting(root: impl Into<PathBuf>) -> Result<(FsSink, FsRecovery), ArchiveError> {
         let root = root.into();
         let opened_root = root.clone();
-        let state =
+        let (state, recovery) =
             tokio::task::spawn_blocking(move || open_state(&opened_root)).await.map_err(ArchiveError::from_join)??;
-        Ok(FsSink { root, state: Arc::new(Mutex::new(state)) })
+        Ok((FsSink { root, state: Arc::new(Mutex::new(state)) }, recovery))
     }
 
     pub fn root(&self) -> &Path {
@@ -66,134 +128,307 @@ impl FsSink {
     pub fn index_path(&self) -> PathBuf {
         self.root.join(INDEX_FILE)
     }
+
+    /// Where the segment files are.
+    pub fn segments_dir(&self) -> PathBuf {
+        self.root.join(GAMES_DIR)
+    }
 }
 
-fn open_state(root: &Path) -> Result<FsState, ArchiveError> {
+/// Segment frame payload → (summary, compressed record).
+fn decode_game(payload: &[u8]) -> Option<(GameSummary, &[u8])> {
+    let len = u32::from_le_bytes(payload.get(..4)?.try_into().ok()?) as usize;
+    let summary: GameSummary = serde_json::from_slice(payload.get(4..4 + len)?).ok()?;
+    validate_game_id(&summary.game_id).ok()?;
+    Some((summary, &payload[4 + len..]))
+}
+
+fn encode_game(summary: &GameSummary, compressed: &[u8], out: &mut Vec<u8>) {
+    let json = serde_json::to_vec(summary).expect("summaries serialize");
+    segment::frame_parts(&[&(json.len() as u32).to_le_bytes(), &json, compressed], out);
+}
+
+fn encode_index(entries: &[IndexEntry]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(entries.len() * 320);
+    for entry in entries {
+        segment::frame(&serde_json::to_vec(entry).expect("index entries serialize"), &mut out);
+    }
+    out
+}
+
+/// The valid entries of the index file and how many bytes of it are valid;
+/// `None` when it is missing or not an index.
+fn read_index(path: &Path) -> Result<Option<(Vec<IndexEntry>, u64, bool)>, ArchiveError> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(path)(e)),
+    };
+    let (frames, damage) = segment::scan(&INDEX_KIND, &bytes, 0);
+    if matches!(damage, Some((0, _))) {
+        tracing::warn!(path = %path.display(), "the archive index is not an index; rebuilding it");
+        return Ok(None);
+    }
+    let mut entries = Vec::with_capacity(frames.len());
+    let mut valid_end = HEADER_LEN as u64;
+    for frame in &frames {
+        match serde_json::from_slice::<IndexEntry>(frame.payload(&bytes, 0)) {
+            Ok(entry) if validate_game_id(&entry.summary.game_id).is_ok() => entries.push(entry),
+            _ => break,
+        }
+        valid_end = frame.end();
+    }
+    let damaged = valid_end < bytes.len() as u64;
+    if damaged {
+        tracing::warn!(path = %path.display(), cut = bytes.len() as u64 - valid_end, "the archive index has a damaged tail; cutting it");
+    }
+    Ok(Some((entries, valid_end, damaged)))
+}
+
+fn open_state(root: &Path) -> Result<(FsState, FsRecovery), ArchiveError> {
     let games_dir = root.join(GAMES_DIR);
     fs::create_dir_all(&games_dir).map_err(io_error(&games_dir))?;
     let index_path = root.join(INDEX_FILE);
-    let (mut catalog, index_intact) = read_index(&index_path)?;
-    let on_disk = record_files(&games_dir)?;
-
-    let stale: Vec<String> = catalog
-        .summaries()
-        .filter(|s| on_disk.get(&s.game_id) != Some(&record_path(root, &s.game_id, s.completed_at_ms)))
-        .map(|s| s.game_id.clone())
-        .collect();
-    for game_id in &stale {
-        catalog.remove(game_id);
+    let mut recovery = FsRecovery::default();
+    let segment_ids = SEGMENT_KIND.list(&games_dir).map_err(io_error(&games_dir))?;
+    let mut sizes: HashMap<u64, u64> = HashMap::new();
+    for &id in &segment_ids {
+        let path = SEGMENT_KIND.path(&games_dir, id);
+        sizes.insert(id, fs::metadata(&path).map_err(io_error(&path))?.len());
     }
-    let mut recovered = 0;
-    for (game_id, path) in &on_disk {
-        if catalog.contains(game_id) {
+
+    let mut catalog = Catalog::default();
+    let mut locations = HashMap::new();
+    let mut indexed_end: HashMap<u64, u64> = HashMap::new();
+    let (index_entries, index_valid_end, index_damaged) = read_index(&index_path)?.unwrap_or_default();
+    let mut rewrite_index = index_valid_end == 0;
+    for entry in index_entries {
+        let fits = sizes.get(&entry.at.segment).is_some_and(|size| entry.at.offset + u64::from(entry.at.len) <= *size)
+            && entry.at.offset >= HEADER_LEN as u64;
+        if !fits {
+            recovery.stale += 1;
+            rewrite_index = true;
             continue;
         }
-        match read_record(path) {
-            Ok(record) if record.game_id == *game_id && *path == record_path(root, game_id, record.completed_at_ms) => {
-                catalog.insert(GameSummary::from(&record));
-                recovered += 1;
-            }
-            Ok(_) => {
-                tracing::warn!(path = %path.display(), "archived record is not where its id and date say; ignored")
-            }
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "unreadable archived record; ignored"),
+        let end = indexed_end.entry(entry.at.segment).or_default();
+        *end = (*end).max(entry.at.offset + u64::from(entry.at.len));
+        if catalog.insert(entry.summary.clone()) {
+            locations.insert(entry.summary.game_id.clone(), entry.at);
         }
     }
-    if !index_intact || !stale.is_empty() || recovered > 0 {
-        tracing::info!(
-            games = catalog.len(),
-            stale = stale.len(),
-            recovered,
-            index_was_intact = index_intact,
-            "rebuilt the filesystem archive index"
-        );
-        write_atomic(&index_path, index_lines(catalog.summaries()).as_bytes()).map_err(io_error(&index_path))?;
-        sync_dir(root).map_err(io_error(root))?;
+    recovery.indexed = catalog.len();
+    if recovery.stale > 0 {
+        tracing::warn!(stale = recovery.stale, "archive index entries past the end of their segments dropped");
     }
-    let index = OpenOptions::new().append(true).open(&index_path).map_err(io_error(&index_path))?;
-    Ok(FsState { catalog, index })
-}
 
-/// The catalog in the index file, and whether the file was present and
-/// every line parsed.
-fn read_index(path: &Path) -> Result<(Catalog, bool), ArchiveError> {
-    let mut catalog = Catalog::default();
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((catalog, false)),
-        Err(e) => return Err(io_error(path)(e)),
+    // Games past the indexed part of each segment, and torn tails.
+    let mut unindexed = Vec::new();
+    let mut readers = HashMap::new();
+    for (position, &id) in segment_ids.iter().enumerate() {
+        let path = SEGMENT_KIND.path(&games_dir, id);
+        let file = File::open(&path).map_err(io_error(&path))?;
+        let size = sizes[&id];
+        let from = indexed_end.get(&id).copied().unwrap_or(0);
+        if size > from {
+            let mut bytes = vec![0u8; (size - from) as usize];
+            use std::os::unix::fs::FileExt;
+            file.read_exact_at(&mut bytes, from).map_err(io_error(&path))?;
+            let (frames, damage) = segment::scan(&SEGMENT_KIND, &bytes, from);
+            for frame in &frames {
+                let Some((summary, _)) = decode_game(frame.payload(&bytes, from)) else { continue };
+                let at = Location { segment: id, offset: frame.offset, len: frame.len };
+                if catalog.insert(summary.clone()) {
+                    locations.insert(summary.game_id.clone(), at);
+                    unindexed.push(IndexEntry { at, summary });
+                    recovery.reindexed += 1;
+                }
+            }
+            if let Some((offset, why)) = damage {
+                recovery.cuts += 1;
+                let newest = position + 1 == segment_ids.len();
+                let report = format!(
+                    "archive segment {}: cut {} bytes at offset {offset} ({why})",
+                    path.display(),
+                    size - offset
+                );
+                if !newest || segment::valid_frame_after(&bytes, from, offset) {
+                    tracing::error!("{report}: archived games were lost");
+                } else {
+                    tracing::warn!("{report}: a write torn before it was synced");
+                }
+                if offset == 0 {
+                    fs::rename(&path, path.with_extension("corrupt")).map_err(io_error(&path))?;
+                    sizes.remove(&id);
+                    continue;
+                }
+                segment::truncate(&path, offset).map_err(io_error(&path))?;
+                sizes.insert(id, offset);
+            }
+        }
+        readers.insert(id, Arc::new(file));
+    }
+
+    let index = if rewrite_index {
+        let mut all: Vec<IndexEntry> = locations
+            .iter()
+            .map(|(id, at)| IndexEntry { at: *at, summary: catalog.get(id).expect("catalogued").clone() })
+            .collect();
+        all.sort_by_key(|e| (e.at.segment, e.at.offset));
+        let mut bytes = INDEX_KIND.header().to_vec();
+        bytes.extend_from_slice(&encode_index(&all));
+        write_atomic(&index_path, &bytes).map_err(io_error(&index_path))?;
+        segment::sync_dir(root).map_err(io_error(root))?;
+        if index_valid_end > 0 || recovery.stale > 0 || !all.is_empty() {
+            tracing::info!(games = all.len(), stale = recovery.stale, "rebuilt the filesystem archive index");
+        }
+        reopen_index(&index_path, bytes.len() as u64)?
+    } else {
+        if index_damaged {
+            recovery.cuts += 1;
+            segment::truncate(&index_path, index_valid_end).map_err(io_error(&index_path))?;
+        }
+        let mut index = reopen_index(&index_path, index_valid_end)?;
+        if !unindexed.is_empty() {
+            tracing::info!(games = unindexed.len(), "indexed archived games a crash left out of the index");
+            index.append(&encode_index(&unindexed), true).map_err(|e| io_error(&index_path)(e.source))?;
+        }
+        index
     };
-    let mut intact = true;
-    for line in BufReader::new(file).split(b'\n') {
-        let line = line.map_err(io_error(path))?;
-        match serde_json::from_slice::<GameSummary>(&line) {
-            Ok(summary) if validate_game_id(&summary.game_id).is_ok() => {
-                catalog.insert(summary);
-            }
-            _ => intact = false,
+
+    let active = match segment_ids.iter().rev().find(|id| sizes.contains_key(id)) {
+        Some(&id) if sizes[&id] < SEGMENT_BYTES => {
+            Some(Appender::reopen(&SEGMENT_KIND, &games_dir, id, sizes[&id]).map_err(io_error(&games_dir))?)
         }
-    }
-    if !intact {
-        tracing::warn!(path = %path.display(), "the archive index has corrupt lines");
-    }
-    Ok((catalog, intact))
+        _ => None,
+    };
+    let mut state = FsState { games_dir, catalog, locations, readers, active, index, index_path };
+    recovery.migrated = migrate_old_layout(root, &mut state)?;
+    Ok((state, recovery))
 }
 
-/// Record files by game id, removing temporary files left by a crash.
-fn record_files(games_dir: &Path) -> Result<HashMap<String, PathBuf>, ArchiveError> {
-    let mut files = HashMap::new();
-    for day in fs::read_dir(games_dir).map_err(io_error(games_dir))? {
-        let day = day.map_err(io_error(games_dir))?.path();
+fn reopen_index(path: &Path, len: u64) -> Result<Appender, ArchiveError> {
+    Appender::reopen_path(path, len).map_err(io_error(path))
+}
+
+/// Moves the games of the one-file-per-game layout into segments, then
+/// removes its files. Safe to repeat after a crash (games already in the
+/// catalog are skipped).
+fn migrate_old_layout(root: &Path, state: &mut FsState) -> Result<usize, ArchiveError> {
+    let old_index = root.join(OLD_INDEX_FILE);
+    let mut files = Vec::new();
+    let mut day_dirs = Vec::new();
+    for day in fs::read_dir(&state.games_dir).map_err(io_error(&state.games_dir))? {
+        let day = day.map_err(io_error(&state.games_dir))?.path();
         if !day.is_dir() {
             continue;
         }
-        remove_temp_files(&day).map_err(io_error(&day))?;
         for entry in fs::read_dir(&day).map_err(io_error(&day))? {
             let path = entry.map_err(io_error(&day))?.path();
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             if let Some(game_id) = game_id_of_file_name(&name) {
-                files.insert(game_id.to_string(), path);
+                files.push((game_id.to_string(), path));
+            } else if is_temp_file(&name) {
+                fs::remove_file(&path).map_err(io_error(&path))?;
             }
         }
+        day_dirs.push(day);
     }
-    Ok(files)
+    if files.is_empty() && day_dirs.is_empty() && !old_index.exists() {
+        return Ok(0);
+    }
+    let mut migrated = Vec::new();
+    for (game_id, path) in &files {
+        if state.catalog.contains(game_id) {
+            continue;
+        }
+        let bytes = fs::read(path).map_err(io_error(path))?;
+        match GameRecord::from_compressed(&bytes) {
+            Ok(record) if record.game_id == *game_id => migrated.push((GameSummary::from(&record), bytes)),
+            Ok(_) => tracing::warn!(path = %path.display(), "archived record file names another game; not migrated"),
+            Err(e) => tracing::warn!(path = %path.display(), error = %e, "unreadable archived record; not migrated"),
+        }
+    }
+    let count = migrated.len();
+    append_games(state, migrated)?;
+    for (_, path) in &files {
+        fs::remove_file(path).map_err(io_error(path))?;
+    }
+    for day in &day_dirs {
+        let _ = fs::remove_dir(day); // leaves a directory with unrelated files
+    }
+    if old_index.exists() {
+        fs::remove_file(&old_index).map_err(io_error(&old_index))?;
+    }
+    segment::sync_dir(&state.games_dir).map_err(io_error(&state.games_dir))?;
+    segment::sync_dir(root).map_err(io_error(root))?;
+    tracing::info!(games = count, "migrated the one-file-per-game archive layout into segments");
+    Ok(count)
 }
 
-fn read_record(path: &Path) -> Result<GameRecord, ArchiveError> {
-    GameRecord::from_compressed(&fs::read(path).map_err(io_error(path))?)
+/// Appends games (summary, compressed record) to the active segment with
+/// one write and one sync, then their index entries likewise.
+fn append_games(state: &mut FsState, games: Vec<(GameSummary, Vec<u8>)>) -> Result<(), ArchiveError> {
+    if games.is_empty() {
+        return Ok(());
+    }
+    if state.active.as_ref().is_none_or(|a| a.len() >= SEGMENT_BYTES) {
+        let id = state.readers.keys().max().map_or(1, |id| id + 1);
+        let path = SEGMENT_KIND.path(&state.games_dir, id);
+        let appender = Appender::create(&SEGMENT_KIND, &state.games_dir, id).map_err(io_error(&path))?;
+        state.readers.insert(id, Arc::new(appender.reader().map_err(io_error(&path))?));
+        state.active = Some(appender);
+    }
+    let active = state.active.as_mut().expect("ensured above");
+    let mut buffer = Vec::with_capacity(games.iter().map(|(_, c)| c.len() + 400).sum());
+    let mut spans = Vec::with_capacity(games.len());
+    for (summary, compressed) in &games {
+        let start = buffer.len() as u64;
+        encode_game(summary, compressed, &mut buffer);
+        spans.push((start, (buffer.len() as u64 - start) as u32));
+    }
+    let segment_path = SEGMENT_KIND.path(&state.games_dir, active.id);
+    let appended = active.append(&buffer, true);
+    let base = match appended {
+        Ok(base) => base,
+        Err(e) => {
+            if e.segment_unusable {
+                state.active = None; // the next batch starts a new segment
+            }
+            return Err(io_error(&segment_path)(e.source));
+        }
+    };
+    let segment = active.id;
+    let entries: Vec<IndexEntry> = games
+        .into_iter()
+        .zip(spans)
+        .map(|((summary, _), (start, len))| IndexEntry { at: Location { segment, offset: base + start, len }, summary })
+        .collect();
+    state.index.append(&encode_index(&entries), true).map_err(|e| io_error(&state.index_path)(e.source))?;
+    for entry in entries {
+        state.locations.insert(entry.summary.game_id.clone(), entry.at);
+        state.catalog.insert(entry.summary);
+    }
+    Ok(())
 }
 
-fn index_lines<'a>(summaries: impl IntoIterator<Item = &'a GameSummary>) -> String {
-    summaries.into_iter().map(|s| serde_json::to_string(s).expect("summaries serialize") + "\n").collect()
-}
-
-fn write_new_records(root: &Path, state: &mut FsState, records: &[GameRecord]) -> Result<(), ArchiveError> {
+fn write_new_records(state: &mut FsState, records: &[GameRecord]) -> Result<(), ArchiveError> {
     let fresh = new_games(records, |id| state.catalog.contains(id));
     if fresh.is_empty() {
         return Ok(());
     }
     let compressed = compress_all(&fresh)?;
-    let mut dirs = BTreeSet::new();
-    for (record, bytes) in fresh.iter().zip(compressed) {
-        let path = record_path(root, &record.game_id, record.completed_at_ms);
-        let dir = path.parent().expect("record paths have a day directory").to_path_buf();
-        if dirs.insert(dir.clone()) {
-            fs::create_dir_all(&dir).map_err(io_error(&dir))?;
-        }
-        write_atomic(&path, &bytes).map_err(io_error(&path))?;
+    let games = fresh.iter().map(|r| GameSummary::from(*r)).zip(compressed).collect();
+    append_games(state, games)
+}
+
+fn read_game(reader: &File, at: Location, game_id: &str) -> Result<GameRecord, ArchiveError> {
+    let corrupt = |what: String| ArchiveError::Corrupt(format!("archived game {game_id:?}: {what}"));
+    let payload = segment::read_frame(reader, at.frame()).map_err(|e| corrupt(e.to_string()))?;
+    let (summary, compressed) = decode_game(&payload).ok_or_else(|| corrupt("unreadable segment frame".into()))?;
+    if summary.game_id != game_id {
+        return Err(corrupt(format!("the index points at game {:?}", summary.game_id)));
     }
-    let games_dir = root.join(GAMES_DIR);
-    for dir in dirs.iter().chain([&games_dir]) {
-        sync_dir(dir).map_err(io_error(dir))?;
-    }
-    let summaries: Vec<GameSummary> = fresh.iter().map(|r| GameSummary::from(*r)).collect();
-    let index_path = root.join(INDEX_FILE);
-    state.index.write_all(index_lines(&summaries).as_bytes()).map_err(io_error(&index_path))?;
-    state.index.sync_data().map_err(io_error(&index_path))?;
-    for summary in summaries {
-        state.catalog.insert(summary);
-    }
-    Ok(())
+    GameRecord::from_compressed(compressed)
 }
 
 #[async_trait]
@@ -205,19 +440,24 @@ impl ArchiveSink for FsSink {
     async fn write_batch(&self, records: &[GameRecord]) -> Result<(), ArchiveError> {
         validate_batch(records)?;
         let mut state = self.state.clone().lock_owned().await;
-        let (root, records) = (self.root.clone(), records.to_vec());
-        tokio::task::spawn_blocking(move || write_new_records(&root, &mut state, &records))
+        let records = records.to_vec();
+        tokio::task::spawn_blocking(move || write_new_records(&mut state, &records))
             .await
             .map_err(ArchiveError::from_join)?
     }
 
     async fn get(&self, game_id: &str) -> Result<Option<GameRecord>, ArchiveError> {
-        let path = match self.state.lock().await.catalog.get(game_id) {
-            Some(summary) => record_path(&self.root, game_id, summary.completed_at_ms),
-            None => return Ok(None),
+        let (at, reader) = {
+            let state = self.state.lock().await;
+            match state.locations.get(game_id) {
+                Some(at) => (*at, state.readers[&at.segment].clone()),
+                None => return Ok(None),
+            }
         };
-        let record =
-            tokio::task::spawn_blocking(move || read_record(&path)).await.map_err(ArchiveError::from_join)??;
+        let game_id = game_id.to_string();
+        let record = tokio::task::spawn_blocking(move || read_game(&reader, at, &game_id))
+            .await
+            .map_err(ArchiveError::from_join)??;
         Ok(Some(record))
     }
 

@@ -25,6 +25,7 @@ pub mod postgres;
 pub mod record;
 #[cfg(feature = "s3")]
 pub mod s3;
+mod segment;
 mod spool;
 
 use std::collections::HashSet;

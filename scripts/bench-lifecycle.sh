@@ -63,7 +63,7 @@ if [[ ! -x "$base_bin" ]]; then
 fi
 
 echo "bench-lifecycle: building the current tree ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo ' + uncommitted changes'))" >&2
-cargo build --release -p arcade-host --bin arcade -p arcade-lifecycle-bench
+cargo build --release -p arcade-host -p arcade-lifecycle-bench --bin arcade --bin arcade-lifecycle-bench
 cp "$target_dir/release/arcade" "$new_bin.tmp"
 mv "$new_bin.tmp" "$new_bin"
 

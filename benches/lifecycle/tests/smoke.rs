@@ -68,7 +68,7 @@ async fn two_rooms_play_games_back_to_back() {
     assert!(cpu > Duration::ZERO && cpu < r.window * 64, "server CPU {cpu:?} over {:?}", r.window);
     let per_game = r.cpu_per_game().unwrap();
     assert!(per_game > Duration::ZERO && per_game < Duration::from_secs(10), "{per_game:?} per game");
-    assert!(r.window >= Duration::from_secs(3) && r.window < Duration::from_secs(10), "window {:?}", r.window);
+    assert!(r.window > Duration::from_millis(2900) && r.window < Duration::from_secs(10), "window {:?}", r.window);
 
     let table = report::table(std::slice::from_ref(&run));
     assert!(table.contains("| 2×2 | debug | 1 |"), "{table}");

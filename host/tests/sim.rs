@@ -272,7 +272,7 @@ fn invalid_step_length_is_rejected_without_touching_worlds() {
 #[cfg(feature = "gpu")]
 mod gpu_only {
     use super::*;
-    use arcade_host::sim::{BackendPreference, GpuBackend, select_backend};
+    use arcade_host::sim::{AdapterKind, BackendPreference, GpuBackend, select_backend};
 
     /// The GPU backend, or `None` (skip) when there is no adapter and
     /// `ARCADE_SIM_ALLOW_NO_GPU=1`; without that variable a missing adapter fails.
@@ -392,10 +392,27 @@ mod gpu_only {
         assert!(worlds[2].bodies().is_empty());
     }
 
+    /// `auto` takes a real GPU and passes over a software one (lavapipe in
+    /// CI: then the CPU backend's device names the adapter it skipped);
+    /// `gpu` takes whatever adapter there is.
     #[test]
-    fn auto_selection_prefers_the_gpu_when_one_exists() {
-        let expected = if gpu().is_some() { "gpu" } else { "cpu" };
-        assert_eq!(select_backend(BackendPreference::Auto).name(), expected);
+    fn auto_selection_takes_a_hardware_gpu_and_never_a_software_one() {
+        let hardware = match GpuBackend::new() {
+            Ok(gpu) => Some(AdapterKind::from(gpu.adapter_info().device_type).is_hardware()),
+            Err(_) => None,
+        };
+        let auto = select_backend(BackendPreference::Auto);
+        let forced = select_backend(BackendPreference::Gpu);
+        eprintln!("auto: {} on {}; gpu: {} on {}", auto.name(), auto.device(), forced.name(), forced.device());
+        match hardware {
+            Some(true) => assert_eq!(auto.name(), "gpu"),
+            Some(false) => {
+                assert_eq!(auto.name(), "cpu");
+                assert!(auto.device().contains("auto: software adapter"), "{}", auto.device());
+                assert_eq!(forced.name(), "gpu", "an explicit `gpu` uses the software adapter");
+            }
+            None => assert_eq!((auto.name(), forced.name()), ("cpu", "cpu")),
+        }
         assert_eq!(select_backend(BackendPreference::Cpu).name(), "cpu");
     }
 }

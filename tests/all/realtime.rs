@@ -2,7 +2,8 @@
 //! by the default server) played by two WebSocket clients at its fixed tick
 //! rate; many rooms' physics stepped as one GPU submission per tick, each
 //! room getting its own results back; and a game that survives a SIGKILL.
-//! GPU parts run on Mesa's software Vulkan (lavapipe) in CI; without any
+//! GPU parts run on Mesa's software Vulkan (lavapipe) in CI, with
+//! `sim.backend = gpu` (`auto` passes over a software adapter); without any
 //! Vulkan device they fail unless `ARCADE_SIM_ALLOW_NO_GPU=1`.
 
 use std::time::{Duration, Instant};
@@ -120,7 +121,7 @@ async fn arena_plays_over_websockets_at_its_tick_rate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rooms_due_in_a_tick_share_one_gpu_submission_and_get_their_own_results() {
-    let server = Server::start().await;
+    let server = Server::start_with(&[("ARCADE_SIM__BACKEND", "gpu")]).await;
     let Some(backend) = gpu_backend(&server).await else { return };
     let metrics = server.metrics().await;
     assert!(metrics.contains("arcade_sim_backend_info{backend=\"gpu\""), "{metrics}");

@@ -29,8 +29,10 @@ pub struct GpuBackend {
 }
 
 impl GpuBackend {
-    /// Opens the first adapter wgpu offers (`WGPU_BACKEND`, `WGPU_ADAPTER_NAME`
-    /// etc. steer it) and compiles the kernels. Fails when there is none.
+    /// Opens the adapter wgpu offers first for high performance, of any
+    /// kind, software ones included (`WGPU_BACKEND` limits the APIs), and
+    /// compiles the kernels. Fails when there is none. The server chooses
+    /// its adapter with `sim::select_backend` instead.
     pub fn new() -> Result<Self, SimError> {
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
@@ -38,6 +40,11 @@ impl GpuBackend {
             ..Default::default()
         }))
         .map_err(|e| SimError::NoAdapter(e.to_string()))?;
+        GpuBackend::with_adapter(adapter)
+    }
+
+    /// Opens a device on `adapter` and compiles the kernels.
+    pub fn with_adapter(adapter: wgpu::Adapter) -> Result<Self, SimError> {
         let info = adapter.get_info();
         let limits = adapter.limits();
         if limits.max_storage_buffers_per_shader_stage < STORAGE_BINDINGS {

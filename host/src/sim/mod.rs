@@ -34,10 +34,10 @@ pub mod select;
 pub mod world;
 
 pub use batch::{Stepped, Stepper};
-pub use cpu::CpuBackend;
+pub use cpu::{CpuBackend, PARALLEL_MIN_BODIES, default_threads};
 #[cfg(feature = "gpu")]
 pub use gpu::GpuBackend;
-pub use select::{BackendPreference, select_backend};
+pub use select::{AdapterKind, BackendPreference, Choice, CpuReason, choose, describe_adapters, select_backend};
 pub use world::{Aabb, Body, BodyDesc, BodyId, Contact, FLAG_SENSOR, Vec2, World, WorldConfig};
 
 /// Why a simulation call failed.

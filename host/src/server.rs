@@ -87,11 +87,15 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     Ok(app)
 }
 
-/// Refuses an empty admin token, and the built-in development token
-/// wherever the admin routes would be reachable from another machine.
+/// Refuses an empty admin token or the manifests' placeholder, and the
+/// built-in development token wherever the admin routes would be reachable
+/// from another machine.
 pub fn check_admin_token(config: &Config) -> anyhow::Result<()> {
     if config.admin_token.trim().is_empty() {
         bail!("the admin token is empty: set ARCADE_ADMIN_TOKEN to a long random secret (e.g. `openssl rand -hex 32`)");
+    }
+    if config.admin_token.contains("REPLACE-ME") {
+        bail!("the admin token is still the manifests' placeholder: put a secret in arcade-secrets/admin-token");
     }
     let admin_addr: SocketAddr = config.admin_listen.unwrap_or(config.listen);
     if config.admin_token == DEV_ADMIN_TOKEN && !admin_addr.ip().is_loopback() {

@@ -1,7 +1,9 @@
 //! The browser client at `/`: its files are served, and two players in
 //! headless Chromium (tests/browser/two-players.mjs, playwright-core driving
 //! Debian's /usr/bin/chromium) find a match and play tic-tac-toe to a win by
-//! clicking, through a dropped WebSocket and a page reload.
+//! clicking, through a dropped WebSocket and a page reload; the `--rooms`
+//! run also makes a cross-origin call with a seat token in an
+//! `Authorization` header from a page on the server's other loopback name.
 //!
 //! Needs `scripts/setup.sh --tests` (Chromium, and `npm ci` in tests/browser): the
 //! browser tests fail, never skip, when either is missing.

@@ -9,7 +9,9 @@
 // (the room is on another node) and must follow it to <base-url>. Along the way: a server error
 // shows in the status line, X's WebSocket is dropped mid-game and the game
 // goes on after the reconnect, and O reloads the page mid-game and resumes the
-// seat from sessionStorage. Exits 0 after a screenshot of the winner's page;
+// seat from sessionStorage. With `--rooms`, the page on the other name also
+// makes a cross-origin call with its seat token in an Authorization header
+// (CORS preflight). Exits 0 after a screenshot of the winner's page;
 // any failure exits 1 with a message (and each page's state on stderr).
 
 import { chromium } from 'playwright-core';
@@ -158,6 +160,9 @@ async function main() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      // The Fetch standard: a wildcard Access-Control-Allow-Headers does not
+      // cover Authorization (browsers are rolling this out; be strict here).
+      '--enable-features=CorsNonWildcardRequestHeadersSupport',
     ],
   });
   const [first, second] = players;
@@ -193,6 +198,32 @@ async function main() {
     check(second.bounced === 1, `expected one 4307 redirect of ${second.name}'s room socket, got ${second.bounced}`);
     check(node === base, `after the 4307 redirect ${second.name} should play on ${base}, plays on ${node}`);
     log(`${second.name} followed the 4307 redirect to ${node}`);
+
+    // A cross-origin authenticated call: the page, loaded from the other
+    // name, POSTs an (illegal) action to the node with its seat token as a
+    // bearer header. The preflight must allow `authorization` by name (a
+    // `*` does not cover it), or the browser refuses to send it.
+    const seat = await second.page.evaluate(() => window.arcade.info().seat);
+    check(new URL(seat.node).origin !== (await second.page.evaluate(() => window.location.origin)), 'not cross-origin');
+    const answer = await second.page.evaluate(async ({ node, room, token }) => {
+      try {
+        const response = await fetch(`${node}/v1/rooms/${encodeURIComponent(room)}/actions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ cell: 99 }),
+        });
+        return { status: response.status, body: await response.json() };
+      } catch (error) {
+        return { error: String(error) };
+      }
+    }, seat);
+    check(!answer.error, `the cross-origin call with an Authorization header failed in the browser: ${answer.error}`);
+    const code = answer.body && answer.body.error && answer.body.error.code;
+    check(
+      answer.status >= 400 && answer.status < 500 && code && code !== 'missing_token' && code !== 'invalid_token',
+      `the cross-origin call should reach the room with the token and be refused as a move, got ${JSON.stringify(answer)}`,
+    );
+    log(`a cross-origin call with the seat token reached the room (${answer.status} ${code})`);
   }
   const x = players.find((p) => p.mark === 'X');
   const o = players.find((p) => p.mark === 'O');

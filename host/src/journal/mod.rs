@@ -169,10 +169,10 @@ impl Journal {
     /// disk (no entry is written). Keeps messages to players in journal order.
     pub fn after_pending(&self, then: AfterDurable) {
         let request = Request { bytes: Vec::new(), room: String::new(), closes: false, done: Some(then) };
-        if let Err(mpsc::error::SendError(request)) = self.requests.send(request) {
-            if let Some(then) = request.done {
-                then(Err(JournalError("the journal writer stopped".into())));
-            }
+        if let Err(mpsc::error::SendError(request)) = self.requests.send(request)
+            && let Some(then) = request.done
+        {
+            then(Err(JournalError("the journal writer stopped".into())));
         }
     }
 

@@ -193,6 +193,14 @@ pub async fn serve(
     metrics: Arc<Metrics>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    // Every series exists from the start (alerts on a rate see zeros, not nothing).
+    metrics.tcp_connections_open.get_or_create(&ListenerLabel { listener: name }).inc_by(0);
+    for reason in [Refusal::ServerBusy, Refusal::TooManyConnections] {
+        metrics
+            .tcp_connections_refused
+            .get_or_create(&RefusalLabel { listener: name, reason: reason.code() })
+            .inc_by(0);
+    }
     let counts = Arc::new(Counts { limits, open: Mutex::new((0, HashMap::new())), metrics, listener: name });
     let refusals = Arc::new(Semaphore::new(MAX_REFUSALS_IN_FLIGHT));
     let mut connections = JoinSet::new();

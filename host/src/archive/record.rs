@@ -237,7 +237,20 @@ impl GameRecord {
     pub fn to_compressed(&self) -> Result<Vec<u8>, ArchiveError> {
         let json = serde_json::to_vec(self)
             .map_err(|e| ArchiveError::InvalidRecord(format!("game {:?} does not serialize: {e}", self.game_id)))?;
-        let body = zstd::bulk::compress(&json, ZSTD_LEVEL)
+        // One compressor per thread, reused: a fresh zstd context allocates
+        // (and the kernel zeroes) about a megabyte per record.
+        thread_local! {
+            static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        let body = COMPRESSOR
+            .with_borrow_mut(|slot| {
+                let compressor = match slot {
+                    Some(compressor) => compressor,
+                    None => slot.insert(zstd::bulk::Compressor::new(ZSTD_LEVEL)?),
+                };
+                compressor.compress(&json)
+            })
             .map_err(|e| ArchiveError::InvalidRecord(format!("game {:?} does not compress: {e}", self.game_id)))?;
         let mut out = Vec::with_capacity(HEADER_LEN + body.len());
         out.extend_from_slice(&RECORD_MAGIC);

@@ -107,7 +107,12 @@ fn public_admin_routes(app: &App) -> Router<Arc<App>> {
     if app.config.admin_listen.is_none() {
         return admin_routes(app);
     }
-    Router::new().route("/v1/plugins", post(not_found)).route("/admin/{*rest}", any(not_found))
+    Router::new().route("/v1/plugins", post(admin_elsewhere)).route("/admin/{*rest}", any(admin_elsewhere))
+}
+
+/// 404 for an admin route on the public listener, its body unread.
+async fn admin_elsewhere() -> axum::response::Response {
+    plugins::refused_unread(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint"))
 }
 
 async fn not_found() -> ApiError {

@@ -12,9 +12,10 @@ use std::time::Duration;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::HeaderValue;
 use axum::http::StatusCode;
-use axum::http::header::RETRY_AFTER;
-use axum::response::IntoResponse;
+use axum::http::header::{CONNECTION, RETRY_AFTER};
+use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, App, require_admin};
 use crate::registry::PluginSummary;
@@ -35,18 +36,37 @@ pub async fn versions(
 pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// `POST /v1/plugins` with the component bytes as the body.
-pub async fn publish(State(app): State<Arc<App>>, request: Request) -> Result<impl IntoResponse, ApiError> {
-    require_admin(&app, request.headers())?;
-    let _place = app.publishes.try_acquire().map_err(|_| {
+pub async fn publish(State(app): State<Arc<App>>, request: Request) -> Response {
+    if let Err(refused) = require_admin(&app, request.headers()) {
+        return refused_unread(refused);
+    }
+    let Ok(_place) = app.publishes.try_acquire() else {
         let mut busy = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "publish_busy",
             format!("{} uploads are being published; retry shortly", app.config.limits.max_concurrent_publishes),
         );
         busy.header = Some((RETRY_AFTER, 1.into()));
-        busy
-    })?;
-    let wasm = match tokio::time::timeout(UPLOAD_TIMEOUT, Bytes::from_request(request, &app)).await {
+        return refused_unread(busy);
+    };
+    match receive(&app, request).await {
+        Ok(published) => published.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The answer to a request refused with its body unread: the connection
+/// closes after it, and says so (`Connection: close`), so that the client
+/// does not send its next request on it.
+pub fn refused_unread(refusal: ApiError) -> Response {
+    let mut response = refusal.into_response();
+    response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// Reads the upload (within [`UPLOAD_TIMEOUT`]) and publishes it.
+async fn receive(app: &Arc<App>, request: Request) -> Result<impl IntoResponse + use<>, ApiError> {
+    let wasm = match tokio::time::timeout(UPLOAD_TIMEOUT, Bytes::from_request(request, app)).await {
         Ok(body) => body.map_err(|r| ApiError::body(r, "upload_too_large"))?,
         Err(_) => {
             let message = format!("the upload did not arrive within {} s", UPLOAD_TIMEOUT.as_secs());

@@ -38,6 +38,10 @@ use crate::metrics::{ListenerLabel, Metrics, RefusalLabel};
 const MAX_REFUSALS_IN_FLIGHT: usize = 64;
 /// How long a refused connection may take to read its 503.
 const REFUSAL_LINGER: Duration = Duration::from_millis(500);
+/// How long a closing connection may go on sending before it is dropped.
+const LINGER: Duration = Duration::from_secs(2);
+/// How much a closing connection may send before it is dropped.
+const LINGER_BYTES: usize = 1 << 20;
 /// Pause after a failed accept (e.g. no file handle left), so the loop does
 /// not spin while handles are exhausted.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
@@ -144,21 +148,64 @@ impl Drop for Slot {
 }
 
 /// A socket that holds its [`Slot`] for as long as it lives (through a
-/// WebSocket upgrade too).
+/// WebSocket upgrade too). Dropped, it closes lingering (see [`linger`]).
 struct Counted {
-    stream: TcpStream,
-    _slot: Slot,
+    /// Both `Some` until dropped.
+    stream: Option<TcpStream>,
+    slot: Option<Slot>,
+}
+
+impl Counted {
+    fn new(stream: TcpStream, slot: Slot) -> Self {
+        Counted { stream: Some(stream), slot: Some(slot) }
+    }
+
+    fn io(&mut self) -> Pin<&mut TcpStream> {
+        Pin::new(self.stream.as_mut().expect("a live connection has its socket"))
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        if let (Some(stream), Some(slot)) = (self.stream.take(), self.slot.take())
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(linger(stream, slot));
+        }
+    }
+}
+
+/// Closes a connection without resetting it: the write side first, then
+/// what the client still sends is read and dropped until it closes too (at
+/// most [`LINGER`], [`LINGER_BYTES`]). Closing with a request body unread
+/// (an upload refused before its body, say) would otherwise send a reset
+/// that can destroy the answer before the client reads it. The connection
+/// keeps its place under the caps meanwhile.
+async fn linger(mut stream: TcpStream, slot: Slot) {
+    let _ = tokio::time::timeout(LINGER, async {
+        let _ = stream.shutdown().await;
+        let mut sink = [0u8; 4096];
+        let mut read = 0;
+        while read < LINGER_BYTES {
+            match tokio::io::AsyncReadExt::read(&mut stream, &mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => read += n,
+            }
+        }
+    })
+    .await;
+    drop(slot);
 }
 
 impl AsyncRead for Counted {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        self.io().poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for Counted {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+        self.io().poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -166,19 +213,19 @@ impl AsyncWrite for Counted {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+        self.io().poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
+        self.stream.as_ref().is_some_and(TcpStream::is_write_vectored)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
+        self.io().poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
+        self.io().poll_shutdown(cx)
     }
 }
 
@@ -222,7 +269,7 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         match counts.admit(peer.ip()) {
             Ok(slot) => {
-                let stream = Counted { stream, _slot: slot };
+                let stream = Counted::new(stream, slot);
                 connections.spawn(connection(stream, peer, router.clone(), limits, shutdown.clone()));
             }
             Err(refusal) => {

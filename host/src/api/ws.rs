@@ -51,6 +51,7 @@ pub struct WsQuery {
 
 pub async fn upgrade(
     State(app): State<Arc<App>>,
+    ip: super::client_ip::ClientIp,
     Path(id): Path<String>,
     Query(query): Query<WsQuery>,
     ws: WebSocketUpgrade,
@@ -63,7 +64,11 @@ pub async fn upgrade(
             RoomLocation::Unknown => Err(ApiError::room_not_found(&id)),
         };
     };
-    // Check the token before upgrading, so a bad one is a plain HTTP error.
+    // Check the token before upgrading, so a bad one is a plain HTTP error
+    // (and counts against the sender's IP, as for HTTP requests).
+    if let Some(token) = &query.token {
+        super::rooms::authenticate(&app, &room, Some(token), &ip).await?;
+    }
     let watch = room.watch(query.token.clone()).await?;
     let limit = app.config.limits.max_ws_message_bytes;
     // Small buffers: tens of thousands of mostly idle sockets per node.
@@ -176,13 +181,18 @@ async fn handle_text(app: &App, room: &RoomHandle, token: Option<&str>, text: &s
             let Some(token) = token else {
                 return error_frame(id, "spectator", "spectators cannot act; connect with a seat token");
             };
-            if let Err(e) = app.limit(Policy::Room, &room.id).await {
-                return error_frame(id, e.code, &e.message);
-            }
+            // The token was checked when the socket opened; the seat may be gone since.
+            let player = match room.authenticate(token) {
+                Ok(player) => player,
+                Err(e) => return error_frame(id, e.code(), &e.to_string()),
+            };
             let action = match parse_action(action.to_string().as_bytes(), max_action) {
                 Ok(a) => a,
                 Err(e) => return error_frame(id, e.code, &e.message),
             };
+            if let Err(e) = app.limit(Policy::Room, &super::rooms::seat_key(room, &player)).await {
+                return error_frame(id, e.code, &e.message);
+            }
             match room.act(token.to_string(), action).await {
                 Ok(accepted) => ServerMsg::Ack { id, seq: accepted.seq }.to_json(),
                 Err(e) => error_frame(id, e.code(), &e.to_string()),

@@ -356,7 +356,32 @@ enum Phase {
     Lobby,
     Playing(Box<Sandbox>),
     /// Over; the sandbox is kept (when healthy) to render final views.
-    Over(RoomStatus, Option<Box<Sandbox>>),
+    Over(RoomStatus, Option<Box<FinalViewsText>>),
+}
+
+/// Every viewer's last view of a game that ended normally, rendered once
+/// when it ended: the room then gives its sandbox (an instance slot and its
+/// memory) back at once instead of holding it through the grace period.
+struct FinalViewsText {
+    players: Vec<(String, Option<Box<RawValue>>)>,
+    spectator: Option<Box<RawValue>>,
+}
+
+impl FinalViewsText {
+    fn render(sandbox: &mut Sandbox, players: &[String]) -> Self {
+        let mut view = |viewer: &Viewer| sandbox.view(viewer).ok().and_then(|v| json_or_warn(v, "final view"));
+        FinalViewsText {
+            players: players.iter().map(|p| (p.clone(), view(&Viewer::Player(p.clone())))).collect(),
+            spectator: view(&Viewer::Spectator),
+        }
+    }
+
+    fn of(&self, player: Option<&str>) -> Option<&RawValue> {
+        match player {
+            None => self.spectator.as_deref(),
+            Some(p) => self.players.iter().find(|(name, _)| name == p).and_then(|(_, v)| v.as_deref()),
+        }
+    }
 }
 
 struct Watcher {
@@ -833,18 +858,18 @@ impl Room {
     /// The archive record of a game that started and is over.
     fn game_record(&mut self) -> Option<GameRecord> {
         let started_at_ms = self.started_at_ms?;
-        let Phase::Over(status, sandbox) = &mut self.phase else { return None };
+        let Phase::Over(status, views) = &self.phase else { return None };
         let status = status.clone();
         let players: Vec<String> = self.seated.iter().map(|s| s.player.clone()).collect();
         let mut final_views = FinalViews::default();
-        if let Some(sandbox) = sandbox {
-            let parse = |text: Result<String, Fault>| {
-                text.ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(serde_json::Value::Null)
+        if let Some(views) = views {
+            let parse = |view: Option<&RawValue>| {
+                view.and_then(|v| serde_json::from_str(v.get()).ok()).unwrap_or(serde_json::Value::Null)
             };
             for player in &players {
-                final_views.players.insert(player.clone(), parse(sandbox.view(&Viewer::Player(player.clone()))));
+                final_views.players.insert(player.clone(), parse(views.of(Some(player))));
             }
-            final_views.spectator = parse(sandbox.view(&Viewer::Spectator));
+            final_views.spectator = parse(views.of(None));
         }
         let completed_at_ms = self.log.last().map_or_else(now_ms, |e| e.at_ms).max(started_at_ms);
         let plugin = &self.spec.plugin;
@@ -890,10 +915,9 @@ impl Room {
                 let status = RoomStatus::from(status);
                 if status.is_over() {
                     tracing::debug!(?status, "game over");
-                    let Phase::Playing(sandbox) = std::mem::replace(&mut self.phase, Phase::Lobby) else {
-                        unreachable!()
-                    };
-                    self.phase = Phase::Over(status, Some(sandbox));
+                    let players: Vec<String> = self.seated.iter().map(|s| s.player.clone()).collect();
+                    let views = FinalViewsText::render(sandbox, &players);
+                    self.phase = Phase::Over(status, Some(Box::new(views)));
                 } else {
                     self.playing = status;
                 }
@@ -996,13 +1020,12 @@ impl Room {
             Some(p) => Viewer::Player(p.to_string()),
             None => Viewer::Spectator,
         };
-        let sandbox = match &mut self.phase {
-            Phase::Playing(s) | Phase::Over(_, Some(s)) => Some(s),
-            _ => None,
-        };
         let mut view = None;
         let mut legal_actions = Vec::new();
-        if let Some(sandbox) = sandbox {
+        if let Phase::Over(_, Some(views)) = &self.phase {
+            view = views.of(player).map(|v| v.to_owned());
+        }
+        if let Phase::Playing(sandbox) = &mut self.phase {
             view = self
                 .metrics
                 .time(PluginCall::view, || sandbox.view(&viewer))

@@ -15,7 +15,7 @@ use crate::journal::{RecoveredRoom, now_ms};
 use crate::registry::{PluginVersion, Registry};
 use crate::room::{self, RoomError, RoomHandle, RoomServices, RoomSpec, Seat};
 use crate::room_runtime;
-use crate::sandbox::StartError;
+use crate::sandbox::{FaultKind, StartError};
 use crate::seed::Seed;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +24,8 @@ pub enum CreateError {
     TooManyRooms(u32),
     #[error("the server is shutting down and takes no new rooms")]
     Draining,
+    #[error("no room for another game on this server right now: {0}")]
+    NoCapacity(String),
     #[error("{game} takes {min}..={max} players, not {seats}")]
     InvalidSeats { game: String, seats: u32, min: u32, max: u32 },
     #[error("the game refused this config: {0}")]
@@ -182,6 +184,9 @@ impl Rooms {
         let started = match trial {
             Ok(sandbox) => (players.len() as u32 == seats).then(|| Box::new(sandbox)),
             Err(StartError::Rejected(reason)) => return Err(CreateError::InvalidConfig(reason)),
+            Err(StartError::Fault(fault)) if fault.kind == FaultKind::Capacity => {
+                return Err(CreateError::NoCapacity(fault.to_string()));
+            }
             Err(StartError::Fault(fault)) => return Err(CreateError::InvalidConfig(fault.to_string())),
         };
         {

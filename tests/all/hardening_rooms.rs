@@ -238,3 +238,23 @@ async fn timestamps_are_milliseconds_and_big_numbers_travel_as_strings() {
     let game = finished_game(&server).await;
     assert!(server.room_info(&game.id).await["seed"].is_string());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_watchers_of_a_finished_game_see_its_final_views() {
+    let server = Server::start().await;
+    let room = server.create_room(&json!({ "game": "tic-tac-toe", "players": ["ann", "bob"] })).await;
+    let mut ann = server.ws(&room.id, Some(room.token("ann"))).await;
+    for (player, cell) in [("ann", 0), ("bob", 3), ("ann", 1), ("bob", 4), ("ann", 2)] {
+        assert_eq!(server.act(&room.id, room.token(player), &json!({ "cell": cell })).await.0, StatusCode::OK);
+    }
+    let last = ann.until_over().await;
+    // The room gave its sandbox back at the end; the views it rendered then
+    // are what late watchers get.
+    let mut late_ann = server.ws(&room.id, Some(room.token("ann"))).await;
+    let mut late_spectator = server.ws(&room.id, None).await;
+    let (ann_view, spectator_view) = (late_ann.next_of_type("state").await, late_spectator.next_of_type("state").await);
+    assert_eq!(ann_view["view"], last["view"], "{ann_view}");
+    assert_eq!(ann_view["status"]["winners"], json!(["ann"]));
+    assert!(spectator_view["view"].is_object(), "{spectator_view}");
+    assert_eq!(spectator_view["status"]["state"], "finished");
+}

@@ -129,6 +129,7 @@ impl From<CreateError> for ApiError {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_rooms", e.to_string())
             }
             CreateError::Draining => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "draining", e.to_string()),
+            CreateError::NoCapacity(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_capacity", e.to_string()),
             CreateError::InvalidSeats { .. } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_seats", e.to_string())
             }

@@ -506,3 +506,44 @@ async fn forged_node_records_and_unsigned_provisioning_calls_are_refused() {
     let refused = metric_value(&nodes[1].metrics().await, "arcade_cluster_internal_requests_refused_total");
     assert_eq!(refused, 6.0);
 }
+
+/// Issue 9, item 5: a match whose room cannot be created is given up after
+/// `matchmaking.max_seat_attempts` rounds instead of being retried forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_match_whose_room_cannot_be_created_is_given_up_and_its_tickets_fail() {
+    // node-a is full (capacity 1, one waiting room); node-b has room but is
+    // frozen (SIGSTOP): its record stays live (long TTL) and every creation
+    // sent to it times out.
+    let nodes = start_cluster(
+        &[1, 1000],
+        &[("ARCADE_CLUSTER__NODE_TTL_MS", "120000"), ("ARCADE_MATCHMAKING__MAX_SEAT_ATTEMPTS", "2")],
+    )
+    .await;
+    nodes[0].create_room(&json!({ "game": "tic-tac-toe" })).await;
+    tokio::time::sleep(Duration::from_millis(3 * HEARTBEAT_MS)).await;
+    nodes[1].signal("STOP");
+    let mut secrets = Vec::new();
+    for player in ["ann", "bob"] {
+        let (status, created) =
+            nodes[0].post("/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe", "party": [player] })).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        secrets.push((str_at(&created["ticket"], "id"), str_at(&created, "secret")));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let (id, secret) = &secrets[0];
+    let path = format!("/v1/matchmaking/tickets/{id}");
+    let last = loop {
+        let (status, view) = nodes[0].get_as(secret, &path).await;
+        assert_eq!(status, StatusCode::OK, "{view}");
+        if view["status"] == "failed" || std::time::Instant::now() > deadline {
+            break view;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    nodes[1].signal("CONT");
+    assert_eq!(last["status"], "failed", "the match was given up: {last}");
+    let (_, other) = nodes[0].get_as(&secrets[1].1, &format!("/v1/matchmaking/tickets/{}", secrets[1].0)).await;
+    assert_eq!(other["status"], "failed", "{other}");
+    let metrics = nodes[0].metrics().await;
+    assert!(metric_value(&metrics, "arcade_matches_abandoned_total") >= 1.0, "{metrics}");
+}

@@ -115,9 +115,10 @@ async fn sigkill_mid_games_loses_no_acknowledged_action() {
     assert!(stdout.contains(&format!("verified {}", finished[0])), "{stdout}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn corrupt_journal_tail_is_cut_and_the_rest_recovered() {
-    let dir = fresh_dir("arcade-torn");
+/// A game three moves in whose server was then killed: its data dir, the
+/// game, and the newest journal segment (to damage before a restart).
+async fn three_moves_then_killed(prefix: &str) -> (ScratchDir, Game, std::path::PathBuf) {
+    let dir = fresh_dir(prefix);
     let server = Server::start_in(&dir, &[]).await;
     let game = Game::open(&server).await;
     let mut players = game.clients(&server).await;
@@ -126,16 +127,21 @@ async fn corrupt_journal_tail_is_cut_and_the_rest_recovered() {
     }
     drop(players);
     server.kill().await;
-
-    // A torn record at the end of the newest segment: a length prefix
-    // promising more bytes than follow.
     let journal = server.data_dir().join("journal");
     let mut segments: Vec<_> = std::fs::read_dir(&journal).unwrap().flatten().map(|e| e.path()).collect();
     segments.sort();
-    let newest = segments.last().expect("a journal segment");
-    let mut bytes = std::fs::read(newest).unwrap();
+    let newest = segments.pop().expect("a journal segment");
+    (dir, game, newest)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupt_journal_tail_is_cut_and_the_rest_recovered() {
+    let (dir, game, newest) = three_moves_then_killed("arcade-torn").await;
+    // A torn record at the end of the newest segment: a length prefix
+    // promising more bytes than follow.
+    let mut bytes = std::fs::read(&newest).unwrap();
     bytes.extend_from_slice(&[0xff, 0x00, 0x00, 0x00, 0xde, 0xad, 0xbe, 0xef, b'{', b'"']);
-    std::fs::write(newest, &bytes).unwrap();
+    std::fs::write(&newest, &bytes).unwrap();
 
     let server = Server::start_in(&dir, &[]).await;
     let log = server.stderr_log();
@@ -152,26 +158,13 @@ async fn corrupt_journal_tail_is_cut_and_the_rest_recovered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn damage_before_the_end_of_the_journal_is_counted_and_logged_as_lost_acknowledged_entries() {
-    let dir = fresh_dir("arcade-lost");
-    let server = Server::start_in(&dir, &[]).await;
-    let game = Game::open(&server).await;
-    let mut players = game.clients(&server).await;
-    for (i, cell) in SCRIPT.iter().take(3).enumerate() {
-        players[i % 2].ack(&format!("m{i}"), &json!({ "cell": cell })).await;
-    }
-    drop(players);
-    server.kill().await;
-
+    let (dir, game, newest) = three_moves_then_killed("arcade-lost").await;
     // Flip a byte inside the (acknowledged) second action: the third one
     // follows it intact, so this is no torn write.
-    let journal = server.data_dir().join("journal");
-    let mut segments: Vec<_> = std::fs::read_dir(&journal).unwrap().flatten().map(|e| e.path()).collect();
-    segments.sort();
-    let newest = segments.last().expect("a journal segment");
-    let mut bytes = std::fs::read(newest).unwrap();
+    let mut bytes = std::fs::read(&newest).unwrap();
     let at = bytes.windows(8).position(|w| w == b"\"seq\":2,").expect("the second action in the newest segment");
     bytes[at + 6] = b'7';
-    std::fs::write(newest, &bytes).unwrap();
+    std::fs::write(&newest, &bytes).unwrap();
 
     let server = Server::start_in(&dir, &[]).await;
     let log = server.stderr_log();

@@ -122,6 +122,12 @@ impl From<RoomError> for ApiError {
     }
 }
 
+impl From<crate::names::InvalidName> for ApiError {
+    fn from(e: crate::names::InvalidName) -> Self {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name", e.to_string())
+    }
+}
+
 impl From<CreateError> for ApiError {
     fn from(e: CreateError) -> Self {
         match e {
@@ -136,9 +142,7 @@ impl From<CreateError> for ApiError {
             CreateError::InvalidConfig(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_config", e.to_string())
             }
-            CreateError::InvalidName(_) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name", e.to_string())
-            }
+            CreateError::InvalidName(e) => e.into(),
             CreateError::DuplicateName(_) => ApiError::new(StatusCode::CONFLICT, "name_taken", e.to_string()),
             CreateError::Room(e) => e.into(),
         }

@@ -133,12 +133,7 @@ pub async fn create(
         Some(seed) => Some(seed.into_seed()?),
         None => None,
     };
-    let first = req
-        .players
-        .first()
-        .map(|p| crate::names::player_name(p))
-        .transpose()
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name", e.to_string()))?;
+    let first = req.players.first().map(|p| crate::names::player_name(p)).transpose()?;
     let plugin = app.registry.resolve(&req.game, req.version.as_deref())?;
     app.limit(Policy::Ip, &ip.0).await?;
     if let Some(first) = &first {
@@ -162,8 +157,7 @@ pub async fn join(
 ) -> Result<Json<Seat>, ApiError> {
     let room = room(&app, &id)?;
     let Json(req) = body?;
-    let name = crate::names::player_name(&req.name)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name", e.to_string()))?;
+    let name = crate::names::player_name(&req.name)?;
     app.limit(Policy::Ip, &ip.0).await?;
     app.limit(Policy::Player, &name).await?;
     Ok(Json(room.join(name).await?))

@@ -29,6 +29,7 @@ use tracing::Instrument;
 use crate::archive::Archiver;
 use crate::archive::record::{
     EventAudience, EventRecord, FinalViews, GameRecord, LogEntry, LogKind, PluginRef, RECORD_FORMAT_VERSION,
+    seat_token_sha256,
 };
 use crate::journal::{AfterDurable, Entry, Journal, RecoveredRoom, now_ms};
 use crate::metrics::{ActionOutcome, Metrics, PluginCall};
@@ -38,6 +39,7 @@ use crate::replay::reapply;
 use crate::sandbox::{ActionError, Audience, Event, Fault, Runtime, Sandbox, StartError, Viewer};
 use crate::seed::Seed;
 use crate::ticker::{Batch, Ticker};
+use subtle::ConstantTimeEq;
 
 /// Queue depth of a watcher before it is considered too slow and dropped.
 const WATCHER_QUEUE: usize = 64;
@@ -212,17 +214,12 @@ struct SeatTokens(Arc<std::sync::RwLock<Vec<Seat>>>);
 impl SeatTokens {
     fn player_of(&self, token: &str) -> Option<String> {
         let seats = self.0.read().unwrap_or_else(|e| e.into_inner());
-        seats.iter().find(|s| constant_time_eq(s.token.as_bytes(), token.as_bytes())).map(|s| s.player.clone())
+        seats.iter().find(|s| bool::from(s.token.as_bytes().ct_eq(token.as_bytes()))).map(|s| s.player.clone())
     }
 
     fn set(&self, seated: &[Seat]) {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = seated.to_vec();
     }
-}
-
-/// Compares two secrets in time that depends on their lengths only.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl RoomHandle {
@@ -574,7 +571,7 @@ impl Room {
     }
 
     fn player_of(&self, token: &str) -> Result<String, RoomError> {
-        self.seated.iter().find(|s| s.token == token).map(|s| s.player.clone()).ok_or(RoomError::InvalidToken)
+        self.seat_tokens.player_of(token).ok_or(RoomError::InvalidToken)
     }
 
     async fn join(&mut self, name: String) -> Result<Seat, RoomError> {
@@ -885,7 +882,7 @@ impl Room {
             config: self.spec.config.clone(),
             players,
             seed: self.spec.seed.clone(),
-            seat_token_sha256: self.seated.iter().map(|s| (s.player.clone(), sha256_hex(&s.token))).collect(),
+            seat_token_sha256: self.seated.iter().map(|s| (s.player.clone(), seat_token_sha256(&s.token))).collect(),
             log: std::mem::take(&mut self.log),
             events: std::mem::take(&mut self.events),
             started_at_ms,
@@ -1071,11 +1068,6 @@ fn json_or_warn(text: String, what: &str) -> Option<Box<RawValue>> {
             None
         }
     }
-}
-
-fn sha256_hex(text: &str) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
 /// 128 random bits, hex: a seat token.

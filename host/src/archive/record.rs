@@ -92,6 +92,13 @@ impl EventAudience {
     }
 }
 
+/// How a seat token is kept in a record (`GameRecord::seat_token_sha256`):
+/// SHA-256, lowercase hex.
+pub fn seat_token_sha256(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}
+
 /// What each player and a spectator saw when the game ended.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FinalViews {
@@ -183,9 +190,8 @@ impl GameRecord {
 
     /// Whether `token` is the seat token of one of the game's players.
     pub fn is_player_token(&self, token: &str) -> bool {
-        use sha2::Digest;
-        let digest = hex::encode(sha2::Sha256::digest(token.as_bytes()));
-        self.seat_token_sha256.values().any(|h| h.len() == digest.len() && h.eq_ignore_ascii_case(&digest))
+        let digest = seat_token_sha256(token);
+        self.seat_token_sha256.values().any(|h| *h == digest)
     }
 
     pub fn duration_ms(&self) -> u64 {

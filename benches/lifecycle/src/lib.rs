@@ -19,6 +19,18 @@ pub mod server;
 pub use load::{LoadConfig, RunResult, Shape};
 pub use server::{ServerOptions, ServerProcess};
 
+/// The workspace's cargo target dir (`$CARGO_TARGET_DIR`, relative to the
+/// workspace when relative; `<workspace>/target` without it).
+pub fn target_dir() -> std::path::PathBuf {
+    use std::path::{Path, PathBuf};
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
+        Some(dir) => workspace.join(dir),
+        None => workspace.join("target"),
+    }
+}
+
 use std::sync::Arc;
 
 /// Starts a server, runs the load against it, stops the server.

@@ -12,14 +12,14 @@
 //! `scripts/bench-lifecycle.sh` builds the servers and calls this.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Parser;
 
 use arcade_lifecycle_bench::report::{self, Run};
-use arcade_lifecycle_bench::{LoadConfig, ServerOptions, Shape, run_against};
+use arcade_lifecycle_bench::{LoadConfig, ServerOptions, Shape, run_against, target_dir};
 
 #[derive(Parser, Debug)]
 #[command(version, about = "Lifecycle benchmark: rooms × WebSocket players playing games back to back")]
@@ -62,15 +62,6 @@ struct Args {
     /// Also write every run as a JSON line to this file.
     #[arg(long)]
     json: Option<PathBuf>,
-}
-
-fn target_dir() -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
-        Some(dir) => workspace.join(dir),
-        None => workspace.join("target"),
-    }
 }
 
 fn main() -> anyhow::Result<()> {

@@ -7,20 +7,11 @@
 //! `$ARCADE_BIN`, else `<target>/debug/arcade`; `<target>` is
 //! `$CARGO_TARGET_DIR` or `<workspace>/target`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use arcade_lifecycle_bench::report::{self, Run};
-use arcade_lifecycle_bench::{LoadConfig, ServerOptions, Shape, run_against};
-
-fn target_dir() -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
-        Some(dir) => workspace.join(dir),
-        None => workspace.join("target"),
-    }
-}
+use arcade_lifecycle_bench::{LoadConfig, ServerOptions, Shape, run_against, target_dir};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_rooms_play_games_back_to_back() {

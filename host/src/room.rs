@@ -722,8 +722,11 @@ impl Room {
                 let failed = self.journal_failed.clone();
                 let then: AfterDurable = Box::new(move |durable| match durable {
                     Ok(()) => {
-                        let _ = reply.send(Ok(accepted));
+                        // States first: the mover's socket then finds its
+                        // state queued when the ack wakes it and writes both
+                        // at once (the socket still sends the ack first).
                         outbox.send();
+                        let _ = reply.send(Ok(accepted));
                     }
                     Err(e) => {
                         failed.store(true, Ordering::SeqCst);

@@ -62,7 +62,38 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     /// Starts the server and waits until it prints `arcade listening on …`.
+    ///
+    /// A build older than one of [`BENCH_ENV`]'s settings refuses it as an
+    /// unknown field (the configuration denies unknown keys): such a setting
+    /// is dropped, said on stderr, and the server started again without it
+    /// (e.g. the per-address limits added after the "before #10" baselines).
     pub fn start(options: &ServerOptions) -> anyhow::Result<ServerProcess> {
+        let mut skipped: Vec<&str> = Vec::new();
+        loop {
+            match Self::start_without(options, &skipped)? {
+                Ok(server) => return Ok(server),
+                Err(failure) => {
+                    let unknown = BENCH_ENV.iter().map(|&(key, _)| key).find(|key| {
+                        !skipped.contains(key) && failure.output.iter().any(|line| refuses_unknown(line, key))
+                    });
+                    match unknown {
+                        Some(key) => {
+                            eprintln!(
+                                "lifecycle: {} does not know {key}; starting it without",
+                                options.binary.display()
+                            );
+                            skipped.push(key);
+                        }
+                        None => bail!("{}", failure.message),
+                    }
+                }
+            }
+        }
+    }
+
+    /// One start with [`BENCH_ENV`] less `skipped`; `Ok(Err(..))` when the
+    /// server did not come up (with its last output).
+    fn start_without(options: &ServerOptions, skipped: &[&str]) -> anyhow::Result<Result<ServerProcess, StartFailure>> {
         if !options.binary.is_file() {
             bail!("no arcade binary at {}", options.binary.display());
         }
@@ -90,7 +121,7 @@ impl ServerProcess {
             .arg(&options.plugins)
             .arg("--data-dir")
             .arg(data.path())
-            .envs(BENCH_ENV.iter().map(|&(k, v)| (k, v)))
+            .envs(BENCH_ENV.iter().filter(|(k, _)| !skipped.contains(k)).map(|&(k, v)| (k, v)))
             .envs(options.extra_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -110,14 +141,15 @@ impl ServerProcess {
                 let _ = child.kill();
                 let status = child.wait().ok();
                 let output: Vec<String> = tail.lock().map(|t| t.iter().cloned().collect()).unwrap_or_default();
-                bail!(
+                let message = format!(
                     "{} did not print its listening line (exit status {status:?}); last output:\n{}",
                     options.binary.display(),
                     output.join("\n")
                 );
+                return Ok(Err(StartFailure { message, output }));
             }
         };
-        Ok(ServerProcess { child, base, _data: data })
+        Ok(Ok(ServerProcess { child, base, _data: data }))
     }
 
     pub fn pid(&self) -> u32 {
@@ -141,6 +173,20 @@ impl ServerProcess {
             status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
         Some(kib / 1024.0)
     }
+}
+
+/// A server that did not come up.
+struct StartFailure {
+    message: String,
+    output: Vec<String>,
+}
+
+/// Whether a configuration error line refuses the field that `ARCADE_…`
+/// variable `key` sets (`ARCADE_LIMITS__MAX_ROOMS` sets `max_rooms`).
+fn refuses_unknown(line: &str, key: &str) -> bool {
+    let field = key.rsplit("__").next().unwrap_or(key).to_ascii_lowercase();
+    // "unknown field: found `ip_per_minute`, expected `one of `max_rooms`, …`"
+    line.contains("unknown field") && line.contains(&format!("found `{field}`"))
 }
 
 impl Drop for ServerProcess {
@@ -193,4 +239,18 @@ pub fn cpu_time_of(stat_path: &str) -> Option<Duration> {
 /// This process's own CPU time (the load generator shares the machine).
 pub fn own_cpu_time() -> Option<Duration> {
     cpu_time_of("/proc/self/stat")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refuses_unknown;
+
+    #[test]
+    fn an_unknown_field_error_names_the_setting_it_refuses_not_the_ones_it_lists() {
+        let line = "Error: unknown field: found `ip_per_minute`, expected `one of `player_per_minute`, \
+                    `room_per_second``, for key \"RATE_LIMITS.IP_PER_MINUTE\"";
+        assert!(refuses_unknown(line, "ARCADE_RATE_LIMITS__IP_PER_MINUTE"));
+        assert!(!refuses_unknown(line, "ARCADE_RATE_LIMITS__PLAYER_PER_MINUTE"));
+        assert!(!refuses_unknown("found `ip_per_minute`", "ARCADE_RATE_LIMITS__IP_PER_MINUTE"));
+    }
 }

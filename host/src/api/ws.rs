@@ -41,6 +41,13 @@ pub const CLOSE_MOVED: u16 = 4307;
 /// Close code: nothing was received for `limits.ws_idle_timeout_ms`.
 pub const CLOSE_IDLE: u16 = 4408;
 
+/// Frames fed to a socket are written once this much is queued or on the
+/// next flush, whichever comes first.
+const WRITE_COALESCE_BYTES: usize = 16 << 10;
+
+/// Updates already waiting that are written together with an answer.
+const COALESCE_UPDATES: usize = 8;
+
 /// Numbers connections for their message rate limit.
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(0);
 
@@ -71,10 +78,12 @@ pub async fn upgrade(
     }
     let watch = room.watch(query.token.clone()).await?;
     let limit = app.config.limits.max_ws_message_bytes;
-    // Small buffers: tens of thousands of mostly idle sockets per node.
+    // Small buffers: tens of thousands of mostly idle sockets per node. The
+    // write buffer only fills between `feed` and `flush` (an `ack` and the
+    // `state` behind it leave in one write); it holds no memory while idle.
     Ok(ws
         .read_buffer_size(4 << 10)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_COALESCE_BYTES)
         .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| session(socket, app, room, watch, query.token)))
@@ -98,10 +107,18 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
     let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
+    // One timer for the idle check, re-armed only when it fires (not on
+    // every message): it fires at the earliest possible idle deadline.
+    let idle = tokio::time::sleep_until(last_heard + idle_timeout);
+    tokio::pin!(idle);
     let close = loop {
         tokio::select! {
-            _ = tokio::time::sleep_until(last_heard + idle_timeout) => {
-                break Some((CLOSE_IDLE, "idle: nothing received within the idle timeout"));
+            () = &mut idle => {
+                let deadline = last_heard + idle_timeout;
+                if Instant::now() >= deadline {
+                    break Some((CLOSE_IDLE, "idle: nothing received within the idle timeout"));
+                }
+                idle.as_mut().reset(deadline);
             }
             _ = ping.tick() => {
                 if sink.send(Message::Ping(Default::default())).await.is_err() {
@@ -129,7 +146,24 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
                         }
                         WsVerdict::Disconnect => break Some((close_code::POLICY, "flooding: too many messages over the rate limit")),
                     };
-                    if sink.send(Message::Text(reply.into())).await.is_err() {
+                    // The answer first, then the states the action caused
+                    // (already queued by the room when it answered), in one write.
+                    if sink.feed(Message::Text(reply.into())).await.is_err() {
+                        break None;
+                    }
+                    let mut gone = false;
+                    for _ in 0..COALESCE_UPDATES {
+                        match watch.updates.try_recv() {
+                            Ok(text) => {
+                                if sink.feed(Message::Text(text.as_ref().into())).await.is_err() {
+                                    gone = true;
+                                    break;
+                                }
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    if gone || sink.flush().await.is_err() {
                         break None;
                     }
                 }

@@ -9,12 +9,21 @@
 //! cut), and returns the rooms that were not closed so the host can rebuild
 //! them by replaying their entries.
 //!
-//! Segments rotate at `segment_bytes`; a segment is deleted once every room
-//! that wrote to it is closed.
+//! Segments rotate at `segment_bytes`. A room's `Closed` entry is written
+//! only once the game is over and its record is durably in the archive
+//! spool (or, for a room that never started, once it ended), so a closed
+//! room needs no recovery. A segment other than the active one is deleted
+//! once every room with entries in it is closed *and* every older segment
+//! holding entries of the rooms it closes is gone: deleting the segment
+//! with a room's `Closed` entry first would bring the room back on the next
+//! start. Deletions go oldest first, each made durable (directory fsync)
+//! before the next, so a crash cannot keep an older segment and lose a
+//! newer one. [`Segments`] keeps this bookkeeping for the writer and for
+//! recovery.
 
 mod format;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -105,8 +114,9 @@ impl Journal {
     /// Recover the journal in `dir` and start the writer on a new segment.
     pub fn open(dir: &Path, config: &JournalConfig) -> std::io::Result<(Journal, Recovery)> {
         std::fs::create_dir_all(dir)?;
-        let (recovery, segments) = recover(dir)?;
-        let next_id = segments.keys().next_back().map_or(1, |id| id + 1);
+        let (recovery, mut segments) = recover(dir)?;
+        let next_id = segments.newest().map_or(1, |id| id + 1);
+        segments.start(next_id);
         let mut writer = Writer {
             dir: dir.to_path_buf(),
             fsync: config.fsync,
@@ -116,7 +126,6 @@ impl Journal {
             active_size: format::HEADER_LEN as u64,
             segments,
         };
-        writer.segments.insert(next_id, HashSet::new());
         writer.delete_finished_segments();
         let (requests, rx) = mpsc::unbounded_channel();
         std::thread::Builder::new().name("arcade-journal".into()).spawn(move || writer.run(rx))?;
@@ -192,8 +201,75 @@ struct Writer {
     active_id: u64,
     active: File,
     active_size: u64,
-    /// Rooms still open, per segment they have entries in.
-    segments: BTreeMap<u64, HashSet<String>>,
+    segments: Segments,
+}
+
+/// What each segment on disk still matters for.
+#[derive(Debug, Default)]
+struct SegmentRooms {
+    /// Rooms with entries here that are not closed.
+    open: HashSet<String>,
+    /// Older segments with entries of rooms this one closes: this one must
+    /// outlive them, or those rooms would be recovered as unfinished.
+    outlives: BTreeSet<u64>,
+}
+
+/// Which segments exist and which rooms keep them, for the writer and for
+/// recovery: the same rules whether entries are being written or read back.
+#[derive(Debug, Default)]
+struct Segments {
+    segments: BTreeMap<u64, SegmentRooms>,
+    /// Open rooms: the segments they have entries in, ascending.
+    rooms: HashMap<String, Vec<u64>>,
+}
+
+impl Segments {
+    fn start(&mut self, id: u64) {
+        self.segments.entry(id).or_default();
+    }
+
+    fn newest(&self) -> Option<u64> {
+        self.segments.keys().next_back().copied()
+    }
+
+    /// An entry (not `Closed`) of `room` is in segment `id`.
+    fn wrote(&mut self, id: u64, room: &str) {
+        let segment = self.segments.entry(id).or_default();
+        if !segment.open.contains(room) {
+            segment.open.insert(room.to_string());
+            self.rooms.entry(room.to_string()).or_default().push(id);
+        }
+    }
+
+    /// `room`'s `Closed` entry is in segment `id`.
+    fn closed(&mut self, id: u64, room: &str) {
+        let Some(written) = self.rooms.remove(room) else { return };
+        for older in written {
+            if let Some(segment) = self.segments.get_mut(&older) {
+                segment.open.remove(room);
+            }
+            if older != id {
+                self.segments.entry(id).or_default().outlives.insert(older);
+            }
+        }
+    }
+
+    /// Segments that may be deleted now, oldest first, assuming each is
+    /// deleted before the next is considered.
+    fn deletable(&self, active: u64) -> Vec<u64> {
+        let mut deleted = Vec::new();
+        for (&id, segment) in &self.segments {
+            let older_gone = || segment.outlives.iter().all(|o| !self.segments.contains_key(o) || deleted.contains(o));
+            if id != active && segment.open.is_empty() && older_gone() {
+                deleted.push(id);
+            }
+        }
+        deleted
+    }
+
+    fn remove(&mut self, id: u64) {
+        self.segments.remove(&id);
+    }
 }
 
 impl Writer {
@@ -227,11 +303,9 @@ impl Writer {
                 }
                 if request.closes {
                     closed_any = true;
-                    for rooms in self.segments.values_mut() {
-                        rooms.remove(&request.room);
-                    }
+                    self.segments.closed(self.active_id, &request.room);
                 } else {
-                    self.segments.entry(self.active_id).or_default().insert(request.room.clone());
+                    self.segments.wrote(self.active_id, &request.room);
                 }
             }
             if self.active_size >= self.segment_bytes {
@@ -255,25 +329,27 @@ impl Writer {
                 self.active = file;
                 self.active_id = id;
                 self.active_size = format::HEADER_LEN as u64;
-                self.segments.insert(id, HashSet::new());
+                self.segments.start(id);
             }
             Err(e) => tracing::error!(error = %e, "journal rotation failed; continuing in the current segment"),
         }
     }
 
-    /// Delete segments (other than the active one) whose rooms are all closed.
+    /// Delete the segments nothing needs any more (see the module docs),
+    /// oldest first, each durably before the next. A segment that cannot be
+    /// deleted stays known (and so keeps the newer ones that must outlive
+    /// it); the next pass tries again.
     fn delete_finished_segments(&mut self) {
-        let done: Vec<u64> = self
-            .segments
-            .iter()
-            .filter(|(id, rooms)| **id != self.active_id && rooms.is_empty())
-            .map(|(id, _)| *id)
-            .collect();
-        for id in done {
-            self.segments.remove(&id);
-            if let Err(e) = std::fs::remove_file(segment_path(&self.dir, id)) {
+        for id in self.segments.deletable(self.active_id) {
+            let removed = std::fs::remove_file(segment_path(&self.dir, id))
+                .or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) })
+                .and_then(|()| if self.fsync { File::open(&self.dir)?.sync_all() } else { Ok(()) });
+            if let Err(e) = removed {
                 tracing::warn!(segment = id, error = %e, "could not delete a finished journal segment");
+                return;
             }
+            self.segments.remove(id);
+            tracing::debug!(segment = id, "deleted a finished journal segment");
         }
     }
 }
@@ -291,7 +367,7 @@ fn open_segment(dir: &Path, id: u64) -> std::io::Result<File> {
 }
 
 /// Read every segment in order; cut damaged tails; group unfinished rooms.
-fn recover(dir: &Path) -> std::io::Result<(Recovery, BTreeMap<u64, HashSet<String>>)> {
+fn recover(dir: &Path) -> std::io::Result<(Recovery, Segments)> {
     let mut ids: Vec<u64> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok())
         .filter_map(|e| {
@@ -305,7 +381,7 @@ fn recover(dir: &Path) -> std::io::Result<(Recovery, BTreeMap<u64, HashSet<Strin
     let mut rooms: BTreeMap<String, RecoveredRoom> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     let mut closed: HashSet<String> = HashSet::new();
-    let mut segments: BTreeMap<u64, HashSet<String>> = BTreeMap::new();
+    let mut segments = Segments::default();
     for &id in &ids {
         let path = segment_path(dir, id);
         let bytes = std::fs::read(&path)?;
@@ -334,7 +410,7 @@ fn recover(dir: &Path) -> std::io::Result<(Recovery, BTreeMap<u64, HashSet<Strin
             file.sync_all()?;
         }
         recovery.entries_read += entries.len();
-        let in_segment = segments.entry(id).or_default();
+        segments.start(id);
         for entry in entries {
             let room = entry.room().to_string();
             match entry {
@@ -346,19 +422,21 @@ fn recover(dir: &Path) -> std::io::Result<(Recovery, BTreeMap<u64, HashSet<Strin
                     );
                 }
                 Entry::Closed { room } => {
+                    segments.closed(id, &room);
                     closed.insert(room);
                     continue;
                 }
                 other => match rooms.get_mut(&room) {
                     Some(r) => r.log.push(other),
-                    None => tracing::warn!(%room, "journal entry for a room without a creation entry; ignored"),
+                    None => {
+                        // Never recovered, so never closed: it keeps no segment.
+                        tracing::warn!(%room, "journal entry for a room without a creation entry; ignored");
+                        continue;
+                    }
                 },
             }
-            in_segment.insert(room);
+            segments.wrote(id, &room);
         }
-    }
-    for rooms_in_segment in segments.values_mut() {
-        rooms_in_segment.retain(|r| !closed.contains(r));
     }
     recovery.rooms = order.into_iter().filter(|r| !closed.contains(r)).filter_map(|r| rooms.remove(&r)).collect();
     Ok((recovery, segments))
@@ -432,6 +510,94 @@ mod tests {
         assert!(count() > 3, "rotation should have produced several segments");
         journal.append(&Entry::Closed { room: "a".into() }).await.unwrap();
         assert_eq!(count(), 1, "only the active segment is left");
+    }
+
+    fn segment_ids(dir: &Path) -> Vec<u64> {
+        let mut ids: Vec<u64> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.unwrap().file_name().into_string().unwrap().strip_suffix(".journal")?.parse().ok())
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    fn closed(room: &str) -> Entry {
+        Entry::Closed { room: room.into() }
+    }
+
+    fn room_names(recovery: &Recovery) -> Vec<&str> {
+        recovery.rooms.iter().map(|r| r.room.as_str()).collect()
+    }
+
+    /// Segment 1 holds a live room and a room that later closes in segment
+    /// 2; segment 2 also holds a third room that closes in segment 3.
+    /// Returns the journal directory and the writer, with segment 3 active.
+    async fn live_room_beside_closed_ones() -> (tempfile::TempDir, Journal) {
+        let dir = tempfile::tempdir().unwrap();
+        let encoded = |entries: &[Entry]| {
+            let mut bytes = Vec::new();
+            entries.iter().for_each(|e| format::encode(e, &mut bytes));
+            bytes.len() as u64
+        };
+        // Segment 1 rotates right after the live room and the closing room are created.
+        let segment_bytes = format::HEADER_LEN as u64 + encoded(&[created("live"), created("done")]);
+        let (journal, _) = Journal::open(dir.path(), &JournalConfig { segment_bytes, ..config() }).unwrap();
+        journal.append(&created("live")).await.unwrap();
+        journal.append(&created("done")).await.unwrap();
+        assert_eq!(segment_ids(dir.path()), [1, 2]);
+        journal.append(&closed("done")).await.unwrap();
+        journal.append(&created("next")).await.unwrap();
+        let mut seq = 0;
+        while segment_ids(dir.path()).len() < 3 {
+            seq += 1;
+            journal.append(&action("next", seq)).await.unwrap();
+        }
+        journal.append(&closed("next")).await.unwrap();
+        (dir, journal)
+    }
+
+    #[tokio::test]
+    async fn a_segment_closing_a_room_is_kept_while_an_older_segment_holds_that_rooms_entries() {
+        let (dir, journal) = live_room_beside_closed_ones().await;
+        // Segment 2's rooms are all closed, but it holds the closing entry of
+        // "done", whose creation is in segment 1 (kept for "live"): deleting
+        // segment 2 would bring "done" back on the next start.
+        assert_eq!(segment_ids(dir.path()), [1, 2, 3]);
+        drop(journal);
+        let (journal, recovery) = Journal::open(dir.path(), &config()).unwrap();
+        assert_eq!(room_names(&recovery), ["live"]);
+        assert_eq!(segment_ids(dir.path()), [1, 2, 3, 4], "segment 3 closes a room that began in segment 2");
+
+        // Once the live room closes, every segment but the active one goes.
+        journal.append(&closed("live")).await.unwrap();
+        assert_eq!(segment_ids(dir.path()), [4]);
+        drop(journal);
+        let (_journal, recovery) = Journal::open(dir.path(), &config()).unwrap();
+        assert!(recovery.rooms.is_empty(), "{:?}", room_names(&recovery));
+    }
+
+    #[tokio::test]
+    async fn closed_segments_of_finished_rooms_are_removed_and_live_rooms_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = JournalConfig { segment_bytes: 1, ..config() }; // every write rotates
+        {
+            let (journal, _) = Journal::open(dir.path(), &small).unwrap();
+            journal.append_all(&[created("live"), action("live", 1)]).await.unwrap(); // segment 1
+            journal.append(&created("done")).await.unwrap(); // 2
+            journal.append(&action("done", 1)).await.unwrap(); // 3
+            journal.append(&action("live", 2)).await.unwrap(); // 4
+            assert_eq!(segment_ids(dir.path()), [1, 2, 3, 4, 5]);
+            journal.append(&closed("done")).await.unwrap(); // 5, closing "done": 2, 3 and 5 go
+            assert_eq!(segment_ids(dir.path()), [1, 4, 6], "segments with a live room stay, and the active one");
+        }
+        let (journal, recovery) = Journal::open(dir.path(), &small).unwrap();
+        assert_eq!(room_names(&recovery), ["live"]);
+        assert_eq!(recovery.rooms[0].log, vec![action("live", 1), action("live", 2)]);
+        assert_eq!(segment_ids(dir.path()), [1, 4, 7], "the reopened writer starts segment 7; 6 held nothing");
+        journal.append(&action("live", 3)).await.unwrap(); // 7
+        drop(journal);
+        let (_journal, recovery) = Journal::open(dir.path(), &small).unwrap();
+        assert_eq!(recovery.rooms[0].log, vec![action("live", 1), action("live", 2), action("live", 3)]);
     }
 
     #[tokio::test]

@@ -176,9 +176,10 @@ impl Lobby {
     }
 
     /// Opens the default queue of every published game (again after a
-    /// publish: a new version may change the player count).
+    /// publish or a yank: the latest version not yanked, whose rooms the
+    /// matches get, may have another player count).
     pub fn open_queues(&self, registry: &Registry) {
-        for plugin in registry.list() {
+        for plugin in registry.list().into_iter().filter(|p| !p.yanked) {
             let rules = MatchRules { players_per_match: plugin.min_players.max(1) as usize, ..self.rules.clone() };
             if let Err(e) = self.matchmaker.open_queue(QueueKey::new(&plugin.name, &self.default_mode), rules) {
                 tracing::warn!(game = %plugin.name, error = %e, "no matchmaking queue for this game");
@@ -376,14 +377,17 @@ impl RoomProvisioner for LocalFirstProvisioner {
 }
 
 /// Creates a match's room here (for this node's rounds and for the internal
-/// route): the game's latest version, the default config, `players` seated
-/// in order. On failure: an HTTP status and why.
+/// route): the game's latest version not yanked, the default config,
+/// `players` seated in order. On failure: an HTTP status and why.
 pub async fn create_match_room(
     app: &App,
     game: &str,
     players: Vec<String>,
 ) -> Result<(String, Vec<SeatAssignment>), (u16, String)> {
-    let plugin = app.registry.resolve(game, None).map_err(|e| (404, e.to_string()))?;
+    let plugin = app.registry.resolve(game, None).map_err(|e| {
+        let refused = crate::api::ApiError::from(e);
+        (refused.status.as_u16(), refused.message)
+    })?;
     let new = NewRoom { plugin, config: "{}".into(), seats: None, players, seed: None };
     let (handle, seats) = app.rooms.create(new).await.map_err(|e| (503, e.to_string()))?;
     Ok((

@@ -7,14 +7,23 @@
 //! that is already running; new rooms get the latest version unless they ask
 //! for a specific one.
 //!
-//! On disk (under `data_dir`): `plugins/<sha256>.wasm` (the published bytes)
-//! and `cache/<sha256>-<engine>.cwasm` (precompiled machine code, keyed by the
-//! engine's compatibility hash so a changed engine config never loads a stale
-//! artifact).
+//! An admin may yank a version ([`Registry::set_yanked`]): no new room starts
+//! on it (asked for by version: `ResolveError::Yanked`; "latest" is then the
+//! highest version not yanked), while rooms already on it keep their `Arc`
+//! and finish, journal recovery finds it by hash, and its bytes stay stored
+//! for replays. Un-yanking makes it available again.
+//!
+//! On disk (under `data_dir`): `plugins/<sha256>.wasm` (the published bytes),
+//! `plugins/<sha256>.yanked` (present while that version is yanked: a small
+//! JSON note for operators, `{name, version, yanked_at_ms}`; only its
+//! presence counts) and `cache/<sha256>-<engine>.cwasm` (precompiled machine
+//! code, keyed by the engine's compatibility hash so a changed engine config
+//! never loads a stale artifact).
 
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -34,9 +43,15 @@ pub struct PluginVersion {
     pub size_bytes: usize,
     pub published_at_ms: u64,
     pub plugin: Plugin,
+    /// No new rooms on this version (set and persisted by [`Registry::set_yanked`]).
+    yanked: AtomicBool,
 }
 
 impl PluginVersion {
+    pub fn is_yanked(&self) -> bool {
+        self.yanked.load(Ordering::Acquire)
+    }
+
     pub fn summary(&self) -> PluginSummary {
         let info = self.plugin.info();
         PluginSummary {
@@ -49,6 +64,7 @@ impl PluginVersion {
             tick_hz: info.tick_hz,
             size_bytes: self.size_bytes,
             published_at_ms: self.published_at_ms,
+            yanked: self.is_yanked(),
         }
     }
 }
@@ -65,6 +81,8 @@ pub struct PluginSummary {
     pub tick_hz: u32,
     pub size_bytes: usize,
     pub published_at_ms: u64,
+    /// Yanked: no new rooms on it; live rooms and replays keep it.
+    pub yanked: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +101,18 @@ pub enum ResolveError {
     UnknownPlugin(String),
     #[error("{0} has no version {1:?}")]
     UnknownVersion(String, String),
+    #[error("{name}@{version} is yanked: no new rooms start on it (pick another version, or none for the latest)")]
+    Yanked { name: String, version: String },
+    #[error("every version of {0:?} is yanked: no new rooms start on it")]
+    AllYanked(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum YankError {
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    #[error("storage error: {0}")]
+    Storage(#[from] std::io::Error),
 }
 
 /// The result of a publish: the version, and whether it is new.
@@ -122,6 +152,13 @@ impl Registry {
                 }
                 if let Err(e) = registry.publish(&stored) {
                     tracing::warn!(path = %path.display(), error = %e, "stored plugin could not be loaded; skipped");
+                }
+            }
+            for path in files_with_extension(&dir.join("plugins"), "yanked")? {
+                let hash = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+                match registry.find_by_hash(hash) {
+                    Some(version) => version.yanked.store(true, Ordering::Release),
+                    None => tracing::warn!(path = %path.display(), "yank marker of no stored plugin; ignored"),
                 }
             }
         }
@@ -165,8 +202,9 @@ impl Registry {
             version: version.clone(),
             hash: hash.clone(),
             size_bytes: wasm.len(),
-            published_at_ms: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
+            published_at_ms: now_ms(),
             plugin,
+            yanked: AtomicBool::new(false),
         });
 
         let mut versions = self.versions.write().unwrap_or_else(|e| e.into_inner());
@@ -221,25 +259,91 @@ impl Registry {
         versions.values().flat_map(|v| v.values()).find(|p| p.hash == hash).cloned()
     }
 
-    /// `version` = `None` or `"latest"` picks the highest version.
+    /// The version a new room starts on: `version` = `None` or `"latest"`
+    /// picks the highest version not yanked; a yanked version is refused.
+    /// (Rooms already running, journal recovery and replays find their
+    /// version by hash, [`Registry::find_by_hash`], yanked or not.)
     pub fn resolve(&self, name: &str, version: Option<&str>) -> Result<Arc<PluginVersion>, ResolveError> {
         let versions = self.versions.read().unwrap_or_else(|e| e.into_inner());
         let by_version = versions.get(name).ok_or_else(|| ResolveError::UnknownPlugin(name.to_string()))?;
-        let unknown = || ResolveError::UnknownVersion(name.to_string(), version.unwrap_or_default().to_string());
         match version {
-            None | Some("latest") => by_version.values().next_back().cloned().ok_or_else(unknown),
+            None | Some("latest") => by_version
+                .values()
+                .rev()
+                .find(|p| !p.is_yanked())
+                .cloned()
+                .ok_or_else(|| ResolveError::AllYanked(name.to_string())),
             Some(v) => {
-                let v = Version::parse(v).map_err(|_| unknown())?;
-                by_version.get(&v).cloned().ok_or_else(unknown)
+                let found = lookup(by_version, name, v)?;
+                if found.is_yanked() {
+                    return Err(ResolveError::Yanked { name: name.to_string(), version: found.version.to_string() });
+                }
+                Ok(found)
             }
         }
     }
 
-    /// Every version of every plugin, by name then version.
+    /// Yanks (`yanked`) or un-yanks `name@version`, persisting it before it
+    /// takes effect. Returns the version as it is now, and whether this
+    /// changed it (yanking a yanked version is a no-op). Rooms already on
+    /// the version are untouched.
+    pub fn set_yanked(&self, name: &str, version: &str, yanked: bool) -> Result<(PluginSummary, bool), YankError> {
+        // The write lock orders this with publishes and other yanks.
+        let versions = self.versions.write().unwrap_or_else(|e| e.into_inner());
+        let by_version = versions.get(name).ok_or_else(|| ResolveError::UnknownPlugin(name.to_string()))?;
+        let found = lookup(by_version, name, version)?;
+        if found.is_yanked() == yanked {
+            return Ok((found.summary(), false));
+        }
+        if let Some(dir) = &self.data_dir {
+            let plugins = dir.join("plugins");
+            let marker = plugins.join(format!("{}.yanked", found.hash));
+            if yanked {
+                let note = serde_json::json!({
+                    "name": found.name,
+                    "version": found.version.to_string(),
+                    "yanked_at_ms": now_ms(),
+                });
+                write_atomically(&marker, note.to_string().as_bytes())?;
+            } else {
+                match std::fs::remove_file(&marker) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                    _ => {}
+                }
+            }
+            sync_dir(&plugins)?;
+        }
+        found.yanked.store(yanked, Ordering::Release);
+        Ok((found.summary(), true))
+    }
+
+    /// Every version of one plugin (yanked ones too), oldest first.
+    pub fn versions(&self, name: &str) -> Result<Vec<PluginSummary>, ResolveError> {
+        let versions = self.versions.read().unwrap_or_else(|e| e.into_inner());
+        let by_version = versions.get(name).ok_or_else(|| ResolveError::UnknownPlugin(name.to_string()))?;
+        Ok(by_version.values().map(|p| p.summary()).collect())
+    }
+
+    /// Every version of every plugin (yanked ones too), by name then version.
     pub fn list(&self) -> Vec<PluginSummary> {
         let versions = self.versions.read().unwrap_or_else(|e| e.into_inner());
         versions.values().flat_map(|v| v.values()).map(|p| p.summary()).collect()
     }
+}
+
+/// `version` (exact semver) of plugin `name`, yanked or not.
+fn lookup(
+    by_version: &BTreeMap<Version, Arc<PluginVersion>>,
+    name: &str,
+    version: &str,
+) -> Result<Arc<PluginVersion>, ResolveError> {
+    let unknown = || ResolveError::UnknownVersion(name.to_string(), version.to_string());
+    let parsed = Version::parse(version).map_err(|_| unknown())?;
+    by_version.get(&parsed).cloned().ok_or_else(unknown)
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -247,12 +351,21 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn wasm_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    files_with_extension(dir, "wasm")
+}
+
+fn files_with_extension(dir: &Path, extension: &str) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+        .filter(|p| p.extension().is_some_and(|e| e == extension))
         .collect();
     files.sort();
     Ok(files)
+}
+
+/// Makes a rename or removal in `dir` durable (a yank must survive a crash).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// Write to a temporary sibling, fsync, then rename: never a torn file.
@@ -263,4 +376,115 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)?;
     file.sync_all()?;
     std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plugin built by `scripts/build-plugins.sh` (under `plugins/` of the target dir).
+    fn built_plugin(path: &str) -> Vec<u8> {
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+        let path = target.join("plugins").join(path);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; run scripts/build-plugins.sh", path.display()))
+    }
+
+    fn runtime() -> Arc<Runtime> {
+        Arc::new(Runtime::new(Default::default()).expect("a sandbox runtime"))
+    }
+
+    /// A registry with tic-tac-toe 1.0.0 and 2.0.0 published.
+    fn two_versions(data_dir: Option<&Path>) -> (Registry, Arc<PluginVersion>, Arc<PluginVersion>) {
+        let registry = Registry::open(runtime(), data_dir).expect("opening the registry");
+        let v1 = registry.publish(&built_plugin("examples/tic-tac-toe.wasm")).expect("publishing 1.0.0").version;
+        let v2 = registry.publish(&built_plugin("fixtures/tic-tac-toe-v2.wasm")).expect("publishing 2.0.0").version;
+        assert_eq!((v1.version.to_string(), v2.version.to_string()), ("1.0.0".into(), "2.0.0".into()));
+        (registry, v1, v2)
+    }
+
+    fn yanked_flags(registry: &Registry) -> Vec<(String, bool)> {
+        registry.list().into_iter().map(|p| (p.version, p.yanked)).collect()
+    }
+
+    #[test]
+    fn a_yanked_version_starts_no_new_rooms_and_latest_skips_it() {
+        let (registry, v1, v2) = two_versions(None);
+        assert_eq!(registry.resolve("tic-tac-toe", None).unwrap().hash, v2.hash);
+
+        let (summary, changed) = registry.set_yanked("tic-tac-toe", "2.0.0", true).unwrap();
+        assert!(changed && summary.yanked, "{summary:?}");
+        assert!(v2.is_yanked(), "a room holding 2.0.0 sees it yanked (and keeps running on it)");
+        for latest in [None, Some("latest")] {
+            assert_eq!(registry.resolve("tic-tac-toe", latest).unwrap().hash, v1.hash, "{latest:?}");
+        }
+        assert!(matches!(
+            registry.resolve("tic-tac-toe", Some("2.0.0")),
+            Err(ResolveError::Yanked { name, version }) if name == "tic-tac-toe" && version == "2.0.0"
+        ));
+        assert_eq!(registry.resolve("tic-tac-toe", Some("1.0.0")).unwrap().hash, v1.hash);
+        // Replays and journal recovery still find it by its bytes.
+        assert!(registry.find_by_hash(&v2.hash).is_some_and(|p| p.is_yanked()));
+        assert_eq!(yanked_flags(&registry), [("1.0.0".into(), false), ("2.0.0".into(), true)]);
+        let versions = registry.versions("tic-tac-toe").unwrap();
+        assert_eq!(versions.iter().map(|p| p.yanked).collect::<Vec<_>>(), [false, true]);
+
+        // Yanking again changes nothing.
+        let (summary, changed) = registry.set_yanked("tic-tac-toe", "2.0.0", true).unwrap();
+        assert!(!changed && summary.yanked);
+
+        // Every version yanked: no new room, whatever is asked.
+        registry.set_yanked("tic-tac-toe", "1.0.0", true).unwrap();
+        assert!(matches!(registry.resolve("tic-tac-toe", None), Err(ResolveError::AllYanked(n)) if n == "tic-tac-toe"));
+        assert!(matches!(registry.resolve("tic-tac-toe", Some("1.0.0")), Err(ResolveError::Yanked { .. })));
+        assert_eq!(registry.versions("tic-tac-toe").unwrap().len(), 2, "yanked versions are still listed");
+
+        // Un-yanked, 2.0.0 is the latest again.
+        let (summary, changed) = registry.set_yanked("tic-tac-toe", "2.0.0", false).unwrap();
+        assert!(changed && !summary.yanked);
+        assert_eq!(registry.resolve("tic-tac-toe", None).unwrap().hash, v2.hash);
+
+        // Re-publishing yanked bytes does not un-yank them.
+        let again = registry.publish(&built_plugin("examples/tic-tac-toe.wasm")).unwrap();
+        assert!(!again.created && again.version.summary().yanked);
+    }
+
+    #[test]
+    fn yanking_an_unknown_plugin_or_version_is_an_error() {
+        let (registry, _, _) = two_versions(None);
+        for (name, version) in [("chess", "1.0.0"), ("tic-tac-toe", "3.0.0"), ("tic-tac-toe", "latest")] {
+            let refused = registry.set_yanked(name, version, true);
+            assert!(
+                matches!(
+                    refused,
+                    Err(YankError::Resolve(ResolveError::UnknownPlugin(_) | ResolveError::UnknownVersion(..)))
+                ),
+                "{name}@{version}: {refused:?}"
+            );
+        }
+        assert_eq!(yanked_flags(&registry), [("1.0.0".into(), false), ("2.0.0".into(), false)]);
+    }
+
+    #[test]
+    fn a_yank_survives_reopening_the_data_dir_and_so_does_an_unyank() {
+        let dir = tempfile::tempdir().unwrap();
+        let (registry, _, v2) = two_versions(Some(dir.path()));
+        registry.set_yanked("tic-tac-toe", "2.0.0", true).unwrap();
+        let marker = dir.path().join("plugins").join(format!("{}.yanked", v2.hash));
+        let note: serde_json::Value = serde_json::from_slice(&std::fs::read(&marker).unwrap()).unwrap();
+        assert_eq!((&note["name"], &note["version"]), (&serde_json::json!("tic-tac-toe"), &serde_json::json!("2.0.0")));
+        drop(registry);
+
+        let reopened = Registry::open(runtime(), Some(dir.path())).unwrap();
+        assert_eq!(yanked_flags(&reopened), [("1.0.0".into(), false), ("2.0.0".into(), true)]);
+        assert_eq!(reopened.resolve("tic-tac-toe", None).unwrap().version.to_string(), "1.0.0");
+        assert!(reopened.find_by_hash(&v2.hash).is_some(), "the yanked bytes stay stored for replays");
+
+        reopened.set_yanked("tic-tac-toe", "2.0.0", false).unwrap();
+        assert!(!marker.exists());
+        drop(reopened);
+        let reopened = Registry::open(runtime(), Some(dir.path())).unwrap();
+        assert_eq!(yanked_flags(&reopened), [("1.0.0".into(), false), ("2.0.0".into(), false)]);
+    }
 }

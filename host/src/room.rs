@@ -897,7 +897,8 @@ impl Room {
 
     fn fault_status(&self, fault: &Fault) -> RoomStatus {
         self.metrics.fault(fault.kind.code());
-        tracing::warn!(fault = %fault, "room aborted by a sandbox fault");
+        // The version, for the operator who yanks it (ArcadeSandboxFaults).
+        tracing::warn!(fault = %fault, version = %self.spec.plugin.version, "room aborted by a sandbox fault");
         RoomStatus::aborted(fault.kind.code(), fault.message.clone())
     }
 

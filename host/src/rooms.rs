@@ -95,7 +95,8 @@ impl Rooms {
     /// Rebuild the rooms the journal found unfinished, up to `max_rooms`
     /// (the rest stay in the journal for a node with room for them, counted
     /// in `rooms_not_restored_total`). A room whose plugin version is gone
-    /// (or has other bytes) is skipped with an error log.
+    /// (or has other bytes) is skipped with an error log; a yanked version
+    /// still serves the rooms that were on it.
     pub async fn restore(&self, recovered: Vec<RecoveredRoom>, registry: &Registry) -> usize {
         let mut restored = 0;
         let total = recovered.len();
@@ -106,8 +107,9 @@ impl Rooms {
                 self.services.metrics.rooms_not_restored.inc_by(left as u64);
                 break;
             }
-            let plugin = match registry.resolve(&room.plugin.name, Some(&room.plugin.version)) {
-                Ok(p) if p.hash == room.plugin.hash => p,
+            // By its bytes (name and version come from them): yanked or not.
+            let plugin = match registry.find_by_hash(&room.plugin.hash) {
+                Some(p) => p,
                 _ => {
                     tracing::error!(room = %room.room, plugin = ?room.plugin, "plugin of a recovered room is not in the registry; room dropped");
                     continue;

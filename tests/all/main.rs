@@ -27,3 +27,4 @@ mod sandbox_faults;
 mod soak;
 mod ticket_secrets;
 mod versions;
+mod yank;

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::matchmaking::MatchmakingError;
 use crate::ratelimit::{Policy, RetryAfter};
-use crate::registry::{PublishError, ResolveError};
+use crate::registry::{PublishError, ResolveError, YankError};
 use crate::room::RoomError;
 use crate::rooms::CreateError;
 use crate::sandbox::LoadError;
@@ -151,7 +151,23 @@ impl From<CreateError> for ApiError {
 
 impl From<ResolveError> for ApiError {
     fn from(e: ResolveError) -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, "plugin_not_found", e.to_string())
+        let (status, code) = match &e {
+            ResolveError::UnknownPlugin(_) | ResolveError::UnknownVersion(..) => {
+                (StatusCode::NOT_FOUND, "plugin_not_found")
+            }
+            ResolveError::Yanked { .. } => (StatusCode::GONE, "plugin_version_yanked"),
+            ResolveError::AllYanked(_) => (StatusCode::GONE, "plugin_yanked"),
+        };
+        ApiError::new(status, code, e.to_string())
+    }
+}
+
+impl From<YankError> for ApiError {
+    fn from(e: YankError) -> Self {
+        match e {
+            YankError::Resolve(e) => e.into(),
+            YankError::Storage(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "storage_error", e.to_string()),
+        }
     }
 }
 

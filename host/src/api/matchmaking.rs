@@ -24,6 +24,7 @@ use super::client_ip::ClientIp;
 use super::{ApiError, App, bearer};
 use crate::matchmaking::{MatchmakingError, QueueKey, TicketRequest, TicketStatus, TicketView};
 use crate::ratelimit::Policy;
+use crate::registry::ResolveError;
 
 /// How often the ticket WebSocket looks at the store unprompted. It looks at
 /// once when the store announces the ticket seated (from whichever node or
@@ -42,6 +43,10 @@ pub async fn create(
     let lobby = &app.lobby;
     let request = request.with_defaults(lobby.default_mode(), lobby.default_region());
     lobby.matchmaker.check(&request)?;
+    // Every version yanked: its matches would get no room.
+    if let Err(yanked @ ResolveError::AllYanked(_)) = app.registry.resolve(&request.game, None) {
+        return Err(yanked.into());
+    }
     app.limit(Policy::Ip, &ip.0).await?;
     if let Some(leader) = request.party.first() {
         app.limit(Policy::Player, leader).await?;

@@ -1,6 +1,6 @@
 //! The HTTP and WebSocket API (axum on hyper).
 //!
-//! - `plugins`: list, inspect and publish plugin versions;
+//! - `plugins`: list, inspect, publish and yank plugin versions;
 //! - `rooms`: create, inspect, join, leave, act;
 //! - `ws`: the per-room WebSocket (players and spectators);
 //! - `matchmaking`: tickets (create, poll, cancel, WebSocket notification);
@@ -10,7 +10,8 @@
 //!
 //! Every error is a JSON body with a machine-readable code ([`ApiError`]).
 //!
-//! The admin routes (`POST /v1/plugins`, `/admin/*`) are served by
+//! The admin routes (`POST /v1/plugins`, `/v1/plugins/{name}/versions/{version}/yank`,
+//! `/admin/*`) are served by
 //! [`router`] unless `admin_listen` is set; then only by [`admin_router`] on
 //! that listener, and the public one answers them 404. Logs name requests
 //! with their secrets redacted (`redact`). Cross-origin calls may send
@@ -99,7 +100,11 @@ fn admin_routes(app: &App) -> Router<Arc<App>> {
     Router::new()
         .route("/v1/plugins", post(plugins::publish).layer(DefaultBodyLimit::max(app.config.limits.max_upload_bytes)))
         .route("/admin/archive/flush", post(games::flush))
+        .route(YANK_PATH, post(plugins::yank).delete(plugins::unyank))
 }
+
+/// Yank (`POST`) or un-yank (`DELETE`) a plugin version.
+const YANK_PATH: &str = "/v1/plugins/{name}/versions/{version}/yank";
 
 /// What the public listener answers on the admin routes: them, or 404 when
 /// they have a listener of their own.
@@ -107,7 +112,10 @@ fn public_admin_routes(app: &App) -> Router<Arc<App>> {
     if app.config.admin_listen.is_none() {
         return admin_routes(app);
     }
-    Router::new().route("/v1/plugins", post(admin_elsewhere)).route("/admin/{*rest}", any(admin_elsewhere))
+    Router::new()
+        .route("/v1/plugins", post(admin_elsewhere))
+        .route("/admin/{*rest}", any(admin_elsewhere))
+        .route(YANK_PATH, any(admin_elsewhere))
 }
 
 /// 404 for an admin route on the public listener, its body unread.

@@ -1,10 +1,17 @@
-//! Plugin endpoints: list, versions of one plugin, publish (admin).
+//! Plugin endpoints: list, versions of one plugin, publish and yank (admin).
 //!
 //! Publishing checks the admin token before it reads a byte of the upload
 //! (a stranger's upload is refused 401/403 while it is still being sent),
 //! then takes one of `limits.max_concurrent_publishes` places (none free:
 //! 503 `publish_busy`), then reads the body up to `max_upload_bytes` within
 //! [`UPLOAD_TIMEOUT`].
+//!
+//! Yanking (`POST /v1/plugins/{name}/versions/{version}/yank`, undone by
+//! `DELETE` on the same path) stops new rooms on a version: rooms asking for
+//! it get `410 plugin_version_yanked`, "latest" and the matchmaking queues
+//! move to the highest version not yanked (`410 plugin_yanked` when none is
+//! left), rooms already on it finish, and its bytes stay for replays. Like a
+//! publish, it applies to the node that receives it, and survives restarts.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,9 +19,9 @@ use std::time::Duration;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Request, State};
-use axum::http::HeaderValue;
 use axum::http::StatusCode;
 use axum::http::header::{CONNECTION, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, App, require_admin};
@@ -28,8 +35,48 @@ pub async fn versions(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
 ) -> Result<Json<Vec<PluginSummary>>, ApiError> {
-    app.registry.resolve(&name, None)?;
-    Ok(Json(app.registry.list().into_iter().filter(|p| p.name == name).collect()))
+    Ok(Json(app.registry.versions(&name)?))
+}
+
+/// `POST /v1/plugins/{name}/versions/{version}/yank` (admin).
+pub async fn yank(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path((name, version)): Path<(String, String)>,
+) -> Result<Json<PluginSummary>, ApiError> {
+    set_yanked(&app, &headers, name, version, true).await
+}
+
+/// `DELETE /v1/plugins/{name}/versions/{version}/yank` (admin): un-yank.
+pub async fn unyank(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path((name, version)): Path<(String, String)>,
+) -> Result<Json<PluginSummary>, ApiError> {
+    set_yanked(&app, &headers, name, version, false).await
+}
+
+async fn set_yanked(
+    app: &Arc<App>,
+    headers: &HeaderMap,
+    name: String,
+    version: String,
+    yanked: bool,
+) -> Result<Json<PluginSummary>, ApiError> {
+    require_admin(app, headers)?;
+    let registry = app.registry.clone();
+    // Writes (and fsyncs) the marker file: off the async workers.
+    let (summary, changed) =
+        tokio::task::spawn_blocking(move || registry.set_yanked(&name, &version, yanked))
+            .await
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))??;
+    if changed {
+        // The queues' players per match follow the latest version not yanked.
+        app.lobby.open_queues(&app.registry);
+        let action = if yanked { "yanked" } else { "un-yanked" };
+        tracing::warn!(plugin = %summary.name, version = %summary.version, hash = %summary.hash, "plugin version {action}");
+    }
+    Ok(Json(summary))
 }
 
 /// How long an upload may take to arrive once it holds a publishing place.

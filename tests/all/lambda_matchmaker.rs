@@ -3,7 +3,10 @@
 //! API Gateway and EventBridge events, against the real Redis of
 //! `scripts/services.sh` (`ARCADE_TEST_REDIS_URL`), a fresh namespace per
 //! test. Its matching round places rooms on a real `arcade serve` node
-//! registered in the same namespace.
+//! registered in the same namespace; the round is invoked with the exact
+//! input of the deployed EventBridge target, read out of
+//! `infra/terraform/modules/stack/lambdas.tf` (`support::terraform`), and
+//! with EventBridge's own Scheduled Event envelope.
 //!
 //! The handler is `$ARCADE_LAMBDA_MATCHMAKER_BIN`, else
 //! `<target>/debug/arcade-lambda-matchmaker` (`scripts/test.sh` builds it);
@@ -17,6 +20,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use crate::support::lambda_api::{Function, Outcome, RuntimeApi, median_and_min};
+use crate::support::terraform;
 use crate::support::*;
 
 const QUEUES: &str = r#"[{"game":"tic-tac-toe","mode":"standard","players_per_match":2}]"#;
@@ -85,6 +89,19 @@ const SCHEDULED: &str = r#"{"version":"0","id":"0e4e5f0b-0000-0000-0000-00000000
 
 fn scheduled_event() -> Value {
     serde_json::from_str(SCHEDULED).expect("a scheduled event")
+}
+
+/// The input the deployed EventBridge rule sends the function: read out of
+/// the match-run target in `infra/terraform/modules/stack/lambdas.tf`, so
+/// that the handler is tested with exactly what the Terraform deploys.
+fn terraform_schedule_input() -> Value {
+    let path = workspace_root().join("infra/terraform/modules/stack/lambdas.tf");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let target = terraform::block(&text, r#"resource "aws_cloudwatch_event_target" "match_run""#);
+    let input = terraform::attribute(target, "input");
+    let input = terraform::literal(input).unwrap_or_else(|e| panic!("the match-run target's input `{input}`: {e}"));
+    assert!(input.is_object(), "the match-run input is a JSON object: {input}");
+    input
 }
 
 /// The HTTP answer inside an API Gateway response: status, JSON body
@@ -223,7 +240,8 @@ async fn a_scheduled_round_seats_both_players_on_a_real_host_node() {
     assert_eq!(idle.response()["matched"], 0, "{}", idle.response());
 
     let tickets = [queue(&api, "ann").await, queue(&api, "bob").await];
-    let round = api.invoke(&scheduled_event()).await;
+    // The round as deployed: the exact input of the Terraform's EventBridge target.
+    let round = api.invoke(&terraform_schedule_input()).await;
     let report = round.response();
     assert_eq!(
         (&report["waiting"], &report["matched"], &report["seated"], &report["unseated"], &report["errors"]),
@@ -266,8 +284,22 @@ async fn a_scheduled_round_seats_both_players_on_a_real_host_node() {
     assert_eq!(info["status"]["state"], "playing", "{info}");
 
     // The match is done: the next round has nothing to seat.
-    let next = api.invoke(&scheduled_event()).await;
+    let next = api.invoke(&terraform_schedule_input()).await;
     assert_eq!((&next.response()["matched"], &next.response()["seated"]), (&json!(0), &json!(0)));
+
+    // EventBridge's own envelope (a rule without a target input) is a round too.
+    let tickets = [queue(&api, "cy").await, queue(&api, "dee").await];
+    let round = api.invoke(&scheduled_event()).await;
+    let report = round.response();
+    assert_eq!(
+        (&report["matched"], &report["seated"], &report["errors"]),
+        (&json!(1), &json!(1), &json!([])),
+        "{report}"
+    );
+    let (ticket, secret) = &tickets[0];
+    let (status, view) = call_as(&api, secret, "GET", &format!("{TICKETS}/{ticket}")).await;
+    assert_eq!((status, &view["status"]), (StatusCode::OK, &json!("matched")), "{view}");
+    assert!(str_at(&view["match"]["assignment"], "room_id").starts_with("node-a."), "{view}");
     function.stop().await;
 }
 
@@ -282,6 +314,13 @@ async fn bad_events_get_error_responses_and_the_process_keeps_serving() {
     assert!(message.contains("hello"), "{message}");
     let other_rule = api.invoke(&json!({"source": "aws.events", "detail-type": "EC2 Instance State-change"})).await;
     assert_eq!(other_rule.error().0, "Arcade.UnknownEvent");
+    // The schedule's source with another action is refused, not run as a round.
+    let mut other_action = terraform_schedule_input();
+    other_action["action"] = json!("drop-queues");
+    let refused = api.invoke(&other_action).await;
+    let (error_type, message) = refused.error();
+    assert_eq!(error_type, "Arcade.MalformedEvent");
+    assert!(message.contains("drop-queues") && message.contains("run-matches"), "{message}");
     let sqs = api.invoke(&json!({"Records": [{"eventSource": "aws:sqs", "body": "{}"}]})).await;
     assert_eq!(sqs.error().0, "Arcade.UnknownEvent");
     let malformed = api.invoke(&json!({"version": "2.0", "requestContext": {"http": {"method": 42}}})).await;

@@ -23,6 +23,7 @@ mod openapi;
 mod rate_limits;
 mod realtime;
 mod room_runtime;
+mod routes;
 mod sandbox_faults;
 mod soak;
 mod ticket_secrets;

@@ -3,9 +3,16 @@
 //! - API Gateway HTTP API, payload format 2.0: `"version": "2.0"` and a
 //!   `requestContext.http`;
 //! - API Gateway REST API (payload 1.0): `httpMethod` and a `requestContext`;
-//! - EventBridge schedule: `"source": "aws.events"`, `"detail-type": "Scheduled Event"`.
+//! - EventBridge schedule, either of two forms, both one matching round:
+//!   - the rule's target input that `infra/terraform` sets,
+//!     `{"source": "arcade.schedule", "action": "run-matches"}`
+//!     ([`SCHEDULE_SOURCE`], [`RUN_MATCHES`]; exactly these two keys);
+//!   - no target input: EventBridge's own envelope, `"source": "aws.events"`,
+//!     `"detail-type": "Scheduled Event"`.
 //!
-//! Anything else is an `UnknownEvent` error, not a guess.
+//! Anything else is an `UnknownEvent` error, not a guess; an
+//! `arcade.schedule` input with another action or other keys is a
+//! `MalformedEvent` naming what it should be.
 
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayV2httpRequest};
 use aws_lambda_events::http::HeaderMap;
@@ -14,6 +21,11 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::Value;
 
 use arcade_lambda_common::{EventError, describe};
+
+/// `source` of the scheduled input `infra/terraform` gives the match-run rule's target.
+pub const SCHEDULE_SOURCE: &str = "arcade.schedule";
+/// The one `action` of that input: a matching round.
+pub const RUN_MATCHES: &str = "run-matches";
 
 #[derive(Debug)]
 pub enum Event {
@@ -62,6 +74,9 @@ impl Event {
             let request: ApiGatewayProxyRequest = serde_json::from_value(payload).map_err(malformed("API Gateway"))?;
             return Ok(Event::Http(HttpRequest::from_v1(request)));
         }
+        if text("source") == Some(SCHEDULE_SOURCE) {
+            return schedule_input(&payload);
+        }
         if text("source") == Some("aws.events") {
             return match text("detail-type") {
                 Some("Scheduled Event") => Ok(Event::Scheduled),
@@ -71,9 +86,24 @@ impl Event {
             };
         }
         Err(EventError::UnknownEvent(format!(
-            "expected an API Gateway request or an EventBridge scheduled event; got {}",
+            "expected an API Gateway request or a scheduled round (the {SCHEDULE_SOURCE} input or an EventBridge \
+             Scheduled Event); got {}",
             describe(&payload)
         )))
+    }
+}
+
+/// The schedule's own input: exactly `{"source": "arcade.schedule", "action": "run-matches"}`.
+fn schedule_input(payload: &Value) -> Result<Event, EventError> {
+    let problem = |detail: String| EventError::MalformedEvent { source_name: SCHEDULE_SOURCE, detail };
+    let fields = payload.as_object().expect("only an object has a source");
+    if let Some(other) = fields.keys().find(|k| !matches!(k.as_str(), "source" | "action")) {
+        return Err(problem(format!("unknown field {other:?}; the input is {{\"source\", \"action\"}} only")));
+    }
+    match fields.get("action") {
+        Some(Value::String(action)) if action == RUN_MATCHES => Ok(Event::Scheduled),
+        Some(other) => Err(problem(format!("action {other}; this function runs \"{RUN_MATCHES}\""))),
+        None => Err(problem(format!("no action; this function runs \"{RUN_MATCHES}\""))),
     }
 }
 
@@ -171,12 +201,35 @@ mod tests {
         let event = json!({"version": "0", "id": "e", "detail-type": "Scheduled Event", "source": "aws.events",
                            "time": "2026-01-01T00:00:00Z", "resources": [], "detail": {}});
         assert!(matches!(Event::classify(event), Ok(Event::Scheduled)));
+        // The input the Terraform sets on the rule's target (the end-to-end
+        // test reads it out of infra/terraform/modules/stack/lambdas.tf).
+        let input = json!({"source": "arcade.schedule", "action": "run-matches"});
+        assert!(matches!(Event::classify(input), Ok(Event::Scheduled)));
+    }
+
+    #[test]
+    fn schedule_inputs_other_than_run_matches_are_refused() {
+        let cases = [
+            (json!({"source": "arcade.schedule", "action": "drop-queues"}), "\"drop-queues\""),
+            (json!({"source": "arcade.schedule", "action": 1}), "action 1"),
+            (json!({"source": "arcade.schedule"}), "no action"),
+            (json!({"source": "arcade.schedule", "action": "run-matches", "queue": "x"}), "unknown field \"queue\""),
+        ];
+        for (payload, mention) in cases {
+            let error = Event::classify(payload.clone()).unwrap_err();
+            assert_eq!(error.error_type(), "Arcade.MalformedEvent", "{payload}: {error:?}");
+            let message = error.to_string();
+            assert!(message.contains(mention) && message.contains("arcade.schedule"), "{payload}: {message}");
+            assert!(message.contains("run-matches") || mention.starts_with("unknown"), "{payload}: {message}");
+        }
     }
 
     #[test]
     fn other_payloads_are_errors_naming_the_problem() {
         let cases = [
             (json!({"hello": "world"}), "UnknownEvent", "keys [\"hello\"]"),
+            (json!({"source": "arcade.scheduler", "action": "run-matches"}), "UnknownEvent", "scheduled round"),
+            (json!({"action": "run-matches"}), "UnknownEvent", "arcade.schedule input"),
             (json!([1, 2]), "UnknownEvent", "an array of 2"),
             (json!("ping"), "UnknownEvent", "a string"),
             (json!({"source": "aws.events", "detail-type": "EC2 Instance State-change"}), "UnknownEvent", "EC2"),

@@ -90,6 +90,17 @@ enum Route<'a> {
     Queues,
 }
 
+impl Route<'_> {
+    /// The methods [`handle`] answers on the route (its 405 names them).
+    fn methods(&self) -> &'static [&'static str] {
+        match self {
+            Route::Tickets => &["POST"],
+            Route::Ticket(_) => &["GET", "DELETE"],
+            Route::Queues => &["GET"],
+        }
+    }
+}
+
 fn route(path: &str) -> Option<Route<'_>> {
     let rest = path.strip_prefix("/v1/matchmaking/")?;
     match rest.split_once('/') {
@@ -116,9 +127,11 @@ pub async fn handle(mm: &Matchmaker, request: &HttpRequest) -> Answer {
         (Some(Route::Queues), "GET") => {
             Answer::json(200, serde_json::to_value(mm.matchmaker.queues()).expect("queue keys serialize"))
         }
-        (Some(_), _) => {
-            Answer::error(405, "method_not_allowed", format!("{method} is not allowed on {}", request.path))
-        }
+        (Some(route), _) => Answer::error(
+            405,
+            "method_not_allowed",
+            format!("{method} is not allowed on {} (only {})", request.path, route.methods().join(", ")),
+        ),
         (None, _) => Answer::error(404, "not_found", "no such endpoint"),
     }
 }
@@ -220,6 +233,39 @@ mod tests {
             ["/", "/v1/matchmaking/tickets/", "/v1/matchmaking/tickets/a/ws", "/v1/rooms", "/x/v1/matchmaking/tickets"]
         {
             assert!(route(path).is_none(), "{path}");
+        }
+    }
+
+    /// The `(METHOD, path)` rows of this module's route table: what
+    /// `infra/terraform/modules/api_gateway` must route here
+    /// (`tests/all/routes.rs` compares the two).
+    fn documented_routes() -> Vec<(String, String)> {
+        include_str!("http.rs")
+            .lines()
+            .filter_map(|line| line.strip_prefix("//! | `")?.split_once('`'))
+            .filter_map(|(route, _)| route.split_once(' '))
+            .map(|(method, path)| (method.to_string(), path.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn every_documented_route_is_answered_and_every_answered_one_documented() {
+        let documented = documented_routes();
+        assert_eq!(documented.len(), 4, "{documented:?}");
+        for (method, path) in &documented {
+            let concrete = path.replace("{id}", "abc");
+            let route = route(&concrete).unwrap_or_else(|| panic!("{path} is documented but not routed"));
+            assert!(route.methods().contains(&method.as_str()), "{method} {path} is documented but answered 405");
+        }
+        for route in [Route::Tickets, Route::Ticket("abc"), Route::Queues] {
+            for method in route.methods() {
+                assert!(
+                    documented.iter().any(|(m, p)| m == method
+                        && super::route(&p.replace("{id}", "abc"))
+                            .is_some_and(|r| std::mem::discriminant(&r) == std::mem::discriminant(&route))),
+                    "{method} on a routed path is not in the module's route table"
+                );
+            }
         }
     }
 

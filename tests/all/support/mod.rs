@@ -13,6 +13,7 @@
 //! second once each plugin has been compiled once.
 
 pub mod lambda_api;
+pub mod terraform;
 pub mod ws;
 
 use std::path::{Path, PathBuf};

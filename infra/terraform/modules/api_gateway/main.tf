@@ -2,9 +2,16 @@
 #   POST   /v1/matchmaking/tickets              create a ticket
 #   GET    /v1/matchmaking/tickets/{ticket_id}  poll it (matched: room + seat token)
 #   DELETE /v1/matchmaking/tickets/{ticket_id}  cancel it
-# Players authenticate with a JWT from the configured OIDC issuer (Cognito or
-# any other); the matchmaker reads the player from the token's claims
-# (requestContext.authorizer.jwt.claims in the payload 2.0 event).
+#   GET    /v1/matchmaking/queues               the open queues
+# exactly the routes lambda/matchmaker/src/http.rs documents and answers
+# (tests/all/routes.rs compares them with local.routes below).
+# Creating a ticket needs a player JWT from the configured OIDC issuer
+# (Cognito or any other; the claims reach the function in
+# requestContext.authorizer.jwt.claims of the payload 2.0 event). Polling and
+# cancelling a ticket carry its secret as `Authorization: Bearer <secret>`
+# (answered to its creator only; the function checks it, as a host node
+# does), which a JWT authorizer on the same header would refuse, so those
+# routes and the public queue list have no authorizer.
 
 resource "aws_apigatewayv2_api" "this" {
   name          = var.name
@@ -42,20 +49,23 @@ resource "aws_apigatewayv2_integration" "matchmaker" {
 }
 
 locals {
-  routes = toset([
-    "POST /v1/matchmaking/tickets",
-    "GET /v1/matchmaking/tickets/{ticket_id}",
-    "DELETE /v1/matchmaking/tickets/{ticket_id}",
-  ])
+  # Route key => authorization type.
+  routes = {
+    "POST /v1/matchmaking/tickets"               = "JWT"
+    "GET /v1/matchmaking/tickets/{ticket_id}"    = "NONE"
+    "DELETE /v1/matchmaking/tickets/{ticket_id}" = "NONE"
+    "GET /v1/matchmaking/queues"                 = "NONE"
+  }
 }
 
 resource "aws_apigatewayv2_route" "matchmaker" {
+  #checkov:skip=CKV_AWS_309:Only creating a ticket needs a player JWT; polling and cancelling are authorized by the ticket's secret in the Authorization header (checked by the function; a JWT authorizer would refuse it), the queue list is public as on the host nodes.
   for_each           = local.routes
   api_id             = aws_apigatewayv2_api.this.id
-  route_key          = each.value
+  route_key          = each.key
   target             = "integrations/${aws_apigatewayv2_integration.matchmaker.id}"
-  authorization_type = "JWT"
-  authorizer_id      = aws_apigatewayv2_authorizer.jwt.id
+  authorization_type = each.value
+  authorizer_id      = each.value == "JWT" ? aws_apigatewayv2_authorizer.jwt.id : null
 }
 
 resource "aws_cloudwatch_log_group" "access" {
@@ -99,5 +109,6 @@ resource "aws_lambda_permission" "api" {
   action        = "lambda:InvokeFunction"
   function_name = var.matchmaker_function_name
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*/*/v1/matchmaking/tickets*"
+  # Every route above: /v1/matchmaking/tickets..., /v1/matchmaking/queues.
+  source_arn = "${aws_apigatewayv2_api.this.execution_arn}/*/*/v1/matchmaking/*"
 }

@@ -216,9 +216,9 @@ resource "aws_lambda_event_source_mapping" "archiver" {
 }
 
 # ---- schedule: the match run -------------------------------------------------------------
-# EventBridge rules fire at most once a minute. For a tighter cadence the
-# handler loops inside one invocation (match, sleep, match ... until shortly
-# before its timeout), or the matchmaker runs matches on ticket creation too.
+# EventBridge rules fire at most once a minute, one matching round per
+# invocation; the host nodes' own rounds (matchmaking.round_interval_ms) keep
+# matching in between.
 
 resource "aws_cloudwatch_event_rule" "match_run" {
   name                = "${var.name}-match-run"
@@ -227,6 +227,11 @@ resource "aws_cloudwatch_event_rule" "match_run" {
   tags                = local.tags
 }
 
+# The target's input is what the handler takes for a round
+# (lambda/matchmaker/src/event.rs: exactly these two keys; it also takes
+# EventBridge's own "Scheduled Event" envelope). tests/all/lambda_matchmaker.rs
+# reads this literal out of this file and sends it to the compiled handler:
+# keep it a literal object.
 resource "aws_cloudwatch_event_target" "match_run" {
   rule  = aws_cloudwatch_event_rule.match_run.name
   arn   = module.matchmaker.function_arn

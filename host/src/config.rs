@@ -102,6 +102,16 @@ pub struct ClusterSettings {
     /// with their tokens): CIDR networks, addresses, names or `.suffix`es;
     /// empty: any host (records are still signed). See `cluster::advertise`.
     pub allowed_advertise_hosts: Vec<String>,
+    /// The region this node serves (`eu-west-1`: lowercase letters, digits,
+    /// `-`), in its node record: matches of a region get rooms on its nodes
+    /// first. Empty (the default): every region (a cluster without regions).
+    pub region: String,
+    /// Where matches go when their region has no node with room: region →
+    /// regions to try next, in order; `"*"` (last) for any other region,
+    /// e.g. `{ eu = ["us"], us = ["eu", "*"] }`. A region not listed (the
+    /// default: none) never falls back: its matches wait for room. Give every
+    /// node the same table (whichever node runs a round places its matches).
+    pub region_fallback: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Default for ClusterSettings {
@@ -116,6 +126,8 @@ impl Default for ClusterSettings {
             node_ttl_ms: 5000,
             secret: String::new(),
             allowed_advertise_hosts: Vec::new(),
+            region: String::new(),
+            region_fallback: Default::default(),
         }
     }
 }
@@ -349,6 +361,30 @@ mod tests {
             jail.set_env("ARCADE_LISTEN", "127.0.0.1:9999");
             let config = Config::load(None)?;
             assert_eq!(config.listen.port(), 9999);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closure returns figment::Error
+    fn region_and_fallback_table_from_file_or_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "arcade.toml",
+                "[cluster]\nregion = \"eu\"\nregion_fallback = { eu = [\"us\", \"*\"] }\n",
+            )?;
+            let config = Config::load(Some(Path::new("arcade.toml")))?;
+            assert_eq!(config.cluster.region, "eu");
+            assert_eq!(config.cluster.region_fallback["eu"], ["us", "*"]);
+            jail.set_env("ARCADE_CLUSTER__REGION", "us");
+            jail.set_env("ARCADE_CLUSTER__REGION_FALLBACK", r#"{us=["eu"], eu=["us"]}"#);
+            let config = Config::load(None)?;
+            assert_eq!(config.cluster.region, "us");
+            assert_eq!(config.cluster.region_fallback.len(), 2);
+            assert_eq!(config.cluster.region_fallback["us"], ["eu"]);
+            assert!(
+                Config::default().cluster.region.is_empty() && Config::default().cluster.region_fallback.is_empty()
+            );
             Ok(())
         });
     }

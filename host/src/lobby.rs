@@ -32,7 +32,7 @@ use crate::cluster::auth::{ReplayGuard, RequestAuthError, SIGNATURE_HEADER, TIME
 use crate::cluster::room_ids::{self, is_valid_node_id};
 use crate::cluster::{
     AdvertisePolicy, ClusterKey, HttpRoomProvisioner, MatchDriver, NodeDirectory, NodeInfo, NodeTrust, ProvisionError,
-    RoomProvisioner, open_node_directory,
+    RegionPolicy, RoomProvisioner, open_node_directory,
 };
 use crate::config::Config;
 use crate::journal::now_ms;
@@ -70,6 +70,10 @@ pub struct Lobby {
     default_region: String,
     rules: MatchRules,
     max_seat_attempts: u32,
+    /// The region this node serves (`cluster.region`; empty: every region).
+    region: String,
+    /// Where this node's matching rounds send matches of a full region.
+    region_fallback: RegionPolicy,
     /// The cluster secret (in a cluster only).
     cluster_key: Option<ClusterKey>,
     advertise: AdvertisePolicy,
@@ -113,6 +117,12 @@ impl Lobby {
                 .map_err(anyhow::Error::msg)
                 .context("cluster.advertise_url")?;
         }
+        let region = cluster.region.trim().to_string();
+        anyhow::ensure!(
+            region.is_empty() || crate::matchmaking::request::is_valid_region(&region),
+            "cluster.region {region:?} is not a region name (lowercase letters, digits and '-', e.g. eu-west-1)"
+        );
+        let region_fallback = RegionPolicy::new(cluster.region_fallback.clone()).map_err(anyhow::Error::msg)?;
         let trust = cluster_key.clone().map(|key| NodeTrust { key, advertise: advertise.clone() });
         let store_options = StoreOptions { namespace: format!("{}:mm", cluster.namespace), ..StoreOptions::default() };
         let store = open_ticket_store(store_url, store_options).await.context("opening the ticket store")?;
@@ -141,6 +151,8 @@ impl Lobby {
             default_region: matchmaking.default_region.clone(),
             rules: matchmaking.rules.clone(),
             max_seat_attempts: matchmaking.max_seat_attempts.max(1),
+            region,
+            region_fallback,
             cluster_key,
             advertise,
             replays: ReplayGuard::default(),
@@ -264,6 +276,7 @@ impl Lobby {
         NodeInfo {
             id: self.node_id.clone(),
             url: self.url.get().cloned().unwrap_or_default(),
+            region: self.region.clone(),
             capacity: self.capacity,
             rooms: app.rooms.len() as u32,
             draining: app.rooms.is_draining(),
@@ -334,7 +347,8 @@ async fn matching_rounds(app: Arc<App>) {
     let lease = (app.lobby.round_interval * 10).max(ROUND_LEASE_MIN);
     let driver = MatchDriver::new(app.lobby.matchmaker.clone(), app.lobby.directory.clone(), Arc::new(provisioner))
         .with_round_lease(app.lobby.node_id.clone(), lease)
-        .with_seat_attempts(app.lobby.max_seat_attempts);
+        .with_seat_attempts(app.lobby.max_seat_attempts)
+        .with_region_fallback(app.lobby.region_fallback.clone());
     let mut interval = tokio::time::interval(app.lobby.round_interval);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -346,6 +360,9 @@ async fn matching_rounds(app: Arc<App>) {
         app.metrics.matches_formed.inc_by(report.matched as u64);
         app.metrics.tickets_expired.inc_by(report.expired as u64);
         app.metrics.matches_abandoned.inc_by(report.abandoned as u64);
+        for ((from, to), matches) in &report.region_fallbacks {
+            app.metrics.count_region_fallbacks(from, to, *matches as u64);
+        }
         for error in &report.errors {
             tracing::warn!(%error, "matching round");
         }

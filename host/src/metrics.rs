@@ -7,7 +7,9 @@
 //! `sim_submissions_total`, `sim_batch_worlds`, `sim_batch_seconds`,
 //! `sim_backend_info{backend,device}`, `sim_fallbacks_total`,
 //! `sim_late_rooms_total`, `tcp_connections_open{listener}`,
-//! `tcp_connections_refused_total{listener,reason}`, `journal_cuts_total{entries}`.
+//! `tcp_connections_refused_total{listener,reason}`, `journal_cuts_total{entries}`,
+//! `matches_region_fallbacks_total{from,to}` (matches seated outside their
+//! full region: `from` the match's region, `to` the node's).
 
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
 use prometheus_client::metrics::counter::Counter;
@@ -98,6 +100,9 @@ pub struct Metrics {
     /// Matches given up after their room creation failed too often (their
     /// tickets became `failed`).
     pub matches_abandoned: Counter,
+    /// Matches this node's rounds seated outside their region because it had
+    /// no room, by match region and node region.
+    pub matches_region_fallbacks: Family<RegionFallbackLabel, Counter>,
     /// Requests and WebSocket messages refused by a rate limit, by policy.
     pub rate_limited: Family<PolicyLabel, Counter>,
     /// Open TCP connections (HTTP, and WebSockets upgraded from them), by listener.
@@ -106,6 +111,14 @@ pub struct Metrics {
     pub tcp_connections_refused: Family<RefusalLabel, Counter>,
     /// Damaged journal tails cut at start, by whether they held acknowledged entries.
     pub journal_cuts: Family<JournalCutLabel, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RegionFallbackLabel {
+    /// The match's region (a key of `cluster.region_fallback`).
+    pub from: String,
+    /// The region of the node that got the room.
+    pub to: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -249,6 +262,12 @@ impl Default for Metrics {
             "TCP connections refused at a connection cap, by listener and reason",
             tcp_connections_refused.clone(),
         );
+        let matches_region_fallbacks = Family::<RegionFallbackLabel, Counter>::default();
+        registry.register(
+            "matches_region_fallbacks",
+            "Matches seated outside their region because it had no room, by match region (from) and node region (to)",
+            matches_region_fallbacks.clone(),
+        );
         let journal_cuts = Family::<JournalCutLabel, Counter>::default();
         registry.register(
             "journal_cuts",
@@ -283,6 +302,7 @@ impl Default for Metrics {
             node_records_rejected,
             internal_requests_refused,
             matches_abandoned,
+            matches_region_fallbacks,
             rate_limited,
             tcp_connections_open,
             tcp_connections_refused,
@@ -292,6 +312,13 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Counts `matches` seated on nodes of region `to` because their region
+    /// `from` had no room.
+    pub fn count_region_fallbacks(&self, from: &str, to: &str, matches: u64) {
+        let label = RegionFallbackLabel { from: from.to_string(), to: to.to_string() };
+        self.matches_region_fallbacks.get_or_create(&label).inc_by(matches);
+    }
+
     /// Counts a request or message refused by the `policy` rate limit.
     pub fn count_rate_limited(&self, policy: crate::ratelimit::Policy) {
         self.rate_limited.get_or_create(&PolicyLabel { policy: policy.name() }).inc();

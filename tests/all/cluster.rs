@@ -5,7 +5,8 @@
 //! shared. The nodes trust only what is signed with their cluster secret:
 //! a node record forged straight into Redis is skipped (no redirect to it,
 //! the real nodes stay live) and an unsigned or badly signed provisioning
-//! call is refused.
+//! call is refused. With regions, matches get rooms on their region's nodes
+//! and fall back to the configured region only when it is full.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -98,9 +99,20 @@ struct Seated {
 /// Queues `player` for tic-tac-toe through `server` and follows the ticket
 /// WebSocket until the room is assigned.
 async fn queue_until_seated(server: &Server, via: usize, player: String) -> Seated {
+    queue_with_until_seated(server, via, player, json!({})).await
+}
+
+/// Queues `player` measuring only `region` (so the match plays there).
+async fn queue_in_region_until_seated(server: &Server, via: usize, player: String, region: &str) -> Seated {
+    queue_with_until_seated(server, via, player, json!({ "latencies": { region: 20 } })).await
+}
+
+/// As [`queue_until_seated`], with the fields of `extra` in the ticket request.
+async fn queue_with_until_seated(server: &Server, via: usize, player: String, extra: Value) -> Seated {
     let started = Instant::now();
-    let (status, body) =
-        server.post("/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe", "party": [player] })).await;
+    let mut request = json!({ "game": "tic-tac-toe", "party": [player] });
+    request.as_object_mut().expect("an object").extend(extra.as_object().expect("an object").clone());
+    let (status, body) = server.post("/v1/matchmaking/tickets", &request).await;
     assert_eq!(status, StatusCode::CREATED, "queueing {player}: {body}");
     assert_eq!(body["status"], "waiting");
     let ticket = str_at(&body["ticket"], "id");
@@ -546,4 +558,111 @@ async fn a_match_whose_room_cannot_be_created_is_given_up_and_its_tickets_fail()
     assert_eq!(other["status"], "failed", "{other}");
     let metrics = nodes[0].metrics().await;
     assert!(metric_value(&metrics, "arcade_matches_abandoned_total") >= 1.0, "{metrics}");
+}
+
+/// The value of the series of `name` with exactly these labels (0 when absent).
+fn labelled_metric_value(text: &str, name: &str, labels: &str) -> f64 {
+    let series = format!("{name}{{{labels}}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&series))
+        .map(|value| value.trim().parse().unwrap_or_else(|e| panic!("{name}{{{labels}}}: {e}")))
+        .unwrap_or(0.0)
+}
+
+/// Queues each (node index, player, region) at once; their seats.
+async fn seat_all(nodes: &[Server], players: Vec<(usize, String, &str)>) -> Vec<Seated> {
+    let queued =
+        players.into_iter().map(|(via, player, region)| queue_in_region_until_seated(&nodes[via], via, player, region));
+    futures_util::future::join_all(queued).await
+}
+
+/// Matches of eu seated in us, summed over the nodes (each counts its own rounds).
+async fn eu_to_us_fallbacks(nodes: &[Server]) -> f64 {
+    let mut total = 0.0;
+    for node in nodes {
+        let text = node.metrics().await;
+        total += labelled_metric_value(&text, "arcade_matches_region_fallbacks_total", r#"from="eu",to="us""#);
+    }
+    total
+}
+
+/// Issue 16, item 3: nodes declare their region; a match is placed on its
+/// region's nodes, falling back to the configured region only when its own
+/// is full, and every fallback is counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn matches_play_in_their_region_and_fall_back_only_when_it_is_full() {
+    // node-a and node-b serve eu (3 rooms each), node-c serves us. eu falls
+    // back to us; us has no fallback.
+    let namespace = unique("arcade-test");
+    let layout = [("eu", 3), ("eu", 3), ("us", 100)];
+    let fallback = r#"{eu=["us"]}"#;
+    let mut nodes = Vec::new();
+    for (i, (region, capacity)) in layout.iter().enumerate() {
+        let env = NodeEnv::new(&namespace, i, *capacity);
+        let extra = [("ARCADE_CLUSTER__REGION", *region), ("ARCADE_CLUSTER__REGION_FALLBACK", fallback)];
+        nodes.push(Server::start_with(&env.with(&extra)).await);
+    }
+    let all: Vec<String> = (0..3).map(node_id).collect();
+    for node in &nodes {
+        wait_for_live_nodes(node, &all, Duration::from_secs(10)).await;
+    }
+    // Each node's region is in its (signed) record, as every node sees it.
+    let (_, listing) = nodes[2].get("/v1/cluster/nodes").await;
+    let regions: Vec<(String, String)> =
+        listing["nodes"].as_array().unwrap().iter().map(|n| (str_at(n, "id"), str_at(n, "region"))).collect();
+    let expected: Vec<(String, String)> = (0..3).map(|i| (node_id(i), layout[i].0.to_string())).collect();
+    assert_eq!(regions, expected, "{listing}");
+
+    let node_of = |seat: &Seated| -> usize {
+        (0..3).find(|&n| seat.room_id.starts_with(&format!("{}.", node_id(n)))).expect("a node's room id")
+    };
+
+    // eu has room for 6: 3 eu matches and 2 us matches, queued through every
+    // node, all play in their own region.
+    let mut players: Vec<(usize, String, &'static str)> = (0..6).map(|i| (i % 3, format!("eu-{i}"), "eu")).collect();
+    players.extend((0..4).map(|i| (i % 3, format!("us-{i}"), "us")));
+    let mut per_node = [0usize; 3];
+    for seat in seat_all(&nodes, players).await {
+        let node = node_of(&seat);
+        let region = if seat.player.starts_with("eu-") { "eu" } else { "us" };
+        assert_eq!(layout[node].0, region, "{} ({region}) got a room on {}", seat.player, node_id(node));
+        per_node[node] += 1;
+    }
+    assert_eq!(per_node, [per_node[0], 6 - per_node[0], 4], "two players a room: 3 eu rooms, 2 us rooms");
+    assert_eq!(eu_to_us_fallbacks(&nodes).await, 0.0, "no match fell back while eu had room");
+
+    // 5 more eu matches: eu holds at most 3 more (capacity 3 + 3), the rest
+    // falls back to us, and each of those is counted.
+    let players = (0..10).map(|i| (i % 3, format!("late-eu-{i}"), "eu")).collect();
+    let mut rooms: HashMap<String, usize> = HashMap::new();
+    for seat in seat_all(&nodes, players).await {
+        rooms.insert(seat.room_id.clone(), node_of(&seat));
+    }
+    assert_eq!(rooms.len(), 5, "10 players make 5 rooms");
+    let on_eu = rooms.values().filter(|&&n| layout[n].0 == "eu").count();
+    let on_us = rooms.len() - on_eu;
+    let eu_rooms = |n: usize| per_node[n] / 2 + rooms.values().filter(|&&m| m == n).count();
+    assert!(eu_rooms(0) <= 3 && eu_rooms(1) <= 3, "an eu node over its capacity: {rooms:?} after {per_node:?}");
+    eprintln!(
+        "5 late eu matches: {on_eu} on eu (node-a {}, node-b {} rooms in all), {on_us} fell back to us",
+        eu_rooms(0),
+        eu_rooms(1)
+    );
+    assert!(on_us >= 2, "only {on_us} of 5 eu matches fell back, yet eu holds 6 rooms: {rooms:?}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        // Counted by whichever node ran the round, once it returned.
+        let counted = eu_to_us_fallbacks(&nodes).await;
+        if counted == on_us as f64 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{counted} fallbacks counted, {on_us} eu rooms are on the us node");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // us never falls back (no list for it), nor counts as a fallback.
+    for seat in seat_all(&nodes, (0..2).map(|i| (i % 3, format!("late-us-{i}"), "us")).collect()).await {
+        assert_eq!(node_of(&seat), 2, "{} got {}", seat.player, seat.room_id);
+    }
+    let text = nodes[0].metrics().await;
+    assert_eq!(labelled_metric_value(&text, "arcade_matches_region_fallbacks_total", r#"from="us",to="eu""#), 0.0);
 }

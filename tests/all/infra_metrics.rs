@@ -25,8 +25,15 @@ async fn infra_metric_names_exist_in_live_metrics() {
         assert!(used.contains_key(expected), "{expected} is not used by the infra files; found {:?}", used.keys());
     }
 
-    // A WebSocket message rate of 1 per second, so `exercise` trips it.
-    let server = Server::start_with(&[("ARCADE_RATE_LIMITS__WS_MESSAGES_PER_SECOND", "1")]).await;
+    // A WebSocket message rate of 1 per second, so `exercise` trips it; a
+    // node of region eu that takes us matches when us has no room (it has
+    // no node), so a us match falls back.
+    let server = Server::start_with(&[
+        ("ARCADE_RATE_LIMITS__WS_MESSAGES_PER_SECOND", "1"),
+        ("ARCADE_CLUSTER__REGION", "eu"),
+        ("ARCADE_CLUSTER__REGION_FALLBACK", r#"{us=["eu"]}"#),
+    ])
+    .await;
     exercise(&server).await;
     let text = server.metrics().await;
     let exposed = exposed_series(&text);
@@ -112,8 +119,9 @@ async fn k8s_config_file_is_accepted_by_the_server() {
 /// Activity that makes every series the infra files use appear: a finished
 /// game (rooms, actions, plugin calls), a rejected action, a sandbox fault,
 /// a WebSocket connection, a published plugin, a rate-limited WebSocket
-/// message, and an archive flush.
+/// message, a match seated outside its region, and an archive flush.
 async fn exercise(server: &Server) {
+    region_fallback(server).await;
     let room = server.create_room(&json!({ "game": "tic-tac-toe", "players": ["a", "b"] })).await;
     let _spectator = server.ws(&room.id, None).await;
     let moves = [("a", 0), ("b", 3), ("a", 1), ("b", 4), ("a", 2)];
@@ -149,6 +157,30 @@ async fn exercise(server: &Server) {
         }
     }
     server.flush_archive().await;
+}
+
+/// Two us players matched on the eu node (the us region has none): one
+/// region fallback.
+async fn region_fallback(server: &Server) {
+    let mut tickets = Vec::new();
+    for player in ["us-1", "us-2"] {
+        let request = json!({ "game": "tic-tac-toe", "party": [player], "latencies": { "us": 20 } });
+        let (status, body) = server.post("/v1/matchmaking/tickets", &request).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        tickets.push((str_at(&body["ticket"], "id"), str_at(&body, "secret")));
+    }
+    let (id, secret) = &tickets[0];
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, view) = server.get_as(secret, &format!("/v1/matchmaking/tickets/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{view}");
+        if !view["match"]["assignment"].is_null() {
+            assert_eq!(view["match"]["region"], "us", "{view}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the us match got no room on the eu node: {view}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// `arcade_*` series names in the infra files, with the files naming each.

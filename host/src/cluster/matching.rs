@@ -1,9 +1,11 @@
 //! The [`MatchDriver`]: one matching round over every open queue. For each
 //! queue it runs the match function (committing matches atomically in the
-//! ticket store), places the new rooms on live nodes by capacity, creates
-//! them and attaches each room to its match, so the players' tickets show
-//! the room and their seat tokens. Any number of drivers (nodes, Lambda
-//! invocations) may run rounds at once.
+//! ticket store), places the new rooms on live nodes (the match's region
+//! first, then its fallback regions, by capacity: [`super::placement`]),
+//! creates them and attaches each room to its match, so the players' tickets
+//! show the room and their seat tokens. Any number of drivers (nodes, Lambda
+//! invocations) may run rounds at once, all through this code: the host's
+//! timer and the matchmaker Lambda place matches the same way.
 //!
 //! A match whose room creation fails (every node tried refused it or did
 //! not answer) is tried again next round, up to [`DEFAULT_SEAT_ATTEMPTS`]
@@ -12,7 +14,7 @@
 //! `abandoned`. Rounds in which no live node had room do not count: nothing
 //! was tried.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,7 +22,7 @@ use futures_util::StreamExt;
 use futures_util::stream;
 
 use super::nodes::{NodeDirectory, NodeInfo};
-use super::placement::place_rooms;
+use super::placement::{RegionPolicy, next_choices, place_rooms};
 use super::provision::RoomProvisioner;
 use crate::journal::now_ms;
 use crate::matchmaking::{MatchResult, Matchmaker, UnixMillis};
@@ -54,6 +56,9 @@ pub struct RoundReport {
     pub recovered: usize,
     /// Queues skipped because another driver holds their round lease.
     pub leased_elsewhere: usize,
+    /// Matches seated outside their region because it had no room:
+    /// (match region, node region) → matches.
+    pub region_fallbacks: BTreeMap<(String, String), usize>,
     /// Queue rounds or rooms that failed, for logs.
     pub errors: Vec<String>,
 }
@@ -76,6 +81,8 @@ pub struct MatchDriver {
     recent_rooms: Mutex<Vec<(String, UnixMillis)>>,
     /// See [`RECOVER_AFTER`].
     recover_after: Duration,
+    /// Where matches go when their region is full.
+    regions: RegionPolicy,
 }
 
 /// A match still without a room after this long is taken up again by
@@ -105,7 +112,15 @@ impl MatchDriver {
             lease: None,
             recent_rooms: Mutex::default(),
             recover_after: RECOVER_AFTER,
+            regions: RegionPolicy::default(),
         }
+    }
+
+    /// Lets matches of a full region fall back to the regions `policy`
+    /// lists (`cluster.region_fallback`); without it no region falls back.
+    pub fn with_region_fallback(mut self, policy: RegionPolicy) -> Self {
+        self.regions = policy;
+        self
     }
 
     /// Gives a match up after its room creation failed in `rounds` rounds
@@ -184,7 +199,8 @@ impl MatchDriver {
                 Vec::new()
             }
         };
-        let placements = place_rooms(&nodes, to_seat.len());
+        let regions: Vec<&str> = to_seat.iter().map(|m| m.region.as_str()).collect();
+        let placements = place_rooms(&nodes, &regions, &self.regions);
         let outcomes: Vec<Result<Seated, SeatFailure>> = stream::iter(to_seat.into_iter().zip(placements))
             .map(|(matched, first)| self.seat(matched, first, &nodes))
             .buffer_unordered(CONCURRENT_PROVISIONS)
@@ -199,6 +215,9 @@ impl MatchDriver {
                 Ok(seated) => {
                     report.seated += 1;
                     seated_tickets.extend(seated.tickets);
+                    if let Some(fallback) = seated.fallback {
+                        *report.region_fallbacks.entry(fallback).or_default() += 1;
+                    }
                     self.recent_rooms
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -260,8 +279,9 @@ impl MatchDriver {
         nodes
     }
 
-    /// Creates the room on the placed node, or on the next least loaded
-    /// ones if it fails, and attaches it to the match.
+    /// Creates the room on the placed node, or on the next ones in
+    /// placement order (region tier, then load) if it fails, and attaches
+    /// it to the match.
     async fn seat(
         &self,
         matched: MatchResult,
@@ -269,21 +289,22 @@ impl MatchDriver {
         nodes: &[NodeInfo],
     ) -> Result<Seated, SeatFailure> {
         let Some(first) = placed else {
-            return Err(SeatFailure {
-                attempted: false,
-                ..SeatFailure::retry(matched, "no live node has room".into())
-            });
+            let why = format!("no live node of region {:?} (or of its fallback regions) has room", matched.region);
+            return Err(SeatFailure { attempted: false, ..SeatFailure::retry(matched, why) });
         };
-        let mut others: Vec<&NodeInfo> =
-            nodes.iter().enumerate().filter(|(i, n)| *i != first && n.accepts(0)).map(|(_, n)| n).collect();
-        others.sort_by(|a, b| a.load(0).total_cmp(&b.load(0)));
+        let others = next_choices(nodes, &matched.region, &self.regions, first);
         let mut last_error = String::new();
-        for node in std::iter::once(&nodes[first]).chain(others).take(NODES_TRIED_PER_ROOM) {
+        for node in std::iter::once(first).chain(others).take(NODES_TRIED_PER_ROOM).map(|i| &nodes[i]) {
             match self.provisioner.create_room(node, &matched).await {
                 Ok(assignment) => {
                     // If the store fails now, the room exists: retrying would
                     // make a second one, so the match is given up.
-                    let seated = Seated { node: node.id.clone(), tickets: matched.tickets.clone() };
+                    let fallback = RegionPolicy::is_fallback(&matched.region, &node.region)
+                        .then(|| (matched.region.clone(), node.region.clone()));
+                    if let Some((from, to)) = &fallback {
+                        tracing::debug!(match_id = %matched.match_id, node = %node.id, %from, %to, "region full: seated in a fallback region");
+                    }
+                    let seated = Seated { node: node.id.clone(), tickets: matched.tickets.clone(), fallback };
                     return self.matchmaker.assign(&matched.match_id, assignment).await.map(|_| seated).map_err(|e| {
                         SeatFailure {
                             match_id: matched.match_id.clone(),
@@ -307,6 +328,8 @@ impl MatchDriver {
 struct Seated {
     node: String,
     tickets: Vec<String>,
+    /// (match region, node region) when seated outside the match's region.
+    fallback: Option<(String, String)>,
 }
 
 /// A match that did not get its room this round.
@@ -438,6 +461,74 @@ mod tests {
         assert!(room_of(&survivor, &ticket).await.is_some());
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert_eq!(survivor.run_round(crate::journal::now_ms()).await.recovered, 0, "seated matches are done");
+    }
+
+    /// Queues `player` measuring only `region`.
+    async fn queue_in(driver: &MatchDriver, player: &str, region: &str) -> String {
+        let mut request = TicketRequest::solo_for_tests("duel", player);
+        request.latencies = [(region.to_string(), 20)].into();
+        driver.matchmaker().submit(request).await.unwrap().ticket.id
+    }
+
+    #[tokio::test]
+    async fn matches_are_seated_in_their_region_and_fall_back_when_it_is_full() {
+        let (driver, fake, directory) = setup(&[]).await;
+        let driver = driver.with_region_fallback(RegionPolicy::new([("eu".into(), vec!["us".into()])].into()).unwrap());
+        for (id, region, capacity) in [("eu-1", "eu", 2), ("eu-2", "eu", 2), ("us-1", "us", 100), ("ap-1", "ap", 100)] {
+            let node = NodeInfo { region: region.into(), ..NodeInfo::for_tests(id, capacity, 0) };
+            directory.heartbeat(&node, Duration::from_secs(60)).await.unwrap();
+        }
+        for i in 0..12 {
+            queue_in(&driver, &format!("eu-{i}"), "eu").await;
+        }
+        let report = driver.run_round(crate::journal::now_ms()).await;
+        assert_eq!((report.matched, report.seated), (6, 6), "{report:?}");
+        let created = fake.created.lock().unwrap().clone();
+        let on = |id: &str| created.iter().filter(|n| *n == id).count();
+        assert_eq!((on("eu-1"), on("eu-2"), on("us-1"), on("ap-1")), (2, 2, 2, 0), "{created:?}");
+        assert_eq!(report.region_fallbacks, BTreeMap::from([(("eu".to_string(), "us".to_string()), 2)]));
+
+        // A us match goes to us, counting nothing.
+        queue_in(&driver, "us-a", "us").await;
+        queue_in(&driver, "us-b", "us").await;
+        let report = driver.run_round(crate::journal::now_ms()).await;
+        assert_eq!((report.seated, report.region_fallbacks.len()), (1, 0), "{report:?}");
+        assert_eq!(fake.created.lock().unwrap().last().map(String::as_str), Some("us-1"));
+    }
+
+    #[tokio::test]
+    async fn a_region_with_no_room_and_no_fallback_keeps_its_match_waiting() {
+        let (driver, fake, directory) = setup(&[]).await;
+        let us = NodeInfo { region: "us".into(), ..NodeInfo::for_tests("us-1", 100, 0) };
+        directory.heartbeat(&us, Duration::from_secs(60)).await.unwrap();
+        let ticket = queue_in(&driver, "p1", "eu").await;
+        queue_in(&driver, "p2", "eu").await;
+        let report = driver.run_round(crate::journal::now_ms()).await;
+        assert_eq!((report.matched, report.seated, report.unseated), (1, 0, 1), "{report:?}");
+        assert!(report.errors.iter().any(|e| e.contains("region \"eu\"")), "{report:?}");
+        assert!(fake.created.lock().unwrap().is_empty());
+        // An eu node comes up: the match is seated there.
+        let eu = NodeInfo { region: "eu".into(), ..NodeInfo::for_tests("eu-1", 100, 0) };
+        directory.heartbeat(&eu, Duration::from_secs(60)).await.unwrap();
+        assert_eq!(driver.run_round(crate::journal::now_ms()).await.seated, 1);
+        assert!(room_of(&driver, &ticket).await.unwrap().starts_with("eu-1."));
+    }
+
+    #[tokio::test]
+    async fn a_failing_node_is_replaced_by_one_of_its_region_before_a_fallback() {
+        let (driver, fake, directory) = setup(&[]).await;
+        let driver = driver.with_region_fallback(RegionPolicy::new([("eu".into(), vec!["us".into()])].into()).unwrap());
+        // us-1 is emptiest overall, eu-2 fuller than eu-1: eu-1, then eu-2.
+        for (id, region, rooms) in [("eu-1", "eu", 0), ("eu-2", "eu", 5), ("us-1", "us", 0)] {
+            let node = NodeInfo { region: region.into(), ..NodeInfo::for_tests(id, 10, rooms) };
+            directory.heartbeat(&node, Duration::from_secs(60)).await.unwrap();
+        }
+        fake.down.lock().unwrap().push("eu-1".into());
+        let ticket = queue_in(&driver, "p1", "eu").await;
+        queue_in(&driver, "p2", "eu").await;
+        let report = driver.run_round(crate::journal::now_ms()).await;
+        assert_eq!((report.seated, report.region_fallbacks.len()), (1, 0), "{report:?}");
+        assert!(room_of(&driver, &ticket).await.unwrap().starts_with("eu-2."));
     }
 
     #[tokio::test]

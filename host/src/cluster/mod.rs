@@ -2,12 +2,14 @@
 //! formed match gets its room.
 //!
 //! - [`nodes`]: the [`NodeDirectory`] every node heartbeats into with a TTL
-//!   (address, capacity, load); [`MemoryNodeDirectory`] for one node,
+//!   (address, region, capacity, load); [`MemoryNodeDirectory`] for one node,
 //!   `redis` (feature `redis`) for many. A node that stops heartbeating
 //!   drops out within the TTL; its rooms are lost until it comes back and
 //!   rebuilds them from its journal.
-//! - [`placement`]: the pure choice of a node for each new room, by load
-//!   relative to capacity.
+//! - [`placement`]: the pure choice of a node for each new room: a node of
+//!   the match's region (`cluster.region`), else of its fallback regions in
+//!   the configured order ([`RegionPolicy`], `cluster.region_fallback`);
+//!   within those, by load relative to capacity.
 //! - [`provision`]: creating a match's room on the chosen node
 //!   ([`RoomProvisioner`]; over HTTP for other nodes).
 //! - [`matching`]: the [`MatchDriver`], one matching round over every queue:
@@ -36,7 +38,7 @@ pub use advertise::AdvertisePolicy;
 pub use auth::{ClusterKey, ReplayGuard, RequestAuthError};
 pub use matching::{MatchDriver, RoundReport};
 pub use nodes::{MemoryNodeDirectory, NodeDirectory, NodeInfo, NodeTrust, open_node_directory};
-pub use placement::place_rooms;
+pub use placement::{RegionPolicy, place_rooms};
 pub use provision::{HttpRoomProvisioner, ProvisionError, RoomProvisioner};
 
 /// Errors of the node directory.

@@ -25,6 +25,10 @@ pub struct NodeInfo {
     pub id: String,
     /// Base URL players and other nodes reach it at (`http://10.0.0.5:8080`).
     pub url: String,
+    /// The region it serves (`cluster.region`, e.g. `eu-west-1`); empty:
+    /// every region. Records written before regions existed have none.
+    #[serde(default)]
+    pub region: String,
     /// Rooms it takes at most.
     pub capacity: u32,
     /// Rooms it runs now.
@@ -54,6 +58,7 @@ impl NodeInfo {
         NodeInfo {
             id: id.into(),
             url: format!("http://{id}:8080"),
+            region: String::new(),
             capacity,
             rooms,
             draining: false,
@@ -180,6 +185,19 @@ mod tests {
         assert!(directory.prune().await.unwrap().is_empty());
         directory.leave("a").await.unwrap();
         assert!(directory.live_nodes().await.unwrap().is_empty());
+    }
+
+    #[test]
+    fn records_without_a_region_serve_every_region() {
+        // A record as nodes wrote it before regions existed.
+        let old = r#"{"id":"a","url":"http://a:8080","capacity":10,"rooms":1,"draining":false,"heartbeat_at_ms":5}"#;
+        let node: NodeInfo = serde_json::from_str(old).unwrap();
+        assert_eq!(node, NodeInfo { heartbeat_at_ms: 5, ..NodeInfo::for_tests("a", 10, 1) });
+        assert_eq!(node.region, "");
+        let new = NodeInfo { region: "eu".into(), ..node };
+        let json = serde_json::to_value(&new).unwrap();
+        assert_eq!(json["region"], "eu");
+        assert_eq!(serde_json::from_value::<NodeInfo>(json).unwrap(), new);
     }
 
     #[test]

@@ -46,6 +46,25 @@ fn store_error(e: ::redis::RedisError) -> ClusterError {
     ClusterError::Store { backend: "redis", message: e.to_string() }
 }
 
+/// The node in the record stored under `id`, if it is signed with the
+/// cluster secret, names `id` and advertises an allowed URL. Records signed
+/// before nodes had a region read as region-less (serving every region).
+fn verify_record(trust: &NodeTrust, id: &str, stored: &str) -> Result<NodeInfo, String> {
+    let signed: SignedRecord = serde_json::from_str(stored).map_err(|e| format!("not a signed record: {e}"))?;
+    if !trust.key.verify_record(&signed.record, &signed.signature) {
+        return Err("bad signature (not signed with this cluster's secret)".into());
+    }
+    let node: NodeInfo = serde_json::from_str(&signed.record).map_err(|e| format!("malformed record: {e}"))?;
+    if node.id != id {
+        return Err(format!("the record names node {:?}", node.id));
+    }
+    if !node.region.is_empty() && !crate::matchmaking::request::is_valid_region(&node.region) {
+        return Err(format!("the record's region {:?} is not a region name", node.region));
+    }
+    trust.advertise.check(&node.url)?;
+    Ok(node)
+}
+
 impl RedisNodeDirectory {
     /// Connects to `url`; records are signed and checked with `trust`.
     pub async fn connect(url: &str, namespace: &str, trust: NodeTrust) -> Result<Self, ClusterError> {
@@ -54,19 +73,8 @@ impl RedisNodeDirectory {
         Ok(RedisNodeDirectory { connection, namespace: namespace.to_string(), trust, rejected: AtomicU64::new(0) })
     }
 
-    /// The node in the record stored under `id`, if it is signed with the
-    /// cluster secret, names `id` and advertises an allowed URL.
     fn verify(&self, id: &str, stored: &str) -> Result<NodeInfo, String> {
-        let signed: SignedRecord = serde_json::from_str(stored).map_err(|e| format!("not a signed record: {e}"))?;
-        if !self.trust.key.verify_record(&signed.record, &signed.signature) {
-            return Err("bad signature (not signed with this cluster's secret)".into());
-        }
-        let node: NodeInfo = serde_json::from_str(&signed.record).map_err(|e| format!("malformed record: {e}"))?;
-        if node.id != id {
-            return Err(format!("the record names node {:?}", node.id));
-        }
-        self.trust.advertise.check(&node.url)?;
-        Ok(node)
+        verify_record(&self.trust, id, stored)
     }
 
     fn node_key(&self, id: &str) -> String {
@@ -165,5 +173,38 @@ impl NodeDirectory for RedisNodeDirectory {
             .query_async::<()>(&mut connection)
             .await
             .map_err(store_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::{AdvertisePolicy, ClusterKey};
+
+    fn trust() -> NodeTrust {
+        NodeTrust { key: ClusterKey::new(&"k".repeat(40)).unwrap(), advertise: AdvertisePolicy::any() }
+    }
+
+    fn signed(trust: &NodeTrust, record: &str) -> String {
+        serde_json::to_string(&SignedRecord { record: record.into(), signature: trust.key.sign_record(record) })
+            .unwrap()
+    }
+
+    #[test]
+    fn records_signed_before_regions_existed_still_verify() {
+        let trust = trust();
+        let old =
+            r#"{"id":"a","url":"http://10.0.0.5:8080","capacity":10,"rooms":0,"draining":false,"heartbeat_at_ms":1}"#;
+        let node = verify_record(&trust, "a", &signed(&trust, old)).unwrap();
+        assert_eq!((node.id.as_str(), node.region.as_str()), ("a", ""));
+        let with_region = old.replace(r#""capacity""#, r#""region":"eu-west-1","capacity""#);
+        assert_eq!(verify_record(&trust, "a", &signed(&trust, &with_region)).unwrap().region, "eu-west-1");
+        // The region is signed: changing it breaks the signature.
+        let mut tampered: SignedRecord = serde_json::from_str(&signed(&trust, &with_region)).unwrap();
+        tampered.record = tampered.record.replace("eu-west-1", "us-east-1");
+        let tampered = serde_json::to_string(&tampered).unwrap();
+        assert!(verify_record(&trust, "a", &tampered).unwrap_err().contains("bad signature"));
+        let bad_region = old.replace(r#""capacity""#, r#""region":"EU West","capacity""#);
+        assert!(verify_record(&trust, "a", &signed(&trust, &bad_region)).unwrap_err().contains("region"));
     }
 }

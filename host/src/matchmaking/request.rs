@@ -149,8 +149,9 @@ fn check_name(field: &'static str, value: &str) -> Result<(), ValidationError> {
     if valid { Ok(()) } else { Err(ValidationError::InvalidName { field, value: value.to_string() }) }
 }
 
-/// Region names look like cloud regions: `eu-west-1`, `us-east`.
-fn is_valid_region(region: &str) -> bool {
+/// Region names look like cloud regions: `eu-west-1`, `us-east` (also the
+/// nodes' `cluster.region`).
+pub fn is_valid_region(region: &str) -> bool {
     let bytes = region.as_bytes();
     (1..=MAX_NAME_LEN).contains(&bytes.len())
         && bytes[0].is_ascii_alphanumeric()

@@ -12,13 +12,14 @@
 //! | `ARCADE_CLUSTER_SECRET` | the host nodes' `cluster.secret`, at least 32 bytes (required): checks node records, signs room creation |
 //! | `ARCADE_CLUSTER_ALLOWED_ADVERTISE_HOSTS` | comma-separated, as the nodes' `cluster.allowed_advertise_hosts` (default: any) |
 //! | `ARCADE_MM_MAX_SEAT_ATTEMPTS` | rounds a match's room creation may fail before it is given up (default 3) |
+//! | `ARCADE_MM_REGION_FALLBACK` | JSON, as the nodes' `cluster.region_fallback`: `{"eu":["us","*"]}` (default: no region falls back) |
 //! | `AWS_LAMBDA_LOG_FORMAT` | `JSON` for JSON log lines (Lambda's advanced logging), else text |
 //!
 //! The namespaces are derived exactly as a host node derives them from its
 //! `cluster.namespace` (`Lobby::open`), so the function and the nodes share
 //! tickets, the node directory and the players' rate limits.
 
-use arcade_host::cluster::{AdvertisePolicy, ClusterKey};
+use arcade_host::cluster::{AdvertisePolicy, ClusterKey, RegionPolicy};
 use arcade_host::config::LogFormat;
 use arcade_host::matchmaking::{MatchRules, QueueKey, QueueSpec};
 use arcade_host::ratelimit::RateLimits;
@@ -32,6 +33,7 @@ pub const PLAYER_PER_MINUTE: &str = "ARCADE_RATE_LIMITS__PLAYER_PER_MINUTE";
 pub const CLUSTER_SECRET: &str = "ARCADE_CLUSTER_SECRET";
 pub const ALLOWED_ADVERTISE_HOSTS: &str = "ARCADE_CLUSTER_ALLOWED_ADVERTISE_HOSTS";
 pub const MAX_SEAT_ATTEMPTS: &str = "ARCADE_MM_MAX_SEAT_ATTEMPTS";
+pub const REGION_FALLBACK: &str = "ARCADE_MM_REGION_FALLBACK";
 
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -45,6 +47,7 @@ pub struct Settings {
     pub cluster_key: ClusterKey,
     pub advertise: AdvertisePolicy,
     pub max_seat_attempts: u32,
+    pub region_fallback: RegionPolicy,
 }
 
 impl Settings {
@@ -79,6 +82,10 @@ impl Settings {
                 .filter(|n| *n > 0)
                 .ok_or_else(|| format!("{MAX_SEAT_ATTEMPTS} must be a whole number above 0, not {n:?}"))?,
         };
+        let region_fallback = match set(REGION_FALLBACK) {
+            None => RegionPolicy::default(),
+            Some(json) => RegionPolicy::from_json(&json).map_err(|e| format!("{REGION_FALLBACK}: {e}"))?,
+        };
         let json_logs = env("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
         Ok(Settings {
             redis_url,
@@ -91,6 +98,7 @@ impl Settings {
             cluster_key,
             advertise,
             max_seat_attempts,
+            region_fallback,
         })
     }
 
@@ -140,6 +148,7 @@ mod tests {
         assert!(matches!(settings.log_format, LogFormat::Text));
         assert_eq!(settings.max_seat_attempts, 3);
         assert_eq!(settings.advertise, AdvertisePolicy::any());
+        assert_eq!(settings.region_fallback, RegionPolicy::default());
     }
 
     #[test]
@@ -155,6 +164,7 @@ mod tests {
             (CLUSTER_SECRET, SECRET),
             (ALLOWED_ADVERTISE_HOSTS, "10.0.0.0/8, .svc.cluster.local"),
             (MAX_SEAT_ATTEMPTS, "5"),
+            (REGION_FALLBACK, r#"{"eu-west-1": ["us-east-1", "*"]}"#),
         ]))
         .unwrap();
         assert_eq!(settings.tickets_namespace(), "prod:mm");
@@ -165,11 +175,14 @@ mod tests {
         assert_eq!(settings.max_seat_attempts, 5);
         assert!(settings.advertise.check("http://10.1.2.3:8080").is_ok());
         assert!(settings.advertise.check("http://evil.example:8080").is_err());
+        assert_eq!(settings.region_fallback.tier("eu-west-1", "us-east-1"), Some(1));
+        assert_eq!(settings.region_fallback.tier("eu-west-1", "ap-south-1"), Some(2));
+        assert_eq!(settings.region_fallback.tier("us-east-1", "eu-west-1"), None);
     }
 
     #[test]
     fn missing_or_bad_settings_are_named() {
-        let cases: [(&'static [(&'static str, &'static str)], &str); 9] = [
+        let cases: [(&'static [(&'static str, &'static str)], &str); 10] = [
             (&[(QUEUES, QUEUE), (CLUSTER_SECRET, SECRET)], REDIS_URL),
             (&[(REDIS_URL, "redis://r"), (QUEUES, " "), (CLUSTER_SECRET, SECRET)], QUEUES),
             (&[(REDIS_URL, "http://r"), (QUEUES, QUEUE), (CLUSTER_SECRET, SECRET)], REDIS_URL),
@@ -195,6 +208,15 @@ mod tests {
             (
                 &[(REDIS_URL, "redis://r"), (QUEUES, QUEUE), (CLUSTER_SECRET, SECRET), (MAX_SEAT_ATTEMPTS, "0")],
                 MAX_SEAT_ATTEMPTS,
+            ),
+            (
+                &[
+                    (REDIS_URL, "redis://r"),
+                    (QUEUES, QUEUE),
+                    (CLUSTER_SECRET, SECRET),
+                    (REGION_FALLBACK, r#"{"eu":["eu"]}"#),
+                ],
+                REGION_FALLBACK,
             ),
         ];
         for (vars, mention) in cases {

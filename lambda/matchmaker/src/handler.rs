@@ -51,7 +51,8 @@ impl Matchmaker {
         let provisioner = Arc::new(HttpRoomProvisioner::new(PROVISION_TIMEOUT, settings.cluster_key.clone()));
         Ok(Matchmaker {
             driver: MatchDriver::new(matchmaker.clone(), nodes, provisioner)
-                .with_seat_attempts(settings.max_seat_attempts),
+                .with_seat_attempts(settings.max_seat_attempts)
+                .with_region_fallback(settings.region_fallback.clone()),
             matchmaker,
             limiter,
             default_mode: settings.default_mode.clone(),

@@ -1,6 +1,7 @@
 # The archive of finished games: SSE-KMS, versioning, no public access,
 # bucket-owner-enforced ownership, TLS-only access, and a lifecycle that moves
-# old replays to cheaper storage classes.
+# old replays to cheaper storage classes and expires them (retention) after
+# expiration_days.
 #
 # Layout (written by the host's S3 sink, host/src/archive/s3.rs):
 #   <prefix>/<yyyy>/<mm>/<dd>/<game_id>.json.zst   one record per game
@@ -52,6 +53,25 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 # 128 KiB (transition_default_minimum_object_size), and most game records are
 # around 1 KB compressed: the transitions below move only large records
 # (long games); small ones stay in STANDARD, where they are cheaper anyway.
+#
+# Retention: every object under the prefix (game records and the batch
+# manifests that index them) expires expiration_days after it was written,
+# which is when its game was archived (the hosts' archive.retention_days
+# counts from the game's completion, the same day unless delivery was held
+# up). The bucket is versioned, so expiring adds a delete marker (the game is
+# gone from reads at once) and the data itself is deleted
+# noncurrent_version_expiration_days later. Transitions that would not happen
+# before expiry are left out (S3 refuses a transition on or after the
+# expiration day).
+locals {
+  transitions = [
+    for t in [
+      { days = var.transition_to_ia_days, storage_class = "STANDARD_IA" },
+      { days = var.transition_to_glacier_days, storage_class = "GLACIER" },
+    ] : t if var.expiration_days == 0 || t.days < var.expiration_days
+  ]
+}
+
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
   bucket = aws_s3_bucket.this.id
 
@@ -61,13 +81,18 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     filter {
       prefix = "${var.prefix}/"
     }
-    transition {
-      days          = var.transition_to_ia_days
-      storage_class = "STANDARD_IA"
+    dynamic "transition" {
+      for_each = local.transitions
+      content {
+        days          = transition.value.days
+        storage_class = transition.value.storage_class
+      }
     }
-    transition {
-      days          = var.transition_to_glacier_days
-      storage_class = "GLACIER"
+    dynamic "expiration" {
+      for_each = var.expiration_days > 0 ? [var.expiration_days] : []
+      content {
+        days = expiration.value
+      }
     }
     noncurrent_version_expiration {
       noncurrent_days = var.noncurrent_version_expiration_days

@@ -17,3 +17,8 @@ output "archive_url" {
   description = "ARCADE_ARCHIVE__URL for the hosts (credentials come from AWS_* variables)."
   value       = "s3://${aws_s3_bucket.this.id}/${var.prefix}?region=${aws_s3_bucket.this.region}"
 }
+
+output "lifecycle_rules" {
+  description = "The bucket's lifecycle rules (transitions and retention), as planned."
+  value       = aws_s3_bucket_lifecycle_configuration.this.rule
+}

@@ -26,6 +26,16 @@ variable "transition_to_glacier_days" {
   default     = 180
 }
 
+variable "expiration_days" {
+  description = "Retention: days after which archived games (records and manifests) expire; 0 keeps them forever. Keep equal to the hosts' archive.retention_days."
+  type        = number
+  default     = 90
+  validation {
+    condition     = var.expiration_days >= 0 && floor(var.expiration_days) == var.expiration_days
+    error_message = "expiration_days is a whole number of days, 0 (keep forever) or more."
+  }
+}
+
 variable "noncurrent_version_expiration_days" {
   description = "Days after which overwritten object versions are deleted (idempotent re-archiving overwrites)."
   type        = number

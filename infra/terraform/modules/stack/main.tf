@@ -111,6 +111,7 @@ module "archive_bucket" {
   kms_key_arn                = aws_kms_key.this.arn
   transition_to_ia_days      = var.archive_transition_to_ia_days
   transition_to_glacier_days = var.archive_transition_to_glacier_days
+  expiration_days            = var.archive_retention_days
   access_log_bucket          = var.access_log_bucket
   force_destroy              = var.archive_force_destroy
   tags                       = local.tags

@@ -63,6 +63,12 @@ variable "archive_transition_to_glacier_days" {
   default     = 180
 }
 
+variable "archive_retention_days" {
+  description = "Retention: days after which archived games expire from the bucket (its lifecycle rule); 0 keeps them forever. Keep equal to the hosts' archive.retention_days (infra/k8s/base/arcade.toml)."
+  type        = number
+  default     = 90
+}
+
 variable "archive_force_destroy" {
   description = "Allow destroying a non-empty archive bucket (dev only)."
   type        = bool

@@ -192,11 +192,28 @@ pub struct ArchiveSettings {
     pub flush_interval_ms: u64,
     /// Bytes of not-yet-delivered games kept in the local spool.
     pub spool_limit_bytes: u64,
+    /// Archived games are deleted this many days after they completed
+    /// (default 90; 0: kept forever). Filesystem and PostgreSQL: by the
+    /// server's retention job; S3: by the bucket's lifecycle rule (Terraform
+    /// `archive_retention_days`, keep the two equal). See `archive::retention`.
+    pub retention_days: u32,
+    /// Time between two runs of the retention job (default 3600; at least 1).
+    pub retention_interval_secs: u64,
+    /// Most games one PostgreSQL delete statement removes (default 1000; at least 1).
+    pub retention_batch: usize,
 }
 
 impl Default for ArchiveSettings {
     fn default() -> Self {
-        ArchiveSettings { url: String::new(), batch_size: 500, flush_interval_ms: 1000, spool_limit_bytes: 1 << 30 }
+        ArchiveSettings {
+            url: String::new(),
+            batch_size: 500,
+            flush_interval_ms: 1000,
+            spool_limit_bytes: 1 << 30,
+            retention_days: 90,
+            retention_interval_secs: 3600,
+            retention_batch: 1000,
+        }
     }
 }
 

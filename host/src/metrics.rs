@@ -3,7 +3,9 @@
 //! Names (all prefixed `arcade_`): `rooms_active`, `rooms_created_total`,
 //! `rooms_expired_total`, `rooms_not_restored_total`,
 //! `connections_active`, `actions_total{outcome}`, `plugin_call_seconds{call}`,
-//! `sandbox_faults_total{kind}`, `plugins_published_total`, `archive_*`,
+//! `sandbox_faults_total{kind}`, `plugins_published_total`, `archive_*`
+//! (with `archive_games_expired_total` and `archive_retention_failures_total`
+//! of retention),
 //! `sim_submissions_total`, `sim_batch_worlds`, `sim_batch_seconds`,
 //! `sim_backend_info{backend,device}`, `sim_fallbacks_total`,
 //! `sim_late_rooms_total`, `tcp_connections_open{listener}`,
@@ -71,6 +73,10 @@ pub struct Metrics {
     pub archive_failures_total: Counter,
     /// Games confirmed by the archive sink.
     pub archive_games_total: Counter,
+    /// Archived games deleted by retention (`archive.retention_days`).
+    pub archive_games_expired: Counter,
+    /// Retention runs that failed (retried at the next interval).
+    pub archive_retention_failures: Counter,
     /// GPU queue submissions made for plugin physics (one per batch on the GPU).
     pub sim_submissions_total: Counter,
     /// Worlds stepped per physics batch (its sum counts world-steps).
@@ -169,6 +175,8 @@ impl Default for Metrics {
         let archive_batch_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 16));
         let archive_failures_total = Counter::default();
         let archive_games_total = Counter::default();
+        let archive_games_expired = Counter::default();
+        let archive_retention_failures = Counter::default();
         let sim_submissions_total = Counter::default();
         let sim_batch_worlds = Histogram::new(exponential_buckets(1.0, 2.0, 14));
         let sim_batch_seconds = Histogram::new(exponential_buckets(1e-5, 2.0, 20));
@@ -200,6 +208,16 @@ impl Default for Metrics {
         registry.register("archive_batch_seconds", "Latency of archive batch writes", archive_batch_seconds.clone());
         registry.register("archive_failures", "Failed archive batch writes (retried)", archive_failures_total.clone());
         registry.register("archive_games", "Games written to the archive", archive_games_total.clone());
+        registry.register(
+            "archive_games_expired",
+            "Archived games deleted by retention (archive.retention_days)",
+            archive_games_expired.clone(),
+        );
+        registry.register(
+            "archive_retention_failures",
+            "Archive retention runs that failed (retried at the next interval)",
+            archive_retention_failures.clone(),
+        );
         registry.register(
             "sim_submissions",
             "GPU queue submissions of physics steps (0 on the CPU backend)",
@@ -289,6 +307,8 @@ impl Default for Metrics {
             archive_batch_seconds,
             archive_failures_total,
             archive_games_total,
+            archive_games_expired,
+            archive_retention_failures,
             sim_submissions_total,
             sim_batch_worlds,
             sim_batch_seconds,

@@ -110,6 +110,7 @@ pub fn check_admin_token(config: &Config) -> anyhow::Result<()> {
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     check_admin_token(&config)?;
+    let retention = archive::retention::RetentionPolicy::from_settings(&config.archive)?;
     if let Some(open_files) = connections::raise_open_files_limit() {
         let wanted = config.limits.max_connections as u64 * if config.admin_listen.is_some() { 2 } else { 1 };
         if open_files < wanted + 256 {
@@ -147,6 +148,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         url => url.trim_end_matches('/').to_string(),
     };
     Lobby::start(app.clone(), advertised).await;
+    archive::retention::spawn(app.archive.clone(), retention, app.metrics.clone());
     for p in &plugins {
         println!("  plugin {}@{} ({})", p.name, p.version, &p.hash[..12]);
     }

@@ -44,7 +44,16 @@ impl Catalog {
         true
     }
 
-    #[cfg(test)]
+    /// Ids of the games completed before `cutoff_ms`, oldest first.
+    pub fn completed_before(&self, cutoff_ms: u64) -> Vec<String> {
+        self.newest_first
+            .iter()
+            .rev()
+            .take_while(|(Reverse(completed_at_ms), _)| *completed_at_ms < cutoff_ms)
+            .map(|(_, Reverse(id))| id.clone())
+            .collect()
+    }
+
     pub fn remove(&mut self, game_id: &str) -> Option<GameSummary> {
         let summary = self.by_id.remove(game_id)?;
         self.newest_first.remove(&order_key(summary.completed_at_ms, game_id));
@@ -111,6 +120,8 @@ mod tests {
         let player_b = ListFilter { plugin: None, player: Some("b".into()) };
         assert_eq!(ids(&catalog.list(&player_b, &PageRequest::first(10)).unwrap()), ["g4", "g1"]);
 
+        assert_eq!(catalog.completed_before(101), ["g0", "g1"]);
+        assert_eq!(catalog.completed_before(100), Vec::<String>::new());
         catalog.remove("g3");
         assert_eq!(ids(&catalog.list(&only_a, &PageRequest::first(10)).unwrap()), ["g2", "g0"]);
     }

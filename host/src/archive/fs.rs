@@ -5,12 +5,30 @@
 //!   [`super::segment`], magic `ARCA`); each frame is one game:
 //!   `summary length (u32 LE) | GameSummary JSON | compressed record`, so a
 //!   segment describes itself. A batch is one write and one `fdatasync`;
-//!   a segment is closed at `SEGMENT_BYTES` and a new one started.
+//!   a segment is closed at `SEGMENT_BYTES` (or the size given to
+//!   [`FsSink::open_with_segment_bytes`]) and a new one started.
 //! - `index.log`: the index, a segment-framed file (magic `ARCI`) of
 //!   `{segment, offset, len, summary}` JSON entries, appended and synced
 //!   after the batch's games; loaded into memory for `get` (game id →
 //!   segment, offset, length) and `list` (summaries by plugin, player and
 //!   completion time).
+//!
+//! - `retention.json`: `{"expired_before_ms": N}`, written (atomically) by
+//!   the first expiry: games completed before N are expired.
+//!
+//! Retention ([`ArchiveSink::expire`]): expiring games completed before a
+//! cutoff first makes the cutoff durable in `retention.json` (the commit
+//! point: from then on those games are skipped when the index and the
+//! segments are read, so a crash cannot bring them back), then drops them
+//! from memory (gone from `get` and `list`), then deletes every segment none
+//! of whose games is left (whole files, one directory sync; the newest
+//! segment stays, so segment ids are never reused). A segment holding both
+//! expired and live games stays until its last game expires. The index
+//! keeps the entries of expired games until they outnumber the live ones;
+//! then it is rewritten (atomically) with the live ones only, so its
+//! rewriting costs O(1) per expired game. Games older than the cutoff that
+//! arrive later (a long-delayed delivery) are expired on arrival: not
+//! written.
 //!
 //! Recovery on open: the index is read up to its first damaged frame (the
 //! rest is cut); entries pointing past the end of their segment are dropped
@@ -44,6 +62,7 @@ use super::{ArchiveError, ArchiveSink, new_games, validate_batch};
 
 const GAMES_DIR: &str = "games";
 const INDEX_FILE: &str = "index.log";
+const RETENTION_FILE: &str = "retention.json";
 /// The index of the one-file-per-game layout.
 const OLD_INDEX_FILE: &str = "index.jsonl";
 const SEGMENT_KIND: Kind = Kind { magic: *b"ARCA", version: 1, extension: "games" };
@@ -86,6 +105,40 @@ struct FsState {
     active: Option<Appender>,
     index: Appender,
     index_path: PathBuf,
+    /// Games completed before this (unix ms) are expired (`retention.json`).
+    expired_before_ms: u64,
+    /// Index entries of expired games, dropped when the index is rewritten.
+    dead_index_entries: usize,
+    segment_bytes: u64,
+}
+
+/// `retention.json`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetentionState {
+    expired_before_ms: u64,
+}
+
+fn read_retention(root: &Path) -> Result<RetentionState, ArchiveError> {
+    let path = root.join(RETENTION_FILE);
+    match fs::read(&path) {
+        // Written atomically, so damage is not a torn write: refuse to guess
+        // (ignoring it would bring expired games back).
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| ArchiveError::Corrupt(format!("{}: {e}; fix or remove it", path.display()))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(RetentionState::default()),
+        Err(e) => Err(io_error(&path)(e)),
+    }
+}
+
+/// What one expiry did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FsExpiry {
+    pub games: u64,
+    /// Segment files deleted.
+    pub segments_deleted: usize,
+    /// Whether the index was rewritten without the expired games' entries.
+    pub index_rewritten: bool,
 }
 
 /// What opening the archive found and repaired.
@@ -100,6 +153,8 @@ pub struct FsRecovery {
     pub cuts: usize,
     /// Games moved from the one-file-per-game layout.
     pub migrated: usize,
+    /// Games skipped because they had expired (see `retention.json`).
+    pub expired: usize,
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ArchiveError + '_ {
@@ -114,10 +169,20 @@ impl FsSink {
 
     /// `open`, also telling what recovery did.
     pub async fn open_reporting(root: impl Into<PathBuf>) -> Result<(FsSink, FsRecovery), ArchiveError> {
+        FsSink::open_with_segment_bytes(root, SEGMENT_BYTES).await
+    }
+
+    /// `open_reporting` with segments closed at `segment_bytes` instead of
+    /// `SEGMENT_BYTES` (tests: many small segments).
+    pub async fn open_with_segment_bytes(
+        root: impl Into<PathBuf>,
+        segment_bytes: u64,
+    ) -> Result<(FsSink, FsRecovery), ArchiveError> {
         let root = root.into();
         let opened_root = root.clone();
-        let (state, recovery) =
-            tokio::task::spawn_blocking(move || open_state(&opened_root)).await.map_err(ArchiveError::from_join)??;
+        let (state, recovery) = tokio::task::spawn_blocking(move || open_state(&opened_root, segment_bytes))
+            .await
+            .map_err(ArchiveError::from_join)??;
         Ok((FsSink { root, state: Arc::new(Mutex::new(state)) }, recovery))
     }
 
@@ -132,6 +197,17 @@ impl FsSink {
     /// Where the segment files are.
     pub fn segments_dir(&self) -> PathBuf {
         self.root.join(GAMES_DIR)
+    }
+
+    /// Expires the games completed before `cutoff_ms` (see the module docs);
+    /// a cutoff at or before an earlier one expires no more games but
+    /// finishes deleting what an interrupted expiry left.
+    pub async fn expire_before(&self, cutoff_ms: u64) -> Result<FsExpiry, ArchiveError> {
+        let mut state = self.state.clone().lock_owned().await;
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || expire_games(&root, &mut state, cutoff_ms))
+            .await
+            .map_err(ArchiveError::from_join)?
     }
 }
 
@@ -185,11 +261,12 @@ fn read_index(path: &Path) -> Result<Option<(Vec<IndexEntry>, u64, bool)>, Archi
     Ok(Some((entries, valid_end, damaged)))
 }
 
-fn open_state(root: &Path) -> Result<(FsState, FsRecovery), ArchiveError> {
+fn open_state(root: &Path, segment_bytes: u64) -> Result<(FsState, FsRecovery), ArchiveError> {
     let games_dir = root.join(GAMES_DIR);
     fs::create_dir_all(&games_dir).map_err(io_error(&games_dir))?;
     let index_path = root.join(INDEX_FILE);
     let mut recovery = FsRecovery::default();
+    let expired_before_ms = read_retention(root)?.expired_before_ms;
     let segment_ids = SEGMENT_KIND.list(&games_dir).map_err(io_error(&games_dir))?;
     let mut sizes: HashMap<u64, u64> = HashMap::new();
     for &id in &segment_ids {
@@ -202,9 +279,21 @@ fn open_state(root: &Path) -> Result<(FsState, FsRecovery), ArchiveError> {
     let mut indexed_end: HashMap<u64, u64> = HashMap::new();
     let (index_entries, index_valid_end, index_damaged) = read_index(&index_path)?.unwrap_or_default();
     let mut rewrite_index = index_valid_end == 0;
+    let mut dead_index_entries = 0;
     for entry in index_entries {
         let fits = sizes.get(&entry.at.segment).is_some_and(|size| entry.at.offset + u64::from(entry.at.len) <= *size)
             && entry.at.offset >= HEADER_LEN as u64;
+        if entry.summary.completed_at_ms < expired_before_ms {
+            // Expired; its segment may be gone. Counted as indexed so the
+            // scan below does not read it again.
+            if fits {
+                let end = indexed_end.entry(entry.at.segment).or_default();
+                *end = (*end).max(entry.at.offset + u64::from(entry.at.len));
+            }
+            dead_index_entries += 1;
+            recovery.expired += 1;
+            continue;
+        }
         if !fits {
             recovery.stale += 1;
             rewrite_index = true;
@@ -236,6 +325,10 @@ fn open_state(root: &Path) -> Result<(FsState, FsRecovery), ArchiveError> {
             let (frames, damage) = segment::scan(&SEGMENT_KIND, &bytes, from);
             for frame in &frames {
                 let Some((summary, _)) = decode_game(frame.payload(&bytes, from)) else { continue };
+                if summary.completed_at_ms < expired_before_ms {
+                    recovery.expired += 1;
+                    continue;
+                }
                 let at = Location { segment: id, offset: frame.offset, len: frame.len };
                 if catalog.insert(summary.clone()) {
                     locations.insert(summary.game_id.clone(), at);
@@ -269,19 +362,12 @@ fn open_state(root: &Path) -> Result<(FsState, FsRecovery), ArchiveError> {
     }
 
     let index = if rewrite_index {
-        let mut all: Vec<IndexEntry> = locations
-            .iter()
-            .map(|(id, at)| IndexEntry { at: *at, summary: catalog.get(id).expect("catalogued").clone() })
-            .collect();
-        all.sort_by_key(|e| (e.at.segment, e.at.offset));
-        let mut bytes = INDEX_KIND.header().to_vec();
-        bytes.extend_from_slice(&encode_index(&all));
-        write_atomic(&index_path, &bytes).map_err(io_error(&index_path))?;
-        segment::sync_dir(root).map_err(io_error(root))?;
-        if index_valid_end > 0 || recovery.stale > 0 || !all.is_empty() {
-            tracing::info!(games = all.len(), stale = recovery.stale, "rebuilt the filesystem archive index");
+        let (index, games) = write_index(root, &index_path, &catalog, &locations)?;
+        if index_valid_end > 0 || recovery.stale > 0 || games > 0 {
+            tracing::info!(games, stale = recovery.stale, "rebuilt the filesystem archive index");
         }
-        reopen_index(&index_path, bytes.len() as u64)?
+        dead_index_entries = 0;
+        index
     } else {
         if index_damaged {
             recovery.cuts += 1;
@@ -296,18 +382,105 @@ fn open_state(root: &Path) -> Result<(FsState, FsRecovery), ArchiveError> {
     };
 
     let active = match segment_ids.iter().rev().find(|id| sizes.contains_key(id)) {
-        Some(&id) if sizes[&id] < SEGMENT_BYTES => {
+        Some(&id) if sizes[&id] < segment_bytes => {
             Some(Appender::reopen(&SEGMENT_KIND, &games_dir, id, sizes[&id]).map_err(io_error(&games_dir))?)
         }
         _ => None,
     };
-    let mut state = FsState { games_dir, catalog, locations, readers, active, index, index_path };
+    let mut state = FsState {
+        games_dir,
+        catalog,
+        locations,
+        readers,
+        active,
+        index,
+        index_path,
+        expired_before_ms,
+        dead_index_entries,
+        segment_bytes,
+    };
     recovery.migrated = migrate_old_layout(root, &mut state)?;
     Ok((state, recovery))
 }
 
 fn reopen_index(path: &Path, len: u64) -> Result<Appender, ArchiveError> {
     Appender::reopen_path(path, len).map_err(io_error(path))
+}
+
+/// Replaces the index (atomically) with the entries of the catalogued
+/// games, in segment order; returns its appender and how many it holds.
+fn write_index(
+    root: &Path,
+    index_path: &Path,
+    catalog: &Catalog,
+    locations: &HashMap<String, Location>,
+) -> Result<(Appender, usize), ArchiveError> {
+    let mut all: Vec<IndexEntry> = locations
+        .iter()
+        .map(|(id, at)| IndexEntry { at: *at, summary: catalog.get(id).expect("catalogued").clone() })
+        .collect();
+    all.sort_by_key(|e| (e.at.segment, e.at.offset));
+    let mut bytes = INDEX_KIND.header().to_vec();
+    bytes.extend_from_slice(&encode_index(&all));
+    write_atomic(index_path, &bytes).map_err(io_error(index_path))?;
+    segment::sync_dir(root).map_err(io_error(root))?;
+    Ok((reopen_index(index_path, bytes.len() as u64)?, all.len()))
+}
+
+/// Retention, in the order the module docs give.
+fn expire_games(root: &Path, state: &mut FsState, cutoff_ms: u64) -> Result<FsExpiry, ArchiveError> {
+    let mut expiry = FsExpiry::default();
+    if cutoff_ms > state.expired_before_ms {
+        let expired = state.catalog.completed_before(cutoff_ms);
+        let path = root.join(RETENTION_FILE);
+        let bytes = serde_json::to_vec(&RetentionState { expired_before_ms: cutoff_ms }).expect("serializes");
+        write_atomic(&path, &bytes).map_err(io_error(&path))?;
+        segment::sync_dir(root).map_err(io_error(root))?;
+        state.expired_before_ms = cutoff_ms;
+        for game_id in &expired {
+            state.catalog.remove(game_id);
+            state.locations.remove(game_id);
+        }
+        state.dead_index_entries += expired.len();
+        expiry.games = expired.len() as u64;
+    }
+
+    let mut live_segments: std::collections::HashSet<u64> = state.locations.values().map(|at| at.segment).collect();
+    if let Some(newest) = state.readers.keys().max() {
+        live_segments.insert(*newest); // holds the next id; the active segment, if any
+    }
+    let mut dead: Vec<u64> = state.readers.keys().filter(|id| !live_segments.contains(id)).copied().collect();
+    dead.sort_unstable();
+    for id in &dead {
+        let path = SEGMENT_KIND.path(&state.games_dir, *id);
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error(&path)(e)),
+        }
+        state.readers.remove(id);
+        expiry.segments_deleted += 1;
+    }
+    if !dead.is_empty() {
+        segment::sync_dir(&state.games_dir).map_err(io_error(&state.games_dir))?;
+    }
+
+    if state.dead_index_entries > state.catalog.len() {
+        let (index, _) = write_index(root, &state.index_path, &state.catalog, &state.locations)?;
+        state.index = index;
+        state.dead_index_entries = 0;
+        expiry.index_rewritten = true;
+    }
+    if expiry != FsExpiry::default() {
+        tracing::info!(
+            games = expiry.games,
+            segments_deleted = expiry.segments_deleted,
+            index_rewritten = expiry.index_rewritten,
+            expired_before_ms = state.expired_before_ms,
+            "expired archived games"
+        );
+    }
+    Ok(expiry)
 }
 
 /// Moves the games of the one-file-per-game layout into segments, then
@@ -371,7 +544,7 @@ fn append_games(state: &mut FsState, games: Vec<(GameSummary, Vec<u8>)>) -> Resu
     if games.is_empty() {
         return Ok(());
     }
-    if state.active.as_ref().is_none_or(|a| a.len() >= SEGMENT_BYTES) {
+    if state.active.as_ref().is_none_or(|a| a.len() >= state.segment_bytes) {
         let id = state.readers.keys().max().map_or(1, |id| id + 1);
         let path = SEGMENT_KIND.path(&state.games_dir, id);
         let appender = Appender::create(&SEGMENT_KIND, &state.games_dir, id).map_err(io_error(&path))?;
@@ -412,7 +585,9 @@ fn append_games(state: &mut FsState, games: Vec<(GameSummary, Vec<u8>)>) -> Resu
 }
 
 fn write_new_records(state: &mut FsState, records: &[GameRecord]) -> Result<(), ArchiveError> {
-    let fresh = new_games(records, |id| state.catalog.contains(id));
+    let mut fresh = new_games(records, |id| state.catalog.contains(id));
+    // Expired on arrival (see the module docs).
+    fresh.retain(|r| r.completed_at_ms >= state.expired_before_ms);
     if fresh.is_empty() {
         return Ok(());
     }
@@ -463,5 +638,9 @@ impl ArchiveSink for FsSink {
 
     async fn list(&self, filter: &ListFilter, page: &PageRequest) -> Result<Page, ArchiveError> {
         self.state.lock().await.catalog.list(filter, page)
+    }
+
+    async fn expire(&self, cutoff_ms: u64, _batch: usize) -> Result<Option<u64>, ArchiveError> {
+        Ok(Some(self.expire_before(cutoff_ms).await?.games))
     }
 }

@@ -23,6 +23,7 @@ pub mod listing;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod record;
+pub mod retention;
 #[cfg(feature = "s3")]
 pub mod s3;
 mod segment;
@@ -83,6 +84,16 @@ pub trait ArchiveSink: Send + Sync {
 
     /// Archived games matching `filter`, newest first, one page at a time.
     async fn list(&self, filter: &ListFilter, page: &PageRequest) -> Result<Page, ArchiveError>;
+
+    /// Retention (see `retention`): deletes the games completed before
+    /// `cutoff_ms` (unix ms), at most `batch` per delete statement where
+    /// the backend deletes row by row, and returns how many it deleted; once
+    /// it returns they are gone from `get` and `list`. `None`: the backend's
+    /// storage expires games by itself (S3: the bucket's lifecycle rule).
+    async fn expire(&self, cutoff_ms: u64, batch: usize) -> Result<Option<u64>, ArchiveError> {
+        let _ = (cutoff_ms, batch);
+        Ok(None)
+    }
 }
 
 /// Opens the sink a URL names (see the module docs).

@@ -82,6 +82,22 @@ WHERE ($1::text IS NULL OR plugin_name = $1)
 ORDER BY completed_at DESC, game_id DESC
 LIMIT $5";
 
+/// Retention: one batch of the games completed before `$1` (unix ms),
+/// oldest first, at most `$2`; their `game_events` rows go with them (`ON
+/// DELETE CASCADE`, found through the events' primary key). `SKIP LOCKED`:
+/// nodes running retention at once each take other rows instead of waiting.
+const DELETE_EXPIRED: &str = concat!(
+    "
+DELETE FROM completed_games
+WHERE game_id IN (SELECT game_id FROM completed_games
+                  WHERE completed_at < ",
+    unix_ms_to_timestamptz!("$1::bigint"),
+    "
+                  ORDER BY completed_at
+                  LIMIT $2
+                  FOR UPDATE SKIP LOCKED)"
+);
+
 pub struct PgSink {
     pool: PgPool,
     schema: OnceCell<()>,
@@ -300,5 +316,27 @@ impl ArchiveSink for PgSink {
             .map_err(pg_error("listing games"))?;
         let games = rows.iter().map(summary_of).collect::<Result<Vec<_>, _>>().map_err(pg_error("decoding a game"))?;
         Ok(Page::from_overfetched(games, limit))
+    }
+
+    /// Deletes in batches of `batch` games (each its own statement and
+    /// transaction), until a batch comes back short.
+    async fn expire(&self, cutoff_ms: u64, batch: usize) -> Result<Option<u64>, ArchiveError> {
+        self.ensure_schema().await?;
+        let cutoff = to_i64(cutoff_ms, "retention cutoff")?;
+        let batch = batch.clamp(1, i64::MAX as usize);
+        let mut deleted = 0;
+        loop {
+            let rows = sqlx::query(DELETE_EXPIRED)
+                .bind(cutoff)
+                .bind(batch as i64)
+                .execute(&self.pool)
+                .await
+                .map_err(pg_error("deleting expired games"))?
+                .rows_affected();
+            deleted += rows;
+            if rows < batch as u64 {
+                return Ok(Some(deleted));
+            }
+        }
     }
 }

@@ -12,6 +12,17 @@
 //! `tcp_connections_refused_total{listener,reason}`, `journal_cuts_total{entries}`,
 //! `matches_region_fallbacks_total{from,to}` (matches seated outside their
 //! full region: `from` the match's region, `to` the node's).
+//!
+//! RED metrics of the HTTP API (`api::red_metrics`):
+//! `http_requests_total{route,method,status}` and
+//! `http_request_duration_seconds{route,method,status}`, where `route` is the
+//! route template (`/v1/rooms/{id}`, never the raw path; `unmatched` for any
+//! path no route serves), `method` one of a fixed set and `status` the class
+//! (`1xx` .. `5xx`: errors are `status="5xx"`); room WebSocket data frames
+//! `ws_messages_total{direction}` (`in`, `out`) and the server-side round
+//! trip of a client frame to its `ack`/`error`, `ws_action_round_trip_seconds`.
+//! The PostgreSQL archive's pool: `archive_pg_pool_*` (zero with another
+//! backend).
 
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
 use prometheus_client::metrics::counter::Counter;
@@ -117,6 +128,107 @@ pub struct Metrics {
     pub tcp_connections_refused: Family<RefusalLabel, Counter>,
     /// Damaged journal tails cut at start, by whether they held acknowledged entries.
     pub journal_cuts: Family<JournalCutLabel, Counter>,
+    /// HTTP requests answered, by route template, method and status class.
+    pub http_requests: Family<HttpLabels, Counter>,
+    /// Time from a request reaching the router to its response head.
+    pub http_request_seconds: Family<HttpLabels, Histogram>,
+    /// Data frames received on room WebSockets (`ws_messages_total{direction="in"}`).
+    pub ws_messages_in: Counter,
+    /// Data frames sent on room WebSockets (`ws_messages_total{direction="out"}`).
+    pub ws_messages_out: Counter,
+    /// From receiving a client's frame on a room WebSocket to writing its answer.
+    pub ws_action_round_trip_seconds: Histogram,
+    /// The PostgreSQL archive's connection pool.
+    pub pg_pool: PgPoolMetrics,
+    /// Gauges read from their source just before each render.
+    refreshers: std::sync::Mutex<Vec<Box<dyn Fn() + Send + Sync>>>,
+}
+
+/// Gauges and timings of the PostgreSQL archive's connection pool
+/// (`archive_pg_pool_*`). Cloned handles share their values; the default is
+/// unregistered (a sink without a server's metrics).
+#[derive(Clone, Debug)]
+pub struct PgPoolMetrics {
+    /// `archive.postgres.max_connections`.
+    pub max_connections: Gauge,
+    /// Connections lent out (read at each render).
+    pub in_use: Gauge,
+    /// Open connections not lent out (read at each render).
+    pub idle: Gauge,
+    /// Operations waiting for a connection right now.
+    pub waiting: Gauge,
+    /// Time spent waiting for a connection, timed-out waits included.
+    pub acquire_seconds: Histogram,
+    /// Waits that reached `archive.postgres.acquire_timeout_ms`.
+    pub acquire_timeouts: Counter,
+}
+
+impl Default for PgPoolMetrics {
+    fn default() -> Self {
+        PgPoolMetrics {
+            max_connections: Gauge::default(),
+            in_use: Gauge::default(),
+            idle: Gauge::default(),
+            waiting: Gauge::default(),
+            acquire_seconds: Histogram::new(SECONDS_BUCKETS),
+            acquire_timeouts: Counter::default(),
+        }
+    }
+}
+
+/// Latency buckets of the HTTP, WebSocket and pool histograms: from 100 µs
+/// to 10 s, with 100 ms (the design's p95 target) a bucket boundary.
+const SECONDS_BUCKETS: [f64; 16] =
+    [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// Labels of the HTTP RED metrics: nothing a client chooses freely, so a
+/// stranger cannot add series (bounded by routes x methods x classes).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    pub route: RouteLabel,
+    /// `GET`, `POST`, `DELETE`, `PUT`, `PATCH`, `HEAD`, `OPTIONS` or `other`.
+    pub method: &'static str,
+    /// `1xx`, `2xx`, `3xx`, `4xx` or `5xx`.
+    pub status: &'static str,
+}
+
+/// The route template a request matched (an `Arc` shared with the router:
+/// cloning it allocates nothing), or `unmatched`.
+#[derive(Clone, Debug)]
+pub struct RouteLabel(pub Option<axum::extract::MatchedPath>);
+
+impl RouteLabel {
+    pub const UNMATCHED: &'static str = "unmatched";
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_ref().map_or(Self::UNMATCHED, axum::extract::MatchedPath::as_str)
+    }
+}
+
+impl std::hash::Hash for RouteLabel {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialEq for RouteLabel {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for RouteLabel {}
+
+impl EncodeLabelValue for RouteLabel {
+    fn encode(&self, encoder: &mut prometheus_client::encoding::LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        std::fmt::Write::write_str(encoder, self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DirectionLabel {
+    /// `in` (client to server) or `out`.
+    pub direction: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -292,6 +404,56 @@ impl Default for Metrics {
             "Damaged journal tails cut at start, by whether they held acknowledged entries",
             journal_cuts.clone(),
         );
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        let http_request_seconds =
+            Family::<HttpLabels, Histogram>::new_with_constructor(|| Histogram::new(SECONDS_BUCKETS));
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route template, method and status class",
+            http_requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from a request reaching the router to its response head, by route template, method and status class",
+            http_request_seconds.clone(),
+        );
+        let ws_messages = Family::<DirectionLabel, Counter>::default();
+        let ws_messages_in = ws_messages.get_or_create_owned(&DirectionLabel { direction: "in" });
+        let ws_messages_out = ws_messages.get_or_create_owned(&DirectionLabel { direction: "out" });
+        registry.register("ws_messages", "Data frames on room WebSockets, by direction", ws_messages);
+        let ws_action_round_trip_seconds = Histogram::new(SECONDS_BUCKETS);
+        registry.register(
+            "ws_action_round_trip_seconds",
+            "From receiving a client frame on a room WebSocket to writing its ack or error",
+            ws_action_round_trip_seconds.clone(),
+        );
+        let pg_pool = PgPoolMetrics::default();
+        registry.register(
+            "archive_pg_pool_max_connections",
+            "Configured size of the PostgreSQL archive's pool (archive.postgres.max_connections)",
+            pg_pool.max_connections.clone(),
+        );
+        registry.register("archive_pg_pool_in_use", "PostgreSQL archive connections lent out", pg_pool.in_use.clone());
+        registry.register(
+            "archive_pg_pool_idle",
+            "Open PostgreSQL archive connections not lent out",
+            pg_pool.idle.clone(),
+        );
+        registry.register(
+            "archive_pg_pool_waiting",
+            "Operations waiting for a PostgreSQL archive connection",
+            pg_pool.waiting.clone(),
+        );
+        registry.register(
+            "archive_pg_pool_acquire_seconds",
+            "Time spent waiting for a PostgreSQL archive connection",
+            pg_pool.acquire_seconds.clone(),
+        );
+        registry.register(
+            "archive_pg_pool_acquire_timeouts",
+            "Waits for a PostgreSQL archive connection that reached archive.postgres.acquire_timeout_ms",
+            pg_pool.acquire_timeouts.clone(),
+        );
         Metrics {
             registry,
             rooms_active,
@@ -327,6 +489,13 @@ impl Default for Metrics {
             tcp_connections_open,
             tcp_connections_refused,
             journal_cuts,
+            http_requests,
+            http_request_seconds,
+            ws_messages_in,
+            ws_messages_out,
+            ws_action_round_trip_seconds,
+            pg_pool,
+            refreshers: std::sync::Mutex::new(Vec::new()),
         }
     }
 }
@@ -370,8 +539,31 @@ impl Metrics {
         self.actions.get_or_create(&OutcomeLabel { outcome }).inc();
     }
 
+    /// Counts one answered HTTP request and its latency (`api::red_metrics`).
+    pub fn http_request(&self, labels: HttpLabels, took: std::time::Duration) {
+        self.http_request_seconds.get_or_create(&labels).observe(took.as_secs_f64());
+        self.http_requests.get_or_create(&labels).inc();
+    }
+
+    /// A client frame on a room WebSocket answered: its `ack` or `error`
+    /// written `took` after the frame arrived.
+    pub fn ws_answered(&self, took: std::time::Duration) {
+        self.ws_messages_in.inc();
+        self.ws_messages_out.inc();
+        self.ws_action_round_trip_seconds.observe(took.as_secs_f64());
+    }
+
+    /// Runs `refresh` before each render: for gauges whose source is read,
+    /// not counted (the PostgreSQL pool's open and idle connections).
+    pub fn refresh_on_render(&self, refresh: impl Fn() + Send + Sync + 'static) {
+        self.refreshers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(Box::new(refresh));
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
+        for refresh in self.refreshers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter() {
+            refresh();
+        }
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
         out

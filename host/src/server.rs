@@ -55,7 +55,9 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     } else {
         config.archive.url.clone()
     };
-    let sink = archive::open_sink(&archive_url).await.with_context(|| format!("opening the archive {archive_url}"))?;
+    let sink = archive::open_sink_with(&archive_url, &config.archive.postgres, &metrics)
+        .await
+        .with_context(|| format!("opening the archive {archive_url}"))?;
     let archiver_config = ArchiverConfig {
         batch_size: config.archive.batch_size,
         flush_interval: Duration::from_millis(config.archive.flush_interval_ms),

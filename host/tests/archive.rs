@@ -694,3 +694,72 @@ async fn archiver_spools_through_a_postgres_outage_and_delivers_exactly_once() {
     assert_eq!(spooled_on_disk(spool.path()), 0);
     assert_eq!(metric(&metrics, "archive_queue_depth"), 0.0);
 }
+
+/// `[archive.postgres]` is honoured: with one connection, a second operation
+/// waits while the first is held (the waiting gauge and the wait time show
+/// it); a wait past `acquire_timeout_ms` is a clear error, counted, and the
+/// pool serves again once the connection is back. Impossible sizes are
+/// refused when the sink opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_pool_size_and_acquire_timeout_come_from_config() {
+    use arcade_host::config::PgPoolSettings;
+
+    let _pg = pg_shared().await;
+    let url = TestServices::get().fresh_database().await;
+    let metrics = Metrics::default();
+    let settings = PgPoolSettings { max_connections: 1, acquire_timeout_ms: 1500, ..PgPoolSettings::default() };
+    let sink = Arc::new(PgSink::connect_with(&url, &settings, Some(&metrics)).await.unwrap());
+    assert_eq!(metric(&metrics, "archive_pg_pool_max_connections"), 1.0);
+
+    let held = sink.acquire().await.unwrap();
+    assert_eq!(metric(&metrics, "archive_pg_pool_in_use"), 1.0);
+    assert_eq!(metric(&metrics, "archive_pg_pool_idle"), 0.0);
+    let waited_before = metric(&metrics, "archive_pg_pool_acquire_seconds_sum");
+    let reader = tokio::spawn({
+        let sink = sink.clone();
+        async move { sink.list(&ListFilter::default(), &PageRequest::first(10)).await }
+    });
+    eventually("the second operation to wait", Duration::from_secs(5), || async {
+        metric(&metrics, "archive_pg_pool_waiting") == 1.0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(!reader.is_finished(), "the only connection is held: the read waits");
+    assert_eq!(metric(&metrics, "archive_pg_pool_waiting"), 1.0);
+    drop(held);
+    let page = reader.await.unwrap().expect("the read goes through once the connection is back");
+    assert!(page.games.is_empty());
+    assert_eq!(metric(&metrics, "archive_pg_pool_waiting"), 0.0);
+    let waited = metric(&metrics, "archive_pg_pool_acquire_seconds_sum") - waited_before;
+    assert!(waited >= 0.4, "the read's wait is timed: {waited} s");
+    assert_eq!(metric(&metrics, "archive_pg_pool_acquire_timeouts_total"), 0.0);
+
+    // Held past the acquire timeout: an error that names the setting.
+    let held = sink.acquire().await.unwrap();
+    let started = std::time::Instant::now();
+    let error = sink.get("no-such-game").await.expect_err("no connection within the timeout");
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(1400) && took < Duration::from_secs(5), "gave up after {took:?}");
+    let message = error.to_string();
+    assert!(matches!(error, ArchiveError::Backend { backend: "postgres", .. }), "{error:?}");
+    assert!(message.contains("acquire_timeout_ms = 1500 ms") && message.contains("max_connections"), "{message}");
+    assert_eq!(metric(&metrics, "archive_pg_pool_acquire_timeouts_total"), 1.0);
+    assert_eq!(metric(&metrics, "archive_pg_pool_waiting"), 0.0);
+    drop(held);
+    assert!(sink.get("no-such-game").await.unwrap().is_none(), "the pool serves again");
+    eventually("the connection to be idle again", Duration::from_secs(5), || async {
+        metric(&metrics, "archive_pg_pool_in_use") == 0.0 && metric(&metrics, "archive_pg_pool_idle") == 1.0
+    })
+    .await;
+
+    for (max, min, timeout) in [(0, 0, 1000), (2, 3, 1000), (2, 0, 0)] {
+        let bad = PgPoolSettings {
+            max_connections: max,
+            min_connections: min,
+            acquire_timeout_ms: timeout,
+            ..PgPoolSettings::default()
+        };
+        let refused = PgSink::connect_with(&url, &bad, None).await.err();
+        assert!(matches!(refused, Some(ArchiveError::Config(_))), "{max}/{min}/{timeout}: {refused:?}");
+    }
+}

@@ -60,6 +60,71 @@ async fn infra_metric_names_exist_in_live_metrics() {
     );
 }
 
+/// The series the HTTP, WebSocket and database alerts read hold what
+/// happened: requests by route template (never a raw path; unknown paths
+/// as `unmatched`) and status class, WebSocket frames both ways with their
+/// round trip, and the PostgreSQL archive's pool sized by
+/// `[archive.postgres]` (from the environment) with its waits timed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn red_and_pool_metrics_count_what_happened() {
+    let pg_url = service_var("ARCADE_TEST_PG_URL");
+    let server = Server::start_with(&[
+        ("ARCADE_ARCHIVE__URL", pg_url.as_str()),
+        ("ARCADE_ARCHIVE__POSTGRES__MAX_CONNECTIONS", "3"),
+        ("ARCADE_ARCHIVE__POSTGRES__ACQUIRE_TIMEOUT_MS", "2000"),
+    ])
+    .await;
+    let room = server.create_room(&json!({ "game": "tic-tac-toe", "players": ["a", "b"] })).await;
+    let mut a = server.ws(&room.id, Some(room.token("a"))).await;
+    a.send_action("m1", &json!({ "cell": 4 })).await;
+    let ack = a.next_of_type("ack").await;
+    assert_eq!(ack["id"], "m1", "{ack}");
+    assert_eq!(server.get(&format!("/v1/rooms/{}", room.id)).await.0, StatusCode::OK);
+    for path in ["/no/such/path-1", "/no/such/path-2", &format!("/v1/rooms/{}/x/y", room.id)] {
+        assert_eq!(server.get(path).await.0, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (status, page) = server.get("/v1/games?limit=1").await;
+    assert_eq!(status, StatusCode::OK, "listing reads PostgreSQL: {page}");
+
+    let text = server.metrics().await;
+    let sample = |series: &str| -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+            .unwrap_or_else(|| panic!("no sample {series} in\n{text}"))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let http = |name: &str, route: &str, method: &str, status: &str| {
+        sample(&format!(r#"arcade_{name}{{route="{route}",method="{method}",status="{status}"}}"#))
+    };
+    assert_eq!(http("http_requests_total", "/v1/rooms", "POST", "2xx"), 1.0);
+    assert_eq!(http("http_requests_total", "/v1/rooms/{id}", "GET", "2xx"), 1.0);
+    assert_eq!(http("http_requests_total", "/v1/rooms/{id}/ws", "GET", "1xx"), 1.0, "the upgrade's 101");
+    assert_eq!(http("http_requests_total", "unmatched", "GET", "4xx"), 3.0);
+    assert_eq!(http("http_request_duration_seconds_count", "/v1/games", "GET", "2xx"), 1.0);
+    let bucket =
+        r#"arcade_http_request_duration_seconds_bucket{le="+Inf",route="/v1/games",method="GET",status="2xx"}"#;
+    assert_eq!(sample(bucket), 1.0);
+    let http_lines: Vec<&str> = text.lines().filter(|l| l.starts_with("arcade_http_")).collect();
+    assert!(
+        http_lines.iter().all(|l| !l.contains(&room.id) && !l.contains("no/such")),
+        "a raw path became a label:\n{}",
+        http_lines.join("\n")
+    );
+
+    assert!(sample(r#"arcade_ws_messages_total{direction="in"}"#) >= 1.0);
+    assert!(sample(r#"arcade_ws_messages_total{direction="out"}"#) >= 2.0, "the ack and the state behind it");
+    assert!(sample("arcade_ws_action_round_trip_seconds_count") >= 1.0);
+
+    assert_eq!(sample("arcade_archive_pg_pool_max_connections"), 3.0);
+    assert!(sample("arcade_archive_pg_pool_acquire_seconds_count") >= 1.0, "the listing took a connection");
+    let open = sample("arcade_archive_pg_pool_in_use") + sample("arcade_archive_pg_pool_idle");
+    assert!((1.0..=3.0).contains(&open), "{open} connections open");
+    assert_eq!(sample("arcade_archive_pg_pool_waiting"), 0.0);
+    assert_eq!(sample("arcade_archive_pg_pool_acquire_timeouts_total"), 0.0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn k8s_config_file_is_accepted_by_the_server() {
     let config = workspace_root().join("infra/k8s/base/arcade.toml");

@@ -6,6 +6,7 @@
 //! - `matchmaking`: tickets (create, poll, cancel, WebSocket notification);
 //! - `games`: archived games and replay files;
 //! - `ops`: health, metrics and the OpenAPI document;
+//! - `red_metrics`: requests counted and timed by route template and status class;
 //! - `client`: the browser client at `/`.
 //!
 //! Every error is a JSON body with a machine-readable code ([`ApiError`]).
@@ -25,6 +26,7 @@ mod internal;
 mod matchmaking;
 mod ops;
 mod plugins;
+mod red_metrics;
 mod redact;
 mod rooms;
 mod ws;
@@ -129,13 +131,15 @@ async fn not_found() -> ApiError {
 
 /// The admin listener (`admin_listen`): the admin routes only.
 pub fn admin_router(app: Arc<App>) -> Router {
+    let red = red_metrics::RedLayer::new(app.metrics.clone());
     let admin = admin_routes(&app).fallback(not_found).with_state(app);
-    with_request_logs(admin)
+    with_request_logs(admin.layer(red))
 }
 
 /// The public listener.
 pub fn router(app: Arc<App>) -> Router {
     let limits = &app.config.limits;
+    let red = red_metrics::RedLayer::new(app.metrics.clone());
     let api = Router::new()
         .route("/v1/plugins", get(plugins::list))
         .merge(public_admin_routes(&app))
@@ -164,7 +168,8 @@ pub fn router(app: Arc<App>) -> Router {
         .layer(axum::middleware::from_fn_with_state(app.clone(), rooms::route_to_owner))
         .with_state(app);
 
-    with_request_logs(api.layer(cors()))
+    // Outermost of the per-route layers: CORS preflights are counted too.
+    with_request_logs(api.layer(cors()).layer(red))
 }
 
 /// Tokens travel as bearer headers (or a WebSocket's query), never cookies:

@@ -130,6 +130,7 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
                     if sink.send(Message::Text(text.as_ref().into())).await.is_err() {
                         break None;
                     }
+                    app.metrics.ws_messages_out.inc();
                 }
                 None => break Some((close_code::NORMAL, "the room closed or this client fell behind; reconnect")),
             },
@@ -159,6 +160,7 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
                                     gone = true;
                                     break;
                                 }
+                                app.metrics.ws_messages_out.inc();
                             }
                             Err(_) => break,
                         }
@@ -166,6 +168,7 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
                     if gone || sink.flush().await.is_err() {
                         break None;
                     }
+                    app.metrics.ws_answered(last_heard.elapsed());
                 }
                 Some(Ok(Message::Binary(_))) => {
                     last_heard = Instant::now();
@@ -173,6 +176,7 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
                     if sink.send(Message::Text(reply.into())).await.is_err() {
                         break None;
                     }
+                    app.metrics.ws_answered(last_heard.elapsed());
                 }
                 Some(Ok(Message::Close(_))) => {
                     // Answer with a close frame echoing the client's code:

@@ -98,6 +98,25 @@ pub trait ArchiveSink: Send + Sync {
 
 /// Opens the sink a URL names (see the module docs).
 pub async fn open_sink(url: &str) -> Result<Arc<dyn ArchiveSink>, ArchiveError> {
+    open(url, &crate::config::PgPoolSettings::default(), None).await
+}
+
+/// [`open_sink`] for the server: a PostgreSQL pool sized and timed by
+/// `[archive.postgres]`, its gauges in `metrics`.
+pub async fn open_sink_with(
+    url: &str,
+    postgres: &crate::config::PgPoolSettings,
+    metrics: &crate::metrics::Metrics,
+) -> Result<Arc<dyn ArchiveSink>, ArchiveError> {
+    open(url, postgres, Some(metrics)).await
+}
+
+#[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
+async fn open(
+    url: &str,
+    postgres: &crate::config::PgPoolSettings,
+    metrics: Option<&crate::metrics::Metrics>,
+) -> Result<Arc<dyn ArchiveSink>, ArchiveError> {
     let scheme = url.split_once("://").map(|(scheme, _)| scheme.to_ascii_lowercase());
     match scheme.as_deref() {
         None => Ok(Arc::new(fs::FsSink::open(url).await?)),
@@ -109,7 +128,7 @@ pub async fn open_sink(url: &str) -> Result<Arc<dyn ArchiveSink>, ArchiveError> 
             Ok(Arc::new(fs::FsSink::open(path).await?))
         }
         #[cfg(feature = "postgres")]
-        Some("postgres" | "postgresql") => Ok(Arc::new(postgres::PgSink::connect(url).await?)),
+        Some("postgres" | "postgresql") => Ok(Arc::new(postgres::PgSink::connect_with(url, postgres, metrics).await?)),
         #[cfg(feature = "s3")]
         Some("s3") => Ok(Arc::new(s3::S3Sink::open(url).await?)),
         Some(other) => Err(ArchiveError::Config(format!(

@@ -10,19 +10,30 @@
 //!
 //! The pool connects lazily, so the host starts while PostgreSQL is down;
 //! migrations run on the first operation that reaches it.
+//!
+//! Pool size and timeouts come from `[archive.postgres]`
+//! ([`PgPoolSettings`]). Every operation takes its connection through
+//! [`PgSink::acquire`], which measures the wait (`archive_pg_pool_waiting`,
+//! `archive_pg_pool_acquire_seconds`) and turns a wait past
+//! `acquire_timeout_ms` into a clear [`ArchiveError::Backend`] (counted in
+//! `archive_pg_pool_acquire_timeouts_total`); open and idle connections are
+//! read from the pool at each `/metrics` render.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::Row;
 use sqlx::migrate::Migrator;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::{Acquire, Postgres, Row};
 use tokio::sync::OnceCell;
 
 use super::listing::{GameSummary, ListFilter, Page, PageRequest};
 use super::record::{GameRecord, PluginRef, compress_all};
 use super::{ArchiveError, ArchiveSink, new_games, validate_batch};
+use crate::config::PgPoolSettings;
+use crate::metrics::{Metrics, PgPoolMetrics};
 
 /// The host's migrations (`host/migrations/`).
 pub static MIGRATOR: Migrator = sqlx::migrate!();
@@ -101,6 +112,8 @@ WHERE game_id IN (SELECT game_id FROM completed_games
 pub struct PgSink {
     pool: PgPool,
     schema: OnceCell<()>,
+    settings: PgPoolSettings,
+    metrics: PgPoolMetrics,
 }
 
 fn pg_error(context: &str) -> impl FnOnce(sqlx::Error) -> ArchiveError + '_ {
@@ -113,15 +126,48 @@ fn to_i64(value: u64, what: &str) -> Result<i64, ArchiveError> {
 }
 
 impl PgSink {
-    /// Creates the pool (lazily connected) and tries the migrations once;
-    /// if PostgreSQL is unreachable now they run on first use.
+    /// [`PgSink::connect_with`] the default pool settings, without metrics.
     pub async fn connect(url: &str) -> Result<PgSink, ArchiveError> {
+        PgSink::connect_with(url, &PgPoolSettings::default(), None).await
+    }
+
+    /// Creates the pool (lazily connected) and tries the migrations once;
+    /// if PostgreSQL is unreachable now they run on first use. With
+    /// `metrics`, the pool's gauges are those of the server's `/metrics`.
+    pub async fn connect_with(
+        url: &str,
+        settings: &PgPoolSettings,
+        metrics: Option<&Metrics>,
+    ) -> Result<PgSink, ArchiveError> {
+        if settings.max_connections == 0 || settings.min_connections > settings.max_connections {
+            return Err(ArchiveError::Config(format!(
+                "archive.postgres: max_connections must be at least 1 and at least min_connections (got {} and {})",
+                settings.max_connections, settings.min_connections
+            )));
+        }
+        if settings.acquire_timeout_ms == 0 {
+            return Err(ArchiveError::Config("archive.postgres.acquire_timeout_ms must be at least 1".into()));
+        }
+        let never_if_zero = |ms: u64| (ms > 0).then(|| Duration::from_millis(ms));
         let pool = PgPoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(5))
+            .max_connections(settings.max_connections)
+            .min_connections(settings.min_connections)
+            .acquire_timeout(Duration::from_millis(settings.acquire_timeout_ms))
+            .idle_timeout(never_if_zero(settings.idle_timeout_ms))
+            .max_lifetime(never_if_zero(settings.max_lifetime_ms))
             .connect_lazy(url)
             .map_err(|e| ArchiveError::Config(format!("PostgreSQL archive URL: {e}")))?;
-        let sink = PgSink { pool, schema: OnceCell::new() };
+        let pool_metrics = metrics.map_or_else(PgPoolMetrics::default, |m| m.pg_pool.clone());
+        pool_metrics.max_connections.set(i64::from(settings.max_connections));
+        if let Some(metrics) = metrics {
+            let (pool, gauges) = (pool.clone(), pool_metrics.clone());
+            metrics.refresh_on_render(move || {
+                let (open, idle) = (pool.size() as i64, pool.num_idle() as i64);
+                gauges.idle.set(idle);
+                gauges.in_use.set((open - idle).max(0));
+            });
+        }
+        let sink = PgSink { pool, schema: OnceCell::new(), settings: settings.clone(), metrics: pool_metrics };
         if let Err(e) = sink.ensure_schema().await {
             tracing::warn!(error = %e, "PostgreSQL archive not ready; migrations will be retried on first use");
         }
@@ -132,12 +178,53 @@ impl PgSink {
         &self.pool
     }
 
+    /// The pool's gauges and timings (the server's, or this sink's own).
+    pub fn pool_metrics(&self) -> &PgPoolMetrics {
+        &self.metrics
+    }
+
+    /// A connection from the pool, the wait measured: at most
+    /// `acquire_timeout_ms`, then an error that says so (and
+    /// `archive_pg_pool_acquire_timeouts_total` counts it).
+    pub async fn acquire(&self) -> Result<PoolConnection<Postgres>, ArchiveError> {
+        /// Counts the caller as waiting until it has a connection, an error
+        /// or is cancelled.
+        struct Waiting<'a>(&'a PgPoolMetrics, std::time::Instant);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.waiting.dec();
+                self.0.acquire_seconds.observe(self.1.elapsed().as_secs_f64());
+            }
+        }
+        self.metrics.waiting.inc();
+        let waiting = Waiting(&self.metrics, std::time::Instant::now());
+        let acquired = self.pool.acquire().await;
+        drop(waiting);
+        acquired.map_err(|e| match e {
+            sqlx::Error::PoolTimedOut => {
+                self.metrics.acquire_timeouts.inc();
+                ArchiveError::Backend {
+                    backend: "postgres",
+                    message: format!(
+                        "no connection within archive.postgres.acquire_timeout_ms = {} ms: all {} \
+                         (archive.postgres.max_connections) busy, or the server unreachable",
+                        self.settings.acquire_timeout_ms, self.settings.max_connections
+                    ),
+                }
+            }
+            e => pg_error("connecting")(e),
+        })
+    }
+
     /// Applies pending migrations (once per sink, retried until it works).
     pub async fn ensure_schema(&self) -> Result<(), ArchiveError> {
         self.schema
             .get_or_try_init(|| async {
+                let mut conn = self.acquire().await?;
+                // `run_direct` on a connection is sqlx's way around "Acquire is
+                // not general enough" in a `Send` future (`run` takes a pool).
                 MIGRATOR
-                    .run(&self.pool)
+                    .run_direct(None, &mut *conn, false)
                     .await
                     .map_err(|e| ArchiveError::Backend { backend: "postgres", message: format!("migrations: {e}") })
             })
@@ -254,7 +341,8 @@ impl ArchiveSink for PgSink {
             .await
             .map_err(ArchiveError::from_join)??;
 
-        let mut tx = self.pool.begin().await.map_err(pg_error("begin"))?;
+        let mut conn = self.acquire().await?;
+        let mut tx = conn.begin().await.map_err(pg_error("begin"))?;
         let inserted: HashSet<String> = sqlx::query_scalar(INSERT_GAMES)
             .bind(games.game_id)
             .bind(games.room_id)
@@ -292,9 +380,10 @@ impl ArchiveSink for PgSink {
 
     async fn get(&self, game_id: &str) -> Result<Option<GameRecord>, ArchiveError> {
         self.ensure_schema().await?;
+        let mut conn = self.acquire().await?;
         let bytes: Option<Vec<u8>> = sqlx::query_scalar(SELECT_RECORD)
             .bind(game_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(pg_error("reading a game"))?;
         bytes.map(|b| GameRecord::from_compressed(&b)).transpose()
@@ -305,13 +394,14 @@ impl ArchiveSink for PgSink {
         let limit = page.effective_limit();
         let cursor = page.cursor()?;
         let cursor_ms = cursor.as_ref().map(|c| to_i64(c.completed_at_ms, "cursor")).transpose()?;
+        let mut conn = self.acquire().await?;
         let rows = sqlx::query(LIST_GAMES)
             .bind(filter.plugin.as_deref())
             .bind(filter.player.as_deref())
             .bind(cursor_ms)
             .bind(cursor.as_ref().map(|c| c.game_id.as_str()))
             .bind((limit + 1) as i64)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await
             .map_err(pg_error("listing games"))?;
         let games = rows.iter().map(summary_of).collect::<Result<Vec<_>, _>>().map_err(pg_error("decoding a game"))?;
@@ -319,17 +409,19 @@ impl ArchiveSink for PgSink {
     }
 
     /// Deletes in batches of `batch` games (each its own statement and
-    /// transaction), until a batch comes back short.
+    /// transaction, a connection taken per batch), until a batch comes back
+    /// short.
     async fn expire(&self, cutoff_ms: u64, batch: usize) -> Result<Option<u64>, ArchiveError> {
         self.ensure_schema().await?;
         let cutoff = to_i64(cutoff_ms, "retention cutoff")?;
         let batch = batch.clamp(1, i64::MAX as usize);
         let mut deleted = 0;
         loop {
+            let mut conn = self.acquire().await?;
             let rows = sqlx::query(DELETE_EXPIRED)
                 .bind(cutoff)
                 .bind(batch as i64)
-                .execute(&self.pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(pg_error("deleting expired games"))?
                 .rows_affected();

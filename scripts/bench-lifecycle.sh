@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
-# Lifecycle benchmark, side by side (issue #10, item 7): the server built at
-# BASE_REF against the server built from the current working tree, both in
+# Lifecycle benchmark, side by side (issue #10, item 7): the servers built at
+# the BASE_REFs against the server built from the current working tree, both in
 # release, under the same load (benches/lifecycle: R rooms × P WebSocket
 # players playing tic-tac-toe games back to back, default config with the
 # journal and fsync on, rate limits raised). Prints a Markdown table with
 # ratios new ÷ base; docs/benchmarks.md explains the columns.
 #
-#   scripts/bench-lifecycle.sh [BASE_REF] [GENERATOR ARGS...]
+#   scripts/bench-lifecycle.sh [BASE_REF...] [GENERATOR ARGS...]
 #
-# BASE_REF defaults to 309ac1720a6455c670aeeecbd3126702bb0d8d02, main
-# before the speed work of issue #10 ("before #10"). Extra arguments go to
+# BASE_REFs default to 54d9f32 (main when issue #10 was filed, the issue's
+# "today's main") and 309ac17 (main right before the speed work of #10,
+# "before #10"); each base is labelled by its short hash and the table's
+# ratio rows divide by the first one. Extra arguments go to
 # the generator (`--help` lists them), e.g. `--shape 10x2` or
 # `--server-env ARCADE_JOURNAL__FSYNC=false`.
 #
 # Environment: DURATION (measured seconds per run, default 30), WARMUP (2),
 # ROUNDS (2: base, new, base, new at each shape), SHAPES ("1x2 50x2").
 #
-# How: BASE_REF is checked out in a git worktree, target/bench-base-<hash>
+# How: each BASE_REF is checked out in a git worktree, target/bench-base-<hash>
 # (kept for the next run), and built into the same CARGO_TARGET_DIR as the
 # current tree, so registry dependencies are shared and only the workspace
 # crates compile again; its `release/arcade` is copied to
@@ -36,31 +38,39 @@ case "$target_dir" in
 esac
 export CARGO_TARGET_DIR="$target_dir"
 
-baseline=309ac1720a6455c670aeeecbd3126702bb0d8d02
-base_ref="$baseline"
-if [[ $# -gt 0 && "$1" != -* ]]; then
-    base_ref="$1"
+# "main when #10 was filed" (the issue's "today's main": no TCP_NODELAY,
+# a file per finished game) and "before #10" (main right before the speed
+# work, with #9's hardening and its TCP_NODELAY on accepted sockets).
+default_bases=(54d9f32 309ac1720a6455c670aeeecbd3126702bb0d8d02)
+base_refs=()
+while [[ $# -gt 0 && "$1" != -* ]]; do
+    base_refs+=("$1")
     shift
-fi
-base_commit="$(git rev-parse --verify "${base_ref}^{commit}")"
-short="${base_commit:0:7}"
+done
+[[ ${#base_refs[@]} -gt 0 ]] || base_refs=("${default_bases[@]}")
 
 out="$target_dir/lifecycle-bench"
 mkdir -p "$out"
-base_bin="$out/arcade-$short"
 new_bin="$out/arcade-new"
+server_args=()
 
-if [[ ! -x "$base_bin" ]]; then
-    worktree="$root/target/bench-base-$short"
-    if [[ ! -e "$worktree/.git" ]]; then
-        mkdir -p "$root/target"
-        git worktree add --detach "$worktree" "$base_commit"
+for base_ref in "${base_refs[@]}"; do
+    base_commit="$(git rev-parse --verify "${base_ref}^{commit}")"
+    short="${base_commit:0:7}"
+    base_bin="$out/arcade-$short"
+    if [[ ! -x "$base_bin" ]]; then
+        worktree="$root/target/bench-base-$short"
+        if [[ ! -e "$worktree/.git" ]]; then
+            mkdir -p "$root/target"
+            git worktree add --detach "$worktree" "$base_commit"
+        fi
+        echo "bench-lifecycle: building the base server ($base_commit) in $worktree" >&2
+        (cd "$worktree" && cargo build --release --locked -p arcade-host --bin arcade)
+        cp "$target_dir/release/arcade" "$base_bin.tmp"
+        mv "$base_bin.tmp" "$base_bin"
     fi
-    echo "bench-lifecycle: building the base server ($base_commit) in $worktree" >&2
-    (cd "$worktree" && cargo build --release --locked -p arcade-host --bin arcade)
-    cp "$target_dir/release/arcade" "$base_bin.tmp"
-    mv "$base_bin.tmp" "$base_bin"
-fi
+    server_args+=(--server "$short=$base_bin")
+done
 
 echo "bench-lifecycle: building the current tree ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo ' + uncommitted changes'))" >&2
 cargo build --release -p arcade-host -p arcade-lifecycle-bench --bin arcade --bin arcade-lifecycle-bench
@@ -77,7 +87,7 @@ for shape in ${SHAPES:-1x2 50x2}; do
 done
 
 "$target_dir/release/arcade-lifecycle-bench" \
-    --server "base=$base_bin" --server "new=$new_bin" \
+    "${server_args[@]}" --server "new=$new_bin" \
     --plugins "$target_dir/plugins/examples" \
     "${shape_args[@]}" \
     --duration "${DURATION:-30}" --warmup "${WARMUP:-2}" --rounds "${ROUNDS:-2}" \

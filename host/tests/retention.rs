@@ -2,8 +2,9 @@
 //! clock: the filesystem archive (segments deleted, index consistent after
 //! a reopen, a crash after the cutoff was recorded) and PostgreSQL (the real
 //! server of `scripts/services.sh`: events deleted with their game, more
-//! expired games than one delete batch), and the background job counting
-//! what it expired in its metric.
+//! expired games than one delete batch), S3 (the S3-protocol server: the
+//! lifecycle rule deletes objects, the sink forgets the games it lists), and
+//! the background job counting what it expired in its metric.
 
 mod support;
 
@@ -15,6 +16,7 @@ use std::time::Duration;
 use arcade_host::archive::fs::{FsExpiry, FsSink};
 use arcade_host::archive::postgres::PgSink;
 use arcade_host::archive::retention::{self, RetentionPolicy};
+use arcade_host::archive::s3::S3Sink;
 use arcade_host::archive::{ArchiveSink, GameRecord, ListFilter, PageRequest};
 use arcade_host::metrics::Metrics;
 use support::records::{BASE_MS, DAY_MS, GameShape, game_record};
@@ -227,4 +229,66 @@ async fn the_retention_job_runs_at_start_and_counts_what_it_expired() {
     let rendered = metrics.render();
     assert!(rendered.contains("arcade_archive_games_expired_total 1"), "{rendered}");
     assert!(retention::spawn(sink, RetentionPolicy { days: 0, ..POLICY }, metrics).is_none());
+}
+
+/// The S3 objects are deleted by the bucket's lifecycle rule, not by the
+/// sink; a running host must stop listing (and reading) what it deleted,
+/// also games it learns of later from manifests the rule has not reached.
+#[tokio::test]
+async fn s3_archive_forgets_expired_games_it_listed_and_does_not_relearn_them() {
+    let services = TestServices::get();
+    let url = services.fresh_s3_url("games");
+    let sink = S3Sink::open(&url).await.unwrap();
+    let old: Vec<GameRecord> = (0..3).map(|d| game_on_day(&format!("s3-old-{d}"), d as f64)).collect();
+    let new: Vec<GameRecord> = [10.0, 11.0].iter().map(|d| game_on_day(&format!("s3-new-{d}"), *d)).collect();
+    sink.write_batch(&old[..2]).await.unwrap();
+    sink.write_batch(&new).await.unwrap();
+    let all: Vec<&GameRecord> = old[..2].iter().chain(&new).collect();
+    assert_archive_holds(&sink, &all, &[]).await;
+    let objects_before = list_keys(&sink).await;
+
+    assert_eq!(retention::expire_once(&sink, &POLICY, now_expiring_before_day(0.0)).await.unwrap(), Some(0));
+    let expired = retention::expire_once(&sink, &POLICY, now_expiring_before_day(5.0)).await.unwrap();
+    assert_eq!(expired, Some(2));
+    let gone: Vec<&GameRecord> = old.iter().collect();
+    assert_archive_holds(&sink, &new.iter().collect::<Vec<_>>(), &gone).await;
+    assert_eq!(list_keys(&sink).await, objects_before, "the sink deletes no object (the lifecycle rule does)");
+
+    // Another host, which has not expired anything, archives an old game
+    // late: its manifest does not bring the game back here, and this host
+    // does not write an expired game itself.
+    let other = S3Sink::open(&url).await.unwrap();
+    other.write_batch(std::slice::from_ref(&old[2])).await.unwrap();
+    assert_eq!(other.get(&old[2].game_id).await.unwrap().as_ref(), Some(&old[2]));
+    assert_archive_holds(&sink, &new.iter().collect::<Vec<_>>(), &gone).await;
+    let late = game_on_day("s3-late-4", 4.0);
+    sink.write_batch(std::slice::from_ref(&late)).await.unwrap();
+    assert_eq!(other.get(&late.game_id).await.unwrap(), None, "an expired game was written");
+
+    // The lifecycle rule deletes the old records and the manifests naming
+    // them (emulated here); the sink keeps listing exactly the new games.
+    let bucket = &sink.location().bucket;
+    for key in list_keys(&sink).await {
+        let names_old_game = if key.contains("/manifests/") {
+            let body = sink.client().get_object().bucket(bucket).key(&key).send().await.unwrap();
+            let manifest = String::from_utf8(body.body.collect().await.unwrap().to_vec()).unwrap();
+            old.iter().any(|g| manifest.contains(&g.game_id))
+        } else {
+            old.iter().any(|g| key.contains(&g.game_id))
+        };
+        if names_old_game {
+            sink.client().delete_object().bucket(bucket).key(&key).send().await.unwrap();
+        }
+    }
+    assert!(!list_keys(&sink).await.iter().any(|k| old.iter().any(|g| k.contains(&g.game_id))));
+    assert_archive_holds(&sink, &new.iter().collect::<Vec<_>>(), &gone).await;
+    // Later cutoffs expire more; an earlier one does not bring games back.
+    assert_eq!(sink.expire(new[1].completed_at_ms, 1).await.unwrap(), Some(1));
+    assert_eq!(sink.expire(0, 1).await.unwrap(), Some(0));
+    assert_archive_holds(&sink, &[&new[1]], &[&new[0]]).await;
+}
+
+async fn list_keys(sink: &S3Sink) -> BTreeSet<String> {
+    let listing = sink.client().list_objects_v2().bucket(&sink.location().bucket).send().await.unwrap();
+    listing.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect()
 }

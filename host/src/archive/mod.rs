@@ -88,8 +88,9 @@ pub trait ArchiveSink: Send + Sync {
     /// Retention (see `retention`): deletes the games completed before
     /// `cutoff_ms` (unix ms), at most `batch` per delete statement where
     /// the backend deletes row by row, and returns how many it deleted; once
-    /// it returns they are gone from `get` and `list`. `None`: the backend's
-    /// storage expires games by itself (S3: the bucket's lifecycle rule).
+    /// it returns they are gone from `get` and `list`. `None` (the default):
+    /// the backend's storage expires games by itself and the sink keeps
+    /// nothing to forget. S3 forgets them (its lifecycle rule deletes them).
     async fn expire(&self, cutoff_ms: u64, batch: usize) -> Result<Option<u64>, ArchiveError> {
         let _ = (cutoff_ms, batch);
         Ok(None)

@@ -8,8 +8,9 @@
 //! filesystem archive durably records the cutoff, then drops whole segments
 //! (`fs`); PostgreSQL deletes `completed_games` rows in batches of
 //! `archive.retention_batch`, their `game_events` rows going with them
-//! (`ON DELETE CASCADE`); S3 relies on the bucket's lifecycle expiration
-//! (Terraform `archive_retention_days`, which should match). Expired games
+//! (`ON DELETE CASCADE`); in S3 the bucket's lifecycle rule deletes the
+//! objects (Terraform `archive_retention_days`, which should match) and the
+//! sink drops the games from its in-memory listing. Expired games
 //! are counted in `arcade_archive_games_expired_total`, failed runs in
 //! `arcade_archive_retention_failures_total` (retried at the next interval).
 //!
@@ -106,8 +107,7 @@ pub fn spawn(
                     tracing::info!(
                         backend,
                         days = policy.days,
-                        "archive retention: this backend's storage expires games (S3: the bucket's lifecycle rule, \
-                         Terraform archive_retention_days); the job stops"
+                        "archive retention: this backend's storage expires games by itself; the job stops"
                     );
                     return;
                 }

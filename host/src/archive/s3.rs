@@ -22,6 +22,14 @@
 //! makes several hosts writing one prefix see each other's games. Games
 //! already in the catalog are not rewritten; a record put by a batch that
 //! failed before its manifest is invisible until the retry writes it.
+//!
+//! Retention: the bucket's lifecycle rule deletes the objects (Terraform
+//! `archive_retention_days`); [`ArchiveSink::expire`] makes the sink forget
+//! the games completed before the cutoff, which it then keeps: they leave
+//! the catalog (`list`, `get`), manifests loaded later (another host's, or
+//! one the lifecycle rule has not reached yet) add none of them back, and a
+//! late batch does not write them again. Manifests that are gone from the
+//! bucket are forgotten at the next refresh.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -126,6 +134,18 @@ pub struct S3Sink {
 struct S3State {
     catalog: Catalog,
     loaded_manifests: HashSet<String>,
+    /// Retention: games completed before this instant (unix ms) have
+    /// expired; 0 until `expire` is called.
+    expired_before_ms: u64,
+}
+
+impl S3State {
+    /// Adds a game to the catalog unless it has expired.
+    fn catalog_insert(&mut self, game: GameSummary) {
+        if game.completed_at_ms >= self.expired_before_ms {
+            self.catalog.insert(game);
+        }
+    }
 }
 
 fn s3_error<E: std::error::Error>(context: String) -> impl FnOnce(E) -> ArchiveError {
@@ -240,17 +260,21 @@ impl S3Sink {
         self.ensure_bucket().await?;
         let prefix = self.location.manifest_prefix();
         let mut unseen = Vec::new();
+        let mut listed = HashSet::new();
         let mut pages =
             self.client.list_objects_v2().bucket(&self.location.bucket).prefix(&prefix).into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(s3_error(format!("listing {prefix}")))?;
             for object in page.contents() {
-                match object.key() {
-                    Some(key) if !state.loaded_manifests.contains(key) => unseen.push(key.to_string()),
-                    _ => {}
+                let Some(key) = object.key() else { continue };
+                if !state.loaded_manifests.contains(key) {
+                    unseen.push(key.to_string());
                 }
+                listed.insert(key.to_string());
             }
         }
+        // Manifests the lifecycle rule deleted: their games have expired.
+        state.loaded_manifests.retain(|key| listed.contains(key));
         let gets: Vec<_> =
             unseen.into_iter().map(|key| async move { self.get_bytes(&key).await.map(|bytes| (key, bytes)) }).collect();
         let manifests: Vec<(String, Option<Vec<u8>>)> =
@@ -266,7 +290,7 @@ impl S3Sink {
                 )));
             }
             for game in manifest.games {
-                state.catalog.insert(game);
+                state.catalog_insert(game);
             }
             state.loaded_manifests.insert(key);
         }
@@ -298,7 +322,9 @@ impl ArchiveSink for S3Sink {
         validate_batch(records)?;
         let mut state = self.state.lock().await;
         self.refresh(&mut state).await?;
-        let fresh = new_games(records, |id| state.catalog.contains(id));
+        let expired_before_ms = state.expired_before_ms;
+        let mut fresh = new_games(records, |id| state.catalog.contains(id));
+        fresh.retain(|record| record.completed_at_ms >= expired_before_ms);
         if fresh.is_empty() {
             return Ok(());
         }
@@ -310,7 +336,7 @@ impl ArchiveSink for S3Sink {
         let body = serde_json::to_vec(&manifest).expect("manifests serialize");
         self.put_bytes(key.clone(), body, Vec::new()).await?;
         for game in manifest.games {
-            state.catalog.insert(game);
+            state.catalog_insert(game);
         }
         state.loaded_manifests.insert(key);
         Ok(())
@@ -342,6 +368,20 @@ impl ArchiveSink for S3Sink {
         let mut state = self.state.lock().await;
         self.refresh(&mut state).await?;
         state.catalog.list(filter, page)
+    }
+
+    /// Forgets the games completed before `cutoff_ms` (the bucket's
+    /// lifecycle rule deletes their objects) and keeps forgetting them;
+    /// returns how many left the catalog. `batch` does not apply: nothing is
+    /// deleted here.
+    async fn expire(&self, cutoff_ms: u64, _batch: usize) -> Result<Option<u64>, ArchiveError> {
+        let mut state = self.state.lock().await;
+        state.expired_before_ms = state.expired_before_ms.max(cutoff_ms);
+        let expired = state.catalog.completed_before(state.expired_before_ms);
+        for game_id in &expired {
+            state.catalog.remove(game_id);
+        }
+        Ok(Some(expired.len() as u64))
     }
 }
 

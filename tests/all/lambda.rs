@@ -3,7 +3,11 @@
 //! SQS events (of game records, and of S3 notifications of records the
 //! host's S3 sink wrote) and S3 events, and its effects are read back from the real
 //! PostgreSQL and S3-protocol server of `scripts/services.sh` through the
-//! host's archive sinks.
+//! host's archive sinks. The daily archive-expiry schedule is driven with
+//! the exact input of its EventBridge target in
+//! `infra/terraform/modules/stack/lambdas.tf` (`support::terraform`), with
+//! the deployed default `archive_retention_days`, against a database of its
+//! own; the clock is controlled by archiving games completed long ago.
 //!
 //! The handler is `$ARCADE_LAMBDA_ARCHIVER_BIN`, else
 //! `<target>/debug/arcade-lambda-archiver` (`scripts/test.sh` builds it);
@@ -12,6 +16,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use arcade_host::archive::s3::S3Sink;
 use arcade_host::archive::{
@@ -21,8 +26,10 @@ use arcade_host::archive::{
 use arcade_host::protocol::RoomStatus;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use sqlx::Connection;
 
 use crate::support::lambda_api::{Function, RuntimeApi, median_and_min};
+use crate::support::terraform;
 use crate::support::*;
 
 fn archiver_bin() -> PathBuf {
@@ -50,18 +57,39 @@ impl Archives {
         }
     }
 
+    /// As [`Archives::new`], with a PostgreSQL database of its own: a
+    /// retention run deletes every old game of its database, including
+    /// other tests' (their games completed in 2025).
+    async fn with_own_database() -> Archives {
+        let mut archives = Archives::new();
+        let name = unique("arcade_lambda_retention").replace('-', "_");
+        let mut admin = sqlx::PgConnection::connect(&archives.pg_url).await.expect("connecting to PostgreSQL");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
+        // postgres://user@host:port/<database>[?params]
+        let authority_end = archives.pg_url.find("://").map(|at| at + 3).expect("a URL");
+        let path_start =
+            archives.pg_url[authority_end..].find('/').map_or(archives.pg_url.len(), |at| authority_end + at);
+        let params = archives.pg_url[path_start..].find('?').map_or("", |at| &archives.pg_url[path_start + at..]);
+        archives.pg_url = format!("{}/{name}{params}", &archives.pg_url[..path_start]);
+        archives
+    }
+
     /// Starts the archiver configured with these archives.
     fn spawn(&self, api: &RuntimeApi) -> Function {
-        api.spawn(
-            &archiver_bin(),
-            &[
-                ("ARCADE_ARCHIVE_PG_URL", self.pg_url.clone()),
-                ("ARCADE_ARCHIVE_S3_URL", self.s3_url.clone()),
-                ("AWS_ACCESS_KEY_ID", service_var("AWS_ACCESS_KEY_ID")),
-                ("AWS_SECRET_ACCESS_KEY", service_var("AWS_SECRET_ACCESS_KEY")),
-                ("AWS_REGION", "us-east-1".into()),
-            ],
-        )
+        self.spawn_with(api, &[])
+    }
+
+    /// [`Archives::spawn`] with more environment variables.
+    fn spawn_with(&self, api: &RuntimeApi, more: &[(&str, String)]) -> Function {
+        let mut env = vec![
+            ("ARCADE_ARCHIVE_PG_URL", self.pg_url.clone()),
+            ("ARCADE_ARCHIVE_S3_URL", self.s3_url.clone()),
+            ("AWS_ACCESS_KEY_ID", service_var("AWS_ACCESS_KEY_ID")),
+            ("AWS_SECRET_ACCESS_KEY", service_var("AWS_SECRET_ACCESS_KEY")),
+            ("AWS_REGION", "us-east-1".into()),
+        ];
+        env.extend(more.iter().cloned());
+        api.spawn(&archiver_bin(), &env)
     }
 
     /// Fresh sinks (nothing cached) for reading back what the function wrote.
@@ -131,6 +159,19 @@ fn game(game_id: &str, winner: &str, loser: &str) -> GameRecord {
         },
         final_views: FinalViews::default(),
     }
+}
+
+/// [`game`] moved in time so that it completed at `completed_at_ms`.
+fn game_completed_at(game_id: &str, completed_at_ms: u64) -> GameRecord {
+    let mut game = game(game_id, "ann", "bob");
+    let base = game.completed_at_ms;
+    let moved = |at_ms: u64| completed_at_ms - (base - at_ms);
+    game.started_at_ms = moved(game.started_at_ms);
+    game.completed_at_ms = completed_at_ms;
+    game.log.iter_mut().for_each(|entry| entry.at_ms = moved(entry.at_ms));
+    game.events.iter_mut().for_each(|event| event.at_ms = moved(event.at_ms));
+    game.validate().expect("a valid moved game");
+    game
 }
 
 fn json_body(game: &GameRecord) -> String {
@@ -360,6 +401,115 @@ async fn s3_notifications_in_sqs_messages_archive_the_records_they_name() {
     let logs = function.stop().await;
     assert!(logs.contains("S3 test event") && logs.contains("msg-test"), "the test event is logged: {logs}");
     assert!(logs.contains("msg-missing") && logs.contains("never-written.json.zst"), "the failure is logged: {logs}");
+}
+
+const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+
+fn terraform_stack_file(name: &str) -> String {
+    let path = workspace_root().join("infra/terraform/modules/stack").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// The input of the archive-expiry rule's target, read out of
+/// `infra/terraform/modules/stack/lambdas.tf`, so that the test sends
+/// exactly what EventBridge will.
+fn terraform_expiry_input() -> Value {
+    let text = terraform_stack_file("lambdas.tf");
+    let target = terraform::block(&text, r#"resource "aws_cloudwatch_event_target" "archive_expiry""#);
+    let input = terraform::attribute(target, "input");
+    terraform::literal(input).unwrap_or_else(|e| panic!("the archive-expiry target's input `{input}`: {e}"))
+}
+
+/// The deployed default of `archive_retention_days` (variables.tf), which
+/// the Terraform passes to the archiver as `ARCADE_ARCHIVE_RETENTION_DAYS`.
+fn terraform_retention_days() -> u64 {
+    let text = terraform_stack_file("variables.tf");
+    let variable = terraform::block(&text, r#"variable "archive_retention_days""#);
+    let default = terraform::literal(terraform::attribute(variable, "default")).expect("a literal default");
+    default.as_u64().unwrap_or_else(|| panic!("archive_retention_days defaults to {default}, not a day count"))
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+/// The retention of the PostgreSQL archive as deployed on AWS: the hosts
+/// archive to S3 (expired there by the bucket's lifecycle rule) and only
+/// this function fills PostgreSQL, so the daily schedule's input makes it
+/// run the hosts' retention code there. Games completed more than
+/// `archive_retention_days` ago go, their `game_events` rows with them;
+/// newer games stay whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_terraform_schedule_expires_old_games_and_their_events_from_postgres() {
+    let days = terraform_retention_days();
+    let input = terraform_expiry_input();
+    let archives = Archives::with_own_database().await;
+    let api = RuntimeApi::start().await;
+    let mut function = archives.spawn_with(&api, &[("ARCADE_ARCHIVE_RETENTION_DAYS", days.to_string())]);
+    let now = now_ms();
+    let ago = |days_ago: u64, hours: u64| now - days_ago * DAY_MS - hours * 3_600_000;
+    let old = [game_completed_at("expired-1", ago(days, 1)), game_completed_at("expired-2", ago(days + 400, 0))];
+    let new = [game_completed_at("kept-1", ago(days - 1, 0)), game_completed_at("kept-2", ago(0, 1))];
+    let messages: Vec<(String, String)> =
+        old.iter().chain(&new).map(|g| (format!("msg-{}", g.game_id), base64_body(g))).collect();
+    let messages: Vec<(&str, String)> = messages.iter().map(|(id, body)| (id.as_str(), body.clone())).collect();
+    let archived = api.invoke(&sqs_event(&messages)).await;
+    assert_eq!(failed_ids(archived.response()), Vec::<&str>::new(), "{}", archived.response());
+
+    let pool = sqlx::PgPool::connect(&archives.pg_url).await.expect("the test's database");
+    let events_of = |games: &[GameRecord]| {
+        let ids: Vec<String> = games.iter().map(|g| g.game_id.clone()).collect();
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM game_events WHERE game_id = ANY($1)")
+                .bind(ids)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(events_of(&old).await, 2, "the old games' events are archived");
+    assert_eq!(events_of(&new).await, 2);
+
+    let before = now_ms();
+    let run = api.invoke(&input).await;
+    let after = now_ms();
+    let response = run.response();
+    assert_eq!(response["retention_days"], json!(days), "{response}");
+    assert_eq!(response["expired_games"], json!(old.len()), "{response}");
+    let cutoff = response["cutoff_ms"].as_u64().unwrap_or_else(|| panic!("no cutoff: {response}"));
+    assert!((before - days * DAY_MS..=after - days * DAY_MS).contains(&cutoff), "{response}");
+
+    let [pg, _] = archives.sinks().await;
+    for game in &old {
+        assert_eq!(pg.get(&game.game_id).await.unwrap(), None, "{} has expired", game.game_id);
+    }
+    for game in &new {
+        assert_eq!(pg.get(&game.game_id).await.unwrap().as_ref(), Some(game), "{} is kept", game.game_id);
+    }
+    assert_eq!(events_of(&old).await, 0, "the expired games' events went with them");
+    assert_eq!(events_of(&new).await, 2, "the kept games' events stay");
+    let listed = pg.list(&ListFilter::default(), &PageRequest::first(10)).await.unwrap();
+    let mut listed: Vec<String> = listed.games.into_iter().map(|g| g.game_id).collect();
+    listed.sort();
+    assert_eq!(listed, ["kept-1", "kept-2"]);
+
+    // The next day's run (or EventBridge's retry) finds nothing more.
+    let again = api.invoke(&input).await;
+    assert_eq!(again.response()["expired_games"], json!(0), "{}", again.response());
+    assert!(function.is_running());
+    let logs = function.stop().await;
+    assert!(logs.contains("archive retention"), "the run is logged: {logs}");
+
+    // 0 keeps games forever: the run deletes nothing, even a game of 2001.
+    let forever = archives.spawn_with(&api, &[("ARCADE_ARCHIVE_RETENTION_DAYS", "0".into())]);
+    let ancient = game_completed_at("ancient", 978_307_200_000);
+    let archived = api.invoke(&sqs_event(&[("msg-ancient", base64_body(&ancient))])).await;
+    assert_eq!(failed_ids(archived.response()), Vec::<&str>::new());
+    let run = api.invoke(&input).await;
+    assert_eq!(run.response(), &json!({"retention_days": 0, "cutoff_ms": null, "expired_games": 0}));
+    assert_eq!(pg.get("ancient").await.unwrap(), Some(ancient));
+    forever.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

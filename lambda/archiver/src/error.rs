@@ -10,13 +10,18 @@ use lambda_runtime::Diagnostic;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
-    /// Neither an SQS nor an S3 event, or one of the wrong shape.
+    /// Neither an SQS nor an S3 event nor the schedule's input, or one of the wrong shape.
     #[error(transparent)]
     Event(#[from] EventError),
     /// Some records could not be archived; a retry of the event is safe
     /// (archiving is idempotent) and may succeed.
     #[error("{} of {total} records not archived: {}", failures.len(), failures.join("; "))]
     ArchiveFailed { total: usize, failures: Vec<String> },
+    /// The scheduled retention run failed (the games deleted before the
+    /// failure stay deleted: each batch is its own transaction); the next
+    /// run, or EventBridge's retry, continues.
+    #[error("archive retention run failed: {0}")]
+    RetentionFailed(String),
 }
 
 impl HandlerError {
@@ -24,6 +29,7 @@ impl HandlerError {
         match self {
             HandlerError::Event(event) => event.error_type(),
             HandlerError::ArchiveFailed { .. } => "Arcade.ArchiveFailed",
+            HandlerError::RetentionFailed(_) => "Arcade.RetentionFailed",
         }
     }
 }

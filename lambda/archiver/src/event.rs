@@ -1,8 +1,13 @@
 //! Which event an invocation carries. The function is subscribed to an SQS
 //! queue (whose messages may themselves be S3 notifications: `message`) and
 //! to an S3 inbox; both deliver `{"Records": [...]}` and name
-//! themselves in each record's `eventSource` (`aws:sqs`, `aws:s3`). Anything
-//! else is an `UnknownEvent` error, not a guess.
+//! themselves in each record's `eventSource` (`aws:sqs`, `aws:s3`). A daily
+//! EventBridge rule sends the input `infra/terraform` sets on its target,
+//! `{"source": "arcade.schedule", "action": "expire-archive"}` ([`SCHEDULE_SOURCE`],
+//! [`EXPIRE_ARCHIVE`]; exactly these two keys): one retention run. Anything
+//! else is an `UnknownEvent` error, not a guess; an `arcade.schedule` input
+//! with another action or other keys is a `MalformedEvent` naming what it
+//! should be.
 
 use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -14,13 +19,22 @@ use arcade_lambda_common::{EventError, describe};
 pub enum Event {
     Sqs(SqsEvent),
     S3(S3Event),
+    /// The scheduled retention run.
+    ExpireArchive,
 }
 
 const SQS: &str = "aws:sqs";
 const S3: &str = "aws:s3";
+/// `source` of the scheduled input `infra/terraform` gives the archive-expiry rule's target.
+pub const SCHEDULE_SOURCE: &str = "arcade.schedule";
+/// The one scheduled `action` of this function: a retention run.
+pub const EXPIRE_ARCHIVE: &str = "expire-archive";
 
 impl Event {
     pub fn classify(payload: Value) -> Result<Event, EventError> {
+        if payload.get("source").and_then(Value::as_str) == Some(SCHEDULE_SOURCE) {
+            return schedule_input(&payload);
+        }
         let records = payload.get("Records").and_then(Value::as_array).filter(|r| !r.is_empty());
         let Some(records) = records else {
             return Err(EventError::UnknownEvent(format!(
@@ -47,6 +61,20 @@ impl Event {
     }
 }
 
+/// The schedule's own input: exactly `{"source": "arcade.schedule", "action": "expire-archive"}`.
+fn schedule_input(payload: &Value) -> Result<Event, EventError> {
+    let problem = |detail: String| EventError::MalformedEvent { source_name: SCHEDULE_SOURCE, detail };
+    let fields = payload.as_object().expect("only an object has a source");
+    if let Some(other) = fields.keys().find(|k| !matches!(k.as_str(), "source" | "action")) {
+        return Err(problem(format!("unknown field {other:?}; the input is {{\"source\", \"action\"}} only")));
+    }
+    match fields.get("action") {
+        Some(Value::String(action)) if action == EXPIRE_ARCHIVE => Ok(Event::ExpireArchive),
+        Some(other) => Err(problem(format!("action {other}; this function runs \"{EXPIRE_ARCHIVE}\""))),
+        None => Err(problem(format!("no action; this function runs \"{EXPIRE_ARCHIVE}\""))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -70,6 +98,25 @@ mod tests {
         assert!(
             matches!(Event::classify(s3), Ok(Event::S3(e)) if e.records[0].s3.object.key.as_deref() == Some("games/g1.json.zst"))
         );
+    }
+
+    #[test]
+    fn the_schedule_input_is_a_retention_run_and_other_actions_are_refused() {
+        // The input the Terraform sets on the archive-expiry rule's target
+        // (tests/all/lambda.rs reads it out of infra/terraform/modules/stack/lambdas.tf).
+        let input = json!({"source": "arcade.schedule", "action": "expire-archive"});
+        assert!(matches!(Event::classify(input), Ok(Event::ExpireArchive)));
+        let cases = [
+            (json!({"source": "arcade.schedule", "action": "run-matches"}), "action \"run-matches\""),
+            (json!({"source": "arcade.schedule"}), "no action"),
+            (json!({"source": "arcade.schedule", "action": "expire-archive", "days": 1}), "unknown field \"days\""),
+        ];
+        for (payload, mention) in cases {
+            let error = Event::classify(payload.clone()).unwrap_err();
+            assert_eq!(error.error_type(), "Arcade.MalformedEvent", "{payload}: {error:?}");
+            let message = error.to_string();
+            assert!(message.contains(mention) && message.contains("arcade.schedule"), "{payload}: {message}");
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! `bootstrap` of the archiver Lambda (runtime `provided.al2023`): finished
 //! games arriving on SQS (game records, or S3 notifications of record
 //! objects) or uploaded to an S3 inbox are written to the PostgreSQL and S3
-//! archives (see `sqs`, `message`, `inbox`, `archive`).
+//! archives (see `sqs`, `message`, `inbox`, `archive`); a daily schedule
+//! expires old games from the PostgreSQL archive (`handler`, the hosts'
+//! `archive::retention`).
 //!
 //! A cold start reads the settings (`config`), opens both archives once and
 //! then serves invocations from the Lambda Runtime API until the

@@ -204,7 +204,9 @@ impl<'a> Parser<'a> {
             return Ok(Value::Array(items));
         }
         if rest.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
-            let len = rest.find(|c: char| !(c.is_ascii_digit() || matches!(c, '-' | '.' | 'e' | 'E'))).unwrap();
+            // To the first character that is not part of a number, or the end.
+            let len =
+                rest.find(|c: char| !(c.is_ascii_digit() || matches!(c, '-' | '.' | 'e' | 'E'))).unwrap_or(rest.len());
             let number: f64 = rest[..len].parse().map_err(|e| format!("not a number `{}`: {e}", &rest[..len]))?;
             self.at += len;
             let number = match number.fract() == 0.0 && number.abs() < 9e15 {
@@ -315,5 +317,7 @@ locals {
         assert!(literal(attribute(body, "other")).unwrap_err().contains("var.x"));
         assert!(literal(r#""${var.a}/x""#).unwrap_err().contains("template"));
         assert!(literal(r#"merge({a = 1}, {})"#).is_err());
+        // A number that ends the expression (a variable's `default = 90`).
+        assert_eq!((literal("90"), literal("-1.5")), (Ok(json!(90)), Ok(json!(-1.5))));
     }
 }

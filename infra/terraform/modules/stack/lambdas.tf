@@ -10,10 +10,15 @@
 #               ARCADE_MM_QUEUES (JSON list of {game, mode, players_per_match}),
 #               ARCADE_MM_DEFAULT_MODE, ARCADE_MM_DEFAULT_REGION (the nodes'
 #               matchmaking.default_mode / default_region),
+#               ARCADE_MM_REGION_FALLBACK (JSON of matchmaking_region_fallback,
+#               the nodes' cluster.region_fallback; {} = no fallback),
 #               ARCADE_CLUSTER_SECRET (the nodes' cluster.secret: checks their
 #               signed records, signs room creation; output host_cluster_secret)
 #   archiver:   ARCADE_ARCHIVE_PG_URL (postgres://arcade_archiver:<password>@host:5432/db?sslmode=require),
-#               ARCADE_ARCHIVE_S3_URL (s3://<bucket>/<prefix>?region=..)
+#               ARCADE_ARCHIVE_S3_URL (s3://<bucket>/<prefix>?region=..),
+#               ARCADE_ARCHIVE_RETENTION_DAYS (archive_retention_days: the
+#               daily archive-expiry run deletes older games from PostgreSQL;
+#               the bucket's lifecycle rule expires them in S3)
 #               (lambda/archiver/src/config.rs)
 # The credentials in the URLs come from Secrets Manager secrets (the source
 # of truth, generated once); the environment is encrypted with the stack's
@@ -32,7 +37,9 @@ locals {
     ARCADE_MM_QUEUES         = jsonencode(var.matchmaking_queues)
     ARCADE_MM_DEFAULT_MODE   = var.matchmaking_default_mode
     ARCADE_MM_DEFAULT_REGION = var.matchmaking_default_region
-    ARCADE_CLUSTER_SECRET    = aws_secretsmanager_secret_version.cluster.secret_string
+    # Placement order when a match's region is full (lambda/matchmaker/src/config.rs).
+    ARCADE_MM_REGION_FALLBACK = jsonencode(var.matchmaking_region_fallback)
+    ARCADE_CLUSTER_SECRET     = aws_secretsmanager_secret_version.cluster.secret_string
   }, var.matchmaker_environment)
 
   archiver_environment = merge({
@@ -41,6 +48,8 @@ locals {
     # archiver's sqlx is built with rustls (host/Cargo.toml).
     ARCADE_ARCHIVE_PG_URL = "postgres://${var.archiver_db_user}:${aws_secretsmanager_secret_version.archiver_db.secret_string}@${module.postgres.address}:${module.postgres.port}/${module.postgres.database_name}?sslmode=${var.postgres_require_tls ? "require" : "prefer"}"
     ARCADE_ARCHIVE_S3_URL = module.archive_bucket.archive_url
+    # The same age as the bucket's lifecycle expiration (0: kept forever).
+    ARCADE_ARCHIVE_RETENTION_DAYS = tostring(var.archive_retention_days)
   }, var.archiver_environment)
 }
 
@@ -249,6 +258,46 @@ resource "aws_lambda_permission" "match_run" {
   function_name = module.matchmaker.function_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.match_run.arn
+}
+
+# ---- schedule: archive retention -----------------------------------------------------------
+# The hosts archive to S3 (expired there by the bucket's lifecycle rule); the
+# archiver fills PostgreSQL, so it also expires PostgreSQL: once a day it runs
+# the hosts' retention code (archive::retention, PgSink::expire) with
+# ARCADE_ARCHIVE_RETENTION_DAYS. No rule when games are kept forever (0).
+
+resource "aws_cloudwatch_event_rule" "archive_expiry" {
+  count               = var.archive_retention_days > 0 ? 1 : 0
+  name                = "${var.name}-archive-expiry"
+  description         = "Delete archived games older than archive_retention_days from PostgreSQL"
+  schedule_expression = var.archive_expiry_schedule
+  tags                = local.tags
+}
+
+# The target's input is what the archiver takes for a retention run
+# (lambda/archiver/src/event.rs: exactly these two keys). tests/all/lambda.rs
+# reads this literal out of this file and sends it to the compiled handler:
+# keep it a literal object. A failed run is retried; the deletes are batched
+# and idempotent, so a retry (or the next day's run) continues.
+resource "aws_cloudwatch_event_target" "archive_expiry" {
+  count = var.archive_retention_days > 0 ? 1 : 0
+  rule  = aws_cloudwatch_event_rule.archive_expiry[0].name
+  arn   = module.archiver.function_arn
+  input = jsonencode({ source = "arcade.schedule", action = "expire-archive" })
+
+  retry_policy {
+    maximum_retry_attempts       = 2
+    maximum_event_age_in_seconds = 3600
+  }
+}
+
+resource "aws_lambda_permission" "archive_expiry" {
+  count         = var.archive_retention_days > 0 ? 1 : 0
+  statement_id  = "AllowArchiveExpirySchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = module.archiver.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.archive_expiry[0].arn
 }
 
 # ---- API ------------------------------------------------------------------------------------

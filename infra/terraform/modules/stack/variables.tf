@@ -64,9 +64,20 @@ variable "archive_transition_to_glacier_days" {
 }
 
 variable "archive_retention_days" {
-  description = "Retention: days after which archived games expire from the bucket (its lifecycle rule); 0 keeps them forever. Keep equal to the hosts' archive.retention_days (infra/k8s/base/arcade.toml)."
+  description = "Retention: days after which archived games expire from the bucket (its lifecycle rule) and from PostgreSQL (the archiver's daily archive-expiry run, ARCADE_ARCHIVE_RETENTION_DAYS); 0 keeps them forever. Keep equal to the hosts' archive.retention_days (infra/k8s/base/arcade.toml)."
   type        = number
   default     = 90
+
+  validation {
+    condition     = var.archive_retention_days >= 0 && floor(var.archive_retention_days) == var.archive_retention_days
+    error_message = "archive_retention_days is a whole number of days, 0 (keep forever) or more."
+  }
+}
+
+variable "archive_expiry_schedule" {
+  description = "EventBridge schedule of the archiver's retention run over PostgreSQL (only when archive_retention_days > 0)."
+  type        = string
+  default     = "rate(1 day)"
 }
 
 variable "archive_force_destroy" {
@@ -246,6 +257,20 @@ variable "archiver_environment" {
   description = "Extra environment variables for the archiver."
   type        = map(string)
   default     = {}
+}
+
+variable "matchmaking_region_fallback" {
+  description = "Where the matchmaker Lambda's rounds place matches of a full region, as the nodes' cluster.region_fallback: { eu-west-1 = [\"us-east-1\", \"*\"] } (\"*\": any other region, last). Passed as JSON in ARCADE_MM_REGION_FALLBACK. Default {}: no region falls back (a full region's matches wait). Keep equal to the nodes' setting."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition = alltrue([for region, next in var.matchmaking_region_fallback :
+      can(regex("^[a-z0-9][a-z0-9-]{0,63}$", region)) && length(distinct(next)) == length(next) &&
+      alltrue([for i, n in next : n == "*" ? i == length(next) - 1 : (n != region && can(regex("^[a-z0-9][a-z0-9-]{0,63}$", n)))])
+    ])
+    error_message = "matchmaking_region_fallback: region names (lowercase letters, digits, '-'), each list without its own region or repeats, \"*\" only last."
+  }
 }
 
 variable "match_run_schedule" {

@@ -49,13 +49,18 @@ run "wiring" {
   }
 
   assert {
-    condition     = toset(keys(local.archiver_environment)) == toset(["ARCADE_ARCHIVE_PG_URL", "ARCADE_ARCHIVE_S3_URL", "RUST_LOG"])
-    error_message = "The archiver gets the two URLs lambda/archiver/src/config.rs reads, and nothing else."
+    condition     = toset(keys(local.archiver_environment)) == toset(["ARCADE_ARCHIVE_PG_URL", "ARCADE_ARCHIVE_S3_URL", "ARCADE_ARCHIVE_RETENTION_DAYS", "RUST_LOG"])
+    error_message = "The archiver gets the two URLs and the retention days lambda/archiver/src/config.rs reads, and nothing else."
   }
 
   assert {
-    condition     = toset(keys(local.matchmaker_environment)) == toset(["ARCADE_CLUSTER_NAMESPACE", "ARCADE_CLUSTER_SECRET", "ARCADE_MM_DEFAULT_MODE", "ARCADE_MM_DEFAULT_REGION", "ARCADE_MM_QUEUES", "ARCADE_REDIS_URL", "RUST_LOG"])
-    error_message = "The matchmaker gets the Redis URL, the nodes' cluster namespace, the queues and the default mode and region, nothing else."
+    condition     = toset(keys(local.matchmaker_environment)) == toset(["ARCADE_CLUSTER_NAMESPACE", "ARCADE_CLUSTER_SECRET", "ARCADE_MM_DEFAULT_MODE", "ARCADE_MM_DEFAULT_REGION", "ARCADE_MM_QUEUES", "ARCADE_MM_REGION_FALLBACK", "ARCADE_REDIS_URL", "RUST_LOG"])
+    error_message = "The matchmaker gets the Redis URL, the nodes' cluster namespace, the queues, the default mode and region and the region fallback, nothing else."
+  }
+
+  assert {
+    condition     = local.matchmaker_environment.ARCADE_MM_REGION_FALLBACK == "{}"
+    error_message = "By default no region falls back (an empty JSON table)."
   }
 
   assert {
@@ -163,6 +168,40 @@ run "custom_namespace" {
     condition     = local.matchmaker_environment.ARCADE_MM_DEFAULT_REGION == "eu-west-1"
     error_message = "ARCADE_MM_DEFAULT_REGION follows matchmaking_default_region."
   }
+}
+
+# Regions (#16 item 3): the matchmaker Lambda places as the nodes do.
+run "region_fallback_reaches_the_matchmaker_as_json" {
+  command = plan
+
+  variables {
+    matchmaking_region_fallback = { eu-west-1 = ["us-east-1", "*"], us-east-1 = ["eu-west-1"] }
+  }
+
+  assert {
+    condition     = jsondecode(local.matchmaker_environment.ARCADE_MM_REGION_FALLBACK) == { eu-west-1 = ["us-east-1", "*"], us-east-1 = ["eu-west-1"] }
+    error_message = "ARCADE_MM_REGION_FALLBACK is the JSON of matchmaking_region_fallback."
+  }
+}
+
+run "region_fallback_is_checked_like_the_nodes_setting" {
+  command = plan
+
+  variables {
+    matchmaking_region_fallback = { eu-west-1 = ["*", "us-east-1"] }
+  }
+
+  expect_failures = [var.matchmaking_region_fallback]
+}
+
+run "region_fallback_may_not_name_its_own_region" {
+  command = plan
+
+  variables {
+    matchmaking_region_fallback = { eu-west-1 = ["eu-west-1"] }
+  }
+
+  expect_failures = [var.matchmaking_region_fallback]
 }
 
 run "namespace_must_be_a_key_prefix" {

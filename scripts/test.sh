@@ -10,15 +10,22 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh --tests
-# Static checks of infra/ (terraform, kubernetes, checkov, hadolint, monitoring,
-# compose): offline; installs its tools under the target dir on the first run.
-scripts/check-infra.sh
 # Formatting (rustfmt.toml); rustfmt ships with rustup's default profile.
 if cargo fmt --version >/dev/null 2>&1; then
     cargo fmt --all --check
 else
     echo "test.sh: rustfmt is not installed; skipping the format check" >&2
 fi
+# Lints: every target of every crate, warnings are errors (the fast tier:
+# it fails before the builds and the end-to-end tests start).
+if cargo clippy --version >/dev/null 2>&1; then
+    cargo clippy --locked --workspace --all-targets -- -D warnings
+else
+    echo "test.sh: clippy is not installed; skipping the lints" >&2
+fi
+# Static checks of infra/ (terraform, kubernetes, checkov, hadolint, monitoring,
+# compose): offline; installs its tools under the target dir on the first run.
+scripts/check-infra.sh
 scripts/build-plugins.sh --locked
 cargo build --locked -p arcade-host --bin arcade
 cargo build --locked -p arcade-lambda-archiver  # the handler tests/all/lambda.rs drives

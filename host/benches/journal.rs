@@ -24,9 +24,11 @@ async fn throughput(rooms: usize, journal: JournalConfig) -> f64 {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
     let data = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.data_dir = data.path().to_path_buf();
-    config.preload_dir = Some(target.join("plugins/examples"));
+    let mut config = Config {
+        data_dir: data.path().to_path_buf(),
+        preload_dir: Some(target.join("plugins/examples")),
+        ..Config::default()
+    };
     config.limits.max_rooms = rooms as u32 + 16;
     config.journal = journal;
     let app = build_app(config).await.unwrap();

@@ -63,7 +63,7 @@ async fn next_of_type(ws: &mut Ws, kind: &str) -> Value {
 }
 
 enum Player {
-    Ws(Ws),
+    Ws(Box<Ws>),
     Http(String),
 }
 
@@ -116,7 +116,7 @@ async fn open_room(http: &reqwest::Client, base: &str, ws_per_room: usize) -> Ro
             let (mut ws, _) =
                 tokio_tungstenite::connect_async(format!("{ws_base}/v1/rooms/{id}/ws?token={token}")).await.unwrap();
             next_of_type(&mut ws, "state").await;
-            players.push(Player::Ws(ws));
+            players.push(Player::Ws(Box::new(ws)));
         } else {
             players.push(Player::Http(token));
         }

@@ -87,9 +87,9 @@ pub fn play(options: PlayOptions<'_>, input: &mut dyn BufRead, out: &mut dyn Wri
             }
             Err(e) => writeln!(out, "{player}: {action} refused: {e:?}")?,
         }
-        if info.tick_hz > 0 {
+        if let Some(dt_ms) = 1000u32.checked_div(info.tick_hz) {
             // One tick per move, then the physics steps it asked for (as a server does).
-            room.tick(1000 / info.tick_hz)?;
+            room.tick(dt_ms)?;
             room.step_requested_worlds(|worlds| physics.step(worlds_and_dts(worlds)).map(|_| ()))?;
         }
     }

@@ -843,12 +843,12 @@ impl Room {
     /// its journal entries so a restart does not rebuild it.
     async fn close(&mut self) {
         self.closed = true;
-        if let (Some(archiver), Some(record)) = (self.services.archiver.clone(), self.game_record()) {
-            if let Err(e) = archiver.submit(record).await {
-                // Keep the journal entries: a restart rebuilds the game and archives it again.
-                tracing::error!(error = %e, "finished game could not be archived; it stays in the journal");
-                return;
-            }
+        if let (Some(archiver), Some(record)) = (self.services.archiver.clone(), self.game_record())
+            && let Err(e) = archiver.submit(record).await
+        {
+            // Keep the journal entries: a restart rebuilds the game and archives it again.
+            tracing::error!(error = %e, "finished game could not be archived; it stays in the journal");
+            return;
         }
         if let Some(journal) = &self.services.journal {
             journal.append_later(&Entry::Closed { room: self.spec.id.to_string() });

@@ -12,7 +12,10 @@
 //! rounds (`with_seat_attempts`); then it is given up: its tickets become
 //! `failed` (the players may queue again) and the round reports it as
 //! `abandoned`. Rounds in which no live node had room do not count: nothing
-//! was tried.
+//! was tried. A match that no node could take for [`DEFAULT_MAX_UNSEATED_WAIT`]
+//! since it was formed (`with_max_unseated_wait`) is given up the same way:
+//! its region has no node with room (and no fallback that has), e.g. a region
+//! name no node serves; without the bound such matches would wait forever.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -33,6 +36,8 @@ const NODES_TRIED_PER_ROOM: usize = 3;
 const CONCURRENT_PROVISIONS: usize = 256;
 /// Rounds whose room creation may fail for one match before it is given up.
 pub const DEFAULT_SEAT_ATTEMPTS: u32 = 3;
+/// How long a match may wait for a node with room before it is given up.
+pub const DEFAULT_MAX_UNSEATED_WAIT: Duration = Duration::from_secs(300);
 
 /// What a round did, summed over the queues.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -73,6 +78,8 @@ pub struct MatchDriver {
     failed_attempts: Mutex<HashMap<String, u32>>,
     /// See [`DEFAULT_SEAT_ATTEMPTS`].
     max_seat_attempts: u32,
+    /// See [`DEFAULT_MAX_UNSEATED_WAIT`].
+    max_unseated_wait: Duration,
     /// Run a queue's round only while holding its lease: (holder, TTL).
     lease: Option<(String, Duration)>,
     /// Rooms this driver created lately: (node id, when). A node's reported
@@ -109,11 +116,19 @@ impl MatchDriver {
             unseated: Mutex::default(),
             failed_attempts: Mutex::default(),
             max_seat_attempts: DEFAULT_SEAT_ATTEMPTS,
+            max_unseated_wait: DEFAULT_MAX_UNSEATED_WAIT,
             lease: None,
             recent_rooms: Mutex::default(),
             recover_after: RECOVER_AFTER,
             regions: RegionPolicy::default(),
         }
+    }
+
+    /// Gives up a match that no node could take for `wait` since it was
+    /// formed (see [`DEFAULT_MAX_UNSEATED_WAIT`]).
+    pub fn with_max_unseated_wait(mut self, wait: Duration) -> Self {
+        self.max_unseated_wait = wait;
+        self
     }
 
     /// Lets matches of a full region fall back to the regions `policy`
@@ -228,8 +243,11 @@ impl MatchDriver {
                     let Some(matched) = failure.retry else { continue };
                     let failed_rounds =
                         attempts.get(&matched.match_id).copied().unwrap_or(0) + u32::from(failure.attempted);
+                    let waited_ms = now_ms.saturating_sub(matched.matched_at_ms);
                     if failed_rounds >= self.max_seat_attempts {
-                        given_up.push(matched.match_id);
+                        given_up.push((matched.match_id, GiveUp::CreationFailed));
+                    } else if !failure.attempted && u128::from(waited_ms) >= self.max_unseated_wait.as_millis() {
+                        given_up.push((matched.match_id, GiveUp::NoRoom { waited_ms }));
                     } else {
                         if failed_rounds > 0 {
                             attempts.insert(matched.match_id.clone(), failed_rounds);
@@ -242,15 +260,23 @@ impl MatchDriver {
         // Only the matches still waiting for a room keep their count.
         attempts.retain(|id, _| unseated.iter().any(|m| &m.match_id == id));
         *self.failed_attempts.lock().unwrap_or_else(|e| e.into_inner()) = attempts;
-        for match_id in given_up {
+        for (match_id, why) in given_up {
             match self.matchmaker.store().fail_match(&match_id).await {
                 Ok(tickets) => {
-                    tracing::warn!(
-                        %match_id,
-                        rounds = self.max_seat_attempts,
-                        tickets = tickets.len(),
-                        "match given up: its room could not be created; its tickets are failed"
-                    );
+                    match why {
+                        GiveUp::CreationFailed => tracing::warn!(
+                            %match_id,
+                            rounds = self.max_seat_attempts,
+                            tickets = tickets.len(),
+                            "match given up: its room could not be created; its tickets are failed"
+                        ),
+                        GiveUp::NoRoom { waited_ms } => tracing::warn!(
+                            %match_id,
+                            waited_ms,
+                            tickets = tickets.len(),
+                            "match given up: no node of its region (or fallback) had room; its tickets are failed"
+                        ),
+                    }
                     report.abandoned += 1;
                 }
                 Err(e) => report.errors.push(format!("giving up match {match_id}: {e}")),
@@ -322,6 +348,14 @@ impl MatchDriver {
         }
         Err(SeatFailure::retry(matched, last_error))
     }
+}
+
+/// Why a match is given up.
+enum GiveUp {
+    /// Its room creation failed in `max_seat_attempts` rounds.
+    CreationFailed,
+    /// No node could take it for `max_unseated_wait`.
+    NoRoom { waited_ms: u64 },
 }
 
 /// A match that got its room.
@@ -512,6 +546,30 @@ mod tests {
         directory.heartbeat(&eu, Duration::from_secs(60)).await.unwrap();
         assert_eq!(driver.run_round(crate::journal::now_ms()).await.seated, 1);
         assert!(room_of(&driver, &ticket).await.unwrap().starts_with("eu-1."));
+    }
+
+    #[tokio::test]
+    async fn a_match_no_node_can_take_is_given_up_after_the_longest_wait() {
+        // A region no node serves (a client picks its region names): the
+        // match waits, then its tickets fail instead of waiting forever.
+        let (driver, _fake, directory) = setup(&[]).await;
+        let driver = driver.with_max_unseated_wait(Duration::from_secs(300));
+        let us = NodeInfo { region: "us".into(), ..NodeInfo::for_tests("us-1", 100, 0) };
+        directory.heartbeat(&us, Duration::from_secs(60)).await.unwrap();
+        let tickets = [queue_in(&driver, "p1", "nowhere").await, queue_in(&driver, "p2", "nowhere").await];
+        let formed_at = crate::journal::now_ms();
+        let report = driver.run_round(formed_at).await;
+        assert_eq!((report.matched, report.unseated, report.abandoned), (1, 1, 0), "{report:?}");
+        let report = driver.run_round(formed_at + 299_000).await;
+        assert_eq!((report.unseated, report.abandoned), (1, 0), "still within the wait: {report:?}");
+        let report = driver.run_round(formed_at + 301_000).await;
+        assert_eq!((report.unseated, report.abandoned), (0, 1), "{report:?}");
+        for ticket in &tickets {
+            let status = driver.matchmaker().store().get(ticket).await.unwrap().expect("a ticket").view.status;
+            assert_eq!(status, TicketStatus::Failed);
+        }
+        let report = driver.run_round(formed_at + 302_000).await;
+        assert_eq!((report.unseated, report.abandoned), (0, 0), "given up once: {report:?}");
     }
 
     #[tokio::test]

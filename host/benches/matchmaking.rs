@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use arcade_host::journal::now_ms;
+use arcade_host::clock::now_ms;
 use arcade_host::matchmaking::redis::RedisTicketStore;
 use arcade_host::matchmaking::{
     MatchRules, Matchmaker, MemoryTicketStore, QueueKey, StoreOptions, Ticket, TicketRequest, TicketStore, plan_matches,

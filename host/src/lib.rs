@@ -13,10 +13,12 @@
 //!   server runs of it (heartbeats, matching rounds, room routing);
 //! - [`sim`]: batched physics for real-time games (wgpu or CPU);
 //! - [`api`] / [`protocol`]: HTTP + WebSocket and their JSON shapes;
-//! - [`server`], [`config`], [`metrics`], [`telemetry`], [`play`]: running it.
+//! - [`server`], [`config`], [`metrics`], [`telemetry`], [`play`]: running it;
+//! - [`clock`]: the wall clock in Unix milliseconds, for every module above.
 #[cfg(feature = "runtime")]
 pub mod api;
 pub mod archive;
+pub mod clock;
 pub mod cluster;
 pub mod config;
 pub mod journal;

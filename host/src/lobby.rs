@@ -28,6 +28,7 @@ use futures_util::StreamExt;
 use tokio::sync::watch;
 
 use crate::api::App;
+use crate::clock::now_ms;
 use crate::cluster::auth::{ReplayGuard, RequestAuthError, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::cluster::room_ids::{self, is_valid_node_id};
 use crate::cluster::{
@@ -35,7 +36,6 @@ use crate::cluster::{
     RegionPolicy, RoomProvisioner, open_node_directory,
 };
 use crate::config::Config;
-use crate::journal::now_ms;
 use crate::matchmaking::{
     MatchResult, MatchRules, Matchmaker, QueueKey, RoomAssignment, SeatAssignment, StoreOptions, open_ticket_store,
 };

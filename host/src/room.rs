@@ -31,7 +31,8 @@ use crate::archive::record::{
     EventAudience, EventRecord, FinalViews, GameRecord, LogEntry, LogKind, PluginRef, RECORD_FORMAT_VERSION,
     seat_token_sha256,
 };
-use crate::journal::{AfterDurable, Entry, Journal, RecoveredRoom, now_ms};
+use crate::clock::now_ms;
+use crate::journal::{AfterDurable, Entry, Journal, RecoveredRoom};
 use crate::metrics::{ActionOutcome, Metrics, PluginCall};
 use crate::protocol::{EventOut, RoomStatus, ServerMsg};
 use crate::registry::PluginVersion;

@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::journal::{RecoveredRoom, now_ms};
+use crate::clock::now_ms;
+use crate::journal::RecoveredRoom;
 use crate::registry::{PluginVersion, Registry};
 use crate::room::{self, RoomError, RoomHandle, RoomServices, RoomSpec, Seat};
 use crate::room_runtime;

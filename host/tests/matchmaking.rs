@@ -355,7 +355,7 @@ async fn matches_without_a_room_are_claimed_once_per_age_in_redis() {
         };
         matchmaker.submit(request).await.unwrap();
     }
-    let formed = matchmaker.run_once("duel", "standard", arcade_host::journal::now_ms()).await.unwrap().matches;
+    let formed = matchmaker.run_once("duel", "standard", arcade_host::clock::now_ms()).await.unwrap().matches;
     assert_eq!(formed.len(), 1);
     let age = Duration::from_millis(100);
     assert!(store.claim_unassigned(age, 10).await.unwrap().is_empty(), "too young");

@@ -495,7 +495,7 @@ async fn forged_node_records_and_unsigned_provisioning_calls_are_refused() {
         nodes[1].send(request)
     };
     assert_error(&post(vec![]).await, 401, "missing_signature");
-    let now = arcade_host::journal::now_ms();
+    let now = arcade_host::clock::now_ms();
     let [timestamp, _] = key.sign_request("POST", path, order.as_bytes(), now);
     assert_error(
         &post(vec![timestamp.clone(), ("x-arcade-signature", "00".repeat(32))]).await,

@@ -27,7 +27,7 @@ use futures_util::stream;
 use super::nodes::{NodeDirectory, NodeInfo};
 use super::placement::{RegionPolicy, next_choices, place_rooms};
 use super::provision::RoomProvisioner;
-use crate::journal::now_ms;
+use crate::clock::now_ms;
 use crate::matchmaking::{MatchResult, Matchmaker, UnixMillis};
 
 /// Nodes tried for one room before the match waits for the next round.
@@ -236,7 +236,7 @@ impl MatchDriver {
                     self.recent_rooms
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
-                        .push((seated.node, crate::journal::now_ms()));
+                        .push((seated.node, crate::clock::now_ms()));
                 }
                 Err(failure) => {
                     report.errors.push(format!("match {}: {}", failure.match_id, failure.why));
@@ -454,7 +454,7 @@ mod tests {
     async fn a_round_seats_matches_on_the_nodes() {
         let (driver, fake, _) = setup(&["a", "b"]).await;
         let tickets = [queue(&driver, "p1").await, queue(&driver, "p2").await];
-        let report = driver.run_round(crate::journal::now_ms()).await;
+        let report = driver.run_round(crate::clock::now_ms()).await;
         assert_eq!((report.matched, report.seated, report.unseated), (1, 1, 0), "{report:?}");
         let room = room_of(&driver, &tickets[0]).await.expect("a room");
         assert_eq!(room_of(&driver, &tickets[1]).await.as_ref(), Some(&room));
@@ -468,7 +468,7 @@ mod tests {
         for round in 0..4 {
             queue(&driver, &format!("p{round}-1")).await;
             queue(&driver, &format!("p{round}-2")).await;
-            assert_eq!(driver.run_round(crate::journal::now_ms()).await.seated, 1);
+            assert_eq!(driver.run_round(crate::clock::now_ms()).await.seated, 1);
         }
         let created = fake.created.lock().unwrap().clone();
         assert_eq!(created.iter().filter(|n| *n == "a").count(), 2, "{created:?}");
@@ -481,20 +481,20 @@ mod tests {
         let ticket = queue(&first, "p1").await;
         queue(&first, "p2").await;
         // A driver forms the match and stops before the room exists.
-        let formed = first.matchmaker().run_once("duel", "standard", crate::journal::now_ms()).await.unwrap();
+        let formed = first.matchmaker().run_once("duel", "standard", crate::clock::now_ms()).await.unwrap();
         assert_eq!(formed.matches.len(), 1);
         let survivor = MatchDriver::new(first.matchmaker().clone(), directory, fake)
             .with_recovery_after(Duration::from_millis(50));
         drop(first);
 
-        let early = survivor.run_round(crate::journal::now_ms()).await;
+        let early = survivor.run_round(crate::clock::now_ms()).await;
         assert_eq!((early.recovered, early.seated), (0, 0), "not stranded yet: {early:?}");
         tokio::time::sleep(Duration::from_millis(60)).await;
-        let report = survivor.run_round(crate::journal::now_ms()).await;
+        let report = survivor.run_round(crate::clock::now_ms()).await;
         assert_eq!((report.recovered, report.seated), (1, 1), "{report:?}");
         assert!(room_of(&survivor, &ticket).await.is_some());
         tokio::time::sleep(Duration::from_millis(60)).await;
-        assert_eq!(survivor.run_round(crate::journal::now_ms()).await.recovered, 0, "seated matches are done");
+        assert_eq!(survivor.run_round(crate::clock::now_ms()).await.recovered, 0, "seated matches are done");
     }
 
     /// Queues `player` measuring only `region`.
@@ -515,7 +515,7 @@ mod tests {
         for i in 0..12 {
             queue_in(&driver, &format!("eu-{i}"), "eu").await;
         }
-        let report = driver.run_round(crate::journal::now_ms()).await;
+        let report = driver.run_round(crate::clock::now_ms()).await;
         assert_eq!((report.matched, report.seated), (6, 6), "{report:?}");
         let created = fake.created.lock().unwrap().clone();
         let on = |id: &str| created.iter().filter(|n| *n == id).count();
@@ -525,7 +525,7 @@ mod tests {
         // A us match goes to us, counting nothing.
         queue_in(&driver, "us-a", "us").await;
         queue_in(&driver, "us-b", "us").await;
-        let report = driver.run_round(crate::journal::now_ms()).await;
+        let report = driver.run_round(crate::clock::now_ms()).await;
         assert_eq!((report.seated, report.region_fallbacks.len()), (1, 0), "{report:?}");
         assert_eq!(fake.created.lock().unwrap().last().map(String::as_str), Some("us-1"));
     }
@@ -537,14 +537,14 @@ mod tests {
         directory.heartbeat(&us, Duration::from_secs(60)).await.unwrap();
         let ticket = queue_in(&driver, "p1", "eu").await;
         queue_in(&driver, "p2", "eu").await;
-        let report = driver.run_round(crate::journal::now_ms()).await;
+        let report = driver.run_round(crate::clock::now_ms()).await;
         assert_eq!((report.matched, report.seated, report.unseated), (1, 0, 1), "{report:?}");
         assert!(report.errors.iter().any(|e| e.contains("region \"eu\"")), "{report:?}");
         assert!(fake.created.lock().unwrap().is_empty());
         // An eu node comes up: the match is seated there.
         let eu = NodeInfo { region: "eu".into(), ..NodeInfo::for_tests("eu-1", 100, 0) };
         directory.heartbeat(&eu, Duration::from_secs(60)).await.unwrap();
-        assert_eq!(driver.run_round(crate::journal::now_ms()).await.seated, 1);
+        assert_eq!(driver.run_round(crate::clock::now_ms()).await.seated, 1);
         assert!(room_of(&driver, &ticket).await.unwrap().starts_with("eu-1."));
     }
 
@@ -557,7 +557,7 @@ mod tests {
         let us = NodeInfo { region: "us".into(), ..NodeInfo::for_tests("us-1", 100, 0) };
         directory.heartbeat(&us, Duration::from_secs(60)).await.unwrap();
         let tickets = [queue_in(&driver, "p1", "nowhere").await, queue_in(&driver, "p2", "nowhere").await];
-        let formed_at = crate::journal::now_ms();
+        let formed_at = crate::clock::now_ms();
         let report = driver.run_round(formed_at).await;
         assert_eq!((report.matched, report.unseated, report.abandoned), (1, 1, 0), "{report:?}");
         let report = driver.run_round(formed_at + 299_000).await;
@@ -584,7 +584,7 @@ mod tests {
         fake.down.lock().unwrap().push("eu-1".into());
         let ticket = queue_in(&driver, "p1", "eu").await;
         queue_in(&driver, "p2", "eu").await;
-        let report = driver.run_round(crate::journal::now_ms()).await;
+        let report = driver.run_round(crate::clock::now_ms()).await;
         assert_eq!((report.seated, report.region_fallbacks.len()), (1, 0), "{report:?}");
         assert!(room_of(&driver, &ticket).await.unwrap().starts_with("eu-2."));
     }
@@ -595,7 +595,7 @@ mod tests {
         fake.down.lock().unwrap().push("a".into());
         let ticket = queue(&driver, "p1").await;
         queue(&driver, "p2").await;
-        let report = driver.run_round(crate::journal::now_ms()).await;
+        let report = driver.run_round(crate::clock::now_ms()).await;
         assert_eq!(report.seated, 1, "{report:?}");
         assert!(room_of(&driver, &ticket).await.unwrap().starts_with("b."));
     }
@@ -610,18 +610,18 @@ mod tests {
             .with_round_lease("node-2", Duration::from_millis(100));
         queue(&first, "p1").await;
         queue(&first, "p2").await;
-        let led = first.run_round(crate::journal::now_ms()).await;
+        let led = first.run_round(crate::clock::now_ms()).await;
         assert_eq!((led.matched, led.leased_elsewhere), (1, 0), "{led:?}");
-        let standing_by = second.run_round(crate::journal::now_ms()).await;
+        let standing_by = second.run_round(crate::clock::now_ms()).await;
         assert_eq!((standing_by.matched, standing_by.leased_elsewhere), (0, 1), "{standing_by:?}");
 
         // The leader stops renewing: the other takes the queue over.
         tokio::time::sleep(Duration::from_millis(150)).await;
         queue(&second, "p3").await;
         queue(&second, "p4").await;
-        let took_over = second.run_round(crate::journal::now_ms()).await;
+        let took_over = second.run_round(crate::clock::now_ms()).await;
         assert_eq!((took_over.matched, took_over.leased_elsewhere), (1, 0), "{took_over:?}");
-        assert_eq!(first.run_round(crate::journal::now_ms()).await.leased_elsewhere, 1);
+        assert_eq!(first.run_round(crate::clock::now_ms()).await.leased_elsewhere, 1);
     }
 
     #[tokio::test]
@@ -630,13 +630,13 @@ mod tests {
         fake.down.lock().unwrap().push("a".into());
         let ticket = queue(&driver, "p1").await;
         queue(&driver, "p2").await;
-        let report = driver.run_round(crate::journal::now_ms()).await;
+        let report = driver.run_round(crate::clock::now_ms()).await;
         assert_eq!((report.matched, report.seated, report.unseated), (1, 0, 1), "{report:?}");
         assert_eq!(room_of(&driver, &ticket).await, None);
 
         // A node comes up: the next round seats the match formed earlier.
         directory.heartbeat(&node("c"), Duration::from_secs(60)).await.unwrap();
-        let report = driver.run_round(crate::journal::now_ms()).await;
+        let report = driver.run_round(crate::clock::now_ms()).await;
         assert_eq!((report.matched, report.seated, report.unseated), (0, 1, 0), "{report:?}");
         assert!(room_of(&driver, &ticket).await.unwrap().starts_with("c."));
     }
@@ -649,10 +649,10 @@ mod tests {
         let ticket = queue(&driver, "p1").await;
         queue(&driver, "p2").await;
         for round in 1..=2 {
-            let report = driver.run_round(crate::journal::now_ms()).await;
+            let report = driver.run_round(crate::clock::now_ms()).await;
             assert_eq!((report.seated, report.unseated, report.abandoned), (0, 1, 0), "round {round}: {report:?}");
         }
-        let report = driver.run_round(crate::journal::now_ms()).await;
+        let report = driver.run_round(crate::clock::now_ms()).await;
         assert_eq!((report.seated, report.unseated, report.abandoned), (0, 0, 1), "{report:?}");
         let status = driver.matchmaker().store().get(&ticket).await.unwrap().unwrap().view.status;
         assert_eq!(status, TicketStatus::Failed);
@@ -661,7 +661,7 @@ mod tests {
         fake.down.lock().unwrap().clear();
         let driver = driver.with_recovery_after(Duration::from_millis(1));
         tokio::time::sleep(Duration::from_millis(5)).await;
-        let report = driver.run_round(crate::journal::now_ms()).await;
+        let report = driver.run_round(crate::clock::now_ms()).await;
         assert_eq!((report.seated, report.recovered, report.abandoned), (0, 0, 0), "{report:?}");
         assert!(fake.created.lock().unwrap().is_empty());
         // The players may queue again.
@@ -675,11 +675,11 @@ mod tests {
         let ticket = queue(&driver, "p1").await;
         queue(&driver, "p2").await;
         for _ in 0..3 {
-            let report = driver.run_round(crate::journal::now_ms()).await;
+            let report = driver.run_round(crate::clock::now_ms()).await;
             assert_eq!((report.unseated, report.abandoned), (1, 0), "{report:?}");
         }
         directory.heartbeat(&node("a"), Duration::from_secs(60)).await.unwrap();
-        assert_eq!(driver.run_round(crate::journal::now_ms()).await.seated, 1);
+        assert_eq!(driver.run_round(crate::clock::now_ms()).await.seated, 1);
         assert!(room_of(&driver, &ticket).await.is_some());
     }
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::auth::ClusterKey;
 use super::nodes::NodeInfo;
-use crate::journal::now_ms;
+use crate::clock::now_ms;
 use crate::matchmaking::{MatchResult, RoomAssignment, SeatAssignment};
 
 /// The internal room-creation route every node serves.

@@ -16,7 +16,7 @@ use super::MatchmakingError;
 use super::secret::SecretHash;
 use super::store::{SeatedAnnouncements, TicketRecord, TicketStore};
 use super::ticket::{MatchResult, RoomAssignment, Ticket, TicketState, TicketStatus, TicketView, UnixMillis};
-use crate::journal::now_ms;
+use crate::clock::now_ms;
 
 pub struct MemoryTicketStore {
     retention_ms: u64,

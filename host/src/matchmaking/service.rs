@@ -18,7 +18,7 @@ use super::request::TicketRequest;
 use super::secret::TicketSecret;
 use super::store::TicketStore;
 use super::ticket::{MatchResult, RoomAssignment, Ticket, TicketStatus, TicketView, UnixMillis};
-use crate::journal::now_ms;
+use crate::clock::now_ms;
 
 /// One matchmaking queue.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

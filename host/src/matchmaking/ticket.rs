@@ -8,8 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// Milliseconds since the Unix epoch.
-pub type UnixMillis = u64;
+pub use crate::clock::UnixMillis;
 
 /// One party waiting to be matched: 1..n players placed together, in the
 /// same match, never split.

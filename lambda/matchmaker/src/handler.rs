@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use arcade_host::clock::now_ms;
 use arcade_host::cluster::{HttpRoomProvisioner, MatchDriver, NodeTrust, RoundReport, open_node_directory};
-use arcade_host::journal::now_ms;
 use arcade_host::matchmaking::{self, StoreOptions, open_ticket_store};
 use arcade_host::ratelimit::RateLimiter;
 use lambda_runtime::LambdaEvent;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::journal::JournalConfig;
 #[cfg(feature = "runtime")]
 use crate::sandbox::SandboxLimits;
+use crate::telemetry::LogFormat;
 
 /// Top-level config keys (what `ARCADE_*` variables may set).
 const CONFIG_SECTIONS: &[&str] = &[
@@ -250,13 +251,6 @@ impl Default for ArchiveSettings {
             retention_batch: 1000,
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

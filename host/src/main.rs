@@ -9,12 +9,13 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 use arcade_host::archive::{self, GameRecord};
-use arcade_host::config::{Config, DEV_ADMIN_TOKEN, LogFormat};
+use arcade_host::config::{Config, DEV_ADMIN_TOKEN};
 use arcade_host::play::{PlayOptions, play};
 use arcade_host::registry::Registry;
 use arcade_host::replay;
 use arcade_host::sandbox::Runtime;
 use arcade_host::sim::{BackendPreference, Stepper};
+use arcade_host::telemetry::LogFormat;
 use arcade_host::{server, telemetry};
 
 /// mimalloc instead of glibc's malloc: the server allocates and frees small

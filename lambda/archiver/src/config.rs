@@ -14,7 +14,8 @@
 //! named by S3 events (direct, or in SQS messages): one client serves all.
 
 use arcade_host::archive::retention::RetentionPolicy;
-use arcade_host::config::{ArchiveSettings, LogFormat};
+use arcade_host::config::ArchiveSettings;
+use arcade_host::telemetry::LogFormat;
 
 pub const PG_URL: &str = "ARCADE_ARCHIVE_PG_URL";
 pub const S3_URL: &str = "ARCADE_ARCHIVE_S3_URL";

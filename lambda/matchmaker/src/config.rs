@@ -20,9 +20,9 @@
 //! tickets, the node directory and the players' rate limits.
 
 use arcade_host::cluster::{AdvertisePolicy, ClusterKey, RegionPolicy};
-use arcade_host::config::LogFormat;
 use arcade_host::matchmaking::{MatchRules, QueueKey, QueueSpec};
 use arcade_host::ratelimit::RateLimits;
+use arcade_host::telemetry::LogFormat;
 
 pub const REDIS_URL: &str = "ARCADE_REDIS_URL";
 pub const CLUSTER_NAMESPACE: &str = "ARCADE_CLUSTER_NAMESPACE";

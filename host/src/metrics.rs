@@ -508,9 +508,10 @@ impl Metrics {
         self.matches_region_fallbacks.get_or_create(&label).inc_by(matches);
     }
 
-    /// Counts a request or message refused by the `policy` rate limit.
-    pub fn count_rate_limited(&self, policy: crate::ratelimit::Policy) {
-        self.rate_limited.get_or_create(&PolicyLabel { policy: policy.name() }).inc();
+    /// Counts a request or message refused by the rate limit named `policy`
+    /// (`ratelimit::Policy::name`).
+    pub fn count_rate_limited(&self, policy: &'static str) {
+        self.rate_limited.get_or_create(&PolicyLabel { policy }).inc();
     }
 
     /// Time a plugin call.

@@ -211,7 +211,7 @@ impl App {
         match self.lobby.limiter.check(policy, key).await {
             Ok(()) => Ok(()),
             Err(RateLimitError::Limited(retry_after)) => {
-                self.metrics.count_rate_limited(policy);
+                self.metrics.count_rate_limited(policy.name());
                 Err(ApiError::rate_limited(policy, retry_after))
             }
             Err(e) => {

@@ -141,7 +141,7 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
                     let reply = match flood_guard.verdict(&checked) {
                         WsVerdict::Accept => handle_text(&app, &room, token.as_deref(), text.as_str(), max_action).await,
                         WsVerdict::Reject(retry_after) => {
-                            app.metrics.count_rate_limited(Policy::WsMessages);
+                            app.metrics.count_rate_limited(Policy::WsMessages.name());
                             let message = format!("too many messages; retry after {} ms", retry_after.0.as_millis());
                             error_frame(None, "rate_limited", &message)
                         }

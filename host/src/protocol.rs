@@ -12,6 +12,16 @@ use serde_json::value::RawValue;
 #[cfg(feature = "runtime")]
 use crate::sandbox::{Outcome, Status};
 
+/// The exact plugin build a game ran on (in journal entries and archived
+/// game records).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginRef {
+    pub name: String,
+    pub version: String,
+    /// SHA-256 of the component, lowercase hex.
+    pub hash: String,
+}
+
 /// Where a room is in its life (also stored in archived game records).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ArchiveError;
 use super::keys::validate_game_id;
+pub use crate::protocol::PluginRef;
 use crate::protocol::RoomStatus;
 use crate::seed::Seed;
 
@@ -25,15 +26,6 @@ const ZSTD_LEVEL: i32 = 3;
 /// 9999-12-31T23:59:59.999Z: later timestamps are rejected (they do not fit
 /// every backend's time type).
 pub const MAX_TIMESTAMP_MS: u64 = 253_402_300_799_999;
-
-/// The exact plugin build a game ran on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PluginRef {
-    pub name: String,
-    pub version: String,
-    /// SHA-256 of the component, lowercase hex.
-    pub hash: String,
-}
 
 /// One input of the game, in the order it was applied.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::archive::record::PluginRef;
+use crate::protocol::PluginRef;
 use crate::seed::Seed;
 
 pub const MAGIC: &[u8; 4] = b"ARCJ";

@@ -33,7 +33,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use format::Entry;
 
-use crate::archive::record::PluginRef;
+use crate::protocol::PluginRef;
 use crate::seed::Seed;
 
 /// Most entries written in one group commit.

@@ -16,6 +16,11 @@
 //! created on other nodes through their signed internal route (checked here,
 //! [`Lobby::authenticate_internal`]), and a node advertises only a URL on an
 //! allowed host (`cluster.allowed_advertise_hosts`).
+//!
+//! The lobby sees the game server it runs beside only through
+//! [`LocalNode`] (its room count, whether it drains, creating a match's
+//! room), which the API's `App` implements: the arrow points from the API
+//! down to the lobby, never back.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -27,7 +32,6 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use tokio::sync::watch;
 
-use crate::api::App;
 use crate::clock::now_ms;
 use crate::cluster::auth::{ReplayGuard, RequestAuthError, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::cluster::room_ids::{self, is_valid_node_id};
@@ -39,12 +43,29 @@ use crate::config::Config;
 use crate::matchmaking::{
     MatchResult, MatchRules, Matchmaker, QueueKey, RoomAssignment, SeatAssignment, StoreOptions, open_ticket_store,
 };
+use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 use crate::registry::Registry;
-use crate::rooms::NewRoom;
 
 /// The shortest lease on a queue's matching rounds.
 const ROUND_LEASE_MIN: Duration = Duration::from_secs(3);
+
+/// What the lobby needs of the game server on this node.
+#[async_trait]
+pub trait LocalNode: Send + Sync {
+    /// Rooms in memory here (waiting, playing or in their grace period).
+    fn rooms_open(&self) -> u32;
+    /// Whether the node is draining (no new rooms or matches).
+    fn is_draining(&self) -> bool;
+    /// Creates a match's room here: the game's latest version not yanked,
+    /// the default config, `players` seated in order. On failure: an HTTP
+    /// status and why.
+    async fn create_match_room(
+        &self,
+        game: &str,
+        players: Vec<String>,
+    ) -> Result<(String, Vec<SeatAssignment>), (u16, String)>;
+}
 
 /// Where a room that this node does not run is.
 pub enum RoomLocation {
@@ -232,17 +253,16 @@ impl Lobby {
 
     /// Starts the heartbeat, the matching rounds and the seated-ticket
     /// announcements, now that the node is reachable at `url`.
-    pub async fn start(app: Arc<App>, url: String) {
-        let lobby = app.lobby.clone();
+    pub async fn start(lobby: Arc<Lobby>, node: Arc<dyn LocalNode>, metrics: Arc<Metrics>, url: String) {
         if lobby.clustered
             && let Err(why) = lobby.advertise.check(&url)
         {
             tracing::error!(%why, "this node's URL is not allowed: the other nodes will refuse its record");
         }
         let _ = lobby.url.set(url);
-        lobby.heartbeat(&app).await;
-        tokio::spawn(heartbeats(app.clone()));
-        tokio::spawn(matching_rounds(app));
+        lobby.heartbeat(node.as_ref(), &metrics).await;
+        tokio::spawn(heartbeats(lobby.clone(), node.clone(), metrics.clone()));
+        tokio::spawn(matching_rounds(lobby.clone(), node, metrics));
         tokio::spawn(seated_announcements(lobby));
     }
 
@@ -272,21 +292,21 @@ impl Lobby {
         }
     }
 
-    fn record(&self, app: &App) -> NodeInfo {
+    fn record(&self, node: &dyn LocalNode) -> NodeInfo {
         NodeInfo {
             id: self.node_id.clone(),
             url: self.url.get().cloned().unwrap_or_default(),
             region: self.region.clone(),
             capacity: self.capacity,
-            rooms: app.rooms.len() as u32,
-            draining: app.rooms.is_draining(),
+            rooms: node.rooms_open(),
+            draining: node.is_draining(),
             heartbeat_at_ms: now_ms(),
         }
     }
 
     /// Refreshes this node's record, notices lost nodes, reads the live ones.
-    async fn heartbeat(&self, app: &App) {
-        if let Err(e) = self.directory.heartbeat(&self.record(app), self.node_ttl).await {
+    async fn heartbeat(&self, node: &dyn LocalNode, metrics: &Metrics) {
+        if let Err(e) = self.directory.heartbeat(&self.record(node), self.node_ttl).await {
             tracing::warn!(error = %e, "heartbeat failed");
             return;
         }
@@ -294,17 +314,17 @@ impl Lobby {
             Ok(lost) => {
                 for node in lost {
                     tracing::warn!(%node, "node lost: it stopped heartbeating; its rooms are lost until it comes back");
-                    app.metrics.nodes_lost.inc();
+                    metrics.nodes_lost.inc();
                 }
             }
             Err(e) => tracing::warn!(error = %e, "pruning the node directory failed"),
         }
         let rejected = self.directory.rejected_records();
         let before = self.rejected_seen.swap(rejected, std::sync::atomic::Ordering::Relaxed);
-        app.metrics.node_records_rejected.inc_by(rejected.saturating_sub(before));
+        metrics.node_records_rejected.inc_by(rejected.saturating_sub(before));
         match self.directory.live_nodes().await {
             Ok(live) => {
-                app.metrics.nodes_live.set(live.len() as i64);
+                metrics.nodes_live.set(live.len() as i64);
                 *self.live.write().unwrap_or_else(|e| e.into_inner()) = live;
             }
             Err(e) => tracing::warn!(error = %e, "listing live nodes failed"),
@@ -330,38 +350,38 @@ async fn seated_announcements(lobby: Arc<Lobby>) {
     }
 }
 
-async fn heartbeats(app: Arc<App>) {
-    let mut interval = tokio::time::interval(app.lobby.heartbeat_interval);
+async fn heartbeats(lobby: Arc<Lobby>, node: Arc<dyn LocalNode>, metrics: Arc<Metrics>) {
+    let mut interval = tokio::time::interval(lobby.heartbeat_interval);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        app.lobby.heartbeat(&app).await;
+        lobby.heartbeat(node.as_ref(), &metrics).await;
     }
 }
 
-async fn matching_rounds(app: Arc<App>) {
-    let remote = app.lobby.cluster_key.clone().map(|key| HttpRoomProvisioner::new(Duration::from_secs(5), key));
-    let provisioner = LocalFirstProvisioner { app: app.clone(), remote };
+async fn matching_rounds(lobby: Arc<Lobby>, node: Arc<dyn LocalNode>, metrics: Arc<Metrics>) {
+    let remote = lobby.cluster_key.clone().map(|key| HttpRoomProvisioner::new(Duration::from_secs(5), key));
+    let provisioner = LocalFirstProvisioner { node_id: lobby.node_id.clone(), local: node.clone(), remote };
     // One node runs each queue's rounds; another takes over within the
     // lease when it stops (a round of 100,000 Redis tickets takes ~2 s).
-    let lease = (app.lobby.round_interval * 10).max(ROUND_LEASE_MIN);
-    let driver = MatchDriver::new(app.lobby.matchmaker.clone(), app.lobby.directory.clone(), Arc::new(provisioner))
-        .with_round_lease(app.lobby.node_id.clone(), lease)
-        .with_seat_attempts(app.lobby.max_seat_attempts)
-        .with_region_fallback(app.lobby.region_fallback.clone());
-    let mut interval = tokio::time::interval(app.lobby.round_interval);
+    let lease = (lobby.round_interval * 10).max(ROUND_LEASE_MIN);
+    let driver = MatchDriver::new(lobby.matchmaker.clone(), lobby.directory.clone(), Arc::new(provisioner))
+        .with_round_lease(lobby.node_id.clone(), lease)
+        .with_seat_attempts(lobby.max_seat_attempts)
+        .with_region_fallback(lobby.region_fallback.clone());
+    let mut interval = tokio::time::interval(lobby.round_interval);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        if app.rooms.is_draining() {
+        if node.is_draining() {
             continue;
         }
         let report = driver.run_round(now_ms()).await;
-        app.metrics.matches_formed.inc_by(report.matched as u64);
-        app.metrics.tickets_expired.inc_by(report.expired as u64);
-        app.metrics.matches_abandoned.inc_by(report.abandoned as u64);
+        metrics.matches_formed.inc_by(report.matched as u64);
+        metrics.tickets_expired.inc_by(report.expired as u64);
+        metrics.matches_abandoned.inc_by(report.abandoned as u64);
         for ((from, to), matches) in &report.region_fallbacks {
-            app.metrics.count_region_fallbacks(from, to, *matches as u64);
+            metrics.count_region_fallbacks(from, to, *matches as u64);
         }
         for error in &report.errors {
             tracing::warn!(%error, "matching round");
@@ -372,7 +392,9 @@ async fn matching_rounds(app: Arc<App>) {
 /// Creates rooms placed on this node directly, others over their signed
 /// internal route (in a cluster: alone, there are no others).
 struct LocalFirstProvisioner {
-    app: Arc<App>,
+    /// This node's id: rooms placed on it are created through `local`.
+    node_id: String,
+    local: Arc<dyn LocalNode>,
     remote: Option<HttpRoomProvisioner>,
 }
 
@@ -380,37 +402,19 @@ struct LocalFirstProvisioner {
 impl RoomProvisioner for LocalFirstProvisioner {
     async fn create_room(&self, node: &NodeInfo, matched: &MatchResult) -> Result<RoomAssignment, ProvisionError> {
         let refused = |status: u16, body: String| ProvisionError::Refused { node: node.id.clone(), status, body };
-        if node.id != self.app.lobby.node_id {
+        if node.id != self.node_id {
             return match &self.remote {
                 Some(remote) => remote.create_room(node, matched).await,
                 None => Err(refused(503, "a node without the cluster secret creates no rooms elsewhere".into())),
             };
         }
-        let (room_id, seats) = create_match_room(&self.app, &matched.game, matched.players.clone())
+        let (room_id, seats) = self
+            .local
+            .create_match_room(&matched.game, matched.players.clone())
             .await
             .map_err(|(status, message)| refused(status, message))?;
         Ok(RoomAssignment { room_id, node_url: node.url.clone(), seats })
     }
-}
-
-/// Creates a match's room here (for this node's rounds and for the internal
-/// route): the game's latest version not yanked, the default config,
-/// `players` seated in order. On failure: an HTTP status and why.
-pub async fn create_match_room(
-    app: &App,
-    game: &str,
-    players: Vec<String>,
-) -> Result<(String, Vec<SeatAssignment>), (u16, String)> {
-    let plugin = app.registry.resolve(game, None).map_err(|e| {
-        let refused = crate::api::ApiError::from(e);
-        (refused.status.as_u16(), refused.message)
-    })?;
-    let new = NewRoom { plugin, config: "{}".into(), seats: None, players, seed: None };
-    let (handle, seats) = app.rooms.create(new).await.map_err(|e| (503, e.to_string()))?;
-    Ok((
-        handle.id.to_string(),
-        seats.into_iter().map(|s| SeatAssignment { player: s.player, token: s.token }).collect(),
-    ))
 }
 
 /// The configured node id, or the one kept in `<data_dir>/node-id` (made

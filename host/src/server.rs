@@ -149,7 +149,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         "" => format!("http://{addr}"),
         url => url.trim_end_matches('/').to_string(),
     };
-    Lobby::start(app.clone(), advertised).await;
+    Lobby::start(app.lobby.clone(), app.clone(), app.metrics.clone(), advertised).await;
     archive::retention::spawn(app.archive.clone(), retention, app.metrics.clone());
     for p in &plugins {
         println!("  plugin {}@{} ({})", p.name, p.version, &p.hash[..12]);

@@ -17,7 +17,7 @@ use axum::response::IntoResponse;
 
 use super::{ApiError, App};
 use crate::cluster::provision::{INTERNAL_ROOMS_PATH, RoomOrder};
-use crate::lobby::create_match_room;
+use crate::lobby::LocalNode;
 
 /// `POST /internal/v1/rooms` with a signed [`RoomOrder`]: 201
 /// `{"room": {"id": ...}, "seats": [{"player", "token"}, ...]}`.
@@ -37,7 +37,7 @@ pub async fn create_room(
     }
     let order: RoomOrder = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", format!("not a room order: {e}")))?;
-    let (room_id, seats) = create_match_room(&app, &order.game, order.players).await.map_err(|(status, message)| {
+    let (room_id, seats) = app.create_match_room(&order.game, order.players).await.map_err(|(status, message)| {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         let code = if status == StatusCode::NOT_FOUND { "plugin_not_found" } else { "room_not_created" };
         ApiError::new(status, code, message)

@@ -47,12 +47,13 @@ pub use error::ApiError;
 
 use crate::archive::ArchiveSink;
 use crate::config::Config;
-use crate::lobby::Lobby;
+use crate::lobby::{Lobby, LocalNode};
+use crate::matchmaking::SeatAssignment;
 use crate::metrics::Metrics;
 use crate::ratelimit::{Policy, RateLimitError};
 use crate::registry::Registry;
 use crate::room::RoomServices;
-use crate::rooms::{RoomLifetimes, Rooms};
+use crate::rooms::{NewRoom, RoomLifetimes, Rooms};
 
 /// Shared state of all handlers.
 pub struct App {
@@ -204,6 +205,35 @@ fn with_request_logs(router: Router) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
+/// The lobby's view of this node: its rooms, and a match's room made here
+/// (for this node's matching rounds and for the signed internal route).
+#[async_trait::async_trait]
+impl LocalNode for App {
+    fn rooms_open(&self) -> u32 {
+        self.rooms.len() as u32
+    }
+
+    fn is_draining(&self) -> bool {
+        self.rooms.is_draining()
+    }
+
+    async fn create_match_room(
+        &self,
+        game: &str,
+        players: Vec<String>,
+    ) -> Result<(String, Vec<SeatAssignment>), (u16, String)> {
+        let plugin = self.registry.resolve(game, None).map_err(|e| {
+            let refused = ApiError::from(e);
+            (refused.status.as_u16(), refused.message)
+        })?;
+        let new = NewRoom { plugin, config: "{}".into(), seats: None, players, seed: None };
+        let (handle, seats) = self.rooms.create(new).await.map_err(|e| (503, e.to_string()))?;
+        Ok((
+            handle.id.to_string(),
+            seats.into_iter().map(|s| SeatAssignment { player: s.player, token: s.token }).collect(),
+        ))
+    }
+}
 impl App {
     /// Counts one request of `key` under `policy`; 429 when over the limit.
     /// When the shared limiter is unreachable the request goes through.

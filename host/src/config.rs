@@ -10,8 +10,6 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::journal::JournalConfig;
-#[cfg(feature = "runtime")]
-use crate::sandbox::SandboxLimits;
 use crate::telemetry::LogFormat;
 
 /// Top-level config keys (what `ARCADE_*` variables may set).
@@ -369,19 +367,6 @@ impl Config {
             CONFIG_SECTIONS.iter().any(|s| section.eq_ignore_ascii_case(s))
         });
         figment.merge(env).extract()
-    }
-
-    #[cfg(feature = "runtime")]
-    pub fn sandbox_limits(&self) -> SandboxLimits {
-        SandboxLimits {
-            max_instances: self.limits.max_rooms,
-            memory_bytes: self.limits.room_memory_bytes,
-            call_deadline: std::time::Duration::from_millis(self.limits.call_deadline_ms),
-            sim: crate::sandbox::SimLimits {
-                worlds: self.sim.max_worlds_per_room as usize,
-                bodies: self.sim.max_bodies_per_world as usize,
-            },
-        }
     }
 }
 

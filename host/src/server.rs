@@ -20,15 +20,29 @@ use crate::lobby::Lobby;
 use crate::metrics::{JournalCutLabel, Metrics};
 use crate::registry::Registry;
 use crate::room::RoomServices;
-use crate::sandbox::Runtime;
+use crate::sandbox::{Runtime, SandboxLimits, SimLimits};
 use crate::ticker::Ticker;
+
+/// The sandbox's limits from the configuration (the sandbox knows nothing
+/// of the config file).
+fn sandbox_limits(config: &Config) -> SandboxLimits {
+    SandboxLimits {
+        max_instances: config.limits.max_rooms,
+        memory_bytes: config.limits.room_memory_bytes,
+        call_deadline: std::time::Duration::from_millis(config.limits.call_deadline_ms),
+        sim: SimLimits {
+            worlds: config.sim.max_worlds_per_room as usize,
+            bodies: config.sim.max_bodies_per_world as usize,
+        },
+    }
+}
 
 /// Build everything `serve` runs: the sandbox runtime, the registry
 /// (publishing `preload_dir`), the journal (rebuilding unfinished rooms),
 /// the archive sink and archiver, and the API state.
 pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     let metrics = Arc::new(Metrics::default());
-    let runtime = Arc::new(Runtime::new(config.sandbox_limits()).map_err(|e| anyhow::anyhow!("{e:#}"))?);
+    let runtime = Arc::new(Runtime::new(sandbox_limits(&config)).map_err(|e| anyhow::anyhow!("{e:#}"))?);
     let registry = {
         let (runtime, data_dir, preload) = (runtime.clone(), config.data_dir.clone(), config.preload_dir.clone());
         tokio::task::spawn_blocking(move || -> anyhow::Result<Registry> {

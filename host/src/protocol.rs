@@ -9,9 +9,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-#[cfg(feature = "runtime")]
-use crate::sandbox::{Outcome, Status};
-
 /// The exact plugin build a game ran on (in journal entries and archived
 /// game records).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,21 +53,6 @@ impl RoomStatus {
 
     pub fn aborted(code: &str, reason: impl Into<String>) -> Self {
         RoomStatus::Aborted { code: code.to_string(), reason: reason.into() }
-    }
-}
-
-#[cfg(feature = "runtime")]
-impl From<Status> for RoomStatus {
-    fn from(status: Status) -> Self {
-        match status {
-            Status::Awaiting(awaiting) => RoomStatus::Playing { awaiting },
-            Status::Finished(Outcome { winners, scores, summary }) => RoomStatus::Finished {
-                winners,
-                scores: scores.into_iter().map(|s| (s.player, s.points)).collect(),
-                summary,
-            },
-            Status::Aborted(reason) => RoomStatus::aborted("plugin_aborted", reason),
-        }
     }
 }
 

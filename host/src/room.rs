@@ -39,7 +39,7 @@ use crate::registry::PluginVersion;
 use crate::replay::reapply;
 use crate::sandbox::{ActionError, Audience, Event, Fault, Runtime, Sandbox, StartError, Viewer};
 use crate::seed::Seed;
-use crate::ticker::{Batch, Ticker};
+use crate::ticker::{Batch, Ticked, Ticker};
 use subtle::ConstantTimeEq;
 
 /// Queue depth of a watcher before it is considered too slow and dropped.
@@ -255,10 +255,12 @@ impl RoomHandle {
     pub async fn describe(&self) -> Result<RoomInfo, RoomError> {
         self.ask(|reply| Command::Describe { reply }).await
     }
+}
 
+impl Ticked for RoomHandle {
     /// Ask the room to tick (from the scheduler). `false` once the room is
     /// over or gone; a room with a full queue skips this tick.
-    pub fn tick(&self, dt_ms: u32, batch: Batch) -> bool {
+    fn tick(&self, dt_ms: u32, batch: Batch) -> bool {
         if self.ticks_done.load(Ordering::Relaxed) {
             return false;
         }

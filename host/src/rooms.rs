@@ -131,7 +131,7 @@ impl Rooms {
     fn drive_if_real_time(&self, handle: &RoomHandle) {
         let tick_hz = handle.plugin.plugin.info().tick_hz;
         if tick_hz > 0 {
-            self.services.ticker.register(tick_hz, handle.clone());
+            self.services.ticker.register(tick_hz, Arc::new(handle.clone()));
         }
     }
 

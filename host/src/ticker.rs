@@ -25,7 +25,6 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
 
 use crate::metrics::Metrics;
-use crate::room::RoomHandle;
 use crate::sandbox::{Stepping, worlds_and_dts};
 use crate::sim::{SimError, Stepped, Stepper};
 
@@ -38,13 +37,24 @@ pub struct Submission {
 /// The sending side of one tick's batch, handed to each room with its tick.
 pub type Batch = mpsc::UnboundedSender<Submission>;
 
+/// What the scheduler ticks: a room (`room::RoomHandle`), seen only through
+/// this trait so the scheduler does not depend on the room.
+pub trait Ticked: Send + Sync {
+    /// Tick with `dt_ms` and this tick's `batch`; `false` once it wants no
+    /// more ticks (the scheduler forgets it).
+    fn tick(&self, dt_ms: u32, batch: Batch) -> bool;
+}
+
+/// The rooms of one tick rate.
+type TickGroup = Vec<Arc<dyn Ticked>>;
+
 pub struct Ticker {
     physics: Arc<Mutex<Stepper>>,
     backend_name: &'static str,
     device: String,
     metrics: Arc<Metrics>,
     /// Rooms per tick rate; a group's task starts with its first room.
-    groups: Mutex<HashMap<u32, Arc<Mutex<Vec<RoomHandle>>>>>,
+    groups: Mutex<HashMap<u32, Arc<Mutex<TickGroup>>>>,
 }
 
 impl Ticker {
@@ -69,7 +79,7 @@ impl Ticker {
     }
 
     /// Drive `room` at `tick_hz` from now on (until it stops taking ticks).
-    pub fn register(self: &Arc<Self>, tick_hz: u32, room: RoomHandle) {
+    pub fn register(self: &Arc<Self>, tick_hz: u32, room: Arc<dyn Ticked>) {
         let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
         let group = groups.entry(tick_hz).or_insert_with(|| {
             let rooms = Arc::new(Mutex::new(Vec::new()));
@@ -79,7 +89,7 @@ impl Ticker {
         group.lock().unwrap_or_else(|e| e.into_inner()).push(room);
     }
 
-    async fn run_group(self: Arc<Self>, tick_hz: u32, rooms: Arc<Mutex<Vec<RoomHandle>>>) {
+    async fn run_group(self: Arc<Self>, tick_hz: u32, rooms: Arc<Mutex<TickGroup>>) {
         let period = Duration::from_secs(1) / tick_hz;
         let dt_ms = period.as_millis() as u32;
         let mut interval = tokio::time::interval(period);

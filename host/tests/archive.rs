@@ -702,7 +702,7 @@ async fn archiver_spools_through_a_postgres_outage_and_delivers_exactly_once() {
 /// refused when the sink opens.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_pool_size_and_acquire_timeout_come_from_config() {
-    use arcade_host::config::PgPoolSettings;
+    use arcade_host::archive::PgPoolSettings;
 
     let _pg = pg_shared().await;
     let url = TestServices::get().fresh_database().await;

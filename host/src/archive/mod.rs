@@ -27,6 +27,7 @@ pub mod retention;
 #[cfg(feature = "s3")]
 pub mod s3;
 mod segment;
+mod settings;
 mod spool;
 
 use std::collections::HashSet;
@@ -38,6 +39,7 @@ use async_trait::async_trait;
 pub use archiver::{Archiver, ArchiverConfig, FlushReport};
 pub use listing::{GameSummary, ListFilter, Page, PageRequest};
 pub use record::{EventRecord, FinalViews, GameRecord, LogEntry, LogKind, PluginRef, RECORD_FORMAT_VERSION};
+pub use settings::{ArchiveSettings, PgPoolSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
@@ -99,14 +101,14 @@ pub trait ArchiveSink: Send + Sync {
 
 /// Opens the sink a URL names (see the module docs).
 pub async fn open_sink(url: &str) -> Result<Arc<dyn ArchiveSink>, ArchiveError> {
-    open(url, &crate::config::PgPoolSettings::default(), None).await
+    open(url, &crate::archive::PgPoolSettings::default(), None).await
 }
 
 /// [`open_sink`] for the server: a PostgreSQL pool sized and timed by
 /// `[archive.postgres]`, its gauges in `metrics`.
 pub async fn open_sink_with(
     url: &str,
-    postgres: &crate::config::PgPoolSettings,
+    postgres: &crate::archive::PgPoolSettings,
     metrics: &crate::metrics::Metrics,
 ) -> Result<Arc<dyn ArchiveSink>, ArchiveError> {
     open(url, postgres, Some(metrics)).await
@@ -115,7 +117,7 @@ pub async fn open_sink_with(
 #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
 async fn open(
     url: &str,
-    postgres: &crate::config::PgPoolSettings,
+    postgres: &crate::archive::PgPoolSettings,
     metrics: Option<&crate::metrics::Metrics>,
 ) -> Result<Arc<dyn ArchiveSink>, ArchiveError> {
     let scheme = url.split_once("://").map(|(scheme, _)| scheme.to_ascii_lowercase());

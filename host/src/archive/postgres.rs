@@ -31,8 +31,8 @@ use tokio::sync::OnceCell;
 
 use super::listing::{GameSummary, ListFilter, Page, PageRequest};
 use super::record::{GameRecord, PluginRef, compress_all};
+use super::settings::PgPoolSettings;
 use super::{ArchiveError, ArchiveSink, new_games, validate_batch};
-use crate::config::PgPoolSettings;
 use crate::metrics::{Metrics, PgPoolMetrics};
 
 /// The host's migrations (`host/migrations/`).

@@ -38,7 +38,7 @@ pub struct RetentionPolicy {
 
 impl RetentionPolicy {
     /// The `archive.retention_*` settings, checked.
-    pub fn from_settings(settings: &crate::config::ArchiveSettings) -> Result<RetentionPolicy, ArchiveError> {
+    pub fn from_settings(settings: &crate::archive::ArchiveSettings) -> Result<RetentionPolicy, ArchiveError> {
         if settings.retention_interval_secs == 0 || settings.retention_batch == 0 {
             return Err(ArchiveError::Config(
                 "archive.retention_interval_secs and archive.retention_batch must be at least 1".into(),
@@ -135,12 +135,12 @@ mod tests {
 
     #[test]
     fn settings_default_to_90_days_hourly_and_refuse_zero_interval_or_batch() {
-        let settings = crate::config::ArchiveSettings::default();
+        let settings = crate::archive::ArchiveSettings::default();
         let policy = RetentionPolicy::from_settings(&settings).unwrap();
         assert_eq!(policy, RetentionPolicy { days: 90, interval: Duration::from_secs(3600), batch: 1000 });
-        let zero_interval = crate::config::ArchiveSettings { retention_interval_secs: 0, ..settings.clone() };
+        let zero_interval = crate::archive::ArchiveSettings { retention_interval_secs: 0, ..settings.clone() };
         assert!(matches!(RetentionPolicy::from_settings(&zero_interval), Err(ArchiveError::Config(_))));
-        let zero_batch = crate::config::ArchiveSettings { retention_batch: 0, ..settings };
+        let zero_batch = crate::archive::ArchiveSettings { retention_batch: 0, ..settings };
         assert!(matches!(RetentionPolicy::from_settings(&zero_batch), Err(ArchiveError::Config(_))));
     }
 }

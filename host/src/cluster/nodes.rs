@@ -94,28 +94,6 @@ pub trait NodeDirectory: Send + Sync {
     async fn leave(&self, node_id: &str) -> Result<(), ClusterError>;
 }
 
-/// Opens a directory by URL: `memory:` (this process) or `redis://…`
-/// (feature `redis`), with keys under `namespace`. A shared (Redis)
-/// directory needs `trust`: its records are signed and checked.
-pub async fn open_node_directory(
-    url: &str,
-    namespace: &str,
-    trust: Option<NodeTrust>,
-) -> Result<std::sync::Arc<dyn NodeDirectory>, ClusterError> {
-    if url.is_empty() || url == "memory:" {
-        return Ok(std::sync::Arc::new(MemoryNodeDirectory::default()));
-    }
-    #[cfg(feature = "redis")]
-    if url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+unix://") {
-        let trust = trust.ok_or_else(|| {
-            ClusterError::Config("a shared node directory needs the cluster secret to sign its records".into())
-        })?;
-        return Ok(std::sync::Arc::new(super::redis::RedisNodeDirectory::connect(url, namespace, trust).await?));
-    }
-    let _ = (namespace, trust);
-    Err(ClusterError::Config(format!("unsupported node directory URL {url:?}: use memory: or redis://")))
-}
-
 /// The nodes of this process only (a single node, or tests).
 #[derive(Default)]
 pub struct MemoryNodeDirectory {

@@ -19,6 +19,8 @@
 //! the caller allocates a room for each returned [`MatchResult`] and calls
 //! `assign` → players polling `status` see the room and their seat tokens.
 
+use std::sync::Arc;
+
 mod lane;
 pub mod matcher;
 pub mod memory;
@@ -37,10 +39,27 @@ pub use queues::QueueSpec;
 pub use request::{TicketRequest, ValidationError};
 pub use secret::{SecretHash, TicketSecret};
 pub use service::{MatchRound, Matchmaker, NewTicket, QueueKey};
-pub use store::{SeatedAnnouncements, StoreOptions, TicketRecord, TicketStore, open_ticket_store};
+pub use store::{SeatedAnnouncements, StoreOptions, TicketRecord, TicketStore};
 pub use ticket::{
     MatchResult, RoomAssignment, SeatAssignment, Ticket, TicketState, TicketStatus, TicketView, UnixMillis,
 };
+
+/// Opens a store by URL: `memory:` (this process only) or `redis://host:port/db`
+/// (feature `redis`; shared by every node using the same namespace).
+pub async fn open_ticket_store(url: &str, options: StoreOptions) -> Result<Arc<dyn TicketStore>, MatchmakingError> {
+    if url == "memory:" || url.is_empty() {
+        return Ok(Arc::new(memory::MemoryTicketStore::new(options.retention)));
+    }
+    if url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+unix://") {
+        #[cfg(feature = "redis")]
+        return Ok(Arc::new(redis::RedisTicketStore::connect(url, options).await?));
+        #[cfg(not(feature = "redis"))]
+        return Err(MatchmakingError::Config(format!(
+            "{url}: this build has no Redis support (cargo feature `redis`)"
+        )));
+    }
+    Err(MatchmakingError::Config(format!("unsupported ticket store URL {url:?}: use memory: or redis://")))
+}
 
 /// Everything that can go wrong in matchmaking, with the HTTP status a
 /// front end should answer ([`MatchmakingError::http_status`]).

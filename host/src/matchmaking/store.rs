@@ -1,12 +1,11 @@
-//! Where tickets and matches live: the [`TicketStore`] trait, and opening a
-//! backend by URL (`memory:` or `redis://...`).
+//! Where tickets and matches live: the [`TicketStore`] trait (its backends
+//! are opened by URL with `matchmaking::open_ticket_store`).
 //!
 //! The store guarantees what the match function alone cannot when several
 //! nodes (or Lambda invocations) match the same queue at once: a match is
 //! committed only if every one of its tickets is still waiting, atomically,
 //! so no ticket is ever in two matches and a cancelled ticket never plays.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -120,20 +119,3 @@ impl TicketRecord {
 
 /// A stream of batches of newly seated ticket ids.
 pub type SeatedAnnouncements = futures_util::stream::BoxStream<'static, Vec<String>>;
-
-/// Opens a store by URL: `memory:` (this process only) or `redis://host:port/db`
-/// (feature `redis`; shared by every node using the same namespace).
-pub async fn open_ticket_store(url: &str, options: StoreOptions) -> Result<Arc<dyn TicketStore>, MatchmakingError> {
-    if url == "memory:" || url.is_empty() {
-        return Ok(Arc::new(super::memory::MemoryTicketStore::new(options.retention)));
-    }
-    if url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+unix://") {
-        #[cfg(feature = "redis")]
-        return Ok(Arc::new(super::redis::RedisTicketStore::connect(url, options).await?));
-        #[cfg(not(feature = "redis"))]
-        return Err(MatchmakingError::Config(format!(
-            "{url}: this build has no Redis support (cargo feature `redis`)"
-        )));
-    }
-    Err(MatchmakingError::Config(format!("unsupported ticket store URL {url:?}: use memory: or redis://")))
-}

@@ -27,6 +27,7 @@ use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceAny};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
+use crate::protocol::RoomStatus;
 use crate::seed::Seed;
 
 pub use crate::seed::SplitMix64;
@@ -426,5 +427,20 @@ pub fn visible_to(event: &Event, viewer: &Viewer) -> bool {
         (Audience::AllExcept(_), Viewer::Spectator) => true,
         (Audience::Only(who), Viewer::Player(p)) => who.contains(p),
         (Audience::AllExcept(who), Viewer::Player(p)) => !who.contains(p),
+    }
+}
+
+/// A plugin's status as players see it (`protocol::RoomStatus`).
+impl From<Status> for RoomStatus {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Awaiting(awaiting) => RoomStatus::Playing { awaiting },
+            Status::Finished(Outcome { winners, scores, summary }) => RoomStatus::Finished {
+                winners,
+                scores: scores.into_iter().map(|s| (s.player, s.points)).collect(),
+                summary,
+            },
+            Status::Aborted(reason) => RoomStatus::aborted("plugin_aborted", reason),
+        }
     }
 }

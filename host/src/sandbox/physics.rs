@@ -33,8 +33,10 @@ pub struct SimLimits {
 impl Default for SimLimits {
     /// The server's defaults (`[sim]` in the config).
     fn default() -> Self {
-        let settings = crate::config::SimSettings::default();
-        SimLimits { worlds: settings.max_worlds_per_room as usize, bodies: settings.max_bodies_per_world as usize }
+        SimLimits {
+            worlds: crate::sim::DEFAULT_MAX_WORLDS_PER_ROOM as usize,
+            bodies: crate::sim::DEFAULT_MAX_BODIES_PER_WORLD as usize,
+        }
     }
 }
 

@@ -34,6 +34,11 @@ pub mod select;
 pub mod world;
 
 pub use batch::{Stepped, Stepper};
+
+/// Physics worlds one room may hold at once, by default (`sim.max_worlds_per_room`).
+pub const DEFAULT_MAX_WORLDS_PER_ROOM: u32 = 4;
+/// Bodies one world may hold, by default (`sim.max_bodies_per_world`).
+pub const DEFAULT_MAX_BODIES_PER_WORLD: u32 = 10_000;
 pub use cpu::{CpuBackend, PARALLEL_MIN_BODIES, default_threads};
 #[cfg(feature = "gpu")]
 pub use gpu::GpuBackend;

@@ -13,7 +13,8 @@ use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::Value;
 
-use arcade_lambda_common::{EventError, describe};
+pub use arcade_lambda_common::SCHEDULE_SOURCE;
+use arcade_lambda_common::{EventError, check_schedule_input, describe};
 
 #[derive(Debug)]
 pub enum Event {
@@ -25,8 +26,6 @@ pub enum Event {
 
 const SQS: &str = "aws:sqs";
 const S3: &str = "aws:s3";
-/// `source` of the scheduled input `infra/terraform` gives the archive-expiry rule's target.
-pub const SCHEDULE_SOURCE: &str = "arcade.schedule";
 /// The one scheduled `action` of this function: a retention run.
 pub const EXPIRE_ARCHIVE: &str = "expire-archive";
 
@@ -63,16 +62,7 @@ impl Event {
 
 /// The schedule's own input: exactly `{"source": "arcade.schedule", "action": "expire-archive"}`.
 fn schedule_input(payload: &Value) -> Result<Event, EventError> {
-    let problem = |detail: String| EventError::MalformedEvent { source_name: SCHEDULE_SOURCE, detail };
-    let fields = payload.as_object().expect("only an object has a source");
-    if let Some(other) = fields.keys().find(|k| !matches!(k.as_str(), "source" | "action")) {
-        return Err(problem(format!("unknown field {other:?}; the input is {{\"source\", \"action\"}} only")));
-    }
-    match fields.get("action") {
-        Some(Value::String(action)) if action == EXPIRE_ARCHIVE => Ok(Event::ExpireArchive),
-        Some(other) => Err(problem(format!("action {other}; this function runs \"{EXPIRE_ARCHIVE}\""))),
-        None => Err(problem(format!("no action; this function runs \"{EXPIRE_ARCHIVE}\""))),
-    }
+    check_schedule_input(payload, EXPIRE_ARCHIVE).map(|()| Event::ExpireArchive)
 }
 
 #[cfg(test)]

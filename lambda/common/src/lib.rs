@@ -65,6 +65,29 @@ impl From<EventError> for Diagnostic {
     }
 }
 
+/// The `source` of the inputs the EventBridge schedules in
+/// `infra/terraform/modules/stack/lambdas.tf` send: `{"source":
+/// "arcade.schedule", "action": …}`.
+pub const SCHEDULE_SOURCE: &str = "arcade.schedule";
+
+/// Checks a schedule's own input (its `source` already read as
+/// [`SCHEDULE_SOURCE`]): exactly the keys `source` and `action`, and the
+/// `action` this function runs.
+pub fn check_schedule_input(payload: &Value, action: &str) -> Result<(), EventError> {
+    let problem = |detail: String| EventError::MalformedEvent { source_name: SCHEDULE_SOURCE, detail };
+    let Some(fields) = payload.as_object() else {
+        return Err(problem(format!("{}; the input is {{\"source\", \"action\"}}", describe(payload))));
+    };
+    if let Some(other) = fields.keys().find(|k| !matches!(k.as_str(), "source" | "action")) {
+        return Err(problem(format!("unknown field {other:?}; the input is {{\"source\", \"action\"}} only")));
+    }
+    match fields.get("action") {
+        Some(Value::String(given)) if given == action => Ok(()),
+        Some(other) => Err(problem(format!("action {other}; this function runs \"{action}\""))),
+        None => Err(problem(format!("no action; this function runs \"{action}\""))),
+    }
+}
+
 /// A short description of an unexpected payload, for error messages.
 pub fn describe(payload: &Value) -> String {
     match payload {

@@ -20,10 +20,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::Value;
 
-use arcade_lambda_common::{EventError, describe};
+use arcade_lambda_common::{EventError, check_schedule_input, describe};
 
 /// `source` of the scheduled input `infra/terraform` gives the match-run rule's target.
-pub const SCHEDULE_SOURCE: &str = "arcade.schedule";
+pub use arcade_lambda_common::SCHEDULE_SOURCE;
 /// The one `action` of that input: a matching round.
 pub const RUN_MATCHES: &str = "run-matches";
 
@@ -95,16 +95,7 @@ impl Event {
 
 /// The schedule's own input: exactly `{"source": "arcade.schedule", "action": "run-matches"}`.
 fn schedule_input(payload: &Value) -> Result<Event, EventError> {
-    let problem = |detail: String| EventError::MalformedEvent { source_name: SCHEDULE_SOURCE, detail };
-    let fields = payload.as_object().expect("only an object has a source");
-    if let Some(other) = fields.keys().find(|k| !matches!(k.as_str(), "source" | "action")) {
-        return Err(problem(format!("unknown field {other:?}; the input is {{\"source\", \"action\"}} only")));
-    }
-    match fields.get("action") {
-        Some(Value::String(action)) if action == RUN_MATCHES => Ok(Event::Scheduled),
-        Some(other) => Err(problem(format!("action {other}; this function runs \"{RUN_MATCHES}\""))),
-        None => Err(problem(format!("no action; this function runs \"{RUN_MATCHES}\""))),
-    }
+    check_schedule_input(payload, RUN_MATCHES).map(|()| Event::Scheduled)
 }
 
 fn malformed(source_name: &'static str) -> impl Fn(serde_json::Error) -> EventError {

@@ -9,7 +9,7 @@
 #
 # for this machine's architecture and libc (glibc; al2023 has glibc 2.34).
 # Cross builds (arm64/Graviton, or musl) use cargo-lambda or cargo-zigbuild:
-# see README.md, "Serverless (AWS Lambda)".
+# see docs/serverless.md.
 #
 #   scripts/build-lambda.sh [--locked] [name...]   (default: every lambda/*/ with a src/main.rs)
 set -euo pipefail

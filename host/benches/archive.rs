@@ -13,7 +13,7 @@
 //! (500), ARCADE_BENCH_SUBMITTERS (64 concurrent `submit` callers),
 //! ARCADE_BENCH_TARGETS (comma list of `encode,fs,pg,s3,archiver-pg,archiver-fs`;
 //! all by default; `archiver-fs` alone needs no services, which is how the
-//! files created per game are counted under `strace`, see the README).
+//! files created per game are counted under `strace`, see docs/benchmarks.md).
 
 #[path = "../tests/support/mod.rs"]
 mod support;

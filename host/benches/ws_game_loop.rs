@@ -12,7 +12,7 @@
 //! 2 (both players on WebSocket) or 1 (X on WebSocket, O over HTTP
 //! keep-alive). This machine caps a process at 20,000 open files, so
 //! 10,000 rooms with two sockets each do not fit in one server process;
-//! the README reports both shapes.
+//! docs/benchmarks.md reports both shapes.
 //!
 //! Run: `scripts/build-plugins.sh && cargo bench -p arcade-host --bench ws_game_loop`.
 

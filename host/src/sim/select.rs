@@ -6,7 +6,7 @@
 //!   virtual GPU), else the CPU. A software adapter (wgpu's
 //!   `DeviceType::Cpu`: Mesa llvmpipe/lavapipe, WARP) never wins: it runs the
 //!   kernels on the same cores, several times slower than the CPU backend
-//!   (README, "Simulation"). Nor does an adapter of unknown kind
+//!   (docs/benchmarks.md, "Simulation"). Nor does an adapter of unknown kind
 //!   (`DeviceType::Other`): choose `gpu` to use one;
 //! - `gpu`: the best adapter of any kind, software included; the CPU only
 //!   when there is none.

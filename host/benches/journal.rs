@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use arcade_host::config::Config;
-use arcade_host::journal::JournalConfig;
-use arcade_host::rooms::NewRoom;
+use arcade_host::journal::JournalSettings;
+use arcade_host::room_directory::NewRoom;
 use arcade_host::server::build_app;
 use futures_util::future::join_all;
 
@@ -19,7 +19,7 @@ use futures_util::future::join_all;
 const MOVES: [(usize, &str); 4] =
     [(0, r#"{"cell":0}"#), (1, r#"{"cell":3}"#), (0, r#"{"cell":1}"#), (1, r#"{"cell":4}"#)];
 
-async fn throughput(rooms: usize, journal: JournalConfig) -> f64 {
+async fn throughput(rooms: usize, journal: JournalSettings) -> f64 {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
@@ -58,10 +58,10 @@ fn main() {
     let rooms: usize = std::env::var("ARCADE_BENCH_ROOMS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     // Warm-up: compiles the plugins into the cache and faults in the pool.
-    rt.block_on(throughput(rooms.min(500), JournalConfig { enabled: false, ..JournalConfig::default() }));
-    let off = rt.block_on(throughput(rooms, JournalConfig { enabled: false, ..JournalConfig::default() }));
-    let no_sync = rt.block_on(throughput(rooms, JournalConfig { fsync: false, ..JournalConfig::default() }));
-    let synced = rt.block_on(throughput(rooms, JournalConfig::default()));
+    rt.block_on(throughput(rooms.min(500), JournalSettings { enabled: false, ..JournalSettings::default() }));
+    let off = rt.block_on(throughput(rooms, JournalSettings { enabled: false, ..JournalSettings::default() }));
+    let no_sync = rt.block_on(throughput(rooms, JournalSettings { fsync: false, ..JournalSettings::default() }));
+    let synced = rt.block_on(throughput(rooms, JournalSettings::default()));
     println!("journal: {rooms} concurrent rooms, {} actions each", MOVES.len());
     println!("| journal | actions/s | vs. off |");
     println!("|---|---|---|");

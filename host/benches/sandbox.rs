@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use arcade_host::sandbox::{Plugin, Runtime, Sandbox, SandboxLimits};
+use arcade_host::sandbox::{Plugin, Sandbox, SandboxEngine, SandboxLimits};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 fn example(name: &str) -> Vec<u8> {
@@ -19,8 +19,8 @@ fn example(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; run scripts/build-plugins.sh", path.display()))
 }
 
-fn setup() -> (Runtime, Plugin) {
-    let runtime = Runtime::new(SandboxLimits { max_instances: 4096, ..SandboxLimits::default() }).unwrap();
+fn setup() -> (SandboxEngine, Plugin) {
+    let runtime = SandboxEngine::new(SandboxLimits { max_instances: 4096, ..SandboxLimits::default() }).unwrap();
     let component = runtime.compile(&example("tic-tac-toe")).unwrap();
     let plugin = runtime.prepare(&component).unwrap();
     (runtime, plugin)
@@ -30,7 +30,7 @@ fn players() -> Vec<String> {
     vec!["alice".to_string(), "bob".to_string()]
 }
 
-fn start(runtime: &Runtime, plugin: &Plugin, label: &Arc<str>) -> Sandbox {
+fn start(runtime: &SandboxEngine, plugin: &Plugin, label: &Arc<str>) -> Sandbox {
     plugin.start(runtime, label.clone(), "{}", &players(), &arcade_host::seed::Seed::from_test_number(7)).unwrap()
 }
 

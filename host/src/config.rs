@@ -10,7 +10,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::archive::ArchiveSettings;
-use crate::journal::JournalConfig;
+use crate::journal::JournalSettings;
 use crate::telemetry::LogFormat;
 
 /// Top-level config keys (what `ARCADE_*` variables may set).
@@ -52,7 +52,7 @@ pub struct Config {
     /// `text` or `json` logs.
     pub log_format: LogFormat,
     pub limits: Limits,
-    pub journal: JournalConfig,
+    pub journal: JournalSettings,
     pub archive: ArchiveSettings,
     pub sim: SimSettings,
     pub cluster: ClusterSettings,
@@ -246,7 +246,7 @@ impl Default for Config {
             admin_token: DEV_ADMIN_TOKEN.to_string(),
             log_format: LogFormat::Text,
             limits: Limits::default(),
-            journal: JournalConfig::default(),
+            journal: JournalSettings::default(),
             archive: ArchiveSettings::default(),
             sim: SimSettings::default(),
             cluster: ClusterSettings::default(),

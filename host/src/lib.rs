@@ -5,11 +5,11 @@
 //!
 //! - [`sandbox`]: the wasmtime engine, one store + instance per room, limits and faults;
 //! - [`registry`]: published plugin versions, content-addressed on disk;
-//! - [`room`] / [`rooms`]: the room actor and the room directory;
+//! - [`room`] / [`room_directory`]: the room actor and the room directory;
 //! - [`journal`] / [`replay`]: crash safety and deterministic re-execution;
 //! - [`archive`]: finished games to the filesystem, PostgreSQL or S3;
 //! - [`matchmaking`] / [`ratelimit`]: tickets and matches, request limits;
-//! - [`cluster`] / [`lobby`]: many nodes behind one Redis, and what a game
+//! - [`cluster`] / [`node_agent`]: many nodes behind one Redis, and what a game
 //!   server runs of it (heartbeats, matching rounds, room routing);
 //! - [`sim`]: batched physics for real-time games (wgpu or CPU);
 //! - [`api`] / [`protocol`]: HTTP + WebSocket and their JSON shapes;
@@ -22,11 +22,11 @@ pub mod clock;
 pub mod cluster;
 pub mod config;
 pub mod journal;
-#[cfg(feature = "runtime")]
-pub mod lobby;
 pub mod matchmaking;
 pub mod metrics;
 pub mod names;
+#[cfg(feature = "runtime")]
+pub mod node_agent;
 #[cfg(feature = "runtime")]
 pub mod play;
 pub mod protocol;
@@ -40,9 +40,9 @@ pub mod replay;
 #[cfg(feature = "runtime")]
 pub mod room;
 #[cfg(feature = "runtime")]
-pub mod room_runtime;
+pub mod room_directory;
 #[cfg(feature = "runtime")]
-pub mod rooms;
+pub mod room_runtime;
 #[cfg(feature = "runtime")]
 pub mod sandbox;
 pub mod seed;

@@ -13,7 +13,7 @@ use arcade_host::config::{Config, DEV_ADMIN_TOKEN};
 use arcade_host::play::{PlayOptions, play};
 use arcade_host::registry::Registry;
 use arcade_host::replay;
-use arcade_host::sandbox::Runtime;
+use arcade_host::sandbox::SandboxEngine;
 use arcade_host::sim::{BackendPreference, Stepper};
 use arcade_host::telemetry::LogFormat;
 use arcade_host::{server, telemetry};
@@ -153,7 +153,7 @@ async fn replay_command(
         let sink = archive::open_sink(&url).await?;
         sink.get(game).await?.with_context(|| format!("no game {game:?} in the archive {url}"))?
     };
-    let runtime = Arc::new(Runtime::new(Default::default()).map_err(|e| anyhow::anyhow!("{e:#}"))?);
+    let runtime = Arc::new(SandboxEngine::new(Default::default()).map_err(|e| anyhow::anyhow!("{e:#}"))?);
     let registry = Registry::open(runtime.clone(), Some(data_dir))?;
     let plugin = registry.find_by_hash(&record.plugin.hash).with_context(|| {
         format!(
@@ -185,7 +185,7 @@ fn plugin_command(command: PluginCommand) -> anyhow::Result<()> {
     match command {
         PluginCommand::Validate { file } => {
             let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let runtime = Runtime::new(Default::default()).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+            let runtime = SandboxEngine::new(Default::default()).map_err(|e| anyhow::anyhow!("{e:#}"))?;
             let component = runtime.compile(&wasm)?;
             let plugin = runtime.prepare(&component)?;
             let info = plugin.info();

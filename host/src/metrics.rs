@@ -297,11 +297,11 @@ impl Default for Metrics {
         let sim_late_rooms_total = Counter::default();
         registry.register(
             "rooms_active",
-            "Rooms in memory (waiting, playing or in their grace period)",
+            "RoomDirectory in memory (waiting, playing or in their grace period)",
             rooms_active.clone(),
         );
-        registry.register("rooms_created", "Rooms created", rooms_created.clone());
-        registry.register("rooms_expired", "Rooms that expired waiting for players", rooms_expired.clone());
+        registry.register("rooms_created", "RoomDirectory created", rooms_created.clone());
+        registry.register("rooms_expired", "RoomDirectory that expired waiting for players", rooms_expired.clone());
         registry.register(
             "rooms_not_restored",
             "Unfinished rooms left in the journal at start because the node was at max_rooms",
@@ -310,7 +310,11 @@ impl Default for Metrics {
         registry.register("connections_active", "Open WebSocket connections", connections_active.clone());
         registry.register("actions", "Player actions by outcome", actions.clone());
         registry.register("plugin_call_seconds", "Latency of calls into plugins", plugin_call_seconds.clone());
-        registry.register("sandbox_faults", "Rooms aborted by a sandbox fault, by kind", sandbox_faults.clone());
+        registry.register(
+            "sandbox_faults",
+            "RoomDirectory aborted by a sandbox fault, by kind",
+            sandbox_faults.clone(),
+        );
         registry.register("plugins_published", "Plugin versions published", plugins_published.clone());
         registry.register(
             "archive_queue_depth",

@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 
 use crate::protocol::RoomStatus;
 use crate::registry::Registry;
-use crate::sandbox::{Runtime, SandboxLimits, SplitMix64, Viewer, worlds_and_dts};
+use crate::sandbox::{SandboxEngine, SandboxLimits, SplitMix64, Viewer, worlds_and_dts};
 use crate::sim::Stepper;
 
 pub struct PlayOptions<'a> {
@@ -27,7 +27,7 @@ pub struct PlayOptions<'a> {
 /// Play one game; returns the final status.
 pub fn play(options: PlayOptions<'_>, input: &mut dyn BufRead, out: &mut dyn Write) -> anyhow::Result<RoomStatus> {
     let runtime = Arc::new(
-        Runtime::new(SandboxLimits { max_instances: 4, ..SandboxLimits::default() })
+        SandboxEngine::new(SandboxLimits { max_instances: 4, ..SandboxLimits::default() })
             .map_err(|e| anyhow::anyhow!("{e:#}"))?,
     );
     let registry = Registry::open(runtime.clone(), None)?;

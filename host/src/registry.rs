@@ -32,7 +32,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
-use crate::sandbox::{LoadError, Plugin, Runtime};
+use crate::sandbox::{LoadError, Plugin, SandboxEngine};
 
 /// One published plugin version, ready to start rooms.
 pub struct PluginVersion {
@@ -122,7 +122,7 @@ pub struct Published {
 }
 
 pub struct Registry {
-    runtime: Arc<Runtime>,
+    runtime: Arc<SandboxEngine>,
     /// `None` keeps everything in memory (tests, `arcade play`).
     data_dir: Option<PathBuf>,
     engine_key: String,
@@ -131,7 +131,7 @@ pub struct Registry {
 
 impl Registry {
     /// Open the registry, loading every plugin already stored under `data_dir`.
-    pub fn open(runtime: Arc<Runtime>, data_dir: Option<&Path>) -> std::io::Result<Self> {
+    pub fn open(runtime: Arc<SandboxEngine>, data_dir: Option<&Path>) -> std::io::Result<Self> {
         let mut hasher = DefaultHasher::new();
         runtime.engine().precompile_compatibility_hash().hash(&mut hasher);
         let registry = Registry {
@@ -165,7 +165,7 @@ impl Registry {
         Ok(registry)
     }
 
-    pub fn runtime(&self) -> &Arc<Runtime> {
+    pub fn runtime(&self) -> &Arc<SandboxEngine> {
         &self.runtime
     }
 
@@ -391,8 +391,8 @@ mod tests {
         std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; run scripts/build-plugins.sh", path.display()))
     }
 
-    fn runtime() -> Arc<Runtime> {
-        Arc::new(Runtime::new(Default::default()).expect("a sandbox runtime"))
+    fn runtime() -> Arc<SandboxEngine> {
+        Arc::new(SandboxEngine::new(Default::default()).expect("a sandbox runtime"))
     }
 
     /// A registry with tic-tac-toe 1.0.0 and 2.0.0 published.

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::archive::record::{GameRecord, LogEntry, LogKind};
 use crate::protocol::RoomStatus;
-use crate::sandbox::{Event, Fault, Plugin, Runtime, Sandbox, Stepping, Viewer, worlds_and_dts};
+use crate::sandbox::{Event, Fault, Plugin, Sandbox, SandboxEngine, Stepping, Viewer, worlds_and_dts};
 use crate::sim::{SimError, Stepper};
 
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +73,7 @@ pub struct Verified {
 /// stepping physics with `physics`, and compare the final status and every
 /// final view with the record.
 pub fn verify(
-    runtime: &Runtime,
+    runtime: &SandboxEngine,
     plugin: &Plugin,
     record: &GameRecord,
     physics: &mut Stepper,

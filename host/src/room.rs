@@ -37,7 +37,7 @@ use crate::metrics::{ActionOutcome, Metrics, PluginCall};
 use crate::protocol::{EventOut, RoomStatus, ServerMsg};
 use crate::registry::PluginVersion;
 use crate::replay::reapply;
-use crate::sandbox::{ActionError, Audience, Event, Fault, Runtime, Sandbox, StartError, Viewer};
+use crate::sandbox::{ActionError, Audience, Event, Fault, Sandbox, SandboxEngine, StartError, Viewer};
 use crate::seed::Seed;
 use crate::ticker::{Batch, Ticked, Ticker};
 use subtle::ConstantTimeEq;
@@ -65,7 +65,7 @@ pub struct RoomSpec {
 /// What every room uses: the sandbox runtime, metrics, and (when enabled)
 /// the journal and the archiver.
 pub struct RoomServices {
-    pub runtime: Arc<Runtime>,
+    pub runtime: Arc<SandboxEngine>,
     pub metrics: Arc<Metrics>,
     pub journal: Option<Journal>,
     pub archiver: Option<Arc<Archiver>>,
@@ -353,7 +353,7 @@ pub async fn restore(
 }
 
 enum Phase {
-    Lobby,
+    Seating,
     Playing(Box<Sandbox>),
     /// Over; the sandbox is kept (when healthy) to render final views.
     Over(RoomStatus, Option<Box<FinalViewsText>>),
@@ -454,7 +454,7 @@ impl Room {
             seated: Vec::new(),
             started: None,
             seat_tokens: SeatTokens::default(),
-            phase: Phase::Lobby,
+            phase: Phase::Seating,
             playing: RoomStatus::Playing { awaiting: Vec::new() },
             seq: 0,
             watchers: Vec::new(),
@@ -499,7 +499,7 @@ impl Room {
             if evict_at.is_none() && self.is_over() {
                 evict_at = Some(Instant::now() + self.spec.grace);
             }
-            let waiting = matches!(self.phase, Phase::Lobby);
+            let waiting = matches!(self.phase, Phase::Seating);
             tokio::select! {
                 _ = tokio::time::sleep_until(expire_at), if waiting => self.expire().await,
                 command = commands.recv() => match command {
@@ -579,7 +579,7 @@ impl Room {
 
     async fn join(&mut self, name: String) -> Result<Seat, RoomError> {
         let name = crate::names::player_name(&name).map_err(|_| RoomError::InvalidName)?;
-        if !matches!(self.phase, Phase::Lobby) || self.seated.len() as u32 >= self.spec.seats {
+        if !matches!(self.phase, Phase::Seating) || self.seated.len() as u32 >= self.spec.seats {
             return Err(RoomError::Full(self.spec.seats));
         }
         if self.seated.iter().any(|s| s.player == name) {
@@ -653,11 +653,11 @@ impl Room {
         Ok(())
     }
 
-    /// Give up a seat (already journaled): frees it in the lobby, aborts a running game.
+    /// Give up a seat (already journaled): frees it while seating, aborts a running game.
     fn vacate(&mut self, token: &str) {
         let Ok(player) = self.player_of(token) else { return };
         match &self.phase {
-            Phase::Lobby => {
+            Phase::Seating => {
                 self.seated.retain(|s| s.token != token);
                 self.seat_tokens.set(&self.seated);
             }
@@ -675,7 +675,7 @@ impl Room {
             Err(e) => return drop(reply.send(Err(e))),
         };
         let refused = match &mut self.phase {
-            Phase::Lobby => RoomError::NotStarted,
+            Phase::Seating => RoomError::NotStarted,
             Phase::Over(RoomStatus::Aborted { reason, .. }, _) => RoomError::Aborted(reason.clone()),
             Phase::Over(..) => RoomError::GameOver,
             Phase::Playing(sandbox) => match self.metrics.time(PluginCall::apply, || sandbox.apply(&player, action)) {
@@ -932,7 +932,7 @@ impl Room {
 
     fn status(&self) -> RoomStatus {
         match &self.phase {
-            Phase::Lobby => RoomStatus::WaitingForPlayers {
+            Phase::Seating => RoomStatus::WaitingForPlayers {
                 seated: self.seated.iter().map(|s| s.player.clone()).collect(),
                 seats: self.spec.seats,
             },

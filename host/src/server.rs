@@ -16,11 +16,11 @@ use crate::api::{self, App};
 use crate::archive::{self, Archiver, ArchiverConfig};
 use crate::config::{Config, DEV_ADMIN_TOKEN};
 use crate::journal::Journal;
-use crate::lobby::Lobby;
 use crate::metrics::{JournalCutLabel, Metrics};
+use crate::node_agent::NodeAgent;
 use crate::registry::Registry;
 use crate::room::RoomServices;
-use crate::sandbox::{Runtime, SandboxLimits, SimLimits};
+use crate::sandbox::{SandboxEngine, SandboxLimits, SimLimits};
 use crate::ticker::Ticker;
 
 /// The sandbox's limits from the configuration (the sandbox knows nothing
@@ -42,7 +42,7 @@ fn sandbox_limits(config: &Config) -> SandboxLimits {
 /// the archive sink and archiver, and the API state.
 pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     let metrics = Arc::new(Metrics::default());
-    let runtime = Arc::new(Runtime::new(sandbox_limits(&config)).map_err(|e| anyhow::anyhow!("{e:#}"))?);
+    let runtime = Arc::new(SandboxEngine::new(sandbox_limits(&config)).map_err(|e| anyhow::anyhow!("{e:#}"))?);
     let registry = {
         let (runtime, data_dir, preload) = (runtime.clone(), config.data_dir.clone(), config.preload_dir.clone());
         tokio::task::spawn_blocking(move || -> anyhow::Result<Registry> {
@@ -86,8 +86,8 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     let physics = tokio::task::spawn_blocking(move || crate::sim::select_backend(backend)).await?;
     let ticker = Ticker::new(crate::sim::Stepper::new(physics), metrics.clone());
     let services = Arc::new(RoomServices { runtime, metrics, journal, archiver: Some(archiver), ticker });
-    let lobby = Lobby::open(&config).await?;
-    let app = App::new(config, Arc::new(registry), services, sink, lobby);
+    let node_agent = NodeAgent::open(&config).await?;
+    let app = App::new(config, Arc::new(registry), services, sink, node_agent);
     let acknowledged = recovery.acknowledged_cuts;
     let torn = recovery.cuts.len() - acknowledged;
     for (entries, cuts) in [("acknowledged", acknowledged), ("unacknowledged", torn)] {
@@ -163,7 +163,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         "" => format!("http://{addr}"),
         url => url.trim_end_matches('/').to_string(),
     };
-    Lobby::start(app.lobby.clone(), app.clone(), app.metrics.clone(), advertised).await;
+    NodeAgent::start(app.node_agent.clone(), app.clone(), app.metrics.clone(), advertised).await;
     archive::retention::spawn(app.archive.clone(), retention, app.metrics.clone());
     for p in &plugins {
         println!("  plugin {}@{} ({})", p.name, p.version, &p.hash[..12]);
@@ -180,7 +180,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     shutdown_signal().await;
     drain(&app).await;
-    app.lobby.leave().await;
+    app.node_agent.leave().await;
     let _ = stop_tx.send(true);
     // Connections still open (idle sockets of finished rooms) get a moment to close.
     let _ = tokio::time::timeout(Duration::from_secs(5), futures_util::future::join_all(serving)).await;

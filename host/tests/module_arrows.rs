@@ -12,7 +12,7 @@
 //! declares; only arrows between children count inside a directory.
 //!
 //! To allow an arrow that would close a cycle, invert it: a trait in the
-//! lower module that the upper one implements (as `lobby::LocalNode` or
+//! lower module that the upper one implements (as `node_agent::LocalNode` or
 //! `ticker::Ticked`), or move the shared type down (as `clock`, or
 //! `protocol::PluginRef`).
 

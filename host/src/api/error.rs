@@ -10,7 +10,7 @@ use crate::matchmaking::MatchmakingError;
 use crate::ratelimit::{Policy, RetryAfter};
 use crate::registry::{PublishError, ResolveError, YankError};
 use crate::room::RoomError;
-use crate::rooms::CreateError;
+use crate::room_directory::CreateError;
 use crate::sandbox::LoadError;
 
 #[derive(Debug)]

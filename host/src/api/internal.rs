@@ -17,7 +17,7 @@ use axum::response::IntoResponse;
 
 use super::{ApiError, App};
 use crate::cluster::provision::{INTERNAL_ROOMS_PATH, RoomOrder};
-use crate::lobby::LocalNode;
+use crate::node_agent::LocalNode;
 
 /// `POST /internal/v1/rooms` with a signed [`RoomOrder`]: 201
 /// `{"room": {"id": ...}, "seats": [{"player", "token"}, ...]}`.
@@ -26,7 +26,7 @@ pub async fn create_room(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    match app.lobby.authenticate_internal("POST", INTERNAL_ROOMS_PATH, &headers, &body) {
+    match app.node_agent.authenticate_internal("POST", INTERNAL_ROOMS_PATH, &headers, &body) {
         None => return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")),
         Some(Err(refused)) => {
             app.metrics.internal_requests_refused.inc();

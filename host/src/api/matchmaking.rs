@@ -40,7 +40,7 @@ pub async fn create(
     body: Result<Json<TicketRequest>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(request) = body?;
-    let lobby = &app.lobby;
+    let lobby = &app.node_agent;
     let request = request.with_defaults(lobby.default_mode(), lobby.default_region());
     lobby.matchmaker.check(&request)?;
     // Every version yanked: its matches would get no room.
@@ -67,7 +67,7 @@ pub async fn get(
     headers: HeaderMap,
 ) -> Result<Json<TicketView>, ApiError> {
     let secret = ticket_secret(&headers)?;
-    Ok(Json(app.lobby.matchmaker.status(&id, secret).await?))
+    Ok(Json(app.node_agent.matchmaker.status(&id, secret).await?))
 }
 
 /// `DELETE /v1/matchmaking/tickets/{id}`, for the holder of the ticket's
@@ -79,17 +79,17 @@ pub async fn cancel(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let secret = ticket_secret(&headers)?;
-    let view = app.lobby.matchmaker.status(&id, secret).await?;
+    let view = app.node_agent.matchmaker.status(&id, secret).await?;
     if let Some(leader) = view.ticket.party.first() {
         app.limit(Policy::Player, leader).await?;
     }
-    app.lobby.matchmaker.cancel(&id, secret).await?;
+    app.node_agent.matchmaker.cancel(&id, secret).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /v1/matchmaking/queues`: the open queues.
 pub async fn queues(State(app): State<Arc<App>>) -> Json<Vec<QueueKey>> {
-    Json(app.lobby.matchmaker.queues())
+    Json(app.node_agent.matchmaker.queues())
 }
 
 #[derive(serde::Deserialize)]
@@ -112,15 +112,15 @@ pub async fn watch(
         Some(token) => token,
         None => ticket_secret(&headers)?.to_string(),
     };
-    let first = app.lobby.matchmaker.status(&id, &secret).await?;
+    let first = app.node_agent.matchmaker.status(&id, &secret).await?;
     Ok(ws.on_upgrade(move |socket| watch_ticket(socket, app, id, secret, first)))
 }
 
 async fn watch_ticket(socket: WebSocket, app: Arc<App>, id: String, secret: String, mut view: TicketView) {
     let (mut sink, mut stream) = socket.split();
-    let mut seated = app.lobby.watch_ticket(&id);
+    let mut seated = app.node_agent.watch_ticket(&id);
     // Seated between the first look and the subscription: look again.
-    if let Ok(now) = app.lobby.matchmaker.status(&id, &secret).await {
+    if let Ok(now) = app.node_agent.matchmaker.status(&id, &secret).await {
         view = now;
     }
     let mut sent: Option<TicketView> = None;
@@ -149,7 +149,7 @@ async fn watch_ticket(socket: WebSocket, app: Arc<App>, id: String, secret: Stri
                 Some(Ok(_)) => {}
             },
         }
-        match app.lobby.matchmaker.status(&id, &secret).await {
+        match app.node_agent.matchmaker.status(&id, &secret).await {
             Ok(now) => view = now,
             // Gone past its retention: nothing more will come.
             Err(MatchmakingError::TicketNotFound(_)) => break,

@@ -47,25 +47,25 @@ pub use error::ApiError;
 
 use crate::archive::ArchiveSink;
 use crate::config::Config;
-use crate::lobby::{Lobby, LocalNode};
 use crate::matchmaking::SeatAssignment;
 use crate::metrics::Metrics;
+use crate::node_agent::{LocalNode, NodeAgent};
 use crate::ratelimit::{Policy, RateLimitError};
 use crate::registry::Registry;
 use crate::room::RoomServices;
-use crate::rooms::{NewRoom, RoomLifetimes, Rooms};
+use crate::room_directory::{NewRoom, RoomDirectory, RoomLifetimes};
 
 /// Shared state of all handlers.
 pub struct App {
     pub config: Config,
     pub registry: Arc<Registry>,
-    pub rooms: Rooms,
+    pub rooms: RoomDirectory,
     pub metrics: Arc<Metrics>,
     pub services: Arc<RoomServices>,
     /// Where finished games are read from.
     pub archive: Arc<dyn ArchiveSink>,
     /// Matchmaking, the cluster and rate limits.
-    pub lobby: Arc<Lobby>,
+    pub node_agent: Arc<NodeAgent>,
     /// Plugin uploads being received or compiled (`limits.max_concurrent_publishes`).
     pub publishes: tokio::sync::Semaphore,
 }
@@ -76,23 +76,23 @@ impl App {
         registry: Arc<Registry>,
         services: Arc<RoomServices>,
         archive: Arc<dyn ArchiveSink>,
-        lobby: Lobby,
+        node_agent: NodeAgent,
     ) -> Arc<Self> {
         let lifetimes = RoomLifetimes {
             waiting_ttl: Duration::from_secs(config.limits.waiting_room_ttl_secs),
             finished_grace: Duration::from_secs(config.limits.finished_room_grace_secs),
         };
-        let rooms = Rooms::new(
+        let rooms = RoomDirectory::new(
             services.clone(),
             config.limits.max_rooms,
             lifetimes,
-            lobby.room_id_prefix().map(str::to_string),
+            node_agent.room_id_prefix().map(str::to_string),
         );
-        lobby.open_queues(&registry);
-        let lobby = Arc::new(lobby);
+        node_agent.open_queues(&registry);
+        let node_agent = Arc::new(node_agent);
         let publishes = tokio::sync::Semaphore::new(config.limits.max_concurrent_publishes.max(1));
         let metrics = services.metrics.clone();
-        Arc::new(App { config, registry, rooms, metrics, services, archive, lobby, publishes })
+        Arc::new(App { config, registry, rooms, metrics, services, archive, node_agent, publishes })
     }
 }
 
@@ -205,7 +205,7 @@ fn with_request_logs(router: Router) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-/// The lobby's view of this node: its rooms, and a match's room made here
+/// The node agent's view of this node: its rooms, and a match's room made here
 /// (for this node's matching rounds and for the signed internal route).
 #[async_trait::async_trait]
 impl LocalNode for App {
@@ -238,7 +238,7 @@ impl App {
     /// Counts one request of `key` under `policy`; 429 when over the limit.
     /// When the shared limiter is unreachable the request goes through.
     pub async fn limit(&self, policy: Policy, key: &str) -> Result<(), ApiError> {
-        match self.lobby.limiter.check(policy, key).await {
+        match self.node_agent.limiter.check(policy, key).await {
             Ok(()) => Ok(()),
             Err(RateLimitError::Limited(retry_after)) => {
                 self.metrics.count_rate_limited(policy.name());

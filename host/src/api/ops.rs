@@ -44,5 +44,5 @@ pub async fn openapi() -> impl IntoResponse {
 /// `GET /v1/cluster/nodes`: this node's id and the live nodes as of its
 /// last heartbeat.
 pub async fn nodes(State(app): State<Arc<App>>) -> impl IntoResponse {
-    Json(serde_json::json!({ "node": app.lobby.node_id(), "nodes": app.lobby.live_nodes() }))
+    Json(serde_json::json!({ "node": app.node_agent.node_id(), "nodes": app.node_agent.live_nodes() }))
 }

@@ -72,7 +72,7 @@ async fn set_yanked(
             .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))??;
     if changed {
         // The queues' players per match follow the latest version not yanked.
-        app.lobby.open_queues(&app.registry);
+        app.node_agent.open_queues(&app.registry);
         let action = if yanked { "yanked" } else { "un-yanked" };
         tracing::warn!(plugin = %summary.name, version = %summary.version, hash = %summary.hash, "plugin version {action}");
     }
@@ -131,7 +131,7 @@ async fn receive(app: &Arc<App>, request: Request) -> Result<impl IntoResponse +
     let summary = published.version.summary();
     let status = if published.created {
         app.metrics.plugins_published.inc();
-        app.lobby.open_queues(&app.registry);
+        app.node_agent.open_queues(&app.registry);
         tracing::info!(plugin = %summary.name, version = %summary.version, hash = %summary.hash, "plugin published");
         StatusCode::CREATED
     } else {

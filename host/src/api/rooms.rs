@@ -21,10 +21,10 @@ use serde_json::value::RawValue;
 
 use super::client_ip::ClientIp;
 use super::{ApiError, App, bearer};
-use crate::lobby::RoomLocation;
+use crate::node_agent::RoomLocation;
 use crate::ratelimit::Policy;
 use crate::room::{RoomHandle, RoomInfo, Seat};
-use crate::rooms::NewRoom;
+use crate::room_directory::NewRoom;
 use crate::seed::Seed;
 
 #[derive(Deserialize)]
@@ -90,7 +90,7 @@ pub async fn route_to_owner(State(app): State<Arc<App>>, request: Request, next:
     if app.rooms.get(id).is_some() || request.headers().contains_key(UPGRADE) {
         return next.run(request).await;
     }
-    match app.lobby.locate(id) {
+    match app.node_agent.locate(id) {
         RoomLocation::Elsewhere(node_url) => {
             let target = request.uri().path_and_query().map_or(path, |pq| pq.as_str());
             ApiError::moved(&format!("{node_url}{target}")).into_response()

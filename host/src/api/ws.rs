@@ -30,7 +30,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::rooms::parse_action;
 use super::{ApiError, App};
-use crate::lobby::RoomLocation;
+use crate::node_agent::RoomLocation;
 use crate::protocol::{ClientMsg, ServerMsg};
 use crate::ratelimit::{Policy, WsFloodGuard, WsVerdict};
 use crate::room::{RoomHandle, Watch};
@@ -64,7 +64,7 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let Some(room) = app.rooms.get(&id) else {
-        return match app.lobby.locate(&id) {
+        return match app.node_agent.locate(&id) {
             // Another node runs it: tell the client where, in the close frame.
             RoomLocation::Elsewhere(node_url) => Ok(ws.on_upgrade(move |socket| redirect(socket, node_url))),
             RoomLocation::Lost { node } => Err(ApiError::room_lost(&id, &node)),
@@ -101,7 +101,7 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
     let (mut sink, mut stream) = socket.split();
     let max_action = app.config.limits.max_action_bytes;
     let connection = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed).to_string();
-    let mut flood_guard = WsFloodGuard::new(app.lobby.limiter.limits());
+    let mut flood_guard = WsFloodGuard::new(app.node_agent.limiter.limits());
     let idle_timeout = Duration::from_millis(app.config.limits.ws_idle_timeout_ms.max(1));
     let ping_every = Duration::from_millis(app.config.limits.ws_ping_interval_ms.max(1));
     let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
@@ -137,7 +137,7 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     last_heard = Instant::now();
-                    let checked = app.lobby.limiter.check(Policy::WsMessages, &connection).await;
+                    let checked = app.node_agent.limiter.check(Policy::WsMessages, &connection).await;
                     let reply = match flood_guard.verdict(&checked) {
                         WsVerdict::Accept => handle_text(&app, &room, token.as_deref(), text.as_str(), max_action).await,
                         WsVerdict::Reject(retry_after) => {

@@ -41,7 +41,7 @@ const MAX_BATCH: usize = 4096;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct JournalConfig {
+pub struct JournalSettings {
     /// Journal accepted actions (turning it off trades crash safety for speed).
     pub enabled: bool,
     /// Sync to disk once per group commit (off: rely on the OS page cache).
@@ -50,9 +50,9 @@ pub struct JournalConfig {
     pub segment_bytes: u64,
 }
 
-impl Default for JournalConfig {
+impl Default for JournalSettings {
     fn default() -> Self {
-        JournalConfig { enabled: true, fsync: true, segment_bytes: 64 << 20 }
+        JournalSettings { enabled: true, fsync: true, segment_bytes: 64 << 20 }
     }
 }
 
@@ -107,7 +107,7 @@ pub struct Journal {
 
 impl Journal {
     /// Recover the journal in `dir` and start the writer on a new segment.
-    pub fn open(dir: &Path, config: &JournalConfig) -> std::io::Result<(Journal, Recovery)> {
+    pub fn open(dir: &Path, config: &JournalSettings) -> std::io::Result<(Journal, Recovery)> {
         std::fs::create_dir_all(dir)?;
         let (recovery, mut segments) = recover(dir)?;
         let next_id = segments.newest().map_or(1, |id| id + 1);
@@ -456,8 +456,8 @@ mod tests {
         Entry::Action { room: room.into(), seq, player: "ann".into(), action: "{}".into(), at_ms: seq }
     }
 
-    fn config() -> JournalConfig {
-        JournalConfig { enabled: true, fsync: false, segment_bytes: 1 << 20 }
+    fn config() -> JournalSettings {
+        JournalSettings { enabled: true, fsync: false, segment_bytes: 1 << 20 }
     }
 
     #[tokio::test]
@@ -495,7 +495,7 @@ mod tests {
     #[tokio::test]
     async fn segments_of_closed_rooms_are_deleted() {
         let dir = tempfile::tempdir().unwrap();
-        let small = JournalConfig { segment_bytes: 200, ..config() };
+        let small = JournalSettings { segment_bytes: 200, ..config() };
         let (journal, _) = Journal::open(dir.path(), &small).unwrap();
         journal.append(&created("a")).await.unwrap();
         for seq in 1..20 {
@@ -536,7 +536,7 @@ mod tests {
         };
         // Segment 1 rotates right after the live room and the closing room are created.
         let segment_bytes = format::HEADER_LEN as u64 + encoded(&[created("live"), created("done")]);
-        let (journal, _) = Journal::open(dir.path(), &JournalConfig { segment_bytes, ..config() }).unwrap();
+        let (journal, _) = Journal::open(dir.path(), &JournalSettings { segment_bytes, ..config() }).unwrap();
         journal.append(&created("live")).await.unwrap();
         journal.append(&created("done")).await.unwrap();
         assert_eq!(segment_ids(dir.path()), [1, 2]);
@@ -574,7 +574,7 @@ mod tests {
     #[tokio::test]
     async fn closed_segments_of_finished_rooms_are_removed_and_live_rooms_survive_a_reopen() {
         let dir = tempfile::tempdir().unwrap();
-        let small = JournalConfig { segment_bytes: 1, ..config() }; // every write rotates
+        let small = JournalSettings { segment_bytes: 1, ..config() }; // every write rotates
         {
             let (journal, _) = Journal::open(dir.path(), &small).unwrap();
             journal.append_all(&[created("live"), action("live", 1)]).await.unwrap(); // segment 1

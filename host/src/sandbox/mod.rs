@@ -1,7 +1,7 @@
 //! The sandbox: one wasmtime [`Engine`] per process and one `Store` +
 //! component instance per room.
 //!
-//! - [`Runtime`] owns the engine (pooling allocator, epoch interruption), the
+//! - [`SandboxEngine`] owns the engine (pooling allocator, epoch interruption), the
 //!   linker, and the epoch ticker thread that enforces per-call CPU deadlines.
 //!   Of WASI, plugins get only deterministic randomness (seeded from the
 //!   room), an empty environment and `exit`; every other allowed WASI import
@@ -143,7 +143,7 @@ pub enum StartError {
 }
 
 /// The process-wide wasmtime engine, linker and epoch ticker.
-pub struct Runtime {
+pub struct SandboxEngine {
     engine: Engine,
     linker: Linker<RoomState>,
     limits: SandboxLimits,
@@ -152,7 +152,7 @@ pub struct Runtime {
     stop_ticker: Arc<AtomicBool>,
 }
 
-impl Runtime {
+impl SandboxEngine {
     pub fn new(limits: SandboxLimits) -> wasmtime::Result<Self> {
         let mut config = Config::new();
         config.epoch_interruption(true);
@@ -193,7 +193,7 @@ impl Runtime {
         };
         // A deadline of N ticks fires after between N-1 and N tick periods.
         let deadline_ticks = limits.call_deadline.as_millis().div_ceil(EPOCH_TICK.as_millis()) as u64 + 1;
-        Ok(Runtime { engine, linker, limits, deadline_ticks, ticker: Some(ticker), stop_ticker })
+        Ok(SandboxEngine { engine, linker, limits, deadline_ticks, ticker: Some(ticker), stop_ticker })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -232,7 +232,7 @@ impl Runtime {
     }
 }
 
-impl Drop for Runtime {
+impl Drop for SandboxEngine {
     fn drop(&mut self) {
         self.stop_ticker.store(true, Ordering::Relaxed);
         if let Some(t) = self.ticker.take() {
@@ -278,7 +278,7 @@ impl Plugin {
     /// Instantiate the plugin for a new room and create the game.
     pub fn start(
         &self,
-        runtime: &Runtime,
+        runtime: &SandboxEngine,
         label: Arc<str>,
         config: &str,
         players: &[String],
@@ -306,7 +306,7 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    fn store(runtime: &Runtime, label: Arc<str>, seed: &Seed) -> Store<RoomState> {
+    fn store(runtime: &SandboxEngine, label: Arc<str>, seed: &Seed) -> Store<RoomState> {
         let mut store =
             Store::new(&runtime.engine, RoomState::new(label, seed, runtime.limits.memory_bytes, runtime.limits.sim));
         store.limiter(|s| &mut s.memory);

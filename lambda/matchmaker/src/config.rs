@@ -16,7 +16,7 @@
 //! | `AWS_LAMBDA_LOG_FORMAT` | `JSON` for JSON log lines (Lambda's advanced logging), else text |
 //!
 //! The namespaces are derived exactly as a host node derives them from its
-//! `cluster.namespace` (`Lobby::open`), so the function and the nodes share
+//! `cluster.namespace` (`NodeAgent::open`), so the function and the nodes share
 //! tickets, the node directory and the players' rate limits.
 
 use arcade_host::cluster::{AdvertisePolicy, ClusterKey, RegionPolicy};
@@ -102,7 +102,7 @@ impl Settings {
         })
     }
 
-    /// Tickets and matches, as `Lobby::open` names them.
+    /// Tickets and matches, as `NodeAgent::open` names them.
     pub fn tickets_namespace(&self) -> String {
         format!("{}:mm", self.namespace)
     }

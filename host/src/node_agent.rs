@@ -14,13 +14,13 @@
 //! (`cluster.secret`, required with Redis: the node refuses to start
 //! without one): node records are signed and checked, rooms for matches are
 //! created on other nodes through their signed internal route (checked here,
-//! [`Lobby::authenticate_internal`]), and a node advertises only a URL on an
+//! [`NodeAgent::authenticate_internal`]), and a node advertises only a URL on an
 //! allowed host (`cluster.allowed_advertise_hosts`).
 //!
-//! The lobby sees the game server it runs beside only through
+//! The node agent sees the game server it runs beside only through
 //! [`LocalNode`] (its room count, whether it drains, creating a match's
 //! room), which the API's `App` implements: the arrow points from the API
-//! down to the lobby, never back.
+//! down to the node agent, never back.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -50,7 +50,7 @@ use crate::registry::Registry;
 /// The shortest lease on a queue's matching rounds.
 const ROUND_LEASE_MIN: Duration = Duration::from_secs(3);
 
-/// What the lobby needs of the game server on this node.
+/// What the node agent needs of the game server on this node.
 #[async_trait]
 pub trait LocalNode: Send + Sync {
     /// Rooms in memory here (waiting, playing or in their grace period).
@@ -77,7 +77,7 @@ pub enum RoomLocation {
     Unknown,
 }
 
-pub struct Lobby {
+pub struct NodeAgent {
     node_id: String,
     /// Room ids carry the node id only in a cluster.
     clustered: bool,
@@ -112,9 +112,9 @@ pub struct Lobby {
     ticket_watchers: Mutex<HashMap<String, watch::Sender<()>>>,
 }
 
-impl Lobby {
+impl NodeAgent {
     /// Connects the stores the config names (Redis) or makes in-memory ones.
-    pub async fn open(config: &Config) -> anyhow::Result<Lobby> {
+    pub async fn open(config: &Config) -> anyhow::Result<NodeAgent> {
         let cluster = &config.cluster;
         let redis = cluster.redis_url.trim();
         let clustered = !redis.is_empty();
@@ -160,7 +160,7 @@ impl Lobby {
         let limiter = RateLimiter::in_memory(config.rate_limits.clone());
         let limiter = limiter.context("the rate limiter")?;
         let matchmaking = &config.matchmaking;
-        Ok(Lobby {
+        Ok(NodeAgent {
             node_id,
             clustered,
             url: OnceLock::new(),
@@ -253,7 +253,7 @@ impl Lobby {
 
     /// Starts the heartbeat, the matching rounds and the seated-ticket
     /// announcements, now that the node is reachable at `url`.
-    pub async fn start(lobby: Arc<Lobby>, node: Arc<dyn LocalNode>, metrics: Arc<Metrics>, url: String) {
+    pub async fn start(lobby: Arc<NodeAgent>, node: Arc<dyn LocalNode>, metrics: Arc<Metrics>, url: String) {
         if lobby.clustered
             && let Err(why) = lobby.advertise.check(&url)
         {
@@ -335,7 +335,7 @@ impl Lobby {
 /// Follows the store's seated announcements for this node's ticket
 /// WebSockets; subscribes again after a lost connection (the WebSockets poll
 /// meanwhile).
-async fn seated_announcements(lobby: Arc<Lobby>) {
+async fn seated_announcements(lobby: Arc<NodeAgent>) {
     loop {
         match lobby.matchmaker.store().seated_announcements().await {
             Ok(mut batches) => {
@@ -350,7 +350,7 @@ async fn seated_announcements(lobby: Arc<Lobby>) {
     }
 }
 
-async fn heartbeats(lobby: Arc<Lobby>, node: Arc<dyn LocalNode>, metrics: Arc<Metrics>) {
+async fn heartbeats(lobby: Arc<NodeAgent>, node: Arc<dyn LocalNode>, metrics: Arc<Metrics>) {
     let mut interval = tokio::time::interval(lobby.heartbeat_interval);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -359,7 +359,7 @@ async fn heartbeats(lobby: Arc<Lobby>, node: Arc<dyn LocalNode>, metrics: Arc<Me
     }
 }
 
-async fn matching_rounds(lobby: Arc<Lobby>, node: Arc<dyn LocalNode>, metrics: Arc<Metrics>) {
+async fn matching_rounds(lobby: Arc<NodeAgent>, node: Arc<dyn LocalNode>, metrics: Arc<Metrics>) {
     let remote = lobby.cluster_key.clone().map(|key| HttpRoomProvisioner::new(Duration::from_secs(5), key));
     let provisioner = LocalFirstProvisioner { node_id: lobby.node_id.clone(), local: node.clone(), remote };
     // One node runs each queue's rounds; another takes over within the

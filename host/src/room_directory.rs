@@ -59,7 +59,7 @@ pub struct RoomLifetimes {
     pub finished_grace: Duration,
 }
 
-pub struct Rooms {
+pub struct RoomDirectory {
     services: Arc<RoomServices>,
     /// The node id new room ids carry, in a cluster.
     id_prefix: Option<String>,
@@ -83,14 +83,21 @@ impl Directory {
     }
 }
 
-impl Rooms {
+impl RoomDirectory {
     pub fn new(
         services: Arc<RoomServices>,
         max_rooms: u32,
         lifetimes: RoomLifetimes,
         id_prefix: Option<String>,
     ) -> Self {
-        Rooms { services, id_prefix, max_rooms, lifetimes, directory: Arc::default(), draining: AtomicBool::new(false) }
+        RoomDirectory {
+            services,
+            id_prefix,
+            max_rooms,
+            lifetimes,
+            directory: Arc::default(),
+            draining: AtomicBool::new(false),
+        }
     }
 
     /// Rebuild the rooms the journal found unfinished, up to `max_rooms`

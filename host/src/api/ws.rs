@@ -149,25 +149,14 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
                     };
                     // The answer first, then the states the action caused
                     // (already queued by the room when it answered), in one write.
-                    if sink.feed(Message::Text(reply.into())).await.is_err() {
+                    let updates: Vec<Arc<str>> =
+                        std::iter::from_fn(|| watch.updates.try_recv().ok()).take(COALESCE_UPDATES).collect();
+                    let mut frames = vec![Ok(Message::Text(reply.into()))];
+                    frames.extend(updates.iter().map(|text| Ok(Message::Text(text.as_ref().into()))));
+                    if sink.send_all(&mut futures_util::stream::iter(frames)).await.is_err() {
                         break None;
                     }
-                    let mut gone = false;
-                    for _ in 0..COALESCE_UPDATES {
-                        match watch.updates.try_recv() {
-                            Ok(text) => {
-                                if sink.feed(Message::Text(text.as_ref().into())).await.is_err() {
-                                    gone = true;
-                                    break;
-                                }
-                                app.metrics.ws_messages_out.inc();
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    if gone || sink.flush().await.is_err() {
-                        break None;
-                    }
+                    app.metrics.ws_messages_out.inc_by(updates.len() as u64);
                     app.metrics.ws_answered(last_heard.elapsed());
                 }
                 Some(Ok(Message::Binary(_))) => {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Simulation benchmark (host/benches/sim.rs): lists the GPU adapters, says
+# Simulation benchmark (host/crates/sim/benches/sim.rs): lists the GPU adapters, says
 # which backend `sim.backend = auto` picks here (a software adapter such as
 # Mesa lavapipe loses to the CPU), then body-steps per second of the CPU
 # backend on one thread (`cpu1`) and on every core (`cpu`) and of the GPU
@@ -16,4 +16,4 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
-cargo bench --locked -p arcade-host --bench sim "$@"
+cargo bench --locked -p arcade-sim --bench sim "$@"

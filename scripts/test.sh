@@ -23,14 +23,23 @@ if cargo clippy --version >/dev/null 2>&1; then
 else
     echo "test.sh: clippy is not installed; skipping the lints" >&2
 fi
-# Every crate builds alone (no help from another crate's features), and the
-# host with each of its features alone (the Lambdas use it without `runtime`).
-for package in $(cargo metadata --no-deps --format-version 1 |
-    python3 -c 'import json, sys; print(" ".join(p["name"] for p in json.load(sys.stdin)["packages"]))'); do
-    cargo check --locked --quiet -p "$package" --all-targets
-done
-for features in "" runtime postgres s3 redis gpu; do
-    cargo check --locked --quiet -p arcade-host --no-default-features ${features:+--features "$features"}
+# Every crate builds alone (no help from another crate's features) with its
+# default features, and, where it has features, with none and with each alone.
+cargo metadata --no-deps --format-version 1 | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["packages"]:
+    features = sorted(f for f in p["features"] if f != "default")
+    print(p["name"], "all-targets")
+    if features:
+        print(p["name"], "")
+        for f in features:
+            print(p["name"], f)
+' | while read -r package features; do
+    if [ "$features" = all-targets ]; then
+        cargo check --locked --quiet -p "$package" --all-targets
+    else
+        cargo check --locked --quiet -p "$package" --no-default-features ${features:+--features "$features"}
+    fi
 done
 # Static checks of infra/ (terraform, kubernetes, checkov, hadolint, monitoring,
 # compose): offline; installs its tools under the target dir on the first run.

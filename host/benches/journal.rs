@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use arcade_host::config::Config;
-use arcade_host::journal::JournalSettings;
 use arcade_host::room_directory::NewRoom;
 use arcade_host::server::build_app;
+use arcade_journal::JournalSettings;
 use futures_util::future::join_all;
 
 /// Four moves that do not end the game, so the numbers are about journaled
@@ -40,7 +40,7 @@ async fn throughput(rooms: usize, journal: JournalSettings) -> f64 {
             config: "{}".into(),
             seats: None,
             players: vec!["x".into(), "o".into()],
-            seed: Some(arcade_host::seed::Seed::from_test_number(1)),
+            seed: Some(arcade_protocol::seed::Seed::from_test_number(1)),
         };
         games.push(app.rooms.create(new).await.unwrap());
     }

@@ -31,7 +31,7 @@ fn players() -> Vec<String> {
 }
 
 fn start(runtime: &SandboxEngine, plugin: &Plugin, label: &Arc<str>) -> Sandbox {
-    plugin.start(runtime, label.clone(), "{}", &players(), &arcade_host::seed::Seed::from_test_number(7)).unwrap()
+    plugin.start(runtime, label.clone(), "{}", &players(), &arcade_protocol::seed::Seed::from_test_number(7)).unwrap()
 }
 
 fn benches(c: &mut Criterion) {

@@ -9,9 +9,9 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
-use crate::archive::ArchiveSettings;
-use crate::journal::JournalSettings;
-use crate::telemetry::LogFormat;
+use arcade_archive::ArchiveSettings;
+use arcade_journal::JournalSettings;
+use arcade_telemetry::LogFormat;
 
 /// Top-level config keys (what `ARCADE_*` variables may set).
 const CONFIG_SECTIONS: &[&str] = &[
@@ -57,7 +57,7 @@ pub struct Config {
     pub sim: SimSettings,
     pub cluster: ClusterSettings,
     pub matchmaking: MatchmakingSettings,
-    pub rate_limits: crate::ratelimit::RateLimits,
+    pub rate_limits: arcade_cluster::ratelimit::RateLimits,
     pub testing: TestingSettings,
 }
 
@@ -143,7 +143,7 @@ pub struct MatchmakingSettings {
     pub default_region: String,
     /// How often this node runs a matching round.
     pub round_interval_ms: u64,
-    pub rules: crate::matchmaking::MatchRules,
+    pub rules: arcade_cluster::matchmaking::MatchRules,
     /// Rounds in which a match's room creation may fail before the match is
     /// given up and its tickets become `failed`.
     pub max_seat_attempts: u32,
@@ -167,7 +167,7 @@ impl Default for MatchmakingSettings {
 pub struct SimSettings {
     /// `auto` (the GPU when an adapter is found, else the CPU), `gpu`
     /// (still the CPU, with a warning, when none is found) or `cpu`.
-    pub backend: crate::sim::BackendPreference,
+    pub backend: arcade_sim::BackendPreference,
     /// Physics worlds one room may hold at once.
     pub max_worlds_per_room: u32,
     /// Bodies one world may hold (worlds live in host memory, outside the
@@ -179,8 +179,8 @@ impl Default for SimSettings {
     fn default() -> Self {
         SimSettings {
             backend: Default::default(),
-            max_worlds_per_room: crate::sim::DEFAULT_MAX_WORLDS_PER_ROOM,
-            max_bodies_per_world: crate::sim::DEFAULT_MAX_BODIES_PER_WORLD,
+            max_worlds_per_room: arcade_sim::DEFAULT_MAX_WORLDS_PER_ROOM,
+            max_bodies_per_world: arcade_sim::DEFAULT_MAX_BODIES_PER_WORLD,
         }
     }
 }

@@ -8,15 +8,15 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
-use arcade_host::archive::{self, GameRecord};
+use arcade_archive::GameRecord;
 use arcade_host::config::{Config, DEV_ADMIN_TOKEN};
 use arcade_host::play::{PlayOptions, play};
 use arcade_host::registry::Registry;
 use arcade_host::replay;
 use arcade_host::sandbox::SandboxEngine;
-use arcade_host::sim::{BackendPreference, Stepper};
-use arcade_host::telemetry::LogFormat;
-use arcade_host::{server, telemetry};
+use arcade_host::server;
+use arcade_sim::{BackendPreference, Stepper};
+use arcade_telemetry::LogFormat;
 
 /// mimalloc instead of glibc's malloc: the server allocates and frees small
 /// buffers (frames, JSON, views) on many threads, where glibc spent ~12% of
@@ -122,16 +122,16 @@ fn main() -> anyhow::Result<()> {
             if let Some(format) = log_format {
                 cfg.log_format = if format == "json" { LogFormat::Json } else { LogFormat::Text };
             }
-            telemetry::init(cfg.log_format);
+            arcade_telemetry::init(cfg.log_format);
             tokio::runtime::Runtime::new()?.block_on(server::serve(cfg))
         }
         Command::Plugin { command } => plugin_command(command),
         Command::Replay { game, archive, data_dir, sim_backend } => {
-            telemetry::init(LogFormat::Text);
+            arcade_telemetry::init(LogFormat::Text);
             tokio::runtime::Runtime::new()?.block_on(replay_command(&game, archive, &data_dir, sim_backend))
         }
         Command::Play { game, plugins_dir, bots_only, seed, players } => {
-            telemetry::init(LogFormat::Text);
+            arcade_telemetry::init(LogFormat::Text);
             let human = !bots_only && std::io::stdin().is_terminal();
             let options = PlayOptions { game: &game, plugins_dir: &plugins_dir, human, seed, players };
             play(options, &mut std::io::stdin().lock(), &mut std::io::stdout())?;
@@ -150,7 +150,7 @@ async fn replay_command(
         GameRecord::from_compressed(&std::fs::read(game)?)?
     } else {
         let url = archive.filter(|u| !u.is_empty()).unwrap_or_else(|| data_dir.join("archive").display().to_string());
-        let sink = archive::open_sink(&url).await?;
+        let sink = arcade_archive::open_sink(&url).await?;
         sink.get(game).await?.with_context(|| format!("no game {game:?} in the archive {url}"))?
     };
     let runtime = Arc::new(SandboxEngine::new(Default::default()).map_err(|e| anyhow::anyhow!("{e:#}"))?);

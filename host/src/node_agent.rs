@@ -32,20 +32,20 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use tokio::sync::watch;
 
-use crate::clock::now_ms;
-use crate::cluster::auth::{ReplayGuard, RequestAuthError, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use crate::cluster::room_ids::{self, is_valid_node_id};
-use crate::cluster::{
+use crate::config::Config;
+use crate::registry::Registry;
+use arcade_cluster::auth::{ReplayGuard, RequestAuthError, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use arcade_cluster::matchmaking::{
+    MatchResult, MatchRules, Matchmaker, QueueKey, RoomAssignment, SeatAssignment, StoreOptions, open_ticket_store,
+};
+use arcade_cluster::ratelimit::RateLimiter;
+use arcade_cluster::room_ids::{self, is_valid_node_id};
+use arcade_cluster::{
     AdvertisePolicy, ClusterKey, HttpRoomProvisioner, MatchDriver, NodeDirectory, NodeInfo, NodeTrust, ProvisionError,
     RegionPolicy, RoomProvisioner, open_node_directory,
 };
-use crate::config::Config;
-use crate::matchmaking::{
-    MatchResult, MatchRules, Matchmaker, QueueKey, RoomAssignment, SeatAssignment, StoreOptions, open_ticket_store,
-};
-use crate::metrics::Metrics;
-use crate::ratelimit::RateLimiter;
-use crate::registry::Registry;
+use arcade_protocol::clock::now_ms;
+use arcade_telemetry::metrics::Metrics;
 
 /// The shortest lease on a queue's matching rounds.
 const ROUND_LEASE_MIN: Duration = Duration::from_secs(3);
@@ -126,7 +126,7 @@ impl NodeAgent {
                 !cluster.secret.trim().is_empty(),
                 "cluster.redis_url is set but cluster.secret is not: every node of a cluster (and the matchmaker \
                  Lambda) needs the same secret of at least {} bytes, e.g. ARCADE_CLUSTER__SECRET=$(openssl rand -hex 32)",
-                crate::cluster::auth::MIN_SECRET_BYTES
+                arcade_cluster::auth::MIN_SECRET_BYTES
             );
             Some(ClusterKey::new(&cluster.secret).context("cluster.secret")?)
         } else {
@@ -140,7 +140,7 @@ impl NodeAgent {
         }
         let region = cluster.region.trim().to_string();
         anyhow::ensure!(
-            region.is_empty() || crate::matchmaking::request::is_valid_region(&region),
+            region.is_empty() || arcade_cluster::matchmaking::request::is_valid_region(&region),
             "cluster.region {region:?} is not a region name (lowercase letters, digits and '-', e.g. eu-west-1)"
         );
         let region_fallback = RegionPolicy::new(cluster.region_fallback.clone()).map_err(anyhow::Error::msg)?;

@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
-use crate::protocol::RoomStatus;
 use crate::registry::Registry;
 use crate::sandbox::{SandboxEngine, SandboxLimits, SplitMix64, Viewer, worlds_and_dts};
-use crate::sim::Stepper;
+use arcade_protocol::RoomStatus;
+use arcade_sim::Stepper;
 
 pub struct PlayOptions<'a> {
     /// A `.wasm` file, or a game name looked up in `plugins_dir`.
@@ -47,7 +47,7 @@ pub fn play(options: PlayOptions<'_>, input: &mut dyn BufRead, out: &mut dyn Wri
     writeln!(out, "players: {}", players.join(", "))?;
     let mut room = plugin
         .plugin
-        .start(&runtime, Arc::from("local"), "{}", &players, &crate::seed::Seed::SplitMix64(options.seed))
+        .start(&runtime, Arc::from("local"), "{}", &players, &arcade_protocol::seed::Seed::SplitMix64(options.seed))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut dice = SplitMix64::new(options.seed ^ 0xB075);
     let mut physics = Stepper::cpu();

@@ -227,6 +227,7 @@ impl Registry {
     }
 
     /// Compile, or load the precompiled artifact from the disk cache.
+    #[allow(unsafe_code)] // deserializing a compiled artifact: see the SAFETY note
     fn load_component(&self, wasm: &[u8], hash: &str) -> Result<Component, LoadError> {
         let Some(dir) = &self.data_dir else {
             return self.runtime.compile(wasm);

@@ -12,10 +12,10 @@
 
 use std::sync::Arc;
 
-use crate::archive::record::{GameRecord, LogEntry, LogKind};
-use crate::protocol::RoomStatus;
 use crate::sandbox::{Event, Fault, Plugin, Sandbox, SandboxEngine, Stepping, Viewer, worlds_and_dts};
-use crate::sim::{SimError, Stepper};
+use arcade_archive::record::{GameRecord, LogEntry, LogKind};
+use arcade_protocol::RoomStatus;
+use arcade_sim::{SimError, Stepper};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {

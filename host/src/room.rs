@@ -26,20 +26,20 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::archive::Archiver;
-use crate::archive::record::{
-    EventAudience, EventRecord, FinalViews, GameRecord, LogEntry, LogKind, PluginRef, RECORD_FORMAT_VERSION,
-    seat_token_sha256,
-};
-use crate::clock::now_ms;
-use crate::journal::{AfterDurable, Entry, Journal, RecoveredRoom};
-use crate::metrics::{ActionOutcome, Metrics, PluginCall};
-use crate::protocol::{EventOut, RoomStatus, ServerMsg};
 use crate::registry::PluginVersion;
 use crate::replay::reapply;
 use crate::sandbox::{ActionError, Audience, Event, Fault, Sandbox, SandboxEngine, StartError, Viewer};
-use crate::seed::Seed;
 use crate::ticker::{Batch, Ticked, Ticker};
+use arcade_archive::Archiver;
+use arcade_archive::record::{
+    EventAudience, EventRecord, FinalViews, GameRecord, LogEntry, LogKind, PluginRef, RECORD_FORMAT_VERSION,
+    seat_token_sha256,
+};
+use arcade_journal::{AfterDurable, Entry, Journal, RecoveredRoom};
+use arcade_protocol::clock::now_ms;
+use arcade_protocol::seed::Seed;
+use arcade_protocol::{EventOut, RoomStatus, ServerMsg};
+use arcade_telemetry::metrics::{ActionOutcome, Metrics, PluginCall};
 use subtle::ConstantTimeEq;
 
 /// Queue depth of a watcher before it is considered too slow and dropped.
@@ -53,7 +53,7 @@ pub struct RoomSpec {
     pub plugin: Arc<PluginVersion>,
     pub config: String,
     pub seats: u32,
-    /// Secret until the game is over (`crate::seed`).
+    /// Secret until the game is over (`arcade_protocol::seed`).
     pub seed: Seed,
     /// How long a room may wait for its players before it expires.
     pub waiting_ttl: Duration,
@@ -578,7 +578,7 @@ impl Room {
     }
 
     async fn join(&mut self, name: String) -> Result<Seat, RoomError> {
-        let name = crate::names::player_name(&name).map_err(|_| RoomError::InvalidName)?;
+        let name = arcade_protocol::names::player_name(&name).map_err(|_| RoomError::InvalidName)?;
         if !matches!(self.phase, Phase::Seating) || self.seated.len() as u32 >= self.spec.seats {
             return Err(RoomError::Full(self.spec.seats));
         }

@@ -11,13 +11,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::clock::now_ms;
-use crate::journal::RecoveredRoom;
 use crate::registry::{PluginVersion, Registry};
 use crate::room::{self, RoomError, RoomHandle, RoomServices, RoomSpec, Seat};
 use crate::room_runtime;
 use crate::sandbox::{FaultKind, StartError};
-use crate::seed::Seed;
+use arcade_journal::RecoveredRoom;
+use arcade_protocol::clock::now_ms;
+use arcade_protocol::seed::Seed;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
@@ -32,7 +32,7 @@ pub enum CreateError {
     #[error("the game refused this config: {0}")]
     InvalidConfig(String),
     #[error("{0}")]
-    InvalidName(#[from] crate::names::InvalidName),
+    InvalidName(#[from] arcade_protocol::names::InvalidName),
     #[error("the name {0:?} is given twice")]
     DuplicateName(String),
     #[error(transparent)]
@@ -170,14 +170,14 @@ impl RoomDirectory {
         }
         let mut players: Vec<String> = Vec::with_capacity(new.players.len());
         for raw in &new.players {
-            let name = crate::names::player_name(raw)?;
+            let name = arcade_protocol::names::player_name(raw)?;
             if players.contains(&name) {
                 return Err(CreateError::DuplicateName(name));
             }
             players.push(name);
         }
         let seed = new.seed.unwrap_or_else(Seed::generate);
-        let id: Arc<str> = Arc::from(crate::cluster::room_ids::new_room_id(self.id_prefix.as_deref()));
+        let id: Arc<str> = Arc::from(arcade_cluster::room_ids::new_room_id(self.id_prefix.as_deref()));
         // Check the config now, with the players given and placeholders for
         // open seats, so a game that refuses it never becomes a room. When
         // the players fill every seat this is the game's real start, kept for

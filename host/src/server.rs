@@ -13,15 +13,15 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::api::{self, App};
-use crate::archive::{self, Archiver, ArchiverConfig};
 use crate::config::{Config, DEV_ADMIN_TOKEN};
-use crate::journal::Journal;
-use crate::metrics::{JournalCutLabel, Metrics};
 use crate::node_agent::NodeAgent;
 use crate::registry::Registry;
 use crate::room::RoomServices;
 use crate::sandbox::{SandboxEngine, SandboxLimits, SimLimits};
 use crate::ticker::Ticker;
+use arcade_archive::{Archiver, ArchiverConfig};
+use arcade_journal::Journal;
+use arcade_telemetry::metrics::{JournalCutLabel, Metrics};
 
 /// The sandbox's limits from the configuration (the sandbox knows nothing
 /// of the config file).
@@ -69,7 +69,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     } else {
         config.archive.url.clone()
     };
-    let sink = archive::open_sink_with(&archive_url, &config.archive.postgres, &metrics)
+    let sink = arcade_archive::open_sink_with(&archive_url, &config.archive.postgres, &metrics)
         .await
         .with_context(|| format!("opening the archive {archive_url}"))?;
     let archiver_config = ArchiverConfig {
@@ -83,8 +83,8 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
         tracing::warn!("using the built-in development admin token; set ARCADE_ADMIN_TOKEN in production");
     }
     let backend = config.sim.backend;
-    let physics = tokio::task::spawn_blocking(move || crate::sim::select_backend(backend)).await?;
-    let ticker = Ticker::new(crate::sim::Stepper::new(physics), metrics.clone());
+    let physics = tokio::task::spawn_blocking(move || arcade_sim::select_backend(backend)).await?;
+    let ticker = Ticker::new(arcade_sim::Stepper::new(physics), metrics.clone());
     let services = Arc::new(RoomServices { runtime, metrics, journal, archiver: Some(archiver), ticker });
     let node_agent = NodeAgent::open(&config).await?;
     let app = App::new(config, Arc::new(registry), services, sink, node_agent);
@@ -126,7 +126,7 @@ pub fn check_admin_token(config: &Config) -> anyhow::Result<()> {
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     check_admin_token(&config)?;
-    let retention = archive::retention::RetentionPolicy::from_settings(&config.archive)?;
+    let retention = arcade_archive::retention::RetentionPolicy::from_settings(&config.archive)?;
     if let Some(open_files) = connections::raise_open_files_limit() {
         let wanted = config.limits.max_connections as u64 * if config.admin_listen.is_some() { 2 } else { 1 };
         if open_files < wanted + 256 {
@@ -164,7 +164,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         url => url.trim_end_matches('/').to_string(),
     };
     NodeAgent::start(app.node_agent.clone(), app.clone(), app.metrics.clone(), advertised).await;
-    archive::retention::spawn(app.archive.clone(), retention, app.metrics.clone());
+    arcade_archive::retention::spawn(app.archive.clone(), retention, app.metrics.clone());
     for p in &plugins {
         println!("  plugin {}@{} ({})", p.name, p.version, &p.hash[..12]);
     }

@@ -24,9 +24,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
 
-use crate::metrics::Metrics;
 use crate::sandbox::{Stepping, worlds_and_dts};
-use crate::sim::{SimError, Stepped, Stepper};
+use arcade_sim::{SimError, Stepped, Stepper};
+use arcade_telemetry::metrics::Metrics;
 
 /// One room's worlds for this tick's batch, and where to send them back.
 pub struct Submission {
@@ -208,7 +208,7 @@ fn lock(physics: &Mutex<Stepper>) -> std::sync::MutexGuard<'_, Stepper> {
 mod tests {
     use super::*;
     use crate::sandbox::StepRequest;
-    use crate::sim::{Aabb, BodyDesc, Vec2, World, WorldConfig};
+    use arcade_sim::{Aabb, BodyDesc, Vec2, World, WorldConfig};
 
     /// One room's hand-over: a world with one body at `x` moving at 1 unit/s.
     fn worlds(x: f32) -> Stepping {

@@ -448,12 +448,12 @@ async fn forged_node_records_and_unsigned_provisioning_calls_are_refused() {
         .to_string()
     };
     forge_node_record(&namespace, "evil", &evil("evil")).await;
-    let wrong_key = arcade_host::cluster::ClusterKey::new("another-secret-another-secret-another").unwrap();
+    let wrong_key = arcade_cluster::ClusterKey::new("another-secret-another-secret-another").unwrap();
     let other_record = evil("other");
     let signed_elsewhere = json!({"record": other_record, "signature": wrong_key.sign_record(&other_record)});
     forge_node_record(&namespace, "other", &signed_elsewhere.to_string()).await;
     forge_node_record(&namespace, "garbage", "{not json").await;
-    let key = arcade_host::cluster::ClusterKey::new(CLUSTER_SECRET).unwrap();
+    let key = arcade_cluster::ClusterKey::new(CLUSTER_SECRET).unwrap();
     let leaked_record = evil("leaked");
     let leaked = json!({"record": leaked_record, "signature": key.sign_record(&leaked_record)});
     forge_node_record(&namespace, "leaked", &leaked.to_string()).await;
@@ -495,7 +495,7 @@ async fn forged_node_records_and_unsigned_provisioning_calls_are_refused() {
         nodes[1].send(request)
     };
     assert_error(&post(vec![]).await, 401, "missing_signature");
-    let now = arcade_host::clock::now_ms();
+    let now = arcade_protocol::clock::now_ms();
     let [timestamp, _] = key.sign_request("POST", path, order.as_bytes(), now);
     assert_error(
         &post(vec![timestamp.clone(), ("x-arcade-signature", "00".repeat(32))]).await,

@@ -38,7 +38,7 @@ async fn sigterm_drains_live_games_then_exits() {
     assert!(log.contains("archive flushed"), "{log}");
     // Read back through the archive itself (segment files with an index).
     let archive = server.data_dir().join("archive").display().to_string();
-    let sink = arcade_host::archive::open_sink(&archive).await.expect("opening the server's archive");
+    let sink = arcade_archive::open_sink(&archive).await.expect("opening the server's archive");
     let archived = sink.get(&room.id).await.expect("reading the archive");
     assert!(archived.is_some_and(|game| game.status.is_over()), "the drained game was archived");
 }

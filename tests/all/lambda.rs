@@ -18,12 +18,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use arcade_host::archive::s3::S3Sink;
-use arcade_host::archive::{
+use arcade_archive::s3::S3Sink;
+use arcade_archive::{
     ArchiveSink, EventRecord, FinalViews, GameRecord, ListFilter, LogEntry, LogKind, PageRequest, PluginRef,
     RECORD_FORMAT_VERSION, open_sink,
 };
-use arcade_host::protocol::RoomStatus;
+use arcade_protocol::RoomStatus;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sqlx::Connection;
@@ -134,7 +134,7 @@ fn game(game_id: &str, winner: &str, loser: &str) -> GameRecord {
         plugin: PluginRef { name: "tic-tac-toe".into(), version: "1.0.0".into(), hash: "ab".repeat(32) },
         config: "{}".into(),
         players: vec![winner.into(), loser.into()],
-        seed: arcade_host::seed::Seed::from_test_number(42),
+        seed: arcade_protocol::seed::Seed::from_test_number(42),
         seat_token_sha256: Default::default(),
         log: vec![
             action(1, winner, 0),
@@ -148,7 +148,7 @@ fn game(game_id: &str, winner: &str, loser: &str) -> GameRecord {
             at_ms: 1_760_000_005_000,
             kind: "line".into(),
             data: r#"{"cells":[0,1,2]}"#.into(),
-            audience: arcade_host::archive::record::EventAudience::Everyone,
+            audience: arcade_archive::record::EventAudience::Everyone,
         }],
         started_at_ms: 1_760_000_000_000,
         completed_at_ms: 1_760_000_005_000,

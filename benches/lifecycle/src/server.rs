@@ -223,6 +223,7 @@ fn drain(
 }
 
 /// utime + stime of a `/proc/<pid>/stat` (or `/proc/self/stat`) file.
+#[allow(unsafe_code)] // sysconf: see the SAFETY note
 pub fn cpu_time_of(stat_path: &str) -> Option<Duration> {
     let stat = std::fs::read_to_string(stat_path).ok()?;
     // The command name (field 2) is in parentheses and may hold spaces.

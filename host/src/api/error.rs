@@ -6,12 +6,12 @@ use axum::http::header::{LOCATION, RETRY_AFTER};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::matchmaking::MatchmakingError;
-use crate::ratelimit::{Policy, RetryAfter};
 use crate::registry::{PublishError, ResolveError, YankError};
 use crate::room::RoomError;
 use crate::room_directory::CreateError;
 use crate::sandbox::LoadError;
+use arcade_cluster::matchmaking::MatchmakingError;
+use arcade_cluster::ratelimit::{Policy, RetryAfter};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -122,8 +122,8 @@ impl From<RoomError> for ApiError {
     }
 }
 
-impl From<crate::names::InvalidName> for ApiError {
-    fn from(e: crate::names::InvalidName) -> Self {
+impl From<arcade_protocol::names::InvalidName> for ApiError {
+    fn from(e: arcade_protocol::names::InvalidName) -> Self {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name", e.to_string())
     }
 }

@@ -17,8 +17,8 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 
 use super::{ApiError, App, bearer, require_admin};
-use crate::archive::record::GameRecord;
-use crate::archive::{ArchiveError, ListFilter, Page, PageRequest};
+use arcade_archive::record::GameRecord;
+use arcade_archive::{ArchiveError, ListFilter, Page, PageRequest};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

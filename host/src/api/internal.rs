@@ -16,8 +16,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 
 use super::{ApiError, App};
-use crate::cluster::provision::{INTERNAL_ROOMS_PATH, RoomOrder};
 use crate::node_agent::LocalNode;
+use arcade_cluster::provision::{INTERNAL_ROOMS_PATH, RoomOrder};
 
 /// `POST /internal/v1/rooms` with a signed [`RoomOrder`]: 201
 /// `{"room": {"id": ...}, "seats": [{"player", "token"}, ...]}`.

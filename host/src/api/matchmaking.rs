@@ -22,9 +22,9 @@ use futures_util::{SinkExt, StreamExt};
 
 use super::client_ip::ClientIp;
 use super::{ApiError, App, bearer};
-use crate::matchmaking::{MatchmakingError, QueueKey, TicketRequest, TicketStatus, TicketView};
-use crate::ratelimit::Policy;
 use crate::registry::ResolveError;
+use arcade_cluster::matchmaking::{MatchmakingError, QueueKey, TicketRequest, TicketStatus, TicketView};
+use arcade_cluster::ratelimit::Policy;
 
 /// How often the ticket WebSocket looks at the store unprompted. It looks at
 /// once when the store announces the ticket seated (from whichever node or

@@ -45,15 +45,15 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
-use crate::archive::ArchiveSink;
 use crate::config::Config;
-use crate::matchmaking::SeatAssignment;
-use crate::metrics::Metrics;
 use crate::node_agent::{LocalNode, NodeAgent};
-use crate::ratelimit::{Policy, RateLimitError};
 use crate::registry::Registry;
 use crate::room::RoomServices;
 use crate::room_directory::{NewRoom, RoomDirectory, RoomLifetimes};
+use arcade_archive::ArchiveSink;
+use arcade_cluster::matchmaking::SeatAssignment;
+use arcade_cluster::ratelimit::{Policy, RateLimitError};
+use arcade_telemetry::metrics::Metrics;
 
 /// Shared state of all handlers.
 pub struct App {
@@ -156,7 +156,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/matchmaking/tickets/{id}", get(matchmaking::get).delete(matchmaking::cancel))
         .route("/v1/matchmaking/tickets/{id}/ws", get(matchmaking::watch))
         .route("/v1/cluster/nodes", get(ops::nodes))
-        .route(crate::cluster::provision::INTERNAL_ROOMS_PATH, post(internal::create_room))
+        .route(arcade_cluster::provision::INTERNAL_ROOMS_PATH, post(internal::create_room))
         .route("/v1/games", get(games::list))
         .route("/v1/games/{id}", get(games::get))
         .route("/v1/games/{id}/replay", get(games::replay_file))

@@ -21,7 +21,7 @@ use axum::http::{Method, Request, StatusCode};
 use axum::response::Response;
 use tower::{Layer, Service};
 
-use crate::metrics::{HttpLabels, Metrics, RouteLabel};
+use arcade_telemetry::metrics::{HttpLabels, Metrics, RouteLabel};
 
 /// Counts and times the requests of the routes it wraps.
 #[derive(Clone)]
@@ -63,7 +63,7 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let route = RouteLabel(request.extensions().get::<MatchedPath>().cloned());
+        let route = RouteLabel::new(request.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
         let method = method_label(request.method());
         let started = Instant::now();
         Observed { inner: self.inner.call(request), pending: Some((self.metrics.clone(), route, method, started)) }

@@ -22,10 +22,10 @@ use serde_json::value::RawValue;
 use super::client_ip::ClientIp;
 use super::{ApiError, App, bearer};
 use crate::node_agent::RoomLocation;
-use crate::ratelimit::Policy;
 use crate::room::{RoomHandle, RoomInfo, Seat};
 use crate::room_directory::NewRoom;
-use crate::seed::Seed;
+use arcade_cluster::ratelimit::Policy;
+use arcade_protocol::seed::Seed;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -133,7 +133,7 @@ pub async fn create(
         Some(seed) => Some(seed.into_seed()?),
         None => None,
     };
-    let first = req.players.first().map(|p| crate::names::player_name(p)).transpose()?;
+    let first = req.players.first().map(|p| arcade_protocol::names::player_name(p)).transpose()?;
     let plugin = app.registry.resolve(&req.game, req.version.as_deref())?;
     app.limit(Policy::Ip, &ip.0).await?;
     if let Some(first) = &first {
@@ -157,7 +157,7 @@ pub async fn join(
 ) -> Result<Json<Seat>, ApiError> {
     let room = room(&app, &id)?;
     let Json(req) = body?;
-    let name = crate::names::player_name(&req.name)?;
+    let name = arcade_protocol::names::player_name(&req.name)?;
     app.limit(Policy::Ip, &ip.0).await?;
     app.limit(Policy::Player, &name).await?;
     Ok(Json(room.join(name).await?))

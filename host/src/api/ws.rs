@@ -31,9 +31,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::rooms::parse_action;
 use super::{ApiError, App};
 use crate::node_agent::RoomLocation;
-use crate::protocol::{ClientMsg, ServerMsg};
-use crate::ratelimit::{Policy, WsFloodGuard, WsVerdict};
 use crate::room::{RoomHandle, Watch};
+use arcade_cluster::ratelimit::{Policy, WsFloodGuard, WsVerdict};
+use arcade_protocol::{ClientMsg, ServerMsg};
 
 /// Close code: another node runs the room; the reason is its base URL.
 pub const CLOSE_MOVED: u16 = 4307;

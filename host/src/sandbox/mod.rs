@@ -27,10 +27,10 @@ use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceAny};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
-use crate::protocol::RoomStatus;
-use crate::seed::Seed;
+use arcade_protocol::RoomStatus;
+use arcade_protocol::seed::Seed;
 
-pub use crate::seed::SplitMix64;
+pub use arcade_protocol::seed::SplitMix64;
 pub use physics::{SimLimits, StepRequest, Stepping, worlds_and_dts};
 pub use state::RoomState;
 
@@ -367,7 +367,7 @@ impl Sandbox {
     /// poisons the sandbox like a trap: its worlds would no longer match a replay.
     pub fn step_requested_worlds(
         &mut self,
-        step: impl FnOnce(&mut Stepping) -> Result<(), crate::sim::SimError>,
+        step: impl FnOnce(&mut Stepping) -> Result<(), arcade_sim::SimError>,
     ) -> Result<(), Fault> {
         if let Some(fault) = &self.fault {
             return Err(fault.clone());

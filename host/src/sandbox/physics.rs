@@ -19,7 +19,7 @@ use super::bindings::arcade::game::sim::{
     BodySpec, BodyState, Contact as WitContact, Host, HostPhysicsWorld, PhysicsWorld, Vec2 as WitVec2,
     WorldConfig as WitWorldConfig,
 };
-use crate::sim::{Aabb, Body, BodyDesc, SimError, Vec2, World, WorldConfig};
+use arcade_sim::{Aabb, Body, BodyDesc, SimError, Vec2, World, WorldConfig};
 
 /// How much simulation one room may hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,8 +34,8 @@ impl Default for SimLimits {
     /// The server's defaults (`[sim]` in the config).
     fn default() -> Self {
         SimLimits {
-            worlds: crate::sim::DEFAULT_MAX_WORLDS_PER_ROOM as usize,
-            bodies: crate::sim::DEFAULT_MAX_BODIES_PER_WORLD as usize,
+            worlds: arcade_sim::DEFAULT_MAX_WORLDS_PER_ROOM as usize,
+            bodies: arcade_sim::DEFAULT_MAX_BODIES_PER_WORLD as usize,
         }
     }
 }
@@ -253,7 +253,7 @@ mod tests {
     use super::*;
 
     fn room(limits: SimLimits) -> RoomState {
-        RoomState::new(std::sync::Arc::from("test"), &crate::seed::Seed::SplitMix64(1), 1 << 20, limits)
+        RoomState::new(std::sync::Arc::from("test"), &arcade_protocol::seed::Seed::SplitMix64(1), 1 << 20, limits)
     }
 
     fn config() -> WitWorldConfig {
@@ -316,7 +316,7 @@ mod tests {
         assert_eq!(stepping.len(), 1);
         assert_eq!((stepping[0].handle, stepping[0].dt), (moving.rep(), 0.5));
         assert!(state.bodies(handle(&moving)).is_err(), "a world being stepped is out of reach");
-        crate::sim::Stepper::cpu().step(worlds_and_dts(&mut stepping)).unwrap();
+        arcade_sim::Stepper::cpu().step(worlds_and_dts(&mut stepping)).unwrap();
         state.worlds.put_back(stepping);
         assert_eq!(state.bodies(handle(&moving)).unwrap()[0].position.x, 2.5);
         assert_eq!(state.steps(handle(&moving)).unwrap(), 1);

@@ -2,7 +2,7 @@
 //!
 //! A plugin sees exactly the `arcade:game/host` imports (log, the room's
 //! random stream) and, of WASI, only what cannot leak or block: randomness
-//! derived from the room's secret seed (`crate::seed`) (so `HashMap` works and stays deterministic),
+//! derived from the room's secret seed (`arcade_protocol::seed`) (so `HashMap` works and stays deterministic),
 //! an empty environment, and `exit`. Its memory is capped by [`MemoryCap`].
 //! Plugins that import `arcade:game/sim` also get physics worlds, held here
 //! (see `physics.rs`).
@@ -20,7 +20,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::arcade::game::{host, types};
 use super::physics::{SimLimits, Worlds};
-use crate::seed::{Seed, SeededRng, Stream};
+use arcade_protocol::seed::{Seed, SeededRng, Stream};
 
 /// Prefix of the SDK panic hook's log line (see `sdk/src/host.rs`).
 const PANIC_PREFIX: &str = "panicked at";

@@ -31,7 +31,7 @@ use tokio::task::JoinSet;
 use tower::ServiceExt;
 
 use crate::config::Limits;
-use crate::metrics::{ListenerLabel, Metrics, RefusalLabel};
+use arcade_telemetry::metrics::{ListenerLabel, Metrics, RefusalLabel};
 
 /// Refusals answered at once (each holds its socket for a moment while the
 /// answer drains); beyond, an over-cap connection is closed unanswered.

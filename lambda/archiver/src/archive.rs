@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use arcade_host::archive::{ArchiveSink, GameRecord};
+use arcade_archive::{ArchiveSink, GameRecord};
 use futures_util::future::join_all;
 
 pub struct Archive {
@@ -60,7 +60,7 @@ async fn write_to(sink: &dyn ArchiveSink, records: &[GameRecord]) -> Outcomes {
 mod tests {
     use std::sync::Mutex;
 
-    use arcade_host::archive::{ArchiveError, ListFilter, Page, PageRequest};
+    use arcade_archive::{ArchiveError, ListFilter, Page, PageRequest};
 
     use super::*;
     use crate::message::tests::record;

@@ -13,9 +13,9 @@
 //! The S3 URL's endpoint, region and credentials also reach the objects
 //! named by S3 events (direct, or in SQS messages): one client serves all.
 
-use arcade_host::archive::ArchiveSettings;
-use arcade_host::archive::retention::RetentionPolicy;
-use arcade_host::telemetry::LogFormat;
+use arcade_archive::ArchiveSettings;
+use arcade_archive::retention::RetentionPolicy;
+use arcade_telemetry::LogFormat;
 
 pub const PG_URL: &str = "ARCADE_ARCHIVE_PG_URL";
 pub const S3_URL: &str = "ARCADE_ARCHIVE_S3_URL";

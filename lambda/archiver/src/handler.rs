@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use arcade_host::archive::ArchiveSink;
-use arcade_host::archive::postgres::PgSink;
-use arcade_host::archive::retention::{self, RetentionPolicy};
-use arcade_host::archive::s3::S3Sink;
+use arcade_archive::ArchiveSink;
+use arcade_archive::postgres::PgSink;
+use arcade_archive::retention::{self, RetentionPolicy};
+use arcade_archive::s3::S3Sink;
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 

@@ -16,7 +16,7 @@
 //! ignored. Inbox objects are not deleted: an S3 lifecycle rule on the
 //! inbox expires them.
 
-use arcade_host::archive::GameRecord;
+use arcade_archive::GameRecord;
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::DisplayErrorContext;

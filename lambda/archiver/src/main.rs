@@ -37,7 +37,7 @@ async fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(problem) => return init_failed("archiver", &problem),
     };
-    arcade_host::telemetry::init(settings.log_format);
+    arcade_telemetry::init(settings.log_format);
     let archiver = match Archiver::open(&settings).await {
         Ok(archiver) => Arc::new(archiver),
         Err(problem) => return init_failed("archiver", &problem),

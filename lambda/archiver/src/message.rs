@@ -21,7 +21,7 @@
 //! notification, one whose `Event` is `s3:TestEvent` a test event, any
 //! other a game record, which must pass `GameRecord::validate`.
 
-use arcade_host::archive::GameRecord;
+use arcade_archive::GameRecord;
 use aws_lambda_events::event::s3::S3Event;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -78,8 +78,8 @@ fn s3_notification(json: Value) -> Result<S3Event, String> {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use arcade_host::archive::{FinalViews, PluginRef, RECORD_FORMAT_VERSION};
-    use arcade_host::protocol::RoomStatus;
+    use arcade_archive::{FinalViews, PluginRef, RECORD_FORMAT_VERSION};
+    use arcade_protocol::RoomStatus;
     use serde_json::json;
 
     use super::*;
@@ -92,7 +92,7 @@ pub(crate) mod tests {
             plugin: PluginRef { name: "tic-tac-toe".into(), version: "1.0.0".into(), hash: "ab".repeat(32) },
             config: "{}".into(),
             players: vec!["ann".into(), "bob".into()],
-            seed: arcade_host::seed::Seed::SplitMix64(7),
+            seed: arcade_protocol::seed::Seed::SplitMix64(7),
             seat_token_sha256: Default::default(),
             log: vec![],
             events: vec![],

@@ -20,7 +20,7 @@
 //! sink rewrites the record (same content) and writes a manifest of its
 //! own; the notification of that rewrite then finds the game archived.
 
-use arcade_host::archive::GameRecord;
+use arcade_archive::GameRecord;
 use arcade_lambda_common::EventError;
 use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};

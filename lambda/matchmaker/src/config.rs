@@ -19,10 +19,10 @@
 //! `cluster.namespace` (`NodeAgent::open`), so the function and the nodes share
 //! tickets, the node directory and the players' rate limits.
 
-use arcade_host::cluster::{AdvertisePolicy, ClusterKey, RegionPolicy};
-use arcade_host::matchmaking::{MatchRules, QueueKey, QueueSpec};
-use arcade_host::ratelimit::RateLimits;
-use arcade_host::telemetry::LogFormat;
+use arcade_cluster::matchmaking::{MatchRules, QueueKey, QueueSpec};
+use arcade_cluster::ratelimit::RateLimits;
+use arcade_cluster::{AdvertisePolicy, ClusterKey, RegionPolicy};
+use arcade_telemetry::LogFormat;
 
 pub const REDIS_URL: &str = "ARCADE_REDIS_URL";
 pub const CLUSTER_NAMESPACE: &str = "ARCADE_CLUSTER_NAMESPACE";

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use arcade_host::clock::now_ms;
-use arcade_host::cluster::{HttpRoomProvisioner, MatchDriver, NodeTrust, RoundReport, open_node_directory};
-use arcade_host::matchmaking::{self, StoreOptions, open_ticket_store};
-use arcade_host::ratelimit::RateLimiter;
+use arcade_cluster::matchmaking::{self, StoreOptions, open_ticket_store};
+use arcade_cluster::ratelimit::RateLimiter;
+use arcade_cluster::{HttpRoomProvisioner, MatchDriver, NodeTrust, RoundReport, open_node_directory};
+use arcade_protocol::clock::now_ms;
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 

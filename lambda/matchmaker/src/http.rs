@@ -16,8 +16,8 @@
 //! `player` rate limit, shared with the host nodes in Redis (429 +
 //! `Retry-After`), cancelling only once the secret is checked.
 
-use arcade_host::matchmaking::{MatchmakingError, TicketRequest, TicketView};
-use arcade_host::ratelimit::{Policy, RateLimitError};
+use arcade_cluster::matchmaking::{MatchmakingError, TicketRequest, TicketView};
+use arcade_cluster::ratelimit::{Policy, RateLimitError};
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::header::{CONTENT_TYPE, RETRY_AFTER};

@@ -31,7 +31,7 @@ async fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(problem) => return init_failed("matchmaker", &problem),
     };
-    arcade_host::telemetry::init(settings.log_format);
+    arcade_telemetry::init(settings.log_format);
     let matchmaker = match Matchmaker::open(&settings).await {
         Ok(matchmaker) => Arc::new(matchmaker),
         Err(problem) => return init_failed("matchmaker", &problem),

@@ -1,7 +1,7 @@
 //! The physics test double for native builds: what [`super::World`] runs on
 //! in a plugin's `cargo test`, where there is no host to call.
 //!
-//! It follows the host engine's rules (`host/src/sim/mod.rs`): per sub-step,
+//! It follows the host engine's rules (`host/crates/sim/src/lib.rs`): per sub-step,
 //! semi-implicit Euler, then one Jacobi pass over touching pairs (position
 //! correction by inverse-mass share, restitution impulse for approaching
 //! pairs, sensors report contacts only, static bodies never move), then the

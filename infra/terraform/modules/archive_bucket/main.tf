@@ -3,7 +3,7 @@
 # old replays to cheaper storage classes and expires them (retention) after
 # expiration_days.
 #
-# Layout (written by the host's S3 sink, host/src/archive/s3.rs):
+# Layout (written by the host's S3 sink, host/crates/archive/src/s3.rs):
 #   <prefix>/<yyyy>/<mm>/<dd>/<game_id>.json.zst   one record per game
 #   <prefix>/manifests/<digest>.json                one per batch (the index)
 

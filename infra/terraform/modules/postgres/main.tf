@@ -1,5 +1,5 @@
 # RDS PostgreSQL for the archive (tables completed_games and game_events,
-# created by the host's sqlx migrations, host/migrations/): encrypted, in
+# created by the host's sqlx migrations, host/crates/archive/migrations/): encrypted, in
 # private subnets, TLS required, IAM database authentication, the master
 # password managed by RDS in Secrets Manager, backups, Performance Insights,
 # enhanced monitoring and log exports.

@@ -181,7 +181,7 @@ data "aws_iam_policy_document" "archiver" {
   }
 
   # HeadBucket and the manifest listing of the shared archive code
-  # (host/src/archive/s3.rs); without it a missing key reads as AccessDenied.
+  # (host/crates/archive/src/s3.rs); without it a missing key reads as AccessDenied.
   statement {
     sid       = "ListArchiveBucket"
     actions   = ["s3:ListBucket"]

@@ -128,7 +128,7 @@ module "archive_queue" {
 }
 
 # Each finished-game record a host writes to the archive
-# (<prefix>/<yyyy>/<mm>/<dd>/<game_id>.json.zst, host/src/archive/s3.rs)
+# (<prefix>/<yyyy>/<mm>/<dd>/<game_id>.json.zst, host/crates/archive/src/s3.rs)
 # notifies the queue; the archiver fetches the object the notification names
 # and writes the game to PostgreSQL (lambda/archiver/src/sqs.rs, inbox.rs).
 # The batch manifests (<prefix>/manifests/*.json) do not match the suffix.

@@ -17,5 +17,5 @@ scripts/services.sh start
 eval "$(scripts/services.sh env)"
 ARCADE_LAMBDA_ARCHIVER_BIN="$TARGET_DIR/lambda/arcade-archiver/bootstrap" \
 ARCADE_LAMBDA_MATCHMAKER_BIN="$TARGET_DIR/lambda/arcade-matchmaker/bootstrap" \
-    cargo test "$@" -p arcade-tests --test all cold_start_to_first_response_is_measured -- --nocapture --test-threads 1 2>&1 |
+    cargo test "$@" -p arcade-host --test all cold_start_to_first_response_is_measured -- --nocapture --test-threads 1 2>&1 |
     grep -E "^lambda |test result|panicked|FAILED"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Run every test on a fresh machine: SDK and host unit tests, each plugin's
-# rules tests (native), the host's tests against real services, and the
-# end-to-end tests in tests/ that start the real `arcade` server and talk to
+# Run every test on a fresh machine. The fast tier first (format, lints,
+# every crate built alone with its features, unit and doc tests, the static
+# infra checks), then the end-to-end tier: the crates' tests against real
+# services and tests/all, which starts the real `arcade` server and talks to
 # it over HTTP and WebSocket.
 #
 # It installs what is missing (the wasm32-wasip2 target, Mesa's software
@@ -41,17 +42,20 @@ for p in json.load(sys.stdin)["packages"]:
         cargo check --locked --quiet -p "$package" --no-default-features ${features:+--features "$features"}
     fi
 done
+# Unit tests and doc tests: no services, no server processes.
+cargo test --locked --workspace --lib --bins --quiet
+cargo test --locked --workspace --doc --quiet
 # Static checks of infra/ (terraform, kubernetes, checkov, hadolint, monitoring,
 # compose): offline; installs its tools under the target dir on the first run.
 scripts/check-infra.sh
-scripts/build-plugins.sh --locked
-cargo build --locked -p arcade-host --bin arcade
-cargo build --locked -p arcade-lambda-archiver  # the handler tests/all/lambda.rs drives
-cargo build --locked -p arcade-lambda-matchmaker  # the handler tests/all/lambda_matchmaker.rs drives
 
 scripts/services.sh start
 trap 'scripts/services.sh stop' EXIT
 eval "$(scripts/services.sh env)"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 
-cargo test --locked --workspace
+# The end-to-end tier: every integration test target (tests/all starts the
+# real `arcade` binary Cargo builds for it, with the plugins
+# arcade-test-plugins' build script compiles; the crates' own tests use the
+# services).
+cargo test --locked --workspace --test '*'

@@ -2,10 +2,9 @@
 //! rooms driven in-process (no network), with the journal off, on without
 //! fsync, and on with fsync per group commit (the default).
 //!
-//! Run: `scripts/build-plugins.sh && cargo bench -p arcade-host --bench journal`.
+//! Run: `cargo bench -p arcade-host --bench journal`.
 //! `ARCADE_BENCH_ROOMS` (default 2000) rooms play tic-tac-toe games concurrently.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use arcade_host::config::Config;
@@ -20,13 +19,10 @@ const MOVES: [(usize, &str); 4] =
     [(0, r#"{"cell":0}"#), (1, r#"{"cell":3}"#), (0, r#"{"cell":1}"#), (1, r#"{"cell":4}"#)];
 
 async fn throughput(rooms: usize, journal: JournalSettings) -> f64 {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
     let data = tempfile::tempdir().unwrap();
     let mut config = Config {
         data_dir: data.path().to_path_buf(),
-        preload_dir: Some(target.join("plugins/examples")),
+        preload_dir: Some(arcade_test_plugins::examples_dir()),
         ..Config::default()
     };
     config.limits.max_rooms = rooms as u32 + 16;

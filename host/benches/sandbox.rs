@@ -2,21 +2,17 @@
 //! whole lifecycle (creation + drop), one `apply` call and one `view` call,
 //! with the tic-tac-toe example plugin.
 //!
-//! Needs the example plugins: `scripts/build-plugins.sh`, then
-//! `cargo bench -p arcade-host --bench sandbox`.
+//! `cargo bench -p arcade-host --bench sandbox` (the plugins come from
+//! `arcade-test-plugins`).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use arcade_host::sandbox::{Plugin, Sandbox, SandboxEngine, SandboxLimits};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 fn example(name: &str) -> Vec<u8> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path = target.join("plugins/examples").join(format!("{name}.wasm"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; run scripts/build-plugins.sh", path.display()))
+    let path = arcade_test_plugins::plugin_path(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn setup() -> (SandboxEngine, Plugin) {

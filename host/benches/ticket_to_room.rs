@@ -10,7 +10,7 @@
 //! `ARCADE_BENCH_PLAYERS` (default 2000), `ARCADE_BENCH_ARRIVALS_PER_SEC`
 //! (default 400).
 //!
-//! Run: `scripts/build-plugins.sh && cargo bench -p arcade-host --bench ticket_to_room`.
+//! Run: `cargo bench -p arcade-host --bench ticket_to_room`.
 
 #[path = "support/mod.rs"]
 mod support;

@@ -14,7 +14,7 @@
 //! 10,000 rooms with two sockets each do not fit in one server process;
 //! docs/benchmarks.md reports both shapes.
 //!
-//! Run: `scripts/build-plugins.sh && cargo bench -p arcade-host --bench ws_game_loop`.
+//! Run: `cargo bench -p arcade-host --bench ws_game_loop`.
 
 #[path = "support/mod.rs"]
 mod support;

@@ -383,13 +383,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
-    /// A plugin built by `scripts/build-plugins.sh` (under `plugins/` of the target dir).
+    /// A plugin `arcade-test-plugins` built (`examples/…` or `fixtures/…`).
     fn built_plugin(path: &str) -> Vec<u8> {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-        let path = target.join("plugins").join(path);
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; run scripts/build-plugins.sh", path.display()))
+        let path = arcade_test_plugins::plugins_dir().join(path);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
     fn runtime() -> Arc<SandboxEngine> {

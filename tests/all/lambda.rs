@@ -35,7 +35,7 @@ use crate::support::*;
 fn archiver_bin() -> PathBuf {
     std::env::var_os("ARCADE_LAMBDA_ARCHIVER_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| target_dir().join("debug").join("arcade-lambda-archiver"))
+        .unwrap_or_else(|| workspace_binary("arcade-lambda-archiver"))
 }
 
 /// The archives of one test: the shared PostgreSQL database and a fresh

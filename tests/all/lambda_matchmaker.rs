@@ -31,7 +31,7 @@ const CLUSTER_SECRET: &str = "lambda-test-cluster-secret-0123456789";
 fn matchmaker_bin() -> PathBuf {
     std::env::var_os("ARCADE_LAMBDA_MATCHMAKER_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| target_dir().join("debug").join("arcade-lambda-matchmaker"))
+        .unwrap_or_else(|| workspace_binary("arcade-lambda-matchmaker"))
 }
 
 /// Starts the matchmaker on `namespace` of the test Redis.

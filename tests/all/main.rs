@@ -1,7 +1,10 @@
 //! End-to-end tests of the `arcade` server and CLI: every test drives the
 //! real binary over HTTP and WebSocket (see `support`).
 //!
-//! Needs `cargo build -p arcade-host --bin arcade` and `scripts/build-plugins.sh`.
+//! The binary is the one Cargo built for this test target (package
+//! arcade-host), the plugins come from `arcade-test-plugins`' build script:
+//! `cargo test -p arcade-host --test all` needs no prebuild, only the test
+//! services (`scripts/services.sh start`).
 
 mod support;
 
@@ -19,6 +22,7 @@ mod hidden_information;
 mod infra_metrics;
 mod lambda;
 mod lambda_matchmaker;
+mod lifecycle_bench;
 mod openapi;
 mod rate_limits;
 mod realtime;

@@ -65,7 +65,7 @@ struct RouterRoute {
 }
 
 /// Every `.route(...)` in `host/src/api/*.rs`. A path given as a constant
-/// is looked up in `host/src`; nesting (`.nest`, `.route_service`) is not
+/// is looked up in `host/src` and `host/crates`; nesting (`.nest`, `.route_service`) is not
 /// understood and fails the test rather than being missed.
 fn router_routes() -> Vec<RouterRoute> {
     let dir = workspace_root().join("host/src/api");
@@ -110,10 +110,10 @@ fn router_routes() -> Vec<RouterRoute> {
     routes
 }
 
-/// The value of `const NAME: &str = "...";` somewhere in `host/src`.
+/// The value of `const NAME: &str = "...";` somewhere in `host/src` or `host/crates`.
 fn constant(name: &str) -> String {
     let needle = format!("const {name}: &str = \"");
-    let mut dirs = vec![workspace_root().join("host/src")];
+    let mut dirs = vec![workspace_root().join("host/src"), workspace_root().join("host/crates")];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).expect("a source directory") {
             let path = entry.expect("an entry").path();
@@ -128,7 +128,7 @@ fn constant(name: &str) -> String {
             }
         }
     }
-    panic!("no `{needle}...` in host/src")
+    panic!("no `{needle}...` in host/src or host/crates")
 }
 
 /// The paths the public listener serves with `admin_listen` set: every

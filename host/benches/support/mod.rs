@@ -2,7 +2,6 @@
 #![allow(dead_code)] // each benchmark uses a part
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 /// A running `arcade serve` with the example games; killed (and its data
@@ -17,13 +16,10 @@ impl ServerProcess {
     /// Starts a server with these extra environment variables and waits
     /// until it listens.
     pub fn start(env: &[(&str, String)]) -> ServerProcess {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
         let data = tempfile::tempdir().expect("a temp dir");
         let mut child = Command::new(env!("CARGO_BIN_EXE_arcade"))
             .args(["serve", "--listen", "127.0.0.1:0", "--preload"])
-            .arg(target.join("plugins/examples"))
+            .arg(arcade_test_plugins::examples_dir())
             .arg("--data-dir")
             .arg(data.path())
             .env("RUST_LOG", "warn")

@@ -2,10 +2,10 @@
 //! a fresh data dir, and talk to it over HTTP ([`Server`]) and WebSocket
 //! ([`WsClient`]).
 //!
-//! Paths: the binary is `$ARCADE_BIN`, else `<target>/debug/arcade`; plugins
-//! are `<target>/plugins/{examples,fixtures}/*.wasm` (built by
-//! `scripts/build-plugins.sh`); `<target>` is `$CARGO_TARGET_DIR` or
-//! `<workspace>/target`.
+//! Paths: the binary is the one Cargo built for this test
+//! (`CARGO_BIN_EXE_arcade`); the plugins are those `arcade-test-plugins`
+//! built (`examples/` and `fixtures/`); the Lambda handlers are built on
+//! first use ([`workspace_binary`]). Nothing needs building beforehand.
 //!
 //! Compiled plugins are cached across servers: every fresh data dir is seeded
 //! with the `cache/*.cwasm` artifacts earlier servers produced (the registry
@@ -35,27 +35,37 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
 }
 
+/// The target dir this test was built into (`<target>/<profile>/arcade`).
 pub fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
-        Some(dir) => workspace_root().join(dir),
-        None => workspace_root().join("target"),
-    }
+    Path::new(env!("CARGO_BIN_EXE_arcade")).ancestors().nth(2).expect("<target>/<profile>/arcade").to_path_buf()
 }
 
 /// The `arcade` binary under test.
 pub fn arcade_bin() -> PathBuf {
-    let path =
-        std::env::var_os("ARCADE_BIN").map(PathBuf::from).unwrap_or_else(|| target_dir().join("debug").join("arcade"));
-    assert!(
-        path.is_file(),
-        "no arcade binary at {}: build it first with `cargo build -p arcade-host --bin arcade` (or set ARCADE_BIN)",
-        path.display()
-    );
-    path
+    PathBuf::from(env!("CARGO_BIN_EXE_arcade"))
+}
+
+/// The binary `package` builds (a Lambda handler): built with this test's
+/// cargo, profile and target dir on first use in this process, then reused.
+pub fn workspace_binary(package: &'static str) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let bin_dir = arcade_bin().parent().expect("<target>/<profile>").to_path_buf();
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.contains(&package) {
+        let mut command = std::process::Command::new(env!("CARGO"));
+        command.current_dir(workspace_root()).args(["build", "--quiet", "-p", package, "--target-dir"]);
+        command.arg(target_dir());
+        if bin_dir.file_name().is_some_and(|profile| profile == "release") {
+            command.arg("--release");
+        }
+        let status = command.status().unwrap_or_else(|e| panic!("running cargo build -p {package}: {e}"));
+        assert!(status.success(), "cargo build -p {package} failed: {status}");
+        built.push(package);
+    }
+    bin_dir.join(package)
 }
 
 /// A command running the `arcade` binary with none of the test process's
@@ -72,25 +82,7 @@ pub fn arcade_command() -> std::process::Command {
     command
 }
 
-pub fn examples_dir() -> PathBuf {
-    target_dir().join("plugins").join("examples")
-}
-
-pub fn fixtures_dir() -> PathBuf {
-    target_dir().join("plugins").join("fixtures")
-}
-
-/// `<name>.wasm` from the examples or the fixtures.
-pub fn plugin_path(name: &str) -> PathBuf {
-    let candidates = [examples_dir(), fixtures_dir()].map(|dir| dir.join(format!("{name}.wasm")));
-    candidates.iter().find(|p| p.is_file()).cloned().unwrap_or_else(|| {
-        panic!(
-            "plugin {name}.wasm is in neither {} nor {}: run scripts/build-plugins.sh first",
-            examples_dir().display(),
-            fixtures_dir().display()
-        )
-    })
-}
+pub use arcade_test_plugins::{examples_dir, plugin_path};
 
 pub fn plugin_bytes(name: &str) -> Vec<u8> {
     let path = plugin_path(name);
@@ -523,7 +515,7 @@ fn read_log(dir: &Path) -> String {
 }
 
 fn shared_cache_dir() -> PathBuf {
-    target_dir().join("arcade-tests").join("cwasm-cache")
+    target_dir().join("arcade-e2e").join("cwasm-cache")
 }
 
 /// Copy the shared compiled-plugin artifacts into a new data dir.

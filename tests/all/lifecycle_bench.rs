@@ -1,32 +1,19 @@
-//! Smoke test of the lifecycle benchmark: a few seconds of 2 rooms × 2
-//! WebSocket players against the debug server. It checks that games are
-//! played to the end and that the report is sane; it asserts no speed.
-//!
-//! Needs `cargo build -p arcade-host --bin arcade` and
-//! `scripts/build-plugins.sh` (as `scripts/test.sh` does). The binary is
-//! `$ARCADE_BIN`, else `<target>/debug/arcade`; `<target>` is
-//! `$CARGO_TARGET_DIR` or `<workspace>/target`.
+//! Smoke test of the lifecycle benchmark (`benches/lifecycle`): a few
+//! seconds of 2 rooms × 2 WebSocket players against the server under test.
+//! It checks that games are played to the end and that the report is sane;
+//! it asserts no speed.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use arcade_lifecycle_bench::report::{self, Run};
-use arcade_lifecycle_bench::{LoadConfig, ServerOptions, Shape, run_against, target_dir};
+use arcade_lifecycle_bench::{LoadConfig, ServerOptions, Shape, run_against};
+
+use crate::support::{arcade_bin, examples_dir};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_rooms_play_games_back_to_back() {
-    let binary = std::env::var_os("ARCADE_BIN").map(PathBuf::from).unwrap_or_else(|| target_dir().join("debug/arcade"));
-    assert!(
-        binary.is_file(),
-        "no arcade binary at {}: build it with `cargo build -p arcade-host --bin arcade` (or set ARCADE_BIN)",
-        binary.display()
-    );
-    let options = ServerOptions {
-        binary,
-        plugins: target_dir().join("plugins/examples"),
-        data_parent: None,
-        extra_env: Vec::new(),
-    };
+async fn the_lifecycle_benchmark_plays_two_rooms_back_to_back() {
+    let options =
+        ServerOptions { binary: arcade_bin(), plugins: examples_dir(), data_parent: None, extra_env: Vec::new() };
     let shape = Shape { rooms: 2, players: 2 };
     let result = run_against(&options, |base| LoadConfig {
         base: base.to_string(),

@@ -1,272 +1,36 @@
-//! One room: a tokio task that owns the room's sandbox and is the only code
-//! that touches it. Commands (join, leave, act, watch) arrive on a channel and
-//! are handled one at a time, so actions are applied in arrival order.
-//! Real-time games also get their ticks through that channel, from the
-//! process-wide tick scheduler (`crate::ticker`), which batches the physics
-//! steps of all rooms due in a tick.
-//!
-//! Durability: every accepted change (room created, seat taken, action
-//! applied) is in the journal before anyone is told about it, and a finished
-//! game is handed to the archiver (durably spooled) before the room closes
-//! its journal entries. [`restore`] rebuilds a room from its journal entries
-//! after a crash.
-//!
-//! After every change each watcher gets a `state` message rendered for them:
-//! players get their own view and only the events addressed to them,
-//! spectators the spectator view. A watcher that cannot keep up is dropped
-//! (it reconnects and gets the full state again), so one slow client never
-//! stalls a room.
+//! The room task: the only code that touches a room's sandbox. It takes
+//! one command at a time (join, leave, act, watch, describe, tick), moves
+//! the room through its phases (seating, playing, over), journals every
+//! accepted change before anyone hears of it, and archives the finished
+//! game before closing its journal entries. [`spawn`] starts a new room;
+//! [`restore`] rebuilds one from its journal entries after a crash.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use super::fanout::{Outbox, Watchers};
+use super::handle::{
+    Accepted, Command, RoomError, RoomHandle, RoomInfo, RoomServices, RoomSpec, Seat, SeatTokens, Watch, new_token,
+};
+use super::json_or_warn;
+use super::record::{FinalViewsText, GameLog};
 use crate::registry::PluginVersion;
 use crate::replay::reapply;
-use crate::sandbox::{ActionError, Audience, Event, Fault, Sandbox, SandboxEngine, StartError, Viewer};
-use crate::ticker::{Batch, Ticked, Ticker};
-use arcade_archive::Archiver;
-use arcade_archive::record::{
-    EventAudience, EventRecord, FinalViews, GameRecord, LogEntry, LogKind, PluginRef, RECORD_FORMAT_VERSION,
-    seat_token_sha256,
-};
-use arcade_journal::{AfterDurable, Entry, Journal, RecoveredRoom};
+use crate::sandbox::{Event, Fault, Sandbox, StartError, Viewer};
+use crate::ticker::Batch;
+use arcade_archive::record::{GameRecord, LogEntry, LogKind, PluginRef};
+use arcade_journal::{AfterDurable, Entry, RecoveredRoom};
 use arcade_protocol::clock::now_ms;
-use arcade_protocol::seed::Seed;
 use arcade_protocol::{EventOut, RoomStatus, ServerMsg};
 use arcade_telemetry::metrics::{ActionOutcome, Metrics, PluginCall};
-use subtle::ConstantTimeEq;
 
-/// Queue depth of a watcher before it is considered too slow and dropped.
-const WATCHER_QUEUE: usize = 64;
 /// Commands queued per room before callers wait.
 const COMMAND_QUEUE: usize = 256;
-
-/// Everything needed to run a room.
-pub struct RoomSpec {
-    pub id: Arc<str>,
-    pub plugin: Arc<PluginVersion>,
-    pub config: String,
-    pub seats: u32,
-    /// Secret until the game is over (`arcade_protocol::seed`).
-    pub seed: Seed,
-    /// How long a room may wait for its players before it expires.
-    pub waiting_ttl: Duration,
-    /// How long a finished room stays (for late reconnects) before it leaves memory.
-    pub grace: Duration,
-    pub created_at_ms: u64,
-}
-
-/// What every room uses: the sandbox runtime, metrics, and (when enabled)
-/// the journal and the archiver.
-pub struct RoomServices {
-    pub runtime: Arc<SandboxEngine>,
-    pub metrics: Arc<Metrics>,
-    pub journal: Option<Journal>,
-    pub archiver: Option<Arc<Archiver>>,
-    /// Drives real-time rooms and batches their physics.
-    pub ticker: Arc<Ticker>,
-}
-
-/// A seat claimed by a player.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct Seat {
-    pub player: String,
-    pub token: String,
-}
-
-/// A subscription to a room's updates; the first message is the current state.
-pub struct Watch {
-    pub player: Option<String>,
-    pub updates: mpsc::Receiver<Arc<str>>,
-}
-
-/// An accepted action.
-#[derive(Debug)]
-pub struct Accepted {
-    pub seq: u64,
-    pub status: RoomStatus,
-}
-
-/// A snapshot for `GET /v1/rooms/{id}`.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct RoomInfo {
-    pub id: String,
-    pub game: String,
-    pub version: String,
-    pub hash: String,
-    pub seats: u32,
-    /// The seed, once the game is over (until then it is the room's secret).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<Seed>,
-    pub seq: u64,
-    pub status: RoomStatus,
-    pub watchers: usize,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RoomError {
-    #[error("all {0} seats are taken")]
-    Full(u32),
-    #[error("the name {0:?} is already seated in this room")]
-    NameTaken(String),
-    #[error("player names must be 1-32 characters without control characters")]
-    InvalidName,
-    #[error("the seat token is not valid for this room")]
-    InvalidToken,
-    #[error("the game has not started: seats are still open")]
-    NotStarted,
-    #[error("the game is over")]
-    GameOver,
-    #[error("{}", action_error_message(.0))]
-    Action(ActionError),
-    #[error("the room was aborted: {0}")]
-    Aborted(String),
-    #[error("the room is closed")]
-    Closed,
-    #[error("the server could not record the change durably: {0}")]
-    Storage(String),
-}
-
-impl RoomError {
-    /// Stable machine-readable code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            RoomError::Full(_) => "room_full",
-            RoomError::NameTaken(_) => "name_taken",
-            RoomError::InvalidName => "invalid_name",
-            RoomError::InvalidToken => "invalid_token",
-            RoomError::NotStarted => "game_not_started",
-            RoomError::GameOver => "game_over",
-            RoomError::Action(e) => match e {
-                ActionError::NotYourTurn => "not_your_turn",
-                ActionError::NotAPlayer => "not_a_player",
-                ActionError::GameOver => "game_over",
-                ActionError::Malformed(_) => "malformed_action",
-                ActionError::Illegal(_) => "illegal_action",
-            },
-            RoomError::Aborted(_) => "room_aborted",
-            RoomError::Closed => "room_closed",
-            RoomError::Storage(_) => "storage_unavailable",
-        }
-    }
-}
-
-fn action_error_message(e: &ActionError) -> String {
-    match e {
-        ActionError::NotYourTurn => "it is not your turn".into(),
-        ActionError::NotAPlayer => "you are not a player in this room".into(),
-        ActionError::GameOver => "the game is over".into(),
-        ActionError::Malformed(m) => format!("malformed action: {m}"),
-        ActionError::Illegal(m) => format!("illegal action: {m}"),
-    }
-}
-
-enum Command {
-    Join {
-        name: String,
-        reply: oneshot::Sender<Result<Seat, RoomError>>,
-    },
-    Leave {
-        token: String,
-        reply: oneshot::Sender<Result<(), RoomError>>,
-    },
-    Act {
-        token: String,
-        action: String,
-        reply: oneshot::Sender<Result<Accepted, RoomError>>,
-    },
-    Watch {
-        token: Option<String>,
-        reply: oneshot::Sender<Result<Watch, RoomError>>,
-    },
-    Describe {
-        reply: oneshot::Sender<RoomInfo>,
-    },
-    /// From the tick scheduler (`crate::ticker`), for real-time games.
-    Tick {
-        dt_ms: u32,
-        batch: Batch,
-    },
-}
-
-/// A cheap, cloneable reference to a running room.
-#[derive(Clone)]
-pub struct RoomHandle {
-    pub id: Arc<str>,
-    pub plugin: Arc<PluginVersion>,
-    commands: mpsc::Sender<Command>,
-    /// Set by the room once it is over: the scheduler stops ticking it.
-    ticks_done: Arc<AtomicBool>,
-    /// Seat token -> player, kept by the room: requests are authenticated
-    /// before they are counted or queued.
-    seats: SeatTokens,
-}
-
-/// The seat tokens of a room and their players, shared by the room and its handles.
-#[derive(Clone, Default)]
-struct SeatTokens(Arc<std::sync::RwLock<Vec<Seat>>>);
-
-impl SeatTokens {
-    fn player_of(&self, token: &str) -> Option<String> {
-        let seats = self.0.read().unwrap_or_else(|e| e.into_inner());
-        seats.iter().find(|s| bool::from(s.token.as_bytes().ct_eq(token.as_bytes()))).map(|s| s.player.clone())
-    }
-
-    fn set(&self, seated: &[Seat]) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = seated.to_vec();
-    }
-}
-
-impl RoomHandle {
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, RoomError> {
-        let (reply, answer) = oneshot::channel();
-        self.commands.send(make(reply)).await.map_err(|_| RoomError::Closed)?;
-        answer.await.map_err(|_| RoomError::Closed)
-    }
-
-    pub async fn join(&self, name: String) -> Result<Seat, RoomError> {
-        self.ask(|reply| Command::Join { name, reply }).await?
-    }
-
-    pub async fn leave(&self, token: String) -> Result<(), RoomError> {
-        self.ask(|reply| Command::Leave { token, reply }).await?
-    }
-
-    pub async fn act(&self, token: String, action: String) -> Result<Accepted, RoomError> {
-        self.ask(|reply| Command::Act { token, action, reply }).await?
-    }
-
-    /// Subscribe as the token's player, or as a spectator without a token.
-    pub async fn watch(&self, token: Option<String>) -> Result<Watch, RoomError> {
-        self.ask(|reply| Command::Watch { token, reply }).await?
-    }
-
-    /// The player a seat token belongs to, without a round trip to the room.
-    pub fn authenticate(&self, token: &str) -> Result<String, RoomError> {
-        self.seats.player_of(token).ok_or(RoomError::InvalidToken)
-    }
-
-    pub async fn describe(&self) -> Result<RoomInfo, RoomError> {
-        self.ask(|reply| Command::Describe { reply }).await
-    }
-}
-
-impl Ticked for RoomHandle {
-    /// Ask the room to tick (from the scheduler). `false` once the room is
-    /// over or gone; a room with a full queue skips this tick.
-    fn tick(&self, dt_ms: u32, batch: Batch) -> bool {
-        if self.ticks_done.load(Ordering::Relaxed) {
-            return false;
-        }
-        !matches!(self.commands.try_send(Command::Tick { dt_ms, batch }), Err(mpsc::error::TrySendError::Closed(_)))
-    }
-}
 
 /// Start a new room: journal its creation, seat `players` (starting the
 /// game when they fill every seat), then run its task. `on_exit` runs when
@@ -359,65 +123,6 @@ enum Phase {
     Over(RoomStatus, Option<Box<FinalViewsText>>),
 }
 
-/// Every viewer's last view of a game that ended normally, rendered once
-/// when it ended: the room then gives its sandbox (an instance slot and its
-/// memory) back at once instead of holding it through the grace period.
-struct FinalViewsText {
-    players: Vec<(String, Option<Box<RawValue>>)>,
-    spectator: Option<Box<RawValue>>,
-}
-
-impl FinalViewsText {
-    fn render(sandbox: &mut Sandbox, players: &[String]) -> Self {
-        let mut view = |viewer: &Viewer| sandbox.view(viewer).ok().and_then(|v| json_or_warn(v, "final view"));
-        FinalViewsText {
-            players: players.iter().map(|p| (p.clone(), view(&Viewer::Player(p.clone())))).collect(),
-            spectator: view(&Viewer::Spectator),
-        }
-    }
-
-    fn of(&self, player: Option<&str>) -> Option<&RawValue> {
-        match player {
-            None => self.spectator.as_deref(),
-            Some(p) => self.players.iter().find(|(name, _)| name == p).and_then(|(_, v)| v.as_deref()),
-        }
-    }
-}
-
-struct Watcher {
-    player: Option<String>,
-    link: WatcherLink,
-}
-
-/// Where a watcher's messages go; cheap to clone into an [`Outbox`].
-#[derive(Clone)]
-struct WatcherLink {
-    tx: mpsc::Sender<Arc<str>>,
-    /// Set when a message could not be queued (the client fell behind);
-    /// the room then drops the watcher, which closes its connection.
-    lagging: Arc<AtomicBool>,
-}
-
-impl WatcherLink {
-    fn is_gone(&self) -> bool {
-        self.tx.is_closed() || self.lagging.load(Ordering::Relaxed)
-    }
-}
-
-/// Messages for watchers, delivered together.
-#[derive(Default)]
-struct Outbox(Vec<(WatcherLink, Arc<str>)>);
-
-impl Outbox {
-    fn send(self) {
-        for (link, message) in self.0 {
-            if link.tx.try_send(message).is_err() {
-                link.lagging.store(true, Ordering::Relaxed);
-            }
-        }
-    }
-}
-
 struct Room {
     spec: RoomSpec,
     services: Arc<RoomServices>,
@@ -432,11 +137,9 @@ struct Room {
     /// The plugin's status as of the last change (while `Playing`).
     playing: RoomStatus,
     seq: u64,
-    watchers: Vec<Watcher>,
+    watchers: Watchers,
     /// The inputs and events of the game so far (for its archive record).
-    log: Vec<LogEntry>,
-    events: Vec<EventRecord>,
-    started_at_ms: Option<u64>,
+    history: GameLog,
     /// The game's record was archived and its journal entries closed.
     closed: bool,
     /// Set by the journal writer when a write this room handed off failed.
@@ -457,10 +160,8 @@ impl Room {
             phase: Phase::Seating,
             playing: RoomStatus::Playing { awaiting: Vec::new() },
             seq: 0,
-            watchers: Vec::new(),
-            log: Vec::new(),
-            events: Vec::new(),
-            started_at_ms: None,
+            watchers: Watchers::default(),
+            history: GameLog::default(),
             closed: false,
             journal_failed: Arc::default(),
             ticks_done: Arc::default(),
@@ -627,7 +328,7 @@ impl Room {
                 })
                 .map(Box::new),
         };
-        self.started_at_ms = Some(at_ms);
+        self.history.started_at_ms = Some(at_ms);
         self.phase = match started {
             Ok(sandbox) => {
                 tracing::debug!(players = ?players, "game started");
@@ -797,26 +498,12 @@ impl Room {
     }
 
     /// Remember an applied input and its events for the archive record.
-    /// Actions advance `seq` (the number players see); the log numbers its
-    /// entries, actions and ticks alike, in order, as the record requires.
+    /// Actions advance `seq` (the number players see).
     fn record(&mut self, at_ms: u64, kind: LogKind, events: &[Event]) {
         if matches!(kind, LogKind::Action { .. }) {
             self.seq += 1;
         }
-        for event in events {
-            self.events.push(EventRecord {
-                seq: self.events.len() as u64 + 1,
-                at_ms,
-                kind: event.kind.clone(),
-                data: event.data.clone(),
-                audience: match &event.audience {
-                    Audience::Everyone => EventAudience::Everyone,
-                    Audience::Only(who) => EventAudience::Only(who.clone()),
-                    Audience::AllExcept(who) => EventAudience::AllExcept(who.clone()),
-                },
-            });
-        }
-        self.log.push(LogEntry { seq: self.log.len() as u64 + 1, at_ms, kind });
+        self.history.record(at_ms, kind, events);
     }
 
     /// Re-apply journaled inputs after a restart (no journaling, no broadcast).
@@ -860,42 +547,8 @@ impl Room {
 
     /// The archive record of a game that started and is over.
     fn game_record(&mut self) -> Option<GameRecord> {
-        let started_at_ms = self.started_at_ms?;
         let Phase::Over(status, views) = &self.phase else { return None };
-        let status = status.clone();
-        let players: Vec<String> = self.seated.iter().map(|s| s.player.clone()).collect();
-        let mut final_views = FinalViews::default();
-        if let Some(views) = views {
-            let parse = |view: Option<&RawValue>| {
-                view.and_then(|v| serde_json::from_str(v.get()).ok()).unwrap_or(serde_json::Value::Null)
-            };
-            for player in &players {
-                final_views.players.insert(player.clone(), parse(views.of(Some(player))));
-            }
-            final_views.spectator = parse(views.of(None));
-        }
-        let completed_at_ms = self.log.last().map_or_else(now_ms, |e| e.at_ms).max(started_at_ms);
-        let plugin = &self.spec.plugin;
-        Some(GameRecord {
-            format_version: RECORD_FORMAT_VERSION,
-            game_id: self.spec.id.to_string(),
-            room_id: self.spec.id.to_string(),
-            plugin: PluginRef {
-                name: plugin.name.clone(),
-                version: plugin.version.to_string(),
-                hash: plugin.hash.clone(),
-            },
-            config: self.spec.config.clone(),
-            players,
-            seed: self.spec.seed.clone(),
-            seat_token_sha256: self.seated.iter().map(|s| (s.player.clone(), seat_token_sha256(&s.token))).collect(),
-            log: std::mem::take(&mut self.log),
-            events: std::mem::take(&mut self.events),
-            started_at_ms,
-            completed_at_ms,
-            status,
-            final_views,
-        })
+        self.history.take_record(&self.spec, &self.seated, status, views.as_deref())
     }
 
     fn fault_status(&self, fault: &Fault) -> RoomStatus {
@@ -943,7 +596,6 @@ impl Room {
 
     fn watch(&mut self, token: Option<String>) -> Result<Watch, RoomError> {
         let player = token.map(|t| self.player_of(&t)).transpose()?;
-        let (tx, rx) = mpsc::channel(WATCHER_QUEUE);
         let plugin = &self.spec.plugin;
         let welcome = ServerMsg::Welcome {
             room: &self.spec.id,
@@ -954,10 +606,9 @@ impl Room {
         .to_json();
         let status = self.status();
         let state = self.render(&status, player.as_deref(), &[]);
-        let link = WatcherLink { tx, lagging: Arc::default() };
-        self.deliver(Outbox(vec![(link.clone(), Arc::from(welcome)), (link.clone(), state)]));
-        self.watchers.push(Watcher { player: player.clone(), link });
-        Ok(Watch { player, updates: rx })
+        let (link, updates) = self.watchers.add(player.clone());
+        self.deliver(Outbox::to(&link, [Arc::from(welcome), state]));
+        Ok(Watch { player, updates })
     }
 
     fn describe(&mut self) -> RoomInfo {
@@ -980,42 +631,22 @@ impl Room {
         self.deliver(outbox);
     }
 
-    /// Each watcher's rendering of the current state (one render per
-    /// distinct viewer; all spectators share one message).
+    /// Each watcher's rendering of the current state.
     fn render_all(&mut self, events: &[Event]) -> Outbox {
-        self.watchers.retain(|w| !w.link.is_gone());
-        let mut outbox = Outbox::default();
-        if self.watchers.is_empty() {
-            return outbox;
-        }
-        let status = self.status();
-        let mut rendered: Vec<(Option<String>, Arc<str>)> = Vec::new();
-        for i in 0..self.watchers.len() {
-            let viewer = self.watchers[i].player.clone();
-            let message = match rendered.iter().find(|(v, _)| *v == viewer) {
-                Some((_, m)) => m.clone(),
-                None => {
-                    let m = self.render(&status, viewer.as_deref(), events);
-                    rendered.push((viewer, m.clone()));
-                    m
-                }
-            };
-            let watcher = &self.watchers[i];
-            outbox.0.push((watcher.link.clone(), message));
-        }
+        let mut watchers = std::mem::take(&mut self.watchers);
+        let mut status = None;
+        let outbox = watchers.render_all(|viewer| {
+            let status = status.get_or_insert_with(|| self.status());
+            self.render(status, viewer, events)
+        });
+        self.watchers = watchers;
         outbox
     }
 
     /// Send now, or, with the journal on, once everything journaled so far
-    /// is durable, so players never see a change a crash could undo.
+    /// is durable (see [`Outbox::deliver`]).
     fn deliver(&self, outbox: Outbox) {
-        if outbox.0.is_empty() {
-            return;
-        }
-        match &self.services.journal {
-            Some(journal) => journal.after_pending(Box::new(move |_| outbox.send())),
-            None => outbox.send(),
-        }
+        outbox.deliver(self.services.journal.as_ref());
     }
 
     /// One viewer's `state` message.
@@ -1066,18 +697,134 @@ impl Room {
     }
 }
 
-/// Plugin JSON is checked before it reaches a client.
-fn json_or_warn(text: String, what: &str) -> Option<Box<RawValue>> {
-    match RawValue::from_string(text) {
-        Ok(raw) => Some(raw),
-        Err(e) => {
-            tracing::warn!(error = %e, "plugin produced an invalid JSON {what}; dropped");
-            None
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
 
-/// 128 random bits, hex: a seat token.
-fn new_token() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    use super::*;
+    use crate::registry::Registry;
+    use crate::sandbox::SandboxEngine;
+    use crate::ticker::Ticker;
+    use arcade_protocol::seed::Seed;
+
+    /// A tic-tac-toe room of two seats on real services (the sandbox, the
+    /// plugin the build script compiled; no journal, no archiver), with
+    /// `players` seated at creation.
+    async fn tic_tac_toe(players: &[&str]) -> (RoomHandle, Vec<Seat>) {
+        let engine = Arc::new(SandboxEngine::new(Default::default()).expect("a sandbox engine"));
+        let registry = Registry::open(engine.clone(), None).expect("a registry");
+        let wasm = std::fs::read(arcade_test_plugins::plugin_path("tic-tac-toe")).expect("the tic-tac-toe plugin");
+        let plugin = registry.publish(&wasm).expect("publishing tic-tac-toe").version;
+        let metrics = Arc::new(Metrics::default());
+        let ticker = Ticker::new(arcade_sim::Stepper::cpu(), metrics.clone());
+        let services = Arc::new(RoomServices { runtime: engine, metrics, journal: None, archiver: None, ticker });
+        let spec = RoomSpec {
+            id: Arc::from("room-under-test"),
+            plugin,
+            config: "{}".into(),
+            seats: 2,
+            seed: Seed::SplitMix64(7),
+            waiting_ttl: Duration::from_secs(60),
+            grace: Duration::from_secs(60),
+            created_at_ms: now_ms(),
+        };
+        spawn(spec, players.iter().map(|p| p.to_string()).collect(), None, services, || {}).await.expect("a room")
+    }
+
+    fn cell(n: u32) -> String {
+        format!(r#"{{"cell":{n}}}"#)
+    }
+
+    async fn next_state(watch: &mut Watch) -> serde_json::Value {
+        let message = tokio::time::timeout(Duration::from_secs(5), watch.updates.recv())
+            .await
+            .expect("a message within 5 s")
+            .expect("the room is still there");
+        let message: serde_json::Value = serde_json::from_str(&message).expect("JSON");
+        assert_eq!(message["type"], "state", "{message}");
+        message
+    }
+
+    #[tokio::test]
+    async fn the_game_starts_when_the_last_seat_is_taken_and_a_third_player_is_refused() {
+        let (room, seats) = tic_tac_toe(&["alice"]).await;
+        let info = room.describe().await.unwrap();
+        assert!(matches!(info.status, RoomStatus::WaitingForPlayers { ref seated, seats: 2 } if seated == &["alice"]));
+        let refused = room.act(seats[0].token.clone(), cell(0)).await.unwrap_err();
+        assert_eq!(refused.code(), "game_not_started");
+        assert_eq!(room.join("alice".into()).await.unwrap_err().code(), "name_taken");
+        assert_eq!(room.join("\u{7}".into()).await.unwrap_err().code(), "invalid_name");
+        let bob = room.join("bob".into()).await.unwrap();
+        assert_eq!(room.authenticate(&bob.token).unwrap(), "bob");
+        assert!(matches!(room.describe().await.unwrap().status, RoomStatus::Playing { .. }));
+        assert_eq!(room.join("carol".into()).await.unwrap_err().code(), "room_full");
+        assert!(room.describe().await.unwrap().seed.is_none(), "the seed is secret while the game runs");
+    }
+
+    #[tokio::test]
+    async fn actions_apply_in_turn_and_a_refused_one_changes_nothing() {
+        let (room, seats) = tic_tac_toe(&["alice", "bob"]).await;
+        let (alice, bob) = (seats[0].token.clone(), seats[1].token.clone());
+        assert_eq!(room.act(bob.clone(), cell(0)).await.unwrap_err().code(), "not_your_turn");
+        assert_eq!(room.act("not-a-token".into(), cell(0)).await.unwrap_err().code(), "invalid_token");
+        assert_eq!(room.act(alice.clone(), "{".into()).await.unwrap_err().code(), "malformed_action");
+        assert_eq!(room.describe().await.unwrap().seq, 0, "refusals change nothing");
+        assert_eq!(room.act(alice.clone(), cell(4)).await.unwrap().seq, 1);
+        assert_eq!(room.act(bob.clone(), cell(4)).await.unwrap_err().code(), "illegal_action");
+        assert_eq!(room.act(bob, cell(0)).await.unwrap().seq, 2);
+    }
+
+    #[tokio::test]
+    async fn a_won_game_is_over_for_everyone_and_reveals_its_seed() {
+        let (room, seats) = tic_tac_toe(&["alice", "bob"]).await;
+        let (alice, bob) = (seats[0].token.clone(), seats[1].token.clone());
+        let mut spectator = room.watch(None).await.unwrap();
+        assert_eq!(spectator.player, None);
+        // X takes the top row.
+        for (token, n) in [(&alice, 0), (&bob, 3), (&alice, 1), (&bob, 4)] {
+            room.act(token.clone(), cell(n)).await.unwrap();
+        }
+        let last = room.act(alice.clone(), cell(2)).await.unwrap();
+        assert!(matches!(last.status, RoomStatus::Finished { ref winners, .. } if winners == &["alice"]), "{last:?}");
+        assert_eq!(room.act(bob, cell(5)).await.unwrap_err().code(), "game_over");
+        let info = room.describe().await.unwrap();
+        assert_eq!(info.seq, 5);
+        assert!(matches!(info.seed, Some(Seed::SplitMix64(7))), "the seed is public once the game is over");
+        // The spectator saw the welcome, the state when it joined, then every move.
+        let welcome = spectator.updates.recv().await.unwrap();
+        assert!(welcome.contains(r#""type":"welcome""#), "{welcome}");
+        let mut seqs = Vec::new();
+        for _ in 0..6 {
+            seqs.push(next_state(&mut spectator).await["seq"].as_u64().unwrap());
+        }
+        assert_eq!(seqs, [0, 1, 2, 3, 4, 5]);
+    }
+
+    #[tokio::test]
+    async fn players_watch_as_themselves_and_a_wrong_token_cannot_watch() {
+        let (room, seats) = tic_tac_toe(&["alice", "bob"]).await;
+        let mut alice = room.watch(Some(seats[0].token.clone())).await.unwrap();
+        assert_eq!(alice.player.as_deref(), Some("alice"));
+        let welcome: serde_json::Value = serde_json::from_str(&alice.updates.recv().await.unwrap()).unwrap();
+        assert_eq!(welcome["you"], "alice");
+        let state = next_state(&mut alice).await;
+        assert!(!state["legal_actions"].as_array().unwrap().is_empty(), "alice is to move: {state}");
+        let forged = room.watch(Some("forged".into())).await;
+        assert_eq!(forged.err().map(|e| e.code()), Some("invalid_token"));
+        assert_eq!(room.describe().await.unwrap().watchers, 1);
+    }
+
+    #[tokio::test]
+    async fn leaving_frees_a_seat_while_seating_and_aborts_a_running_game() {
+        let (room, seats) = tic_tac_toe(&["alice"]).await;
+        room.leave(seats[0].token.clone()).await.unwrap();
+        assert!(room.authenticate(&seats[0].token).is_err(), "the seat token is gone with the seat");
+        let carol = room.join("carol".into()).await.unwrap();
+        let dave = room.join("dave".into()).await.unwrap();
+        assert!(matches!(room.describe().await.unwrap().status, RoomStatus::Playing { .. }));
+        room.leave(dave.token).await.unwrap();
+        let status = room.describe().await.unwrap().status;
+        assert!(matches!(status, RoomStatus::Aborted { ref code, .. } if code == "player_left"), "{status:?}");
+        assert_eq!(room.act(carol.token, cell(0)).await.unwrap_err().code(), "room_aborted");
+    }
 }

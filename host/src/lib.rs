@@ -14,7 +14,9 @@
 //! - [`sim`]: batched physics for real-time games (wgpu or CPU);
 //! - [`api`] / [`protocol`]: HTTP + WebSocket and their JSON shapes;
 //! - [`server`], [`config`], [`metrics`], [`telemetry`], [`play`]: running it;
-//! - [`clock`]: the wall clock in Unix milliseconds, for every module above.
+//! - [`clock`]: the wall clock in Unix milliseconds, for every module above;
+//! - [`whole_number`]: request-body integers written `2` or `2.0` (as the
+//!   OpenAPI document's JSON Schema counts them).
 #[cfg(feature = "runtime")]
 pub mod api;
 pub mod archive;
@@ -52,3 +54,4 @@ pub mod sim;
 pub mod telemetry;
 #[cfg(feature = "runtime")]
 pub mod ticker;
+pub mod whole_number;

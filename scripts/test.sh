@@ -59,3 +59,11 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 # arcade-test-plugins' build script compiles; the crates' own tests use the
 # services).
 cargo test --locked --workspace --test '*'
+
+# The served OpenAPI document against the real server: schemathesis (PyPI),
+# every operation, check and phase, the stateful one included (about 2 min;
+# scripts/schemathesis.sh says what it relaxes and why). It runs the debug
+# `arcade` the tests built, with the example plugins of build-plugins.sh.
+cargo build --locked --quiet -p arcade-host --bin arcade
+scripts/build-plugins.sh --locked >/dev/null
+scripts/schemathesis.sh

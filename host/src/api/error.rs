@@ -1,7 +1,8 @@
 //! API errors: an HTTP status plus a JSON body
 //! `{"error": {"code": "...", "message": "..."}}` with a stable code.
 
-use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::header::{LOCATION, RETRY_AFTER};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -103,6 +104,23 @@ impl From<JsonRejection> for ApiError {
             _ => (rejection.status(), "invalid_request"),
         };
         ApiError::new(status, code, rejection.body_text())
+    }
+}
+
+/// A query string that does not fit the route's parameters: 400 `invalid_query`.
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", rejection.body_text())
+    }
+}
+
+/// A request to a WebSocket route that is not a WebSocket handshake (no
+/// `Connection: Upgrade`, `Upgrade: websocket`, `Sec-WebSocket-Version: 13`
+/// or `Sec-WebSocket-Key`): 400 `not_a_websocket_handshake` (426 where the
+/// connection cannot be upgraded at all).
+impl From<WebSocketUpgradeRejection> for ApiError {
+    fn from(rejection: WebSocketUpgradeRejection) -> Self {
+        ApiError::new(rejection.status(), "not_a_websocket_handshake", rejection.body_text())
     }
 }
 

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
@@ -47,7 +48,11 @@ impl From<ArchiveError> for ApiError {
     }
 }
 
-pub async fn list(State(app): State<Arc<App>>, Query(query): Query<ListQuery>) -> Result<Json<Page>, ApiError> {
+pub async fn list(
+    State(app): State<Arc<App>>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page>, ApiError> {
+    let Query(query) = query?;
     let filter = ListFilter { plugin: query.plugin, player: query.player };
     let page = PageRequest { limit: query.limit, after: query.after };
     Ok(Json(app.archive.list(&filter, &page).await?))

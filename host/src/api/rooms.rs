@@ -39,7 +39,7 @@ pub struct CreateRoom {
     #[serde(default)]
     config: Option<Box<RawValue>>,
     /// Seat count (default: the game's minimum, or the number of `players`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "arcade_protocol::whole_number::option")]
     seats: Option<u32>,
     /// Players to seat immediately; their tokens are in the response.
     #[serde(default)]
@@ -53,7 +53,7 @@ pub struct CreateRoom {
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum ClientSeed {
-    Number(u64),
+    Number(#[serde(deserialize_with = "arcade_protocol::whole_number::of")] u64),
     Text(String),
 }
 

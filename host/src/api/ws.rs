@@ -21,6 +21,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -60,9 +62,11 @@ pub async fn upgrade(
     State(app): State<Arc<App>>,
     ip: super::client_ip::ClientIp,
     Path(id): Path<String>,
-    Query(query): Query<WsQuery>,
-    ws: WebSocketUpgrade,
+    query: Result<Query<WsQuery>, QueryRejection>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(query) = query?;
+    let ws = ws?;
     let Some(room) = app.rooms.get(&id) else {
         return match app.node_agent.locate(&id) {
             // Another node runs it: tell the client where, in the close frame.

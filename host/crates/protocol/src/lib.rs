@@ -6,11 +6,14 @@
 //!
 //! The crate also holds what every other crate of the host needs below it:
 //! [`clock`] (the wall clock in Unix milliseconds), [`names`] (player names,
-//! NFC-normalised) and [`seed`] (room seeds and their ChaCha20 streams).
+//! NFC-normalised), [`seed`] (room seeds and their ChaCha20 streams) and
+//! [`whole_number`] (request integers written `2` or `2.0`, as the OpenAPI
+//! document's JSON Schema counts them).
 
 pub mod clock;
 pub mod names;
 pub mod seed;
+pub mod whole_number;
 
 use std::collections::BTreeMap;
 

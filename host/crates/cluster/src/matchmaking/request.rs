@@ -31,8 +31,14 @@ pub struct TicketRequest {
     pub rating: f64,
     /// Round-trip latency to each region in milliseconds, e.g. `{"eu-west-1": 24}`;
     /// empty: the front end's default region at 0 ms.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_latencies")]
     pub latencies: BTreeMap<String, u32>,
+}
+
+/// Latencies in either spelling of a whole number (`24` or `24.0`).
+fn whole_latencies<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, u32>, D::Error> {
+    let latencies = BTreeMap::<String, arcade_protocol::whole_number::Whole<u32>>::deserialize(deserializer)?;
+    Ok(latencies.into_iter().map(|(region, ms)| (region, ms.0)).collect())
 }
 
 /// The rating of a party that gives none.
@@ -173,6 +179,17 @@ mod tests {
             party: party.iter().map(|p| p.to_string()).collect(),
             rating: 1500.0,
             latencies: BTreeMap::from([("eu-west-1".to_string(), 30), ("us-east-1".to_string(), 110)]),
+        }
+    }
+
+    #[test]
+    fn latencies_are_whole_numbers_in_either_spelling() {
+        let read = |json: &str| serde_json::from_str::<TicketRequest>(json).map(|r| r.latencies);
+        let body = |latency: &str| format!(r#"{{"game": "g", "party": ["ann"], "latencies": {{"eu": {latency}}}}}"#);
+        assert_eq!(read(&body("24")).unwrap(), BTreeMap::from([("eu".to_string(), 24)]));
+        assert_eq!(read(&body("24.0")).unwrap(), BTreeMap::from([("eu".to_string(), 24)]));
+        for bad in ["24.5", "-1", "4294967296"] {
+            assert!(read(&body(bad)).is_err(), "{bad}");
         }
     }
 

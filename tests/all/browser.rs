@@ -77,9 +77,11 @@ async fn two_players(extra: &[&str]) -> Vec<u8> {
 async fn client_files_are_served() {
     let server = Server::start().await;
     for (path, content_type, needle) in [
-        ("/", "text/html", "<script src=\"/app.js\">"),
+        ("/", "text/html", "<script type=\"module\" src=\"/app.js\">"),
         ("/app.js", "text/javascript", "window.arcade"),
         ("/style.css", "text/css", "#board"),
+        ("/modules/room.js", "text/javascript", "export function connect()"),
+        ("/modules/games/tic-tac-toe.js", "text/javascript", "export function draw("),
     ] {
         let response = server.http.get(server.url(path)).send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"));
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");
@@ -87,6 +89,10 @@ async fn client_files_are_served() {
         assert!(got.starts_with(content_type), "GET {path}: content-type {got:?}, expected {content_type}");
         let body = response.text().await.expect("a body");
         assert!(body.contains(needle), "GET {path} does not contain {needle:?}");
+    }
+    for path in ["/modules/nope.js", "/modules/games/", "/modules/state.js.map"] {
+        let (status, body) = server.send(server.http.get(server.url(path))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "GET {path}: {body}");
     }
 }
 

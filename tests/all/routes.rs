@@ -4,7 +4,7 @@
 //!   kustomize`, as deployed): every path the host's router serves publicly
 //!   (read from its `.route(...)` calls in `host/src/api`, checked against a
 //!   live server and the OpenAPI document) and every path the browser client
-//!   loads (`host/src/api/client`) is routed by the `arcade` Ingress; the
+//!   loads (`host/client`) is routed by the `arcade` Ingress; the
 //!   paths in [`PRIVATE`] are not; the per-pod hosts (`arcade-nodes`) route
 //!   the `/v1` API and the signed room creation, nothing else private; and
 //!   the admin routes are on the pods' admin port (`ARCADE_ADMIN_LISTEN`).
@@ -164,18 +164,30 @@ fn template_matches(template: &str, path: &str) -> bool {
 }
 
 /// The paths the browser client loads: its page's `href="/..."` and
-/// `src="/..."`, and the API paths in `app.js` (a `${...}` segment read as
+/// `src="/..."`, and the API paths in `app.js` and its modules (a `${...}` segment read as
 /// one path segment, a query string dropped).
 fn client_paths() -> BTreeSet<String> {
     let mut paths = BTreeSet::new();
-    let page = read("host/src/api/client/index.html");
+    let page = read("host/client/index.html");
     for attribute in ["href=\"/", "src=\"/"] {
         for (at, _) in page.match_indices(attribute) {
             let rest = &page[at + attribute.len() - 1..];
             paths.insert(rest[..rest.find('"').expect("a closing quote")].to_string());
         }
     }
-    let script = read("host/src/api/client/app.js");
+    let mut scripts = vec![read("host/client/app.js")];
+    let mut dirs = vec![workspace_root().join("host/client/modules")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("host/client/modules") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                scripts.push(std::fs::read_to_string(&path).expect("a module"));
+            }
+        }
+    }
+    let script = scripts.join("\n");
     for quote in ['\'', '`'] {
         for (at, _) in script.match_indices(&format!("{quote}/")) {
             let rest = &script[at + 1..];

@@ -28,14 +28,8 @@
 # <target>/lifecycle-bench/last-run.{md,jsonl}.
 set -euo pipefail
 
-caller_dir="$(pwd)"
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-root="$(pwd)"
-target_dir="${CARGO_TARGET_DIR:-$root/target}"
-case "$target_dir" in
-    /*) ;;
-    *) target_dir="$caller_dir/$target_dir" ;;
-esac
+# The repository root and the target dir (root, target_dir).
+source "$(dirname "${BASH_SOURCE[0]}")/repo-root.sh"
 export CARGO_TARGET_DIR="$target_dir"
 
 # "main when #10 was filed" (the issue's "today's main": no TCP_NODELAY,

@@ -8,15 +8,8 @@
 # (e.g. --locked, --offline).
 set -euo pipefail
 
-caller_dir="$(pwd)"
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-root="$(pwd)"
-target_dir="${CARGO_TARGET_DIR:-$root/target}"
-case "$target_dir" in
-    /*) ;;
-    # Like cargo, read a relative CARGO_TARGET_DIR from the caller's directory.
-    *) target_dir="$caller_dir/$target_dir" ;;
-esac
+# The repository root and the target dir (root, target_dir).
+source "$(dirname "${BASH_SOURCE[0]}")/repo-root.sh"
 
 triple=wasm32-wasip2
 examples=(tic-tac-toe connect-four high-card-duel arena)

@@ -31,14 +31,8 @@
 # runs and finds a problem fails the script. It is part of scripts/test.sh.
 set -euo pipefail
 
-caller_dir="$(pwd)"
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-root="$(pwd)"
-target_dir="${CARGO_TARGET_DIR:-$root/target}"
-case "$target_dir" in
-    /*) ;;
-    *) target_dir="$caller_dir/$target_dir" ;;
-esac
+# The repository root and the target dir (root, target_dir).
+source "$(dirname "${BASH_SOURCE[0]}")/repo-root.sh"
 
 K8S_VERSION="${K8S_VERSION:-1.32.0}"
 started=$SECONDS

@@ -32,14 +32,8 @@
 # one: for editing host/src/api/openapi.json without rebuilding the server).
 set -euo pipefail
 
-caller_dir="$(pwd)"
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-root="$(pwd)"
-target_dir="${CARGO_TARGET_DIR:-$root/target}"
-case "$target_dir" in
-    /*) ;;
-    *) target_dir="$caller_dir/$target_dir" ;;
-esac
+# The repository root and the target dir (root, target_dir).
+source "$(dirname "${BASH_SOURCE[0]}")/repo-root.sh"
 
 SCHEMATHESIS_VERSION=4.32.5
 venv="$target_dir/.schemathesis/venv"

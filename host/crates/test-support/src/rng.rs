@@ -1,20 +1,18 @@
 //! One seeded generator for every synthetic scenario (worlds, ticket
-//! populations), so tests and benchmarks need no extra crate.
+//! populations): the protocol's SplitMix64 (the same stream as games
+//! recorded before ChaCha20), with the ranges scenarios draw from.
 
-/// SplitMix64: a tiny seeded generator, so scenarios need no extra crate.
-pub struct Rng(u64);
+use arcade_protocol::seed::SplitMix64;
+
+pub struct Rng(SplitMix64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed)
+        Rng(SplitMix64::new(seed))
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in `[low, high)`.

@@ -1,6 +1,7 @@
 //! The end-to-end harness: spawn the real `arcade` binary on a free port with
 //! a fresh data dir, and talk to it over HTTP ([`Server`]) and WebSocket
-//! ([`WsClient`]).
+//! ([`WsClient`]); or build the same app in this process and call its router
+//! ([`InProcess`]). The API calls the tests make ([`Api`]) go through either.
 //!
 //! Paths: the binary is the one Cargo built for this test
 //! (`CARGO_BIN_EXE_arcade`); the plugins are those `arcade-test-plugins`
@@ -12,6 +13,7 @@
 //! keys them by content hash and engine), so a server starts in well under a
 //! second once each plugin has been compiled once.
 
+mod in_process;
 pub mod lambda_api;
 pub mod terraform;
 pub mod ws;
@@ -21,6 +23,8 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub use in_process::InProcess;
+use reqwest::Method;
 pub use reqwest::StatusCode;
 pub use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -90,7 +94,8 @@ pub fn plugin_bytes(name: &str) -> Vec<u8> {
 }
 
 /// Every test client connects from 127.0.0.1: per-address limits (rates and
-/// connections) are roomy unless a test sets them.
+/// connections) are roomy unless a test sets them ([`InProcess`] sets the
+/// same rate limits; it has no connections to limit).
 const ROOMY_RATE_LIMITS: [(&str, &str); 5] = [
     ("ARCADE_LIMITS__MAX_CONNECTIONS_PER_IP", "100000"),
     ("ARCADE_RATE_LIMITS__IP_PER_MINUTE", "1000000"),
@@ -308,107 +313,12 @@ impl Server {
         format!("{}{path}", self.base.replacen("http://", "ws://", 1))
     }
 
-    /// Send a request; the body is parsed as JSON (`null` when empty, a
-    /// string when not JSON).
+    /// Send a request; the body is parsed by [`json_body`].
     pub async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
         let response = request.send().await.unwrap_or_else(|e| panic!("request to {} failed: {e}", self.base));
         let status = response.status();
         let bytes = response.bytes().await.expect("reading a response body");
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
-        };
-        (status, body)
-    }
-
-    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(self.http.get(self.url(path))).await
-    }
-
-    /// `GET path` with `Authorization: Bearer <token>` (an archived game's
-    /// full record needs a player's seat token or the admin token).
-    pub async fn get_as(&self, token: &str, path: &str) -> (StatusCode, Value) {
-        self.send(self.http.get(self.url(path)).bearer_auth(token)).await
-    }
-
-    pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        self.send(self.http.post(self.url(path)).json(body)).await
-    }
-
-    /// `POST` raw bytes (with an optional bearer token and content type).
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        token: Option<&str>,
-        content_type: &str,
-        body: impl Into<reqwest::Body>,
-    ) -> (StatusCode, Value) {
-        let mut request = self.http.post(self.url(path)).header("content-type", content_type).body(body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        self.send(request).await
-    }
-
-    /// Publish component bytes with the admin token.
-    pub async fn publish(&self, wasm: impl Into<reqwest::Body>) -> (StatusCode, Value) {
-        self.publish_as(Some(ADMIN_TOKEN), wasm).await
-    }
-
-    pub async fn publish_as(&self, token: Option<&str>, wasm: impl Into<reqwest::Body>) -> (StatusCode, Value) {
-        self.post_raw("/v1/plugins", token, "application/wasm", wasm).await
-    }
-
-    pub async fn try_create_room(&self, request: &Value) -> (StatusCode, Value) {
-        self.post("/v1/rooms", request).await
-    }
-
-    /// Create a room, which must succeed (201).
-    pub async fn create_room(&self, request: &Value) -> Room {
-        let (status, body) = self.try_create_room(request).await;
-        assert_eq!(status, StatusCode::CREATED, "creating a room with {request}: {body}");
-        let id = body["room"]["id"].as_str().unwrap_or_else(|| panic!("no room id in {body}")).to_string();
-        let seats = body["seats"]
-            .as_array()
-            .unwrap_or_else(|| panic!("no seats in {body}"))
-            .iter()
-            .map(|s| (str_at(s, "player"), str_at(s, "token")))
-            .collect();
-        Room { id, info: body["room"].clone(), seats }
-    }
-
-    pub async fn try_join(&self, room: &str, name: &str) -> (StatusCode, Value) {
-        self.post(&format!("/v1/rooms/{room}/join"), &json!({ "name": name })).await
-    }
-
-    /// Join a room, which must succeed; returns the seat token.
-    pub async fn join(&self, room: &str, name: &str) -> String {
-        let (status, body) = self.try_join(room, name).await;
-        assert_eq!(status, StatusCode::OK, "{name} joining {room}: {body}");
-        assert_eq!(body["player"], name, "{body}");
-        str_at(&body, "token")
-    }
-
-    /// `POST /v1/rooms/{room}/actions` with `action` serialized as the body.
-    pub async fn act(&self, room: &str, token: &str, action: &Value) -> (StatusCode, Value) {
-        self.act_raw(room, Some(token), action.to_string()).await
-    }
-
-    pub async fn act_raw(
-        &self,
-        room: &str,
-        token: Option<&str>,
-        body: impl Into<reqwest::Body>,
-    ) -> (StatusCode, Value) {
-        self.post_raw(&format!("/v1/rooms/{room}/actions"), token, "application/json", body).await
-    }
-
-    /// `GET /v1/rooms/{room}`, which must succeed.
-    pub async fn room_info(&self, room: &str) -> Value {
-        let (status, body) = self.get(&format!("/v1/rooms/{room}")).await;
-        assert_eq!(status, StatusCode::OK, "room {room}: {body}");
-        body
+        (status, json_body(&bytes))
     }
 
     /// A WebSocket on a room (a player with `token`, else a spectator); the
@@ -434,13 +344,6 @@ impl Server {
         assert_eq!(response.status(), StatusCode::OK);
         response.text().await.expect("metrics text")
     }
-
-    /// The server answers liveness and readiness.
-    pub async fn assert_healthy(&self) {
-        assert_eq!(self.get("/health/live").await, (StatusCode::OK, json!({ "status": "live" })));
-        let (status, ready) = self.get("/health/ready").await;
-        assert_eq!((status, &ready["status"]), (StatusCode::OK, &json!("ready")), "{ready}");
-    }
 }
 
 impl Drop for Server {
@@ -458,6 +361,148 @@ impl Drop for Server {
             eprintln!("---- arcade server log ({}) ----\n{}", self.base, read_log(&self.dir));
         }
         drop(self.owned_dir.take());
+    }
+}
+
+/// One API request, as both harnesses send it ([`Api::call`]).
+#[derive(Debug)]
+pub struct Call {
+    pub method: Method,
+    /// Path and query, e.g. `/v1/rooms/{id}`.
+    pub path: String,
+    /// Sent as `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// The content type and the bytes of the body.
+    pub body: Option<(String, Vec<u8>)>,
+}
+
+impl Call {
+    pub fn new(method: Method, path: impl Into<String>) -> Call {
+        Call { method, path: path.into(), token: None, body: None }
+    }
+
+    pub fn token(self, token: Option<&str>) -> Call {
+        Call { token: token.map(str::to_string), ..self }
+    }
+
+    pub fn body(self, content_type: &str, body: impl Into<Vec<u8>>) -> Call {
+        Call { body: Some((content_type.to_string(), body.into())), ..self }
+    }
+}
+
+/// The API calls the tests make, the same over either harness: a [`Server`]
+/// sends each [`Call`] over HTTP, an [`InProcess`] app through its router.
+pub trait Api: Sync {
+    /// Send `call`; the answer's body is parsed by [`json_body`].
+    fn call(&self, call: Call) -> impl Future<Output = (StatusCode, Value)> + Send;
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Call::new(Method::GET, path)).await
+    }
+
+    /// `GET path` with `Authorization: Bearer <token>` (an archived game's
+    /// full record needs a player's seat token or the admin token).
+    async fn get_as(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        self.call(Call::new(Method::GET, path).token(Some(token))).await
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.post_raw(path, None, "application/json", body.to_string()).await
+    }
+
+    /// `POST` raw bytes (with an optional bearer token and content type).
+    async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: impl Into<Vec<u8>> + Send,
+    ) -> (StatusCode, Value) {
+        self.call(Call::new(Method::POST, path).token(token).body(content_type, body)).await
+    }
+
+    /// Publish component bytes with the admin token.
+    async fn publish(&self, wasm: impl Into<Vec<u8>> + Send) -> (StatusCode, Value) {
+        self.publish_as(Some(ADMIN_TOKEN), wasm).await
+    }
+
+    async fn publish_as(&self, token: Option<&str>, wasm: impl Into<Vec<u8>> + Send) -> (StatusCode, Value) {
+        self.post_raw("/v1/plugins", token, "application/wasm", wasm).await
+    }
+
+    async fn try_create_room(&self, request: &Value) -> (StatusCode, Value) {
+        self.post("/v1/rooms", request).await
+    }
+
+    /// Create a room, which must succeed (201).
+    async fn create_room(&self, request: &Value) -> Room {
+        let (status, body) = self.try_create_room(request).await;
+        assert_eq!(status, StatusCode::CREATED, "creating a room with {request}: {body}");
+        let id = body["room"]["id"].as_str().unwrap_or_else(|| panic!("no room id in {body}")).to_string();
+        let seats = body["seats"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no seats in {body}"))
+            .iter()
+            .map(|s| (str_at(s, "player"), str_at(s, "token")))
+            .collect();
+        Room { id, info: body["room"].clone(), seats }
+    }
+
+    async fn try_join(&self, room: &str, name: &str) -> (StatusCode, Value) {
+        self.post(&format!("/v1/rooms/{room}/join"), &json!({ "name": name })).await
+    }
+
+    /// Join a room, which must succeed; returns the seat token.
+    async fn join(&self, room: &str, name: &str) -> String {
+        let (status, body) = self.try_join(room, name).await;
+        assert_eq!(status, StatusCode::OK, "{name} joining {room}: {body}");
+        assert_eq!(body["player"], name, "{body}");
+        str_at(&body, "token")
+    }
+
+    /// `POST /v1/rooms/{room}/actions` with `action` serialized as the body.
+    async fn act(&self, room: &str, token: &str, action: &Value) -> (StatusCode, Value) {
+        self.act_raw(room, Some(token), action.to_string()).await
+    }
+
+    async fn act_raw(&self, room: &str, token: Option<&str>, body: impl Into<Vec<u8>> + Send) -> (StatusCode, Value) {
+        self.post_raw(&format!("/v1/rooms/{room}/actions"), token, "application/json", body).await
+    }
+
+    /// `GET /v1/rooms/{room}`, which must succeed.
+    async fn room_info(&self, room: &str) -> Value {
+        let (status, body) = self.get(&format!("/v1/rooms/{room}")).await;
+        assert_eq!(status, StatusCode::OK, "room {room}: {body}");
+        body
+    }
+
+    /// The server answers liveness and readiness.
+    async fn assert_healthy(&self) {
+        assert_eq!(self.get("/health/live").await, (StatusCode::OK, json!({ "status": "live" })));
+        let (status, ready) = self.get("/health/ready").await;
+        assert_eq!((status, &ready["status"]), (StatusCode::OK, &json!("ready")), "{ready}");
+    }
+}
+
+impl Api for Server {
+    async fn call(&self, call: Call) -> (StatusCode, Value) {
+        let mut request = self.http.request(call.method, self.url(&call.path));
+        if let Some(token) = &call.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some((content_type, body)) = call.body {
+            request = request.header("content-type", content_type).body(body);
+        }
+        self.send(request).await
+    }
+}
+
+/// A response body as JSON: `null` when empty, a string when not JSON.
+pub fn json_body(bytes: &[u8]) -> Value {
+    if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into()))
     }
 }
 

@@ -45,6 +45,9 @@ done
 # Unit tests and doc tests: no services, no server processes.
 cargo test --locked --workspace --lib --bins --quiet
 cargo test --locked --workspace --doc --quiet
+# The Lambdas' log filter (arcade-telemetry without `env-filter`), which the
+# workspace-wide run above does not build.
+cargo test --locked --quiet -p arcade-telemetry --no-default-features --lib
 # Static checks of infra/ (terraform, kubernetes, checkov, hadolint, monitoring,
 # compose): offline; installs its tools under the target dir on the first run.
 scripts/check-infra.sh

@@ -44,6 +44,13 @@ fn start_server(rooms: usize) -> ServerProcess {
         ("ARCADE_RATE_LIMITS__PLAYER_PER_MINUTE", "100000000".into()),
         ("ARCADE_RATE_LIMITS__ROOM_PER_SECOND", "1000000".into()),
         ("ARCADE_RATE_LIMITS__WS_MESSAGES_PER_SECOND", "1000000".into()),
+        // Since #7 the server caps room creations per IP, connections (all
+        // and per IP) and idle WebSockets: this load comes from one address,
+        // and players wait silently until every room is set up.
+        ("ARCADE_RATE_LIMITS__IP_PER_MINUTE", "100000000".into()),
+        ("ARCADE_LIMITS__MAX_CONNECTIONS", "60000".into()),
+        ("ARCADE_LIMITS__MAX_CONNECTIONS_PER_IP", "60000".into()),
+        ("ARCADE_LIMITS__WS_IDLE_TIMEOUT_MS", "600000".into()),
     ])
 }
 

@@ -69,7 +69,5 @@ async fn games_are_archived_to_postgres() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn games_are_archived_to_s3() {
-    let endpoint = service_var("ARCADE_TEST_S3_ENDPOINT");
-    let bucket = format!("arcade-e2e-{}", std::process::id());
-    archive_round_trip(&format!("s3://{bucket}/games?endpoint={endpoint}&region=us-east-1")).await;
+    archive_round_trip(&TestServices::get().fresh_s3_url("games")).await;
 }

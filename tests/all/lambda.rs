@@ -26,7 +26,6 @@ use arcade_archive::{
 use arcade_protocol::RoomStatus;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use sqlx::Connection;
 
 use crate::support::lambda_api::{Function, RuntimeApi, median_and_min};
 use crate::support::terraform;
@@ -43,17 +42,16 @@ fn archiver_bin() -> PathBuf {
 struct Archives {
     pg_url: String,
     s3_url: String,
-    endpoint: String,
+    services: TestServices,
 }
 
 impl Archives {
     fn new() -> Archives {
-        let endpoint = service_var("ARCADE_TEST_S3_ENDPOINT");
-        let bucket = unique("lambda-archive");
+        let services = TestServices::get();
         Archives {
-            pg_url: service_var("ARCADE_TEST_PG_URL"),
-            s3_url: format!("s3://{bucket}/games?endpoint={endpoint}&region=us-east-1"),
-            endpoint,
+            pg_url: services.pg_url.clone(),
+            s3_url: services.s3_url(&unique("lambda-archive"), "games"),
+            services,
         }
     }
 
@@ -61,17 +59,8 @@ impl Archives {
     /// retention run deletes every old game of its database, including
     /// other tests' (their games completed in 2025).
     async fn with_own_database() -> Archives {
-        let mut archives = Archives::new();
-        let name = unique("arcade_lambda_retention").replace('-', "_");
-        let mut admin = sqlx::PgConnection::connect(&archives.pg_url).await.expect("connecting to PostgreSQL");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
-        // postgres://user@host:port/<database>[?params]
-        let authority_end = archives.pg_url.find("://").map(|at| at + 3).expect("a URL");
-        let path_start =
-            archives.pg_url[authority_end..].find('/').map_or(archives.pg_url.len(), |at| authority_end + at);
-        let params = archives.pg_url[path_start..].find('?').map_or("", |at| &archives.pg_url[path_start + at..]);
-        archives.pg_url = format!("{}/{name}{params}", &archives.pg_url[..path_start]);
-        archives
+        let archives = Archives::new();
+        Archives { pg_url: archives.services.fresh_database().await, ..archives }
     }
 
     /// Starts the archiver configured with these archives.
@@ -84,8 +73,8 @@ impl Archives {
         let mut env = vec![
             ("ARCADE_ARCHIVE_PG_URL", self.pg_url.clone()),
             ("ARCADE_ARCHIVE_S3_URL", self.s3_url.clone()),
-            ("AWS_ACCESS_KEY_ID", service_var("AWS_ACCESS_KEY_ID")),
-            ("AWS_SECRET_ACCESS_KEY", service_var("AWS_SECRET_ACCESS_KEY")),
+            ("AWS_ACCESS_KEY_ID", self.services.aws_access_key_id.clone()),
+            ("AWS_SECRET_ACCESS_KEY", self.services.aws_secret_access_key.clone()),
             ("AWS_REGION", "us-east-1".into()),
         ];
         env.extend(more.iter().cloned());
@@ -313,9 +302,7 @@ async fn a_game_postgres_rejects_fails_only_its_own_message() {
 async fn a_record_uploaded_to_the_s3_inbox_is_archived() {
     let archives = Archives::new();
     let inbox_bucket = unique("lambda-inbox");
-    let inbox = S3Sink::open(&format!("s3://{inbox_bucket}/incoming?endpoint={}&region=us-east-1", archives.endpoint))
-        .await
-        .expect("inbox bucket");
+    let inbox = S3Sink::open(&archives.services.s3_url(&inbox_bucket, "incoming")).await.expect("inbox bucket");
     let uploaded = game(&unique("inbox"), "cy", "dee");
     let key = format!("incoming/finished games/{}.json.zst", uploaded.game_id);
     inbox

@@ -104,12 +104,9 @@ const ROOMY_RATE_LIMITS: [(&str, &str); 5] = [
     ("ARCADE_RATE_LIMITS__WS_MESSAGES_PER_SECOND", "100000"),
 ];
 
-/// A test service's address from the environment (`scripts/services.sh`
-/// starts them and writes the variables).
-pub fn service_var(name: &str) -> String {
-    std::env::var(name)
-        .unwrap_or_else(|_| panic!("{name} is not set: run `scripts/services.sh start` and load its env file"))
-}
+/// A test service's address (`scripts/services.sh` starts them and writes
+/// the variables): from the environment or the script's env file.
+pub use arcade_test_support::services::{TestServices, service_var};
 
 /// `prefix-<unique suffix>`: ids, namespaces and names no other test uses.
 pub fn unique(prefix: &str) -> String {

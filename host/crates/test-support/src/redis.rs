@@ -1,21 +1,15 @@
 //! The real Redis of the matchmaking and rate-limit tests and benchmarks:
 //! its URL, fresh key namespaces, a plain connection to inspect keys. Start
-//! Redis with `scripts/services.sh start` and
-//! `eval "$(scripts/services.sh env)"`; without ARCADE_TEST_REDIS_URL the
-//! tests fail and say so.
+//! Redis with `scripts/services.sh start`; without ARCADE_TEST_REDIS_URL (in
+//! the environment or the script's env file) the tests fail and say so.
 
 use std::time::Duration;
 
-const HOW_TO_START: &str = "these tests need a real Redis: run `scripts/services.sh start` and \
-     `eval \"$(scripts/services.sh env)\"` (or start redis-server and export \
-     ARCADE_TEST_REDIS_URL=redis://127.0.0.1:PORT/), then re-run them";
+use crate::services::HOW_TO_START;
 
-/// The Redis URL from ARCADE_TEST_REDIS_URL; panics with how to start one.
+/// The Redis URL (`ARCADE_TEST_REDIS_URL`); panics with how to start one.
 pub fn redis_url() -> String {
-    std::env::var("ARCADE_TEST_REDIS_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-        .unwrap_or_else(|| panic!("ARCADE_TEST_REDIS_URL is not set: {HOW_TO_START}"))
+    crate::services::service_var("ARCADE_TEST_REDIS_URL")
 }
 
 /// A key prefix no other test (or test run) uses.

@@ -7,8 +7,8 @@ use std::process::Command;
 
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
-const HOW_TO_START: &str = "the archive tests need the test services: run `scripts/services.sh start` \
-     (and `eval \"$(scripts/services.sh env)\"`), then re-run the tests";
+pub(crate) const HOW_TO_START: &str = "the tests need the test services: run `scripts/services.sh start` \
+     (the tests read the env file it writes), then re-run the tests";
 
 /// Addresses of the running test services.
 #[derive(Clone, Debug)]
@@ -48,21 +48,30 @@ fn parse_env_file(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A variable of `scripts/services.sh`'s env file (`ARCADE_TEST_PG_URL`,
+/// `ARCADE_TEST_REDIS_URL`, ...): from the environment, else from the env
+/// file, so `cargo test` finds the services without `eval`-ing it; panics
+/// with how to start them when neither has it.
+pub fn service_var(key: &str) -> String {
+    optional_service_var(key).unwrap_or_else(|| panic!("{key} is not set: {HOW_TO_START}"))
+}
+
+fn optional_service_var(key: &str) -> Option<String> {
+    std::env::var(key)
+        .ok()
+        .or_else(|| {
+            let text = std::fs::read_to_string(env_file()?).ok()?;
+            parse_env_file(&text).into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        })
+        .filter(|v| !v.is_empty())
+}
+
 impl TestServices {
     /// Reads the addresses; panics with how to start the services when
     /// they are not configured.
     pub fn get() -> TestServices {
-        let file_values = env_file()
-            .and_then(|file| std::fs::read_to_string(file).ok())
-            .map(|text| parse_env_file(&text))
-            .unwrap_or_default();
-        let value = |key: &str| {
-            std::env::var(key)
-                .ok()
-                .or_else(|| file_values.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
-                .filter(|v| !v.is_empty())
-        };
-        let required = |key: &str| value(key).unwrap_or_else(|| panic!("{key} is not set: {HOW_TO_START}"));
+        let value = optional_service_var;
+        let required = service_var;
         let (pg_url, s3_endpoint) = (required("ARCADE_TEST_PG_URL"), required("ARCADE_TEST_S3_ENDPOINT"));
         let services_dir = value("ARCADE_SERVICES_DIR")
             .map(PathBuf::from)
@@ -92,6 +101,12 @@ impl TestServices {
     /// An `s3://` URL of a new bucket, with endpoint and credentials.
     pub fn fresh_s3_url(&self, prefix: &str) -> String {
         let bucket = format!("arcade-test-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+        self.s3_url(&bucket, prefix)
+    }
+
+    /// The `s3://` URL of `bucket`/`prefix` on the test server, with its
+    /// endpoint and credentials (no `AWS_*` variables needed).
+    pub fn s3_url(&self, bucket: &str, prefix: &str) -> String {
         format!(
             "s3://{bucket}/{prefix}?endpoint={}&region=us-east-1&access_key_id={}&secret_access_key={}",
             self.s3_endpoint, self.aws_access_key_id, self.aws_secret_access_key

@@ -11,8 +11,8 @@
 #   scripts/schemathesis.sh [ARCADE_BINARY] [-- EXTRA `st run` OPTIONS]
 #
 # The binary defaults to $CARGO_TARGET_DIR/debug/arcade (target/ when unset);
-# the example plugins are read from $CARGO_TARGET_DIR/plugins/examples
-# (scripts/build-plugins.sh). schemathesis is installed into a venv under the
+# the example plugins are the ones arcade-test-plugins compiles for the tests
+# (or ARCADE_EXAMPLES_DIR). schemathesis is installed into a venv under the
 # target dir on the first run. The server runs on a port of its choosing on
 # 127.0.0.1 with a temporary data dir, the example games preloaded, an admin
 # token (given to schemathesis for the admin operations) and rate limits too
@@ -48,7 +48,9 @@ case "$binary" in
     /*) ;;
     *) binary="$caller_dir/$binary" ;;
 esac
-examples="$target_dir/plugins/examples"
+# The example games arcade-test-plugins compiled for the tests (no second
+# build); ARCADE_EXAMPLES_DIR chooses another directory.
+examples="${ARCADE_EXAMPLES_DIR:-$(CARGO_TARGET_DIR="$target_dir" cargo run --locked --quiet -p arcade-test-plugins)}"
 max_examples="${ARCADE_SCHEMATHESIS_MAX_EXAMPLES:-100}"
 stateful_seconds="${ARCADE_SCHEMATHESIS_STATEFUL_SECONDS:-90}"
 seed="${ARCADE_SCHEMATHESIS_SEED:-1}"
@@ -57,7 +59,7 @@ log() { echo "schemathesis.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
 
 [ -x "$binary" ] || die "no arcade binary at $binary: cargo build -p arcade-host --bin arcade (or pass its path)"
-[ -f "$examples/tic-tac-toe.wasm" ] || die "no example plugins in $examples: run scripts/build-plugins.sh"
+[ -f "$examples/tic-tac-toe.wasm" ] || die "no example plugins in $examples"
 
 if [ "$("$venv/bin/st" --version 2>/dev/null)" != "st, version $SCHEMATHESIS_VERSION" ]; then
     log "installing schemathesis $SCHEMATHESIS_VERSION into $venv"

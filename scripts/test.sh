@@ -66,7 +66,6 @@ cargo test --locked --workspace --test '*'
 # The served OpenAPI document against the real server: schemathesis (PyPI),
 # every operation, check and phase, the stateful one included (about 2 min;
 # scripts/schemathesis.sh says what it relaxes and why). It runs the debug
-# `arcade` the tests built, with the example plugins of build-plugins.sh.
+# `arcade` the tests built, with the example plugins arcade-test-plugins built.
 cargo build --locked --quiet -p arcade-host --bin arcade
-scripts/build-plugins.sh --locked >/dev/null
 scripts/schemathesis.sh

@@ -112,7 +112,8 @@ pub struct OidcVerifier {
     keys: RwLock<Arc<Keys>>,
     /// When the keys were last fetched (tried), serialising fetches.
     last_fetch: tokio::sync::Mutex<Option<Instant>>,
-    validation: Validation,
+    /// One per accepted algorithm (jsonwebtoken wants the key's family only).
+    validations: [(Algorithm, Validation); 2],
 }
 
 impl fmt::Debug for OidcVerifier {
@@ -126,13 +127,16 @@ impl OidcVerifier {
         if config.issuer.is_empty() || config.audience.is_empty() || config.jwks_url.is_empty() {
             return Err(AuthError::Config("oidc: issuer, audience and jwks_url are required".into()));
         }
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.algorithms = vec![Algorithm::RS256, Algorithm::ES256];
-        validation.set_issuer(&[&config.issuer]);
-        validation.set_audience(&[&config.audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = config.leeway.as_secs();
-        Ok(OidcVerifier { config, client, keys: RwLock::default(), last_fetch: tokio::sync::Mutex::new(None), validation })
+        let validation = |algorithm| {
+            let mut validation = Validation::new(algorithm);
+            validation.set_issuer(&[&config.issuer]);
+            validation.set_audience(&[&config.audience]);
+            validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+            validation.leeway = config.leeway.as_secs();
+            (algorithm, validation)
+        };
+        let validations = [validation(Algorithm::RS256), validation(Algorithm::ES256)];
+        Ok(OidcVerifier { config, client, keys: RwLock::default(), last_fetch: tokio::sync::Mutex::new(None), validations })
     }
 
     pub fn issuer(&self) -> &str {
@@ -160,7 +164,9 @@ impl OidcVerifier {
         if *key_algorithm != algorithm {
             return Err(AuthError::TokenAlgorithmRefused);
         }
-        let claims = jsonwebtoken::decode::<ExternalClaims>(token, key, &self.validation).map_err(|e| decode_error(&e))?.claims;
+        let (_, validation) =
+            self.validations.iter().find(|(a, _)| *a == algorithm).ok_or(AuthError::TokenAlgorithmRefused)?;
+        let claims = jsonwebtoken::decode::<ExternalClaims>(token, key, validation).map_err(|e| decode_error(&e))?.claims;
         if claims.sub.is_empty() {
             return Err(AuthError::TokenMalformed);
         }

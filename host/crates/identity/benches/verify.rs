@@ -8,7 +8,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use arcade_identity::{
-    AccessTokens, Context, Identity, IdentityConfig, IdentityStore, PasswordParams, SigningKey, SqliteStore, TokenConfig,
+    AccessTokens, Context, Identity, IdentityConfig, IdentityStore, PasswordParams, SigningKey, SqliteStore,
+    TokenConfig,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -34,7 +35,8 @@ fn verify(c: &mut Criterion) {
         let identity = Identity::new(store, config).unwrap();
         // A few banned accounts, so the ban lookup is a real one.
         for i in 0..100 {
-            let banned = identity.sign_in_device(&format!("bench-banned-device-{i:04}"), &Context::default()).await.unwrap();
+            let banned =
+                identity.sign_in_device(&format!("bench-banned-device-{i:04}"), &Context::default()).await.unwrap();
             identity.ban(&banned.session.account, "bench", None, &Context::default()).await.unwrap();
         }
         identity.refresh_bans().await.unwrap();

@@ -147,7 +147,9 @@ impl Roles {
 
     /// Parses the stored form.
     pub fn from_stored(text: &str) -> Result<Roles, AuthError> {
-        text.split(',').filter(|s| !s.is_empty()).try_fold(Roles::NONE, |roles, name| Ok(roles.with(Role::parse(name)?)))
+        text.split(',')
+            .filter(|s| !s.is_empty())
+            .try_fold(Roles::NONE, |roles, name| Ok(roles.with(Role::parse(name)?)))
     }
 }
 
@@ -212,7 +214,13 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.as_str().len(), 30);
         assert_eq!(AccountId::parse(a.as_str()), Some(a.clone()));
-        for bad in ["", "acc_", "acc_ABCDEFGHIJKLMNOPQRSTUVWXYZ", "usr_abcdefghijklmnopqrstuvwxyz", "acc_abcdefghijklmnopqrstuvwxy1"] {
+        for bad in [
+            "",
+            "acc_",
+            "acc_ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+            "usr_abcdefghijklmnopqrstuvwxyz",
+            "acc_abcdefghijklmnopqrstuvwxy1",
+        ] {
             assert_eq!(AccountId::parse(bad), None, "{bad}");
         }
     }

@@ -107,7 +107,12 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
-    pub fn new(kind: AuditKind, account: Option<&AccountId>, context: &Context, detail: serde_json::Value) -> AuditRecord {
+    pub fn new(
+        kind: AuditKind,
+        account: Option<&AccountId>,
+        context: &Context,
+        detail: serde_json::Value,
+    ) -> AuditRecord {
         AuditRecord {
             at_ms: arcade_protocol::clock::now_ms(),
             kind,

@@ -70,7 +70,9 @@ impl BanList {
     pub fn check(&self, account: &AccountId, now_ms: UnixMillis) -> Result<(), AuthError> {
         let snapshot = self.snapshot.read().unwrap_or_else(|e| e.into_inner());
         match snapshot.get(account.as_str()) {
-            Some(&until_ms) if until_ms.is_none_or(|until| until > now_ms) => Err(AuthError::AccountBanned { until_ms }),
+            Some(&until_ms) if until_ms.is_none_or(|until| until > now_ms) => {
+                Err(AuthError::AccountBanned { until_ms })
+            }
             _ => Ok(()),
         }
     }

@@ -44,13 +44,18 @@ pub fn display_name(raw: &str) -> Result<String, AuthError> {
 
 /// 16 to 128 printable ASCII characters (space excluded).
 pub fn device_id(raw: &str) -> Result<&str, AuthError> {
-    let valid = (MIN_DEVICE_ID_LEN..=MAX_DEVICE_ID_LEN).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic());
+    let valid =
+        (MIN_DEVICE_ID_LEN..=MAX_DEVICE_ID_LEN).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic());
     if valid { Ok(raw) } else { Err(AuthError::InvalidDeviceId) }
 }
 
 /// 8 to 256 bytes; anything else (spaces, any script) is the user's choice.
 pub fn password(raw: &str) -> Result<&str, AuthError> {
-    if (MIN_PASSWORD_BYTES..=MAX_PASSWORD_BYTES).contains(&raw.len()) { Ok(raw) } else { Err(AuthError::InvalidPassword) }
+    if (MIN_PASSWORD_BYTES..=MAX_PASSWORD_BYTES).contains(&raw.len()) {
+        Ok(raw)
+    } else {
+        Err(AuthError::InvalidPassword)
+    }
 }
 
 #[cfg(test)]

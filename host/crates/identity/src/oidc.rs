@@ -96,7 +96,9 @@ fn decoding_key(value: serde_json::Value) -> Option<(String, Algorithm, Decoding
         return None;
     }
     let (algorithm, key) = match (jwk.kty.as_str(), jwk.alg.as_deref()) {
-        ("RSA", None | Some("RS256")) => (Algorithm::RS256, DecodingKey::from_rsa_components(jwk.n.as_ref()?, jwk.e.as_ref()?).ok()?),
+        ("RSA", None | Some("RS256")) => {
+            (Algorithm::RS256, DecodingKey::from_rsa_components(jwk.n.as_ref()?, jwk.e.as_ref()?).ok()?)
+        }
         ("EC", None | Some("ES256")) if jwk.crv.as_deref() == Some("P-256") => {
             (Algorithm::ES256, DecodingKey::from_ec_components(jwk.x.as_ref()?, jwk.y.as_ref()?).ok()?)
         }
@@ -136,7 +138,13 @@ impl OidcVerifier {
             (algorithm, validation)
         };
         let validations = [validation(Algorithm::RS256), validation(Algorithm::ES256)];
-        Ok(OidcVerifier { config, client, keys: RwLock::default(), last_fetch: tokio::sync::Mutex::new(None), validations })
+        Ok(OidcVerifier {
+            config,
+            client,
+            keys: RwLock::default(),
+            last_fetch: tokio::sync::Mutex::new(None),
+            validations,
+        })
     }
 
     pub fn issuer(&self) -> &str {
@@ -166,7 +174,8 @@ impl OidcVerifier {
         }
         let (_, validation) =
             self.validations.iter().find(|(a, _)| *a == algorithm).ok_or(AuthError::TokenAlgorithmRefused)?;
-        let claims = jsonwebtoken::decode::<ExternalClaims>(token, key, validation).map_err(|e| decode_error(&e))?.claims;
+        let claims =
+            jsonwebtoken::decode::<ExternalClaims>(token, key, validation).map_err(|e| decode_error(&e))?.claims;
         if claims.sub.is_empty() {
             return Err(AuthError::TokenMalformed);
         }
@@ -211,7 +220,8 @@ impl OidcVerifier {
             .and_then(reqwest::Response::error_for_status)
             .map_err(unavailable)?;
         let set: JwkSet = response.json().await.map_err(unavailable)?;
-        let keys: Keys = set.keys.into_iter().filter_map(decoding_key).map(|(kid, alg, key)| (kid, (alg, key))).collect();
+        let keys: Keys =
+            set.keys.into_iter().filter_map(decoding_key).map(|(kid, alg, key)| (kid, (alg, key))).collect();
         let count = keys.len();
         tracing::info!(issuer = %self.config.issuer, keys = count, "fetched the identity provider's keys");
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);

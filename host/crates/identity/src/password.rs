@@ -4,7 +4,6 @@
 //! blocking pool (it is deliberately slow).
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
 
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 
@@ -33,7 +32,8 @@ impl Default for PasswordParams {
 
 impl PasswordParams {
     /// The cheapest valid parameters, for tests only.
-    pub const INSECURE_FAST_FOR_TESTS: PasswordParams = PasswordParams { memory_kib: 64, iterations: 1, parallelism: 1 };
+    pub const INSECURE_FAST_FOR_TESTS: PasswordParams =
+        PasswordParams { memory_kib: 64, iterations: 1, parallelism: 1 };
 }
 
 /// A stored password hash (an argon2id PHC string). Debug does not show it.
@@ -60,9 +60,10 @@ impl fmt::Debug for PasswordHash {
 #[derive(Clone)]
 pub struct Passwords {
     argon2: Argon2<'static>,
-    /// The hash of a random password, made on first use with the same
-    /// parameters as real hashes.
-    dummy: Arc<OnceLock<PasswordHash>>,
+    /// The hash of a random password with the same parameters as real
+    /// hashes, made at construction (so even the first unknown username
+    /// costs what a known one does).
+    dummy: PasswordHash,
 }
 
 impl fmt::Debug for Passwords {
@@ -72,21 +73,20 @@ impl fmt::Debug for Passwords {
 }
 
 impl Passwords {
+    /// Checks the parameters and makes the dummy hash (one hash's time).
     pub fn new(params: PasswordParams) -> Result<Passwords, AuthError> {
         let params = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
             .map_err(|e| AuthError::Config(format!("argon2 parameters: {e}")))?;
-        Ok(Passwords { argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params), dummy: Arc::default() })
-    }
-
-    fn hash_now(&self, password: &str) -> Result<PasswordHash, AuthError> {
-        let hash = self.argon2.hash_password(password.as_bytes()).map_err(|e| AuthError::Internal(format!("argon2: {e}")))?;
-        Ok(PasswordHash(hash.to_string()))
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let random = hex::encode(crate::account::random_bytes::<16>());
+        let dummy = hash_with(&argon2, &random)?;
+        Ok(Passwords { argon2, dummy })
     }
 
     /// A fresh salted hash of `password`.
     pub async fn hash(&self, password: &str) -> Result<PasswordHash, AuthError> {
         let (this, password) = (self.clone(), password.to_string());
-        blocking(move || this.hash_now(&password)).await?
+        blocking(move || hash_with(&this.argon2, &password)).await?
     }
 
     /// Whether `password` matches `hash`; with `None` (no such user) it
@@ -96,22 +96,18 @@ impl Passwords {
         blocking(move || {
             let (hash, real) = match hash {
                 Some(hash) => (hash, true),
-                None => (this.dummy()?, false),
+                None => (this.dummy.clone(), false),
             };
             let matches = this.argon2.verify_password(password.as_bytes(), hash.as_phc()).is_ok();
             Ok(matches && real)
         })
         .await?
     }
+}
 
-    fn dummy(&self) -> Result<PasswordHash, AuthError> {
-        if let Some(hash) = self.dummy.get() {
-            return Ok(hash.clone());
-        }
-        let random = hex::encode(crate::account::random_bytes::<16>());
-        let hash = self.hash_now(&random)?;
-        Ok(self.dummy.get_or_init(|| hash).clone())
-    }
+fn hash_with(argon2: &Argon2<'_>, password: &str) -> Result<PasswordHash, AuthError> {
+    let hash = argon2.hash_password(password.as_bytes()).map_err(|e| AuthError::Internal(format!("argon2: {e}")))?;
+    Ok(PasswordHash(hash.to_string()))
 }
 
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AuthError> {

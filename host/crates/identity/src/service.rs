@@ -167,8 +167,10 @@ impl Identity {
     pub async fn refresh(&self, token: &RefreshToken, context: &Context) -> Result<SignedIn, AuthError> {
         let now = now_ms();
         let next = RefreshToken::generate();
-        let rotation =
-            self.store.rotate_refresh(&token.hash(), &next.hash(), now, now.saturating_add(self.refresh_ttl_ms)).await?;
+        let rotation = self
+            .store
+            .rotate_refresh(&token.hash(), &next.hash(), now, now.saturating_add(self.refresh_ttl_ms))
+            .await?;
         let (account, family) = match rotation {
             Rotation::Rotated { account, family } => (account, family),
             Rotation::Unknown => return Err(AuthError::RefreshTokenInvalid),
@@ -206,8 +208,13 @@ impl Identity {
     /// lapses at its expiry).
     pub async fn logout(&self, session: &Session, context: &Context) -> Result<(), AuthError> {
         self.store.revoke_family(&session.sid).await?;
-        self.record(AuditRecord::new(AuditKind::Logout, Some(&session.account), context, json!({ "family": session.sid })))
-            .await;
+        self.record(AuditRecord::new(
+            AuditKind::Logout,
+            Some(&session.account),
+            context,
+            json!({ "family": session.sid }),
+        ))
+        .await;
         Ok(())
     }
 
@@ -269,7 +276,12 @@ impl Identity {
     /// ill-formed) username give the same `invalid_credentials`; an unknown
     /// username is checked against a dummy hash, so both cost one argon2id
     /// verification. A failure changes no account.
-    pub async fn sign_in_password(&self, username: &str, password: &str, context: &Context) -> Result<SignedIn, AuthError> {
+    pub async fn sign_in_password(
+        &self,
+        username: &str,
+        password: &str,
+        context: &Context,
+    ) -> Result<SignedIn, AuthError> {
         let (Ok(name), Ok(password)) = (names::username(username), names::password(password)) else {
             let detail = json!({ "reason": "ill-formed" });
             self.sign_in_failed(Method::Password, None, &AuthError::InvalidCredentials, detail, context).await;
@@ -282,7 +294,14 @@ impl Identity {
             (_, found) => {
                 let account = found.map(|(id, _)| id);
                 let detail = json!({ "username": name.display });
-                self.sign_in_failed(Method::Password, account.as_ref(), &AuthError::InvalidCredentials, detail, context).await;
+                self.sign_in_failed(
+                    Method::Password,
+                    account.as_ref(),
+                    &AuthError::InvalidCredentials,
+                    detail,
+                    context,
+                )
+                .await;
                 return Err(AuthError::InvalidCredentials);
             }
         };
@@ -306,7 +325,8 @@ impl Identity {
         match oidc.verify(id_token).await {
             Ok(external) => Ok(external),
             Err(refused) => {
-                self.sign_in_failed(Method::External, None, &refused, json!({ "issuer": oidc.issuer() }), context).await;
+                self.sign_in_failed(Method::External, None, &refused, json!({ "issuer": oidc.issuer() }), context)
+                    .await;
                 Err(refused)
             }
         }
@@ -410,7 +430,12 @@ impl Identity {
 
     /// Renames `account` (the player-name rule); the canonical name. Tokens
     /// carry the new name from the next refresh.
-    pub async fn set_display_name(&self, account: &AccountId, name: &str, context: &Context) -> Result<String, AuthError> {
+    pub async fn set_display_name(
+        &self,
+        account: &AccountId,
+        name: &str,
+        context: &Context,
+    ) -> Result<String, AuthError> {
         let name = names::display_name(name)?;
         if !self.store.set_display_name(account, &name).await? {
             return Err(AuthError::AccountNotFound);
@@ -430,7 +455,13 @@ impl Identity {
         self.change_roles(account, role, false, context).await
     }
 
-    async fn change_roles(&self, id: &AccountId, role: Role, grant: bool, context: &Context) -> Result<Roles, AuthError> {
+    async fn change_roles(
+        &self,
+        id: &AccountId,
+        role: Role,
+        grant: bool,
+        context: &Context,
+    ) -> Result<Roles, AuthError> {
         let account = self.live_account(id).await?;
         let roles = if grant { account.roles.with(role) } else { account.roles.without(role) };
         if !self.store.set_roles(id, roles).await? {

@@ -162,7 +162,8 @@ impl AccessTokens {
                     key.kid
                 )));
             }
-            let decoding = DecodingKey::from_secret(&key.secret).map_err(|e| AuthError::Config(format!("tokens: {e}")))?;
+            let decoding =
+                DecodingKey::from_secret(&key.secret).map_err(|e| AuthError::Config(format!("tokens: {e}")))?;
             if verifying.insert(key.kid.clone(), decoding).is_some() {
                 return Err(AuthError::Config(format!("tokens: key id {:?} appears twice", key.kid)));
             }
@@ -209,7 +210,8 @@ impl AccessTokens {
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.signing_kid.clone());
-        let token = jsonwebtoken::encode(&header, &claims, &self.signing).map_err(|e| AuthError::Internal(format!("signing: {e}")))?;
+        let token = jsonwebtoken::encode(&header, &claims, &self.signing)
+            .map_err(|e| AuthError::Internal(format!("signing: {e}")))?;
         let session = Session {
             account: claims.sub,
             name: claims.name,
@@ -393,7 +395,10 @@ mod tests {
     fn bad_configs_are_refused_and_secrets_not_shown() {
         let config = |keys| TokenConfig::new("i", "a", keys);
         assert!(matches!(AccessTokens::new(&config(vec![])), Err(AuthError::Config(_))));
-        assert!(matches!(AccessTokens::new(&config(vec![SigningKey::new("k", b"short".to_vec())])), Err(AuthError::Config(_))));
+        assert!(matches!(
+            AccessTokens::new(&config(vec![SigningKey::new("k", b"short".to_vec())])),
+            Err(AuthError::Config(_))
+        ));
         assert!(matches!(AccessTokens::new(&config(vec![key("k"), key("k")])), Err(AuthError::Config(_))));
         let shown = format!("{:?} {:?}", key("k1"), tokens(&["k1"]));
         assert!(!shown.contains("secret-for-tests"), "{shown}");

@@ -22,8 +22,10 @@ async fn migrations_are_recorded_apart_and_run_once() {
     arcade_identity::PgStore::connect(&url).await.unwrap();
     arcade_identity::PgStore::connect(&url).await.unwrap();
     let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await.unwrap();
-    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _identity_migrations").fetch_one(&mut conn).await.unwrap();
+    let applied: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM _identity_migrations").fetch_one(&mut conn).await.unwrap();
     assert_eq!(applied, 1);
-    let sqlx_table: Option<String> = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text").fetch_one(&mut conn).await.unwrap();
+    let sqlx_table: Option<String> =
+        sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text").fetch_one(&mut conn).await.unwrap();
     assert_eq!(sqlx_table, None);
 }

@@ -32,9 +32,18 @@ pub const MIGRATIONS_TABLE: &str = "_identity_migrations";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
     /// `hash`: SHA-256 (hex) of the device id; the id itself is not kept.
-    Device { hash: String },
-    Password { username: String, username_key: String, hash: PasswordHash },
-    External { issuer: String, subject: String },
+    Device {
+        hash: String,
+    },
+    Password {
+        username: String,
+        username_key: String,
+        hash: PasswordHash,
+    },
+    External {
+        issuer: String,
+        subject: String,
+    },
 }
 
 /// A refresh token as stored (its hash, never the token).
@@ -51,13 +60,25 @@ pub struct RefreshRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
     /// It was live: now used, and the new token is stored in its family.
-    Rotated { account: AccountId, family: String },
+    Rotated {
+        account: AccountId,
+        family: String,
+    },
     /// No such token.
     Unknown,
-    Expired { account: AccountId, family: String },
-    Revoked { account: AccountId, family: String },
+    Expired {
+        account: AccountId,
+        family: String,
+    },
+    Revoked {
+        account: AccountId,
+        family: String,
+    },
     /// It had been used before: the whole family is now revoked.
-    Reused { account: AccountId, family: String },
+    Reused {
+        account: AccountId,
+        family: String,
+    },
 }
 
 /// A ban on an account; `until_ms: None` is permanent.

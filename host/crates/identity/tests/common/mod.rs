@@ -11,9 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use arcade_identity::{
-    Identity, IdentityConfig, IdentityStore, OidcConfig, PasswordParams, SigningKey, TokenConfig,
-};
+use arcade_identity::{Identity, IdentityConfig, IdentityStore, OidcConfig, PasswordParams, SigningKey, TokenConfig};
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -31,7 +29,11 @@ pub struct TestStore {
 }
 
 pub fn token_config() -> TokenConfig {
-    TokenConfig::new("arcade", "arcade-players", vec![SigningKey::new("k1", b"k1-secret-for-the-tests-0123456789abcdef".to_vec())])
+    TokenConfig::new(
+        "arcade",
+        "arcade-players",
+        vec![SigningKey::new("k1", b"k1-secret-for-the-tests-0123456789abcdef".to_vec())],
+    )
 }
 
 /// The config every scenario runs with: cheap argon2 parameters, and the

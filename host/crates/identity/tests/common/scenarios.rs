@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arcade_identity::{
-    AccountId, AuditKind, AuditQuery, AuthError, Context, Identity, IdentityConfig, IdentityStore, PasswordParams, RefreshToken,
-    Role,
+    AccountId, AuditKind, AuditQuery, AuthError, Context, Identity, IdentityConfig, IdentityStore, PasswordParams,
+    RefreshToken, Role,
 };
 use arcade_protocol::clock::now_ms;
 
@@ -121,10 +121,8 @@ pub async fn wrong_password_and_unknown_user_look_the_same(store: Arc<dyn Identi
     // Nothing changed on the account; the failures are audited without the password.
     assert_eq!(id.account(&alice.session.account).await.unwrap(), before);
     assert!(id.sign_in_password("alice", "correct horse battery", &anon()).await.is_ok());
-    let failures = id
-        .audit(&AuditQuery { kind: Some(AuditKind::SignInFailed), ..AuditQuery::first(100) })
-        .await
-        .unwrap();
+    let failures =
+        id.audit(&AuditQuery { kind: Some(AuditKind::SignInFailed), ..AuditQuery::first(100) }).await.unwrap();
     assert_eq!(failures.len(), 13);
     assert!(failures.iter().all(|e| e.detail["code"] == "invalid_credentials" && e.detail["method"] == "password"));
     assert!(failures.iter().all(|e| !e.detail.to_string().contains("wrong password")));
@@ -277,7 +275,10 @@ pub async fn roles_are_granted_and_revoked(store: Arc<dyn IdentityStore>) {
     let changes = id.audit(&AuditQuery { account: Some(target.clone()), ..AuditQuery::first(100) }).await.unwrap();
     let role_events: Vec<_> = changes.iter().filter(|e| e.kind.starts_with("role_")).collect();
     assert_eq!(role_events.len(), 2);
-    assert_eq!((role_events[0].kind.as_str(), &role_events[0].detail["role"]), ("role_granted", &serde_json::json!("publisher")));
+    assert_eq!(
+        (role_events[0].kind.as_str(), &role_events[0].detail["role"]),
+        ("role_granted", &serde_json::json!("publisher"))
+    );
     assert_eq!(role_events[1].kind, "role_revoked");
     assert!(role_events.iter().all(|e| e.actor.as_ref() == Some(&admin)));
 }
@@ -298,15 +299,19 @@ pub async fn audit_query_filters_and_pages(store: Arc<dyn IdentityStore>) {
     assert_eq!(all[0].ip.as_deref(), Some("203.0.113.7"));
     assert_eq!(all[0].detail["method"], "device");
     assert_eq!(all[2].detail["method"], "password");
-    assert!(!serde_json::to_string(&all.iter().map(|e| &e.detail).collect::<Vec<_>>()).unwrap().contains("bobs password"));
+    assert!(
+        !serde_json::to_string(&all.iter().map(|e| &e.detail).collect::<Vec<_>>()).unwrap().contains("bobs password")
+    );
 
     let bobs = id.audit(&AuditQuery { account: Some(b.clone()), ..AuditQuery::first(100) }).await.unwrap();
     assert_eq!(bobs.len(), 4);
     assert!(bobs.iter().all(|e| e.account.as_ref() == Some(&b)));
     let sign_ins = id.audit(&AuditQuery { kind: Some(AuditKind::SignIn), ..AuditQuery::first(100) }).await.unwrap();
     assert_eq!(sign_ins.len(), 3);
-    let bobs_sign_ins =
-        id.audit(&AuditQuery { account: Some(b.clone()), kind: Some(AuditKind::SignIn), after: None, limit: 100 }).await.unwrap();
+    let bobs_sign_ins = id
+        .audit(&AuditQuery { account: Some(b.clone()), kind: Some(AuditKind::SignIn), after: None, limit: 100 })
+        .await
+        .unwrap();
     assert_eq!(bobs_sign_ins.len(), 2);
 
     // Pages of two, by id.
@@ -343,7 +348,10 @@ pub async fn link_a_password_to_a_guest_account(store: Arc<dyn IdentityStore>) {
     id.link_device(&other, "device-of-dave-000000", &anon()).await.unwrap();
     assert_eq!(id.sign_in_device("device-of-dave-000000", &anon()).await.unwrap().session.account, other);
     assert_eq!(err(id.link_device(&other, DEVICE_A, &anon()).await), AuthError::CredentialInUse);
-    assert_eq!(err(id.link_device(&AccountId::generate(), "device-nobody-0000000", &anon()).await), AuthError::AccountNotFound);
+    assert_eq!(
+        err(id.link_device(&AccountId::generate(), "device-nobody-0000000", &anon()).await),
+        AuthError::AccountNotFound
+    );
     let links = id.audit(&AuditQuery { kind: Some(AuditKind::Link), ..AuditQuery::first(10) }).await.unwrap();
     assert_eq!(links.len(), 2);
     assert_eq!(links[0].detail["method"], "password");
@@ -383,13 +391,17 @@ pub async fn account_deletion(store: Arc<dyn IdentityStore>) {
     assert_eq!(err(id.sign_in_password("erin", "erins password", &anon()).await), AuthError::InvalidCredentials);
     assert_eq!(err(id.refresh(&signed_in.refresh_token, &anon()).await), AuthError::RefreshTokenInvalid);
     let by_device = id.sign_in_device(DEVICE_A, &anon()).await.unwrap();
-    assert!(by_device.created && by_device.session.account != account, "the device no longer leads to the deleted account");
+    assert!(
+        by_device.created && by_device.session.account != account,
+        "the device no longer leads to the deleted account"
+    );
     assert_eq!(err(id.set_display_name(&account, "Back", &anon()).await), AuthError::AccountNotFound);
     assert_eq!(err(id.delete_account(&account, &anon()).await), AuthError::AccountNotFound);
     // The username is free again, for a new account with a new id.
     let reborn = id.register("erin", "another password", &anon()).await.unwrap();
     assert_ne!(reborn.session.account, account);
-    let events = id.audit(&AuditQuery { kind: Some(AuditKind::AccountDeleted), ..AuditQuery::first(10) }).await.unwrap();
+    let events =
+        id.audit(&AuditQuery { kind: Some(AuditKind::AccountDeleted), ..AuditQuery::first(10) }).await.unwrap();
     assert_eq!(events.len(), 1);
     assert!(!events[0].detail.to_string().contains(&pseudonym), "the pseudonym is not kept");
 }
@@ -446,7 +458,10 @@ pub async fn oidc_sign_in_and_provider_key_rotation(store: Arc<dyn IdentityStore
     assert_eq!(provider.fetches(), fetches + 1);
     let unknown = ProviderKey::generate("provider-key-9").id_token("user-123", serde_json::json!({}));
     assert_eq!(err(id.sign_in_external(&unknown, &anon()).await), AuthError::TokenUnknownKey);
-    assert_eq!(err(id.sign_in_external(&key1.id_token("user-123", serde_json::json!({})), &anon()).await), AuthError::TokenUnknownKey);
+    assert_eq!(
+        err(id.sign_in_external(&key1.id_token("user-123", serde_json::json!({})), &anon()).await),
+        AuthError::TokenUnknownKey
+    );
 
     // Linking the provider identity to a guest account.
     let guest = id.sign_in_device(DEVICE_A, &anon()).await.unwrap().session.account;
@@ -457,11 +472,15 @@ pub async fn oidc_sign_in_and_provider_key_rotation(store: Arc<dyn IdentityStore
         err(id.link_external(&guest, &key2.id_token("user-123", serde_json::json!({})), &anon()).await),
         AuthError::CredentialInUse
     );
-    let failures = id.audit(&AuditQuery { kind: Some(AuditKind::SignInFailed), ..AuditQuery::first(100) }).await.unwrap();
+    let failures =
+        id.audit(&AuditQuery { kind: Some(AuditKind::SignInFailed), ..AuditQuery::first(100) }).await.unwrap();
     assert!(failures.iter().all(|e| e.detail["method"] == "oidc"));
     assert!(failures.iter().any(|e| e.detail["code"] == "token_wrong_audience"));
 
     // Not configured: a clear error.
     let without = identity(&store, None);
-    assert_eq!(err(without.sign_in_external(&key2.id_token("u", serde_json::json!({})), &anon()).await), AuthError::OidcNotConfigured);
+    assert_eq!(
+        err(without.sign_in_external(&key2.id_token("u", serde_json::json!({})), &anon()).await),
+        AuthError::OidcNotConfigured
+    );
 }

@@ -185,4 +185,59 @@ mod tests {
         assert_eq!(AuditQuery::first(0).clamped_limit(), 1);
         assert_eq!(AuditQuery::first(5000).clamped_limit(), 1000);
     }
+
+    /// An event's target and its fields (name, value).
+    type Captured = (String, Vec<(String, String)>);
+
+    /// Collects every event.
+    #[derive(Default)]
+    struct Capture(std::sync::Mutex<Vec<Captured>>);
+
+    struct Fields(Vec<(String, String)>);
+
+    impl tracing::field::Visit for Fields {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+            self.0.push((field.name().to_string(), format!("{value:?}")));
+        }
+        fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+            self.0.push((field.name().to_string(), value.to_string()));
+        }
+    }
+
+    impl tracing::Subscriber for &'static Capture {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            let mut fields = Fields(Vec::new());
+            event.record(&mut fields);
+            self.0.lock().unwrap().push((event.metadata().target().to_string(), fields.0));
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    #[test]
+    fn records_are_emitted_with_target_audit() {
+        let capture: &'static Capture = Box::leak(Box::default());
+        let account = AccountId::generate();
+        let context = Context::anonymous(Some("198.51.100.4".parse().unwrap()));
+        let record =
+            AuditRecord::new(AuditKind::SignIn, Some(&account), &context, serde_json::json!({"method": "device"}));
+        tracing::subscriber::with_default(capture, || record.emit());
+        let events = capture.0.lock().unwrap();
+        assert_eq!(events.len(), 1);
+        let (target, fields) = &events[0];
+        assert_eq!(target, "audit");
+        let field = |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        assert_eq!(field("kind"), Some("sign_in"));
+        assert_eq!(field("account"), Some(account.as_str()));
+        assert_eq!(field("ip"), Some("198.51.100.4"));
+        assert_eq!(field("detail"), Some(r#"{"method":"device"}"#));
+    }
 }

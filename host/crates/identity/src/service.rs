@@ -520,7 +520,9 @@ impl Identity {
     /// Deletes `account`: credentials, refresh tokens and the profile go
     /// (the row stays, deleted, so the id is never reused). Returns a fresh
     /// random pseudonym (`deleted-…`) for the host to put in place of the
-    /// id in archived games; it is not stored here.
+    /// id in archived games; it is not stored here. The account can no
+    /// longer sign in or refresh; an access token already issued lapses at
+    /// its expiry (`access_ttl`).
     pub async fn delete_account(&self, account: &AccountId, context: &Context) -> Result<String, AuthError> {
         if !self.store.delete_account(account).await? {
             return Err(AuthError::AccountNotFound);

@@ -38,6 +38,8 @@ pub async fn guest_sign_in_is_idempotent_per_device(store: Arc<dyn IdentityStore
 
     let session = id.verify(&first.access_token).unwrap();
     assert_eq!(session, first.session);
+    let shown = format!("{first:?}");
+    assert!(!shown.contains(&first.access_token) && !shown.contains(first.refresh_token.expose()), "{shown}");
     assert!(session.roles.contains(Role::Player) && !session.roles.contains(Role::Admin));
     let account = id.account(&session.account).await.unwrap().unwrap();
     assert_eq!(account.display_name, session.name);

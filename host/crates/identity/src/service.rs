@@ -187,10 +187,8 @@ impl Identity {
                 return Err(AuthError::RefreshTokenReused);
             }
         };
-        let refused = match self.store.active_ban(&account, now).await? {
-            Some(ban) => Some(AuthError::AccountBanned { until_ms: ban.until_ms }),
-            None => None,
-        };
+        let refused =
+            self.store.active_ban(&account, now).await?.map(|ban| AuthError::AccountBanned { until_ms: ban.until_ms });
         let live = self.store.account(&account).await?.filter(|a| !a.deleted);
         let profile = match (refused, live) {
             (None, Some(profile)) => profile,

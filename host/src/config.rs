@@ -28,6 +28,7 @@ const CONFIG_SECTIONS: &[&str] = &[
     "cluster",
     "matchmaking",
     "rate_limits",
+    "auth",
     "testing",
 ];
 
@@ -58,7 +59,75 @@ pub struct Config {
     pub cluster: ClusterSettings,
     pub matchmaking: MatchmakingSettings,
     pub rate_limits: arcade_cluster::ratelimit::RateLimits,
+    pub auth: AuthSettings,
     pub testing: TestingSettings,
+}
+
+/// Player accounts and sessions (`/v1/auth/*`, `/v1/account`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// `postgres://...` for accounts shared by the nodes of a cluster;
+    /// empty: an embedded SQLite file, `<data_dir>/identity.sqlite`.
+    pub database_url: String,
+    /// `iss` and `aud` of the access tokens this server issues and accepts.
+    pub issuer: String,
+    pub audience: String,
+    /// HMAC keys of the access tokens: the first signs, every one verifies
+    /// (add the new key first, drop the old one after `access_ttl_secs`).
+    /// Secrets of at least 32 bytes, the same on every node. Empty: a key
+    /// generated once and kept in `<data_dir>/auth-signing-key` (one node
+    /// only: refused with `cluster.redis_url`).
+    pub signing_keys: Vec<SigningKeySettings>,
+    pub access_ttl_secs: u64,
+    pub refresh_ttl_secs: u64,
+    /// argon2id cost of stored passwords (OWASP's minimum by default).
+    pub password_memory_kib: u32,
+    pub password_iterations: u32,
+    pub password_parallelism: u32,
+    /// An external identity provider (OpenID Connect): its `iss`, the `aud`
+    /// its tokens carry for this game, and where its keys are published.
+    /// All three or none.
+    pub oidc_issuer: String,
+    pub oidc_audience: String,
+    pub oidc_jwks_url: String,
+    /// How often this node reloads the ban list (a ban made on another node
+    /// takes effect here within this long).
+    pub ban_refresh_ms: u64,
+}
+
+/// One access-token key (`kid` travels in the token's header).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningKeySettings {
+    pub kid: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for SigningKeySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeySettings").field("kid", &self.kid).field("secret", &"<redacted>").finish()
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            database_url: String::new(),
+            issuer: "arcade".into(),
+            audience: "arcade".into(),
+            signing_keys: Vec::new(),
+            access_ttl_secs: 15 * 60,
+            refresh_ttl_secs: 30 * 24 * 3600,
+            password_memory_kib: 19 * 1024,
+            password_iterations: 2,
+            password_parallelism: 1,
+            oidc_issuer: String::new(),
+            oidc_audience: String::new(),
+            oidc_jwks_url: String::new(),
+            ban_refresh_ms: 1000,
+        }
+    }
 }
 
 /// Switches for tests and tools, all off by default: none of them belongs
@@ -252,6 +321,7 @@ impl Default for Config {
             cluster: ClusterSettings::default(),
             matchmaking: MatchmakingSettings::default(),
             rate_limits: Default::default(),
+            auth: Default::default(),
             testing: TestingSettings::default(),
         }
     }

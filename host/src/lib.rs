@@ -7,7 +7,8 @@
 //! `arcade-protocol` (wire and record types, clock, names, seeds),
 //! `arcade-telemetry` (logs, metrics), `arcade-journal`, `arcade-archive`,
 //! `arcade-cluster` (matchmaking, rate limits, nodes, placement) and
-//! `arcade-sim` (batched physics). This crate is the game server itself:
+//! `arcade-sim` (batched physics), `arcade-identity` (accounts, sessions).
+//! This crate is the game server itself:
 //!
 //! - [`sandbox`]: the wasmtime engine, one store + instance per room, limits and faults;
 //! - [`registry`]: published plugin versions, content-addressed on disk;
@@ -17,8 +18,10 @@
 //! - [`replay`]: deterministic re-execution of journals and archived games;
 //! - [`node_agent`]: what a game server runs of the cluster (heartbeats,
 //!   matching rounds, room routing);
+//! - [`accounts`]: the identity service opened from the config, ban reloads;
 //! - [`api`]: HTTP + WebSocket;
 //! - [`server`], [`config`], [`play`]: running it.
+pub mod accounts;
 pub mod api;
 pub mod config;
 pub mod node_agent;

@@ -87,7 +87,9 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     let ticker = Ticker::new(arcade_sim::Stepper::new(physics), metrics.clone());
     let services = Arc::new(RoomServices { runtime, metrics, journal, archiver: Some(archiver), ticker });
     let node_agent = NodeAgent::open(&config).await?;
-    let app = App::new(config, Arc::new(registry), services, sink, node_agent);
+    let identity = crate::accounts::open(&config).await?;
+    crate::accounts::spawn_ban_refresh(identity.clone(), Duration::from_millis(config.auth.ban_refresh_ms));
+    let app = App::new(config, Arc::new(registry), services, sink, node_agent, identity);
     let acknowledged = recovery.acknowledged_cuts;
     let torn = recovery.cuts.len() - acknowledged;
     for (entries, cuts) in [("acknowledged", acknowledged), ("unacknowledged", torn)] {

@@ -8,6 +8,7 @@
 
 mod support;
 
+mod accounts;
 mod archive_backends;
 mod bad_input;
 mod browser;

@@ -212,3 +212,20 @@ impl From<MatchmakingError> for ApiError {
         ApiError::new(status, e.code(), e.to_string())
     }
 }
+
+/// Identity refusals keep their code and status; store and provider
+/// failures are logged here and answered without their detail.
+impl From<arcade_identity::AuthError> for ApiError {
+    fn from(e: arcade_identity::AuthError) -> Self {
+        use arcade_identity::AuthError;
+        let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let message = match &e {
+            AuthError::Store(_) | AuthError::Internal(_) | AuthError::Config(_) => {
+                tracing::error!(error = %e, "identity service failed");
+                "the identity service failed; try again".to_string()
+            }
+            _ => e.to_string(),
+        };
+        ApiError::new(status, e.code(), message)
+    }
+}

@@ -1,5 +1,7 @@
 //! The HTTP and WebSocket API (axum on hyper).
 //!
+//! - `auth`: sign-in, sessions, the caller's account, and the admin routes
+//!   for roles, bans and the audit trail;
 //! - `plugins`: list, inspect, publish and yank plugin versions;
 //! - `rooms`: create, inspect, join, leave, act;
 //! - `ws`: the per-room WebSocket (players and spectators);
@@ -18,6 +20,7 @@
 //! with their secrets redacted (`redact`). Cross-origin calls may send
 //! `Authorization` (listed explicitly: a `*` does not cover it in browsers).
 
+mod auth;
 mod client;
 mod client_ip;
 mod error;
@@ -38,7 +41,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderName, Method, Request, StatusCode};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, post, put};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -68,6 +71,8 @@ pub struct App {
     pub node_agent: Arc<NodeAgent>,
     /// Plugin uploads being received or compiled (`limits.max_concurrent_publishes`).
     pub publishes: tokio::sync::Semaphore,
+    /// Accounts and sessions.
+    pub identity: Arc<arcade_identity::Identity>,
 }
 
 impl App {
@@ -77,6 +82,7 @@ impl App {
         services: Arc<RoomServices>,
         archive: Arc<dyn ArchiveSink>,
         node_agent: NodeAgent,
+        identity: Arc<arcade_identity::Identity>,
     ) -> Arc<Self> {
         let lifetimes = RoomLifetimes {
             waiting_ttl: Duration::from_secs(config.limits.waiting_room_ttl_secs),
@@ -92,7 +98,7 @@ impl App {
         let node_agent = Arc::new(node_agent);
         let publishes = tokio::sync::Semaphore::new(config.limits.max_concurrent_publishes.max(1));
         let metrics = services.metrics.clone();
-        Arc::new(App { config, registry, rooms, metrics, services, archive, node_agent, publishes })
+        Arc::new(App { config, registry, rooms, metrics, services, archive, node_agent, publishes, identity })
     }
 }
 
@@ -104,6 +110,10 @@ fn admin_routes(app: &App) -> Router<Arc<App>> {
         .route("/v1/plugins", post(plugins::publish).layer(DefaultBodyLimit::max(app.config.limits.max_upload_bytes)))
         .route("/admin/archive/flush", post(games::flush))
         .route(YANK_PATH, post(plugins::yank).delete(plugins::unyank))
+        .route("/admin/accounts/{id}/roles/{role}", put(auth::grant_role).delete(auth::revoke_role))
+        .route("/admin/accounts/{id}/ban", put(auth::ban).delete(auth::unban))
+        .route("/admin/bans", get(auth::bans))
+        .route("/admin/audit", get(auth::audit))
 }
 
 /// Yank (`POST`) or un-yank (`DELETE`) a plugin version.
@@ -145,6 +155,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/plugins", get(plugins::list))
         .merge(public_admin_routes(&app))
         .route("/v1/plugins/{name}", get(plugins::versions))
+        .route("/v1/auth/guest", post(auth::guest))
+        .route("/v1/auth/register", post(auth::register))
+        .route("/v1/auth/login", post(auth::login))
+        .route("/v1/auth/external", post(auth::external))
+        .route("/v1/auth/refresh", post(auth::refresh))
+        .route("/v1/auth/logout", post(auth::logout))
+        .route("/v1/account", get(auth::me).patch(auth::update).delete(auth::delete))
+        .route("/v1/account/links", post(auth::link))
         .route("/v1/rooms", post(rooms::create))
         .route("/v1/rooms/{id}", get(rooms::describe))
         .route("/v1/rooms/{id}/join", post(rooms::join))
@@ -180,7 +198,7 @@ pub fn router(app: Arc<App>) -> Router {
 fn cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::any())
-        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
         .allow_headers([AUTHORIZATION, CONTENT_TYPE, REQUEST_ID])
         .expose_headers([REQUEST_ID, RETRY_AFTER, LOCATION])
         .max_age(Duration::from_secs(600))

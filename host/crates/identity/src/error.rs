@@ -122,13 +122,14 @@ impl AuthError {
             | AuthError::RefreshTokenReused
             | AuthError::InvalidCredentials => 401,
             AuthError::AccountBanned { .. } => 403,
+            // Well-formed requests whose values break a rule: 422, as the
+            // rest of the API answers them.
             AuthError::InvalidDeviceId
             | AuthError::InvalidUsername
             | AuthError::InvalidPassword
             | AuthError::InvalidDisplayName
-            | AuthError::InvalidRole(_)
-            | AuthError::OidcNotConfigured => 400,
-            AuthError::AccountNotFound => 404,
+            | AuthError::InvalidRole(_) => 422,
+            AuthError::AccountNotFound | AuthError::OidcNotConfigured => 404,
             AuthError::UsernameTaken | AuthError::CredentialInUse | AuthError::MethodAlreadyLinked => 409,
             AuthError::OidcUnavailable(_) | AuthError::Store(_) => 503,
             AuthError::Config(_) | AuthError::Internal(_) => 500,

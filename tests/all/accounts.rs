@@ -1,0 +1,357 @@
+//! Accounts and sessions against the real server (#12): guest, password
+//! and the refusals of each; refresh rotation and reuse detection; logout;
+//! tokens that are expired, forged, `alg: none`, from another issuer or
+//! audience, or signed with a key that was rotated out; roles, bans and
+//! the audit trail through the admin routes; account deletion. Each store:
+//! the embedded SQLite (the default) and a real PostgreSQL.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::support::*;
+
+/// argon2id at its cheapest (debug builds are slow) and known token keys,
+/// so the tests can forge tokens with them.
+const FAST_PASSWORDS: [(&str, &str); 2] =
+    [("ARCADE_AUTH__PASSWORD_MEMORY_KIB", "64"), ("ARCADE_AUTH__PASSWORD_ITERATIONS", "1")];
+const KEY_1: &str = "test-key-one-0123456789abcdef0123456789";
+const KEY_2: &str = "test-key-two-0123456789abcdef0123456789";
+
+fn keys(keys: &[(&str, &str)]) -> String {
+    let list: Vec<String> = keys.iter().map(|(kid, secret)| format!("{{kid=\"{kid}\", secret=\"{secret}\"}}")).collect();
+    format!("[{}]", list.join(", "))
+}
+
+async fn start(extra: &[(&str, &str)]) -> Server {
+    let signing = keys(&[("k1", KEY_1)]);
+    let mut env: Vec<(&str, &str)> = FAST_PASSWORDS.to_vec();
+    env.push(("ARCADE_AUTH__SIGNING_KEYS", &signing));
+    env.extend_from_slice(extra);
+    Server::start_with(&env).await
+}
+
+async fn post(server: &Server, path: &str, body: Value) -> (StatusCode, Value) {
+    server.send(server.http.post(server.url(path)).json(&body)).await
+}
+
+async fn get_as(server: &Server, path: &str, token: &str) -> (StatusCode, Value) {
+    server.send(server.http.get(server.url(path)).bearer_auth(token)).await
+}
+
+async fn guest(server: &Server, device: &str) -> Value {
+    let (status, body) = post(server, "/v1/auth/guest", json!({ "device_id": device })).await;
+    assert!(status == 200 || status == 201, "guest sign-in: {status} {body}");
+    body
+}
+
+fn device() -> String {
+    unique("device-0123456789")
+}
+
+/// A compact HS256 JWT of `claims` with `kid`, signed with `secret`.
+fn forge(kid: &str, secret: &str, claims: &Value) -> String {
+    let header = URL_SAFE_NO_PAD.encode(json!({ "alg": "HS256", "typ": "JWT", "kid": kid }).to_string());
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{header}.{payload}").as_bytes());
+    format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+}
+
+/// The claims a server with default `auth` settings writes, for `account`.
+fn claims(account: &str, iat: u64, exp: u64) -> Value {
+    json!({ "sub": account, "name": "forged", "roles": ["player"], "sid": "s", "iat": iat, "exp": exp,
+            "iss": "arcade", "aud": "arcade" })
+}
+
+fn now_s() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+async fn sessions_round_trip(server: &Server) {
+    // Guest: the same device is the same account.
+    let device = device();
+    let first = guest(server, &device).await;
+    assert_eq!(first["created"], true, "{first}");
+    assert_eq!(first["token_type"], "Bearer");
+    let again = guest(server, &device).await;
+    assert_eq!(again["created"], false);
+    assert_eq!(again["account"]["id"], first["account"]["id"]);
+    let account = str_at(&first["account"], "id");
+    let (status, me) = get_as(server, "/v1/account", &str_at(&again, "access_token")).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["id"], account.as_str());
+    assert_eq!(me["roles"], json!(["player"]));
+
+    // A new display name, the id unchanged.
+    let renamed = server
+        .send(
+            server
+                .http
+                .patch(server.url("/v1/account"))
+                .bearer_auth(str_at(&again, "access_token"))
+                .json(&json!({ "display_name": "Ada" })),
+        )
+        .await;
+    assert_eq!((renamed.0.as_u16(), renamed.1["display_name"].as_str()), (200, Some("Ada")), "{renamed:?}");
+    assert_eq!(renamed.1["id"], account.as_str());
+
+    // Refresh rotates; the used token sent again revokes the whole family.
+    let old_refresh = str_at(&again, "refresh_token");
+    let (status, rotated) = post(server, "/v1/auth/refresh", json!({ "refresh_token": old_refresh })).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], again["refresh_token"]);
+    assert_eq!(rotated["account"]["display_name"], "Ada", "the refreshed token carries the new name");
+    let reused = post(server, "/v1/auth/refresh", json!({ "refresh_token": old_refresh })).await;
+    assert_error(&reused, 401, "refresh_token_reused");
+    let after_reuse = post(server, "/v1/auth/refresh", json!({ "refresh_token": rotated["refresh_token"] })).await;
+    assert_error(&after_reuse, 401, "refresh_token_revoked");
+
+    // Logout ends that session only.
+    let session = guest(server, &device).await;
+    let other = guest(server, &device).await;
+    let (status, _) = server
+        .send(server.http.post(server.url("/v1/auth/logout")).bearer_auth(str_at(&session, "access_token")))
+        .await;
+    assert_eq!(status, 204);
+    let refused = post(server, "/v1/auth/refresh", json!({ "refresh_token": session["refresh_token"] })).await;
+    assert_error(&refused, 401, "refresh_token_revoked");
+    let (status, _) = post(server, "/v1/auth/refresh", json!({ "refresh_token": other["refresh_token"] })).await;
+    assert_eq!(status, 200, "another session of the account is untouched");
+
+    // Username + password: a wrong password and an unknown user look alike.
+    let username = unique("user").replace('-', "_");
+    let username = &username[..username.len().min(32)];
+    let registered = post(server, "/v1/auth/register", json!({ "username": username, "password": "correct horse" })).await;
+    assert_eq!(registered.0, 201, "{registered:?}");
+    let taken = post(server, "/v1/auth/register", json!({ "username": username, "password": "another one" })).await;
+    assert_error(&taken, 409, "username_taken");
+    let login = post(server, "/v1/auth/login", json!({ "username": username.to_uppercase(), "password": "correct horse" })).await;
+    assert_eq!(login.0, 200, "usernames are case-insensitive: {login:?}");
+    assert_eq!(login.1["account"]["id"], registered.1["account"]["id"]);
+    let wrong = post(server, "/v1/auth/login", json!({ "username": username, "password": "wrong horse" })).await;
+    let unknown = post(server, "/v1/auth/login", json!({ "username": "nobody_here", "password": "wrong horse" })).await;
+    assert_error(&wrong, 401, "invalid_credentials");
+    assert_error(&unknown, 401, "invalid_credentials");
+    assert_eq!(wrong.1, unknown.1, "the answers must not tell a wrong password from an unknown user");
+
+    // Link a password to the guest account, then sign in with it.
+    let linked_name = format!("{}_g", &username[..username.len().min(30)]);
+    let (status, body) = server
+        .send(
+            server
+                .http
+                .post(server.url("/v1/account/links"))
+                .bearer_auth(str_at(&other, "access_token"))
+                .json(&json!({ "username": linked_name, "password": "guest's password" })),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let login = post(server, "/v1/auth/login", json!({ "username": linked_name, "password": "guest's password" })).await;
+    assert_eq!(login.1["account"]["id"], account.as_str(), "{login:?}");
+
+    // Deletion: the account's sessions and credentials are gone.
+    let (status, _) = server
+        .send(server.http.delete(server.url("/v1/account")).bearer_auth(str_at(&login.1, "access_token")))
+        .await;
+    assert_eq!(status, 204);
+    let gone = post(server, "/v1/auth/login", json!({ "username": linked_name, "password": "guest's password" })).await;
+    assert_error(&gone, 401, "invalid_credentials");
+    let refresh = post(server, "/v1/auth/refresh", json!({ "refresh_token": login.1["refresh_token"] })).await;
+    assert_eq!(refresh.0, 401, "{refresh:?}");
+    let fresh = guest(server, &device).await;
+    assert_ne!(fresh["account"]["id"], account.as_str(), "a deleted account's device starts a new account");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_with_the_embedded_store() {
+    let server = start(&[]).await;
+    sessions_round_trip(&server).await;
+    assert!(server.data_dir().join("identity.sqlite").is_file());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_with_postgres() {
+    let database = TestServices::get().fresh_database().await;
+    let server = start(&[("ARCADE_AUTH__DATABASE_URL", &database)]).await;
+    sessions_round_trip(&server).await;
+    assert!(!server.data_dir().join("identity.sqlite").exists(), "PostgreSQL, not the embedded store");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_bad_token_has_its_own_code() {
+    let server = start(&[]).await;
+    let signed = guest(&server, &device()).await;
+    let account = str_at(&signed["account"], "id");
+    let token = str_at(&signed, "access_token");
+    let now = now_s();
+    assert_eq!(get_as(&server, "/v1/account", &token).await.0, 200);
+    assert_eq!(get_as(&server, "/v1/account", &forge("k1", KEY_1, &claims(&account, now, now + 60))).await.0, 200);
+
+    let missing = server.send(server.http.get(server.url("/v1/account"))).await;
+    assert_error(&missing, 401, "missing_token");
+    let mut tampered = token.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    let none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims(&account, now, now + 60).to_string())
+    );
+    let mut wrong_issuer = claims(&account, now, now + 60);
+    wrong_issuer["iss"] = json!("elsewhere");
+    let cases = [
+        ("garbage", "not.a.jwt".to_string(), "token_malformed"),
+        ("alg none", none, "token_algorithm_refused"),
+        ("tampered", tampered, "token_bad_signature"),
+        ("another key", forge("k1", KEY_2, &claims(&account, now, now + 60)), "token_bad_signature"),
+        ("unknown kid", forge("k9", KEY_1, &claims(&account, now, now + 60)), "token_unknown_key"),
+        ("expired", forge("k1", KEY_1, &claims(&account, now - 120, now - 60)), "token_expired"),
+        ("wrong issuer", forge("k1", KEY_1, &wrong_issuer), "token_wrong_issuer"),
+    ];
+    for (what, token, code) in cases {
+        let answer = get_as(&server, "/v1/account", &token).await;
+        assert_eq!(answer.1["error"]["code"], code, "{what}: {answer:?}");
+        assert_eq!(answer.0, 401, "{what}");
+    }
+    let mut wrong_audience = claims(&account, now, now + 60);
+    wrong_audience["aud"] = json!("another-game");
+    assert_error(&get_as(&server, "/v1/account", &forge("k1", KEY_1, &wrong_audience)).await, 401, "token_wrong_audience");
+    // No answer carries a token or a secret.
+    assert!(!server.stderr_log().contains(&token), "the access token is in the server log");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_survive_a_key_rotation_until_the_old_key_is_dropped() {
+    let dir = fresh_dir("arcade-key-rotation");
+    let only_old = keys(&[("k1", KEY_1)]);
+    let both = keys(&[("k2", KEY_2), ("k1", KEY_1)]);
+    let only_new = keys(&[("k2", KEY_2)]);
+    let with_keys = |keys: &str| {
+        let mut env = FAST_PASSWORDS.to_vec();
+        env.push(("ARCADE_AUTH__SIGNING_KEYS", keys));
+        env.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>()
+    };
+    let start = |env: Vec<(String, String)>| {
+        let dir = dir.to_path_buf();
+        async move {
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            Server::start_in(&dir, &env).await
+        }
+    };
+    let server = start(with_keys(&only_old)).await;
+    let old = guest(&server, &device()).await;
+    let old_token = str_at(&old, "access_token");
+    drop(server);
+
+    let server = start(with_keys(&both)).await;
+    assert_eq!(get_as(&server, "/v1/account", &old_token).await.0, 200, "the old key still verifies");
+    let new = post(&server, "/v1/auth/refresh", json!({ "refresh_token": old["refresh_token"] })).await;
+    assert_eq!(new.0, 200, "{new:?}");
+    let new_token = str_at(&new.1, "access_token");
+    drop(server);
+
+    let server = start(with_keys(&only_new)).await;
+    assert_error(&get_as(&server, "/v1/account", &old_token).await, 401, "token_unknown_key");
+    assert_eq!(get_as(&server, "/v1/account", &new_token).await.0, 200, "the new key signed the refreshed token");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_grant_roles_ban_and_read_the_audit_trail() {
+    let server = start(&[]).await;
+    let admin_token = "arcade-dev-admin";
+    let player = guest(&server, &device()).await;
+    let player_id = str_at(&player["account"], "id");
+    let player_token = str_at(&player, "access_token");
+    let put = |path: String, token: &str, body: Value| server.http.put(server.url(&path)).bearer_auth(token).json(&body);
+
+    // A player is no admin; the admin token bootstraps the first one.
+    let moderator = guest(&server, &device()).await;
+    let moderator_id = str_at(&moderator["account"], "id");
+    assert_error(&get_as(&server, "/admin/bans", &player_token).await, 403, "forbidden");
+    let (status, roles) =
+        server.send(put(format!("/admin/accounts/{moderator_id}/roles/admin"), admin_token, json!(null))).await;
+    assert_eq!(status, 200, "{roles}");
+    assert_eq!(roles["roles"], json!(["player", "admin"]));
+    let promoted = post(&server, "/v1/auth/refresh", json!({ "refresh_token": moderator["refresh_token"] })).await;
+    let moderator_token = str_at(&promoted.1, "access_token");
+    assert_eq!(get_as(&server, "/admin/bans", &moderator_token).await.0, 200, "roles arrive with the next refresh");
+
+    // A ban stops the player's sessions at once; lifted, they work again.
+    let (status, ban) = server
+        .send(put(format!("/admin/accounts/{player_id}/ban"), &moderator_token, json!({ "reason": "cheating" })))
+        .await;
+    assert_eq!(status, 200, "{ban}");
+    assert_eq!(ban["by"], moderator_id.as_str());
+    assert_error(&get_as(&server, "/v1/account", &player_token).await, 403, "account_banned");
+    let refresh = post(&server, "/v1/auth/refresh", json!({ "refresh_token": player["refresh_token"] })).await;
+    assert_error(&refresh, 403, "account_banned");
+    let (_, bans) = get_as(&server, "/admin/bans", &moderator_token).await;
+    assert!(bans["bans"].as_array().unwrap().iter().any(|b| b["account"] == player_id.as_str()), "{bans}");
+    let (status, _) = server
+        .send(server.http.delete(server.url(&format!("/admin/accounts/{player_id}/ban"))).bearer_auth(admin_token))
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(get_as(&server, "/v1/account", &player_token).await.0, 200);
+    let again = server
+        .send(server.http.delete(server.url(&format!("/admin/accounts/{player_id}/ban"))).bearer_auth(admin_token))
+        .await;
+    assert_error(&again, 404, "not_banned");
+
+    // The trail: who did what to whom, filtered and paged.
+    let (status, trail) = get_as(&server, &format!("/admin/audit?account={player_id}"), admin_token).await;
+    assert_eq!(status, 200, "{trail}");
+    let kinds: Vec<&str> = trail["events"].as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
+    for kind in ["sign_in", "ban", "unban"] {
+        assert!(kinds.contains(&kind), "no {kind} in {kinds:?}");
+    }
+    let (_, bans_only) = get_as(&server, "/admin/audit?kind=ban", admin_token).await;
+    let ban_event = &bans_only["events"][0];
+    assert_eq!((ban_event["account"].as_str(), ban_event["actor"].as_str()), (Some(&*player_id), Some(&*moderator_id)));
+    let (_, page) = get_as(&server, "/admin/audit?limit=1", admin_token).await;
+    let next = page["next_after"].as_i64().expect("a cursor");
+    let (_, second) = get_as(&server, &format!("/admin/audit?limit=1&after={next}"), admin_token).await;
+    assert!(second["events"][0]["id"].as_i64().unwrap() > next, "{second}");
+    assert!(!trail.to_string().contains(&player_token), "the audit trail holds no token");
+
+    // Bad admin input has codes too.
+    assert_error(&get_as(&server, "/admin/audit?kind=nonsense", admin_token).await, 400, "invalid_query");
+    assert_error(&get_as(&server, "/admin/audit?limit=0", admin_token).await, 400, "invalid_query");
+    let bad_role = server.send(put(format!("/admin/accounts/{player_id}/roles/emperor"), admin_token, json!(null))).await;
+    assert_error(&bad_role, 422, "invalid_role");
+    let nobody = server.send(put("/admin/accounts/acc_nobody/ban".into(), admin_token, json!({ "reason": "x" }))).await;
+    assert_error(&nobody, 404, "account_not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_sign_in_input_is_refused_with_codes_and_changes_nothing() {
+    let server = start(&[]).await;
+    let cases = [
+        ("/v1/auth/guest", json!({ "device_id": "short" }), 422, "invalid_device_id"),
+        ("/v1/auth/guest", json!({ "device_id": "x".repeat(129) }), 422, "invalid_device_id"),
+        ("/v1/auth/guest", json!({ "device": "0123456789abcdef0" }), 422, "invalid_request"),
+        ("/v1/auth/register", json!({ "username": "ab", "password": "long enough" }), 422, "invalid_username"),
+        ("/v1/auth/register", json!({ "username": "bad name!", "password": "long enough" }), 422, "invalid_username"),
+        ("/v1/auth/register", json!({ "username": "\u{202e}evil", "password": "long enough" }), 422, "invalid_username"),
+        ("/v1/auth/register", json!({ "username": "fine_name", "password": "short" }), 422, "invalid_password"),
+        ("/v1/auth/login", json!({ "username": "ab", "password": "whatever1" }), 401, "invalid_credentials"),
+        ("/v1/auth/refresh", json!({ "refresh_token": "made-up" }), 401, "refresh_token_invalid"),
+        ("/v1/auth/external", json!({ "id_token": "a.b.c" }), 404, "oidc_not_configured"),
+    ];
+    for (path, body, status, code) in cases {
+        let answer = post(&server, path, body.clone()).await;
+        assert_eq!(
+            (answer.0.as_u16(), answer.1["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{path} {body}: {answer:?}"
+        );
+    }
+    let not_json = server
+        .send(server.http.post(server.url("/v1/auth/guest")).header("content-type", "application/json").body("{"))
+        .await;
+    assert_error(&not_json, 400, "malformed_json");
+    // A refused registration left no account behind: the name is still free.
+    let ok = post(&server, "/v1/auth/register", json!({ "username": "fine_name", "password": "long enough" })).await;
+    assert_eq!(ok.0, 201, "{ok:?}");
+}

@@ -20,7 +20,8 @@ const KEY_1: &str = "test-key-one-0123456789abcdef0123456789";
 const KEY_2: &str = "test-key-two-0123456789abcdef0123456789";
 
 fn keys(keys: &[(&str, &str)]) -> String {
-    let list: Vec<String> = keys.iter().map(|(kid, secret)| format!("{{kid=\"{kid}\", secret=\"{secret}\"}}")).collect();
+    let list: Vec<String> =
+        keys.iter().map(|(kid, secret)| format!("{{kid=\"{kid}\", secret=\"{secret}\"}}")).collect();
     format!("[{}]", list.join(", "))
 }
 
@@ -123,11 +124,14 @@ async fn sessions_round_trip(server: &Server) {
     // Username + password: a wrong password and an unknown user look alike.
     let username = unique("user").replace('-', "_");
     let username = &username[..username.len().min(32)];
-    let registered = post(server, "/v1/auth/register", json!({ "username": username, "password": "correct horse" })).await;
+    let registered =
+        post(server, "/v1/auth/register", json!({ "username": username, "password": "correct horse" })).await;
     assert_eq!(registered.0, 201, "{registered:?}");
     let taken = post(server, "/v1/auth/register", json!({ "username": username, "password": "another one" })).await;
     assert_error(&taken, 409, "username_taken");
-    let login = post(server, "/v1/auth/login", json!({ "username": username.to_uppercase(), "password": "correct horse" })).await;
+    let login =
+        post(server, "/v1/auth/login", json!({ "username": username.to_uppercase(), "password": "correct horse" }))
+            .await;
     assert_eq!(login.0, 200, "usernames are case-insensitive: {login:?}");
     assert_eq!(login.1["account"]["id"], registered.1["account"]["id"]);
     let wrong = post(server, "/v1/auth/login", json!({ "username": username, "password": "wrong horse" })).await;
@@ -148,13 +152,13 @@ async fn sessions_round_trip(server: &Server) {
         )
         .await;
     assert_eq!(status, 204, "{body}");
-    let login = post(server, "/v1/auth/login", json!({ "username": linked_name, "password": "guest's password" })).await;
+    let login =
+        post(server, "/v1/auth/login", json!({ "username": linked_name, "password": "guest's password" })).await;
     assert_eq!(login.1["account"]["id"], account.as_str(), "{login:?}");
 
     // Deletion: the account's sessions and credentials are gone.
-    let (status, _) = server
-        .send(server.http.delete(server.url("/v1/account")).bearer_auth(str_at(&login.1, "access_token")))
-        .await;
+    let (status, _) =
+        server.send(server.http.delete(server.url("/v1/account")).bearer_auth(str_at(&login.1, "access_token"))).await;
     assert_eq!(status, 204);
     let gone = post(server, "/v1/auth/login", json!({ "username": linked_name, "password": "guest's password" })).await;
     assert_error(&gone, 401, "invalid_credentials");
@@ -217,7 +221,11 @@ async fn every_bad_token_has_its_own_code() {
     }
     let mut wrong_audience = claims(&account, now, now + 60);
     wrong_audience["aud"] = json!("another-game");
-    assert_error(&get_as(&server, "/v1/account", &forge("k1", KEY_1, &wrong_audience)).await, 401, "token_wrong_audience");
+    assert_error(
+        &get_as(&server, "/v1/account", &forge("k1", KEY_1, &wrong_audience)).await,
+        401,
+        "token_wrong_audience",
+    );
     // No answer carries a token or a secret.
     assert!(!server.stderr_log().contains(&token), "the access token is in the server log");
 }
@@ -264,7 +272,8 @@ async fn admins_grant_roles_ban_and_read_the_audit_trail() {
     let player = guest(&server, &device()).await;
     let player_id = str_at(&player["account"], "id");
     let player_token = str_at(&player, "access_token");
-    let put = |path: String, token: &str, body: Value| server.http.put(server.url(&path)).bearer_auth(token).json(&body);
+    let put =
+        |path: String, token: &str, body: Value| server.http.put(server.url(&path)).bearer_auth(token).json(&body);
 
     // A player is no admin; the admin token bootstraps the first one.
     let moderator = guest(&server, &device()).await;
@@ -318,7 +327,8 @@ async fn admins_grant_roles_ban_and_read_the_audit_trail() {
     // Bad admin input has codes too.
     assert_error(&get_as(&server, "/admin/audit?kind=nonsense", admin_token).await, 400, "invalid_query");
     assert_error(&get_as(&server, "/admin/audit?limit=0", admin_token).await, 400, "invalid_query");
-    let bad_role = server.send(put(format!("/admin/accounts/{player_id}/roles/emperor"), admin_token, json!(null))).await;
+    let bad_role =
+        server.send(put(format!("/admin/accounts/{player_id}/roles/emperor"), admin_token, json!(null))).await;
     assert_error(&bad_role, 422, "invalid_role");
     let nobody = server.send(put("/admin/accounts/acc_nobody/ban".into(), admin_token, json!({ "reason": "x" }))).await;
     assert_error(&nobody, 404, "account_not_found");
@@ -333,7 +343,12 @@ async fn bad_sign_in_input_is_refused_with_codes_and_changes_nothing() {
         ("/v1/auth/guest", json!({ "device": "0123456789abcdef0" }), 422, "invalid_request"),
         ("/v1/auth/register", json!({ "username": "ab", "password": "long enough" }), 422, "invalid_username"),
         ("/v1/auth/register", json!({ "username": "bad name!", "password": "long enough" }), 422, "invalid_username"),
-        ("/v1/auth/register", json!({ "username": "\u{202e}evil", "password": "long enough" }), 422, "invalid_username"),
+        (
+            "/v1/auth/register",
+            json!({ "username": "\u{202e}evil", "password": "long enough" }),
+            422,
+            "invalid_username",
+        ),
         ("/v1/auth/register", json!({ "username": "fine_name", "password": "short" }), 422, "invalid_password"),
         ("/v1/auth/login", json!({ "username": "ab", "password": "whatever1" }), 401, "invalid_credentials"),
         ("/v1/auth/refresh", json!({ "refresh_token": "made-up" }), 401, "refresh_token_invalid"),

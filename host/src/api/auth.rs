@@ -177,7 +177,11 @@ pub async fn refresh(
 }
 
 /// `POST /v1/auth/logout`: ends the caller's session (its refresh tokens).
-pub async fn logout(State(app): State<Arc<App>>, ip: ClientIp, Caller(session): Caller) -> Result<StatusCode, ApiError> {
+pub async fn logout(
+    State(app): State<Arc<App>>,
+    ip: ClientIp,
+    Caller(session): Caller,
+) -> Result<StatusCode, ApiError> {
     app.identity.logout(&session, &context(&ip, Some(&session.account))).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -228,14 +232,20 @@ pub async fn link(
     let (identity, account, context) = (&app.identity, &session.account, context(&ip, Some(&session.account)));
     match req {
         Link::Device { device_id } => identity.link_device(account, &device_id, &context).await?,
-        Link::Password { username, password } => identity.link_password(account, &username, &password, &context).await?,
+        Link::Password { username, password } => {
+            identity.link_password(account, &username, &password, &context).await?
+        }
         Link::External { id_token } => identity.link_external(account, &id_token, &context).await?,
     }
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `DELETE /v1/account`: the profile, credentials and sessions are removed.
-pub async fn delete(State(app): State<Arc<App>>, ip: ClientIp, Caller(session): Caller) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(app): State<Arc<App>>,
+    ip: ClientIp,
+    Caller(session): Caller,
+) -> Result<StatusCode, ApiError> {
     app.identity.delete_account(&session.account, &context(&ip, Some(&session.account))).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -297,6 +307,8 @@ pub struct BanRequest {
     until_ms: Option<u64>,
 }
 
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
 fn ban_json(ban: &Ban) -> Value {
     json!({
         "account": ban.account.as_str(),
@@ -318,8 +330,16 @@ pub async fn ban(
 ) -> Result<Json<Value>, ApiError> {
     let context = admin(&app, &headers, &ip)?;
     let Json(req) = body?;
-    if req.reason.len() > 500 {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", "reason: at most 500 bytes"));
+    // Timestamps stay exact in every JSON reader (2^53 - 1 ms is year 287,396).
+    if req.until_ms.is_some_and(|t| t > MAX_SAFE_INTEGER) {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", "until_ms: at most 2^53 - 1"));
+    }
+    if req.reason.chars().count() > 500 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            "reason: at most 500 characters",
+        ));
     }
     let ban = app.identity.ban(&account_id(&id)?, &req.reason, req.until_ms, &context).await?;
     Ok(Json(ban_json(&ban)))
@@ -352,7 +372,7 @@ pub async fn bans(State(app): State<Arc<App>>, ip: ClientIp, headers: HeaderMap)
 pub struct AuditParams {
     account: Option<String>,
     kind: Option<String>,
-    after: Option<i64>,
+    after: Option<u64>,
     limit: Option<u32>,
 }
 
@@ -367,13 +387,16 @@ pub async fn audit(
     admin(&app, &headers, &ip)?;
     let Query(params) = query?;
     let invalid = |what: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", what.to_string());
-    let account = params.account.as_deref().map(|a| AccountId::parse(a).ok_or_else(|| invalid("account: not an account id")));
-    let kind = params.kind.as_deref().map(|k| AuditKind::parse(k).ok_or_else(|| invalid("kind: not an audit event kind")));
+    let account =
+        params.account.as_deref().map(|a| AccountId::parse(a).ok_or_else(|| invalid("account: not an account id")));
+    let kind =
+        params.kind.as_deref().map(|k| AuditKind::parse(k).ok_or_else(|| invalid("kind: not an audit event kind")));
     let limit = params.limit.unwrap_or(100);
     if !(1..=AuditQuery::MAX_LIMIT).contains(&limit) {
         return Err(invalid("limit: 1 to 1000"));
     }
-    let query = AuditQuery { account: account.transpose()?, kind: kind.transpose()?, after: params.after, limit };
+    let after = params.after.map(|a| i64::try_from(a).map_err(|_| invalid("after: at most 2^63 - 1"))).transpose()?;
+    let query = AuditQuery { account: account.transpose()?, kind: kind.transpose()?, after, limit };
     let events = app.identity.audit(&query).await?;
     let next_after = events.last().map(|e| e.id);
     let events: Vec<Value> = events

@@ -40,7 +40,7 @@ pub enum AuthError {
     InvalidDeviceId,
     #[error("usernames are 3 to 32 letters, digits, '_', '-' or '.'")]
     InvalidUsername,
-    #[error("passwords are 8 to 256 bytes")]
+    #[error("passwords are 8 to 128 characters")]
     InvalidPassword,
     #[error("display names must be 1-32 characters without control, bidirectional-override or zero-width characters")]
     InvalidDisplayName,

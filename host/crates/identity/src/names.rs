@@ -10,8 +10,8 @@ pub const MIN_USERNAME_CHARS: usize = 3;
 pub const MAX_USERNAME_CHARS: usize = 32;
 pub const MIN_DEVICE_ID_LEN: usize = 16;
 pub const MAX_DEVICE_ID_LEN: usize = 128;
-pub const MIN_PASSWORD_BYTES: usize = 8;
-pub const MAX_PASSWORD_BYTES: usize = 256;
+pub const MIN_PASSWORD_CHARS: usize = 8;
+pub const MAX_PASSWORD_CHARS: usize = 128;
 
 /// A valid username: `display` as typed (NFC), `key` its case-folded form,
 /// unique across accounts.
@@ -49,9 +49,11 @@ pub fn device_id(raw: &str) -> Result<&str, AuthError> {
     if valid { Ok(raw) } else { Err(AuthError::InvalidDeviceId) }
 }
 
-/// 8 to 256 bytes; anything else (spaces, any script) is the user's choice.
+/// 8 to 128 characters (Unicode scalar values, as JSON Schema counts them,
+/// so the API document can state the rule exactly); anything else (spaces,
+/// any script) is the user's choice.
 pub fn password(raw: &str) -> Result<&str, AuthError> {
-    if (MIN_PASSWORD_BYTES..=MAX_PASSWORD_BYTES).contains(&raw.len()) {
+    if (MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&raw.chars().count()) {
         Ok(raw)
     } else {
         Err(AuthError::InvalidPassword)
@@ -100,8 +102,10 @@ mod tests {
             assert_eq!(device_id(bad), Err(AuthError::InvalidDeviceId), "{bad:?}");
         }
         assert!(password("12345678").is_ok());
-        assert!(password(&"p".repeat(256)).is_ok());
+        assert!(password(&"p".repeat(128)).is_ok());
+        assert!(password(&"é".repeat(128)).is_ok(), "characters, not bytes");
+        assert!(password("ééééééé").is_err(), "7 characters, 14 bytes");
         assert_eq!(password("1234567"), Err(AuthError::InvalidPassword));
-        assert_eq!(password(&"p".repeat(257)), Err(AuthError::InvalidPassword));
+        assert_eq!(password(&"p".repeat(129)), Err(AuthError::InvalidPassword));
     }
 }

@@ -1,7 +1,8 @@
 //! Player identity on this node: the identity service (`arcade-identity`)
 //! opened from the `auth` config section, its signing keys, and the task
 //! that keeps the ban snapshot fresh (a ban made on another node applies
-//! here within `auth.ban_refresh_ms`).
+//! here within `auth.ban_refresh_ms`). The nodes of a cluster share their
+//! accounts (PostgreSQL) and keys; a cluster node without either is refused.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -21,13 +22,22 @@ const SIGNING_KEY_FILE: &str = "auth-signing-key";
 /// `auth.database_url`, else SQLite in the data dir), keys and provider.
 pub async fn open(config: &Config) -> anyhow::Result<Arc<Identity>> {
     let auth = &config.auth;
+    let clustered = !config.cluster.redis_url.is_empty();
+    if clustered && auth.database_url.is_empty() {
+        // Each node would keep its own accounts: a session refreshed on
+        // another node, or a ban made there, would not be seen here.
+        bail!(
+            "auth.database_url is empty: the nodes of a cluster must share their accounts \
+             (ARCADE_AUTH__DATABASE_URL=postgres://...)"
+        );
+    }
     let store: Arc<dyn IdentityStore> = if auth.database_url.is_empty() {
         let path = config.data_dir.join("identity.sqlite");
         Arc::new(SqliteStore::open(&path).await.with_context(|| format!("opening {}", path.display()))?)
     } else {
         open_postgres(&auth.database_url).await?
     };
-    let keys = signing_keys(auth, &config.data_dir, !config.cluster.redis_url.is_empty())?;
+    let keys = signing_keys(auth, &config.data_dir, clustered)?;
     let mut tokens = TokenConfig::new(&auth.issuer, &auth.audience, keys);
     tokens.access_ttl = Duration::from_secs(auth.access_ttl_secs);
     let mut identity = IdentityConfig::new(tokens);
@@ -138,6 +148,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let error = signing_keys(&AuthSettings::default(), dir.path(), true).unwrap_err();
         assert!(error.to_string().contains("auth.signing_keys"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_cluster_node_without_a_shared_account_database_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
+        config.cluster.redis_url = "redis://127.0.0.1:1/".into();
+        let error = open(&config).await.unwrap_err();
+        assert!(error.to_string().contains("auth.database_url"), "{error}");
+        assert!(!dir.path().join("identity.sqlite").exists(), "refused before opening anything");
     }
 
     #[test]

@@ -77,7 +77,9 @@ pub struct AuthSettings {
     /// (add the new key first, drop the old one after `access_ttl_secs`).
     /// Secrets of at least 32 bytes, the same on every node. Empty: a key
     /// generated once and kept in `<data_dir>/auth-signing-key` (one node
-    /// only: refused with `cluster.redis_url`).
+    /// only: refused with `cluster.redis_url`). An empty string (an unset
+    /// optional secret in Kubernetes) is an empty list.
+    #[serde(deserialize_with = "keys_or_empty")]
     pub signing_keys: Vec<SigningKeySettings>,
     pub access_ttl_secs: u64,
     pub refresh_ttl_secs: u64,
@@ -107,6 +109,22 @@ pub struct SigningKeySettings {
 impl std::fmt::Debug for SigningKeySettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigningKeySettings").field("kid", &self.kid).field("secret", &"<redacted>").finish()
+    }
+}
+
+fn keys_or_empty<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<SigningKeySettings>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum KeysOrText {
+        Keys(Vec<SigningKeySettings>),
+        Text(String),
+    }
+    match KeysOrText::deserialize(deserializer)? {
+        KeysOrText::Keys(keys) => Ok(keys),
+        KeysOrText::Text(text) if text.trim().is_empty() => Ok(Vec::new()),
+        KeysOrText::Text(_) => Err(serde::de::Error::custom(
+            "auth.signing_keys: a list of {kid, secret}, e.g. [{kid=\"k1\", secret=\"...\"}]",
+        )),
     }
 }
 
@@ -424,6 +442,20 @@ mod tests {
             assert!(
                 Config::default().cluster.region.is_empty() && Config::default().cluster.region_fallback.is_empty()
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn signing_keys_from_env_and_an_empty_secret() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("ARCADE_AUTH__SIGNING_KEYS", r#"[{kid="new", secret="s2"}, {kid="old", secret="s1"}]"#);
+            let keys = Config::load(None)?.auth.signing_keys;
+            assert_eq!(keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>(), ["new", "old"]);
+            jail.set_env("ARCADE_AUTH__SIGNING_KEYS", "");
+            assert!(Config::load(None)?.auth.signing_keys.is_empty());
+            jail.set_env("ARCADE_AUTH__SIGNING_KEYS", "oops");
+            assert!(Config::load(None).is_err());
             Ok(())
         });
     }

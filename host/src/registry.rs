@@ -93,6 +93,9 @@ pub enum PublishError {
     VersionConflict { name: String, version: String, existing_hash: String },
     #[error("storage error: {0}")]
     Storage(#[from] std::io::Error),
+    /// The publisher may not publish this name (`Registry::publish_as`).
+    #[error(transparent)]
+    Refused(#[from] arcade_identity::AuthError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -189,14 +192,28 @@ impl Registry {
     /// again is harmless (`created: false`); new bytes under an existing
     /// `name@version` are refused.
     pub fn publish(&self, wasm: &[u8]) -> Result<Published, PublishError> {
+        self.publish_as(wasm, |_, _| Ok(()))
+    }
+
+    /// [`Registry::publish`] for a caller who may publish only some names:
+    /// once the component's name is known (and before anything is kept),
+    /// `authorize(name, whether the name has versions)` decides.
+    pub fn publish_as(
+        &self,
+        wasm: &[u8],
+        authorize: impl FnOnce(&str, bool) -> Result<(), arcade_identity::AuthError>,
+    ) -> Result<Published, PublishError> {
         let hash = sha256_hex(wasm);
         if let Some(existing) = self.find_by_hash(&hash) {
+            authorize(&existing.name, true)?;
             return Ok(Published { version: existing, created: false });
         }
         let component = self.load_component(wasm, &hash)?;
         let plugin = self.runtime.prepare(&component)?;
         let info = plugin.info();
         let version = Version::parse(&info.version).map_err(|e| LoadError::InvalidInfo(e.to_string()))?;
+        let exists = self.versions.read().unwrap_or_else(|e| e.into_inner()).contains_key(&info.name);
+        authorize(&info.name, exists)?;
         let entry = Arc::new(PluginVersion {
             name: info.name.clone(),
             version: version.clone(),

@@ -370,3 +370,51 @@ async fn bad_sign_in_input_is_refused_with_codes_and_changes_nothing() {
     let ok = post(&server, "/v1/auth/register", json!({ "username": "fine_name", "password": "long enough" })).await;
     assert_eq!(ok.0, 201, "{ok:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishers_own_the_names_they_publish_first() {
+    let server = start(&[]).await;
+    let admin_token = "arcade-dev-admin";
+    let publish = |token: String, wasm: Vec<u8>| {
+        server.http.post(server.url("/v1/plugins")).bearer_auth(token).header("content-type", "application/wasm").body(wasm)
+    };
+    // A session with the publisher role (granted by an admin, carried from the next refresh).
+    let publisher = |device: String| {
+        let server = &server;
+        async move {
+            let signed = guest(server, &device).await;
+            let id = str_at(&signed["account"], "id");
+            let granted = server
+                .send(server.http.put(server.url(&format!("/admin/accounts/{id}/roles/publisher"))).bearer_auth(admin_token))
+                .await;
+            assert_eq!(granted.0, 200, "{granted:?}");
+            let refreshed = post(server, "/v1/auth/refresh", json!({ "refresh_token": signed["refresh_token"] })).await;
+            (id, str_at(&refreshed.1, "access_token"))
+        }
+    };
+    let player = guest(&server, &device()).await;
+    let refused = server.send(publish(str_at(&player, "access_token"), plugin_bytes("spinner"))).await;
+    assert_error(&refused, 403, "role_required");
+
+    let (alice_id, alice) = publisher(device()).await;
+    let (_, bob) = publisher(device()).await;
+    let (status, published) = server.send(publish(alice.clone(), plugin_bytes("spinner"))).await;
+    assert_eq!(status, 201, "the first publisher of a name: {published}");
+    let name = str_at(&published, "name");
+    let (status, _) = server.send(publish(alice.clone(), plugin_bytes("spinner"))).await;
+    assert_eq!(status, 200, "the owner publishes the same bytes again");
+    assert_error(&server.send(publish(bob.clone(), plugin_bytes("spinner"))).await, 403, "not_owner");
+    // A preloaded game is the admins': no publisher may publish over it.
+    let over = server.send(publish(alice.clone(), plugin_bytes("tic-tac-toe-v2"))).await;
+    assert_error(&over, 403, "not_owner");
+    let (status, _) = server.send(publish(admin_token.into(), plugin_bytes("tic-tac-toe-v2"))).await;
+    assert_eq!(status, 201, "the admin token publishes anything");
+
+    // Who published what is in the audit trail.
+    let (_, trail) = get_as(&server, "/admin/audit?kind=publish", admin_token).await;
+    let events = trail["events"].as_array().unwrap();
+    assert!(
+        events.iter().any(|e| e["account"] == alice_id.as_str() && e["detail"]["plugin"] == name.as_str()),
+        "{trail}"
+    );
+}

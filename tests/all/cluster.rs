@@ -26,9 +26,10 @@ const CLUSTER_SECRET: &str = "test-cluster-secret-0123456789abcdef";
 /// namespace of the test Redis; returns once every node sees all of them.
 async fn start_cluster(capacities: &[u32], extra: &[(&str, &str)]) -> Vec<Server> {
     let namespace = unique("arcade-test");
+    let accounts = TestServices::get().fresh_database().await;
     let mut nodes = Vec::new();
     for (i, capacity) in capacities.iter().enumerate() {
-        let env = NodeEnv::new(&namespace, i, *capacity);
+        let env = NodeEnv::new(&namespace, &accounts, i, *capacity);
         nodes.push(Server::start_with(&env.with(extra)).await);
     }
     let all: Vec<String> = (0..capacities.len()).map(node_id).collect();
@@ -42,8 +43,12 @@ async fn start_cluster(capacities: &[u32], extra: &[(&str, &str)]) -> Vec<Server
 struct NodeEnv(Vec<(&'static str, String)>);
 
 impl NodeEnv {
-    fn new(namespace: &str, index: usize, capacity: u32) -> NodeEnv {
+    fn new(namespace: &str, accounts: &str, index: usize, capacity: u32) -> NodeEnv {
         NodeEnv(vec![
+            // The nodes share their accounts and access-token keys.
+            ("ARCADE_AUTH__DATABASE_URL", accounts.to_string()),
+            ("ARCADE_AUTH__SIGNING_KEYS", format!("[{{kid=\"k1\", secret=\"{CLUSTER_SECRET}\"}}]")),
+            ("ARCADE_AUTH__BAN_REFRESH_MS", "200".to_string()),
             ("ARCADE_CLUSTER__REDIS_URL", service_var("ARCADE_TEST_REDIS_URL")),
             ("ARCADE_CLUSTER__NAMESPACE", namespace.to_string()),
             ("ARCADE_CLUSTER__NODE_ID", node_id(index)),
@@ -256,7 +261,8 @@ async fn play_matched_game(nodes: &[Server], players: Vec<Seated>) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_node_is_noticed_within_the_ttl_gets_no_new_rooms_and_recovers_its_rooms() {
     let namespace = unique("arcade-test");
-    let envs: Vec<NodeEnv> = (0..3).map(|i| NodeEnv::new(&namespace, i, 100)).collect();
+    let accounts = TestServices::get().fresh_database().await;
+    let envs: Vec<NodeEnv> = (0..3).map(|i| NodeEnv::new(&namespace, &accounts, i, 100)).collect();
     let (a, b) = (Server::start_with(&envs[0].with(&[])).await, Server::start_with(&envs[1].with(&[])).await);
     let doomed_dir = fresh_dir("arcade-doomed-node");
     let doomed = Server::start_in(&doomed_dir, &envs[2].with(&[])).await;
@@ -431,7 +437,8 @@ async fn forge_node_record(namespace: &str, id: &str, record: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_node_records_and_unsigned_provisioning_calls_are_refused() {
     let namespace = unique("arcade-test");
-    let envs: Vec<NodeEnv> = (0..2).map(|i| NodeEnv::new(&namespace, i, 100)).collect();
+    let accounts = TestServices::get().fresh_database().await;
+    let envs: Vec<NodeEnv> = (0..2).map(|i| NodeEnv::new(&namespace, &accounts, i, 100)).collect();
     let nodes = [Server::start_with(&envs[0].with(&[])).await, Server::start_with(&envs[1].with(&[])).await];
     let real = [node_id(0), node_id(1)];
     for node in &nodes {
@@ -596,9 +603,10 @@ async fn matches_play_in_their_region_and_fall_back_only_when_it_is_full() {
     let namespace = unique("arcade-test");
     let layout = [("eu", 3), ("eu", 3), ("us", 100)];
     let fallback = r#"{eu=["us"]}"#;
+    let accounts = TestServices::get().fresh_database().await;
     let mut nodes = Vec::new();
     for (i, (region, capacity)) in layout.iter().enumerate() {
-        let env = NodeEnv::new(&namespace, i, *capacity);
+        let env = NodeEnv::new(&namespace, &accounts, i, *capacity);
         let extra = [("ARCADE_CLUSTER__REGION", *region), ("ARCADE_CLUSTER__REGION_FALLBACK", fallback)];
         nodes.push(Server::start_with(&env.with(&extra)).await);
     }
@@ -665,4 +673,50 @@ async fn matches_play_in_their_region_and_fall_back_only_when_it_is_full() {
     }
     let text = nodes[0].metrics().await;
     assert_eq!(labelled_metric_value(&text, "arcade_matches_region_fallbacks_total", r#"from="us",to="eu""#), 0.0);
+}
+
+/// Accounts and access-token keys are shared: a session from one node works
+/// on every node, and a ban made on one applies on all three within the ban
+/// reload interval (200 ms here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ban_takes_effect_on_every_node() {
+    let nodes = start_cluster(&[100, 100, 100], &[]).await;
+    let (status, signed) = nodes[0]
+        .post("/v1/auth/guest", &json!({ "device_id": unique("cluster-device-0123456789") }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{signed}");
+    let token = str_at(&signed, "access_token");
+    let account = str_at(&signed["account"], "id");
+    let me = |node: &Server| {
+        let request = node.http.get(node.url("/v1/account")).bearer_auth(&token);
+        async move { node.send(request).await }
+    };
+    for node in &nodes {
+        assert_eq!(me(node).await.0, StatusCode::OK, "{} does not accept the session", node.base);
+    }
+    let (status, _) = nodes[1]
+        .send(
+            nodes[1]
+                .http
+                .put(nodes[1].url(&format!("/admin/accounts/{account}/ban")))
+                .bearer_auth("arcade-dev-admin")
+                .json(&json!({ "reason": "cluster test" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let banned_at = Instant::now();
+    for node in &nodes {
+        loop {
+            let answer = me(node).await;
+            if answer.0 == StatusCode::FORBIDDEN {
+                assert_eq!(answer.1["error"]["code"], "account_banned");
+                break;
+            }
+            assert!(banned_at.elapsed() < Duration::from_secs(5), "{} still accepts a banned session", node.base);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    // A refresh on another node is refused too (the refresh tokens are revoked).
+    let refreshed = nodes[2].post("/v1/auth/refresh", &json!({ "refresh_token": signed["refresh_token"] })).await;
+    assert_eq!(refreshed.0, StatusCode::FORBIDDEN, "{refreshed:?}");
 }

@@ -216,9 +216,13 @@ async fn live_nodes(server: &Server) -> Vec<String> {
 async fn a_scheduled_round_seats_both_players_on_a_real_host_node() {
     let namespace = unique("lambda-mm");
     let redis = service_var("ARCADE_TEST_REDIS_URL");
+    let accounts = TestServices::get().fresh_database().await;
+    let keys = format!("[{{kid=\"k1\", secret=\"{CLUSTER_SECRET}\"}}]");
     // The node's own rounds: one at start, then hourly, so only the
     // Lambda's round can match the tickets below.
     let node = Server::start_with(&[
+        ("ARCADE_AUTH__DATABASE_URL", accounts.as_str()),
+        ("ARCADE_AUTH__SIGNING_KEYS", keys.as_str()),
         ("ARCADE_CLUSTER__REDIS_URL", redis.as_str()),
         ("ARCADE_CLUSTER__NAMESPACE", namespace.as_str()),
         ("ARCADE_CLUSTER__NODE_ID", "node-a"),

@@ -1,7 +1,11 @@
 //! Plugin endpoints: list, versions of one plugin, publish and yank (admin).
 //!
-//! Publishing checks the admin token before it reads a byte of the upload
-//! (a stranger's upload is refused 401/403 while it is still being sent),
+//! Publishing checks the admin token, or a session with the `publisher` (or
+//! `admin`) role, before it reads a byte of the upload (a stranger's upload
+//! is refused 401/403 while it is still being sent); a publisher may
+//! publish a name nobody has published (and then owns it) or a name it
+//! owns (403 `not_owner` otherwise, decided once the component names
+//! itself, before anything is kept). It
 //! then takes one of `limits.max_concurrent_publishes` places (none free:
 //! 503 `publish_busy`), then reads the body up to `max_upload_bytes` within
 //! [`UPLOAD_TIMEOUT`].
@@ -24,7 +28,9 @@ use axum::http::header::{CONNECTION, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
-use super::{ApiError, App, require_admin};
+use super::client_ip::ClientIp;
+use super::{ApiError, App, bearer, require_admin};
+use arcade_identity::{AuthError, Context, Role, Session};
 use crate::registry::PluginSummary;
 
 pub async fn list(State(app): State<Arc<App>>) -> Json<Vec<PluginSummary>> {
@@ -83,10 +89,11 @@ async fn set_yanked(
 pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// `POST /v1/plugins` with the component bytes as the body.
-pub async fn publish(State(app): State<Arc<App>>, request: Request) -> Response {
-    if let Err(refused) = require_admin(&app, request.headers()) {
-        return refused_unread(refused);
-    }
+pub async fn publish(State(app): State<Arc<App>>, ip: ClientIp, request: Request) -> Response {
+    let publisher = match publisher(&app, request.headers()) {
+        Ok(publisher) => publisher,
+        Err(refused) => return refused_unread(refused),
+    };
     let Ok(_place) = app.publishes.try_acquire() else {
         let mut busy = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -96,10 +103,25 @@ pub async fn publish(State(app): State<Arc<App>>, request: Request) -> Response 
         busy.header = Some((RETRY_AFTER, 1.into()));
         return refused_unread(busy);
     };
-    match receive(&app, request).await {
+    match receive(&app, request, publisher, ip).await {
         Ok(published) => published.into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// Who publishes: the admin token (`None`), or a session with the
+/// `publisher` or `admin` role (checked before a byte of the body is read;
+/// which names it may publish is decided once the component names itself).
+fn publisher(app: &App, headers: &HeaderMap) -> Result<Option<Session>, ApiError> {
+    if require_admin(app, headers).is_ok() {
+        return Ok(None);
+    }
+    let token = bearer(headers).ok_or_else(ApiError::missing_token)?;
+    let session = app.identity.verify(token).map_err(|_| ApiError::invalid_token("admin or session"))?;
+    if !(session.roles.contains(Role::Publisher) || session.roles.contains(Role::Admin)) {
+        return Err(AuthError::RoleRequired("publisher").into());
+    }
+    Ok(Some(session))
 }
 
 /// The answer to a request refused with its body unread: the connection
@@ -112,7 +134,12 @@ pub fn refused_unread(refusal: ApiError) -> Response {
 }
 
 /// Reads the upload (within [`UPLOAD_TIMEOUT`]) and publishes it.
-async fn receive(app: &Arc<App>, request: Request) -> Result<impl IntoResponse + use<>, ApiError> {
+async fn receive(
+    app: &Arc<App>,
+    request: Request,
+    publisher: Option<Session>,
+    ip: ClientIp,
+) -> Result<impl IntoResponse + use<>, ApiError> {
     let wasm = match tokio::time::timeout(UPLOAD_TIMEOUT, Bytes::from_request(request, app)).await {
         Ok(body) => body.map_err(|r| ApiError::body(r, "upload_too_large"))?,
         Err(_) => {
@@ -123,16 +150,26 @@ async fn receive(app: &Arc<App>, request: Request) -> Result<impl IntoResponse +
     if wasm.is_empty() {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_component", "the body is empty"));
     }
-    let registry = app.registry.clone();
-    // Compiling takes tens of milliseconds of CPU: keep it off the async workers.
-    let published = tokio::task::spawn_blocking(move || registry.publish(&wasm))
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))??;
+    let (registry, identity, runtime) = (app.registry.clone(), app.identity.clone(), tokio::runtime::Handle::current());
+    let by = publisher.clone();
+    // Compiling takes tens of milliseconds of CPU: keep it off the async
+    // workers (this blocking thread may wait for the ownership check).
+    let published = tokio::task::spawn_blocking(move || {
+        registry.publish_as(&wasm, |name, exists| match &by {
+            None => Ok(()),
+            Some(session) => runtime.block_on(identity.authorize_publish(session, name, exists)),
+        })
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))??;
     let summary = published.version.summary();
     let status = if published.created {
         app.metrics.plugins_published.inc();
         app.node_agent.open_queues(&app.registry);
         tracing::info!(plugin = %summary.name, version = %summary.version, hash = %summary.hash, "plugin published");
+        let account = publisher.as_ref().map(|s| &s.account);
+        let context = Context { actor: account.cloned(), ip: ip.0.parse().ok() };
+        app.identity.record_publish(account, &summary.name, &summary.version, &context).await;
         StatusCode::CREATED
     } else {
         StatusCode::OK

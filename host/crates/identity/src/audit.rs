@@ -27,10 +27,11 @@ pub enum AuditKind {
     Logout,
     RefreshReused,
     AccountDeleted,
+    Publish,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 12] = [
+    pub const ALL: [AuditKind; 13] = [
         AuditKind::SignIn,
         AuditKind::SignInFailed,
         AuditKind::Register,
@@ -43,6 +44,7 @@ impl AuditKind {
         AuditKind::Logout,
         AuditKind::RefreshReused,
         AuditKind::AccountDeleted,
+        AuditKind::Publish,
     ];
 
     /// The stored and queried name.
@@ -60,6 +62,7 @@ impl AuditKind {
             AuditKind::Logout => "logout",
             AuditKind::RefreshReused => "refresh_reused",
             AuditKind::AccountDeleted => "account_deleted",
+            AuditKind::Publish => "publish",
         }
     }
 

@@ -54,6 +54,10 @@ pub enum AuthError {
     MethodAlreadyLinked,
     #[error("no such account")]
     AccountNotFound,
+    #[error("this needs the {0} role")]
+    RoleRequired(&'static str),
+    #[error("plugin {0:?} belongs to another publisher")]
+    NotOwner(String),
 
     // External identity provider.
     #[error("no external identity provider is configured")]
@@ -96,6 +100,8 @@ impl AuthError {
             AuthError::CredentialInUse => "credential_in_use",
             AuthError::MethodAlreadyLinked => "method_already_linked",
             AuthError::AccountNotFound => "account_not_found",
+            AuthError::RoleRequired(_) => "role_required",
+            AuthError::NotOwner(_) => "not_owner",
             AuthError::OidcNotConfigured => "oidc_not_configured",
             AuthError::OidcUnavailable(_) => "oidc_unavailable",
             AuthError::Config(_) => "identity_config",
@@ -121,7 +127,7 @@ impl AuthError {
             | AuthError::RefreshTokenRevoked
             | AuthError::RefreshTokenReused
             | AuthError::InvalidCredentials => 401,
-            AuthError::AccountBanned { .. } => 403,
+            AuthError::AccountBanned { .. } | AuthError::RoleRequired(_) | AuthError::NotOwner(_) => 403,
             // Well-formed requests whose values break a rule: 422, as the
             // rest of the API answers them.
             AuthError::InvalidDeviceId
@@ -180,6 +186,8 @@ mod tests {
             AuthError::CredentialInUse,
             AuthError::MethodAlreadyLinked,
             AuthError::AccountNotFound,
+            AuthError::RoleRequired("publisher"),
+            AuthError::NotOwner("x".into()),
             AuthError::OidcNotConfigured,
             AuthError::OidcUnavailable("x".into()),
             AuthError::Config("x".into()),

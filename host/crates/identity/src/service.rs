@@ -498,6 +498,40 @@ impl Identity {
         Ok(ban)
     }
 
+    // ---------------------------------------------------------- publishing
+
+    /// Whether `session` may publish a version of `plugin`: an admin always;
+    /// a publisher for a name it owns, or for a name nobody has published
+    /// (`exists: false`), which it then owns (the first publisher owns a
+    /// name; names the server loaded itself are the admins'). Anyone else:
+    /// [`AuthError::RoleRequired`] or [`AuthError::NotOwner`].
+    pub async fn authorize_publish(&self, session: &Session, plugin: &str, exists: bool) -> Result<(), AuthError> {
+        if session.roles.contains(Role::Admin) {
+            return Ok(());
+        }
+        if !session.roles.contains(Role::Publisher) {
+            return Err(AuthError::RoleRequired("publisher"));
+        }
+        let owner = match self.store.plugin_owner(plugin).await? {
+            Some(owner) => owner,
+            None if !exists => self.store.claim_plugin(plugin, &session.account, now_ms()).await?,
+            None => return Err(AuthError::NotOwner(plugin.to_string())),
+        };
+        if owner == session.account { Ok(()) } else { Err(AuthError::NotOwner(plugin.to_string())) }
+    }
+
+    /// The owner of a plugin name, if a publisher claimed it.
+    pub async fn plugin_owner(&self, plugin: &str) -> Result<Option<AccountId>, AuthError> {
+        self.store.plugin_owner(plugin).await
+    }
+
+    /// Records a published version in the audit trail (`account`: the
+    /// publisher; `None` for the admin token).
+    pub async fn record_publish(&self, account: Option<&AccountId>, plugin: &str, version: &str, context: &Context) {
+        let detail = json!({ "plugin": plugin, "version": version });
+        self.record(AuditRecord::new(AuditKind::Publish, account, context, detail)).await;
+    }
+
     /// Lifts a ban; false when there was none.
     pub async fn unban(&self, account: &AccountId, context: &Context) -> Result<bool, AuthError> {
         let lifted = self.store.remove_ban(account).await?;

@@ -152,6 +152,13 @@ pub trait IdentityStore: Send + Sync {
     /// Appends an event; its id.
     async fn append_audit(&self, record: &AuditRecord) -> Result<i64, AuthError>;
     async fn query_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, AuthError>;
+
+    /// The owner of a plugin name, if one claimed it.
+    async fn plugin_owner(&self, plugin: &str) -> Result<Option<AccountId>, AuthError>;
+    /// Makes `account` the owner of `plugin` unless someone is already;
+    /// the owner after (atomic: of two racing claims, one wins).
+    async fn claim_plugin(&self, plugin: &str, account: &AccountId, now_ms: UnixMillis)
+    -> Result<AccountId, AuthError>;
 }
 
 /// Milliseconds as the stores keep them (BIGINT).
@@ -469,6 +476,32 @@ macro_rules! sql_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn plugin_owner(&self, plugin: &str) -> Result<Option<AccountId>, AuthError> {
+                let owner: Option<String> = sqlx::query_scalar("SELECT account_id FROM plugin_owners WHERE plugin = $1")
+                    .bind(plugin.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(owner.map(AccountId::from_stored))
+            }
+
+            async fn claim_plugin(
+                &self,
+                plugin: &str,
+                account: &AccountId,
+                now_ms: UnixMillis,
+            ) -> Result<AccountId, AuthError> {
+                sqlx::query(
+                    "INSERT INTO plugin_owners (plugin, account_id, claimed_at_ms) VALUES ($1, $2, $3) \
+                     ON CONFLICT (plugin) DO NOTHING",
+                )
+                .bind(plugin.to_string())
+                .bind(account.as_str().to_string())
+                .bind(to_db(now_ms))
+                .execute(&self.pool)
+                .await?;
+                self.plugin_owner(plugin).await?.ok_or_else(|| AuthError::Internal("a claimed plugin has no owner".into()))
             }
 
             async fn remove_ban(&self, account: &AccountId) -> Result<bool, AuthError> {

@@ -165,6 +165,7 @@ macro_rules! store_tests {
             display_names_change_and_reach_tokens,
             account_deletion,
             oidc_sign_in_and_provider_key_rotation,
+            the_first_publisher_owns_a_plugin_name,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -486,3 +486,45 @@ pub async fn oidc_sign_in_and_provider_key_rotation(store: Arc<dyn IdentityStore
         AuthError::OidcNotConfigured
     );
 }
+
+pub async fn the_first_publisher_owns_a_plugin_name(store: Arc<dyn IdentityStore>) {
+    let id = identity(&store, None);
+    let admin_context = Context::anonymous(Some(IP));
+    let mut publisher = |device: &'static str| {
+        let id = &id;
+        let admin_context = admin_context.clone();
+        async move {
+            let signed = id.sign_in_device(device, &anon()).await.unwrap();
+            id.grant_role(&signed.session.account, Role::Publisher, &admin_context).await.unwrap();
+            id.refresh(&signed.refresh_token, &anon()).await.unwrap().session
+        }
+    };
+    let alice = publisher(DEVICE_A).await;
+    let bob = publisher(DEVICE_B).await;
+    let player = id.sign_in_device("device-cccccccccccccccc", &anon()).await.unwrap().session;
+
+    assert_eq!(err(id.authorize_publish(&player, "chess", false).await), AuthError::RoleRequired("publisher"));
+    assert_eq!(id.plugin_owner("chess").await.unwrap(), None, "a refused publish claims nothing");
+    id.authorize_publish(&alice, "chess", false).await.unwrap();
+    assert_eq!(id.plugin_owner("chess").await.unwrap(), Some(alice.account.clone()));
+    id.authorize_publish(&alice, "chess", true).await.expect("the owner publishes new versions");
+    assert_eq!(err(id.authorize_publish(&bob, "chess", true).await), AuthError::NotOwner("chess".into()));
+    assert_eq!(err(id.authorize_publish(&bob, "chess", false).await), AuthError::NotOwner("chess".into()));
+    // A name the server loaded itself (no owner) is the admins'.
+    assert_eq!(err(id.authorize_publish(&bob, "tic-tac-toe", true).await), AuthError::NotOwner("tic-tac-toe".into()));
+    let admin = id.sign_in_device("device-dddddddddddddddd", &anon()).await.unwrap();
+    id.grant_role(&admin.session.account, Role::Admin, &admin_context).await.unwrap();
+    let admin = id.refresh(&admin.refresh_token, &anon()).await.unwrap().session;
+    id.authorize_publish(&admin, "chess", true).await.expect("admins publish anything");
+    id.authorize_publish(&admin, "tic-tac-toe", true).await.unwrap();
+    assert_eq!(id.plugin_owner("tic-tac-toe").await.unwrap(), None, "an admin's publish claims nothing");
+
+    // Of two racing first publishes of a new name, one wins.
+    let (a, b) = tokio::join!(id.authorize_publish(&alice, "go", false), id.authorize_publish(&bob, "go", false));
+    assert_eq!(u8::from(a.is_ok()) + u8::from(b.is_ok()), 1, "{a:?} {b:?}");
+
+    id.record_publish(Some(&alice.account), "chess", "1.0.0", &anon()).await;
+    let trail = id.audit(&AuditQuery { kind: Some(AuditKind::Publish), ..AuditQuery::first(10) }).await.unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].detail["plugin"], "chess");
+}

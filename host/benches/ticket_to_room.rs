@@ -50,7 +50,10 @@ fn start_nodes() -> (Vec<ServerProcess>, String) {
                 ("ARCADE_CLUSTER__HEARTBEAT_INTERVAL_MS", "200".into()),
                 // The nodes of a cluster share their accounts and token keys.
                 ("ARCADE_AUTH__DATABASE_URL", arcade_test_support::services::service_var("ARCADE_TEST_PG_URL")),
-                ("ARCADE_AUTH__SIGNING_KEYS", format!("[{{kid=\"k1\", secret=\"{namespace}-token-key-for-the-bench\"}}]")),
+                (
+                    "ARCADE_AUTH__SIGNING_KEYS",
+                    format!("[{{kid=\"k1\", secret=\"{namespace}-token-key-for-the-bench\"}}]"),
+                ),
             ]);
             ServerProcess::start(&env)
         })

@@ -376,7 +376,12 @@ async fn publishers_own_the_names_they_publish_first() {
     let server = start(&[]).await;
     let admin_token = "arcade-dev-admin";
     let publish = |token: String, wasm: Vec<u8>| {
-        server.http.post(server.url("/v1/plugins")).bearer_auth(token).header("content-type", "application/wasm").body(wasm)
+        server
+            .http
+            .post(server.url("/v1/plugins"))
+            .bearer_auth(token)
+            .header("content-type", "application/wasm")
+            .body(wasm)
     };
     // A session with the publisher role (granted by an admin, carried from the next refresh).
     let publisher = |device: String| {
@@ -385,7 +390,12 @@ async fn publishers_own_the_names_they_publish_first() {
             let signed = guest(server, &device).await;
             let id = str_at(&signed["account"], "id");
             let granted = server
-                .send(server.http.put(server.url(&format!("/admin/accounts/{id}/roles/publisher"))).bearer_auth(admin_token))
+                .send(
+                    server
+                        .http
+                        .put(server.url(&format!("/admin/accounts/{id}/roles/publisher")))
+                        .bearer_auth(admin_token),
+                )
                 .await;
             assert_eq!(granted.0, 200, "{granted:?}");
             let refreshed = post(server, "/v1/auth/refresh", json!({ "refresh_token": signed["refresh_token"] })).await;

@@ -681,18 +681,16 @@ async fn matches_play_in_their_region_and_fall_back_only_when_it_is_full() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ban_takes_effect_on_every_node() {
     let nodes = start_cluster(&[100, 100, 100], &[]).await;
-    let (status, signed) = nodes[0]
-        .post("/v1/auth/guest", &json!({ "device_id": unique("cluster-device-0123456789") }))
-        .await;
+    let (status, signed) =
+        nodes[0].post("/v1/auth/guest", &json!({ "device_id": unique("cluster-device-0123456789") })).await;
     assert_eq!(status, StatusCode::CREATED, "{signed}");
     let token = str_at(&signed, "access_token");
     let account = str_at(&signed["account"], "id");
-    let me = |node: &Server| {
-        let request = node.http.get(node.url("/v1/account")).bearer_auth(&token);
-        async move { node.send(request).await }
-    };
+    async fn me(node: &Server, token: &str) -> (StatusCode, Value) {
+        node.send(node.http.get(node.url("/v1/account")).bearer_auth(token)).await
+    }
     for node in &nodes {
-        assert_eq!(me(node).await.0, StatusCode::OK, "{} does not accept the session", node.base);
+        assert_eq!(me(node, &token).await.0, StatusCode::OK, "{} does not accept the session", node.base);
     }
     let (status, _) = nodes[1]
         .send(
@@ -707,7 +705,7 @@ async fn a_ban_takes_effect_on_every_node() {
     let banned_at = Instant::now();
     for node in &nodes {
         loop {
-            let answer = me(node).await;
+            let answer = me(node, &token).await;
             if answer.0 == StatusCode::FORBIDDEN {
                 assert_eq!(answer.1["error"]["code"], "account_banned");
                 break;

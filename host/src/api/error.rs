@@ -201,7 +201,7 @@ impl From<PublishError> for ApiError {
             PublishError::Load(LoadError::Fault(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "plugin_fault"),
             PublishError::VersionConflict { .. } => (StatusCode::CONFLICT, "version_exists"),
             PublishError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage_error"),
-            PublishError::Refused(refused) => return refused.into(),
+            PublishError::Refused(refused) => return refused.clone().into(),
         };
         ApiError::new(status, code, e.to_string())
     }

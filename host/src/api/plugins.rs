@@ -30,8 +30,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::client_ip::ClientIp;
 use super::{ApiError, App, bearer, require_admin};
-use arcade_identity::{AuthError, Context, Role, Session};
 use crate::registry::PluginSummary;
+use arcade_identity::{AuthError, Context, Role, Session};
 
 pub async fn list(State(app): State<Arc<App>>) -> Json<Vec<PluginSummary>> {
     Json(app.registry.list())

@@ -490,7 +490,7 @@ pub async fn oidc_sign_in_and_provider_key_rotation(store: Arc<dyn IdentityStore
 pub async fn the_first_publisher_owns_a_plugin_name(store: Arc<dyn IdentityStore>) {
     let id = identity(&store, None);
     let admin_context = Context::anonymous(Some(IP));
-    let mut publisher = |device: &'static str| {
+    let publisher = |device: &'static str| {
         let id = &id;
         let admin_context = admin_context.clone();
         async move {

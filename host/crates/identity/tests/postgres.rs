@@ -24,7 +24,8 @@ async fn migrations_are_recorded_apart_and_run_once() {
     let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await.unwrap();
     let applied: i64 =
         sqlx::query_scalar("SELECT count(*) FROM _identity_migrations").fetch_one(&mut conn).await.unwrap();
-    assert_eq!(applied, 1);
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres")).unwrap().count();
+    assert_eq!(applied, migrations as i64, "each migration applied once");
     let sqlx_table: Option<String> =
         sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text").fetch_one(&mut conn).await.unwrap();
     assert_eq!(sqlx_table, None);

@@ -53,8 +53,14 @@ fn context(ip: &ClientIp, actor: Option<&AccountId>) -> Context {
     }
 }
 
-/// What a sign-in or refresh answers: the tokens and who they are for.
-fn signed_in(signed: &SignedIn) -> Value {
+/// What a sign-in or refresh answers: 201 when it created the account,
+/// else 200, with the tokens and who they are for.
+fn signed_in(signed: &SignedIn) -> (StatusCode, Json<Value>) {
+    let status = if signed.created { StatusCode::CREATED } else { StatusCode::OK };
+    (status, Json(session_json(signed)))
+}
+
+fn session_json(signed: &SignedIn) -> Value {
     json!({
         "account": session_account(&signed.session),
         "access_token": signed.access_token,
@@ -116,8 +122,7 @@ pub async fn guest(
     let Json(req) = body?;
     app.limit(Policy::Ip, &ip.0).await?;
     let signed = app.identity.sign_in_device(&req.device_id, &context(&ip, None)).await?;
-    let status = if signed.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(signed_in(&signed))))
+    Ok(signed_in(&signed))
 }
 
 /// `POST /v1/auth/register`: a new account with a username and password.
@@ -129,7 +134,7 @@ pub async fn register(
     let Json(req) = body?;
     app.limit(Policy::Ip, &ip.0).await?;
     let signed = app.identity.register(&req.username, &req.password, &context(&ip, None)).await?;
-    Ok((StatusCode::CREATED, Json(signed_in(&signed))))
+    Ok(signed_in(&signed))
 }
 
 /// `POST /v1/auth/login`: username + password. A wrong password and an
@@ -138,7 +143,7 @@ pub async fn login(
     State(app): State<Arc<App>>,
     ip: ClientIp,
     body: Result<Json<PasswordSignIn>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let Json(req) = body?;
     app.limit(Policy::Ip, &ip.0).await?;
     // Per username too (lowercased, bounded: the key is not a way to fill
@@ -146,7 +151,7 @@ pub async fn login(
     let key: String = req.username.trim().to_lowercase().chars().take(64).collect();
     app.limit(Policy::Player, &format!("login:{key}")).await?;
     let signed = app.identity.sign_in_password(&req.username, &req.password, &context(&ip, None)).await?;
-    Ok(Json(signed_in(&signed)))
+    Ok(signed_in(&signed))
 }
 
 /// `POST /v1/auth/external`: an ID token of the configured OIDC provider.
@@ -158,8 +163,7 @@ pub async fn external(
     let Json(req) = body?;
     app.limit(Policy::Ip, &ip.0).await?;
     let signed = app.identity.sign_in_external(&req.id_token, &context(&ip, None)).await?;
-    let status = if signed.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(signed_in(&signed))))
+    Ok(signed_in(&signed))
 }
 
 /// `POST /v1/auth/refresh`: a new access token and a new refresh token (the
@@ -168,12 +172,12 @@ pub async fn refresh(
     State(app): State<Arc<App>>,
     ip: ClientIp,
     body: Result<Json<Refresh>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let Json(req) = body?;
     app.limit(Policy::Ip, &ip.0).await?;
     let token = RefreshToken::from_client(req.refresh_token);
     let signed = app.identity.refresh(&token, &context(&ip, None)).await?;
-    Ok(Json(signed_in(&signed)))
+    Ok(signed_in(&signed))
 }
 
 /// `POST /v1/auth/logout`: ends the caller's session (its refresh tokens).

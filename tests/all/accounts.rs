@@ -428,3 +428,52 @@ async fn publishers_own_the_names_they_publish_first() {
         "{trail}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn external_sign_in_with_the_configured_provider() {
+    use arcade_test_support::oidc::{FakeProvider, PROVIDER_AUDIENCE, PROVIDER_ISSUER, ProviderKey};
+    let key = ProviderKey::generate("provider-1");
+    let provider = FakeProvider::start(&[&key]).await;
+    let server = start(&[
+        ("ARCADE_AUTH__OIDC_ISSUER", PROVIDER_ISSUER),
+        ("ARCADE_AUTH__OIDC_AUDIENCE", PROVIDER_AUDIENCE),
+        ("ARCADE_AUTH__OIDC_JWKS_URL", &provider.url),
+    ])
+    .await;
+    let subject = unique("studio-user");
+    let first = post(&server, "/v1/auth/external", json!({ "id_token": key.id_token(&subject, json!({})) })).await;
+    assert_eq!(first.0, 201, "a new account for the provider's user: {first:?}");
+    let again = post(&server, "/v1/auth/external", json!({ "id_token": key.id_token(&subject, json!({})) })).await;
+    assert_eq!((again.0.as_u16(), &again.1["account"]["id"]), (200, &first.1["account"]["id"]));
+    assert_eq!(get_as(&server, "/v1/account", &str_at(&again.1, "access_token")).await.0, 200);
+
+    // Tokens the provider did not issue for this game are refused.
+    let refusals = [
+        (key.id_token(&subject, json!({ "aud": "another-client" })), "token_wrong_audience"),
+        (key.id_token(&subject, json!({ "iss": "https://elsewhere.test" })), "token_wrong_issuer"),
+        (key.id_token(&subject, json!({ "exp": 1_000_000 })), "token_expired"),
+        (ProviderKey::generate("provider-1").id_token(&subject, json!({})), "token_bad_signature"),
+    ];
+    for (token, code) in refusals {
+        let answer = post(&server, "/v1/auth/external", json!({ "id_token": token })).await;
+        assert_error(&answer, 401, code);
+    }
+
+    // A guest links the provider's identity, then signs in with it.
+    let guest_session = guest(&server, &device()).await;
+    let linked_subject = unique("linked-user");
+    let (status, body) = server
+        .send(
+            server
+                .http
+                .post(server.url("/v1/account/links"))
+                .bearer_auth(str_at(&guest_session, "access_token"))
+                .json(&json!({ "id_token": key.id_token(&linked_subject, json!({})) })),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let signed =
+        post(&server, "/v1/auth/external", json!({ "id_token": key.id_token(&linked_subject, json!({})) })).await;
+    assert_eq!(signed.1["account"]["id"], guest_session["account"]["id"], "{signed:?}");
+    assert!(provider.fetches() >= 1);
+}

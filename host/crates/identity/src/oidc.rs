@@ -5,8 +5,9 @@
 //! `min_refetch_interval` (so a flood of made-up key ids cannot turn into a
 //! flood of requests to the provider).
 //!
-//! The HTTP client is the host's: plain `http://` works as built here; an
-//! `https://` JWKS needs the host to enable a TLS backend on reqwest.
+//! The key set is fetched with [`JwksClient`]: `https://` with rustls
+//! (aws-lc-rs, Mozilla's roots), or plain `http://` (tests), at most
+//! [`MAX_JWKS_BYTES`], within `fetch_timeout`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -110,7 +111,7 @@ fn decoding_key(value: serde_json::Value) -> Option<(String, Algorithm, Decoding
 /// Verifies external identity tokens against one provider.
 pub struct OidcVerifier {
     config: OidcConfig,
-    client: reqwest::Client,
+    client: JwksClient,
     keys: RwLock<Arc<Keys>>,
     /// When the keys were last fetched (tried), serialising fetches.
     last_fetch: tokio::sync::Mutex<Option<Instant>>,
@@ -125,7 +126,8 @@ impl fmt::Debug for OidcVerifier {
 }
 
 impl OidcVerifier {
-    pub fn new(config: OidcConfig, client: reqwest::Client) -> Result<OidcVerifier, AuthError> {
+    pub fn new(config: OidcConfig) -> Result<OidcVerifier, AuthError> {
+        let client = JwksClient::new()?;
         if config.issuer.is_empty() || config.audience.is_empty() || config.jwks_url.is_empty() {
             return Err(AuthError::Config("oidc: issuer, audience and jwks_url are required".into()));
         }
@@ -210,21 +212,59 @@ impl OidcVerifier {
     /// Fetches the key set now, replacing the cache; how many usable keys
     /// it has.
     pub async fn fetch(&self) -> Result<usize, AuthError> {
-        let unavailable = |e: reqwest::Error| AuthError::OidcUnavailable(e.without_url().to_string());
-        let response = self
-            .client
-            .get(&self.config.jwks_url)
-            .timeout(self.config.fetch_timeout)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(unavailable)?;
-        let set: JwkSet = response.json().await.map_err(unavailable)?;
+        let body = self.client.get(&self.config.jwks_url, self.config.fetch_timeout).await?;
+        let set: JwkSet = serde_json::from_slice(&body)
+            .map_err(|e| AuthError::OidcUnavailable(format!("the key set is not a JWKS: {e}")))?;
         let keys: Keys =
             set.keys.into_iter().filter_map(decoding_key).map(|(kid, alg, key)| (kid, (alg, key))).collect();
         let count = keys.len();
         tracing::info!(issuer = %self.config.issuer, keys = count, "fetched the identity provider's keys");
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
         Ok(count)
+    }
+}
+
+/// Largest key set accepted (a provider publishes a handful of keys).
+pub const MAX_JWKS_BYTES: usize = 256 * 1024;
+
+type Connector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+
+/// The HTTP client of JWKS fetches: https with rustls on aws-lc-rs and
+/// Mozilla's root certificates, whatever crypto provider the process has
+/// installed (or none); plain http too (tests, a provider on a private
+/// network).
+#[derive(Clone)]
+pub struct JwksClient(hyper_util::client::legacy::Client<Connector, http_body_util::Empty<bytes::Bytes>>);
+
+impl JwksClient {
+    pub fn new() -> Result<JwksClient, AuthError> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| AuthError::Config(format!("TLS for the identity provider: {e}")))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let connector =
+            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build();
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+        Ok(JwksClient(client))
+    }
+
+    /// The body of `GET url` (a 2xx answer of at most [`MAX_JWKS_BYTES`]),
+    /// within `timeout`.
+    pub async fn get(&self, url: &str, timeout: Duration) -> Result<bytes::Bytes, AuthError> {
+        use http_body_util::BodyExt;
+        let unavailable = |why: String| AuthError::OidcUnavailable(why);
+        let uri: http::Uri = url.parse().map_err(|e| unavailable(format!("bad JWKS URL: {e}")))?;
+        let fetch = async {
+            let response = self.0.get(uri).await.map_err(|e| unavailable(e.to_string()))?;
+            if !response.status().is_success() {
+                return Err(unavailable(format!("the provider answered {}", response.status())));
+            }
+            let body = http_body_util::Limited::new(response.into_body(), MAX_JWKS_BYTES);
+            Ok(body.collect().await.map_err(|e| unavailable(e.to_string()))?.to_bytes())
+        };
+        tokio::time::timeout(timeout, fetch).await.map_err(|_| unavailable(format!("no answer within {timeout:?}")))?
     }
 }

@@ -109,18 +109,9 @@ impl fmt::Debug for Identity {
 }
 
 impl Identity {
-    /// The service over `store`; JWKS fetches use a default HTTP client.
+    /// The service over `store`.
     pub fn new(store: Arc<dyn IdentityStore>, config: IdentityConfig) -> Result<Identity, AuthError> {
-        Identity::with_http_client(store, config, reqwest::Client::new())
-    }
-
-    /// The service over `store`, fetching JWKS with the host's `client`.
-    pub fn with_http_client(
-        store: Arc<dyn IdentityStore>,
-        config: IdentityConfig,
-        client: reqwest::Client,
-    ) -> Result<Identity, AuthError> {
-        let oidc = config.oidc.map(|oidc| OidcVerifier::new(oidc, client)).transpose()?;
+        let oidc = config.oidc.map(OidcVerifier::new).transpose()?;
         Ok(Identity {
             tokens: AccessTokens::new(&config.tokens)?,
             passwords: Passwords::new(config.passwords)?,

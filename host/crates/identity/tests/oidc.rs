@@ -12,7 +12,7 @@ fn verifier(url: &str, min_refetch_interval: Duration) -> OidcVerifier {
     let mut config = OidcConfig::new(PROVIDER_ISSUER, PROVIDER_AUDIENCE, url);
     config.min_refetch_interval = min_refetch_interval;
     config.fetch_timeout = Duration::from_secs(2);
-    OidcVerifier::new(config, reqwest::Client::new()).unwrap()
+    OidcVerifier::new(config).unwrap()
 }
 
 #[tokio::test]

@@ -1,9 +1,10 @@
 //! What the host crates' tests and benchmarks share (as wasmtime's
 //! `crates/test-util`): the real test services' addresses (PostgreSQL,
 //! S3-protocol server, Redis, started by `scripts/services.sh start`), fresh
-//! databases, buckets and key namespaces, and seeded synthetic data (game
-//! records, ticket populations, physics worlds).
+//! databases, buckets and key namespaces, seeded synthetic data (game
+//! records, ticket populations, physics worlds), and a fake OIDC provider.
 
+pub mod oidc;
 pub mod records;
 pub mod redis;
 pub mod rng;

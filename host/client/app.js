@@ -6,10 +6,12 @@
 // - Seats live in sessionStorage (`arcade.seat`: node, room, token, player,
 //   game), so a reload resumes the seat; a ticket being searched for too,
 //   with the secret the server gave for it.
+// - The player signs in as a guest of this browser (modules/account.js).
 // - `window.arcade` is a small debug/test hook: `dropConnection()`, `info()`.
 
 import { $, NAME_KEY, SEAT_KEY, TICKET_KEY, load, state } from './modules/state.js';
 import { setStatus } from './modules/status.js';
+import { signIn } from './modules/account.js';
 import { describeGame, loadGames } from './modules/lobby.js';
 import { cancelMatch, findMatch, showSearching, watchTicket } from './modules/matchmaking.js';
 import { connect, createRoom, enterRoom, exitRoom, joinRoom, leaveRoom, sendAction, spectateRoom } from './modules/room.js';
@@ -56,6 +58,7 @@ window.arcade = {
   /** A snapshot of the client's state, for tests and debugging. */
   info() {
     return {
+      account: state.account ? { ...state.account } : null,
       seat: state.seat ? { ...state.seat } : null,
       connection: state.conn,
       connects: state.connects,
@@ -69,6 +72,7 @@ window.arcade = {
 };
 
 $('name').value = load(NAME_KEY) || '';
+signIn();
 loadGames();
 const seat = load(SEAT_KEY);
 const ticket = load(TICKET_KEY);

@@ -1,4 +1,5 @@
-// Two players in two separate headless Chromium contexts play tic-tac-toe
+// Two players in two separate headless Chromium contexts (each signed in as
+// a guest of its browser: two accounts) play tic-tac-toe
 // through the browser client served at `/`, by clicking, until X wins.
 //
 //   node two-players.mjs <base-url> <screenshot.png> [--rooms]
@@ -110,6 +111,13 @@ async function open(player, origin = base) {
     `${player.name}: tic-tac-toe in the game list`,
     () => !!document.querySelector('#game option[value="tic-tac-toe"]'),
   );
+  // Signed in as a guest of this browser: an account, its name in the header.
+  await until(page, `${player.name}: signed in as a guest`, () => {
+    const account = window.arcade.info().account;
+    return !!account && account.id.startsWith('acc_') &&
+      document.querySelector('#account').textContent.includes(account.display_name);
+  });
+  player.account = await page.evaluate(() => window.arcade.info().account.id);
   await page.fill('#name', player.name);
   await page.selectOption('#game', 'tic-tac-toe');
 }
@@ -170,6 +178,8 @@ async function main() {
   // redirects its room WebSocket (close 4307) to the node owning the room.
   await open(first);
   await open(second, flow === 'rooms' ? otherName(base) : base);
+  check(first.account !== second.account, `two browsers, one account (${first.account})`);
+  log(`signed in as guests ${first.account} and ${second.account}`);
   log(`both pages loaded (${flow} flow)`);
 
   // A server error shows in the status line.

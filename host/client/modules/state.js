@@ -10,6 +10,7 @@ export const $ = (id) => document.getElementById(id);
 export const enc = encodeURIComponent;
 
 export const state = {
+  account: null, // {id, display_name, roles} of the signed-in player
   plugins: new Map(), // name -> latest version summary
   seat: null, // {node, room, token, player, game}
   ws: null,

@@ -60,11 +60,9 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 # The end-to-end tier: every integration test target (tests/all starts the
 # real `arcade` binary Cargo builds for it, with the plugins
 # arcade-test-plugins' build script compiles; the crates' own tests use the
-# services).
+# services; arcade-host's default features turn on the PostgreSQL, S3 and
+# Redis tests of the crates below it).
 cargo test --locked --workspace --test '*'
-# arcade-identity's PostgreSQL store tests need its `postgres` feature, which
-# no crate of the workspace turns on yet.
-cargo test --locked --quiet -p arcade-identity --features postgres --test postgres
 
 # The served OpenAPI document against the real server: schemathesis (PyPI),
 # every operation, check and phase, the stateful one included (about 2 min;

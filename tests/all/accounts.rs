@@ -366,6 +366,32 @@ async fn bad_sign_in_input_is_refused_with_codes_and_changes_nothing() {
         .send(server.http.post(server.url("/v1/auth/guest")).header("content-type", "application/json").body("{"))
         .await;
     assert_error(&not_json, 400, "malformed_json");
+    // Display names: too long, control characters, bidi overrides; a body
+    // that is not UTF-8.
+    let session = guest(&server, &device()).await;
+    let token = str_at(&session, "access_token");
+    for name in ["x".repeat(33), "tab\there".to_string(), "\u{202e}evil".to_string(), String::new()] {
+        let answer = server
+            .send(
+                server.http.patch(server.url("/v1/account")).bearer_auth(&token).json(&json!({ "display_name": name })),
+            )
+            .await;
+        assert_error(&answer, 422, "invalid_display_name");
+    }
+    let not_utf8 = server
+        .send(
+            server
+                .http
+                .patch(server.url("/v1/account"))
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body(b"{\"display_name\": \"\xff\xfe\"}".to_vec()),
+        )
+        .await;
+    assert_error(&not_utf8, 400, "malformed_json");
+    let (_, me) = get_as(&server, "/v1/account", &token).await;
+    assert_eq!(me["display_name"], session["account"]["display_name"], "a refused rename changes nothing");
+
     // A refused registration left no account behind: the name is still free.
     let ok = post(&server, "/v1/auth/register", json!({ "username": "fine_name", "password": "long enough" })).await;
     assert_eq!(ok.0, 201, "{ok:?}");

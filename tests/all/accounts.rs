@@ -503,3 +503,41 @@ async fn external_sign_in_with_the_configured_provider() {
     assert_eq!(signed.1["account"]["id"], guest_session["account"]["id"], "{signed:?}");
     assert!(provider.fetches() >= 1);
 }
+
+/// Sign-in floods are cut per address (guest, register, login, refresh all
+/// count against it) and, for passwords, per username from any address;
+/// a flood of bad access tokens spends the sender's address too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_floods_are_rate_limited() {
+    let server = start(&[("ARCADE_RATE_LIMITS__IP_PER_MINUTE", "20")]).await;
+    let mut limited = None;
+    for attempt in 0..40 {
+        let answer = post(&server, "/v1/auth/guest", json!({ "device_id": device() })).await;
+        if answer.0 == 429 {
+            assert_error(&answer, 429, "rate_limited");
+            limited = Some(attempt);
+            break;
+        }
+        assert!(answer.0 == 201, "{answer:?}");
+    }
+    let limited = limited.expect("a flood of guest sign-ins from one address is never limited");
+    assert!(limited >= 20, "limited after {limited} sign-ins, the limit is 20 a minute");
+    // The other sign-in routes and bad tokens share the address's budget.
+    let login = post(&server, "/v1/auth/login", json!({ "username": "someone", "password": "whatever1" })).await;
+    assert_error(&login, 429, "rate_limited");
+    let bad_token = get_as(&server, "/v1/account", "not.a.jwt").await;
+    assert_error(&bad_token, 429, "rate_limited");
+
+    // Per username: guesses at one account are cut even when each address is fresh.
+    let server = start(&[("ARCADE_RATE_LIMITS__PLAYER_PER_MINUTE", "5")]).await;
+    let registered =
+        post(&server, "/v1/auth/register", json!({ "username": "target", "password": "the real one" })).await;
+    assert_eq!(registered.0, 201, "{registered:?}");
+    let mut codes = Vec::new();
+    for _ in 0..8 {
+        let answer = post(&server, "/v1/auth/login", json!({ "username": "TARGET", "password": "guess guess" })).await;
+        codes.push(answer.1["error"]["code"].as_str().unwrap_or_default().to_string());
+    }
+    assert_eq!(codes.iter().filter(|c| *c == "invalid_credentials").count(), 5, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| *c == "rate_limited").count(), 3, "{codes:?}");
+}

@@ -45,7 +45,7 @@ impl FromRequestParts<Arc<App>> for Caller {
     }
 }
 
-fn context(ip: &ClientIp, actor: Option<&AccountId>) -> Context {
+pub(super) fn context(ip: &ClientIp, actor: Option<&AccountId>) -> Context {
     let ip = ip.0.parse::<IpAddr>().ok();
     match actor {
         Some(actor) => Context::by(actor, ip),
@@ -75,7 +75,7 @@ fn session_account(session: &Session) -> Value {
     json!({
         "id": session.account.as_str(),
         "display_name": session.name,
-        "roles": session.roles.iter().map(Role::as_str).collect::<Vec<_>>(),
+        "roles": session.roles,
     })
 }
 
@@ -83,7 +83,7 @@ fn account_json(account: &Account) -> Value {
     json!({
         "id": account.id.as_str(),
         "display_name": account.display_name,
-        "roles": account.roles.iter().map(Role::as_str).collect::<Vec<_>>(),
+        "roles": account.roles,
         "created_at_ms": account.created_at_ms,
     })
 }
@@ -259,15 +259,22 @@ pub async fn delete(
 /// Admin calls: the admin token, or the session of an account with the
 /// `admin` role (the actor in the audit trail).
 fn admin(app: &App, headers: &HeaderMap, ip: &ClientIp) -> Result<Context, ApiError> {
+    match admin_token_or_session(app, headers, "admin")? {
+        None => Ok(context(ip, None)),
+        Some(session) if session.roles.contains(Role::Admin) => Ok(context(ip, Some(&session.account))),
+        Some(_) => Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this needs the admin role")),
+    }
+}
+
+/// Who makes a call the admin token or a role may make: the admin token
+/// (`None`) or a valid session (its roles are the caller's to check); a
+/// missing token is `missing_token`, any other is `invalid_token` (`what`).
+pub(super) fn admin_token_or_session(app: &App, headers: &HeaderMap, what: &str) -> Result<Option<Session>, ApiError> {
     let token = bearer(headers).ok_or_else(ApiError::missing_token)?;
     if same_secret(token, &app.config.admin_token) {
-        return Ok(context(ip, None));
+        return Ok(None);
     }
-    match app.identity.verify(token) {
-        Ok(session) if session.roles.contains(Role::Admin) => Ok(context(ip, Some(&session.account))),
-        Ok(_) => Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this needs the admin role")),
-        Err(_) => Err(ApiError::invalid_token("admin")),
-    }
+    app.identity.verify(token).map(Some).map_err(|_| ApiError::invalid_token(what))
 }
 
 fn account_id(text: &str) -> Result<AccountId, ApiError> {
@@ -287,7 +294,7 @@ pub async fn grant_role(
 ) -> Result<Json<Value>, ApiError> {
     let context = admin(&app, &headers, &ip)?;
     let roles = app.identity.grant_role(&account_id(&id)?, role(&name)?, &context).await?;
-    Ok(Json(json!({ "roles": roles.iter().map(Role::as_str).collect::<Vec<_>>() })))
+    Ok(Json(json!({ "roles": roles })))
 }
 
 /// `DELETE /admin/accounts/{id}/roles/{role}`: revokes a role.
@@ -299,7 +306,7 @@ pub async fn revoke_role(
 ) -> Result<Json<Value>, ApiError> {
     let context = admin(&app, &headers, &ip)?;
     let roles = app.identity.revoke_role(&account_id(&id)?, role(&name)?, &context).await?;
-    Ok(Json(json!({ "roles": roles.iter().map(Role::as_str).collect::<Vec<_>>() })))
+    Ok(Json(json!({ "roles": roles })))
 }
 
 #[derive(Deserialize)]

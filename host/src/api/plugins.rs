@@ -28,10 +28,11 @@ use axum::http::header::{CONNECTION, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
+use super::auth::{admin_token_or_session, context};
 use super::client_ip::ClientIp;
-use super::{ApiError, App, bearer, require_admin};
+use super::{ApiError, App, require_admin};
 use crate::registry::PluginSummary;
-use arcade_identity::{AuthError, Context, Role, Session};
+use arcade_identity::{AuthError, Role, Session};
 
 pub async fn list(State(app): State<Arc<App>>) -> Json<Vec<PluginSummary>> {
     Json(app.registry.list())
@@ -113,15 +114,11 @@ pub async fn publish(State(app): State<Arc<App>>, ip: ClientIp, request: Request
 /// `publisher` or `admin` role (checked before a byte of the body is read;
 /// which names it may publish is decided once the component names itself).
 fn publisher(app: &App, headers: &HeaderMap) -> Result<Option<Session>, ApiError> {
-    if require_admin(app, headers).is_ok() {
-        return Ok(None);
-    }
-    let token = bearer(headers).ok_or_else(ApiError::missing_token)?;
-    let session = app.identity.verify(token).map_err(|_| ApiError::invalid_token("admin or session"))?;
-    if !(session.roles.contains(Role::Publisher) || session.roles.contains(Role::Admin)) {
+    let session = admin_token_or_session(app, headers, "admin or session")?;
+    if session.as_ref().is_some_and(|s| !(s.roles.contains(Role::Publisher) || s.roles.contains(Role::Admin))) {
         return Err(AuthError::RoleRequired("publisher").into());
     }
-    Ok(Some(session))
+    Ok(session)
 }
 
 /// The answer to a request refused with its body unread: the connection
@@ -168,7 +165,7 @@ async fn receive(
         app.node_agent.open_queues(&app.registry);
         tracing::info!(plugin = %summary.name, version = %summary.version, hash = %summary.hash, "plugin published");
         let account = publisher.as_ref().map(|s| &s.account);
-        let context = Context { actor: account.cloned(), ip: ip.0.parse().ok() };
+        let context = context(&ip, account);
         app.identity.record_publish(account, &summary.name, &summary.version, &context).await;
         StatusCode::CREATED
     } else {

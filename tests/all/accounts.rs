@@ -37,6 +37,11 @@ async fn post(server: &Server, path: &str, body: Value) -> (StatusCode, Value) {
     server.send(server.http.post(server.url(path)).json(&body)).await
 }
 
+/// `POST path` with `body` as the bearer of `token`.
+async fn post_as(server: &Server, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+    server.send(server.http.post(server.url(path)).bearer_auth(token).json(&body)).await
+}
+
 async fn get_as(server: &Server, path: &str, token: &str) -> (StatusCode, Value) {
     server.send(server.http.get(server.url(path)).bearer_auth(token)).await
 }
@@ -142,15 +147,8 @@ async fn sessions_round_trip(server: &Server) {
 
     // Link a password to the guest account, then sign in with it.
     let linked_name = format!("{}_g", &username[..username.len().min(30)]);
-    let (status, body) = server
-        .send(
-            server
-                .http
-                .post(server.url("/v1/account/links"))
-                .bearer_auth(str_at(&other, "access_token"))
-                .json(&json!({ "username": linked_name, "password": "guest's password" })),
-        )
-        .await;
+    let link = json!({ "username": linked_name, "password": "guest's password" });
+    let (status, body) = post_as(server, "/v1/account/links", &str_at(&other, "access_token"), link).await;
     assert_eq!(status, 204, "{body}");
     let login =
         post(server, "/v1/auth/login", json!({ "username": linked_name, "password": "guest's password" })).await;
@@ -488,15 +486,8 @@ async fn external_sign_in_with_the_configured_provider() {
     // A guest links the provider's identity, then signs in with it.
     let guest_session = guest(&server, &device()).await;
     let linked_subject = unique("linked-user");
-    let (status, body) = server
-        .send(
-            server
-                .http
-                .post(server.url("/v1/account/links"))
-                .bearer_auth(str_at(&guest_session, "access_token"))
-                .json(&json!({ "id_token": key.id_token(&linked_subject, json!({})) })),
-        )
-        .await;
+    let link = json!({ "id_token": key.id_token(&linked_subject, json!({})) });
+    let (status, body) = post_as(&server, "/v1/account/links", &str_at(&guest_session, "access_token"), link).await;
     assert_eq!(status, 204, "{body}");
     let signed =
         post(&server, "/v1/auth/external", json!({ "id_token": key.id_token(&linked_subject, json!({})) })).await;

@@ -31,13 +31,9 @@ pub async fn open(config: &Config) -> anyhow::Result<Arc<Identity>> {
              (ARCADE_AUTH__DATABASE_URL=postgres://...)"
         );
     }
-    let store: Arc<dyn IdentityStore> = if auth.database_url.is_empty() {
-        let path = config.data_dir.join("identity.sqlite");
-        Arc::new(SqliteStore::open(&path).await.with_context(|| format!("opening {}", path.display()))?)
-    } else {
-        open_postgres(&auth.database_url).await?
-    };
+    // Everything the config can refuse is checked before the store is opened.
     let keys = signing_keys(auth, &config.data_dir, clustered)?;
+    let oidc = oidc(auth)?;
     let mut tokens = TokenConfig::new(&auth.issuer, &auth.audience, keys);
     tokens.access_ttl = Duration::from_secs(auth.access_ttl_secs);
     let mut identity = IdentityConfig::new(tokens);
@@ -47,7 +43,13 @@ pub async fn open(config: &Config) -> anyhow::Result<Arc<Identity>> {
         iterations: auth.password_iterations,
         parallelism: auth.password_parallelism,
     };
-    identity.oidc = oidc(auth)?;
+    identity.oidc = oidc;
+    let store: Arc<dyn IdentityStore> = if auth.database_url.is_empty() {
+        let path = config.data_dir.join("identity.sqlite");
+        Arc::new(SqliteStore::open(&path).await.with_context(|| format!("opening {}", path.display()))?)
+    } else {
+        open_postgres(&auth.database_url).await?
+    };
     let identity = Arc::new(Identity::new(store, identity).context("auth configuration")?);
     identity.refresh_bans().await.context("loading the ban list")?;
     Ok(identity)

@@ -77,9 +77,3 @@ export async function signIn() {
     return null;
   }
 }
-
-/** A fresh access token (signing in again if needed), or null. */
-export async function accessToken() {
-  const session = await signIn();
-  return session ? session.access_token : null;
-}

@@ -193,9 +193,16 @@ async fn every_bad_token_has_its_own_code() {
 
     let missing = server.send(server.http.get(server.url("/v1/account"))).await;
     assert_error(&missing, 401, "missing_token");
-    let mut tampered = token.clone();
-    let last = tampered.pop().unwrap();
-    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    // Flip the signature's first character: its last one also carries padding bits, and a
+    // non-canonical base64 ending is a malformed token rather than a bad signature.
+    let signature_at = token.rfind('.').unwrap() + 1;
+    let first = &token[signature_at..=signature_at];
+    let tampered = format!(
+        "{}{}{}",
+        &token[..signature_at],
+        if first == "A" { "B" } else { "A" },
+        &token[signature_at + 1..]
+    );
     let none = format!(
         "{}.{}.",
         URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),

@@ -197,12 +197,8 @@ async fn every_bad_token_has_its_own_code() {
     // non-canonical base64 ending is a malformed token rather than a bad signature.
     let signature_at = token.rfind('.').unwrap() + 1;
     let first = &token[signature_at..=signature_at];
-    let tampered = format!(
-        "{}{}{}",
-        &token[..signature_at],
-        if first == "A" { "B" } else { "A" },
-        &token[signature_at + 1..]
-    );
+    let tampered =
+        format!("{}{}{}", &token[..signature_at], if first == "A" { "B" } else { "A" }, &token[signature_at + 1..]);
     let none = format!(
         "{}.{}.",
         URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),

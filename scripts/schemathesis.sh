@@ -118,6 +118,12 @@ while IFS= read -r -t 60 line <&3; do
 done
 [ -n "$base" ] || die "the server did not start; its log:
 $(cat "$work/server.log")"
+# A player's session for the operations that need one (rooms, tickets,
+# parties, the account): a guest account of its own.
+session="$(curl -sf -X POST "$base/v1/auth/guest" -H 'content-type: application/json' \
+    -d "{\"device_id\":\"schemathesis-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')\"}" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')" ||
+    die "no guest session from $base"
 # Keep draining its stdout so that it never blocks on a full pipe.
 cat <&3 >/dev/null &
 exec 3<&-
@@ -160,6 +166,8 @@ enabled = true
 expected-statuses = ["2xx", "3xx", 401, 403, 404, 409, 410, 429, "5xx"]
 [auth.openapi.adminToken]
 bearer = "\${ARCADE_SCHEMATHESIS_ADMIN_TOKEN}"
+[auth.openapi.session]
+bearer = "\${ARCADE_SCHEMATHESIS_SESSION}"
 
 [[operations]]
 include-operation-id = ["createRoom", "act", "publishPlugin"]
@@ -187,7 +195,7 @@ export PYTHONDONTWRITEBYTECODE=1
 started=$SECONDS
 status=0
 run_st() {
-    ARCADE_SCHEMATHESIS_ADMIN_TOKEN="$admin_token" \
+    ARCADE_SCHEMATHESIS_ADMIN_TOKEN="$admin_token" ARCADE_SCHEMATHESIS_SESSION="$session" \
         "$venv/bin/st" --config-file "$work/schemathesis.toml" run "${location[@]}" "$@" \
         "${report_args[@]}" "${extra_args[@]}" || status=1
 }

@@ -12,7 +12,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::registry::{PluginVersion, Registry};
-use crate::room::{self, RoomError, RoomHandle, RoomServices, RoomSpec, Seat};
+use crate::room::{self, Player, RoomError, RoomHandle, RoomServices, RoomSpec, Seat};
 use crate::room_runtime;
 use crate::sandbox::{FaultKind, StartError};
 use arcade_journal::RecoveredRoom;
@@ -33,7 +33,7 @@ pub enum CreateError {
     InvalidConfig(String),
     #[error("{0}")]
     InvalidName(#[from] arcade_protocol::names::InvalidName),
-    #[error("the name {0:?} is given twice")]
+    #[error("the player {0:?} is given twice")]
     DuplicateName(String),
     #[error(transparent)]
     Room(#[from] RoomError),
@@ -47,7 +47,7 @@ pub struct NewRoom {
     /// Seat count; defaults to the game's minimum.
     pub seats: Option<u32>,
     /// Players to seat at once (their tokens are returned).
-    pub players: Vec<String>,
+    pub players: Vec<Player>,
     /// Fixed seed (test mode only); a fresh secret otherwise.
     pub seed: Option<Seed>,
 }
@@ -158,8 +158,7 @@ impl RoomDirectory {
 
     pub async fn create(&self, new: NewRoom) -> Result<(RoomHandle, Vec<Seat>), CreateError> {
         let info = new.plugin.plugin.info();
-        let seats =
-            new.seats.unwrap_or(if new.players.is_empty() { info.min_players } else { new.players.len() as u32 });
+        let seats = new.seats.unwrap_or(info.min_players.max(new.players.len() as u32));
         if seats < info.min_players || seats > info.max_players || new.players.len() as u32 > seats {
             return Err(CreateError::InvalidSeats {
                 game: info.name.clone(),
@@ -168,13 +167,14 @@ impl RoomDirectory {
                 max: info.max_players,
             });
         }
-        let mut players: Vec<String> = Vec::with_capacity(new.players.len());
-        for raw in &new.players {
-            let name = arcade_protocol::names::player_name(raw)?;
-            if players.contains(&name) {
-                return Err(CreateError::DuplicateName(name));
+        let mut players: Vec<Player> = Vec::with_capacity(new.players.len());
+        for player in new.players {
+            let id = arcade_protocol::names::player_name(&player.id)?;
+            if players.iter().any(|p| p.id == id) {
+                return Err(CreateError::DuplicateName(id));
             }
-            players.push(name);
+            let name = arcade_protocol::names::player_name(&player.name).unwrap_or_else(|_| id.clone());
+            players.push(Player { id, name });
         }
         let seed = new.seed.unwrap_or_else(Seed::generate);
         let id: Arc<str> = Arc::from(arcade_cluster::room_ids::new_room_id(self.id_prefix.as_deref()));
@@ -182,7 +182,7 @@ impl RoomDirectory {
         // open seats, so a game that refuses it never becomes a room. When
         // the players fill every seat this is the game's real start, kept for
         // the room. Plugin code runs on the room runtime, never on I/O threads.
-        let mut trial_players = players.clone();
+        let mut trial_players: Vec<String> = players.iter().map(|p| p.id.clone()).collect();
         trial_players.extend((players.len() as u32 + 1..=seats).map(|i| format!("seat-{i}")));
         let trial = {
             let (plugin, runtime, id, config, seed) =

@@ -288,13 +288,25 @@ async fn admins_grant_roles_ban_and_read_the_audit_trail() {
     let moderator_token = str_at(&promoted.1, "access_token");
     assert_eq!(get_as(&server, "/admin/bans", &moderator_token).await.0, 200, "roles arrive with the next refresh");
 
-    // A ban stops the player's sessions at once; lifted, they work again.
+    // The player holds a seat (its token is room-scoped, derived from the session).
+    let (status, room) = post_as(&server, "/v1/rooms", &player_token, json!({ "game": "tic-tac-toe" })).await;
+    assert_eq!(status, 201, "{room}");
+    let seat_token = str_at(&room["seats"][0], "token");
+    let actions = format!("/v1/rooms/{}/actions", str_at(&room["room"], "id"));
+    let act = |token: String| {
+        server.send(server.http.post(server.url(&actions)).bearer_auth(token).json(&json!({ "cell": 0 })))
+    };
+    assert_error(&act(seat_token.clone()).await, 409, "game_not_started");
+
+    // A ban stops the player's sessions at once, and its seats; lifted, they work again.
     let (status, ban) = server
         .send(put(format!("/admin/accounts/{player_id}/ban"), &moderator_token, json!({ "reason": "cheating" })))
         .await;
     assert_eq!(status, 200, "{ban}");
     assert_eq!(ban["by"], moderator_id.as_str());
     assert_error(&get_as(&server, "/v1/account", &player_token).await, 403, "account_banned");
+    assert_error(&act(seat_token.clone()).await, 403, "account_banned");
+    assert_error(&act(player_token.clone()).await, 403, "account_banned");
     let refresh = post(&server, "/v1/auth/refresh", json!({ "refresh_token": player["refresh_token"] })).await;
     assert_error(&refresh, 403, "account_banned");
     let (_, bans) = get_as(&server, "/admin/bans", &moderator_token).await;
@@ -304,6 +316,7 @@ async fn admins_grant_roles_ban_and_read_the_audit_trail() {
         .await;
     assert_eq!(status, 204);
     assert_eq!(get_as(&server, "/v1/account", &player_token).await.0, 200);
+    assert_error(&act(seat_token.clone()).await, 409, "game_not_started");
     let again = server
         .send(server.http.delete(server.url(&format!("/admin/accounts/{player_id}/ban"))).bearer_auth(admin_token))
         .await;

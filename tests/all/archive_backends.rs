@@ -23,6 +23,8 @@ async fn archive_round_trip(archive_url: &str) {
     let x = format!("ann-{}", std::process::id());
     let games = [play_one_game(&server, &x, "bob").await, play_one_game(&server, "cy", &x).await];
     server.flush_archive().await;
+    // Games are listed by the player's account id.
+    let x_id = server.player(&x).await.id;
 
     for id in &games {
         let (status, record) = server.get_as(ADMIN_TOKEN, &format!("/v1/games/{id}")).await;
@@ -31,11 +33,11 @@ async fn archive_round_trip(archive_url: &str) {
         assert_eq!(record["log"].as_array().map(Vec::len), Some(5), "{record}");
         assert_eq!(record["status"]["state"], "finished", "{record}");
     }
-    let (status, page) = server.get(&format!("/v1/games?player={x}&limit=1")).await;
+    let (status, page) = server.get(&format!("/v1/games?player={x_id}&limit=1")).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(page["games"].as_array().map(Vec::len), Some(1), "{page}");
     let next = page["next"].as_str().expect("a second page");
-    let (_, second) = server.get(&format!("/v1/games?player={x}&limit=1&after={next}")).await;
+    let (_, second) = server.get(&format!("/v1/games?player={x_id}&limit=1&after={next}")).await;
     let listed: Vec<&Value> =
         page["games"].as_array().unwrap().iter().chain(second["games"].as_array().unwrap()).collect();
     let mut ids: Vec<&str> = listed.iter().map(|g| g["game_id"].as_str().unwrap()).collect();

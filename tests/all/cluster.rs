@@ -93,6 +93,8 @@ async fn wait_for_live_nodes(server: &Server, expected: &[String], timeout: Dura
 /// A queued player's room, as its ticket WebSocket reported it.
 struct Seated {
     player: String,
+    /// Its account id.
+    id: String,
     /// The node the player queued through.
     via: usize,
     room_id: String,
@@ -115,9 +117,9 @@ async fn queue_in_region_until_seated(server: &Server, via: usize, player: Strin
 /// As [`queue_until_seated`], with the fields of `extra` in the ticket request.
 async fn queue_with_until_seated(server: &Server, via: usize, player: String, extra: Value) -> Seated {
     let started = Instant::now();
-    let mut request = json!({ "game": "tic-tac-toe", "party": [player] });
+    let mut request = json!({ "game": "tic-tac-toe" });
     request.as_object_mut().expect("an object").extend(extra.as_object().expect("an object").clone());
-    let (status, body) = server.post("/v1/matchmaking/tickets", &request).await;
+    let (status, body) = server.post_as(&player, "/v1/matchmaking/tickets", &request).await;
     assert_eq!(status, StatusCode::CREATED, "queueing {player}: {body}");
     assert_eq!(body["status"], "waiting");
     let ticket = str_at(&body["ticket"], "id");
@@ -143,12 +145,14 @@ async fn queue_with_until_seated(server: &Server, via: usize, player: String, ex
                 let assignment = &update["match"]["assignment"];
                 let seats = assignment["seats"].as_array().expect("seats");
                 assert_eq!(seats.len(), 1, "a ticket shows only its own party's seats: {update}");
-                assert_eq!(seats[0]["player"], json!(player));
+                let id = server.player(&player).await.id;
+                assert_eq!(seats[0]["player"], json!(id));
                 return Seated {
                     room_id: str_at(assignment, "room_id"),
                     node_url: str_at(assignment, "node_url"),
                     token: str_at(&seats[0], "token"),
                     player,
+                    id,
                     via,
                     waited: started.elapsed(),
                 };
@@ -238,7 +242,7 @@ async fn play_matched_game(nodes: &[Server], players: Vec<Seated>) -> usize {
         let (client, used) = WsClient::connect_following(&nodes[seat.via].ws_url(&path))
             .await
             .unwrap_or_else(|e| panic!("{} cannot reach room {}: {e:?}", seat.player, seat.room_id));
-        assert_eq!(client.welcome["you"], json!(seat.player));
+        assert_eq!(client.welcome["you"], json!(seat.id));
         redirected += usize::from(!used.starts_with(&nodes[seat.via].ws_url("")));
         clients.push(client);
     }
@@ -312,7 +316,11 @@ async fn a_killed_node_is_noticed_within_the_ttl_gets_no_new_rooms_and_recovers_
     wait_for_live_nodes(&nodes[0], &all, Duration::from_secs(10)).await;
     let (status, info) = nodes[0].get(&format!("/v1/rooms/{}", lost_room.id)).await;
     assert_eq!(status, StatusCode::OK, "{info}");
-    assert_eq!(info["status"]["awaiting"], json!(["bob"]), "the move before the crash is kept: {info}");
+    assert_eq!(
+        info["status"]["awaiting"],
+        json!([lost_room.id_of("bob")]),
+        "the move before the crash is kept: {info}"
+    );
     assert_eq!(back.act(&lost_room.id, lost_room.token("bob"), &json!({ "cell": 0 })).await.0, StatusCode::OK);
 }
 
@@ -322,12 +330,14 @@ async fn one_players_rate_limit_is_shared_by_the_nodes() {
     // Queue and cancel, alternating nodes: every call counts for "ann".
     let mut allowed = 0;
     let mut refusal = None;
+    let ann = nodes[0].player("ann").await;
     for i in 0..30 {
         let node = &nodes[i % 2];
         let response = node
             .http
             .post(node.url("/v1/matchmaking/tickets"))
-            .json(&json!({ "game": "tic-tac-toe", "party": ["ann"] }))
+            .bearer_auth(&ann.access_token)
+            .json(&json!({ "game": "tic-tac-toe" }))
             .send()
             .await
             .expect("POST a ticket");
@@ -355,8 +365,7 @@ async fn one_players_rate_limit_is_shared_by_the_nodes() {
     let body: Value = refusal.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rate_limited", "{body}");
     // Another player is not affected.
-    let (status, body) =
-        nodes[1].post("/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe", "party": ["bob"] })).await;
+    let (status, body) = nodes[1].post_as("bob", "/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe" })).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
@@ -544,7 +553,7 @@ async fn a_match_whose_room_cannot_be_created_is_given_up_and_its_tickets_fail()
     let mut secrets = Vec::new();
     for player in ["ann", "bob"] {
         let (status, created) =
-            nodes[0].post("/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe", "party": [player] })).await;
+            nodes[0].post_as(&player, "/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe" })).await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         secrets.push((str_at(&created["ticket"], "id"), str_at(&created, "secret")));
     }

@@ -32,22 +32,28 @@ async fn tic_tac_toe_published_over_http_and_played_over_websockets() {
     let alice_token = server.join(&room.id, "alice").await;
     let bob_token = server.join(&room.id, "bob").await;
     assert_ne!(alice_token, bob_token);
+    // The plugin names players by account id; the room shows their display names.
+    let (a, b) = (server.player("alice").await.id, server.player("bob").await.id);
     let info = server.room_info(&room.id).await;
-    assert_eq!(info["status"], json!({ "state": "playing", "awaiting": ["alice"] }));
+    assert_eq!(info["status"], json!({ "state": "playing", "awaiting": [a] }));
+    assert_eq!(info["names"], json!({ a.clone(): "alice", b.clone(): "bob" }));
 
     let mut alice = server.ws(&room.id, Some(&alice_token)).await;
     let mut bob = server.ws(&room.id, Some(&bob_token)).await;
     let mut spectator = server.ws(&room.id, None).await;
-    for (client, you) in [(&alice, json!("alice")), (&bob, json!("bob")), (&spectator, json!(null))] {
+    for (client, you) in [(&alice, json!(a)), (&bob, json!(b)), (&spectator, json!(null))] {
         assert_eq!(
             client.welcome,
-            json!({ "type": "welcome", "room": room.id, "game": "tic-tac-toe", "version": "1.0.0", "you": you })
+            json!({
+                "type": "welcome", "room": room.id, "game": "tic-tac-toe", "version": "1.0.0", "you": you,
+                "names": { a.clone(): "alice", b.clone(): "bob" },
+            })
         );
     }
     let opening = alice.next_of_type("state").await;
-    assert_eq!((&opening["seq"], &opening["status"]["awaiting"]), (&json!(0), &json!(["alice"])));
+    assert_eq!((&opening["seq"], &opening["status"]["awaiting"]), (&json!(0), &json!([a])));
     assert_eq!(opening["view"]["board"], json!([null, null, null, null, null, null, null, null, null]));
-    assert_eq!(opening["view"]["players"], json!({ "X": "alice", "O": "bob" }));
+    assert_eq!(opening["view"]["players"], json!({ "X": a, "O": b }));
     assert_eq!(opening["legal_actions"].as_array().map(Vec::len), Some(9), "{opening}");
     let opening = bob.next_of_type("state").await;
     assert_eq!(opening["legal_actions"], json!([]), "bob is not awaited: {opening}");
@@ -63,10 +69,10 @@ async fn tic_tac_toe_published_over_http_and_played_over_websockets() {
     // Bob drops and reconnects with the same token: his seat and the game resume.
     bob.close().await;
     let mut bob = server.ws(&room.id, Some(&bob_token)).await;
-    assert_eq!(bob.welcome["you"], "bob");
+    assert_eq!(bob.welcome["you"], b);
     let resumed = bob.next_of_type("state").await;
     assert_eq!(resumed["seq"], 3);
-    assert_eq!(resumed["status"], json!({ "state": "playing", "awaiting": ["bob"] }));
+    assert_eq!(resumed["status"], json!({ "state": "playing", "awaiting": [b] }));
     assert_eq!(resumed["view"]["board"], json!(["X", "X", null, "O", null, null, null, null, null]));
     assert_eq!(resumed["legal_actions"], json!(cells(&[2, 4, 5, 6, 7, 8])));
 
@@ -78,18 +84,18 @@ async fn tic_tac_toe_published_over_http_and_played_over_websockets() {
         let last = client.until_over().await;
         assert_eq!(last["seq"], 5, "{who}: {last}");
         assert_eq!(last["status"]["state"], "finished", "{who}: {last}");
-        assert_eq!(last["status"]["winners"], json!(["alice"]), "{who}: {last}");
+        assert_eq!(last["status"]["winners"], json!([a]), "{who}: {last}");
         assert_eq!(last["view"]["board"], final_board, "{who}: {last}");
         assert_eq!(last["view"]["next"], Value::Null, "{who}: {last}");
         assert_eq!(last["legal_actions"], json!([]), "{who}: {last}");
         assert_eq!(
             last["events"],
-            json!([{ "kind": "move", "data": { "player": "alice", "mark": "X", "cell": 2 } }]),
+            json!([{ "kind": "move", "data": { "player": a, "mark": "X", "cell": 2 } }]),
             "{who}: {last}"
         );
     }
     let info = server.room_info(&room.id).await;
-    assert_eq!((&info["seq"], &info["status"]["winners"]), (&json!(5), &json!(["alice"])), "{info}");
+    assert_eq!((&info["seq"], &info["status"]["winners"]), (&json!(5), &json!([a])), "{info}");
     assert_error(&server.act(&room.id, &bob_token, &json!({ "cell": 5 })).await, 409, "game_over");
 }
 
@@ -97,7 +103,8 @@ async fn tic_tac_toe_published_over_http_and_played_over_websockets() {
 async fn connect_four_vertical_win_over_websockets() {
     let server = Server::start_with(&[("ARCADE_TESTING__CLIENT_SEEDS", "true")]).await;
     let room = server.create_room(&json!({ "game": "connect-four", "players": ["alice", "bob"], "seed": 3 })).await;
-    assert_eq!(room.info["status"], json!({ "state": "playing", "awaiting": ["alice"] }));
+    let alice_id = room.id_of("alice");
+    assert_eq!(room.info["status"], json!({ "state": "playing", "awaiting": [alice_id] }));
     assert!(room.info.get("seed").is_none(), "the seed is the room's secret while it plays: {}", room.info);
     let mut alice = server.ws(&room.id, Some(room.token("alice"))).await;
     let mut bob = server.ws(&room.id, Some(room.token("bob"))).await;
@@ -111,9 +118,9 @@ async fn connect_four_vertical_win_over_websockets() {
         let last = client.until_over().await;
         assert_eq!(last["seq"], 7, "{who}: {last}");
         assert_eq!(last["status"]["state"], "finished", "{who}: {last}");
-        assert_eq!(last["status"]["winners"], json!(["alice"]), "{who}: {last}");
+        assert_eq!(last["status"]["winners"], json!([alice_id]), "{who}: {last}");
         let view = &last["view"];
-        assert_eq!(view["winner"], "alice", "{who}: {view}");
+        assert_eq!(view["winner"], alice_id, "{who}: {view}");
         let mut line: Vec<Value> = view["line"].as_array().cloned().unwrap_or_default();
         line.sort_by_key(|cell| cell[0].as_u64());
         assert_eq!(line, [json!([2, 0]), json!([3, 0]), json!([4, 0]), json!([5, 0])], "{who}: {view}");
@@ -125,7 +132,7 @@ async fn connect_four_vertical_win_over_websockets() {
         }
     }
     let info = server.room_info(&room.id).await;
-    assert_eq!(info["status"]["winners"], json!(["alice"]));
+    assert_eq!(info["status"]["winners"], json!([alice_id]));
     // Over: the seed may be shown (the test chose 3: its ChaCha20 key starts 03 00..).
     assert_eq!(info["seed"], format!("chacha20-v1:03{}", "0".repeat(62)), "{info}");
 }

@@ -54,12 +54,12 @@ async fn a_client_close_is_answered_with_a_close_frame_on_room_and_ticket_socket
     let (player, welcome) = open_ws(&url).await;
     assert_eq!(welcome["type"], "welcome", "{welcome}");
     assert_eq!(u16::from(close_and_expect_echo(player, 4000).await.code), 4000);
-    let (spectator, _) = open_ws(&server.ws_url(&format!("/v1/rooms/{}/ws", room.id))).await;
+    let watcher = server.player("watcher").await.access_token;
+    let (spectator, _) = open_ws(&server.ws_url(&format!("/v1/rooms/{}/ws?token={watcher}", room.id))).await;
     assert_eq!(u16::from(close_and_expect_echo(spectator, 1000).await.code), 1000);
 
     // The ticket WebSocket (a lone tic-tac-toe player stays waiting).
-    let (status, created) =
-        server.post("/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe", "party": ["carol"] })).await;
+    let (status, created) = server.post_as("carol", "/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe" })).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let (id, secret) = (str_at(&created["ticket"], "id"), str_at(&created, "secret"));
     let (watcher, first) = open_ws(&server.ws_url(&format!("/v1/matchmaking/tickets/{id}/ws?token={secret}"))).await;
@@ -314,7 +314,8 @@ async fn a_websocket_that_answers_nothing_is_closed_and_one_that_answers_pings_s
     ])
     .await;
     let room = server.create_room(&json!({ "game": "tic-tac-toe", "players": ["alice", "bob"] })).await;
-    let spectate = server.ws_url(&format!("/v1/rooms/{}/ws", room.id));
+    let watcher = server.player("watcher").await.access_token;
+    let spectate = server.ws_url(&format!("/v1/rooms/{}/ws?token={watcher}", room.id));
 
     // A spectator that reads nothing (so never answers a ping). Its socket
     // is read raw afterwards: a WebSocket client would try to answer the
@@ -357,8 +358,7 @@ async fn seat_tokens_and_ticket_secrets_never_reach_the_logs() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let wrong = "wrong-seat-token-0123456789abcdef";
     assert!(server.try_ws(&room.id, Some(wrong)).await.is_err());
-    let (status, created) =
-        server.post("/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe", "party": ["carol"] })).await;
+    let (status, created) = server.post_as("carol", "/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe" })).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let (id, secret) = (str_at(&created["ticket"], "id"), str_at(&created, "secret"));
     let (watcher, _) = open_ws(&server.ws_url(&format!("/v1/matchmaking/tickets/{id}/ws?token={secret}"))).await;

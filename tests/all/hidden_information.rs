@@ -49,7 +49,8 @@ fn assert_no_hidden_cards(viewer: &str, client: &WsClient, owners: &[(&str, &[St
 async fn high_card_duel_keeps_hands_hidden_through_a_simultaneous_game() {
     let server = Server::start().await;
     let room = server.create_room(&json!({ "game": "high-card-duel", "players": ["alice", "bob"] })).await;
-    assert_eq!(room.info["status"], json!({ "state": "playing", "awaiting": ["alice", "bob"] }));
+    let (alice_id, bob_id) = (room.id_of("alice").to_string(), room.id_of("bob").to_string());
+    assert_eq!(room.info["status"], json!({ "state": "playing", "awaiting": [alice_id, bob_id] }));
     let mut alice = server.ws(&room.id, Some(room.token("alice"))).await;
     let mut bob = server.ws(&room.id, Some(room.token("bob"))).await;
     let mut spectator = server.ws(&room.id, None).await;
@@ -80,17 +81,19 @@ async fn high_card_duel_keeps_hands_hidden_through_a_simultaneous_game() {
         bob_points += i64::from(rank(b) > rank(a));
     }
     let winners = match alice_points.cmp(&bob_points) {
-        std::cmp::Ordering::Greater => json!(["alice"]),
-        std::cmp::Ordering::Less => json!(["bob"]),
+        std::cmp::Ordering::Greater => json!([alice_id]),
+        std::cmp::Ordering::Less => json!([bob_id]),
         std::cmp::Ordering::Equal => json!([]),
     };
-    let history: Vec<Value> = alice_hand.iter().zip(&bob_hand).map(|(a, b)| json!({ "alice": a, "bob": b })).collect();
+    let history: Vec<Value> =
+        alice_hand.iter().zip(&bob_hand).map(|(a, b)| json!({ alice_id.clone(): a, bob_id.clone(): b })).collect();
     for (who, client) in [("alice", &mut alice), ("bob", &mut bob), ("spectator", &mut spectator)] {
         let last = client.until_over().await;
         assert_eq!(last["seq"], 10, "{who}: {last}");
         assert_eq!(last["status"]["state"], "finished", "{who}: {last}");
         assert_eq!(last["status"]["winners"], winners, "{who}: {last}");
-        assert_eq!(last["status"]["scores"], json!({ "alice": alice_points, "bob": bob_points }), "{who}: {last}");
+        let scores = json!({ alice_id.clone(): alice_points, bob_id.clone(): bob_points });
+        assert_eq!(last["status"]["scores"], scores, "{who}: {last}");
         let revealed: Vec<Value> = last["view"]["history"]
             .as_array()
             .unwrap_or_else(|| panic!("{who}: no history in {last}"))

@@ -99,7 +99,9 @@ async fn red_and_pool_metrics_count_what_happened() {
         sample(&format!(r#"arcade_{name}{{route="{route}",method="{method}",status="{status}"}}"#))
     };
     assert_eq!(http("http_requests_total", "/v1/rooms", "POST", "2xx"), 1.0);
-    assert_eq!(http("http_requests_total", "/v1/rooms/{id}", "GET", "2xx"), 1.0);
+    assert_eq!(http("http_requests_total", "/v1/rooms/{id}/join", "POST", "2xx"), 1.0, "b joined a's room");
+    // One by `create_room` after b's join, one below.
+    assert_eq!(http("http_requests_total", "/v1/rooms/{id}", "GET", "2xx"), 2.0);
     assert_eq!(http("http_requests_total", "/v1/rooms/{id}/ws", "GET", "1xx"), 1.0, "the upgrade's 101");
     assert_eq!(http("http_requests_total", "unmatched", "GET", "4xx"), 3.0);
     assert_eq!(http("http_request_duration_seconds_count", "/v1/games", "GET", "2xx"), 1.0);
@@ -229,8 +231,8 @@ async fn exercise(server: &Server) {
 async fn region_fallback(server: &Server) {
     let mut tickets = Vec::new();
     for player in ["us-1", "us-2"] {
-        let request = json!({ "game": "tic-tac-toe", "party": [player], "latencies": { "us": 20 } });
-        let (status, body) = server.post("/v1/matchmaking/tickets", &request).await;
+        let request = json!({ "game": "tic-tac-toe", "latencies": { "us": 20 } });
+        let (status, body) = server.post_as(player, "/v1/matchmaking/tickets", &request).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         tickets.push((str_at(&body["ticket"], "id"), str_at(&body, "secret")));
     }

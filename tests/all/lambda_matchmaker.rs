@@ -70,6 +70,19 @@ fn http_event(method: &str, path: &str, body: Option<&str>) -> Value {
     event
 }
 
+/// A ticket request of `player`, as API Gateway's JWT authorizer passes it
+/// on: the verified token's claims in `requestContext.authorizer.jwt`.
+fn queue_event(player: &str, body: &str) -> Value {
+    let mut event = http_event("POST", TICKETS, Some(body));
+    event["requestContext"]["authorizer"] = json!({ "jwt": { "claims": { "sub": player }, "scopes": null } });
+    event
+}
+
+/// [`queue_event`] sent: `player` queues with `body`.
+async fn queue_as(api: &RuntimeApi, player: &str, body: &Value) -> (StatusCode, Value) {
+    http_answer(&api.invoke(&queue_event(player, &body.to_string())).await)
+}
+
 /// A REST API (payload format 1.0) request, stage `prod`, body base64-encoded.
 fn rest_event(method: &str, path: &str, body: &str) -> Value {
     json!({
@@ -133,7 +146,7 @@ async fn call_as(api: &RuntimeApi, token: &str, method: &str, path: &str) -> (St
 
 /// Queues `player` alone through the Lambda; returns the ticket id and secret.
 async fn queue(api: &RuntimeApi, player: &str) -> (String, String) {
-    let (status, view) = call(api, "POST", TICKETS, Some(&json!({"game": "tic-tac-toe", "party": [player]}))).await;
+    let (status, view) = queue_as(api, player, &json!({"game": "tic-tac-toe"})).await;
     assert_eq!(status, StatusCode::CREATED, "{view}");
     (str_at(&view["ticket"], "id"), str_at(&view, "secret"))
 }
@@ -143,8 +156,17 @@ async fn tickets_are_created_polled_and_cancelled_through_api_gateway() {
     let api = RuntimeApi::start().await;
     let mut function = spawn(&api, &unique("lambda-mm"));
 
-    let request = json!({"game": "tic-tac-toe", "party": ["ann"]});
-    let (status, created) = call(&api, "POST", TICKETS, Some(&request)).await;
+    // No verified token (a route without the authorizer): refused.
+    let anonymous = call(&api, "POST", TICKETS, Some(&json!({"game": "tic-tac-toe"}))).await;
+    assert_error(&anonymous, 401, "missing_token");
+    // Names in the body are not taken: the player is the token's.
+    let typed = queue_as(&api, "ann", &json!({"game": "tic-tac-toe", "party": ["bob"]})).await;
+    assert_error(&typed, 422, "invalid_request");
+    let party =
+        queue_as(&api, "ann", &json!({"game": "tic-tac-toe", "party_id": "pty_aaaaaaaaaaaaaaaaaaaaaaaaaa"})).await;
+    assert_error(&party, 422, "parties_not_supported");
+
+    let (status, created) = queue_as(&api, "ann", &json!({"game": "tic-tac-toe"})).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["status"], "waiting", "{created}");
     let ticket = &created["ticket"];
@@ -174,23 +196,23 @@ async fn tickets_are_created_polled_and_cancelled_through_api_gateway() {
     assert_error(&call_as(&api, &secret, "DELETE", &path).await, 409, "ticket_not_waiting");
     assert_error(&call_as(&api, &secret, "GET", &format!("{TICKETS}/no-such-ticket")).await, 404, "ticket_not_found");
 
-    // Cancelled, ann may queue again; bob is already waiting, so not twice,
-    // and the refusal does not name the ticket holding him.
-    let (status, again) =
-        call(&api, "POST", TICKETS, Some(&json!({"game": "tic-tac-toe", "party": ["ann", "bob"]}))).await;
+    // Cancelled, ann may queue again, but not twice at once, and the
+    // refusal does not name the ticket holding her.
+    let (status, again) = queue_as(&api, "ann", &json!({"game": "tic-tac-toe"})).await;
     assert_eq!(status, StatusCode::CREATED, "{again}");
-    let refusal = call(&api, "POST", TICKETS, Some(&json!({"game": "tic-tac-toe", "party": ["bob"]}))).await;
+    let refusal = queue_as(&api, "ann", &json!({"game": "tic-tac-toe"})).await;
     assert_error(&refusal, 409, "player_already_queued");
     assert!(!refusal.1.to_string().contains(&str_at(&again["ticket"], "id")), "{refusal:?}");
 
-    // A REST API (payload 1.0) request with a base64 body, and its answer format.
-    let rest = api
-        .invoke(&rest_event(
-            "POST",
-            TICKETS,
-            r#"{"game":"tic-tac-toe","mode":"standard","party":["cy"],"rating":1710,"latencies":{"eu-west-1":30}}"#,
-        ))
-        .await;
+    // A REST API (payload 1.0) request with a base64 body (and its
+    // authorizer's claims), and its answer format.
+    let mut rest = rest_event(
+        "POST",
+        TICKETS,
+        r#"{"game":"tic-tac-toe","mode":"standard","rating":1710,"latencies":{"eu-west-1":30}}"#,
+    );
+    rest["requestContext"]["authorizer"] = json!({ "claims": { "sub": "cy" } });
+    let rest = api.invoke(&rest).await;
     let (status, view) = http_answer(&rest);
     assert_eq!(status, StatusCode::CREATED, "{view}");
     assert_eq!((&view["ticket"]["rating"], &view["ticket"]["latencies"]), (&json!(1710.0), &json!({"eu-west-1": 30})));
@@ -346,18 +368,20 @@ async fn bad_requests_get_the_same_answers_as_from_a_host() {
     // A lone host (in-memory tickets) with the same queue: the reference.
     let host = Server::start().await;
 
+    let ann = host.player("ann").await;
     let bodies: [(&str, u16, &str); 6] = [
-        (r#"{"game": "tic-tac-toe", "party": ["#, 400, "malformed_json"),
+        (r#"{"game": "tic-tac-toe", "latencies": {"#, 400, "malformed_json"),
         ("not json at all", 400, "malformed_json"),
-        (r#"{"game": "tic-tac-toe", "party": "ann"}"#, 422, "invalid_request"),
-        (r#"{"game": "tic-tac-toe", "party": ["ann"], "colour": "red"}"#, 422, "invalid_request"),
-        (r#"{"game": "tic-tac-toe", "party": []}"#, 400, "invalid_ticket"),
-        (r#"{"game": "chess", "party": ["ann"]}"#, 404, "unknown_queue"),
+        (r#"{"game": "tic-tac-toe", "party": ["ann"]}"#, 422, "invalid_request"),
+        (r#"{"game": "tic-tac-toe", "colour": "red"}"#, 422, "invalid_request"),
+        (r#"{"game": "tic-tac-toe", "latencies": {"Not A Region": 5}}"#, 400, "invalid_ticket"),
+        (r#"{"game": "chess"}"#, 404, "unknown_queue"),
     ];
     for (body, status, code) in bodies {
-        let lambda = http_answer(&api.invoke(&http_event("POST", TICKETS, Some(body))).await);
+        let lambda = http_answer(&api.invoke(&queue_event(&ann.id, body)).await);
         assert_error(&lambda, status, code);
-        let on_host = host.post_raw(TICKETS, None, "application/json", body.as_bytes().to_vec()).await;
+        let on_host =
+            host.post_raw(TICKETS, Some(&ann.access_token), "application/json", body.as_bytes().to_vec()).await;
         assert_eq!(
             (on_host.0, &on_host.1["error"]["code"]),
             (lambda.0, &lambda.1["error"]["code"]),
@@ -365,7 +389,7 @@ async fn bad_requests_get_the_same_answers_as_from_a_host() {
         );
     }
 
-    let mut no_type = http_event("POST", TICKETS, Some(r#"{"game": "tic-tac-toe", "party": ["ann"]}"#));
+    let mut no_type = queue_event(&ann.id, r#"{"game": "tic-tac-toe"}"#);
     no_type["headers"] = json!({});
     assert_error(&http_answer(&api.invoke(&no_type).await), 415, "unsupported_media_type");
     assert_error(&call(&api, "GET", "/v1/rooms", None).await, 404, "not_found");
@@ -384,8 +408,7 @@ async fn cold_start_to_first_response_is_measured() {
     let [mut to_poll, mut to_response] = [(); 2].map(|_| Vec::new());
     for run in 0..RUNS {
         let api = RuntimeApi::start().await;
-        let body = json!({"game": "tic-tac-toe", "party": [format!("p{run}")]}).to_string();
-        let created = api.queue(&http_event("POST", TICKETS, Some(&body)));
+        let created = api.queue(&queue_event(&format!("p{run}"), r#"{"game": "tic-tac-toe"}"#));
         let function = spawn(&api, &unique("lambda-mm-cold"));
         let created = created.outcome().await;
         assert_eq!(http_answer(&created).0, StatusCode::CREATED);

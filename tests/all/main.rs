@@ -25,6 +25,7 @@ mod lambda;
 mod lambda_matchmaker;
 mod lifecycle_bench;
 mod openapi;
+mod parties;
 mod rate_limits;
 mod realtime;
 mod room_runtime;

@@ -85,3 +85,74 @@ async fn every_protocol_endpoint_is_documented() {
     let missing: Vec<_> = endpoints.iter().filter(|e| !ops.contains(e)).collect();
     assert!(missing.is_empty(), "docs/protocol.md endpoints missing from /openapi.json: {missing:?}");
 }
+
+/// No route that acts for someone answers a request without credentials:
+/// every documented operation that lists a security requirement (and no
+/// anonymous alternative) is called on real ids, with no `Authorization`,
+/// and must answer 401 `missing_token` before doing anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_that_needs_credentials_refuses_a_request_without_them() {
+    let server = Server::start().await;
+    let document = openapi(&server).await;
+    // Real things to name, so that no refusal is a plain 404.
+    let room = server.create_room(&json!({ "game": "tic-tac-toe", "players": ["alice"], "seats": 2 })).await;
+    let (status, party) = server.post_as("alice", "/v1/parties", &json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{party}");
+    let (status, ticket) = server.post_as("bob", "/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    let alice = server.player("alice").await;
+    let real = |path: &str, name: &str| -> String {
+        match name {
+            "id" if path.starts_with("/v1/rooms/") => room.id.clone(),
+            "id" if path.starts_with("/v1/parties/") => str_at(&party["party"], "id"),
+            "id" if path.starts_with("/v1/matchmaking/tickets/") => str_at(&ticket["ticket"], "id"),
+            "id" if path.starts_with("/admin/accounts/") => alice.id.clone(),
+            "name" => "tic-tac-toe".to_string(),
+            "version" => "1.0.0".to_string(),
+            "role" => "publisher".to_string(),
+            _ => "nonexistent".to_string(),
+        }
+    };
+    let mut checked = Vec::new();
+    for (method, path) in operations(&document) {
+        let operation = &document["paths"][&path][method.to_lowercase()];
+        let Some(requirements) = operation["security"].as_array() else { continue };
+        if requirements.is_empty() || requirements.iter().any(|r| r.as_object().is_some_and(|r| r.is_empty())) {
+            continue;
+        }
+        let mut concrete_path = String::new();
+        let mut rest = path.as_str();
+        while let Some(open) = rest.find('{') {
+            let close = open + rest[open..].find('}').expect("a closed parameter");
+            concrete_path.push_str(&rest[..open]);
+            concrete_path.push_str(&real(&path, &rest[open + 1..close]));
+            rest = &rest[close + 1..];
+        }
+        concrete_path.push_str(rest);
+        let request = server.http.request(method.parse().expect("a method"), server.url(&concrete_path));
+        let request =
+            if matches!(method.as_str(), "POST" | "PUT" | "PATCH") { request.json(&json!({})) } else { request };
+        let answer = server.send(request).await;
+        assert_eq!(
+            (answer.0, &answer.1["error"]["code"]),
+            (StatusCode::UNAUTHORIZED, &json!("missing_token")),
+            "{method} {path} without credentials: {answer:?}"
+        );
+        checked.push(format!("{method} {path}"));
+    }
+    for expected in
+        ["POST /v1/rooms", "POST /v1/rooms/{id}/actions", "POST /v1/matchmaking/tickets", "POST /v1/parties"]
+    {
+        assert!(
+            checked.iter().any(|c| c == expected),
+            "{expected} is not documented as needing credentials: {checked:?}"
+        );
+    }
+    // The room's WebSocket takes its credential in the query: none is 401 too.
+    match server.try_ws(&room.id, None).await {
+        Err(refused) => assert_error(&refused, 401, "missing_token"),
+        Ok(client) => panic!("a room WebSocket without a token: {}", client.welcome),
+    }
+    assert_eq!(server.room_info(&room.id).await["seq"], 0, "nothing happened to the room");
+    server.assert_healthy().await;
+}

@@ -94,8 +94,8 @@ async fn arena_plays_over_websockets_at_its_tick_rate() {
         if ticks.last().is_none_or(|&(_, last)| last < tick) {
             ticks.push((started.elapsed(), tick));
         }
-        ann_vx = ann_vx.max(ship(&state, "ann")["vx"].as_i64().unwrap_or(0));
-        bob_vy = bob_vy.min(ship(&state, "bob")["vy"].as_i64().unwrap_or(0));
+        ann_vx = ann_vx.max(ship(&state, room.id_of("ann"))["vx"].as_i64().unwrap_or(0));
+        bob_vy = bob_vy.min(ship(&state, room.id_of("bob"))["vy"].as_i64().unwrap_or(0));
     }
     let expected = 2.0 * TICK_HZ;
     assert!((expected * 0.75..=expected * 1.25).contains(&(ticks.len() as f64)), "20 Hz for 2 s: {ticks:?}");
@@ -108,10 +108,10 @@ async fn arena_plays_over_websockets_at_its_tick_rate() {
     let end = ann.until_over().await;
     assert_eq!(end["status"]["state"], "finished", "{end}");
     let scores = &end["status"]["scores"];
-    for player in ["ann", "bob"] {
+    for player in [room.id_of("ann"), room.id_of("bob")] {
         assert_eq!(scores[player], ship(&end, player)["lives"], "{end}");
     }
-    let out = |player| ship(&end, player)["out"] == true;
+    let out = |player| ship(&end, room.id_of(player))["out"] == true;
     assert!(tick_of(&end) == 100 || out("ann") || out("bob"), "time is up or a ship is out: {end}");
     assert!(end["status"]["winners"].as_array().is_some_and(|w| !w.is_empty()), "{end}");
     assert_eq!(bob.until_over().await["status"], end["status"]);

@@ -44,14 +44,14 @@ async fn a_stranger_can_neither_find_read_watch_nor_cancel_a_queued_players_tick
     // Ann waits alone (tic-tac-toe needs two) until Bob queues.
     let server = Server::start_with(&[("ARCADE_MATCHMAKING__ROUND_INTERVAL_MS", "50")]).await;
 
-    let (status, created) = server.post(TICKETS, &json!({ "game": "tic-tac-toe", "party": ["ann"] })).await;
+    let (status, created) = server.post_as("ann", TICKETS, &json!({ "game": "tic-tac-toe" })).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = str_at(&created["ticket"], "id");
     let secret = str_at(&created, "secret");
     assert!(secret.len() >= 32, "a secret of 128 bits or more: {secret}");
 
     // 1. Queueing ann again does not name her ticket.
-    let (status, refusal) = server.post(TICKETS, &json!({ "game": "tic-tac-toe", "party": ["ann"] })).await;
+    let (status, refusal) = server.post_as("ann", TICKETS, &json!({ "game": "tic-tac-toe" })).await;
     assert_error(&(status, refusal.clone()), 409, "player_already_queued");
     assert!(!refusal.to_string().contains(&id), "the 409 gives the holder's ticket id away: {refusal}");
 
@@ -79,7 +79,7 @@ async fn a_stranger_can_neither_find_read_watch_nor_cancel_a_queued_players_tick
 
     // The victim is matched: another player's secret does not open her
     // ticket, and so not her seat token.
-    let (status, bob) = server.post(TICKETS, &json!({ "game": "tic-tac-toe", "party": ["bob"] })).await;
+    let (status, bob) = server.post_as("bob", TICKETS, &json!({ "game": "tic-tac-toe" })).await;
     assert_eq!(status, StatusCode::CREATED, "{bob}");
     let bob_secret = str_at(&bob, "secret");
     let seated = wait_for_room(&server, &id, &secret).await;

@@ -62,7 +62,7 @@ async fn new_room_version(server: &Server) -> Value {
 
 /// Queues `player` for tic-tac-toe: `(ticket id, secret)`.
 async fn queue(server: &Server, player: &str) -> (String, String) {
-    let (status, ticket) = server.post(TICKETS, &json!({ "game": "tic-tac-toe", "party": [player] })).await;
+    let (status, ticket) = server.post_as(&player, TICKETS, &json!({ "game": "tic-tac-toe" })).await;
     assert_eq!(status, StatusCode::CREATED, "{player} queueing: {ticket}");
     (str_at(&ticket["ticket"], "id"), str_at(&ticket, "secret"))
 }
@@ -131,7 +131,7 @@ async fn a_yanked_version_finishes_its_rooms_and_starts_no_new_ones() {
     play_in_turn(&mut [&mut bob, &mut alice], &cells(&[3, 1, 4, 2])).await;
     for client in [&mut alice, &mut bob] {
         let last = client.until_over().await;
-        assert_eq!(last["status"]["winners"], json!(["alice"]), "{last}");
+        assert_eq!(last["status"]["winners"], json!([server.player("alice").await.id]), "{last}");
         for state in client.states() {
             assert_eq!(state["view"]["rules_version"], "2.0.0", "room A changed rules mid-game: {state}");
         }
@@ -177,7 +177,11 @@ async fn a_yanked_version_finishes_its_rooms_and_starts_no_new_ones() {
         assert_eq!(status, StatusCode::OK, "{player} {cell}: {body}");
     }
     let info = server.room_info(&room_b.id).await;
-    assert_eq!((&info["version"], &info["status"]["winners"]), (&json!("2.0.0"), &json!(["xena"])), "{info}");
+    assert_eq!(
+        (&info["version"], &info["status"]["winners"]),
+        (&json!("2.0.0"), &json!([room_b.id_of("xena")])),
+        "{info}"
+    );
     server.flush_archive().await;
     replay(server.data_dir(), &room_b.id);
 
@@ -186,7 +190,7 @@ async fn a_yanked_version_finishes_its_rooms_and_starts_no_new_ones() {
     assert_error(&server.try_create_room(&json!({ "game": "tic-tac-toe" })).await, 410, "plugin_yanked");
     let refused = server.try_create_room(&json!({ "game": "tic-tac-toe", "version": "1.0.0" })).await;
     assert_error(&refused, 410, "plugin_version_yanked");
-    let ticket = server.post(TICKETS, &json!({ "game": "tic-tac-toe", "party": ["erin"] })).await;
+    let ticket = server.post_as("erin", TICKETS, &json!({ "game": "tic-tac-toe" })).await;
     assert_error(&ticket, 410, "plugin_yanked");
     assert_eq!(listed(&server).await, [("1.0.0".into(), true), ("2.0.0".into(), true)]);
 

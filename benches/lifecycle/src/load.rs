@@ -1,12 +1,16 @@
 //! The load generator: R rooms × P WebSocket players, each room playing
 //! games back to back.
 //!
-//! One game: `POST /v1/rooms` with the P player names (the answer carries a
-//! seat token per player), every player connects to
+//! Each room's P players sign in once (guest accounts, one device id per
+//! player). One game: the first player creates the room with P seats
+//! (`POST /v1/rooms` with its session: the answer carries its seat token),
+//! the others join it (`POST /v1/rooms/{id}/join`), every player connects to
 //! `/v1/rooms/{id}/ws?token=…`, the player the game awaits picks a random
 //! entry of its `state`'s `legal_actions` and sends it; the round trip of an
 //! action is send → `ack`. When every player has seen the `finished` state
-//! the sockets are closed and the room starts its next game.
+//! the sockets are closed and the room starts its next game. Against a
+//! server without accounts (a build from before them, for A/B runs) the
+//! room is created with the players named in its body, as such servers did.
 //!
 //! The run has a warm-up (games played, nothing counted), then a measured
 //! window: games finished, moves acknowledged, round trips of actions sent,
@@ -261,8 +265,20 @@ async fn room_loop(index: usize, seed: u64, shared: Arc<Shared>) -> Tally {
     let names: Vec<String> = (0..shared.players).map(|p| format!("r{index}p{p}")).collect();
     let mut rng = Rng::new(seed);
     let mut tally = Tally::default();
+    let players = loop {
+        match sign_in(&shared, &names).await {
+            Ok(players) => break players,
+            Err(kind) => {
+                shared.count_error(kind);
+                if Instant::now() >= shared.measure_until {
+                    return tally;
+                }
+                tokio::time::sleep(ERROR_BACKOFF).await;
+            }
+        }
+    };
     while Instant::now() < shared.measure_until {
-        match tokio::time::timeout(shared.game_timeout, one_game(&shared, &names, &mut rng, &mut tally)).await {
+        match tokio::time::timeout(shared.game_timeout, one_game(&shared, &players, &mut rng, &mut tally)).await {
             Ok(Ok(())) => {
                 shared.finished.fetch_add(1, Ordering::Relaxed);
                 tally.games_total += 1;
@@ -296,34 +312,96 @@ async fn archived_games(shared: &Shared) -> Option<u64> {
     total
 }
 
-/// Create a room, connect its players, play it to the end.
-async fn one_game(shared: &Shared, names: &[String], rng: &mut Rng, tally: &mut Tally) -> Result<(), String> {
-    let sent = Instant::now();
-    let response = shared
-        .http
-        .post(format!("{}/v1/rooms", shared.base))
-        .json(&json!({ "game": shared.game, "players": names }))
-        .send()
-        .await
-        .map_err(|e| format!("create_request: {}", error_kind(&e)))?;
-    let status = response.status();
-    let body: Value = response.json().await.map_err(|_| format!("create_body_{}", status.as_u16()))?;
-    if !status.is_success() {
-        return Err(format!("create_{}_{}", status.as_u16(), body["error"]["code"].as_str().unwrap_or("?")));
+/// A room's players: their access tokens, or their names for a server
+/// without accounts.
+enum Players {
+    Sessions(Vec<String>),
+    Named(Vec<String>),
+}
+
+/// Signs every player in as a guest (one device id per player name).
+async fn sign_in(shared: &Shared, names: &[String]) -> Result<Players, String> {
+    let mut sessions = Vec::with_capacity(names.len());
+    for name in names {
+        let device = format!("arcade-bench-device-{name}");
+        let (status, body) = post(shared, "/v1/auth/guest", None, &json!({ "device_id": device }), "sign_in").await?;
+        if status == 404 && sessions.is_empty() {
+            return Ok(Players::Named(names.to_vec()));
+        }
+        let token = body["access_token"].as_str().ok_or_else(|| format!("sign_in_{status}"))?;
+        sessions.push(token.to_string());
     }
+    Ok(Players::Sessions(sessions))
+}
+
+/// `POST path` with a JSON body (and a bearer token): the status and the JSON answer.
+async fn post(
+    shared: &Shared,
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+    what: &str,
+) -> Result<(u16, Value), String> {
+    let mut request = shared.http.post(format!("{}{path}", shared.base)).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.map_err(|e| format!("{what}_request: {}", error_kind(&e)))?;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.map_err(|_| format!("{what}_body_{status}"))?;
+    Ok((status, body))
+}
+
+/// An answer that must be a success: its body, else the error kind.
+fn success(answer: (u16, Value), what: &str) -> Result<Value, String> {
+    let (status, body) = answer;
+    if !(200..300).contains(&status) {
+        return Err(format!("{what}_{status}_{}", body["error"]["code"].as_str().unwrap_or("?")));
+    }
+    Ok(body)
+}
+
+/// The room's seat tokens: created by the first player (P seats), joined
+/// by the others; or, without accounts, created with every player named.
+async fn seat_tokens(shared: &Shared, players: &Players, tally: &mut Tally) -> Result<(String, Vec<String>), String> {
+    let sent = Instant::now();
+    let (count, created) = match players {
+        Players::Sessions(sessions) => {
+            let body = json!({ "game": shared.game, "seats": sessions.len() });
+            (sessions.len(), post(shared, "/v1/rooms", Some(&sessions[0]), &body, "create").await?)
+        }
+        Players::Named(names) => {
+            let body = json!({ "game": shared.game, "players": names });
+            (names.len(), post(shared, "/v1/rooms", None, &body, "create").await?)
+        }
+    };
+    let body = success(created, "create")?;
     if shared.in_window(sent) {
         tally.creates_us.push(micros(sent.elapsed()));
     }
-    let room = body["room"]["id"].as_str().ok_or("create_answer_without_room_id")?;
-    let tokens: Vec<&str> = body["seats"]
+    let room = body["room"]["id"].as_str().ok_or("create_answer_without_room_id")?.to_string();
+    let mut tokens: Vec<String> = body["seats"]
         .as_array()
         .ok_or("create_answer_without_seats")?
         .iter()
-        .filter_map(|seat| seat["token"].as_str())
+        .filter_map(|seat| seat["token"].as_str().map(str::to_string))
         .collect();
-    if tokens.len() != names.len() {
+    if let Players::Sessions(sessions) = players {
+        for session in &sessions[1..] {
+            let joined = post(shared, &format!("/v1/rooms/{room}/join"), Some(session), &json!({}), "join").await?;
+            let seat = success(joined, "join")?;
+            tokens.push(seat["token"].as_str().ok_or("join_answer_without_token")?.to_string());
+        }
+    }
+    if tokens.len() != count {
         return Err("create_answer_seat_count".to_string());
     }
+    Ok((room, tokens))
+}
+
+/// Create a room, connect its players, play it to the end.
+async fn one_game(shared: &Shared, players: &Players, rng: &mut Rng, tally: &mut Tally) -> Result<(), String> {
+    let (room, tokens) = seat_tokens(shared, players, tally).await?;
 
     let sockets = futures_util::future::try_join_all(tokens.iter().map(|token| {
         let url = format!("{}/v1/rooms/{room}/ws?token={token}", shared.ws_base);

@@ -3,8 +3,11 @@
 // account), and its session (the access and refresh tokens, in
 // sessionStorage), refreshed before it expires. The header shows who is
 // signed in; an empty name field starts with the account's display name.
+// Rooms, joins, tickets and the room WebSocket all take this session: the
+// seated player is the account, shown by its display name (the name field
+// renames the account before it plays).
 
-import { api } from './api.js';
+import { api, ApiError } from './api.js';
 import { $, load, state, store } from './state.js';
 
 const DEVICE_KEY = 'arcade.device';
@@ -44,6 +47,7 @@ function keep(answer) {
     expires_at: answer.expires_at,
   };
   store(SESSION_KEY, session);
+  state.session = session;
   state.account = session.account;
   const shown = $('account');
   shown.textContent = `Signed in as ${session.account.display_name}`;
@@ -76,4 +80,23 @@ export async function signIn() {
     $('account').textContent = `Not signed in (${e.message})`;
     return null;
   }
+}
+
+/** The current access token (null before signing in). */
+export function accessToken() {
+  return state.session ? state.session.access_token : null;
+}
+
+/**
+ * A session whose account is displayed as `name`: signs in, and renames the
+ * account first when the name field says otherwise (a new token carries
+ * the new name). Throws ApiError when the server refuses.
+ */
+export async function sessionNamed(name) {
+  const session = await signIn();
+  if (!session) throw new ApiError(0, 'not_signed_in', 'cannot sign in to the server');
+  if (!name || session.account.display_name === name) return session;
+  await api('/v1/account', { method: 'PATCH', body: { display_name: name }, token: session.access_token });
+  const { data } = await api('/v1/auth/refresh', { method: 'POST', body: { refresh_token: session.refresh_token } });
+  return keep(data);
 }

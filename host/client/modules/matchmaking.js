@@ -7,6 +7,7 @@ import { api, retrySeconds, trimSlash, wsUrl } from './api.js';
 import { setStatus, showError } from './status.js';
 import { chosenGame, playerName } from './lobby.js';
 import { enterRoom } from './room.js';
+import { sessionNamed } from './account.js';
 
 const POLL_MS = 500;
 
@@ -25,9 +26,11 @@ export async function findMatch() {
   showSearching(true);
   let answer;
   try {
+    const session = await sessionNamed(name);
     answer = await api('/v1/matchmaking/tickets', {
       method: 'POST',
-      body: { game, mode: 'standard', party: [name] },
+      body: { game, mode: 'standard' },
+      token: session.access_token,
     });
   } catch (e) {
     if (e.status === 429) {
@@ -65,13 +68,14 @@ export function onTicket(view) {
         return false;
       }
       const seats = assignment.seats || [];
-      const seat = seats.find((s) => s.player === ticket.name) || seats[0];
+      const me = state.account ? state.account.id : null;
+      const seat = seats.find((s) => s.player === me) || seats[0];
       clearTicket();
       if (!seat) {
         setStatus('Matched, but the assignment has no seat for you.', 'error');
         return true;
       }
-      setStatus(`Match found: ${(match.players || []).join(' vs ')}.`, 'ok');
+      setStatus(`Match found: ${(match.players || []).length} players.`, 'ok');
       enterRoom({
         node: trimSlash(assignment.node_url || location.origin),
         room: assignment.room_id,

@@ -15,6 +15,11 @@ function drawnMark(game, view, me) {
   return drawn && drawn.mark && me && view ? drawn.mark(view, me) : null;
 }
 
+/** A player's display name (the id until the room has said it). */
+function nameOf(id) {
+  return (state.names && state.names[id]) || id;
+}
+
 export function render(send) {
   const seat = state.seat;
   if (!seat) return;
@@ -30,12 +35,12 @@ export function render(send) {
   const you = $('you');
   you.dataset.mark = mark || '';
   you.dataset.player = me || '';
-  you.textContent = me ? `You are ${me}${mark ? ` (${mark})` : ''}` : 'You are watching (spectator)';
+  you.textContent = me ? `You are ${nameOf(me)}${mark ? ` (${mark})` : ''}` : 'You are watching (spectator)';
   $('players').textContent =
     view && view.players && !Array.isArray(view.players) && typeof view.players === 'object'
       ? Object.entries(view.players)
           .sort(([a], [b]) => MARK_ORDER.indexOf(a) - MARK_ORDER.indexOf(b))
-          .map(([m, name]) => `${m}: ${name}`)
+          .map(([m, id]) => `${m}: ${nameOf(id)}`)
           .join(' · ')
       : '';
 
@@ -48,11 +53,12 @@ export function render(send) {
     turn.textContent = 'Waiting for the room…';
   } else if (status.state === 'waiting_for_players') {
     const seated = status.seated || [];
-    turn.textContent = `Waiting for players (${seated.length}/${status.seats} seated${seated.length ? `: ${seated.join(', ')}` : ''})`;
+    const names = seated.map(nameOf).join(', ');
+    turn.textContent = `Waiting for players (${seated.length}/${status.seats} seated${seated.length ? `: ${names}` : ''})`;
   } else if (status.state === 'playing') {
     const awaiting = status.awaiting || [];
     myTurn = Boolean(me && awaiting.includes(me));
-    const others = awaiting.filter((p) => p !== me);
+    const others = awaiting.filter((p) => p !== me).map(nameOf);
     turn.textContent = myTurn
       ? `Your turn${others.length ? ` (also waiting for ${others.join(', ')})` : ''}`
       : `Waiting for ${others.join(', ') || 'the game'}`;
@@ -65,7 +71,7 @@ export function render(send) {
       result.dataset.outcome = 'draw';
     } else {
       const mine = me ? (winners.includes(me) ? ' — you win!' : ' — you lose') : '';
-      result.textContent = `${winners.join(' and ')} ${winners.length > 1 ? 'win' : 'wins'}${mine}`;
+      result.textContent = `${winners.map(nameOf).join(' and ')} ${winners.length > 1 ? 'win' : 'wins'}${mine}`;
       result.dataset.outcome = me ? (winners.includes(me) ? 'win' : 'lose') : 'finished';
     }
   } else if (status.state === 'aborted') {

@@ -1,12 +1,14 @@
-// A seat in a room: creating, joining or spectating it over HTTP, then the
-// room WebSocket. It reconnects after a drop with exponential backoff and
-// the same seat token; close code 4307 carries the base URL of the node
+// A seat in a room: creating, joining or spectating it over HTTP (with the
+// session: the seat is the account's), then the room WebSocket. It
+// reconnects after a drop with exponential backoff and the same seat token
+// (a spectator with the session's access token); close code 4307 carries the base URL of the node
 // that owns the room (reconnect there); HTTP 307s are followed by fetch.
 
 import { $, SEAT_KEY, enc, state, store } from './state.js';
 import { api, trimSlash, wsUrl } from './api.js';
 import { setConn, setStatus, showError } from './status.js';
 import { chosenGame, playerName, roomIdInput } from './lobby.js';
+import { accessToken, sessionNamed, signIn } from './account.js';
 import { render } from './render.js';
 
 const RECONNECT_BASE_MS = 250;
@@ -26,15 +28,13 @@ export async function createRoom() {
   const game = chosenGame();
   if (!name || !game) return;
   try {
-    const created = await api('/v1/rooms', { method: 'POST', body: { game } });
+    const session = await sessionNamed(name);
+    const created = await api('/v1/rooms', { method: 'POST', body: { game }, token: session.access_token });
     const room = created.data.room.id;
-    const joined = await api(`${created.origin}/v1/rooms/${enc(room)}/join`, {
-      method: 'POST',
-      body: { name },
-    });
+    const seat = created.data.seats[0];
     $('room-input').value = room;
     setStatus(`Room ${room} created: share its id so others can join.`, 'ok');
-    enterRoom({ node: joined.origin, room, token: joined.data.token, player: joined.data.player, game });
+    enterRoom({ node: created.origin, room, token: seat.token, player: seat.player, game });
   } catch (e) {
     showError(e);
   }
@@ -45,9 +45,10 @@ export async function joinRoom() {
   const room = roomIdInput();
   if (!name || !room) return;
   try {
-    const joined = await api(`/v1/rooms/${enc(room)}/join`, { method: 'POST', body: { name } });
+    const session = await sessionNamed(name);
+    const joined = await api(`/v1/rooms/${enc(room)}/join`, { method: 'POST', token: session.access_token });
     const info = await api(`${joined.origin}/v1/rooms/${enc(room)}`).catch(() => null);
-    setStatus(`Joined room ${room} as ${joined.data.player}.`, 'ok');
+    setStatus(`Joined room ${room} as ${joined.data.name}.`, 'ok');
     enterRoom({
       node: joined.origin,
       room,
@@ -64,6 +65,7 @@ export async function spectateRoom() {
   const room = roomIdInput();
   if (!room) return;
   try {
+    if (!(await signIn())) return;
     const info = await api(`/v1/rooms/${enc(room)}`);
     setStatus(`Watching room ${room}.`, 'ok');
     enterRoom({ node: info.origin, room, token: null, player: null, game: info.data.game });
@@ -125,7 +127,8 @@ export function connect() {
   if (!seat) return;
   clearTimeout(state.reconnectTimer);
   const gen = ++state.wsGen;
-  const query = seat.token ? `?token=${enc(seat.token)}` : '';
+  const token = seat.token || accessToken();
+  const query = token ? `?token=${enc(token)}` : '';
   let socket;
   try {
     socket = new WebSocket(wsUrl(seat.node, `/v1/rooms/${enc(seat.room)}/ws${query}`));
@@ -238,6 +241,7 @@ export function onRoomMessage(text) {
   switch (message.type) {
     case 'welcome':
       state.welcome = message;
+      state.names = message.names || {};
       state.redirects = 0;
       if (state.seat) {
         if (message.you && state.seat.player !== message.you) state.seat.player = message.you;
@@ -248,6 +252,7 @@ export function onRoomMessage(text) {
       break;
     case 'state':
       state.last = message;
+      if (message.names) state.names = message.names;
       state.over = message.status.state === 'finished' || message.status.state === 'aborted';
       for (const event of message.events || []) state.events.push(event);
       state.events.splice(0, Math.max(0, state.events.length - MAX_EVENTS));

@@ -11,6 +11,8 @@ export const enc = encodeURIComponent;
 
 export const state = {
   account: null, // {id, display_name, roles} of the signed-in player
+  session: null, // {account, access_token, refresh_token, expires_at}
+  names: {}, // display names of the room's players, by account id
   plugins: new Map(), // name -> latest version summary
   seat: null, // {node, room, token, player, game}
   ws: null,

@@ -67,6 +67,11 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "missing_token", "send `Authorization: Bearer <token>`")
     }
 
+    /// 403: a valid session whose account holds no seat in the room.
+    pub fn not_seated(room: &str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "not_seated", format!("this account holds no seat in room {room:?}"))
+    }
+
     pub fn invalid_token(what: &str) -> Self {
         Self::new(StatusCode::FORBIDDEN, "invalid_token", format!("the {what} token is not valid"))
     }
@@ -129,8 +134,7 @@ impl From<RoomError> for ApiError {
         let status = match &e {
             RoomError::InvalidToken => StatusCode::FORBIDDEN,
             RoomError::Action(crate::sandbox::ActionError::NotAPlayer) => StatusCode::FORBIDDEN,
-            RoomError::InvalidName
-            | RoomError::Action(crate::sandbox::ActionError::Malformed(_))
+            RoomError::Action(crate::sandbox::ActionError::Malformed(_))
             | RoomError::Action(crate::sandbox::ActionError::Illegal(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             RoomError::Aborted(_) => StatusCode::GONE,
             RoomError::Closed => StatusCode::NOT_FOUND,
@@ -161,7 +165,7 @@ impl From<CreateError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_config", e.to_string())
             }
             CreateError::InvalidName(e) => e.into(),
-            CreateError::DuplicateName(_) => ApiError::new(StatusCode::CONFLICT, "name_taken", e.to_string()),
+            CreateError::DuplicateName(_) => ApiError::new(StatusCode::CONFLICT, "duplicate_player", e.to_string()),
             CreateError::Room(e) => e.into(),
         }
     }

@@ -1,4 +1,6 @@
-//! Matchmaking endpoints: queue a party, poll or cancel its ticket, and a
+//! Matchmaking endpoints: queue the caller (a session is required; the
+//! ticket's party is the caller's account, never names from the body),
+//! poll or cancel its ticket, and a
 //! WebSocket that reports the ticket until it is final (matched with a
 //! room, expired, cancelled or failed). Tickets live in the shared store, so
 //! any node answers for any ticket.
@@ -21,10 +23,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 
+use super::auth::Caller;
 use super::client_ip::ClientIp;
 use super::{ApiError, App, bearer};
 use crate::registry::ResolveError;
-use arcade_cluster::matchmaking::{MatchmakingError, QueueKey, TicketRequest, TicketStatus, TicketView};
+use arcade_cluster::matchmaking::{MatchmakingError, QueueKey, QueueRequest, TicketStatus, TicketView};
 use arcade_cluster::ratelimit::Policy;
 
 /// How often the ticket WebSocket looks at the store unprompted. It looks at
@@ -33,26 +36,27 @@ use arcade_cluster::ratelimit::Policy;
 const TICKET_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// `POST /v1/matchmaking/tickets`: checked first, then counted against the
-/// caller's IP and the party leader's rate limit (a refused request spends
-/// neither).
+/// caller's IP and account (a refused request spends neither).
 pub async fn create(
     State(app): State<Arc<App>>,
     ip: ClientIp,
-    body: Result<Json<TicketRequest>, JsonRejection>,
+    caller: Caller,
+    body: Result<Json<QueueRequest>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(request) = body?;
     let lobby = &app.node_agent;
-    let request = request.with_defaults(lobby.default_mode(), lobby.default_region());
+    let party_id = request.party_id.clone();
+    let party = super::parties::queued_party(&app, &caller, party_id.as_deref()).await?;
+    let request = request.for_party(party).with_defaults(lobby.default_mode(), lobby.default_region());
     lobby.matchmaker.check(&request)?;
     // Every version yanked: its matches would get no room.
     if let Err(yanked @ ResolveError::AllYanked(_)) = app.registry.resolve(&request.game, None) {
         return Err(yanked.into());
     }
     app.limit(Policy::Ip, &ip.0).await?;
-    if let Some(leader) = request.party.first() {
-        app.limit(Policy::Player, leader).await?;
-    }
+    app.limit(Policy::Player, caller.0.account.as_str()).await?;
     let created = lobby.matchmaker.submit(request).await?;
+    super::parties::record_ticket(&app, party_id.as_deref(), &created).await?;
     Ok((StatusCode::CREATED, Json(created.created_json())))
 }
 

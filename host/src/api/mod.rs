@@ -6,6 +6,7 @@
 //! - `rooms`: create, inspect, join, leave, act;
 //! - `ws`: the per-room WebSocket (players and spectators);
 //! - `matchmaking`: tickets (create, poll, cancel, WebSocket notification);
+//! - `parties`: players who queue together;
 //! - `games`: archived games and replay files;
 //! - `ops`: health, metrics and the OpenAPI document;
 //! - `red_metrics`: requests counted and timed by route template and status class;
@@ -28,6 +29,7 @@ mod games;
 mod internal;
 mod matchmaking;
 mod ops;
+mod parties;
 mod plugins;
 mod red_metrics;
 mod redact;
@@ -51,7 +53,7 @@ pub use error::ApiError;
 use crate::config::Config;
 use crate::node_agent::{LocalNode, NodeAgent};
 use crate::registry::Registry;
-use crate::room::RoomServices;
+use crate::room::{Player, RoomServices};
 use crate::room_directory::{NewRoom, RoomDirectory, RoomLifetimes};
 use arcade_archive::ArchiveSink;
 use arcade_cluster::matchmaking::SeatAssignment;
@@ -169,6 +171,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/rooms/{id}/leave", post(rooms::leave))
         .route("/v1/rooms/{id}/actions", post(rooms::act).layer(DefaultBodyLimit::max(limits.max_action_bytes)))
         .route("/v1/rooms/{id}/ws", get(ws::upgrade))
+        .route("/v1/parties", post(parties::create))
+        .route("/v1/parties/{id}", get(parties::get))
+        .route("/v1/parties/{id}/join", post(parties::join))
+        .route("/v1/parties/{id}/leave", post(parties::leave))
         .route("/v1/matchmaking/queues", get(matchmaking::queues))
         .route("/v1/matchmaking/tickets", post(matchmaking::create))
         .route("/v1/matchmaking/tickets/{id}", get(matchmaking::get).delete(matchmaking::cancel))
@@ -244,6 +250,7 @@ impl LocalNode for App {
             let refused = ApiError::from(e);
             (refused.status.as_u16(), refused.message)
         })?;
+        let players = self.match_players(players).await;
         let new = NewRoom { plugin, config: "{}".into(), seats: None, players, seed: None };
         let (handle, seats) = self.rooms.create(new).await.map_err(|e| (503, e.to_string()))?;
         Ok((
@@ -253,6 +260,21 @@ impl LocalNode for App {
     }
 }
 impl App {
+    /// A match's players by account id, with their display names (the id
+    /// itself for an id no account has).
+    async fn match_players(&self, ids: Vec<String>) -> Vec<Player> {
+        let mut players = Vec::with_capacity(ids.len());
+        for id in ids {
+            let account = match arcade_identity::AccountId::parse(&id) {
+                Some(account) => self.identity.account(&account).await.ok().flatten(),
+                None => None,
+            };
+            let name = account.filter(|a| !a.deleted).map_or_else(|| id.clone(), |a| a.display_name);
+            players.push(Player { id, name });
+        }
+        players
+    }
+
     /// Counts one request of `key` under `policy`; 429 when over the limit.
     /// When the shared limiter is unreachable the request goes through.
     pub async fn limit(&self, policy: Policy, key: &str) -> Result<(), ApiError> {

@@ -1,9 +1,13 @@
 //! Room endpoints: create, describe, join, leave and act over HTTP.
 //!
-//! Every handler authenticates first (a seat token, checked without a trip
-//! to the room), validates next, and counts rate limits last: a bad token
-//! or a bad body spends only the sender's IP budget, never a player's or a
-//! seat's.
+//! Creating and joining need a session and seat its account only (the
+//! account id is the plugin's player id, its display name what others
+//! see). Leaving and acting take the seat token the join answered, or the
+//! session alone (a new device needs nothing else); either stops working
+//! when the account is banned. Every handler authenticates first (checked
+//! in memory, without a trip to the room), validates next, and counts rate
+//! limits last: a bad token or a bad body spends only the sender's IP
+//! budget, never a player's or a seat's.
 
 use std::sync::Arc;
 
@@ -19,10 +23,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::auth::Caller;
 use super::client_ip::ClientIp;
 use super::{ApiError, App, bearer};
 use crate::node_agent::RoomLocation;
-use crate::room::{RoomHandle, RoomInfo, Seat};
+use crate::room::{Player, RoomHandle, RoomInfo, Seat};
 use crate::room_directory::NewRoom;
 use arcade_cluster::ratelimit::Policy;
 use arcade_protocol::seed::Seed;
@@ -38,12 +43,12 @@ pub struct CreateRoom {
     /// Game config, passed to the plugin as JSON.
     #[serde(default)]
     config: Option<Box<RawValue>>,
-    /// Seat count (default: the game's minimum, or the number of `players`).
+    /// Seat count (default: the game's minimum).
     #[serde(default, deserialize_with = "arcade_protocol::whole_number::option")]
     seats: Option<u32>,
-    /// Players to seat immediately; their tokens are in the response.
-    #[serde(default)]
-    players: Vec<String>,
+    /// Seat the caller at once (default); `false` opens every seat.
+    #[serde(default = "seat_the_caller")]
+    join: bool,
     /// Fixed seed: only where the server runs with `testing.client_seeds`.
     #[serde(default)]
     seed: Option<ClientSeed>,
@@ -68,10 +73,8 @@ impl ClientSeed {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JoinRoom {
-    name: String,
+fn seat_the_caller() -> bool {
+    true
 }
 
 fn room(app: &App, id: &str) -> Result<RoomHandle, ApiError> {
@@ -100,16 +103,22 @@ pub async fn route_to_owner(State(app): State<Arc<App>>, request: Request, next:
     }
 }
 
-fn seat_token(headers: &HeaderMap) -> Result<String, ApiError> {
-    bearer(headers).map(str::to_string).ok_or_else(ApiError::missing_token)
+/// The player a session seats: its account id and current display name
+/// (the token's when the store cannot say: a rename since sign-in shows
+/// at the next join).
+pub async fn player_of(app: &App, caller: &Caller) -> Player {
+    let session = &caller.0;
+    let current = app.identity.account(&session.account).await.ok().flatten().filter(|a| !a.deleted);
+    Player { id: session.account.to_string(), name: current.map_or_else(|| session.name.clone(), |a| a.display_name) }
 }
 
-/// `POST /v1/rooms`: checked (config size, seed, names, plugin), then
-/// counted against the caller's IP and the first player's limit; the
-/// creation itself checks the config with the game before anything is kept.
+/// `POST /v1/rooms`: checked (config size, seed, plugin), then counted
+/// against the caller's IP and account; the creation itself checks the
+/// config with the game before anything is kept.
 pub async fn create(
     State(app): State<Arc<App>>,
     ip: ClientIp,
+    caller: Caller,
     body: Result<Json<CreateRoom>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(req) = body?;
@@ -133,14 +142,11 @@ pub async fn create(
         Some(seed) => Some(seed.into_seed()?),
         None => None,
     };
-    let first = req.players.first().map(|p| arcade_protocol::names::player_name(p)).transpose()?;
     let plugin = app.registry.resolve(&req.game, req.version.as_deref())?;
     app.limit(Policy::Ip, &ip.0).await?;
-    if let Some(first) = &first {
-        app.limit(Policy::Player, first).await?;
-    }
-    let (handle, seats) =
-        app.rooms.create(NewRoom { plugin, config, seats: req.seats, players: req.players, seed }).await?;
+    app.limit(Policy::Player, caller.0.account.as_str()).await?;
+    let players = if req.join { vec![player_of(&app, &caller).await] } else { Vec::new() };
+    let (handle, seats) = app.rooms.create(NewRoom { plugin, config, seats: req.seats, players, seed }).await?;
     let info = handle.describe().await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "room": info, "seats": seats }))))
 }
@@ -149,33 +155,75 @@ pub async fn describe(State(app): State<Arc<App>>, Path(id): Path<String>) -> Re
     Ok(Json(room(&app, &id)?.describe().await?))
 }
 
+/// `POST /v1/rooms/{id}/join`: seats the caller's account (no body); an
+/// account already seated gets its seat and token back.
 pub async fn join(
     State(app): State<Arc<App>>,
     ip: ClientIp,
+    caller: Caller,
     Path(id): Path<String>,
-    body: Result<Json<JoinRoom>, JsonRejection>,
 ) -> Result<Json<Seat>, ApiError> {
     let room = room(&app, &id)?;
-    let Json(req) = body?;
-    let name = arcade_protocol::names::player_name(&req.name)?;
     app.limit(Policy::Ip, &ip.0).await?;
-    app.limit(Policy::Player, &name).await?;
-    Ok(Json(room.join(name).await?))
+    app.limit(Policy::Player, caller.0.account.as_str()).await?;
+    Ok(Json(room.join(player_of(&app, &caller).await).await?))
 }
 
-/// The seat a request's bearer token holds in `room`. A missing or wrong
-/// token counts against the sender's IP (guessing tokens costs the guesser).
-pub async fn authenticate(
+/// Who a room request's bearer token speaks for.
+pub enum RoomCredential {
+    /// A seat of the room: its player and seat token.
+    Seat { player: String, token: String },
+    /// A valid session whose account holds no seat here (a spectator).
+    Unseated,
+}
+
+/// What a request's token is worth in `room`: a seat token, or an access
+/// token (its account's seat, if any). Banned accounts are refused either
+/// way. A missing or wrong token counts against the sender's IP (guessing
+/// tokens costs the guesser).
+pub async fn credential(
     app: &App,
     room: &RoomHandle,
     token: Option<&str>,
     ip: &ClientIp,
-) -> Result<String, ApiError> {
-    let player = token.ok_or_else(ApiError::missing_token).and_then(|t| Ok(room.authenticate(t)?));
-    if player.is_err() {
+) -> Result<RoomCredential, ApiError> {
+    let checked = check_credential(app, room, token);
+    if checked.is_err() {
         app.limit(Policy::Ip, &ip.0).await?;
     }
-    player
+    checked
+}
+
+fn check_credential(app: &App, room: &RoomHandle, token: Option<&str>) -> Result<RoomCredential, ApiError> {
+    let token = token.filter(|t| !t.is_empty()).ok_or_else(ApiError::missing_token)?;
+    if let Ok(player) = room.authenticate(token) {
+        app.identity.check_player(&player)?;
+        return Ok(RoomCredential::Seat { player, token: token.to_string() });
+    }
+    // Seat tokens are hex; anything with a dot is meant as an access token.
+    if !token.contains('.') {
+        return Err(crate::room::RoomError::InvalidToken.into());
+    }
+    let session = app.identity.verify(token)?;
+    let player = session.account.to_string();
+    Ok(match room.seat_token_of(&player) {
+        Some(token) => RoomCredential::Seat { player, token },
+        None => RoomCredential::Unseated,
+    })
+}
+
+/// The seat a request acts for: [`credential`], which must be a seat
+/// (403 `not_seated` for a session without one).
+pub async fn seat(
+    app: &App,
+    room: &RoomHandle,
+    headers: &HeaderMap,
+    ip: &ClientIp,
+) -> Result<(String, String), ApiError> {
+    match credential(app, room, bearer(headers), ip).await? {
+        RoomCredential::Seat { player, token } => Ok((player, token)),
+        RoomCredential::Unseated => Err(ApiError::not_seated(&room.id)),
+    }
 }
 
 /// The key of one seat's action limit.
@@ -190,8 +238,8 @@ pub async fn leave(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let room = room(&app, &id)?;
-    authenticate(&app, &room, bearer(&headers), &ip).await?;
-    room.leave(seat_token(&headers)?).await?;
+    let (_, token) = seat(&app, &room, &headers, &ip).await?;
+    room.leave(token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -204,11 +252,11 @@ pub async fn act(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let room = room(&app, &id)?;
-    let player = authenticate(&app, &room, bearer(&headers), &ip).await?;
+    let (player, token) = seat(&app, &room, &headers, &ip).await?;
     let body = body.map_err(|r| ApiError::body(r, "action_too_large"))?;
     let action = parse_action(&body, app.config.limits.max_action_bytes)?;
     app.limit(Policy::Room, &seat_key(&room, &player)).await?;
-    let accepted = room.act(seat_token(&headers)?, action).await?;
+    let accepted = room.act(token, action).await?;
     Ok(Json(serde_json::json!({ "seq": accepted.seq, "status": accepted.status })))
 }
 

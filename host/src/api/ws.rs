@@ -1,6 +1,10 @@
-//! The room WebSocket: `GET /v1/rooms/{id}/ws?token=SEAT_TOKEN` for a
-//! player (reconnecting with the same token resumes the seat), without a
-//! token for a spectator.
+//! The room WebSocket: `GET /v1/rooms/{id}/ws?token=TOKEN`, where the
+//! token is a seat token or an access token (browsers cannot set headers
+//! on a WebSocket). A seat's token, or the session of an account seated in
+//! the room, connects as that player (a reconnect resumes the seat, from
+//! any device); any other valid session watches as a spectator. No token:
+//! 401 `missing_token`. A banned account's actions are refused from the
+//! moment the ban reaches this node.
 //!
 //! Server → client: `welcome`, then `state` after every change, `ack` /
 //! `error` for each action. Client → server: `{"type": "action", "id": ...,
@@ -30,7 +34,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::rooms::parse_action;
+use super::rooms::{RoomCredential, parse_action};
 use super::{ApiError, App};
 use crate::node_agent::RoomLocation;
 use crate::room::{RoomHandle, Watch};
@@ -77,10 +81,11 @@ pub async fn upgrade(
     };
     // Check the token before upgrading, so a bad one is a plain HTTP error
     // (and counts against the sender's IP, as for HTTP requests).
-    if let Some(token) = &query.token {
-        super::rooms::authenticate(&app, &room, Some(token), &ip).await?;
-    }
-    let watch = room.watch(query.token.clone()).await?;
+    let seat_token = match super::rooms::credential(&app, &room, query.token.as_deref(), &ip).await? {
+        RoomCredential::Seat { token, .. } => Some(token),
+        RoomCredential::Unseated => None,
+    };
+    let watch = room.watch(seat_token.clone()).await?;
     let limit = app.config.limits.max_ws_message_bytes;
     // Small buffers: tens of thousands of mostly idle sockets per node. The
     // write buffer only fills between `feed` and `flush` (an `ack` and the
@@ -90,7 +95,7 @@ pub async fn upgrade(
         .write_buffer_size(WRITE_COALESCE_BYTES)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| session(socket, app, room, watch, query.token)))
+        .on_upgrade(move |socket| session(socket, app, room, watch, seat_token)))
 }
 
 /// Closes with [`CLOSE_MOVED`] and the owning node's base URL as the reason:
@@ -210,13 +215,17 @@ async fn handle_text(app: &App, room: &RoomHandle, token: Option<&str>, text: &s
     match message {
         ClientMsg::Action { id, action } => {
             let Some(token) = token else {
-                return error_frame(id, "spectator", "spectators cannot act; connect with a seat token");
+                return error_frame(id, "spectator", "spectators cannot act; only seated players can");
             };
-            // The token was checked when the socket opened; the seat may be gone since.
+            // The token was checked when the socket opened; the seat may be
+            // gone since, or the account banned.
             let player = match room.authenticate(token) {
                 Ok(player) => player,
                 Err(e) => return error_frame(id, e.code(), &e.to_string()),
             };
+            if let Err(e) = app.identity.check_player(&player) {
+                return error_frame(id, e.code(), &e.to_string());
+            }
             let action = match parse_action(action.to_string().as_bytes(), max_action) {
                 Ok(a) => a,
                 Err(e) => return error_frame(id, e.code, &e.message),

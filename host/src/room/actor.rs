@@ -5,6 +5,7 @@
 //! game before closing its journal entries. [`spawn`] starts a new room;
 //! [`restore`] rebuilds one from its journal entries after a crash.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -15,7 +16,8 @@ use tracing::Instrument;
 
 use super::fanout::{Outbox, Watchers};
 use super::handle::{
-    Accepted, Command, RoomError, RoomHandle, RoomInfo, RoomServices, RoomSpec, Seat, SeatTokens, Watch, new_token,
+    Accepted, Command, Player, RoomError, RoomHandle, RoomInfo, RoomServices, RoomSpec, Seat, SeatTokens, Watch,
+    new_token,
 };
 use super::json_or_warn;
 use super::record::{FinalViewsText, GameLog};
@@ -40,7 +42,7 @@ const COMMAND_QUEUE: usize = 256;
 /// these players (when they fill every seat), used instead of starting it again.
 pub async fn spawn(
     spec: RoomSpec,
-    players: Vec<String>,
+    players: Vec<Player>,
     started: Option<Box<Sandbox>>,
     services: Arc<RoomServices>,
     on_exit: impl FnOnce() + Send + 'static,
@@ -58,14 +60,10 @@ pub async fn spawn(
     };
     // The room and its first seats are journaled together: one sync.
     let at_ms = room.spec.created_at_ms;
-    let seats: Vec<Seat> = players.into_iter().map(|player| Seat { player, token: new_token() }).collect();
+    let seats: Vec<Seat> =
+        players.into_iter().map(|Player { id, name }| Seat { player: id, name, token: new_token() }).collect();
     let mut entries = vec![created];
-    entries.extend(seats.iter().map(|seat| Entry::Joined {
-        room: room.spec.id.to_string(),
-        player: seat.player.clone(),
-        token: seat.token.clone(),
-        at_ms,
-    }));
+    entries.extend(seats.iter().map(|seat| joined(&room.spec.id, seat, at_ms)));
     if let Some(journal) = room.services.journal.clone() {
         journal.append_all(&entries).await.map_err(|e| RoomError::Storage(e.to_string()))?;
     }
@@ -74,6 +72,17 @@ pub async fn spawn(
     }
     room.close_if_over().await;
     Ok((room.run_in_background(on_exit), seats))
+}
+
+/// The journal entry of `seat` taken in `room`.
+fn joined(room: &str, seat: &Seat, at_ms: u64) -> Entry {
+    Entry::Joined {
+        room: room.to_string(),
+        player: seat.player.clone(),
+        name: seat.name.clone(),
+        token: seat.token.clone(),
+        at_ms,
+    }
 }
 
 /// Rebuild a room the journal found unfinished: restore seats and tokens,
@@ -99,7 +108,10 @@ pub async fn restore(
     let mut inputs = Vec::new();
     for entry in recovered.log {
         match entry {
-            Entry::Joined { player, token, at_ms, .. } => room.seat(Seat { player, token }, at_ms),
+            Entry::Joined { player, name, token, at_ms, .. } => {
+                let name = if name.is_empty() { player.clone() } else { name };
+                room.seat(Seat { player, name, token }, at_ms)
+            }
             Entry::Left { token, .. } => room.vacate(&token),
             Entry::Action { seq, player, action, at_ms, .. } => {
                 inputs.push(LogEntry { seq, at_ms, kind: LogKind::Action { player, action } })
@@ -220,8 +232,8 @@ impl Room {
 
     async fn handle(&mut self, command: Command) {
         match command {
-            Command::Join { name, reply } => {
-                let _ = reply.send(self.join(name).await);
+            Command::Join { player, reply } => {
+                let _ = reply.send(self.join(player).await);
             }
             Command::Leave { token, reply } => {
                 let _ = reply.send(self.leave(&token).await);
@@ -278,23 +290,16 @@ impl Room {
         self.seat_tokens.player_of(token).ok_or(RoomError::InvalidToken)
     }
 
-    async fn join(&mut self, name: String) -> Result<Seat, RoomError> {
-        let name = arcade_protocol::names::player_name(&name).map_err(|_| RoomError::InvalidName)?;
+    async fn join(&mut self, player: Player) -> Result<Seat, RoomError> {
+        if let Some(seat) = self.seated.iter().find(|s| s.player == player.id) {
+            return Ok(seat.clone());
+        }
         if !matches!(self.phase, Phase::Seating) || self.seated.len() as u32 >= self.spec.seats {
             return Err(RoomError::Full(self.spec.seats));
         }
-        if self.seated.iter().any(|s| s.player == name) {
-            return Err(RoomError::NameTaken(name));
-        }
-        let seat = Seat { player: name, token: new_token() };
+        let seat = Seat { player: player.id, name: player.name, token: new_token() };
         let at_ms = now_ms();
-        let entry = Entry::Joined {
-            room: self.spec.id.to_string(),
-            player: seat.player.clone(),
-            token: seat.token.clone(),
-            at_ms,
-        };
-        self.journal(&entry).await?;
+        self.journal(&joined(&self.spec.id, &seat, at_ms)).await?;
         self.seat(seat.clone(), at_ms);
         self.close_if_over().await;
         self.broadcast(&[]);
@@ -602,6 +607,7 @@ impl Room {
             game: &plugin.name,
             version: &plugin.version.to_string(),
             you: player.as_deref(),
+            names: &self.names(),
         }
         .to_json();
         let status = self.status();
@@ -622,7 +628,13 @@ impl Room {
             seq: self.seq,
             status: self.status(),
             watchers: self.watchers.len(),
+            names: self.names(),
         }
+    }
+
+    /// The display names of the seated players, by id.
+    fn names(&self) -> BTreeMap<String, String> {
+        self.seated.iter().map(|s| (s.player.clone(), s.name.clone())).collect()
     }
 
     /// Send every watcher its own rendering of the current state.
@@ -686,12 +698,14 @@ impl Room {
                 json_or_warn(e.data.clone(), "event data").map(|data| EventOut { kind: e.kind.clone(), data })
             })
             .collect();
+        let names = matches!(self.phase, Phase::Seating).then(|| self.names());
         let message = ServerMsg::State {
             seq: self.seq,
             status,
             view: view.as_deref(),
             events: &events,
             legal_actions: &legal_actions,
+            names: names.as_ref(),
         };
         Arc::from(message.to_json())
     }
@@ -728,7 +742,12 @@ mod tests {
             grace: Duration::from_secs(60),
             created_at_ms: now_ms(),
         };
-        spawn(spec, players.iter().map(|p| p.to_string()).collect(), None, services, || {}).await.expect("a room")
+        spawn(spec, players.iter().map(|p| player(p)).collect(), None, services, || {}).await.expect("a room")
+    }
+
+    /// A player whose display name is its id, capitalised.
+    fn player(id: &str) -> Player {
+        Player { id: id.to_string(), name: id[..1].to_uppercase() + &id[1..] }
     }
 
     fn cell(n: u32) -> String {
@@ -752,12 +771,17 @@ mod tests {
         assert!(matches!(info.status, RoomStatus::WaitingForPlayers { ref seated, seats: 2 } if seated == &["alice"]));
         let refused = room.act(seats[0].token.clone(), cell(0)).await.unwrap_err();
         assert_eq!(refused.code(), "game_not_started");
-        assert_eq!(room.join("alice".into()).await.unwrap_err().code(), "name_taken");
-        assert_eq!(room.join("\u{7}".into()).await.unwrap_err().code(), "invalid_name");
-        let bob = room.join("bob".into()).await.unwrap();
+        let again = room.join(player("alice")).await.unwrap();
+        assert_eq!(again.token, seats[0].token, "joining again gives the seat back");
+        let bob = room.join(player("bob")).await.unwrap();
+        assert_eq!((bob.player.as_str(), bob.name.as_str()), ("bob", "Bob"));
         assert_eq!(room.authenticate(&bob.token).unwrap(), "bob");
-        assert!(matches!(room.describe().await.unwrap().status, RoomStatus::Playing { .. }));
-        assert_eq!(room.join("carol".into()).await.unwrap_err().code(), "room_full");
+        assert_eq!(room.seat_token_of("bob"), Some(bob.token.clone()));
+        let info = room.describe().await.unwrap();
+        assert!(matches!(info.status, RoomStatus::Playing { .. }));
+        assert_eq!(info.names.get("bob").map(String::as_str), Some("Bob"));
+        assert_eq!(room.join(player("carol")).await.unwrap_err().code(), "room_full");
+        assert_eq!(room.join(player("bob")).await.unwrap().token, bob.token, "a seated player rejoins while playing");
         assert!(room.describe().await.unwrap().seed.is_none(), "the seed is secret while the game runs");
     }
 
@@ -807,6 +831,7 @@ mod tests {
         assert_eq!(alice.player.as_deref(), Some("alice"));
         let welcome: serde_json::Value = serde_json::from_str(&alice.updates.recv().await.unwrap()).unwrap();
         assert_eq!(welcome["you"], "alice");
+        assert_eq!(welcome["names"], serde_json::json!({ "alice": "Alice", "bob": "Bob" }));
         let state = next_state(&mut alice).await;
         assert!(!state["legal_actions"].as_array().unwrap().is_empty(), "alice is to move: {state}");
         let forged = room.watch(Some("forged".into())).await;
@@ -819,8 +844,8 @@ mod tests {
         let (room, seats) = tic_tac_toe(&["alice"]).await;
         room.leave(seats[0].token.clone()).await.unwrap();
         assert!(room.authenticate(&seats[0].token).is_err(), "the seat token is gone with the seat");
-        let carol = room.join("carol".into()).await.unwrap();
-        let dave = room.join("dave".into()).await.unwrap();
+        let carol = room.join(player("carol")).await.unwrap();
+        let dave = room.join(player("dave")).await.unwrap();
         assert!(matches!(room.describe().await.unwrap().status, RoomStatus::Playing { .. }));
         room.leave(dave.token).await.unwrap();
         let status = room.describe().await.unwrap().status;

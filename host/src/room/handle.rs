@@ -3,6 +3,7 @@
 //! ([`RoomSpec`], [`RoomServices`]), and the answers and errors of its
 //! commands.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -45,10 +46,21 @@ pub struct RoomServices {
     pub ticker: Arc<Ticker>,
 }
 
-/// A seat claimed by a player.
+/// Who takes a seat: an account id (the plugin's player id) and the
+/// display name other players see.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Player {
+    pub id: String,
+    pub name: String,
+}
+
+/// A seat claimed by a player, with its room-scoped token.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Seat {
+    /// The player's id (an account id).
     pub player: String,
+    /// Its display name.
+    pub name: String,
     pub token: String,
 }
 
@@ -79,16 +91,14 @@ pub struct RoomInfo {
     pub seq: u64,
     pub status: RoomStatus,
     pub watchers: usize,
+    /// The display names of the seated players, by id.
+    pub names: BTreeMap<String, String>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum RoomError {
     #[error("all {0} seats are taken")]
     Full(u32),
-    #[error("the name {0:?} is already seated in this room")]
-    NameTaken(String),
-    #[error("player names must be 1-32 characters without control characters")]
-    InvalidName,
     #[error("the seat token is not valid for this room")]
     InvalidToken,
     #[error("the game has not started: seats are still open")]
@@ -110,8 +120,6 @@ impl RoomError {
     pub fn code(&self) -> &'static str {
         match self {
             RoomError::Full(_) => "room_full",
-            RoomError::NameTaken(_) => "name_taken",
-            RoomError::InvalidName => "invalid_name",
             RoomError::InvalidToken => "invalid_token",
             RoomError::NotStarted => "game_not_started",
             RoomError::GameOver => "game_over",
@@ -141,7 +149,7 @@ fn action_error_message(e: &ActionError) -> String {
 
 pub(super) enum Command {
     Join {
-        name: String,
+        player: Player,
         reply: oneshot::Sender<Result<Seat, RoomError>>,
     },
     Leave {
@@ -190,6 +198,11 @@ impl SeatTokens {
         seats.iter().find(|s| bool::from(s.token.as_bytes().ct_eq(token.as_bytes()))).map(|s| s.player.clone())
     }
 
+    pub(super) fn token_of(&self, player: &str) -> Option<String> {
+        let seats = self.0.read().unwrap_or_else(|e| e.into_inner());
+        seats.iter().find(|s| s.player == player).map(|s| s.token.clone())
+    }
+
     pub(super) fn set(&self, seated: &[Seat]) {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = seated.to_vec();
     }
@@ -202,8 +215,10 @@ impl RoomHandle {
         answer.await.map_err(|_| RoomError::Closed)
     }
 
-    pub async fn join(&self, name: String) -> Result<Seat, RoomError> {
-        self.ask(|reply| Command::Join { name, reply }).await?
+    /// Seat `player`; a player already seated gets its seat back (a new
+    /// device reconnects with its session alone).
+    pub async fn join(&self, player: Player) -> Result<Seat, RoomError> {
+        self.ask(|reply| Command::Join { player, reply }).await?
     }
 
     pub async fn leave(&self, token: String) -> Result<(), RoomError> {
@@ -222,6 +237,11 @@ impl RoomHandle {
     /// The player a seat token belongs to, without a round trip to the room.
     pub fn authenticate(&self, token: &str) -> Result<String, RoomError> {
         self.seats.player_of(token).ok_or(RoomError::InvalidToken)
+    }
+
+    /// The seat token of `player` (an account id), if it is seated here.
+    pub fn seat_token_of(&self, player: &str) -> Option<String> {
+        self.seats.token_of(player)
     }
 
     pub async fn describe(&self) -> Result<RoomInfo, RoomError> {

@@ -13,6 +13,7 @@
 //! | `ARCADE_CLUSTER_ALLOWED_ADVERTISE_HOSTS` | comma-separated, as the nodes' `cluster.allowed_advertise_hosts` (default: any) |
 //! | `ARCADE_MM_MAX_SEAT_ATTEMPTS` | rounds a match's room creation may fail before it is given up (default 3) |
 //! | `ARCADE_MM_REGION_FALLBACK` | JSON, as the nodes' `cluster.region_fallback`: `{"eu":["us","*"]}` (default: no region falls back) |
+//! | `ARCADE_MM_PLAYER_CLAIM` | the claim of the API Gateway JWT authorizer that holds the player's account id (default `sub`) |
 //! | `AWS_LAMBDA_LOG_FORMAT` | `JSON` for JSON log lines (Lambda's advanced logging), else text |
 //!
 //! The namespaces are derived exactly as a host node derives them from its
@@ -34,6 +35,7 @@ pub const CLUSTER_SECRET: &str = "ARCADE_CLUSTER_SECRET";
 pub const ALLOWED_ADVERTISE_HOSTS: &str = "ARCADE_CLUSTER_ALLOWED_ADVERTISE_HOSTS";
 pub const MAX_SEAT_ATTEMPTS: &str = "ARCADE_MM_MAX_SEAT_ATTEMPTS";
 pub const REGION_FALLBACK: &str = "ARCADE_MM_REGION_FALLBACK";
+pub const PLAYER_CLAIM: &str = "ARCADE_MM_PLAYER_CLAIM";
 
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -48,6 +50,8 @@ pub struct Settings {
     pub advertise: AdvertisePolicy,
     pub max_seat_attempts: u32,
     pub region_fallback: RegionPolicy,
+    /// The authorizer claim naming the player who queues.
+    pub player_claim: String,
 }
 
 impl Settings {
@@ -99,6 +103,7 @@ impl Settings {
             advertise,
             max_seat_attempts,
             region_fallback,
+            player_claim: or_default(PLAYER_CLAIM, "sub"),
         })
     }
 

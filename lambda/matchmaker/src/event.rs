@@ -14,6 +14,8 @@
 //! `arcade.schedule` input with another action or other keys is a
 //! `MalformedEvent` naming what it should be.
 
+use std::collections::HashMap;
+
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayV2httpRequest};
 use aws_lambda_events::http::HeaderMap;
 use base64::Engine;
@@ -50,6 +52,9 @@ pub struct HttpRequest {
     /// The route path, without the stage (`/v1/matchmaking/tickets`).
     pub path: String,
     pub headers: HeaderMap,
+    /// The claims of the JWT the API Gateway authorizer verified (none on
+    /// routes without an authorizer).
+    pub claims: HashMap<String, String>,
     /// The body, base64-decoded if API Gateway encoded it; `Err` when that
     /// encoding is broken.
     pub body: Result<Vec<u8>, String>,
@@ -122,12 +127,14 @@ impl HttpRequest {
             Some(rest) if rest.starts_with('/') => rest.to_string(),
             _ => raw_path,
         };
+        let claims = request.request_context.authorizer.and_then(|a| a.jwt).map(|jwt| jwt.claims).unwrap_or_default();
         HttpRequest {
             format: PayloadFormat::V2,
             method: http.method.as_str().to_string(),
             path,
             body: decode_body(request.body, request.is_base64_encoded),
             headers: request.headers,
+            claims,
         }
     }
 
@@ -139,6 +146,14 @@ impl HttpRequest {
             path: request.path.unwrap_or_default(),
             body: decode_body(request.body, request.is_base64_encoded),
             headers: request.headers,
+            // A REST API's Cognito or JWT authorizer: `requestContext.authorizer.claims`.
+            claims: match request.request_context.authorizer.fields.get("claims") {
+                Some(Value::Object(claims)) => claims
+                    .iter()
+                    .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_string())))
+                    .collect(),
+                _ => HashMap::new(),
+            },
         }
     }
 }

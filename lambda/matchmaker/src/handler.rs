@@ -28,6 +28,8 @@ pub struct Matchmaker {
     pub limiter: RateLimiter,
     pub default_mode: String,
     pub default_region: String,
+    /// The authorizer claim naming the player who queues.
+    pub player_claim: String,
 }
 
 impl Matchmaker {
@@ -57,6 +59,7 @@ impl Matchmaker {
             limiter,
             default_mode: settings.default_mode.clone(),
             default_region: settings.default_region.clone(),
+            player_claim: settings.player_claim.clone(),
         })
     }
 

@@ -4,7 +4,7 @@
 //!
 //! | route | answer |
 //! | --- | --- |
-//! | `POST /v1/matchmaking/tickets` (a `TicketRequest`; mode, rating, latencies optional) | 201 `{"ticket": {...}, "status": "waiting", "secret": "..."}` |
+//! | `POST /v1/matchmaking/tickets` (a `QueueRequest`: game; mode, rating, latencies optional; the player from the authorizer's JWT) | 201 `{"ticket": {...}, "status": "waiting", "secret": "..."}` |
 //! | `GET /v1/matchmaking/tickets/{id}` (bearer: the ticket secret) | 200, the ticket view (with the room and the party's seats once matched) |
 //! | `DELETE /v1/matchmaking/tickets/{id}` (bearer: the ticket secret) | 204 |
 //! | `GET /v1/matchmaking/queues` | 200, the open queues |
@@ -12,11 +12,15 @@
 //! The ticket secret is answered to the creator only; without it a ticket
 //! cannot be read or cancelled: no `Authorization: Bearer` header is 401
 //! `missing_token`, a wrong secret 404 `ticket_not_found` (as an unknown
-//! ticket). Creating and cancelling count against the party leader's
+//! ticket). The player who queues is the account id in the claim
+//! `ARCADE_MM_PLAYER_CLAIM` (default `sub`) of the JWT API Gateway's
+//! authorizer verified; without it, 401 `missing_token`. Parties queue
+//! through a host node (they live in its account store): a `party_id` here
+//! is 422 `parties_not_supported`. Creating and cancelling count against the party leader's
 //! `player` rate limit, shared with the host nodes in Redis (429 +
 //! `Retry-After`), cancelling only once the secret is checked.
 
-use arcade_cluster::matchmaking::{MatchmakingError, TicketRequest, TicketView};
+use arcade_cluster::matchmaking::{MatchmakingError, QueueRequest, TicketView};
 use arcade_cluster::ratelimit::{Policy, RateLimitError};
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
@@ -137,7 +141,16 @@ pub async fn handle(mm: &Matchmaker, request: &HttpRequest) -> Answer {
 }
 
 async fn create(mm: &Matchmaker, request: &HttpRequest) -> Result<Answer, Answer> {
-    let ticket_request = parse_body(request)?.with_defaults(&mm.default_mode, &mm.default_region);
+    let player = request.claims.get(&mm.player_claim).filter(|p| !p.is_empty()).ok_or_else(|| {
+        let message = format!("creating a ticket needs a player JWT with a {:?} claim", mm.player_claim);
+        Answer::error(401, "missing_token", message)
+    })?;
+    let queue = parse_body(request)?;
+    if queue.party_id.is_some() {
+        let message = "parties queue through a host node's POST /v1/matchmaking/tickets";
+        return Err(Answer::error(422, "parties_not_supported", message));
+    }
+    let ticket_request = queue.for_party(vec![player.clone()]).with_defaults(&mm.default_mode, &mm.default_region);
     // Checked before counted: a refused ticket spends nobody's budget.
     mm.matchmaker.check(&ticket_request)?;
     if let Some(leader) = ticket_request.party.first() {
@@ -172,7 +185,7 @@ fn ticket_secret(request: &HttpRequest) -> Result<&str, Answer> {
 /// extractor refuses it: 415 without a JSON content type, 400
 /// `malformed_json` for broken JSON, 422 `invalid_request` for JSON of the
 /// wrong shape.
-fn parse_body(request: &HttpRequest) -> Result<TicketRequest, Answer> {
+fn parse_body(request: &HttpRequest) -> Result<QueueRequest, Answer> {
     if !request.header("content-type").is_some_and(is_json) {
         return Err(Answer::error(
             415,

@@ -21,7 +21,7 @@ use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use std::net::{Ipv4Addr, SocketAddr};
 use tower::ServiceExt;
 
-use super::{Api, Call, ScratchDir, StatusCode, Value, examples_dir, fresh_dir, json_body};
+use super::{Api, Call, ScratchDir, StatusCode, TestPlayers, Value, examples_dir, fresh_dir, json_body};
 use arcade_host::api;
 use arcade_host::config::Config;
 use arcade_host::server::build_app;
@@ -33,6 +33,7 @@ pub const PEER: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCA
 pub struct InProcess {
     router: Router,
     dir: ScratchDir,
+    players: TestPlayers,
 }
 
 impl InProcess {
@@ -65,11 +66,15 @@ impl InProcess {
         config.rate_limits.ws_messages_per_second = 100_000;
         configure(&mut config);
         let app = build_app(config).await.unwrap_or_else(|e| panic!("building the app: {e:#}"));
-        InProcess { router: api::router(app), dir }
+        InProcess { router: api::router(app), dir, players: TestPlayers::default() }
     }
 }
 
 impl Api for InProcess {
+    fn players(&self) -> &TestPlayers {
+        &self.players
+    }
+
     async fn call(&self, call: Call) -> (StatusCode, Value) {
         let mut request = Request::builder().method(call.method).uri(&call.path);
         if let Some(token) = &call.token {

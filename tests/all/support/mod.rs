@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use in_process::InProcess;
-use reqwest::Method;
+pub use reqwest::Method;
 pub use reqwest::StatusCode;
 pub use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -153,6 +153,8 @@ pub struct Server {
     /// The admin listener's base URL, when `ARCADE_ADMIN_LISTEN` is set.
     pub admin_base: Option<String>,
     pub http: reqwest::Client,
+    /// Players signed in through [`Api::player`].
+    players: TestPlayers,
     child: Child,
     dir: PathBuf,
     /// The dir when this server owns it (not for servers restarted on a
@@ -166,8 +168,10 @@ pub struct Room {
     pub id: String,
     /// The room info of the `201` answer.
     pub info: Value,
-    /// `(player, token)` of the players seated at creation.
+    /// `(display name, seat token)` of the players seated at creation.
     pub seats: Vec<(String, String)>,
+    /// `(display name, account id)` of the same players.
+    pub ids: Vec<(String, String)>,
 }
 
 impl Room {
@@ -178,7 +182,28 @@ impl Room {
             .map(|(_, t)| t.as_str())
             .unwrap_or_else(|| panic!("{player} was not seated at creation: {:?}", self.seats))
     }
+
+    /// The account id (the plugin's player id) of the player named `player`.
+    pub fn id_of(&self, player: &str) -> &str {
+        self.ids
+            .iter()
+            .find(|(p, _)| p == player)
+            .map(|(_, id)| id.as_str())
+            .unwrap_or_else(|| panic!("{player} was not seated at creation: {:?}", self.ids))
+    }
 }
+
+/// A signed-in test player: a guest account renamed to its test name.
+#[derive(Clone, Debug)]
+pub struct TestPlayer {
+    /// The account id: the plugin's player id.
+    pub id: String,
+    pub access_token: String,
+}
+
+/// The players a harness has signed in, by name.
+#[derive(Default)]
+pub struct TestPlayers(std::sync::Mutex<std::collections::HashMap<String, TestPlayer>>);
 
 impl Server {
     /// A server with the example games preloaded.
@@ -255,7 +280,7 @@ impl Server {
         // Keep draining stdout (the plugin list) so the server never blocks on it.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let http = reqwest::Client::builder().no_proxy().timeout(HTTP_TIMEOUT).build().expect("an HTTP client");
-        Server { base, admin_base, http, child, dir, owned_dir }
+        Server { base, admin_base, http, players: TestPlayers::default(), child, dir, owned_dir }
     }
 
     /// The server's data dir (journal, archive, plugins).
@@ -318,10 +343,14 @@ impl Server {
         (status, json_body(&bytes))
     }
 
-    /// A WebSocket on a room (a player with `token`, else a spectator); the
-    /// `welcome` has been read.
+    /// A WebSocket on a room (a player with `token`, else a spectator: the
+    /// session of a player named `spectator`); the `welcome` has been read.
     pub async fn ws(&self, room: &str, token: Option<&str>) -> WsClient {
-        match self.try_ws(room, token).await {
+        let spectator = match token {
+            Some(_) => None,
+            None => Some(self.player("spectator").await.access_token),
+        };
+        match self.try_ws(room, token.or(spectator.as_deref())).await {
             Ok(client) => client,
             Err((status, body)) => panic!("WebSocket upgrade on room {room} refused: {status} {body}"),
         }
@@ -393,6 +422,35 @@ pub trait Api: Sync {
     /// Send `call`; the answer's body is parsed by [`json_body`].
     fn call(&self, call: Call) -> impl Future<Output = (StatusCode, Value)> + Send;
 
+    /// The players signed in on this server so far.
+    fn players(&self) -> &TestPlayers;
+
+    /// The account named `name` here: the first time, a guest sign-in
+    /// (device `arcade-test-device-<name>`) renamed to `name` (rooms seat
+    /// an account under its current name).
+    async fn player(&self, name: &str) -> TestPlayer {
+        if let Some(known) = self.players().0.lock().unwrap().get(name) {
+            return known.clone();
+        }
+        let device = json!({ "device_id": format!("arcade-test-device-{name}") });
+        let (status, first) = self.post("/v1/auth/guest", &device).await;
+        assert!(status.is_success(), "guest sign-in for {name}: {status} {first}");
+        let rename = Call::new(Method::PATCH, "/v1/account")
+            .token(Some(&str_at(&first, "access_token")))
+            .body("application/json", json!({ "display_name": name }).to_string());
+        let (status, renamed) = self.call(rename).await;
+        assert_eq!(status, StatusCode::OK, "renaming {name}: {renamed}");
+        let player = TestPlayer { id: str_at(&first["account"], "id"), access_token: str_at(&first, "access_token") };
+        self.players().0.lock().unwrap().insert(name.to_string(), player.clone());
+        player
+    }
+
+    /// `POST path` with `body`, as the player named `name`.
+    async fn post_as(&self, name: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+        let token = self.player(name).await.access_token;
+        self.post_raw(path, Some(&token), "application/json", body.to_string()).await
+    }
+
     async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.call(Call::new(Method::GET, path)).await
     }
@@ -427,8 +485,41 @@ pub trait Api: Sync {
         self.post_raw("/v1/plugins", token, "application/wasm", wasm).await
     }
 
+    /// `request` with `"players": [names]`: the first player creates the
+    /// room (seated; as many seats as players unless `seats` says), the
+    /// others join it in order; the answer is the creation's, its `seats`
+    /// holding every seat taken and its `room` as it is after the joins.
+    /// Without players, a player named `host` creates the room with every
+    /// seat open. A refused join is the answer.
     async fn try_create_room(&self, request: &Value) -> (StatusCode, Value) {
-        self.post("/v1/rooms", request).await
+        let mut request = request.clone();
+        let players: Vec<String> = match request.as_object_mut().and_then(|r| r.remove("players")) {
+            Some(Value::Array(names)) => names.iter().map(|n| n.as_str().expect("player names").to_string()).collect(),
+            _ => Vec::new(),
+        };
+        if players.is_empty() && request.get("join").is_none() {
+            request["join"] = json!(false);
+        }
+        if !players.is_empty() && request.get("seats").is_none() {
+            request["seats"] = json!(players.len());
+        }
+        let creator = players.first().map_or("host", String::as_str);
+        let (status, mut body) = self.post_as(creator, "/v1/rooms", &request).await;
+        if status != StatusCode::CREATED {
+            return (status, body);
+        }
+        let room = str_at(&body["room"], "id");
+        for name in players.iter().skip(1) {
+            let (status, seat) = self.try_join(&room, name).await;
+            if status != StatusCode::OK {
+                return (status, seat);
+            }
+            body["seats"].as_array_mut().expect("seats").push(seat);
+        }
+        if players.len() > 1 {
+            body["room"] = self.room_info(&room).await;
+        }
+        (status, body)
     }
 
     /// Create a room, which must succeed (201).
@@ -436,24 +527,25 @@ pub trait Api: Sync {
         let (status, body) = self.try_create_room(request).await;
         assert_eq!(status, StatusCode::CREATED, "creating a room with {request}: {body}");
         let id = body["room"]["id"].as_str().unwrap_or_else(|| panic!("no room id in {body}")).to_string();
-        let seats = body["seats"]
-            .as_array()
-            .unwrap_or_else(|| panic!("no seats in {body}"))
-            .iter()
-            .map(|s| (str_at(s, "player"), str_at(s, "token")))
-            .collect();
-        Room { id, info: body["room"].clone(), seats }
+        let seats = body["seats"].as_array().unwrap_or_else(|| panic!("no seats in {body}"));
+        Room {
+            id,
+            info: body["room"].clone(),
+            seats: seats.iter().map(|s| (str_at(s, "name"), str_at(s, "token"))).collect(),
+            ids: seats.iter().map(|s| (str_at(s, "name"), str_at(s, "player"))).collect(),
+        }
     }
 
+    /// `POST /v1/rooms/{room}/join` as the player named `name`.
     async fn try_join(&self, room: &str, name: &str) -> (StatusCode, Value) {
-        self.post(&format!("/v1/rooms/{room}/join"), &json!({ "name": name })).await
+        self.post_as(name, &format!("/v1/rooms/{room}/join"), &json!({})).await
     }
 
     /// Join a room, which must succeed; returns the seat token.
     async fn join(&self, room: &str, name: &str) -> String {
         let (status, body) = self.try_join(room, name).await;
         assert_eq!(status, StatusCode::OK, "{name} joining {room}: {body}");
-        assert_eq!(body["player"], name, "{body}");
+        assert_eq!(body["name"], name, "{body}");
         str_at(&body, "token")
     }
 
@@ -482,6 +574,10 @@ pub trait Api: Sync {
 }
 
 impl Api for Server {
+    fn players(&self) -> &TestPlayers {
+        &self.players
+    }
+
     async fn call(&self, call: Call) -> (StatusCode, Value) {
         let mut request = self.http.request(call.method, self.url(&call.path));
         if let Some(token) = &call.token {

@@ -18,7 +18,7 @@ pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
 
 /// 128 random bits as 26 lowercase RFC 4648 base32 characters (the first
 /// carries the top 3 bits).
-fn random_base32_128() -> String {
+pub(crate) fn random_base32_128() -> String {
     const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
     let value = u128::from_be_bytes(random_bytes::<16>());
     (0..26).map(|i| ALPHABET[((value >> (5 * (25 - i))) & 31) as usize] as char).collect()

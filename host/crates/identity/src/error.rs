@@ -59,6 +59,16 @@ pub enum AuthError {
     #[error("plugin {0:?} belongs to another publisher")]
     NotOwner(String),
 
+    // Parties.
+    #[error("no such party (or not one of yours)")]
+    PartyNotFound,
+    #[error("the account is already in a party; leave it first")]
+    AlreadyInParty,
+    #[error("the party is full ({0} members)")]
+    PartyFull(usize),
+    #[error("only the party's leader may do this")]
+    NotPartyLeader,
+
     // External identity provider.
     #[error("no external identity provider is configured")]
     OidcNotConfigured,
@@ -102,6 +112,10 @@ impl AuthError {
             AuthError::AccountNotFound => "account_not_found",
             AuthError::RoleRequired(_) => "role_required",
             AuthError::NotOwner(_) => "not_owner",
+            AuthError::PartyNotFound => "party_not_found",
+            AuthError::AlreadyInParty => "already_in_party",
+            AuthError::PartyFull(_) => "party_full",
+            AuthError::NotPartyLeader => "not_party_leader",
             AuthError::OidcNotConfigured => "oidc_not_configured",
             AuthError::OidcUnavailable(_) => "oidc_unavailable",
             AuthError::Config(_) => "identity_config",
@@ -127,7 +141,10 @@ impl AuthError {
             | AuthError::RefreshTokenRevoked
             | AuthError::RefreshTokenReused
             | AuthError::InvalidCredentials => 401,
-            AuthError::AccountBanned { .. } | AuthError::RoleRequired(_) | AuthError::NotOwner(_) => 403,
+            AuthError::AccountBanned { .. }
+            | AuthError::RoleRequired(_)
+            | AuthError::NotOwner(_)
+            | AuthError::NotPartyLeader => 403,
             // Well-formed requests whose values break a rule: 422, as the
             // rest of the API answers them.
             AuthError::InvalidDeviceId
@@ -135,8 +152,12 @@ impl AuthError {
             | AuthError::InvalidPassword
             | AuthError::InvalidDisplayName
             | AuthError::InvalidRole(_) => 422,
-            AuthError::AccountNotFound | AuthError::OidcNotConfigured => 404,
-            AuthError::UsernameTaken | AuthError::CredentialInUse | AuthError::MethodAlreadyLinked => 409,
+            AuthError::AccountNotFound | AuthError::OidcNotConfigured | AuthError::PartyNotFound => 404,
+            AuthError::UsernameTaken
+            | AuthError::CredentialInUse
+            | AuthError::MethodAlreadyLinked
+            | AuthError::AlreadyInParty
+            | AuthError::PartyFull(_) => 409,
             AuthError::OidcUnavailable(_) | AuthError::Store(_) => 503,
             AuthError::Config(_) | AuthError::Internal(_) => 500,
         }
@@ -188,6 +209,10 @@ mod tests {
             AuthError::AccountNotFound,
             AuthError::RoleRequired("publisher"),
             AuthError::NotOwner("x".into()),
+            AuthError::PartyNotFound,
+            AuthError::AlreadyInParty,
+            AuthError::PartyFull(8),
+            AuthError::NotPartyLeader,
             AuthError::OidcNotConfigured,
             AuthError::OidcUnavailable("x".into()),
             AuthError::Config("x".into()),

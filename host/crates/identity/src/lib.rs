@@ -12,7 +12,8 @@
 //! - `tokens` (HS256 access tokens, key rotation), `refresh` (opaque
 //!   refresh tokens), `password`, `oidc` (JWKS-verified external tokens),
 //!   `bans` (the in-memory ban snapshot), `audit`, `names` (input rules),
-//!   `account` (ids, roles), `error` ([`AuthError`] with stable codes).
+//!   `account` (ids, roles), `party` (players who queue together),
+//!   `error` ([`AuthError`] with stable codes).
 
 pub mod account;
 pub mod audit;
@@ -20,6 +21,7 @@ pub mod bans;
 pub mod error;
 pub mod names;
 pub mod oidc;
+pub mod party;
 pub mod password;
 pub mod refresh;
 pub mod service;
@@ -31,6 +33,7 @@ pub use audit::{AuditEvent, AuditKind, AuditQuery, AuditRecord, Context};
 pub use bans::BanList;
 pub use error::AuthError;
 pub use oidc::{ExternalIdentity, OidcConfig, OidcVerifier};
+pub use party::{MAX_PARTY_MEMBERS, Party, PartyId, PartyTicket};
 pub use password::{PasswordHash, PasswordParams};
 pub use refresh::RefreshToken;
 pub use service::{Identity, IdentityConfig, SignedIn};

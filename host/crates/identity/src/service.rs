@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use arcade_protocol::clock::{UnixMillis, now_ms};
 use serde_json::json;
+use subtle::ConstantTimeEq;
 
 use crate::account::{Account, AccountId, Role, Roles, new_family_id, new_pseudonym};
 use crate::audit::{AuditEvent, AuditKind, AuditQuery, AuditRecord, Context};
@@ -18,6 +19,7 @@ use crate::bans::BanList;
 use crate::error::AuthError;
 use crate::names;
 use crate::oidc::{ExternalIdentity, OidcConfig, OidcVerifier};
+use crate::party::{self, MAX_PARTY_MEMBERS, Party, PartyId, PartyTicket};
 use crate::password::{PasswordParams, Passwords};
 use crate::refresh::{RefreshToken, sha256_hex};
 use crate::store::{Ban, Credential, IdentityStore, RefreshRecord, Rotation};
@@ -150,6 +152,13 @@ impl Identity {
         let session = self.tokens.verify_at(access_token, now_ms / 1000)?;
         self.bans.check(&session.account, now_ms)?;
         Ok(session)
+    }
+
+    /// `Err(AccountBanned)` when `player` (a room's player id) names a
+    /// banned account: seat tokens and open sockets stop with the ban too.
+    /// In memory; ids that are not account ids are never banned.
+    pub fn check_player(&self, player: &str) -> Result<(), AuthError> {
+        AccountId::parse(player).map_or(Ok(()), |account| self.bans.check(&account, now_ms()))
     }
 
     /// Trades a refresh token for a new access token and a new refresh
@@ -553,6 +562,64 @@ impl Identity {
         self.bans.remove(account);
         self.record(AuditRecord::new(AuditKind::AccountDeleted, Some(account), context, json!({}))).await;
         Ok(new_pseudonym())
+    }
+
+    // ------------------------------------------------------------- parties
+
+    /// A new party led by `leader`, and its invite (shown once).
+    pub async fn create_party(&self, leader: &AccountId) -> Result<(Party, String), AuthError> {
+        let id = PartyId::generate();
+        let invite = party::new_invite();
+        self.store.create_party(&id, leader, &sha256_hex(invite.as_bytes()), now_ms()).await?;
+        Ok((self.party_for(id.as_str(), leader).await?, invite))
+    }
+
+    /// Joins `account` to the party the invite opens. An unknown party and
+    /// a wrong invite are the same `party_not_found`.
+    pub async fn join_party(&self, party: &str, invite: &str, account: &AccountId) -> Result<Party, AuthError> {
+        let id = PartyId::parse(party).ok_or(AuthError::PartyNotFound)?;
+        let (found, invite_hash) = self.store.party(&id).await?.ok_or(AuthError::PartyNotFound)?;
+        let given = sha256_hex(invite.as_bytes());
+        if !bool::from(given.as_bytes().ct_eq(invite_hash.as_bytes())) {
+            return Err(AuthError::PartyNotFound);
+        }
+        if found.has_member(account) {
+            return Ok(found);
+        }
+        self.store.add_party_member(&id, account, MAX_PARTY_MEMBERS, now_ms()).await?;
+        self.party_for(party, account).await
+    }
+
+    /// The party, for one of its members (anyone else: `party_not_found`).
+    pub async fn party_for(&self, party: &str, account: &AccountId) -> Result<Party, AuthError> {
+        let id = PartyId::parse(party).ok_or(AuthError::PartyNotFound)?;
+        match self.store.party(&id).await? {
+            Some((found, _)) if found.has_member(account) => Ok(found),
+            _ => Err(AuthError::PartyNotFound),
+        }
+    }
+
+    /// The party its leader queues (`not_party_leader` for other members).
+    pub async fn party_to_queue(&self, party: &str, account: &AccountId) -> Result<Party, AuthError> {
+        let found = self.party_for(party, account).await?;
+        if &found.leader != account {
+            return Err(AuthError::NotPartyLeader);
+        }
+        Ok(found)
+    }
+
+    /// Records the ticket the leader queued the party with.
+    pub async fn set_party_ticket(&self, party: &PartyId, ticket: &PartyTicket) -> Result<(), AuthError> {
+        self.store.set_party_ticket(party, ticket).await
+    }
+
+    /// Takes `account` out of the party (the leader leaving disbands it).
+    pub async fn leave_party(&self, party: &str, account: &AccountId) -> Result<(), AuthError> {
+        let id = PartyId::parse(party).ok_or(AuthError::PartyNotFound)?;
+        if !self.store.remove_party_member(&id, account).await? {
+            return Err(AuthError::PartyNotFound);
+        }
+        Ok(())
     }
 
     // --------------------------------------------------------------- audit

@@ -34,7 +34,11 @@ pub enum Entry {
     },
     Joined {
         room: String,
+        /// The player's stable id (an account id).
         player: String,
+        /// Its display name when seated (absent in older journals: the id).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        name: String,
         token: String,
         at_ms: u64,
     },

@@ -463,8 +463,13 @@ mod tests {
     #[tokio::test]
     async fn entries_appended_together_are_recovered_in_order() {
         let dir = tempfile::tempdir().unwrap();
-        let joined =
-            |player: &str| Entry::Joined { room: "a".into(), player: player.into(), token: "t".into(), at_ms: 5 };
+        let joined = |player: &str| Entry::Joined {
+            room: "a".into(),
+            player: player.into(),
+            name: String::new(),
+            token: "t".into(),
+            at_ms: 5,
+        };
         {
             let (journal, _) = Journal::open(dir.path(), &config()).unwrap();
             journal.append_all(&[created("a"), joined("ann"), joined("bob")]).await.unwrap();

@@ -83,8 +83,11 @@ pub enum ServerMsg<'a> {
         room: &'a str,
         game: &'a str,
         version: &'a str,
-        /// The player this connection acts for; `null` for spectators.
+        /// The player (account id) this connection acts for; `null` for spectators.
         you: Option<&'a str>,
+        /// The display name of every seated player, by account id (the
+        /// plugin's views and the status name players by id).
+        names: &'a BTreeMap<String, String>,
     },
     /// The room changed: this viewer's view, the status, and the events of
     /// the change that this viewer may see. `seq` counts accepted actions.
@@ -95,6 +98,10 @@ pub enum ServerMsg<'a> {
         events: &'a [EventOut],
         /// Hints for the receiving player when it is their turn.
         legal_actions: &'a [Box<RawValue>],
+        /// While seats are open, the display names of the seated players
+        /// (who is seated changes only then).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        names: Option<&'a BTreeMap<String, String>>,
     },
     /// An action was accepted; its state update follows.
     Ack { id: Option<serde_json::Value>, seq: u64 },

@@ -35,6 +35,32 @@ pub struct TicketRequest {
     pub latencies: BTreeMap<String, u32>,
 }
 
+/// What a signed-in player sends to queue: a [`TicketRequest`] without
+/// its party, which the server fills in from the session (the caller, or
+/// the party the caller leads), so nobody queues names typed by someone
+/// else. A `party` list is refused as an unknown field.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueRequest {
+    pub game: String,
+    #[serde(default)]
+    pub mode: String,
+    /// A party the caller leads, queued whole; absent: the caller alone.
+    #[serde(default)]
+    pub party_id: Option<String>,
+    #[serde(default = "default_rating")]
+    pub rating: f64,
+    #[serde(default, deserialize_with = "whole_latencies")]
+    pub latencies: BTreeMap<String, u32>,
+}
+
+impl QueueRequest {
+    /// The ticket request queueing `party` (player ids, the leader first).
+    pub fn for_party(self, party: Vec<String>) -> TicketRequest {
+        TicketRequest { game: self.game, mode: self.mode, party, rating: self.rating, latencies: self.latencies }
+    }
+}
+
 /// Latencies in either spelling of a whole number (`24` or `24.0`).
 fn whole_latencies<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, u32>, D::Error> {
     let latencies = BTreeMap::<String, arcade_protocol::whole_number::Whole<u32>>::deserialize(deserializer)?;

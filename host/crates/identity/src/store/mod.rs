@@ -23,6 +23,7 @@ use async_trait::async_trait;
 use crate::account::{Account, AccountId, Roles};
 use crate::audit::{AuditEvent, AuditQuery, AuditRecord};
 use crate::error::AuthError;
+use crate::party::{Party, PartyId, PartyTicket};
 use crate::password::PasswordHash;
 
 /// The table that records which identity migrations ran.
@@ -159,6 +160,32 @@ pub trait IdentityStore: Send + Sync {
     /// the owner after (atomic: of two racing claims, one wins).
     async fn claim_plugin(&self, plugin: &str, account: &AccountId, now_ms: UnixMillis)
     -> Result<AccountId, AuthError>;
+
+    /// Creates a party led (and joined) by `leader`; [`AuthError::AlreadyInParty`]
+    /// when the leader is in one.
+    async fn create_party(
+        &self,
+        party: &PartyId,
+        leader: &AccountId,
+        invite_hash: &str,
+        now_ms: UnixMillis,
+    ) -> Result<(), AuthError>;
+    /// The party and its invite's hash.
+    async fn party(&self, party: &PartyId) -> Result<Option<(Party, String)>, AuthError>;
+    /// Adds `account` to the party: [`AuthError::PartyNotFound`],
+    /// [`AuthError::PartyFull`] past `max_members`, [`AuthError::AlreadyInParty`].
+    async fn add_party_member(
+        &self,
+        party: &PartyId,
+        account: &AccountId,
+        max_members: usize,
+        now_ms: UnixMillis,
+    ) -> Result<(), AuthError>;
+    /// Takes `account` out of the party; the leader leaving disbands it.
+    /// False when it was not a member.
+    async fn remove_party_member(&self, party: &PartyId, account: &AccountId) -> Result<bool, AuthError>;
+    /// Records the ticket the party is queued with.
+    async fn set_party_ticket(&self, party: &PartyId, ticket: &PartyTicket) -> Result<(), AuthError>;
 }
 
 /// Milliseconds as the stores keep them (BIGINT).
@@ -361,6 +388,9 @@ macro_rules! sql_store {
                     return Ok(false);
                 }
                 for statement in [
+                    "DELETE FROM party_members WHERE party_id IN (SELECT id FROM parties WHERE leader_id = $1)",
+                    "DELETE FROM parties WHERE leader_id = $1",
+                    "DELETE FROM party_members WHERE account_id = $1",
                     "DELETE FROM device_credentials WHERE account_id = $1",
                     "DELETE FROM password_credentials WHERE account_id = $1",
                     "DELETE FROM external_identities WHERE account_id = $1",
@@ -575,6 +605,147 @@ macro_rules! sql_store {
                     })
                 };
                 Ok(rows.iter().map(event).collect::<Result<_, _>>()?)
+            }
+
+            async fn create_party(
+                &self,
+                party: &PartyId,
+                leader: &AccountId,
+                invite_hash: &str,
+                now_ms: UnixMillis,
+            ) -> Result<(), AuthError> {
+                let mut tx = self.begin().await?;
+                sqlx::query("INSERT INTO parties (id, leader_id, invite_hash, created_at_ms) VALUES ($1, $2, $3, $4)")
+                    .bind(party.as_str().to_string())
+                    .bind(leader.as_str().to_string())
+                    .bind(invite_hash.to_string())
+                    .bind(to_db(now_ms))
+                    .execute(&mut *tx)
+                    .await?;
+                let joined =
+                    sqlx::query("INSERT INTO party_members (account_id, party_id, joined_at_ms) VALUES ($1, $2, $3)")
+                        .bind(leader.as_str().to_string())
+                        .bind(party.as_str().to_string())
+                        .bind(to_db(now_ms))
+                        .execute(&mut *tx)
+                        .await;
+                match joined {
+                    Err(e) if is_unique_violation(&e) => return Err(AuthError::AlreadyInParty),
+                    other => other?,
+                };
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn party(&self, party: &PartyId) -> Result<Option<(Party, String)>, AuthError> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT leader_id, invite_hash, ticket_id, ticket_secret, created_at_ms FROM parties WHERE id = $1",
+                )
+                .bind(party.as_str().to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let leader = AccountId::from_stored(row.try_get("leader_id")?);
+                let others: Vec<String> = sqlx::query_scalar(
+                    "SELECT account_id FROM party_members WHERE party_id = $1 AND account_id <> $2 \
+                     ORDER BY joined_at_ms, account_id",
+                )
+                .bind(party.as_str().to_string())
+                .bind(leader.as_str().to_string())
+                .fetch_all(&self.pool)
+                .await?;
+                let ticket = match (row.try_get::<Option<String>, _>("ticket_id")?, row.try_get::<Option<String>, _>("ticket_secret")?) {
+                    (Some(id), Some(secret)) => Some(PartyTicket { id, secret }),
+                    _ => None,
+                };
+                let mut members = vec![leader.clone()];
+                members.extend(others.into_iter().map(AccountId::from_stored));
+                let found = Party {
+                    id: party.clone(),
+                    leader,
+                    members,
+                    ticket,
+                    created_at_ms: from_db(row.try_get("created_at_ms")?),
+                };
+                Ok(Some((found, row.try_get("invite_hash")?)))
+            }
+
+            async fn add_party_member(
+                &self,
+                party: &PartyId,
+                account: &AccountId,
+                max_members: usize,
+                now_ms: UnixMillis,
+            ) -> Result<(), AuthError> {
+                let mut tx = self.begin().await?;
+                // Touching the party's row first serialises joins to it.
+                let locked = sqlx::query("UPDATE parties SET id = id WHERE id = $1")
+                    .bind(party.as_str().to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                if locked.rows_affected() == 0 {
+                    return Err(AuthError::PartyNotFound);
+                }
+                let members: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM party_members WHERE party_id = $1")
+                    .bind(party.as_str().to_string())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if members as usize >= max_members {
+                    return Err(AuthError::PartyFull(max_members));
+                }
+                let joined =
+                    sqlx::query("INSERT INTO party_members (account_id, party_id, joined_at_ms) VALUES ($1, $2, $3)")
+                        .bind(account.as_str().to_string())
+                        .bind(party.as_str().to_string())
+                        .bind(to_db(now_ms))
+                        .execute(&mut *tx)
+                        .await;
+                match joined {
+                    Err(e) if is_unique_violation(&e) => return Err(AuthError::AlreadyInParty),
+                    other => other?,
+                };
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn remove_party_member(&self, party: &PartyId, account: &AccountId) -> Result<bool, AuthError> {
+                let mut tx = self.begin().await?;
+                let leader: Option<String> = sqlx::query_scalar("SELECT leader_id FROM parties WHERE id = $1")
+                    .bind(party.as_str().to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(leader) = leader else { return Ok(false) };
+                let removed = if leader == account.as_str() {
+                    sqlx::query("DELETE FROM party_members WHERE party_id = $1")
+                        .bind(party.as_str().to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM parties WHERE id = $1")
+                        .bind(party.as_str().to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                    true
+                } else {
+                    let done = sqlx::query("DELETE FROM party_members WHERE party_id = $1 AND account_id = $2")
+                        .bind(party.as_str().to_string())
+                        .bind(account.as_str().to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                    done.rows_affected() == 1
+                };
+                tx.commit().await?;
+                Ok(removed)
+            }
+
+            async fn set_party_ticket(&self, party: &PartyId, ticket: &PartyTicket) -> Result<(), AuthError> {
+                sqlx::query("UPDATE parties SET ticket_id = $1, ticket_secret = $2 WHERE id = $3")
+                    .bind(ticket.id.clone())
+                    .bind(ticket.secret.clone())
+                    .bind(party.as_str().to_string())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
         }
     };

@@ -13,6 +13,7 @@ use super::{
 use crate::account::{Account, AccountId, Roles};
 use crate::audit::{AuditEvent, AuditQuery, AuditRecord};
 use crate::error::AuthError;
+use crate::party::{Party, PartyId, PartyTicket};
 use crate::password::PasswordHash;
 
 /// [`IdentityStore`] in PostgreSQL.

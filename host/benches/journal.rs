@@ -8,6 +8,7 @@
 use std::time::Instant;
 
 use arcade_host::config::Config;
+use arcade_host::room::Player;
 use arcade_host::room_directory::NewRoom;
 use arcade_host::server::build_app;
 use arcade_journal::JournalSettings;
@@ -35,7 +36,7 @@ async fn throughput(rooms: usize, journal: JournalSettings) -> f64 {
             plugin: plugin.clone(),
             config: "{}".into(),
             seats: None,
-            players: vec!["x".into(), "o".into()],
+            players: ["x", "o"].map(|id| Player { id: id.into(), name: id.into() }).into(),
             seed: Some(arcade_protocol::seed::Seed::from_test_number(1)),
         };
         games.push(app.rooms.create(new).await.unwrap());

@@ -22,7 +22,7 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use support::{ServerProcess, env_or};
+use support::{ServerProcess, env_or, guest_token};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
@@ -31,6 +31,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn start_nodes() -> (Vec<ServerProcess>, String) {
     let redis = std::env::var("ARCADE_BENCH_REDIS_URL").or_else(|_| std::env::var("ARCADE_TEST_REDIS_URL")).ok();
     let roomy = [
+        ("ARCADE_RATE_LIMITS__IP_PER_MINUTE", "100000000".to_string()),
         ("ARCADE_RATE_LIMITS__PLAYER_PER_MINUTE", "100000000".to_string()),
         ("ARCADE_RATE_LIMITS__ROOM_PER_SECOND", "1000000".to_string()),
     ];
@@ -61,12 +62,15 @@ fn start_nodes() -> (Vec<ServerProcess>, String) {
     (nodes, format!("{count} nodes sharing Redis"))
 }
 
-/// Queues `player` through `base`; the time until its room is assigned.
+/// Queues `player` (signed in as a guest first, untimed) through `base`;
+/// the time until its room is assigned.
 async fn ticket_to_room(http: &reqwest::Client, base: &str, player: String) -> Duration {
+    let session = guest_token(http, base, &format!("ticket-to-room-{player}")).await;
     let started = Instant::now();
     let response = http
         .post(format!("{base}/v1/matchmaking/tickets"))
-        .json(&json!({ "game": "tic-tac-toe", "party": [player] }))
+        .bearer_auth(session)
+        .json(&json!({ "game": "tic-tac-toe" }))
         .send()
         .await
         .expect("POST a ticket");

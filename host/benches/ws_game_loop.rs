@@ -29,7 +29,7 @@ use tokio::sync::{Barrier, Semaphore};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use support::{ServerProcess, env_or};
+use support::{ServerProcess, env_or, guest_token};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -104,10 +104,15 @@ impl Room {
     }
 }
 
-async fn open_room(http: &reqwest::Client, base: &str, ws_per_room: usize) -> Room {
+/// Two guests (X creates the room and takes the first seat, O joins it);
+/// their seat tokens play.
+async fn open_room(http: &reqwest::Client, base: &str, index: usize, ws_per_room: usize) -> Room {
+    let x = guest_token(http, base, &format!("ws-game-loop-x-{index:06}")).await;
+    let o = guest_token(http, base, &format!("ws-game-loop-o-{index:06}")).await;
     let created: Value = http
         .post(format!("{base}/v1/rooms"))
-        .json(&json!({ "game": "tic-tac-toe", "players": ["x", "o"] }))
+        .bearer_auth(&x)
+        .json(&json!({ "game": "tic-tac-toe" }))
         .send()
         .await
         .unwrap()
@@ -115,10 +120,13 @@ async fn open_room(http: &reqwest::Client, base: &str, ws_per_room: usize) -> Ro
         .await
         .unwrap();
     let id = created["room"]["id"].as_str().unwrap().to_string();
+    let joined: Value =
+        http.post(format!("{base}/v1/rooms/{id}/join")).bearer_auth(&o).send().await.unwrap().json().await.unwrap();
+    let seats = [&created["seats"][0], &joined];
     let ws_base = base.replacen("http", "ws", 1);
     let mut players = Vec::new();
-    for (seat, s) in created["seats"].as_array().unwrap().iter().enumerate() {
-        let token = s["token"].as_str().unwrap().to_string();
+    for (seat, s) in seats.into_iter().enumerate() {
+        let token = s["token"].as_str().unwrap_or_else(|| panic!("no seat token: {s}")).to_string();
         if seat < ws_per_room {
             let (mut ws, _) =
                 tokio_tungstenite::connect_async(format!("{ws_base}/v1/rooms/{id}/ws?token={token}")).await.unwrap();
@@ -158,7 +166,7 @@ fn main() {
             let mut dice = (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             tasks.push(tokio::spawn(async move {
                 let permit = limit.acquire().await.unwrap();
-                let mut room = open_room(&http, &base, ws_per_room).await;
+                let mut room = open_room(&http, &base, index, ws_per_room).await;
                 drop(permit);
                 barrier.wait().await;
                 let mut latencies = Vec::with_capacity(MOVES.len());

@@ -553,7 +553,7 @@ async fn a_match_whose_room_cannot_be_created_is_given_up_and_its_tickets_fail()
     let mut secrets = Vec::new();
     for player in ["ann", "bob"] {
         let (status, created) =
-            nodes[0].post_as(&player, "/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe" })).await;
+            nodes[0].post_as(player, "/v1/matchmaking/tickets", &json!({ "game": "tic-tac-toe" })).await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         secrets.push((str_at(&created["ticket"], "id"), str_at(&created, "secret")));
     }

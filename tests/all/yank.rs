@@ -62,7 +62,7 @@ async fn new_room_version(server: &Server) -> Value {
 
 /// Queues `player` for tic-tac-toe: `(ticket id, secret)`.
 async fn queue(server: &Server, player: &str) -> (String, String) {
-    let (status, ticket) = server.post_as(&player, TICKETS, &json!({ "game": "tic-tac-toe" })).await;
+    let (status, ticket) = server.post_as(player, TICKETS, &json!({ "game": "tic-tac-toe" })).await;
     assert_eq!(status, StatusCode::CREATED, "{player} queueing: {ticket}");
     (str_at(&ticket["ticket"], "id"), str_at(&ticket, "secret"))
 }

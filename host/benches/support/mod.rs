@@ -64,3 +64,18 @@ impl Drop for ServerProcess {
 pub fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
+
+/// A guest session on `base` for the device id `device` (16 characters or
+/// more): its access token. Rooms and tickets need one.
+pub async fn guest_token(http: &reqwest::Client, base: &str, device: &str) -> String {
+    let answer: serde_json::Value = http
+        .post(format!("{base}/v1/auth/guest"))
+        .json(&serde_json::json!({ "device_id": device }))
+        .send()
+        .await
+        .expect("POST /v1/auth/guest")
+        .json()
+        .await
+        .expect("a JSON answer");
+    answer["access_token"].as_str().unwrap_or_else(|| panic!("no session: {answer}")).to_string()
+}

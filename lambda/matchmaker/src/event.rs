@@ -31,7 +31,7 @@ pub const RUN_MATCHES: &str = "run-matches";
 
 #[derive(Debug)]
 pub enum Event {
-    Http(HttpRequest),
+    Http(Box<HttpRequest>),
     Scheduled,
 }
 
@@ -73,11 +73,11 @@ impl Event {
         if text("version") == Some("2.0") && context.is_some_and(|c| c.get("http").is_some()) {
             let request: ApiGatewayV2httpRequest =
                 serde_json::from_value(payload).map_err(malformed("API Gateway v2"))?;
-            return Ok(Event::Http(HttpRequest::from_v2(request)));
+            return Ok(Event::Http(Box::new(HttpRequest::from_v2(request))));
         }
         if payload.get("httpMethod").is_some() && context.is_some() {
             let request: ApiGatewayProxyRequest = serde_json::from_value(payload).map_err(malformed("API Gateway"))?;
-            return Ok(Event::Http(HttpRequest::from_v1(request)));
+            return Ok(Event::Http(Box::new(HttpRequest::from_v1(request))));
         }
         if text("source") == Some(SCHEDULE_SOURCE) {
             return schedule_input(&payload);

@@ -13,8 +13,20 @@ async fn party_of(server: &Server, who: &str, id: &str) -> (StatusCode, Value) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_party_is_queued_together_by_its_leader_and_lands_in_one_room() {
-    let server = Server::start().await;
+async fn a_party_is_queued_together_with_the_embedded_store() {
+    party_queued_together(&Server::start().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_is_queued_together_with_postgres() {
+    let database = TestServices::get().fresh_database().await;
+    let server = Server::start_with(&[("ARCADE_AUTH__DATABASE_URL", &database)]).await;
+    party_queued_together(&server).await;
+    assert!(!server.data_dir().join("identity.sqlite").exists(), "PostgreSQL, not the embedded store");
+}
+
+/// The leader's ticket queues every member, who follow it to one room.
+async fn party_queued_together(server: &Server) {
     let (alice, bob, carol) = (server.player("alice").await, server.player("bob").await, server.player("carol").await);
     let (status, created) = server.post_as("alice", "/v1/parties", &json!({})).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -31,8 +43,8 @@ async fn a_party_is_queued_together_by_its_leader_and_lands_in_one_room() {
     let members: Vec<&str> = joined["members"].as_array().unwrap().iter().filter_map(|m| m["id"].as_str()).collect();
     assert_eq!(members, [alice.id.as_str(), bob.id.as_str()]);
     // Strangers see nothing of it; members see it.
-    assert_error(&party_of(&server, "carol", &party).await, 404, "party_not_found");
-    assert_eq!(party_of(&server, "bob", &party).await.0, StatusCode::OK);
+    assert_error(&party_of(server, "carol", &party).await, 404, "party_not_found");
+    assert_eq!(party_of(server, "bob", &party).await.0, StatusCode::OK);
     // One party at a time.
     assert_error(&server.post_as("bob", "/v1/parties", &json!({})).await, 409, "already_in_party");
 
@@ -52,7 +64,7 @@ async fn a_party_is_queued_together_by_its_leader_and_lands_in_one_room() {
     assert_eq!(ticket["ticket"]["party"], json!([alice.id, bob.id]), "{ticket}");
 
     // bob follows the ticket through the party, to the room both play in.
-    let (_, seen) = party_of(&server, "bob", &party).await;
+    let (_, seen) = party_of(server, "bob", &party).await;
     let (ticket_id, secret) = (str_at(&seen["ticket"], "id"), str_at(&seen["ticket"], "secret"));
     assert_eq!(ticket_id, str_at(&ticket["ticket"], "id"));
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -79,7 +91,7 @@ async fn a_party_is_queued_together_by_its_leader_and_lands_in_one_room() {
         server.post_raw(&leave, Some(&alice.access_token), "application/json", "").await.0,
         StatusCode::NO_CONTENT
     );
-    assert_error(&party_of(&server, "bob", &party).await, 404, "party_not_found");
+    assert_error(&party_of(server, "bob", &party).await, 404, "party_not_found");
     assert_error(
         &server.post_raw(&leave, Some(&bob.access_token), "application/json", "").await,
         404,

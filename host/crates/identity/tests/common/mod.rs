@@ -64,6 +64,7 @@ macro_rules! store_tests {
             account_deletion,
             oidc_sign_in_and_provider_key_rotation,
             the_first_publisher_owns_a_plugin_name,
+            parties_are_joined_by_invite_and_queued_by_their_leader,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arcade_identity::{
-    AccountId, AuditKind, AuditQuery, AuthError, Context, Identity, IdentityConfig, IdentityStore, PasswordParams,
-    RefreshToken, Role,
+    AccountId, AuditKind, AuditQuery, AuthError, Context, Identity, IdentityConfig, IdentityStore, MAX_PARTY_MEMBERS,
+    PartyTicket, PasswordParams, RefreshToken, Role,
 };
 use arcade_protocol::clock::now_ms;
 
@@ -528,4 +528,51 @@ pub async fn the_first_publisher_owns_a_plugin_name(store: Arc<dyn IdentityStore
     let trail = id.audit(&AuditQuery { kind: Some(AuditKind::Publish), ..AuditQuery::first(10) }).await.unwrap();
     assert_eq!(trail.len(), 1);
     assert_eq!(trail[0].detail["plugin"], "chess");
+}
+
+pub async fn parties_are_joined_by_invite_and_queued_by_their_leader(store: Arc<dyn IdentityStore>) {
+    let id = identity(&store, None);
+    let mut accounts = Vec::new();
+    for n in 0..=MAX_PARTY_MEMBERS {
+        let device = format!("party-device-{n:04}-aaaaaaaa");
+        accounts.push(id.sign_in_device(&device, &anon()).await.unwrap().session.account);
+    }
+    let (leader, member, stranger) = (&accounts[0], &accounts[1], &accounts[MAX_PARTY_MEMBERS]);
+    let (party, invite) = id.create_party(leader).await.unwrap();
+    assert_eq!(party.members, [leader.clone()]);
+    assert_eq!(err(id.create_party(leader).await), AuthError::AlreadyInParty, "one party at a time");
+
+    // A wrong invite, an unknown party and a malformed id all look alike.
+    let pid = party.id.as_str();
+    assert_eq!(err(id.join_party(pid, "inv_wrong", member).await), AuthError::PartyNotFound);
+    assert_eq!(err(id.join_party("pty_aaaaaaaaaaaaaaaaaaaaaaaaaa", &invite, member).await), AuthError::PartyNotFound);
+    assert_eq!(err(id.join_party("not-a-party", &invite, member).await), AuthError::PartyNotFound);
+    let joined = id.join_party(pid, &invite, member).await.unwrap();
+    assert_eq!(joined.members, [leader.clone(), member.clone()], "the leader first, then in joining order");
+    assert_eq!(id.join_party(pid, &invite, member).await.unwrap(), joined, "joining twice changes nothing");
+    for account in &accounts[2..MAX_PARTY_MEMBERS] {
+        id.join_party(pid, &invite, account).await.unwrap();
+    }
+    assert_eq!(err(id.join_party(pid, &invite, stranger).await), AuthError::PartyFull(MAX_PARTY_MEMBERS));
+
+    // Members read it; strangers do not; only the leader queues it.
+    assert_eq!(id.party_for(pid, member).await.unwrap().members.len(), MAX_PARTY_MEMBERS);
+    assert_eq!(err(id.party_for(pid, stranger).await), AuthError::PartyNotFound);
+    assert_eq!(err(id.party_to_queue(pid, member).await), AuthError::NotPartyLeader);
+    let queued = id.party_to_queue(pid, leader).await.unwrap();
+    let ticket = PartyTicket { id: "ticket-1".into(), secret: "secret-1".into() };
+    id.set_party_ticket(&queued.id, &ticket).await.unwrap();
+    assert_eq!(id.party_for(pid, member).await.unwrap().ticket, Some(ticket));
+
+    // A member leaves (and may start its own party); the leader leaving disbands.
+    id.leave_party(pid, member).await.unwrap();
+    assert_eq!(err(id.party_for(pid, member).await), AuthError::PartyNotFound);
+    assert_eq!(err(id.leave_party(pid, member).await), AuthError::PartyNotFound);
+    let (own, _) = id.create_party(member).await.unwrap();
+    id.leave_party(pid, leader).await.unwrap();
+    assert_eq!(err(id.party_for(pid, &accounts[2]).await), AuthError::PartyNotFound);
+    id.create_party(&accounts[2]).await.expect("the disbanded party's members are free");
+    // Deleting an account takes it out of its party (and disbands the ones it leads).
+    id.delete_account(member, &anon()).await.unwrap();
+    assert_eq!(err(id.party_for(own.id.as_str(), member).await), AuthError::PartyNotFound);
 }

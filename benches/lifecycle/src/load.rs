@@ -9,8 +9,9 @@
 //! entry of its `state`'s `legal_actions` and sends it; the round trip of an
 //! action is send → `ack`. When every player has seen the `finished` state
 //! the sockets are closed and the room starts its next game. Against a
-//! server without accounts (a build from before them, for A/B runs) the
-//! room is created with the players named in its body, as such servers did.
+//! server from before session-seated rooms (a build for A/B runs: no
+//! `/v1/auth/guest`, or a creation that seats nobody) rooms are created with
+//! the players named in the body, as such servers did.
 //!
 //! The run has a warm-up (games played, nothing counted), then a measured
 //! window: games finished, moves acknowledged, round trips of actions sent,
@@ -265,7 +266,7 @@ async fn room_loop(index: usize, seed: u64, shared: Arc<Shared>) -> Tally {
     let names: Vec<String> = (0..shared.players).map(|p| format!("r{index}p{p}")).collect();
     let mut rng = Rng::new(seed);
     let mut tally = Tally::default();
-    let players = loop {
+    let mut players = loop {
         match sign_in(&shared, &names).await {
             Ok(players) => break players,
             Err(kind) => {
@@ -286,6 +287,7 @@ async fn room_loop(index: usize, seed: u64, shared: Arc<Shared>) -> Tally {
                     tally.games += 1;
                 }
             }
+            Ok(Err(kind)) if kind == SEATED_NOBODY => players = Players::Named(names.clone()),
             Ok(Err(kind)) => {
                 shared.count_error(kind);
                 tokio::time::sleep(ERROR_BACKOFF).await;
@@ -312,8 +314,12 @@ async fn archived_games(shared: &Shared) -> Option<u64> {
     total
 }
 
+/// A creation with a session that seated nobody: the server names players
+/// in the body instead.
+const SEATED_NOBODY: &str = "create_seated_nobody";
+
 /// A room's players: their access tokens, or their names for a server
-/// without accounts.
+/// from before session-seated rooms.
 enum Players {
     Sessions(Vec<String>),
     Named(Vec<String>),
@@ -387,6 +393,9 @@ async fn seat_tokens(shared: &Shared, players: &Players, tally: &mut Tally) -> R
         .filter_map(|seat| seat["token"].as_str().map(str::to_string))
         .collect();
     if let Players::Sessions(sessions) = players {
+        if tokens.is_empty() {
+            return Err(SEATED_NOBODY.to_string());
+        }
         for session in &sessions[1..] {
             let joined = post(shared, &format!("/v1/rooms/{room}/join"), Some(session), &json!({}), "join").await?;
             let seat = success(joined, "join")?;

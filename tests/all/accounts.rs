@@ -154,10 +154,40 @@ async fn sessions_round_trip(server: &Server) {
         post(server, "/v1/auth/login", json!({ "username": linked_name, "password": "guest's password" })).await;
     assert_eq!(login.1["account"]["id"], account.as_str(), "{login:?}");
 
-    // Deletion: the account's sessions and credentials are gone.
-    let (status, _) =
-        server.send(server.http.delete(server.url("/v1/account")).bearer_auth(str_at(&login.1, "access_token"))).await;
+    // The account plays a game (X, and wins); it is archived.
+    let token = str_at(&login.1, "access_token");
+    let (status, created) = post_as(server, "/v1/rooms", &token, json!({ "game": "tic-tac-toe" })).await;
+    assert_eq!(status, 201, "{created}");
+    let room = str_at(&created["room"], "id");
+    let (x_seat, o_seat) = (str_at(&created["seats"][0], "token"), server.join(&room, "opponent").await);
+    for (i, cell) in [0, 3, 1, 4, 2].into_iter().enumerate() {
+        let seat = if i % 2 == 0 { &x_seat } else { &o_seat };
+        assert_eq!(server.act(&room, seat, &json!({ "cell": cell })).await.0, StatusCode::OK);
+    }
+    server.flush_archive().await;
+    let (_, listed) = server.get(&format!("/v1/games?player={account}")).await;
+    let game = str_at(&listed["games"][0], "game_id");
+
+    // Deletion: the account's sessions and credentials are gone, and its
+    // archived game names a pseudonym instead, and still replays.
+    let (status, _) = server.send(server.http.delete(server.url("/v1/account")).bearer_auth(&token)).await;
     assert_eq!(status, 204);
+    let (_, listed) = server.get(&format!("/v1/games?player={account}")).await;
+    assert_eq!(listed["games"], json!([]), "nothing is found by the deleted id: {listed}");
+    let (status, record) = server.get_as(ADMIN_TOKEN, &format!("/v1/games/{game}")).await;
+    assert_eq!(status, 200, "{record}");
+    assert!(!record.to_string().contains(account.as_str()), "the archived game still names the account: {record}");
+    let pseudonym = record["players"][0].as_str().unwrap_or_default().to_string();
+    assert!(pseudonym.starts_with("del_"), "{record}");
+    assert_eq!(record["status"]["winners"], json!([pseudonym]), "{record}");
+    let output = arcade_command()
+        .args(["replay", &game, "--data-dir"])
+        .arg(server.data_dir())
+        .output()
+        .expect("running arcade replay");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains(&format!("verified {game}")), "{stdout}");
     let gone = post(server, "/v1/auth/login", json!({ "username": linked_name, "password": "guest's password" })).await;
     assert_error(&gone, 401, "invalid_credentials");
     let refresh = post(server, "/v1/auth/refresh", json!({ "refresh_token": login.1["refresh_token"] })).await;

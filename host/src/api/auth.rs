@@ -244,13 +244,33 @@ pub async fn link(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `DELETE /v1/account`: the profile, credentials and sessions are removed.
+/// `DELETE /v1/account`: the caller's id is replaced by a fresh pseudonym
+/// in every archived game (which keeps replaying), then the profile,
+/// credentials, parties and sessions are removed.
 pub async fn delete(
     State(app): State<Arc<App>>,
     ip: ClientIp,
     Caller(session): Caller,
 ) -> Result<StatusCode, ApiError> {
+    // The archive first: a failure there deletes nothing, and trying again
+    // renames what is left (games in this node's spool delivered before).
+    let pseudonym = arcade_identity::new_pseudonym();
+    let erased = async {
+        if let Some(archiver) = &app.services.archiver {
+            archiver.flush().await?;
+        }
+        app.archive.pseudonymise(session.account.as_str(), &pseudonym).await
+    };
+    let renamed = erased.await.map_err(|error| {
+        tracing::error!(%error, "could not rename a deleted account's archived games");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "archive_unavailable",
+            "the archive could not be updated; the account is not deleted, try again",
+        )
+    })?;
     app.identity.delete_account(&session.account, &context(&ip, Some(&session.account))).await?;
+    tracing::info!(games = renamed, "a deleted account's archived games were renamed");
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -89,6 +89,9 @@ mod tests {
         async fn list(&self, _: &ListFilter, _: &PageRequest) -> Result<Page, ArchiveError> {
             unreachable!("the archiver only writes")
         }
+        async fn pseudonymise(&self, _: &str, _: &str) -> Result<u64, ArchiveError> {
+            unreachable!("the archiver only writes")
+        }
     }
 
     #[tokio::test]

@@ -44,6 +44,20 @@ impl Catalog {
         true
     }
 
+    /// Adds a game, or replaces its summary (a rewritten record's).
+    pub fn upsert(&mut self, summary: GameSummary) {
+        self.remove(&summary.game_id);
+        self.insert(summary);
+    }
+
+    /// Ids of the games `player` played.
+    pub fn played_by(&self, player: &str) -> Vec<String> {
+        let mut ids: Vec<String> =
+            self.by_id.values().filter(|g| g.players.iter().any(|p| p == player)).map(|g| g.game_id.clone()).collect();
+        ids.sort();
+        ids
+    }
+
     /// Ids of the games completed before `cutoff_ms`, oldest first.
     pub fn completed_before(&self, cutoff_ms: u64) -> Vec<String> {
         self.newest_first

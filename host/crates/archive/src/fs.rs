@@ -30,6 +30,14 @@
 //! arrive later (a long-delayed delivery) are expired on arrival: not
 //! written.
 //!
+//! Erasure ([`ArchiveSink::pseudonymise`]): a deleted account's games are
+//! appended again with the account's id renamed, with their index entries
+//! (a later entry or frame of a game supersedes an earlier one); then their
+//! old frames become tombstones (same length, zero payload: no game) in a
+//! copy of their segment that replaces it atomically, so no other frame
+//! moves; then the index is rewritten without the old summaries. A crash
+//! between the steps leaves the renamed records in force.
+//!
 //! Recovery on open: the index is read up to its first damaged frame (the
 //! rest is cut); entries pointing past the end of their segment are dropped
 //! (and the index rewritten); every segment is scanned from the end of its
@@ -56,7 +64,7 @@ use super::catalog::Catalog;
 use super::durable_file::{is_temp_file, write_atomic};
 use super::keys::{game_id_of_file_name, validate_game_id};
 use super::listing::{GameSummary, ListFilter, Page, PageRequest};
-use super::record::{GameRecord, compress_all};
+use super::record::{GameRecord, check_erasure_ids, compress_all};
 use super::segment::{self, Appender, FrameAt, HEADER_LEN, Kind};
 use super::{ArchiveError, ArchiveSink, new_games, validate_batch};
 
@@ -85,6 +93,10 @@ struct Location {
 impl Location {
     fn frame(&self) -> FrameAt {
         FrameAt { offset: self.offset, len: self.len }
+    }
+
+    fn end(&self) -> u64 {
+        self.frame().end()
     }
 }
 
@@ -301,9 +313,9 @@ fn open_state(root: &Path, segment_bytes: u64) -> Result<(FsState, FsRecovery), 
         }
         let end = indexed_end.entry(entry.at.segment).or_default();
         *end = (*end).max(entry.at.offset + u64::from(entry.at.len));
-        if catalog.insert(entry.summary.clone()) {
-            locations.insert(entry.summary.game_id.clone(), entry.at);
-        }
+        // A later entry of a game is its rewritten record (`pseudonymise`).
+        locations.insert(entry.summary.game_id.clone(), entry.at);
+        catalog.upsert(entry.summary);
     }
     recovery.indexed = catalog.len();
     if recovery.stale > 0 {
@@ -329,12 +341,13 @@ fn open_state(root: &Path, segment_bytes: u64) -> Result<(FsState, FsRecovery), 
                     recovery.expired += 1;
                     continue;
                 }
+                // Past the index, a game already catalogued is its rewritten
+                // record, appended before a crash cut the index short.
                 let at = Location { segment: id, offset: frame.offset, len: frame.len };
-                if catalog.insert(summary.clone()) {
-                    locations.insert(summary.game_id.clone(), at);
-                    unindexed.push(IndexEntry { at, summary });
-                    recovery.reindexed += 1;
-                }
+                locations.insert(summary.game_id.clone(), at);
+                catalog.upsert(summary.clone());
+                unindexed.push(IndexEntry { at, summary });
+                recovery.reindexed += 1;
             }
             if let Some((offset, why)) = damage {
                 recovery.cuts += 1;
@@ -579,7 +592,66 @@ fn append_games(state: &mut FsState, games: Vec<(GameSummary, Vec<u8>)>) -> Resu
     state.index.append(&encode_index(&entries), true).map_err(|e| io_error(&state.index_path)(e.source))?;
     for entry in entries {
         state.locations.insert(entry.summary.game_id.clone(), entry.at);
-        state.catalog.insert(entry.summary);
+        state.catalog.upsert(entry.summary);
+    }
+    Ok(())
+}
+
+/// Erasure (see the module docs): the player's games are appended again,
+/// renamed, and their index entries with them (from here on, reads and a
+/// restart find the renamed records: a later entry of a game wins); then
+/// the old frames are overwritten with tombstones of the same length, each
+/// segment replaced whole (atomically), so no other game moves; then the
+/// index is rewritten without the old summaries.
+fn pseudonymise_games(root: &Path, state: &mut FsState, player: &str, pseudonym: &str) -> Result<u64, ArchiveError> {
+    check_erasure_ids(player, pseudonym)?;
+    let mut renamed = Vec::new();
+    let mut old_frames: std::collections::BTreeMap<u64, Vec<Location>> = Default::default();
+    for game_id in state.catalog.played_by(player) {
+        let Some(&at) = state.locations.get(&game_id) else { continue };
+        let reader = state.readers.get(&at.segment).ok_or_else(|| {
+            ArchiveError::Corrupt(format!("archived game {game_id:?}: segment {} is missing", at.segment))
+        })?;
+        if let Some(record) = read_game(reader, at, &game_id)?.pseudonymised(player, pseudonym)? {
+            renamed.push(record);
+            old_frames.entry(at.segment).or_default().push(at);
+        }
+    }
+    if renamed.is_empty() {
+        return Ok(0);
+    }
+    let compressed = compress_all(&renamed)?;
+    append_games(state, renamed.iter().map(GameSummary::from).zip(compressed).collect())?;
+    for (segment, frames) in old_frames {
+        tombstone_frames(state, segment, &frames)?;
+    }
+    let (index, _) = write_index(root, &state.index_path, &state.catalog, &state.locations)?;
+    state.index = index;
+    state.dead_index_entries = 0;
+    tracing::info!(games = renamed.len(), "archived games pseudonymised");
+    Ok(renamed.len() as u64)
+}
+
+/// Replaces `frames` of a segment with frames of the same length whose
+/// payload is zeros (no game: scans skip them), the segment file replaced
+/// whole; the active segment, if it was this one, takes no more games.
+fn tombstone_frames(state: &mut FsState, segment: u64, frames: &[Location]) -> Result<(), ArchiveError> {
+    let path = SEGMENT_KIND.path(&state.games_dir, segment);
+    let mut bytes = fs::read(&path).map_err(io_error(&path))?;
+    for at in frames {
+        let (start, end) = (at.offset as usize, at.end() as usize);
+        let mut tombstone = Vec::with_capacity(at.len as usize);
+        segment::frame(&vec![0u8; at.len as usize - segment::FRAME_LEN], &mut tombstone);
+        bytes
+            .get_mut(start..end)
+            .ok_or_else(|| ArchiveError::Corrupt(format!("{}: no frame at {start}..{end}", path.display())))?
+            .copy_from_slice(&tombstone);
+    }
+    write_atomic(&path, &bytes).map_err(io_error(&path))?;
+    segment::sync_dir(&state.games_dir).map_err(io_error(&state.games_dir))?;
+    state.readers.insert(segment, Arc::new(File::open(&path).map_err(io_error(&path))?));
+    if state.active.as_ref().is_some_and(|active| active.id == segment) {
+        state.active = None; // its appender writes to the replaced file
     }
     Ok(())
 }
@@ -638,6 +710,14 @@ impl ArchiveSink for FsSink {
 
     async fn list(&self, filter: &ListFilter, page: &PageRequest) -> Result<Page, ArchiveError> {
         self.state.lock().await.catalog.list(filter, page)
+    }
+
+    async fn pseudonymise(&self, player: &str, pseudonym: &str) -> Result<u64, ArchiveError> {
+        let mut state = self.state.clone().lock_owned().await;
+        let (root, player, pseudonym) = (self.root.clone(), player.to_string(), pseudonym.to_string());
+        tokio::task::spawn_blocking(move || pseudonymise_games(&root, &mut state, &player, &pseudonym))
+            .await
+            .map_err(ArchiveError::from_join)?
     }
 
     async fn expire(&self, cutoff_ms: u64, _batch: usize) -> Result<Option<u64>, ArchiveError> {

@@ -87,6 +87,13 @@ pub trait ArchiveSink: Send + Sync {
     /// Archived games matching `filter`, newest first, one page at a time.
     async fn list(&self, filter: &ListFilter, page: &PageRequest) -> Result<Page, ArchiveError>;
 
+    /// Erasure of a deleted account: every archived game `player` played
+    /// names `pseudonym` instead, everywhere in its record and its listing
+    /// ([`GameRecord::pseudonymised`]), so the games keep replaying and
+    /// nothing finds the old id. How many games changed; doing it again
+    /// changes none.
+    async fn pseudonymise(&self, player: &str, pseudonym: &str) -> Result<u64, ArchiveError>;
+
     /// Retention (see `retention`): deletes the games completed before
     /// `cutoff_ms` (unix ms), at most `batch` per delete statement where
     /// the backend deletes row by row, and returns how many it deleted; once

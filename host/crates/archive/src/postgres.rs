@@ -30,7 +30,7 @@ use sqlx::{Acquire, Postgres, Row};
 use tokio::sync::OnceCell;
 
 use super::listing::{GameSummary, ListFilter, Page, PageRequest};
-use super::record::{GameRecord, PluginRef, compress_all};
+use super::record::{GameRecord, PluginRef, check_erasure_ids, compress_all};
 use super::settings::PgPoolSettings;
 use super::{ArchiveError, ArchiveSink, new_games, validate_batch};
 use arcade_telemetry::metrics::{Metrics, PgPoolMetrics};
@@ -81,6 +81,9 @@ FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[]) AS e
 );
 
 const SELECT_RECORD: &str = "SELECT record FROM completed_games WHERE game_id = $1";
+
+/// The records of the games a player played, locked for their rewrite.
+const SELECT_PLAYED: &str = "SELECT record FROM completed_games WHERE players @> ARRAY[$1::text] FOR UPDATE";
 
 const LIST_GAMES: &str = "
 SELECT game_id, room_id, plugin_name, plugin_version, plugin_hash, players, winners, status,
@@ -323,6 +326,48 @@ fn summary_of(row: &PgRow) -> Result<GameSummary, sqlx::Error> {
     })
 }
 
+/// Inserts `fresh` (already checked; `games` their columns) and the events
+/// of the games that were not there yet, in `tx`.
+async fn insert_games(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    fresh: &[GameRecord],
+    games: GameColumns,
+) -> Result<(), ArchiveError> {
+    let inserted: HashSet<String> = sqlx::query_scalar(INSERT_GAMES)
+        .bind(games.game_id)
+        .bind(games.room_id)
+        .bind(games.plugin_name)
+        .bind(games.plugin_version)
+        .bind(games.plugin_hash)
+        .bind(games.config)
+        .bind(games.players)
+        .bind(games.seed)
+        .bind(games.started_ms)
+        .bind(games.completed_ms)
+        .bind(games.winners)
+        .bind(games.final_scores)
+        .bind(games.status)
+        .bind(games.record)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(pg_error("inserting games"))?
+        .into_iter()
+        .collect();
+    let events = EventColumns::of(fresh.iter().filter(|r| inserted.contains(&r.game_id)))?;
+    if !events.game_id.is_empty() {
+        sqlx::query(INSERT_EVENTS)
+            .bind(events.game_id)
+            .bind(events.seq)
+            .bind(events.kind)
+            .bind(events.data)
+            .bind(events.at_ms)
+            .execute(&mut **tx)
+            .await
+            .map_err(pg_error("inserting events"))?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl ArchiveSink for PgSink {
     fn backend(&self) -> &'static str {
@@ -343,39 +388,44 @@ impl ArchiveSink for PgSink {
 
         let mut conn = self.acquire().await?;
         let mut tx = conn.begin().await.map_err(pg_error("begin"))?;
-        let inserted: HashSet<String> = sqlx::query_scalar(INSERT_GAMES)
-            .bind(games.game_id)
-            .bind(games.room_id)
-            .bind(games.plugin_name)
-            .bind(games.plugin_version)
-            .bind(games.plugin_hash)
-            .bind(games.config)
-            .bind(games.players)
-            .bind(games.seed)
-            .bind(games.started_ms)
-            .bind(games.completed_ms)
-            .bind(games.winners)
-            .bind(games.final_scores)
-            .bind(games.status)
-            .bind(games.record)
+        insert_games(&mut tx, &fresh, games).await?;
+        tx.commit().await.map_err(pg_error("commit"))
+    }
+
+    async fn pseudonymise(&self, player: &str, pseudonym: &str) -> Result<u64, ArchiveError> {
+        check_erasure_ids(player, pseudonym)?;
+        self.ensure_schema().await?;
+        let mut conn = self.acquire().await?;
+        let mut tx = conn.begin().await.map_err(pg_error("begin"))?;
+        let stored: Vec<Vec<u8>> = sqlx::query_scalar(SELECT_PLAYED)
+            .bind(player)
             .fetch_all(&mut *tx)
             .await
-            .map_err(pg_error("inserting games"))?
-            .into_iter()
-            .collect();
-        let events = EventColumns::of(fresh.iter().filter(|r| inserted.contains(&r.game_id)))?;
-        if !events.game_id.is_empty() {
-            sqlx::query(INSERT_EVENTS)
-                .bind(events.game_id)
-                .bind(events.seq)
-                .bind(events.kind)
-                .bind(events.data)
-                .bind(events.at_ms)
-                .execute(&mut *tx)
-                .await
-                .map_err(pg_error("inserting events"))?;
+            .map_err(pg_error("reading a player's games"))?;
+        if stored.is_empty() {
+            return Ok(0);
         }
-        tx.commit().await.map_err(pg_error("commit"))
+        let (player, pseudonym) = (player.to_string(), pseudonym.to_string());
+        let (renamed, games) = tokio::task::spawn_blocking(move || {
+            let mut renamed = Vec::with_capacity(stored.len());
+            for bytes in &stored {
+                renamed.extend(GameRecord::from_compressed(bytes)?.pseudonymised(&player, &pseudonym)?);
+            }
+            GameColumns::of(&renamed).map(|games| (renamed, games))
+        })
+        .await
+        .map_err(ArchiveError::from_join)??;
+        // Rewritten whole (the events go with their game): every column
+        // derived from the record is derived again.
+        let ids: Vec<String> = renamed.iter().map(|r| r.game_id.clone()).collect();
+        sqlx::query("DELETE FROM completed_games WHERE game_id = ANY($1)")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await
+            .map_err(pg_error("removing a player's games"))?;
+        insert_games(&mut tx, &renamed, games).await?;
+        tx.commit().await.map_err(pg_error("commit"))?;
+        Ok(renamed.len() as u64)
     }
 
     async fn get(&self, game_id: &str) -> Result<Option<GameRecord>, ArchiveError> {

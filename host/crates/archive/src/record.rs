@@ -86,6 +86,26 @@ impl EventAudience {
 
 /// How a seat token is kept in a record (`GameRecord::seat_token_sha256`):
 /// SHA-256, lowercase hex.
+/// An id that renaming by text cannot confuse with anything else in a
+/// record: 16 to 64 ASCII letters, digits, `_` or `-` (account ids and
+/// their pseudonyms are 30).
+pub fn is_opaque_id(id: &str) -> bool {
+    (16..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Both ids of an erasure must be opaque ([`is_opaque_id`]); every backend
+/// checks before it looks for games.
+pub fn check_erasure_ids(player: &str, pseudonym: &str) -> Result<(), ArchiveError> {
+    for id in [player, pseudonym] {
+        if !is_opaque_id(id) {
+            return Err(ArchiveError::InvalidRecord(format!(
+                "{id:?} is not an opaque player id (16 to 64 of a-z A-Z 0-9 _ -)"
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub fn seat_token_sha256(token: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(token.as_bytes()))
@@ -229,6 +249,24 @@ impl GameRecord {
             check_json_text("event data", &event.data).or_else(invalid)?;
         }
         Ok(())
+    }
+
+    /// This game with `player` renamed `pseudonym` everywhere it appears
+    /// (seat order, actions, events and their audiences, the status, final
+    /// views): the record of an erased account, which replays exactly as
+    /// before under the new name. `None` when `player` did not play it.
+    /// Both must be opaque ids (see [`is_opaque_id`]), so that renaming
+    /// the text cannot touch anything else.
+    pub fn pseudonymised(&self, player: &str, pseudonym: &str) -> Result<Option<GameRecord>, ArchiveError> {
+        check_erasure_ids(player, pseudonym)?;
+        if !self.players.iter().any(|p| p == player) {
+            return Ok(None);
+        }
+        let invalid = |e: serde_json::Error| ArchiveError::InvalidRecord(format!("game {:?}: {e}", self.game_id));
+        let text = serde_json::to_string(self).map_err(invalid)?.replace(player, pseudonym);
+        let renamed: GameRecord = serde_json::from_str(&text).map_err(invalid)?;
+        renamed.validate()?;
+        Ok(Some(renamed))
     }
 
     /// The storage form: header + zstd(JSON).

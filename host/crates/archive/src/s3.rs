@@ -23,6 +23,13 @@
 //! already in the catalog are not rewritten; a record put by a batch that
 //! failed before its manifest is invisible until the retry writes it.
 //!
+//! Erasure ([`ArchiveSink::pseudonymise`]): each of the player's records is
+//! put again renamed and its older versions deleted (the bucket keeps
+//! versions), then every manifest that lists one of them is rewritten with
+//! the renamed summaries (and its older versions deleted). A manifest's
+//! ETag is kept when it is loaded: another host loads a manifest whose
+//! ETag changed again, and its summaries replace the ones it had.
+//!
 //! Retention: the bucket's lifecycle rule deletes the objects (Terraform
 //! `archive_retention_days`); [`ArchiveSink::expire`] makes the sink forget
 //! the games completed before the cutoff, which it then keeps: they leave
@@ -31,7 +38,7 @@
 //! late batch does not write them again. Manifests that are gone from the
 //! bucket are forgotten at the next refresh.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -50,7 +57,7 @@ use tokio::sync::{Mutex, OnceCell};
 use super::catalog::Catalog;
 use super::keys::{UtcDate, record_file_name, validate_game_id};
 use super::listing::{GameSummary, ListFilter, Page, PageRequest};
-use super::record::GameRecord;
+use super::record::{GameRecord, check_erasure_ids};
 use super::{ArchiveError, ArchiveSink, new_games, validate_batch};
 
 const MANIFESTS: &str = "manifests";
@@ -133,16 +140,30 @@ pub struct S3Sink {
 #[derive(Default)]
 struct S3State {
     catalog: Catalog,
-    loaded_manifests: HashSet<String>,
+    /// Manifests loaded, with their ETag then: a manifest whose ETag
+    /// changes (rewritten by an erasure) is loaded again.
+    loaded_manifests: HashMap<String, Option<String>>,
+    /// The manifests that list each game.
+    manifests_of: HashMap<String, Vec<String>>,
     /// Retention: games completed before this instant (unix ms) have
     /// expired; 0 until `expire` is called.
     expired_before_ms: u64,
 }
 
 impl S3State {
-    /// Adds a game to the catalog unless it has expired.
-    fn catalog_insert(&mut self, game: GameSummary) {
-        if game.completed_at_ms >= self.expired_before_ms {
+    /// Adds a game to the catalog unless it has expired; `replace`: the
+    /// summary of a rewritten manifest replaces the one known.
+    fn catalog_insert(&mut self, game: GameSummary, manifest: &str, replace: bool) {
+        let listed_in = self.manifests_of.entry(game.game_id.clone()).or_default();
+        if !listed_in.iter().any(|key| key == manifest) {
+            listed_in.push(manifest.to_string());
+        }
+        if game.completed_at_ms < self.expired_before_ms {
+            return;
+        }
+        if replace {
+            self.catalog.upsert(game);
+        } else {
             self.catalog.insert(game);
         }
     }
@@ -241,7 +262,13 @@ impl S3Sink {
         }
     }
 
-    async fn put_bytes(&self, key: String, bytes: Vec<u8>, metadata: Vec<(&str, String)>) -> Result<(), ArchiveError> {
+    /// Puts an object; its ETag.
+    async fn put_bytes(
+        &self,
+        key: String,
+        bytes: Vec<u8>,
+        metadata: Vec<(&str, String)>,
+    ) -> Result<Option<String>, ArchiveError> {
         let mut put = self
             .client
             .put_object()
@@ -252,7 +279,36 @@ impl S3Sink {
         for (name, value) in metadata {
             put = put.metadata(name, value);
         }
-        put.send().await.map(drop).map_err(s3_error(format!("putting {key}")))
+        let put = put.send().await.map_err(s3_error(format!("putting {key}")))?;
+        Ok(put.e_tag().map(str::to_string))
+    }
+
+    /// Deletes every version of `key` but the current one (the bucket keeps
+    /// versions: an erased record must not stay in an older one).
+    async fn delete_older_versions(&self, key: &str) -> Result<(), ArchiveError> {
+        let listed = self
+            .client
+            .list_object_versions()
+            .bucket(&self.location.bucket)
+            .prefix(key)
+            .send()
+            .await
+            .map_err(s3_error(format!("listing the versions of {key}")))?;
+        for version in listed.versions() {
+            let (Some(version_key), Some(id)) = (version.key(), version.version_id()) else { continue };
+            if version_key != key || version.is_latest().unwrap_or(false) || id == "null" {
+                continue;
+            }
+            self.client
+                .delete_object()
+                .bucket(&self.location.bucket)
+                .key(key)
+                .version_id(id)
+                .send()
+                .await
+                .map_err(s3_error(format!("deleting a version of {key}")))?;
+        }
+        Ok(())
     }
 
     /// Loads the manifests this sink has not seen yet into the catalog.
@@ -260,26 +316,31 @@ impl S3Sink {
         self.ensure_bucket().await?;
         let prefix = self.location.manifest_prefix();
         let mut unseen = Vec::new();
-        let mut listed = HashSet::new();
+        let mut listed = HashMap::new();
         let mut pages =
             self.client.list_objects_v2().bucket(&self.location.bucket).prefix(&prefix).into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(s3_error(format!("listing {prefix}")))?;
             for object in page.contents() {
                 let Some(key) = object.key() else { continue };
-                if !state.loaded_manifests.contains(key) {
-                    unseen.push(key.to_string());
+                let etag = object.e_tag().map(str::to_string);
+                match state.loaded_manifests.get(key) {
+                    None => unseen.push((key.to_string(), false)),
+                    Some(loaded) if etag.is_some() && *loaded != etag => unseen.push((key.to_string(), true)),
+                    Some(_) => {}
                 }
-                listed.insert(key.to_string());
+                listed.insert(key.to_string(), etag);
             }
         }
         // Manifests the lifecycle rule deleted: their games have expired.
-        state.loaded_manifests.retain(|key| listed.contains(key));
-        let gets: Vec<_> =
-            unseen.into_iter().map(|key| async move { self.get_bytes(&key).await.map(|bytes| (key, bytes)) }).collect();
-        let manifests: Vec<(String, Option<Vec<u8>>)> =
+        state.loaded_manifests.retain(|key, _| listed.contains_key(key));
+        let gets: Vec<_> = unseen
+            .into_iter()
+            .map(|(key, changed)| async move { self.get_bytes(&key).await.map(|bytes| (key, changed, bytes)) })
+            .collect();
+        let manifests: Vec<(String, bool, Option<Vec<u8>>)> =
             futures_util::stream::iter(gets).buffer_unordered(CONCURRENT_REQUESTS).try_collect().await?;
-        for (key, bytes) in manifests {
+        for (key, changed, bytes) in manifests {
             let Some(bytes) = bytes else { continue };
             let manifest: Manifest =
                 serde_json::from_slice(&bytes).map_err(|e| ArchiveError::Corrupt(format!("S3 manifest {key}: {e}")))?;
@@ -290,14 +351,15 @@ impl S3Sink {
                 )));
             }
             for game in manifest.games {
-                state.catalog_insert(game);
+                state.catalog_insert(game, &key, changed);
             }
-            state.loaded_manifests.insert(key);
+            let etag = listed.get(&key).cloned().flatten();
+            state.loaded_manifests.insert(key, etag);
         }
         Ok(())
     }
 
-    async fn put_record(&self, record: &GameRecord) -> Result<(), ArchiveError> {
+    async fn put_record(&self, record: &GameRecord) -> Result<Option<String>, ArchiveError> {
         let encode = |value: &str| utf8_percent_encode(value, METADATA_SET).to_string();
         let metadata = vec![
             ("game-id", record.game_id.clone()),
@@ -329,17 +391,63 @@ impl ArchiveSink for S3Sink {
             return Ok(());
         }
         let puts: Vec<_> = fresh.iter().map(|record| self.put_record(record)).collect();
-        futures_util::stream::iter(puts).buffer_unordered(CONCURRENT_REQUESTS).try_collect::<Vec<()>>().await?;
+        futures_util::stream::iter(puts).buffer_unordered(CONCURRENT_REQUESTS).try_collect::<Vec<_>>().await?;
         let games: Vec<GameSummary> = fresh.iter().map(|r| GameSummary::from(*r)).collect();
         let key = self.location.manifest_key(&games);
         let manifest = Manifest { format_version: MANIFEST_FORMAT_VERSION, games };
         let body = serde_json::to_vec(&manifest).expect("manifests serialize");
-        self.put_bytes(key.clone(), body, Vec::new()).await?;
+        let etag = self.put_bytes(key.clone(), body, Vec::new()).await?;
         for game in manifest.games {
-            state.catalog_insert(game);
+            state.catalog_insert(game, &key, false);
         }
-        state.loaded_manifests.insert(key);
+        state.loaded_manifests.insert(key, etag);
         Ok(())
+    }
+
+    /// Each of the player's records is put again renamed (older versions of
+    /// it deleted), then every manifest listing one of them is rewritten
+    /// with the renamed summaries; other hosts see the manifest's new ETag
+    /// at their next refresh and take the new summaries.
+    async fn pseudonymise(&self, player: &str, pseudonym: &str) -> Result<u64, ArchiveError> {
+        check_erasure_ids(player, pseudonym)?;
+        let mut state = self.state.lock().await;
+        self.refresh(&mut state).await?;
+        let mut renamed = HashMap::new();
+        for game_id in state.catalog.played_by(player) {
+            let Some(completed_at_ms) = state.catalog.get(&game_id).map(|g| g.completed_at_ms) else { continue };
+            let key = self.location.record_key(&game_id, completed_at_ms);
+            let bytes = self.get_bytes(&key).await?.ok_or_else(|| {
+                ArchiveError::Corrupt(format!("a manifest lists game {game_id} but {key} is missing"))
+            })?;
+            if let Some(record) = GameRecord::from_compressed(&bytes)?.pseudonymised(player, pseudonym)? {
+                self.put_record(&record).await?;
+                self.delete_older_versions(&key).await?;
+                renamed.insert(game_id, GameSummary::from(&record));
+            }
+        }
+        let mut manifests: Vec<String> =
+            renamed.keys().flat_map(|id| state.manifests_of.get(id).cloned().unwrap_or_default()).collect();
+        manifests.sort();
+        manifests.dedup();
+        for key in manifests {
+            let Some(bytes) = self.get_bytes(&key).await? else { continue };
+            let mut manifest: Manifest =
+                serde_json::from_slice(&bytes).map_err(|e| ArchiveError::Corrupt(format!("S3 manifest {key}: {e}")))?;
+            for game in &mut manifest.games {
+                if let Some(summary) = renamed.get(&game.game_id) {
+                    *game = summary.clone();
+                }
+            }
+            let body = serde_json::to_vec(&manifest).expect("manifests serialize");
+            let etag = self.put_bytes(key.clone(), body, Vec::new()).await?;
+            self.delete_older_versions(&key).await?;
+            state.loaded_manifests.insert(key, etag);
+        }
+        let count = renamed.len() as u64;
+        for (_, summary) in renamed {
+            state.catalog.upsert(summary);
+        }
+        Ok(count)
     }
 
     async fn get(&self, game_id: &str) -> Result<Option<GameRecord>, ArchiveError> {

@@ -124,6 +124,117 @@ async fn check_backend_contract(sink: &dyn ArchiveSink) -> Vec<GameRecord> {
     games
 }
 
+/// Account-like ids (erasure renames only opaque ids).
+const ANN: &str = "acc_annannannannannannannanna";
+const BOB: &str = "acc_bobbobbobbobbobbobbobbobb";
+const CID: &str = "acc_cidcidcidcidcidcidcidcidc";
+const PSEUDONYM: &str = "del_zzzzzzzzzzzzzzzzzzzzzzzzzz";
+
+/// Erasure, on every backend: each game ANN played names PSEUDONYM instead
+/// (reads and listings), the other games are untouched, doing it again
+/// changes nothing, and ids that are not opaque are refused. `observer`
+/// (another host on the same archive) has read the games before.
+async fn check_pseudonymise(sink: &dyn ArchiveSink, observer: Option<&dyn ArchiveSink>) -> Vec<GameRecord> {
+    let seatings: [&[&str]; 3] = [&[ANN, BOB], &[BOB, CID], &[CID, ANN]];
+    let mut games: Vec<GameRecord> = (0..6u64)
+        .map(|i| {
+            let shape = GameShape {
+                plugin: "tic-tac-toe",
+                players: seatings[(i % 3) as usize],
+                completed_at_ms: BASE_MS + i * 1_000,
+                turns: 4 + i,
+                aborted: false,
+            };
+            game_record(&format!("erase-{i:02}"), &shape)
+        })
+        .collect();
+    sink.write_batch(&games[..3]).await.unwrap();
+    sink.write_batch(&games[3..]).await.unwrap();
+    if let Some(observer) = observer {
+        let by_ann = ListFilter { plugin: None, player: Some(ANN.into()) };
+        assert_eq!(list_all(observer, &by_ann, 10).await.len(), 4, "the observer sees ANN's games");
+    }
+    assert!(matches!(sink.pseudonymise("ann", PSEUDONYM).await, Err(ArchiveError::InvalidRecord(_))));
+    assert!(matches!(sink.pseudonymise(ANN, "del_\"quoted\"").await, Err(ArchiveError::InvalidRecord(_))));
+
+    let played: Vec<&GameRecord> = games.iter().filter(|g| g.players.iter().any(|p| p == ANN)).collect();
+    assert_eq!(sink.pseudonymise(ANN, PSEUDONYM).await.unwrap(), played.len() as u64);
+    check_pseudonymised(sink, &games).await;
+    assert_eq!(sink.pseudonymise(ANN, PSEUDONYM).await.unwrap(), 0, "nothing is left to rename");
+    // More games are archived as before, after it.
+    let shape = GameShape {
+        plugin: "tic-tac-toe",
+        players: &[BOB, CID],
+        completed_at_ms: BASE_MS + 9_000,
+        turns: 3,
+        aborted: false,
+    };
+    let later = game_record("erase-99", &shape);
+    sink.write_batch(std::slice::from_ref(&later)).await.unwrap();
+    assert_eq!(sink.get("erase-99").await.unwrap().as_ref(), Some(&later));
+    games.push(later);
+    games
+}
+
+/// What the archive holds after ANN's erasure.
+async fn check_pseudonymised(sink: &dyn ArchiveSink, games: &[GameRecord]) {
+    for game in games {
+        let stored = sink.get(&game.game_id).await.unwrap().unwrap_or_else(|| panic!("{} is gone", game.game_id));
+        match game.pseudonymised(ANN, PSEUDONYM).unwrap() {
+            Some(renamed) => {
+                assert_eq!(stored, renamed, "{}", game.game_id);
+                assert!(!serde_json::to_string(&stored).unwrap().contains(ANN), "{}", game.game_id);
+                assert_eq!(stored.log.len(), game.log.len());
+            }
+            None => assert_eq!(&stored, game, "{} did not involve ANN", game.game_id),
+        }
+    }
+    let by = |player: &str| ListFilter { plugin: None, player: Some(player.into()) };
+    assert_eq!(list_all(sink, &by(ANN), 2).await, Vec::<String>::new(), "nothing is found by the old id");
+    let renamed: Vec<GameRecord> = games.iter().filter_map(|g| g.pseudonymised(ANN, PSEUDONYM).unwrap()).collect();
+    assert_eq!(list_all(sink, &by(PSEUDONYM), 2).await, expected_ids(&renamed, &by(PSEUDONYM)));
+    assert_eq!(list_all(sink, &by(BOB), 2).await, expected_ids(games, &by(BOB)));
+}
+
+#[tokio::test]
+async fn filesystem_archive_erases_a_player_and_stays_consistent_after_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = FsSink::open(dir.path()).await.unwrap();
+    let games = check_pseudonymise(&sink, None).await;
+    drop(sink);
+    let (reopened, recovery) = FsSink::open_reporting(dir.path()).await.unwrap();
+    assert_eq!((recovery.stale, recovery.cuts), (0, 0), "{recovery:?}");
+    check_pseudonymised(&reopened, &games).await;
+    let index = std::fs::read(dir.path().join("index.log")).unwrap();
+    assert!(!String::from_utf8_lossy(&index).contains(ANN), "the index no longer names the erased id");
+}
+
+#[tokio::test]
+async fn postgres_archive_erases_a_player() {
+    let _pg = pg_shared().await;
+    let url = TestServices::get().fresh_database().await;
+    let sink = PgSink::connect(&url).await.unwrap();
+    let games = check_pseudonymise(&sink, None).await;
+    let pool = sink.pool();
+    let named = "SELECT count(*) FROM completed_games WHERE players @> ARRAY['acc_annannannannannannannanna']";
+    assert_eq!(count(pool, named).await, 0);
+    let in_events = "SELECT count(*) FROM game_events WHERE data::text LIKE '%acc_annannannannannannannanna%'";
+    assert_eq!(count(pool, in_events).await, 0);
+    let events: usize = games.iter().map(|g| g.events.len()).sum();
+    assert_eq!(count(pool, "SELECT count(*) FROM game_events").await, events as i64, "every event is still there");
+}
+
+#[tokio::test]
+async fn s3_archive_erases_a_player_for_every_host() {
+    let url = TestServices::get().fresh_s3_url("arcade/erase");
+    let sink = S3Sink::open(&url).await.unwrap();
+    // Another host that has already read the manifests.
+    let other = S3Sink::open(&url).await.unwrap();
+    let games = check_pseudonymise(&sink, Some(&other)).await;
+    check_pseudonymised(&other, &games).await;
+    check_pseudonymised(&S3Sink::open(&url).await.unwrap(), &games).await;
+}
+
 #[tokio::test]
 async fn filesystem_backend_round_trips_lists_and_is_idempotent() {
     let dir = tempfile::tempdir().unwrap();

@@ -29,9 +29,11 @@ pub(crate) fn new_family_id() -> String {
     format!("ses_{}", random_base32_128())
 }
 
-/// A random pseudonym that replaces a deleted account's id elsewhere.
-pub(crate) fn new_pseudonym() -> String {
-    format!("deleted-{}", random_base32_128())
+/// A random pseudonym that replaces a deleted account's id elsewhere (in
+/// archived games): `del_` + 26 lowercase base32 characters, as long as an
+/// account id and as opaque.
+pub fn new_pseudonym() -> String {
+    format!("del_{}", random_base32_128())
 }
 
 /// The stable id of an account: `acc_` + 26 lowercase base32 characters.

@@ -28,7 +28,7 @@ pub mod service;
 pub mod store;
 pub mod tokens;
 
-pub use account::{Account, AccountId, Role, Roles};
+pub use account::{Account, AccountId, Role, Roles, new_pseudonym};
 pub use audit::{AuditEvent, AuditKind, AuditQuery, AuditRecord, Context};
 pub use bans::BanList;
 pub use error::AuthError;

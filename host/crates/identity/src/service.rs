@@ -13,7 +13,7 @@ use arcade_protocol::clock::{UnixMillis, now_ms};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use crate::account::{Account, AccountId, Role, Roles, new_family_id, new_pseudonym};
+use crate::account::{Account, AccountId, Role, Roles, new_family_id};
 use crate::audit::{AuditEvent, AuditKind, AuditQuery, AuditRecord, Context};
 use crate::bans::BanList;
 use crate::error::AuthError;
@@ -549,19 +549,18 @@ impl Identity {
 
     // ------------------------------------------------------------- privacy
 
-    /// Deletes `account`: credentials, refresh tokens and the profile go
-    /// (the row stays, deleted, so the id is never reused). Returns a fresh
-    /// random pseudonym (`deleted-…`) for the host to put in place of the
-    /// id in archived games; it is not stored here. The account can no
-    /// longer sign in or refresh; an access token already issued lapses at
-    /// its expiry (`access_ttl`).
-    pub async fn delete_account(&self, account: &AccountId, context: &Context) -> Result<String, AuthError> {
+    /// Deletes `account`: credentials, refresh tokens, parties and the
+    /// profile go (the row stays, deleted, so the id is never reused). The
+    /// account can no longer sign in or refresh; an access token already
+    /// issued lapses at its expiry (`access_ttl`). The host renames the id
+    /// in archived games first ([`crate::new_pseudonym`]).
+    pub async fn delete_account(&self, account: &AccountId, context: &Context) -> Result<(), AuthError> {
         if !self.store.delete_account(account).await? {
             return Err(AuthError::AccountNotFound);
         }
         self.bans.remove(account);
         self.record(AuditRecord::new(AuditKind::AccountDeleted, Some(account), context, json!({}))).await;
-        Ok(new_pseudonym())
+        Ok(())
     }
 
     // ------------------------------------------------------------- parties

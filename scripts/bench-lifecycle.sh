@@ -62,9 +62,20 @@ for base_ref in "${base_refs[@]}"; do
         (cd "$worktree" && cargo build --release --locked -p arcade-host --bin arcade)
         cp "$target_dir/release/arcade" "$base_bin.tmp"
         mv "$base_bin.tmp" "$base_bin"
+        built_base=1
     fi
     server_args+=(--server "$short=$base_bin")
 done
+
+# The workspace crates of a base worktree and of this tree share their
+# artifacts' names (Cargo hashes a path crate's id relative to its
+# workspace), and the base's sources are newer than this tree's: Cargo
+# would take the base's artifacts as up to date. Remove them first.
+if [[ -n "${built_base:-}" ]]; then
+    cargo metadata --no-deps --format-version 1 |
+        python3 -c 'import json, sys; print(" ".join("-p " + p["name"] for p in json.load(sys.stdin)["packages"]))' |
+        xargs cargo clean --release --quiet
+fi
 
 echo "bench-lifecycle: building the current tree ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo ' + uncommitted changes'))" >&2
 cargo build --release -p arcade-host -p arcade-lifecycle-bench --bin arcade --bin arcade-lifecycle-bench

@@ -29,6 +29,14 @@ pub(crate) fn new_family_id() -> String {
     format!("ses_{}", random_base32_128())
 }
 
+/// `prefix` then 26 lowercase base32 characters: the form of the random
+/// ids this crate makes.
+pub(crate) fn is_prefixed_base32(text: &str, prefix: &str) -> bool {
+    text.strip_prefix(prefix).is_some_and(|body| {
+        body.len() == 26 && body.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+    })
+}
+
 /// A random pseudonym that replaces a deleted account's id elsewhere (in
 /// archived games): `del_` + 26 lowercase base32 characters, as long as an
 /// account id and as opaque.
@@ -51,9 +59,7 @@ impl AccountId {
 
     /// Parses the text form, refusing anything that is not one.
     pub fn parse(text: &str) -> Option<AccountId> {
-        let body = text.strip_prefix(Self::PREFIX)?;
-        let valid = body.len() == 26 && body.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b));
-        valid.then(|| AccountId(text.to_string()))
+        is_prefixed_base32(text, Self::PREFIX).then(|| AccountId(text.to_string()))
     }
 
     pub fn as_str(&self) -> &str {

@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::account::{AccountId, random_base32_128};
+use crate::account::{AccountId, is_prefixed_base32, random_base32_128};
 
 /// The most members a party holds (a match's size limits it further when
 /// it is queued).
@@ -29,9 +29,7 @@ impl PartyId {
 
     /// Parses the text form; anything else is no party.
     pub fn parse(text: &str) -> Option<PartyId> {
-        let body = text.strip_prefix(Self::PREFIX)?;
-        let valid = body.len() == 26 && body.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b));
-        valid.then(|| PartyId(text.to_string()))
+        is_prefixed_base32(text, Self::PREFIX).then(|| PartyId(text.to_string()))
     }
 
     pub fn as_str(&self) -> &str {

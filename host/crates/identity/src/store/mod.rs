@@ -253,6 +253,26 @@ macro_rules! sql_store {
                 query.execute(&mut **tx).await.map(|_| ())
             }
 
+            /// One party each: an account already in one is [`AuthError::AlreadyInParty`].
+            async fn insert_party_member(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                party: &PartyId,
+                account: &AccountId,
+                now_ms: UnixMillis,
+            ) -> Result<(), AuthError> {
+                let joined =
+                    sqlx::query("INSERT INTO party_members (account_id, party_id, joined_at_ms) VALUES ($1, $2, $3)")
+                        .bind(account.as_str().to_string())
+                        .bind(party.as_str().to_string())
+                        .bind(to_db(now_ms))
+                        .execute(&mut **tx)
+                        .await;
+                match joined {
+                    Err(e) if is_unique_violation(&e) => Err(AuthError::AlreadyInParty),
+                    other => other.map(drop).map_err(AuthError::from),
+                }
+            }
+
             fn ban_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Ban, sqlx::Error> {
                 use sqlx::Row;
                 Ok(Ban {
@@ -622,17 +642,7 @@ macro_rules! sql_store {
                     .bind(to_db(now_ms))
                     .execute(&mut *tx)
                     .await?;
-                let joined =
-                    sqlx::query("INSERT INTO party_members (account_id, party_id, joined_at_ms) VALUES ($1, $2, $3)")
-                        .bind(leader.as_str().to_string())
-                        .bind(party.as_str().to_string())
-                        .bind(to_db(now_ms))
-                        .execute(&mut *tx)
-                        .await;
-                match joined {
-                    Err(e) if is_unique_violation(&e) => return Err(AuthError::AlreadyInParty),
-                    other => other?,
-                };
+                Self::insert_party_member(&mut tx, party, leader, now_ms).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -694,17 +704,7 @@ macro_rules! sql_store {
                 if members as usize >= max_members {
                     return Err(AuthError::PartyFull(max_members));
                 }
-                let joined =
-                    sqlx::query("INSERT INTO party_members (account_id, party_id, joined_at_ms) VALUES ($1, $2, $3)")
-                        .bind(account.as_str().to_string())
-                        .bind(party.as_str().to_string())
-                        .bind(to_db(now_ms))
-                        .execute(&mut *tx)
-                        .await;
-                match joined {
-                    Err(e) if is_unique_violation(&e) => return Err(AuthError::AlreadyInParty),
-                    other => other?,
-                };
+                Self::insert_party_member(&mut tx, party, account, now_ms).await?;
                 tx.commit().await?;
                 Ok(())
             }

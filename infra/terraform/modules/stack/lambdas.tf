@@ -13,7 +13,9 @@
 #               ARCADE_MM_REGION_FALLBACK (JSON of matchmaking_region_fallback,
 #               the nodes' cluster.region_fallback; {} = no fallback),
 #               ARCADE_CLUSTER_SECRET (the nodes' cluster.secret: checks their
-#               signed records, signs room creation; output host_cluster_secret)
+#               signed records, signs room creation; output host_cluster_secret),
+#               ARCADE_MM_PLAYER_CLAIM (matchmaker_player_claim: the JWT claim
+#               that holds the player's Arcade account id)
 #   archiver:   ARCADE_ARCHIVE_PG_URL (postgres://arcade_archiver:<password>@host:5432/db?sslmode=require),
 #               ARCADE_ARCHIVE_S3_URL (s3://<bucket>/<prefix>?region=..),
 #               ARCADE_ARCHIVE_RETENTION_DAYS (archive_retention_days: the
@@ -40,6 +42,7 @@ locals {
     # Placement order when a match's region is full (lambda/matchmaker/src/config.rs).
     ARCADE_MM_REGION_FALLBACK = jsonencode(var.matchmaking_region_fallback)
     ARCADE_CLUSTER_SECRET     = aws_secretsmanager_secret_version.cluster.secret_string
+    ARCADE_MM_PLAYER_CLAIM    = var.matchmaker_player_claim
   }, var.matchmaker_environment)
 
   archiver_environment = merge({

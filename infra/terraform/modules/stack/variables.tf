@@ -259,6 +259,17 @@ variable "archiver_environment" {
   default     = {}
 }
 
+variable "matchmaker_player_claim" {
+  description = "The claim of the player's JWT (verified by the API's JWT authorizer) that holds the player's Arcade account id, read by the matchmaker Lambda as ARCADE_MM_PLAYER_CLAIM. Default `sub`: the identity provider's subject is the account id."
+  type        = string
+  default     = "sub"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_:.-]{1,128}$", var.matchmaker_player_claim))
+    error_message = "matchmaker_player_claim is a claim name: 1 to 128 of A-Z a-z 0-9 _ : . -."
+  }
+}
+
 variable "matchmaking_region_fallback" {
   description = "Where the matchmaker Lambda's rounds place matches of a full region, as the nodes' cluster.region_fallback: { eu-west-1 = [\"us-east-1\", \"*\"] } (\"*\": any other region, last). Passed as JSON in ARCADE_MM_REGION_FALLBACK. Default {}: no region falls back (a full region's matches wait). Keep equal to the nodes' setting."
   type        = map(list(string))

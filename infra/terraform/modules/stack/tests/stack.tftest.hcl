@@ -54,13 +54,13 @@ run "wiring" {
   }
 
   assert {
-    condition     = toset(keys(local.matchmaker_environment)) == toset(["ARCADE_CLUSTER_NAMESPACE", "ARCADE_CLUSTER_SECRET", "ARCADE_MM_DEFAULT_MODE", "ARCADE_MM_DEFAULT_REGION", "ARCADE_MM_QUEUES", "ARCADE_MM_REGION_FALLBACK", "ARCADE_REDIS_URL", "RUST_LOG"])
-    error_message = "The matchmaker gets the Redis URL, the nodes' cluster namespace, the queues, the default mode and region and the region fallback, nothing else."
+    condition     = toset(keys(local.matchmaker_environment)) == toset(["ARCADE_CLUSTER_NAMESPACE", "ARCADE_CLUSTER_SECRET", "ARCADE_MM_DEFAULT_MODE", "ARCADE_MM_DEFAULT_REGION", "ARCADE_MM_PLAYER_CLAIM", "ARCADE_MM_QUEUES", "ARCADE_MM_REGION_FALLBACK", "ARCADE_REDIS_URL", "RUST_LOG"])
+    error_message = "The matchmaker gets the Redis URL, the nodes' cluster namespace, the queues, the default mode and region, the region fallback and the player claim, nothing else."
   }
 
   assert {
-    condition     = local.matchmaker_environment.ARCADE_MM_REGION_FALLBACK == "{}"
-    error_message = "By default no region falls back (an empty JSON table)."
+    condition     = local.matchmaker_environment.ARCADE_MM_REGION_FALLBACK == "{}" && local.matchmaker_environment.ARCADE_MM_PLAYER_CLAIM == "sub"
+    error_message = "By default no region falls back (an empty JSON table), and the player is the JWT's subject."
   }
 
   assert {

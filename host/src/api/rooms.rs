@@ -103,13 +103,11 @@ pub async fn route_to_owner(State(app): State<Arc<App>>, request: Request, next:
     }
 }
 
-/// The player a session seats: its account id and current display name
-/// (the token's when the store cannot say: a rename since sign-in shows
-/// at the next join).
-pub async fn player_of(app: &App, caller: &Caller) -> Player {
-    let session = &caller.0;
-    let current = app.identity.account(&session.account).await.ok().flatten().filter(|a| !a.deleted);
-    Player { id: session.account.to_string(), name: current.map_or_else(|| session.name.clone(), |a| a.display_name) }
+/// The player a session seats: its account id and the display name its
+/// token carries (a rename reaches tokens at the next refresh): no store
+/// round trip on a player's request.
+pub fn player_of(caller: &Caller) -> Player {
+    Player { id: caller.0.account.to_string(), name: caller.0.name.clone() }
 }
 
 /// `POST /v1/rooms`: checked (config size, seed, plugin), then counted
@@ -145,7 +143,7 @@ pub async fn create(
     let plugin = app.registry.resolve(&req.game, req.version.as_deref())?;
     app.limit(Policy::Ip, &ip.0).await?;
     app.limit(Policy::Player, caller.0.account.as_str()).await?;
-    let players = if req.join { vec![player_of(&app, &caller).await] } else { Vec::new() };
+    let players = if req.join { vec![player_of(&caller)] } else { Vec::new() };
     let (handle, seats) = app.rooms.create(NewRoom { plugin, config, seats: req.seats, players, seed }).await?;
     let info = handle.describe().await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "room": info, "seats": seats }))))
@@ -166,7 +164,7 @@ pub async fn join(
     let room = room(&app, &id)?;
     app.limit(Policy::Ip, &ip.0).await?;
     app.limit(Policy::Player, caller.0.account.as_str()).await?;
-    Ok(Json(room.join(player_of(&app, &caller).await).await?))
+    Ok(Json(room.join(player_of(&caller)).await?))
 }
 
 /// Who a room request's bearer token speaks for.

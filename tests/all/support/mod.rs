@@ -426,8 +426,9 @@ pub trait Api: Sync {
     fn players(&self) -> &TestPlayers;
 
     /// The account named `name` here: the first time, a guest sign-in
-    /// (device `arcade-test-device-<name>`) renamed to `name` (rooms seat
-    /// an account under its current name).
+    /// (device `arcade-test-device-<name>`) renamed to `name`, and a
+    /// refresh for a token that carries the new name (rooms seat an account
+    /// under its token's name).
     async fn player(&self, name: &str) -> TestPlayer {
         if let Some(known) = self.players().0.lock().unwrap().get(name) {
             return known.clone();
@@ -440,7 +441,10 @@ pub trait Api: Sync {
             .body("application/json", json!({ "display_name": name }).to_string());
         let (status, renamed) = self.call(rename).await;
         assert_eq!(status, StatusCode::OK, "renaming {name}: {renamed}");
-        let player = TestPlayer { id: str_at(&first["account"], "id"), access_token: str_at(&first, "access_token") };
+        let (status, signed) = self.post("/v1/auth/refresh", &json!({ "refresh_token": first["refresh_token"] })).await;
+        assert_eq!(status, StatusCode::OK, "refreshing {name}: {signed}");
+        assert_eq!(signed["account"]["display_name"], name, "{signed}");
+        let player = TestPlayer { id: str_at(&signed["account"], "id"), access_token: str_at(&signed, "access_token") };
         self.players().0.lock().unwrap().insert(name.to_string(), player.clone());
         player
     }

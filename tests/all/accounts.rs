@@ -172,6 +172,9 @@ async fn sessions_round_trip(server: &Server) {
     // archived game names a pseudonym instead, and still replays.
     let (status, _) = server.send(server.http.delete(server.url("/v1/account")).bearer_auth(&token)).await;
     assert_eq!(status, 204);
+    // Its access token, still within its lifetime, plays nothing more under the id.
+    let after = post_as(server, "/v1/rooms", &token, json!({ "game": "tic-tac-toe" })).await;
+    assert_error(&after, 403, "account_banned");
     let (_, listed) = server.get(&format!("/v1/games?player={account}")).await;
     assert_eq!(listed["games"], json!([]), "nothing is found by the deleted id: {listed}");
     let (status, record) = server.get_as(ADMIN_TOKEN, &format!("/v1/games/{game}")).await;

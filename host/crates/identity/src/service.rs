@@ -551,14 +551,18 @@ impl Identity {
 
     /// Deletes `account`: credentials, refresh tokens, parties and the
     /// profile go (the row stays, deleted, so the id is never reused). The
-    /// account can no longer sign in or refresh; an access token already
-    /// issued lapses at its expiry (`access_ttl`). The host renames the id
-    /// in archived games first ([`crate::new_pseudonym`]).
+    /// account can no longer sign in or refresh, and a ban without end
+    /// (reason `account deleted`) stops the access tokens already issued on
+    /// every node at its next ban reload, so nothing new is played under
+    /// the id. The host renames the id in archived games first
+    /// ([`crate::new_pseudonym`]).
     pub async fn delete_account(&self, account: &AccountId, context: &Context) -> Result<(), AuthError> {
         if !self.store.delete_account(account).await? {
             return Err(AuthError::AccountNotFound);
         }
-        self.bans.remove(account);
+        let ban = Ban { account: account.clone(), reason: DELETED.into(), until_ms: None, by: None, at_ms: now_ms() };
+        self.store.put_ban(&ban).await?;
+        self.bans.insert(&ban);
         self.record(AuditRecord::new(AuditKind::AccountDeleted, Some(account), context, json!({}))).await;
         Ok(())
     }
@@ -638,6 +642,9 @@ impl Identity {
         }
     }
 }
+
+/// The reason of the ban that stops a deleted account's tokens.
+const DELETED: &str = "account deleted";
 
 fn new_account(id: AccountId, display_name: String) -> Account {
     Account { id, display_name, roles: Roles::DEFAULT, created_at_ms: now_ms(), deleted: false }

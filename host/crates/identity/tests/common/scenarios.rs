@@ -385,6 +385,8 @@ pub async fn account_deletion(store: Arc<dyn IdentityStore>) {
     id.grant_role(&account, Role::Publisher, &anon()).await.unwrap();
 
     id.delete_account(&account, &Context::by(&account, None)).await.unwrap();
+    // Its access tokens stop at once here (and on other nodes at their ban reload).
+    assert_eq!(err(id.verify(&signed_in.access_token)), AuthError::AccountBanned { until_ms: None });
     let pseudonym = arcade_identity::new_pseudonym();
     assert!(pseudonym.starts_with("del_") && pseudonym.len() == account.as_str().len(), "{pseudonym}");
     assert_ne!(pseudonym, arcade_identity::new_pseudonym());

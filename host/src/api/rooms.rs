@@ -106,7 +106,7 @@ pub async fn route_to_owner(State(app): State<Arc<App>>, request: Request, next:
 /// The player a session seats: its account id and the display name its
 /// token carries (a rename reaches tokens at the next refresh): no store
 /// round trip on a player's request.
-pub fn player_of(caller: &Caller) -> Player {
+fn player_of(caller: &Caller) -> Player {
     Player { id: caller.0.account.to_string(), name: caller.0.name.clone() }
 }
 
@@ -192,7 +192,9 @@ pub async fn credential(
     checked
 }
 
-fn check_credential(app: &App, room: &RoomHandle, token: Option<&str>) -> Result<RoomCredential, ApiError> {
+/// [`credential`] without counting a refusal against the IP: a socket
+/// checks each action's seat with it (its flood guard limits the socket).
+pub(super) fn check_credential(app: &App, room: &RoomHandle, token: Option<&str>) -> Result<RoomCredential, ApiError> {
     let token = token.filter(|t| !t.is_empty()).ok_or_else(ApiError::missing_token)?;
     if let Ok(player) = room.authenticate(token) {
         app.identity.check_player(&player)?;

@@ -219,13 +219,14 @@ async fn handle_text(app: &App, room: &RoomHandle, token: Option<&str>, text: &s
             };
             // The token was checked when the socket opened; the seat may be
             // gone since, or the account banned.
-            let player = match room.authenticate(token) {
-                Ok(player) => player,
-                Err(e) => return error_frame(id, e.code(), &e.to_string()),
+            let player = match super::rooms::check_credential(app, room, Some(token)) {
+                Ok(RoomCredential::Seat { player, .. }) => player,
+                Ok(RoomCredential::Unseated) => {
+                    let e = ApiError::not_seated(&room.id);
+                    return error_frame(id, e.code, &e.message);
+                }
+                Err(e) => return error_frame(id, e.code, &e.message),
             };
-            if let Err(e) = app.identity.check_player(&player) {
-                return error_frame(id, e.code(), &e.to_string());
-            }
             let action = match parse_action(action.to_string().as_bytes(), max_action) {
                 Ok(a) => a,
                 Err(e) => return error_frame(id, e.code, &e.message),

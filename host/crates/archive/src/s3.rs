@@ -169,6 +169,16 @@ impl S3State {
     }
 }
 
+/// A manifest's bytes, of this code's format.
+fn parse_manifest(key: &str, bytes: &[u8]) -> Result<Manifest, ArchiveError> {
+    let manifest: Manifest =
+        serde_json::from_slice(bytes).map_err(|e| ArchiveError::Corrupt(format!("S3 manifest {key}: {e}")))?;
+    if manifest.format_version != MANIFEST_FORMAT_VERSION {
+        return Err(ArchiveError::Corrupt(format!("S3 manifest {key} has format version {}", manifest.format_version)));
+    }
+    Ok(manifest)
+}
+
 fn s3_error<E: std::error::Error>(context: String) -> impl FnOnce(E) -> ArchiveError {
     move |e| ArchiveError::Backend { backend: "s3", message: format!("{context}: {}", DisplayErrorContext(e)) }
 }
@@ -342,21 +352,23 @@ impl S3Sink {
             futures_util::stream::iter(gets).buffer_unordered(CONCURRENT_REQUESTS).try_collect().await?;
         for (key, changed, bytes) in manifests {
             let Some(bytes) = bytes else { continue };
-            let manifest: Manifest =
-                serde_json::from_slice(&bytes).map_err(|e| ArchiveError::Corrupt(format!("S3 manifest {key}: {e}")))?;
-            if manifest.format_version != MANIFEST_FORMAT_VERSION {
-                return Err(ArchiveError::Corrupt(format!(
-                    "S3 manifest {key} has format version {}",
-                    manifest.format_version
-                )));
-            }
-            for game in manifest.games {
+            for game in parse_manifest(&key, &bytes)?.games {
                 state.catalog_insert(game, &key, changed);
             }
             let etag = listed.get(&key).cloned().flatten();
             state.loaded_manifests.insert(key, etag);
         }
         Ok(())
+    }
+
+    /// The record of a game the catalog lists (completed at `completed_at_ms`).
+    async fn record(&self, game_id: &str, completed_at_ms: u64) -> Result<GameRecord, ArchiveError> {
+        let key = self.location.record_key(game_id, completed_at_ms);
+        let bytes = self
+            .get_bytes(&key)
+            .await?
+            .ok_or_else(|| ArchiveError::Corrupt(format!("a manifest lists game {game_id} but {key} is missing")))?;
+        GameRecord::from_compressed(&bytes)
     }
 
     async fn put_record(&self, record: &GameRecord) -> Result<Option<String>, ArchiveError> {
@@ -415,13 +427,9 @@ impl ArchiveSink for S3Sink {
         let mut renamed = HashMap::new();
         for game_id in state.catalog.played_by(player) {
             let Some(completed_at_ms) = state.catalog.get(&game_id).map(|g| g.completed_at_ms) else { continue };
-            let key = self.location.record_key(&game_id, completed_at_ms);
-            let bytes = self.get_bytes(&key).await?.ok_or_else(|| {
-                ArchiveError::Corrupt(format!("a manifest lists game {game_id} but {key} is missing"))
-            })?;
-            if let Some(record) = GameRecord::from_compressed(&bytes)?.pseudonymised(player, pseudonym)? {
+            if let Some(record) = self.record(&game_id, completed_at_ms).await?.pseudonymised(player, pseudonym)? {
                 self.put_record(&record).await?;
-                self.delete_older_versions(&key).await?;
+                self.delete_older_versions(&self.location.record_key(&game_id, completed_at_ms)).await?;
                 renamed.insert(game_id, GameSummary::from(&record));
             }
         }
@@ -431,8 +439,7 @@ impl ArchiveSink for S3Sink {
         manifests.dedup();
         for key in manifests {
             let Some(bytes) = self.get_bytes(&key).await? else { continue };
-            let mut manifest: Manifest =
-                serde_json::from_slice(&bytes).map_err(|e| ArchiveError::Corrupt(format!("S3 manifest {key}: {e}")))?;
+            let mut manifest = parse_manifest(&key, &bytes)?;
             for game in &mut manifest.games {
                 if let Some(summary) = renamed.get(&game.game_id) {
                     *game = summary.clone();
@@ -464,12 +471,7 @@ impl ArchiveSink for S3Sink {
                 None => return Ok(None),
             }
         };
-        let key = self.location.record_key(game_id, completed_at_ms);
-        let bytes = self
-            .get_bytes(&key)
-            .await?
-            .ok_or_else(|| ArchiveError::Corrupt(format!("a manifest lists game {game_id} but {key} is missing")))?;
-        GameRecord::from_compressed(&bytes).map(Some)
+        self.record(game_id, completed_at_ms).await.map(Some)
     }
 
     async fn list(&self, filter: &ListFilter, page: &PageRequest) -> Result<Page, ArchiveError> {

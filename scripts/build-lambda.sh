@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Build the Lambda handlers (lambda/<name>/, crate arcade-lambda-<name>) for
 # the `provided.al2023` runtime: `cargo build --profile lambda` (small: opt
-# "s", LTO, stripped), then the executable is packaged under the function's
+# "z", LTO, stripped), then the executable is packaged under the function's
 # name, arcade-<name> (what infra/terraform deploys):
 #
 #   <target>/lambda/arcade-<name>/bootstrap       the function's entry point
 #   <target>/lambda/arcade-<name>/bootstrap.zip   the deployment package
 #
 # for this machine's architecture and libc (glibc; al2023 has glibc 2.34).
+# Each handler's `bootstrap` has a size budget, `[package.metadata.arcade]
+# bootstrap_max_bytes` in its Cargo.toml (their sizes when #11 was filed:
+# a larger binary starts colder); a build over it fails.
 # Cross builds (arm64/Graviton, or musl) use cargo-lambda or cargo-zigbuild:
 # see docs/serverless.md.
 #
@@ -30,6 +33,16 @@ if [ ${#names[@]} -eq 0 ]; then
     for main in lambda/*/src/main.rs; do names+=("$(basename "$(dirname "$(dirname "$main")")")"); done
 fi
 
+# "<crate> <budget>" per handler crate that declares one.
+budgets="$(cargo metadata --no-deps --format-version 1 | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["packages"]:
+    budget = ((p.get("metadata") or {}).get("arcade") or {}).get("bootstrap_max_bytes")
+    if budget:
+        print(p["name"], budget)
+')"
+
+over=()
 for name in "${names[@]}"; do
     crate="arcade-lambda-$name"
     # No dependency check here: each handler depends on the crate it runs
@@ -53,5 +66,14 @@ with open(os.path.join(out, "bootstrap"), "rb") as f, zipfile.ZipFile(os.path.jo
     z.writestr(info, f.read())
 EOF
     fi
-    echo "build-lambda: $out/bootstrap $(stat -c %s "$out/bootstrap") bytes, bootstrap.zip $(stat -c %s "$out/bootstrap.zip") bytes"
+    size="$(stat -c %s "$out/bootstrap")"
+    budget="$(awk -v crate="$crate" '$1 == crate { print $2 }' <<<"$budgets")"
+    echo "build-lambda: $out/bootstrap $size bytes (budget ${budget:-none}), bootstrap.zip $(stat -c %s "$out/bootstrap.zip") bytes"
+    if [ -n "$budget" ] && [ "$size" -gt "$budget" ]; then
+        over+=("$crate: $size bytes > $budget")
+    fi
 done
+if [ ${#over[@]} -gt 0 ]; then
+    printf 'build-lambda: over its size budget (bootstrap_max_bytes): %s\n' "${over[@]}" >&2
+    exit 1
+fi

@@ -70,3 +70,7 @@ cargo test --locked --workspace --test '*'
 # `arcade` the tests built, with the example plugins arcade-test-plugins built.
 cargo build --locked --quiet -p arcade-host --bin arcade
 scripts/schemathesis.sh
+
+# The Lambda handlers as deployed (profile `lambda`: LTO, stripped), each
+# held to its size budget (`bootstrap_max_bytes` in its Cargo.toml).
+scripts/build-lambda.sh --locked

@@ -141,6 +141,10 @@ pub struct GameRecord {
     pub events: Vec<EventRecord>,
     pub started_at_ms: u64,
     pub completed_at_ms: u64,
+    /// The matchmaking mode of a matchmade game (its queue's); `None` for a
+    /// room its players made themselves. Only matchmade games are rated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
     /// The final status: `Finished` or `Aborted`.
     pub status: RoomStatus,
     pub final_views: FinalViews,

@@ -1,0 +1,87 @@
+//! The ladder fed by the archive: [`LadderSink`] wraps the archive sink the
+//! archiver (the host's, or the archiver Lambda's) writes to and counts every
+//! game once the sink has stored it, so a game is rated exactly when it is
+//! archived, and [`rebuild`] counts every game an archive holds (at start,
+//! or to check the live ladder against the archive).
+
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+
+use crate::ladder::Ladder;
+use arcade_archive::listing::{ListFilter, Page, PageRequest};
+use arcade_archive::record::GameRecord;
+use arcade_archive::{ArchiveError, ArchiveSink};
+
+/// Games per listing page while rebuilding.
+const REBUILD_PAGE: usize = 1000;
+
+/// An archive sink that counts what it stores on a ladder.
+pub struct LadderSink {
+    inner: Arc<dyn ArchiveSink>,
+    ladder: Arc<RwLock<Ladder>>,
+}
+
+impl LadderSink {
+    pub fn new(inner: Arc<dyn ArchiveSink>, ladder: Arc<RwLock<Ladder>>) -> Self {
+        LadderSink { inner, ladder }
+    }
+}
+
+#[async_trait]
+impl ArchiveSink for LadderSink {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+
+    /// Counted only once stored: a failed batch is retried whole, and a game
+    /// stored twice (a re-delivery) counts once.
+    async fn write_batch(&self, records: &[GameRecord]) -> Result<(), ArchiveError> {
+        self.inner.write_batch(records).await?;
+        let mut ladder = self.ladder.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for record in records {
+            ladder.count_record(record);
+        }
+        Ok(())
+    }
+
+    async fn get(&self, game_id: &str) -> Result<Option<GameRecord>, ArchiveError> {
+        self.inner.get(game_id).await
+    }
+
+    async fn list(&self, filter: &ListFilter, page: &PageRequest) -> Result<Page, ArchiveError> {
+        self.inner.list(filter, page).await
+    }
+
+    /// The ladder renames the player as the archive does, so a rebuild from
+    /// the archive still gives the same boards.
+    async fn pseudonymise(&self, player: &str, pseudonym: &str) -> Result<u64, ArchiveError> {
+        let changed = self.inner.pseudonymise(player, pseudonym).await?;
+        self.ladder.write().unwrap_or_else(|poisoned| poisoned.into_inner()).rename(player, pseudonym);
+        Ok(changed)
+    }
+
+    async fn expire(&self, cutoff_ms: u64, batch: usize) -> Result<Option<u64>, ArchiveError> {
+        self.inner.expire(cutoff_ms, batch).await
+    }
+}
+
+/// Counts every rated game `archive` holds on `ladder` (games it counted
+/// already count once); returns how many games it read.
+pub async fn rebuild(archive: &dyn ArchiveSink, ladder: &RwLock<Ladder>) -> Result<usize, ArchiveError> {
+    let mut page = PageRequest::first(REBUILD_PAGE);
+    let mut read = 0;
+    loop {
+        let listed = archive.list(&ListFilter::default(), &page).await?;
+        for summary in listed.games.iter().filter(|g| g.outcome == "finished" && g.players.len() >= 2) {
+            if let Some(record) = archive.get(&summary.game_id).await? {
+                ladder.write().unwrap_or_else(|poisoned| poisoned.into_inner()).count_record(&record);
+                read += 1;
+            }
+        }
+        match listed.next {
+            Some(next) => page = PageRequest { limit: REBUILD_PAGE, after: Some(next) },
+            None => return Ok(read),
+        }
+    }
+}

@@ -1,0 +1,592 @@
+//! The [`Ladder`]: every board's standings, as the fold of its rated games
+//! in the order they ended (completion time, then game id).
+//!
+//! That order, not the order games arrive in, defines the ratings, so a
+//! ladder fed live (games from several nodes, late deliveries, the same game
+//! twice) and one rebuilt from the archive agree exactly: a game counts once
+//! (by id), and one that arrives after later games of its board were
+//! counted is put in its place (the later ones are undone and counted again
+//! after it). Each counted game keeps its rating changes, which are also
+//! the players' match history.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::game::{GameResult, RatedGame};
+use crate::system::{RatingSystem, Skill};
+
+/// A board: one game in one mode.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct BoardKey {
+    pub game: String,
+    pub mode: String,
+}
+
+impl BoardKey {
+    pub fn new(game: &str, mode: &str) -> Self {
+        BoardKey { game: game.to_string(), mode: mode.to_string() }
+    }
+}
+
+/// A player's standing on one board.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Standing {
+    pub skill: Skill,
+    pub games: u32,
+    pub wins: u32,
+    pub draws: u32,
+    pub losses: u32,
+    /// Wins in a row (positive) or losses in a row (negative); 0 after a draw.
+    pub streak: i32,
+    pub last_played_ms: u64,
+}
+
+impl Standing {
+    fn new(system: RatingSystem) -> Self {
+        Standing { skill: system.initial(), games: 0, wins: 0, draws: 0, losses: 0, streak: 0, last_played_ms: 0 }
+    }
+
+    fn after(mut self, skill: Skill, result: GameResult, at_ms: u64) -> Self {
+        self.skill = skill;
+        self.games += 1;
+        match result {
+            GameResult::Won => {
+                self.wins += 1;
+                self.streak = self.streak.max(0) + 1;
+            }
+            GameResult::Lost => {
+                self.losses += 1;
+                self.streak = self.streak.min(0) - 1;
+            }
+            GameResult::Drawn => {
+                self.draws += 1;
+                self.streak = 0;
+            }
+        }
+        self.last_played_ms = at_ms;
+        self
+    }
+}
+
+/// Where a standing sorts on its board: conservative rating, highest first,
+/// then player id.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RankKey {
+    /// `Reverse` of the conservative rating's order-preserving bits.
+    by_rating: Reverse<u64>,
+    player: String,
+}
+
+impl RankKey {
+    fn of(player: &str, standing: &Standing) -> Self {
+        RankKey { by_rating: Reverse(order_bits(standing.skill.conservative())), player: player.to_string() }
+    }
+
+    /// The paging cursor after this entry: `<16 hex digits>.<player>`.
+    pub fn cursor(&self) -> String {
+        format!("{:016x}.{}", self.by_rating.0, self.player)
+    }
+
+    /// A cursor given back; `None` when it is not one.
+    pub fn from_cursor(cursor: &str) -> Option<Self> {
+        let (bits, player) = cursor.split_once('.')?;
+        if bits.len() != 16 || player.is_empty() {
+            return None;
+        }
+        Some(RankKey { by_rating: Reverse(u64::from_str_radix(bits, 16).ok()?), player: player.to_string() })
+    }
+}
+
+/// `f64` bits that sort as the numbers do (finite values).
+fn order_bits(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 { !bits } else { bits | (1 << 63) }
+}
+
+/// One counted game and what it changed.
+#[derive(Clone, Debug)]
+struct Counted {
+    game: RatedGame,
+    /// Per player, in the game's order: the standing before (none: its first
+    /// game on this board) and after.
+    changes: Vec<(Option<Standing>, Standing)>,
+}
+
+/// Order of games on a board: completion time, then id.
+type GameKey = (u64, String);
+
+#[derive(Debug)]
+struct Board {
+    system: RatingSystem,
+    standings: HashMap<String, Standing>,
+    ranking: BTreeSet<RankKey>,
+    counted: BTreeMap<GameKey, Counted>,
+    /// Each player's games on this board.
+    games_of: HashMap<String, BTreeSet<GameKey>>,
+}
+
+impl Board {
+    fn new(system: RatingSystem) -> Self {
+        Board {
+            system,
+            standings: HashMap::new(),
+            ranking: BTreeSet::new(),
+            counted: BTreeMap::new(),
+            games_of: HashMap::new(),
+        }
+    }
+
+    fn set(&mut self, player: &str, standing: Option<Standing>) {
+        if let Some(old) = self.standings.get(player) {
+            self.ranking.remove(&RankKey::of(player, old));
+        }
+        match standing {
+            Some(new) => {
+                self.ranking.insert(RankKey::of(player, &new));
+                self.standings.insert(player.to_string(), new);
+            }
+            None => {
+                self.standings.remove(player);
+            }
+        }
+    }
+
+    /// Counts a game after every game counted so far.
+    fn count(&mut self, game: RatedGame) {
+        let before: Vec<Option<Standing>> = game.players.iter().map(|p| self.standings.get(p).copied()).collect();
+        let skills: Vec<Skill> = before
+            .iter()
+            .map(|standing| match standing {
+                Some(s) => s.skill.after_idle(game.completed_at_ms.saturating_sub(s.last_played_ms)),
+                None => self.system.initial(),
+            })
+            .collect();
+        let rated = self.system.rate(&skills, &game.places);
+        let key = (game.completed_at_ms, game.game_id.clone());
+        let mut changes = Vec::with_capacity(game.players.len());
+        for (i, player) in game.players.iter().enumerate() {
+            let result = game.result_of(player).expect("a player of the game");
+            let after = before[i].unwrap_or_else(|| Standing::new(self.system)).after(
+                rated[i],
+                result,
+                game.completed_at_ms,
+            );
+            self.set(player, Some(after));
+            self.games_of.entry(player.clone()).or_default().insert(key.clone());
+            changes.push((before[i], after));
+        }
+        self.counted.insert(key, Counted { game, changes });
+    }
+
+    /// Undoes a game counted last.
+    fn undo(&mut self, counted: &Counted) {
+        let key = (counted.game.completed_at_ms, counted.game.game_id.clone());
+        for (player, (before, _)) in counted.game.players.iter().zip(&counted.changes).rev() {
+            self.set(player, *before);
+            if let Some(games) = self.games_of.get_mut(player) {
+                games.remove(&key);
+            }
+        }
+    }
+
+    fn rank_of(&self, key: &RankKey) -> usize {
+        1 + self.ranking.range(..key.clone()).count()
+    }
+
+    fn entry(&self, rank: usize, key: &RankKey) -> BoardEntry {
+        let standing = self.standings[&key.player];
+        BoardEntry::new(rank, &key.player, &standing)
+    }
+}
+
+/// One line of a board.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BoardEntry {
+    pub rank: usize,
+    pub player: String,
+    /// The skill estimate (1500 scale): what matchmaking compares.
+    pub rating: f64,
+    pub deviation: f64,
+    /// What the board sorts by: `rating - 2 × deviation`.
+    pub ladder_rating: f64,
+    pub games: u32,
+    pub wins: u32,
+    pub draws: u32,
+    pub losses: u32,
+    pub streak: i32,
+    pub last_played_ms: u64,
+}
+
+impl BoardEntry {
+    fn new(rank: usize, player: &str, standing: &Standing) -> Self {
+        BoardEntry {
+            rank,
+            player: player.to_string(),
+            rating: round2(standing.skill.rating()),
+            deviation: round2(standing.skill.deviation()),
+            ladder_rating: round2(standing.skill.conservative()),
+            games: standing.games,
+            wins: standing.wins,
+            draws: standing.draws,
+            losses: standing.losses,
+            streak: standing.streak,
+            last_played_ms: standing.last_played_ms,
+        }
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// A page of a board, best first.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BoardPage {
+    pub entries: Vec<BoardEntry>,
+    /// The cursor of the next page (`after`), `None` on the last.
+    pub next: Option<String>,
+}
+
+/// One game in a player's history.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    pub game_id: String,
+    pub game: String,
+    pub mode: String,
+    pub completed_at_ms: u64,
+    pub result: GameResult,
+    pub place: usize,
+    pub players: Vec<String>,
+    pub rating_before: f64,
+    pub rating_after: f64,
+    pub rating_change: f64,
+}
+
+/// Whether [`Ladder::count`] counted a game.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counting {
+    Counted,
+    /// Counted before (the same game delivered again).
+    AlreadyCounted,
+    /// Not a rated game (see [`RatedGame::from_record`]).
+    NotRated,
+}
+
+/// Every board, and the ids of the games counted on them.
+#[derive(Debug, Default)]
+pub struct Ladder {
+    boards: BTreeMap<BoardKey, Board>,
+    counted_ids: HashSet<String>,
+    /// The system of each board that does not use the default.
+    systems: HashMap<BoardKey, RatingSystem>,
+}
+
+impl Ladder {
+    /// A ladder whose boards use `systems` (the others: Weng-Lin).
+    pub fn new(systems: HashMap<BoardKey, RatingSystem>) -> Self {
+        Ladder { boards: BTreeMap::new(), counted_ids: HashSet::new(), systems }
+    }
+
+    /// Counts a game in its place in its board's order (see the module docs).
+    pub fn count(&mut self, game: RatedGame) -> Counting {
+        if self.counted_ids.contains(&game.game_id) {
+            return Counting::AlreadyCounted;
+        }
+        self.counted_ids.insert(game.game_id.clone());
+        let key = BoardKey::new(&game.game, &game.mode);
+        let system = self.systems.get(&key).copied().unwrap_or_default();
+        let board = self.boards.entry(key).or_insert_with(|| Board::new(system));
+        let later = board.counted.split_off(&(game.completed_at_ms, game.game_id.clone()));
+        for counted in later.values().rev() {
+            board.undo(counted);
+        }
+        board.count(game);
+        for (_, counted) in later {
+            board.count(counted.game);
+        }
+        Counting::Counted
+    }
+
+    /// Counts an archived game's record (when it is a rated game).
+    pub fn count_record(&mut self, record: &arcade_archive::record::GameRecord) -> Counting {
+        match RatedGame::from_record(record) {
+            Some(game) => self.count(game),
+            None => Counting::NotRated,
+        }
+    }
+
+    /// A deleted account's erasure: `player` is `pseudonym` everywhere, as
+    /// in the archive (its standings, its place on the boards, its games).
+    pub fn rename(&mut self, player: &str, pseudonym: &str) {
+        for board in self.boards.values_mut() {
+            let Some(standing) = board.standings.get(player).copied() else {
+                continue;
+            };
+            board.set(player, None);
+            board.set(pseudonym, Some(standing));
+            let keys = board.games_of.remove(player).unwrap_or_default();
+            for key in &keys {
+                if let Some(counted) = board.counted.get_mut(key) {
+                    for p in counted.game.players.iter_mut().filter(|p| *p == player) {
+                        *p = pseudonym.to_string();
+                    }
+                }
+            }
+            board.games_of.insert(pseudonym.to_string(), keys);
+        }
+    }
+
+    /// The boards with at least one game.
+    pub fn boards(&self) -> impl Iterator<Item = &BoardKey> {
+        self.boards.keys()
+    }
+
+    pub fn has_board(&self, board: &BoardKey) -> bool {
+        self.boards.contains_key(board)
+    }
+
+    /// How many games the ladder counted, on every board.
+    pub fn games_counted(&self) -> usize {
+        self.counted_ids.len()
+    }
+
+    /// A player's standing on a board (`None`: no game there yet).
+    pub fn standing(&self, board: &BoardKey, player: &str) -> Option<&Standing> {
+        self.boards.get(board)?.standings.get(player)
+    }
+
+    /// The rating matchmaking uses for a player: its board's estimate, or a
+    /// newcomer's of the board's system.
+    pub fn rating_for_matchmaking(&self, board: &BoardKey, player: &str) -> f64 {
+        match self.standing(board, player) {
+            Some(standing) => standing.skill.rating(),
+            None => self.systems.get(board).copied().unwrap_or_default().initial().rating(),
+        }
+    }
+
+    /// A page of a board, best first, after `after` (a previous page's
+    /// `next`); `None` when there is no such board.
+    pub fn page(&self, board: &BoardKey, after: Option<&RankKey>, limit: usize) -> Option<BoardPage> {
+        let board = self.boards.get(board)?;
+        let mut rank = after.map_or(1, |key| board.rank_of(key) + usize::from(board.ranking.contains(key)));
+        let mut entries = Vec::new();
+        let mut range: Box<dyn Iterator<Item = &RankKey>> = match after {
+            Some(key) => Box::new(board.ranking.range((std::ops::Bound::Excluded(key.clone()), std::ops::Bound::Unbounded))),
+            None => Box::new(board.ranking.iter()),
+        };
+        let mut last = None;
+        for key in range.by_ref().take(limit) {
+            entries.push(board.entry(rank, key));
+            rank += 1;
+            last = Some(key);
+        }
+        let next = match (last, range.next()) {
+            (Some(last), Some(_)) => Some(last.cursor()),
+            _ => None,
+        };
+        Some(BoardPage { entries, next })
+    }
+
+    /// `player`'s line and up to `around` lines either side of it; `None`
+    /// when it has no standing on the board.
+    pub fn around(&self, board: &BoardKey, player: &str, around: usize) -> Option<Vec<BoardEntry>> {
+        let board = self.boards.get(board)?;
+        let key = RankKey::of(player, board.standings.get(player)?);
+        let rank = board.rank_of(&key);
+        let above: Vec<&RankKey> = board.ranking.range(..key.clone()).rev().take(around).collect();
+        let first = rank - above.len();
+        let lines = above.into_iter().rev().chain(board.ranking.range(key..).take(around + 1));
+        Some(lines.enumerate().map(|(i, k)| board.entry(first + i, k)).collect())
+    }
+
+    /// The lines of these players (friends), best first; players without a
+    /// standing on the board are left out.
+    pub fn of_players(&self, board: &BoardKey, players: &[String]) -> Option<Vec<BoardEntry>> {
+        let board = self.boards.get(board)?;
+        let mut keys: Vec<RankKey> =
+            players.iter().filter_map(|p| board.standings.get(p).map(|s| RankKey::of(p, s))).collect();
+        keys.sort();
+        keys.dedup();
+        Some(keys.iter().map(|key| board.entry(board.rank_of(key), key)).collect())
+    }
+
+    /// A player's rated games on every board, newest first: those that
+    /// ended before `before` (a completion time and game id, exclusive), at
+    /// most `limit`.
+    pub fn history(&self, player: &str, before: Option<(u64, &str)>, limit: usize) -> Vec<HistoryEntry> {
+        let before = before.map(|(at, id)| (at, id.to_string()));
+        let mut games: Vec<(&GameKey, &Board)> = Vec::new();
+        for board in self.boards.values() {
+            if let Some(keys) = board.games_of.get(player) {
+                let older: Box<dyn Iterator<Item = &GameKey>> = match &before {
+                    Some(b) => Box::new(keys.range(..b.clone()).rev()),
+                    None => Box::new(keys.iter().rev()),
+                };
+                games.extend(older.take(limit).map(|k| (k, board)));
+            }
+        }
+        games.sort_by(|a, b| b.0.cmp(a.0));
+        games.truncate(limit);
+        games
+            .into_iter()
+            .map(|(key, board)| {
+                let counted = &board.counted[key];
+                let i = counted.game.players.iter().position(|p| p == player).expect("indexed player");
+                let (before, after) = counted.changes[i];
+                let rating_before = before.map_or_else(|| board.system.initial().rating(), |s| s.skill.rating());
+                let game = &counted.game;
+                HistoryEntry {
+                    game_id: game.game_id.clone(),
+                    game: game.game.clone(),
+                    mode: game.mode.clone(),
+                    completed_at_ms: game.completed_at_ms,
+                    result: game.result_of(player).expect("a player of the game"),
+                    place: game.places[i],
+                    players: game.players.clone(),
+                    rating_before: round2(rating_before),
+                    rating_after: round2(after.skill.rating()),
+                    rating_change: round2(after.skill.rating() - rating_before),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small deterministic generator (no test dependency for one function).
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    fn game(id: usize, at_ms: u64, players: [&str; 2], places: [usize; 2]) -> RatedGame {
+        RatedGame {
+            game_id: format!("g{id:05}"),
+            game: "tic-tac-toe".into(),
+            mode: "ranked".into(),
+            completed_at_ms: at_ms,
+            players: players.iter().map(|p| p.to_string()).collect(),
+            places: places.to_vec(),
+        }
+    }
+
+    fn random_games(n: usize, seed: u64) -> Vec<RatedGame> {
+        let names = ["ann", "bob", "cy", "dee", "eve", "fay", "gus"];
+        let mut rng = Rng(seed);
+        (0..n)
+            .map(|i| {
+                let a = rng.below(7) as usize;
+                let b = (a + 1 + rng.below(6) as usize) % 7;
+                let places = [[1, 2], [2, 1], [1, 1]][rng.below(3) as usize];
+                // Days apart now and then, so inactivity plays a part.
+                game(i, i as u64 * 60_000 + rng.below(4) * 86_400_000 * (i as u64 / 50), [names[a], names[b]], places)
+            })
+            .collect()
+    }
+
+    fn board() -> BoardKey {
+        BoardKey::new("tic-tac-toe", "ranked")
+    }
+
+    fn all_lines(ladder: &Ladder) -> Vec<BoardEntry> {
+        ladder.page(&board(), None, usize::MAX).expect("the board").entries
+    }
+
+    #[test]
+    fn any_arrival_order_and_repeats_give_the_ratings_of_the_sorted_fold() {
+        let games = random_games(400, 7);
+        let mut sorted = games.clone();
+        sorted.sort_by_key(|g| (g.completed_at_ms, g.game_id.clone()));
+        let mut reference = Ladder::default();
+        for g in sorted {
+            assert_eq!(reference.count(g), Counting::Counted);
+        }
+        let mut shuffled = games.clone();
+        let mut rng = Rng(99);
+        for i in (1..shuffled.len()).rev() {
+            shuffled.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        let mut live = Ladder::default();
+        for (i, g) in shuffled.iter().enumerate() {
+            assert_eq!(live.count(g.clone()), Counting::Counted);
+            if i % 3 == 0 {
+                assert_eq!(live.count(shuffled[i / 2].clone()), Counting::AlreadyCounted, "delivered again");
+            }
+        }
+        assert_eq!(all_lines(&live), all_lines(&reference));
+        for name in ["ann", "bob", "eve"] {
+            assert_eq!(live.history(name, None, 1000), reference.history(name, None, 1000), "{name}'s history");
+        }
+        assert_eq!(live.games_counted(), 400);
+    }
+
+    #[test]
+    fn pages_ranks_around_and_friends_match_a_brute_force_sort() {
+        let mut ladder = Ladder::default();
+        for g in random_games(300, 3) {
+            ladder.count(g);
+        }
+        let mut expected: Vec<(String, f64)> = ladder.boards[&board()]
+            .standings
+            .iter()
+            .map(|(p, s)| (p.clone(), s.skill.conservative()))
+            .collect();
+        expected.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut paged = Vec::new();
+        let mut after = None;
+        loop {
+            let page = ladder.page(&board(), after.as_ref(), 2).expect("the board");
+            paged.extend(page.entries);
+            match page.next {
+                Some(cursor) => after = Some(RankKey::from_cursor(&cursor).expect("a cursor it made")),
+                None => break,
+            }
+        }
+        let order: Vec<(usize, String)> = paged.iter().map(|e| (e.rank, e.player.clone())).collect();
+        let want: Vec<(usize, String)> = expected.iter().enumerate().map(|(i, (p, _))| (i + 1, p.clone())).collect();
+        assert_eq!(order, want);
+        for (i, (player, _)) in expected.iter().enumerate() {
+            let lines = ladder.around(&board(), player, 1).expect("a standing");
+            let want: Vec<(usize, String)> = (i.saturating_sub(1)..(i + 2).min(expected.len()))
+                .map(|j| (j + 1, expected[j].0.clone()))
+                .collect();
+            assert_eq!(lines.iter().map(|e| (e.rank, e.player.clone())).collect::<Vec<_>>(), want, "around {player}");
+        }
+        let friends = ladder.of_players(&board(), &["gus".into(), "ann".into(), "nobody".into()]).expect("the board");
+        let ranks: Vec<usize> = friends.iter().map(|e| e.rank).collect();
+        assert_eq!(friends.len(), 2);
+        assert!(ranks.windows(2).all(|w| w[0] < w[1]), "best first: {ranks:?}");
+        for line in &friends {
+            assert_eq!(expected[line.rank - 1].0, line.player);
+        }
+        assert!(RankKey::from_cursor("nonsense").is_none() && RankKey::from_cursor("zz.ann").is_none());
+    }
+
+    #[test]
+    fn the_stronger_player_ends_on_top_and_history_shows_each_change() {
+        let mut ladder = Ladder::default();
+        for i in 0..40 {
+            let places = if i % 5 == 0 { [2, 1] } else { [1, 2] };
+            ladder.count(game(i, i as u64 * 1000, ["strong", "weak"], places));
+        }
+        let lines = all_lines(&ladder);
+        assert_eq!(lines[0].player, "strong");
+        assert_eq!((lines[0].wins, lines[0].losses, lines[0].games), (32, 8, 40));
+        let history = ladder.history("strong", None, 5);
+        assert_eq!(history.len(), 5);
+        assert_eq!(history[0].game_id, "g00039", "newest first");
+        assert!(history.windows(2).all(|w| (w[0].rating_before - w[1].rating_after).abs() < 0.02), "chained");
+        let older = ladder.history("strong", Some((history[4].completed_at_ms, &history[4].game_id)), 100);
+        assert_eq!(older.len(), 35);
+        assert_eq!(older[0].game_id, "g00034");
+        assert!(ladder.history("nobody", None, 10).is_empty());
+    }
+}

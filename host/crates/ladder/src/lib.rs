@@ -1,0 +1,21 @@
+//! Ratings, leaderboards and match history, folded from finished games.
+//!
+//! - `system`: the rating systems (Weng-Lin, Glicko-2 from `skillratings`)
+//!   and inactivity;
+//! - `game`: which archived games count and the place each player took;
+//! - `ladder`: every board's standings as the fold of its games in the
+//!   order they ended, with paging, ranks, around-me, friends and history;
+//! - `feed`: an archive sink that counts every game it stores, and the
+//!   rebuild of a ladder from an archive.
+//!
+//! The ladder is a view of the archive: the same games in give the same
+//! ratings out, whichever order they arrive in and however often.
+
+pub mod feed;
+pub mod game;
+pub mod ladder;
+pub mod system;
+
+pub use game::{GameResult, RatedGame};
+pub use ladder::{BoardEntry, BoardKey, BoardPage, Counting, HistoryEntry, Ladder, RankKey, Standing};
+pub use system::{RatingSystem, Skill};

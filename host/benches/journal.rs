@@ -38,6 +38,7 @@ async fn throughput(rooms: usize, journal: JournalSettings) -> f64 {
             seats: None,
             players: ["x", "o"].map(|id| Player { id: id.into(), name: id.into() }).into(),
             seed: Some(arcade_protocol::seed::Seed::from_test_number(1)),
+            mode: None,
         };
         games.push(app.rooms.create(new).await.unwrap());
     }

@@ -234,6 +234,10 @@ pub struct MatchmakingSettings {
     /// Rounds in which a match's room creation may fail before the match is
     /// given up and its tickets become `failed`.
     pub max_seat_attempts: u32,
+    /// The rating system of a game's boards, by game name (`weng_lin` or
+    /// `glicko2`); games not named: `weng_lin`, which rates any number of
+    /// players and draws.
+    pub rating_systems: std::collections::BTreeMap<String, arcade_ladder::RatingSystem>,
 }
 
 impl Default for MatchmakingSettings {
@@ -244,6 +248,7 @@ impl Default for MatchmakingSettings {
             round_interval_ms: 100,
             rules: Default::default(),
             max_seat_attempts: 3,
+            rating_systems: Default::default(),
         }
     }
 }

@@ -58,11 +58,12 @@ pub trait LocalNode: Send + Sync {
     /// Whether the node is draining (no new rooms or matches).
     fn is_draining(&self) -> bool;
     /// Creates a match's room here: the game's latest version not yanked,
-    /// the default config, `players` seated in order. On failure: an HTTP
-    /// status and why.
+    /// the default config, `players` seated in order, its game rated on the
+    /// board of `mode`. On failure: an HTTP status and why.
     async fn create_match_room(
         &self,
         game: &str,
+        mode: Option<String>,
         players: Vec<String>,
     ) -> Result<(String, Vec<SeatAssignment>), (u16, String)>;
 }
@@ -410,7 +411,7 @@ impl RoomProvisioner for LocalFirstProvisioner {
         }
         let (room_id, seats) = self
             .local
-            .create_match_room(&matched.game, matched.players.clone())
+            .create_match_room(&matched.game, Some(matched.mode.clone()), matched.players.clone())
             .await
             .map_err(|(status, message)| refused(status, message))?;
         Ok(RoomAssignment { room_id, node_url: node.url.clone(), seats })

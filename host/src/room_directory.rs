@@ -50,6 +50,9 @@ pub struct NewRoom {
     pub players: Vec<Player>,
     /// Fixed seed (test mode only); a fresh secret otherwise.
     pub seed: Option<Seed>,
+    /// A matchmade room's mode (its game is rated on that board); `None`
+    /// for a room players made themselves (unrated).
+    pub mode: Option<String>,
 }
 
 /// How long rooms live: waiting for players, and after the game for late reconnects.
@@ -219,6 +222,7 @@ impl RoomDirectory {
             waiting_ttl: self.lifetimes.waiting_ttl,
             grace: self.lifetimes.finished_grace,
             created_at_ms: now_ms(),
+            mode: new.mode,
         };
         let spawned =
             room_runtime::spawn(room::spawn(spec, players, started, self.services.clone(), self.on_exit(id.clone())))

@@ -78,6 +78,17 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
         spool_limit_bytes: config.archive.spool_limit_bytes,
         ..ArchiverConfig::new(config.data_dir.join("archive-spool"))
     };
+    // The ladder is the archive's rated games: counted again at start, then
+    // as the archiver stores each game.
+    let ladder = Arc::new(std::sync::RwLock::new(arcade_ladder::Ladder::new(
+        config.matchmaking.rating_systems.clone().into_iter().collect(),
+    )));
+    let counted = arcade_ladder::feed::rebuild(sink.as_ref(), &ladder).await.context("rating the archived games")?;
+    if counted > 0 {
+        tracing::info!(games = counted, "ladder rebuilt from the archive");
+    }
+    let sink: Arc<dyn arcade_archive::ArchiveSink> =
+        Arc::new(arcade_ladder::feed::LadderSink::new(sink, ladder.clone()));
     let archiver = Arc::new(Archiver::start(sink.clone(), archiver_config, metrics.clone()).await?);
     if config.admin_token == DEV_ADMIN_TOKEN {
         tracing::warn!("using the built-in development admin token; set ARCADE_ADMIN_TOKEN in production");
@@ -89,7 +100,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     let node_agent = NodeAgent::open(&config).await?;
     let identity = crate::accounts::open(&config).await?;
     crate::accounts::spawn_ban_refresh(identity.clone(), Duration::from_millis(config.auth.ban_refresh_ms));
-    let app = App::new(config, Arc::new(registry), services, sink, node_agent, identity);
+    let app = App::new(config, Arc::new(registry), services, sink, node_agent, identity, ladder);
     let acknowledged = recovery.acknowledged_cuts;
     let torn = recovery.cuts.len() - acknowledged;
     for (entries, cuts) in [("acknowledged", acknowledged), ("unacknowledged", torn)] {

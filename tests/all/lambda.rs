@@ -141,6 +141,7 @@ fn game(game_id: &str, winner: &str, loser: &str) -> GameRecord {
         }],
         started_at_ms: 1_760_000_000_000,
         completed_at_ms: 1_760_000_005_000,
+        mode: None,
         status: RoomStatus::Finished {
             winners: vec![winner.into()],
             scores: [(winner.to_string(), 1), (loser.to_string(), 0)].into(),

@@ -21,6 +21,7 @@ mod hardening_connections;
 mod hardening_rooms;
 mod hidden_information;
 mod infra_metrics;
+mod ladder;
 mod lambda;
 mod lambda_matchmaker;
 mod lifecycle_bench;

@@ -37,11 +37,12 @@ pub async fn create_room(
     }
     let order: RoomOrder = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", format!("not a room order: {e}")))?;
-    let (room_id, seats) = app.create_match_room(&order.game, order.players).await.map_err(|(status, message)| {
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        let code = if status == StatusCode::NOT_FOUND { "plugin_not_found" } else { "room_not_created" };
-        ApiError::new(status, code, message)
-    })?;
+    let (room_id, seats) =
+        app.create_match_room(&order.game, order.mode, order.players).await.map_err(|(status, message)| {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let code = if status == StatusCode::NOT_FOUND { "plugin_not_found" } else { "room_not_created" };
+            ApiError::new(status, code, message)
+        })?;
     tracing::debug!(match_id = %order.match_id, room = %room_id, "room created for a match");
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "room": { "id": room_id }, "seats": seats }))))
 }

@@ -47,7 +47,15 @@ pub async fn create(
     let lobby = &app.node_agent;
     let party_id = request.party_id.clone();
     let party = super::parties::queued_party(&app, &caller, party_id.as_deref()).await?;
-    let request = request.for_party(party).with_defaults(lobby.default_mode(), lobby.default_region());
+    let mut request = request.for_party(party).with_defaults(lobby.default_mode(), lobby.default_region());
+    // The party's rating is its players' ladder ratings (what a client
+    // sends is ignored): the mean, as a party's rating always was.
+    request.rating = {
+        let ladder = app.ladder.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let board = arcade_ladder::BoardKey::new(&request.game, &request.mode);
+        let sum: f64 = request.party.iter().map(|p| ladder.rating_for_matchmaking(&board, p)).sum();
+        sum / request.party.len().max(1) as f64
+    };
     lobby.matchmaker.check(&request)?;
     // Every version yanked: its matches would get no room.
     if let Err(yanked @ ResolveError::AllYanked(_)) = app.registry.resolve(&request.game, None) {

@@ -8,6 +8,7 @@
 //! - `matchmaking`: tickets (create, poll, cancel, WebSocket notification);
 //! - `parties`: players who queue together;
 //! - `games`: archived games and replay files;
+//! - `ladder`: leaderboards, ratings and rated-game history;
 //! - `ops`: health, metrics and the OpenAPI document;
 //! - `red_metrics`: requests counted and timed by route template and status class;
 //! - `client`: the browser client at `/`.
@@ -27,6 +28,7 @@ mod client_ip;
 mod error;
 mod games;
 mod internal;
+mod ladder;
 mod matchmaking;
 mod ops;
 mod parties;
@@ -75,6 +77,9 @@ pub struct App {
     pub publishes: tokio::sync::Semaphore,
     /// Accounts and sessions.
     pub identity: Arc<arcade_identity::Identity>,
+    /// Ratings and leaderboards: the archive's rated games, counted as the
+    /// archiver stores them (`arcade_ladder::feed`).
+    pub ladder: Arc<std::sync::RwLock<arcade_ladder::Ladder>>,
 }
 
 impl App {
@@ -85,6 +90,7 @@ impl App {
         archive: Arc<dyn ArchiveSink>,
         node_agent: NodeAgent,
         identity: Arc<arcade_identity::Identity>,
+        ladder: Arc<std::sync::RwLock<arcade_ladder::Ladder>>,
     ) -> Arc<Self> {
         let lifetimes = RoomLifetimes {
             waiting_ttl: Duration::from_secs(config.limits.waiting_room_ttl_secs),
@@ -100,7 +106,7 @@ impl App {
         let node_agent = Arc::new(node_agent);
         let publishes = tokio::sync::Semaphore::new(config.limits.max_concurrent_publishes.max(1));
         let metrics = services.metrics.clone();
-        Arc::new(App { config, registry, rooms, metrics, services, archive, node_agent, publishes, identity })
+        Arc::new(App { config, registry, rooms, metrics, services, archive, node_agent, publishes, identity, ladder })
     }
 }
 
@@ -184,6 +190,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/games", get(games::list))
         .route("/v1/games/{id}", get(games::get))
         .route("/v1/games/{id}/replay", get(games::replay_file))
+        .route("/v1/leaderboards/{game}/{mode}", get(ladder::board))
+        .route("/v1/players/{id}/ratings", get(ladder::ratings))
+        .route("/v1/players/{id}/games", get(ladder::history))
         .route("/health/live", get(ops::live))
         .route("/health/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
@@ -244,6 +253,7 @@ impl LocalNode for App {
     async fn create_match_room(
         &self,
         game: &str,
+        mode: Option<String>,
         players: Vec<String>,
     ) -> Result<(String, Vec<SeatAssignment>), (u16, String)> {
         let plugin = self.registry.resolve(game, None).map_err(|e| {
@@ -251,7 +261,7 @@ impl LocalNode for App {
             (refused.status.as_u16(), refused.message)
         })?;
         let players = self.match_players(players).await;
-        let new = NewRoom { plugin, config: "{}".into(), seats: None, players, seed: None };
+        let new = NewRoom { plugin, config: "{}".into(), seats: None, players, seed: None, mode };
         let (handle, seats) = self.rooms.create(new).await.map_err(|e| (503, e.to_string()))?;
         Ok((
             handle.id.to_string(),

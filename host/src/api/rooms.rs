@@ -144,7 +144,8 @@ pub async fn create(
     app.limit(Policy::Ip, &ip.0).await?;
     app.limit(Policy::Player, caller.0.account.as_str()).await?;
     let players = if req.join { vec![player_of(&caller)] } else { Vec::new() };
-    let (handle, seats) = app.rooms.create(NewRoom { plugin, config, seats: req.seats, players, seed }).await?;
+    let (handle, seats) =
+        app.rooms.create(NewRoom { plugin, config, seats: req.seats, players, seed, mode: None }).await?;
     let info = handle.describe().await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "room": info, "seats": seats }))))
 }

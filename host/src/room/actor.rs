@@ -57,6 +57,7 @@ pub async fn spawn(
         seats: room.spec.seats,
         seed: room.spec.seed.clone(),
         at_ms: room.spec.created_at_ms,
+        mode: room.spec.mode.clone(),
     };
     // The room and its first seats are journaled together: one sync.
     let at_ms = room.spec.created_at_ms;
@@ -103,6 +104,7 @@ pub async fn restore(
         waiting_ttl,
         grace,
         created_at_ms: recovered.created_at_ms,
+        mode: recovered.mode,
     };
     let mut room = Room::new(spec, services);
     let mut inputs = Vec::new();
@@ -741,6 +743,7 @@ mod tests {
             waiting_ttl: Duration::from_secs(60),
             grace: Duration::from_secs(60),
             created_at_ms: now_ms(),
+            mode: None,
         };
         spawn(spec, players.iter().map(|p| player(p)).collect(), None, services, || {}).await.expect("a room")
     }

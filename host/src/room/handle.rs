@@ -33,6 +33,8 @@ pub struct RoomSpec {
     /// How long a finished room stays (for late reconnects) before it leaves memory.
     pub grace: Duration,
     pub created_at_ms: u64,
+    /// A matchmade room's mode: its game is rated (see `NewRoom::mode`).
+    pub mode: Option<String>,
 }
 
 /// What every room uses: the sandbox runtime, metrics, and (when enabled)

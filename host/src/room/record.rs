@@ -85,6 +85,7 @@ impl GameLog {
             completed_at_ms,
             status: status.clone(),
             final_views,
+            mode: spec.mode.clone(),
         })
     }
 }

@@ -98,6 +98,7 @@ pub(crate) mod tests {
             events: vec![],
             started_at_ms: 1_000,
             completed_at_ms: 2_000,
+            mode: None,
             status: RoomStatus::aborted("player_left", "bob left"),
             final_views: FinalViews::default(),
         }

@@ -361,6 +361,7 @@ mod tests {
             format_version: RECORD_FORMAT_VERSION,
             game_id: "room-1.g1".into(),
             room_id: "room-1".into(),
+            mode: None,
             plugin: PluginRef { name: "tic-tac-toe".into(), version: "1.0.0".into(), hash: "ab".repeat(32) },
             config: "{}".into(),
             players: vec!["ann".into(), "bob".into()],

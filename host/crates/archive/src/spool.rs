@@ -602,6 +602,7 @@ mod tests {
             events: vec![],
             started_at_ms: 1,
             completed_at_ms: 2,
+            mode: None,
             status: RoomStatus::aborted("player_left", "ann left"),
             final_views: FinalViews::default(),
         }

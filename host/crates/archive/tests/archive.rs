@@ -43,6 +43,7 @@ fn sample_games() -> Vec<GameRecord> {
                 completed_at_ms: BASE_MS + (i / 2) * (DAY_MS / 5),
                 turns: 3 + i,
                 aborted: i == 7,
+                mode: None,
             };
             game_record(&format!("game-{i:02}"), &shape)
         })
@@ -144,6 +145,7 @@ async fn check_pseudonymise(sink: &dyn ArchiveSink, observer: Option<&dyn Archiv
                 completed_at_ms: BASE_MS + i * 1_000,
                 turns: 4 + i,
                 aborted: false,
+                mode: None,
             };
             game_record(&format!("erase-{i:02}"), &shape)
         })
@@ -168,6 +170,7 @@ async fn check_pseudonymise(sink: &dyn ArchiveSink, observer: Option<&dyn Archiv
         completed_at_ms: BASE_MS + 9_000,
         turns: 3,
         aborted: false,
+        mode: None,
     };
     let later = game_record("erase-99", &shape);
     sink.write_batch(std::slice::from_ref(&later)).await.unwrap();

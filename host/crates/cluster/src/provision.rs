@@ -20,6 +20,10 @@ pub const INTERNAL_ROOMS_PATH: &str = "/internal/v1/rooms";
 #[serde(deny_unknown_fields)]
 pub struct RoomOrder {
     pub game: String,
+    /// The match's mode: its room's games are rated on that board (absent
+    /// from nodes before ratings: unrated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
     /// Seated in this order.
     pub players: Vec<String>,
     /// For the node's logs.
@@ -80,6 +84,7 @@ impl RoomProvisioner for HttpRoomProvisioner {
             |e: reqwest::Error| ProvisionError::Unreachable { node: node.id.clone(), message: e.to_string() };
         let order = RoomOrder {
             game: matched.game.clone(),
+            mode: Some(matched.mode.clone()),
             players: matched.players.clone(),
             match_id: matched.match_id.clone(),
         };

@@ -31,6 +31,10 @@ pub enum Entry {
         seats: u32,
         seed: Seed,
         at_ms: u64,
+        /// A matchmade room's mode (absent: a room players made, or an
+        /// older journal).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<String>,
     },
     Joined {
         room: String,
@@ -44,29 +48,13 @@ pub enum Entry {
     },
     /// A seat was given up (before the start it frees the seat; during the
     /// game it aborts the room).
-    Left {
-        room: String,
-        token: String,
-        at_ms: u64,
-    },
+    Left { room: String, token: String, at_ms: u64 },
     /// An accepted action; `seq` counts accepted actions from 1.
-    Action {
-        room: String,
-        seq: u64,
-        player: String,
-        action: String,
-        at_ms: u64,
-    },
+    Action { room: String, seq: u64, player: String, action: String, at_ms: u64 },
     /// A real-time tick.
-    Tick {
-        room: String,
-        dt_ms: u32,
-        at_ms: u64,
-    },
+    Tick { room: String, dt_ms: u32, at_ms: u64 },
     /// The room needs no recovery any more (its record is archived).
-    Closed {
-        room: String,
-    },
+    Closed { room: String },
 }
 
 impl Entry {

@@ -69,6 +69,8 @@ pub struct RecoveredRoom {
     pub seats: u32,
     pub seed: Seed,
     pub created_at_ms: u64,
+    /// A matchmade room's mode.
+    pub mode: Option<String>,
     /// Its `Joined`, `Left`, `Action` and `Tick` entries, in order.
     pub log: Vec<Entry>,
 }
@@ -409,11 +411,20 @@ fn recover(dir: &Path) -> std::io::Result<(Recovery, Segments)> {
         for entry in entries {
             let room = entry.room().to_string();
             match entry {
-                Entry::Created { room, plugin, config, seats, seed, at_ms } => {
+                Entry::Created { room, plugin, config, seats, seed, at_ms, mode } => {
                     order.push(room.clone());
                     rooms.insert(
                         room.clone(),
-                        RecoveredRoom { room, plugin, config, seats, seed, created_at_ms: at_ms, log: Vec::new() },
+                        RecoveredRoom {
+                            room,
+                            plugin,
+                            config,
+                            seats,
+                            seed,
+                            created_at_ms: at_ms,
+                            mode,
+                            log: Vec::new(),
+                        },
                     );
                 }
                 Entry::Closed { room } => {
@@ -449,6 +460,7 @@ mod tests {
             seats: 2,
             seed: Seed::from_test_number(7),
             at_ms: 1,
+            mode: None,
         }
     }
 

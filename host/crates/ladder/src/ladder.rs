@@ -168,11 +168,8 @@ impl Board {
         let mut changes = Vec::with_capacity(game.players.len());
         for (i, player) in game.players.iter().enumerate() {
             let result = game.result_of(player).expect("a player of the game");
-            let after = before[i].unwrap_or_else(|| Standing::new(self.system)).after(
-                rated[i],
-                result,
-                game.completed_at_ms,
-            );
+            let after =
+                before[i].unwrap_or_else(|| Standing::new(self.system)).after(rated[i], result, game.completed_at_ms);
             self.set(player, Some(after));
             self.games_of.entry(player.clone()).or_default().insert(key.clone());
             changes.push((before[i], after));
@@ -279,13 +276,14 @@ pub enum Counting {
 pub struct Ladder {
     boards: BTreeMap<BoardKey, Board>,
     counted_ids: HashSet<String>,
-    /// The system of each board that does not use the default.
-    systems: HashMap<BoardKey, RatingSystem>,
+    /// The system of each game (every mode) that does not use the default.
+    systems: HashMap<String, RatingSystem>,
 }
 
 impl Ladder {
-    /// A ladder whose boards use `systems` (the others: Weng-Lin).
-    pub fn new(systems: HashMap<BoardKey, RatingSystem>) -> Self {
+    /// A ladder whose games' boards use `systems` (by game name; the
+    /// others: Weng-Lin).
+    pub fn new(systems: HashMap<String, RatingSystem>) -> Self {
         Ladder { boards: BTreeMap::new(), counted_ids: HashSet::new(), systems }
     }
 
@@ -296,7 +294,7 @@ impl Ladder {
         }
         self.counted_ids.insert(game.game_id.clone());
         let key = BoardKey::new(&game.game, &game.mode);
-        let system = self.systems.get(&key).copied().unwrap_or_default();
+        let system = self.systems.get(&key.game).copied().unwrap_or_default();
         let board = self.boards.entry(key).or_insert_with(|| Board::new(system));
         let later = board.counted.split_off(&(game.completed_at_ms, game.game_id.clone()));
         for counted in later.values().rev() {
@@ -362,7 +360,7 @@ impl Ladder {
     pub fn rating_for_matchmaking(&self, board: &BoardKey, player: &str) -> f64 {
         match self.standing(board, player) {
             Some(standing) => standing.skill.rating(),
-            None => self.systems.get(board).copied().unwrap_or_default().initial().rating(),
+            None => self.systems.get(&board.game).copied().unwrap_or_default().initial().rating(),
         }
     }
 
@@ -373,7 +371,9 @@ impl Ladder {
         let mut rank = after.map_or(1, |key| board.rank_of(key) + usize::from(board.ranking.contains(key)));
         let mut entries = Vec::new();
         let mut range: Box<dyn Iterator<Item = &RankKey>> = match after {
-            Some(key) => Box::new(board.ranking.range((std::ops::Bound::Excluded(key.clone()), std::ops::Bound::Unbounded))),
+            Some(key) => {
+                Box::new(board.ranking.range((std::ops::Bound::Excluded(key.clone()), std::ops::Bound::Unbounded)))
+            }
             None => Box::new(board.ranking.iter()),
         };
         let mut last = None;
@@ -534,11 +534,8 @@ mod tests {
         for g in random_games(300, 3) {
             ladder.count(g);
         }
-        let mut expected: Vec<(String, f64)> = ladder.boards[&board()]
-            .standings
-            .iter()
-            .map(|(p, s)| (p.clone(), s.skill.conservative()))
-            .collect();
+        let mut expected: Vec<(String, f64)> =
+            ladder.boards[&board()].standings.iter().map(|(p, s)| (p.clone(), s.skill.conservative())).collect();
         expected.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut paged = Vec::new();
         let mut after = None;
@@ -555,9 +552,8 @@ mod tests {
         assert_eq!(order, want);
         for (i, (player, _)) in expected.iter().enumerate() {
             let lines = ladder.around(&board(), player, 1).expect("a standing");
-            let want: Vec<(usize, String)> = (i.saturating_sub(1)..(i + 2).min(expected.len()))
-                .map(|j| (j + 1, expected[j].0.clone()))
-                .collect();
+            let want: Vec<(usize, String)> =
+                (i.saturating_sub(1)..(i + 2).min(expected.len())).map(|j| (j + 1, expected[j].0.clone())).collect();
             assert_eq!(lines.iter().map(|e| (e.rank, e.player.clone())).collect::<Vec<_>>(), want, "around {player}");
         }
         let friends = ladder.of_players(&board(), &["gus".into(), "ann".into(), "nobody".into()]).expect("the board");

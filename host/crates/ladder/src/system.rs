@@ -140,7 +140,10 @@ impl Skill {
         match *self {
             Skill::WengLin { mu, sigma } => WengLinRating { rating: mu, uncertainty: sigma },
             // Never mixed on one board; a board keeps one system.
-            other => WengLinRating { rating: other.rating() / WENG_LIN_SCALE, uncertainty: other.deviation() / WENG_LIN_SCALE },
+            other => WengLinRating {
+                rating: other.rating() / WENG_LIN_SCALE,
+                uncertainty: other.deviation() / WENG_LIN_SCALE,
+            },
         }
     }
 
@@ -174,7 +177,10 @@ mod tests {
             let drawn = system.rate(&[new, new], &[1, 1]);
             assert!((drawn[0].rating() - 1500.0).abs() < 1e-6, "{system:?}: {drawn:?}");
             let three = system.rate(&[new, new, new], &[2, 1, 3]);
-            assert!(three[1].rating() > three[0].rating() && three[0].rating() > three[2].rating(), "{system:?}: {three:?}");
+            assert!(
+                three[1].rating() > three[0].rating() && three[0].rating() > three[2].rating(),
+                "{system:?}: {three:?}"
+            );
         }
     }
 

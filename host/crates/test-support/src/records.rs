@@ -23,6 +23,8 @@ pub struct GameShape<'a> {
     pub completed_at_ms: u64,
     pub turns: u64,
     pub aborted: bool,
+    /// A matchmade game's mode (rated), or `None`.
+    pub mode: Option<&'a str>,
 }
 
 impl Default for GameShape<'_> {
@@ -33,6 +35,7 @@ impl Default for GameShape<'_> {
             completed_at_ms: BASE_MS,
             turns: 9,
             aborted: false,
+            mode: None,
         }
     }
 }
@@ -85,6 +88,7 @@ pub fn game_record(game_id: &str, shape: &GameShape) -> GameRecord {
         events,
         started_at_ms,
         completed_at_ms: shape.completed_at_ms,
+        mode: shape.mode.map(str::to_string),
         status,
         final_views: FinalViews {
             players: players.iter().map(|p| (p.clone(), json!({"you": p, "board": board(shape.turns)}))).collect(),
@@ -106,6 +110,13 @@ pub fn benchmark_record(n: u64) -> GameRecord {
     let seat = (n % 5) as usize;
     let players = &PLAYERS[seat..seat + 2];
     let (plugin, turns) = PLUGINS[(n % 3) as usize];
-    let shape = GameShape { plugin, players, completed_at_ms: BASE_MS + n * 37, turns, aborted: n.is_multiple_of(50) };
+    let shape = GameShape {
+        plugin,
+        players,
+        completed_at_ms: BASE_MS + n * 37,
+        turns,
+        aborted: n.is_multiple_of(50),
+        mode: None,
+    };
     game_record(&format!("bench-{n:08}"), &shape)
 }

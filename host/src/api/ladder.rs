@@ -1,0 +1,259 @@
+//! Ratings and leaderboards (the `arcade-ladder` view of the archive):
+//! a board's pages, a player's neighbourhood on it or a list of players
+//! (friends), a player's ratings and rated-game history.
+//!
+//! Public reads, like the archive's listing: what they show (account ids,
+//! display names, ratings, outcomes) every opponent saw already. Each call
+//! is counted against the caller's address; a page is at most
+//! [`MAX_LIMIT`] lines, so a call costs the server a bounded amount.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::client_ip::ClientIp;
+use super::{ApiError, App};
+use arcade_cluster::ratelimit::Policy;
+use arcade_ladder::{BoardEntry, BoardKey, HistoryEntry, Ladder, RankKey};
+
+/// Most lines (or games) one call answers.
+pub const MAX_LIMIT: usize = 100;
+const DEFAULT_LIMIT: usize = 20;
+/// Most friends one call names.
+const MAX_PLAYERS: usize = 100;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardQuery {
+    limit: Option<i64>,
+    /// `next` of the previous page.
+    after: Option<String>,
+    /// A player: its line and `limit` lines either side.
+    around: Option<String>,
+    /// Comma-separated players (friends): their lines, best first.
+    players: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Line {
+    /// The display name (the account id of an account that is gone).
+    name: String,
+    #[serde(flatten)]
+    entry: BoardEntry,
+}
+
+#[derive(Serialize)]
+pub struct BoardAnswer {
+    game: String,
+    mode: String,
+    /// Rated games counted on this board.
+    entries: Vec<Line>,
+    next: Option<String>,
+}
+
+/// `GET /v1/leaderboards/{game}/{mode}`: a page (`limit`, `after`), a
+/// player's neighbourhood (`around`) or some players' lines (`players`).
+pub async fn board(
+    State(app): State<Arc<App>>,
+    ip: ClientIp,
+    Path((game, mode)): Path<(String, String)>,
+    query: Result<Query<BoardQuery>, QueryRejection>,
+) -> Result<Json<BoardAnswer>, ApiError> {
+    let Query(query) = query?;
+    let limit = limit(query.limit)?;
+    let key = BoardKey::new(&game, &mode);
+    if [query.after.is_some(), query.around.is_some(), query.players.is_some()].iter().filter(|&&x| x).count() > 1 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "give at most one of `after`, `around` and `players`",
+        ));
+    }
+    let after = match &query.after {
+        Some(cursor) => Some(RankKey::from_cursor(cursor).ok_or_else(|| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", "`after` is not a cursor this board gave")
+        })?),
+        None => None,
+    };
+    let players: Option<Vec<String>> =
+        query.players.as_deref().map(|list| list.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect());
+    if players.as_ref().is_some_and(|p| p.len() > MAX_PLAYERS) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "too_many_players",
+            format!("at most {MAX_PLAYERS} players per call"),
+        ));
+    }
+    app.limit(Policy::Ip, &ip.0).await?;
+    let (entries, next) = {
+        let ladder = app.ladder.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !ladder.has_board(&key) {
+            drop(ladder);
+            return if board_exists(&app, &key) {
+                Ok(Json(BoardAnswer { game, mode, entries: Vec::new(), next: None }))
+            } else {
+                Err(board_not_found(&key))
+            };
+        }
+        if let Some(player) = &query.around {
+            let lines = ladder.around(&key, player, limit).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_on_board",
+                    format!("{player} has no rated game on this board"),
+                )
+            })?;
+            (lines, None)
+        } else if let Some(players) = &players {
+            (ladder.of_players(&key, players).unwrap_or_default(), None)
+        } else {
+            let page = ladder.page(&key, after.as_ref(), limit).unwrap_or_else(|| unreachable!("the board exists"));
+            (page.entries, page.next)
+        }
+    };
+    let entries = named(&app, entries).await;
+    Ok(Json(BoardAnswer { game, mode, entries, next }))
+}
+
+/// A board that has no game yet exists when its game is published and its
+/// mode is one the node queues.
+fn board_exists(app: &App, key: &BoardKey) -> bool {
+    app.node_agent.matchmaker.queues().iter().any(|q| q.game == key.game && q.mode == key.mode)
+}
+
+fn board_not_found(key: &BoardKey) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "board_not_found",
+        format!("no leaderboard for game {:?} in mode {:?}", key.game, key.mode),
+    )
+}
+
+fn limit(asked: Option<i64>) -> Result<usize, ApiError> {
+    match asked {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT as i64).contains(&n) => Ok(n as usize),
+        Some(n) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_limit",
+            format!("limit {n} is outside 1..={MAX_LIMIT}"),
+        )),
+    }
+}
+
+/// Board lines with their players' display names.
+async fn named(app: &App, entries: Vec<BoardEntry>) -> Vec<Line> {
+    let names: HashMap<String, String> = app
+        .match_players(entries.iter().map(|e| e.player.clone()).collect())
+        .await
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    entries
+        .into_iter()
+        .map(|entry| Line { name: names.get(&entry.player).cloned().unwrap_or_default(), entry })
+        .collect()
+}
+
+#[derive(Serialize)]
+pub struct RatingLine {
+    game: String,
+    mode: String,
+    rank: usize,
+    #[serde(flatten)]
+    entry: BoardEntry,
+}
+
+/// `GET /v1/players/{id}/ratings`: the player's line on every board it
+/// played on.
+pub async fn ratings(
+    State(app): State<Arc<App>>,
+    ip: ClientIp,
+    Path(player): Path<String>,
+) -> Result<Json<Vec<RatingLine>>, ApiError> {
+    check_player(&app, &player).await?;
+    app.limit(Policy::Ip, &ip.0).await?;
+    let ladder = app.ladder.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+    Ok(Json(lines_of(&ladder, &player)))
+}
+
+fn lines_of(ladder: &Ladder, player: &str) -> Vec<RatingLine> {
+    let boards: Vec<BoardKey> = ladder.boards().cloned().collect();
+    boards
+        .into_iter()
+        .filter_map(|key| {
+            let entry = ladder.around(&key, player, 0)?.into_iter().next()?;
+            Some(RatingLine { game: key.game, mode: key.mode, rank: entry.rank, entry })
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    limit: Option<i64>,
+    /// `next` of the previous page.
+    before: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct HistoryPage {
+    games: Vec<HistoryEntry>,
+    /// The cursor of the next (older) page, `None` on the last.
+    next: Option<String>,
+}
+
+/// `GET /v1/players/{id}/games`: the player's rated games, newest first,
+/// with each result and rating change.
+pub async fn history(
+    State(app): State<Arc<App>>,
+    ip: ClientIp,
+    Path(player): Path<String>,
+    query: Result<Query<HistoryQuery>, QueryRejection>,
+) -> Result<Json<HistoryPage>, ApiError> {
+    let Query(query) = query?;
+    let limit = limit(query.limit)?;
+    let before = match &query.before {
+        Some(cursor) => Some(history_cursor(cursor).ok_or_else(|| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", "`before` is not a cursor this history gave")
+        })?),
+        None => None,
+    };
+    check_player(&app, &player).await?;
+    app.limit(Policy::Ip, &ip.0).await?;
+    let ladder = app.ladder.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut games = ladder.history(&player, before.as_ref().map(|(at, id)| (*at, id.as_str())), limit + 1);
+    let next = if games.len() > limit {
+        games.truncate(limit);
+        games.last().map(|g| format!("{}.{}", g.completed_at_ms, g.game_id))
+    } else {
+        None
+    };
+    Ok(Json(HistoryPage { games, next }))
+}
+
+/// `<completion ms>.<game id>`.
+fn history_cursor(cursor: &str) -> Option<(u64, String)> {
+    let (at, id) = cursor.split_once('.')?;
+    if at.is_empty() || at.len() > 19 || !at.bytes().all(|b| b.is_ascii_digit()) || id.is_empty() {
+        return None;
+    }
+    Some((at.parse().ok()?, id.to_string()))
+}
+
+/// 404 `player_not_found` for an id that is no account, or one deleted
+/// (its games now name a pseudonym).
+async fn check_player(app: &App, player: &str) -> Result<(), ApiError> {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "player_not_found", "no such player");
+    let id = arcade_identity::AccountId::parse(player).ok_or_else(not_found)?;
+    match app.identity.account(&id).await {
+        Ok(Some(account)) if !account.deleted => Ok(()),
+        Ok(_) => Err(not_found()),
+        Err(e) => Err(e.into()),
+    }
+}

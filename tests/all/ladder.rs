@@ -1,0 +1,248 @@
+//! Ratings and leaderboards end to end (#13): bots of three strengths play
+//! matchmade tic-tac-toe on a real server; the boards end in skill order,
+//! every game counts once, matchmaking uses the ladder's ratings, and a
+//! restart (the ladder rebuilt from the archive) shows the same ratings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::support::{Api, Server, assert_error, fresh_dir, str_at};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Bot {
+    /// Minimax: never loses.
+    Perfect,
+    /// Wins when it can, blocks when it must, else plays at random.
+    OnePly,
+    Random,
+}
+
+const LINES: [[usize; 3]; 8] = [[0, 1, 2], [3, 4, 5], [6, 7, 8], [0, 3, 6], [1, 4, 7], [2, 5, 8], [0, 4, 8], [2, 4, 6]];
+
+fn winner(board: &[Option<char>; 9]) -> Option<char> {
+    LINES.iter().find_map(|&[a, b, c]| {
+        (board[a].is_some() && board[a] == board[b] && board[b] == board[c]).then(|| board[a].unwrap())
+    })
+}
+
+/// The score of `board` for `me` with `turn` to play: +1 win, 0 draw, -1 loss.
+fn minimax(board: &mut [Option<char>; 9], me: char, turn: char) -> i32 {
+    if let Some(w) = winner(board) {
+        return if w == me { 1 } else { -1 };
+    }
+    let free: Vec<usize> = (0..9).filter(|&c| board[c].is_none()).collect();
+    if free.is_empty() {
+        return 0;
+    }
+    let other = if turn == 'X' { 'O' } else { 'X' };
+    let scores = free.iter().map(|&c| {
+        board[c] = Some(turn);
+        let s = minimax(board, me, other);
+        board[c] = None;
+        s
+    });
+    if turn == me { scores.max().unwrap() } else { scores.min().unwrap() }
+}
+
+/// A move wins for `mark` on `board`.
+fn winning_cell(board: &[Option<char>; 9], mark: char) -> Option<usize> {
+    (0..9).filter(|&c| board[c].is_none()).find(|&c| {
+        let mut next = *board;
+        next[c] = Some(mark);
+        winner(&next) == Some(mark)
+    })
+}
+
+fn choose(bot: Bot, board: &[Option<char>; 9], me: char, roll: u64) -> usize {
+    let free: Vec<usize> = (0..9).filter(|&c| board[c].is_none()).collect();
+    let other = if me == 'X' { 'O' } else { 'X' };
+    let random = free[(roll % free.len() as u64) as usize];
+    match bot {
+        Bot::Random => random,
+        Bot::OnePly => winning_cell(board, me).or_else(|| winning_cell(board, other)).unwrap_or(random),
+        Bot::Perfect => {
+            let mut scratch = *board;
+            let best = free
+                .iter()
+                .map(|&c| {
+                    scratch[c] = Some(me);
+                    let s = minimax(&mut scratch, me, other);
+                    scratch[c] = None;
+                    (s, c)
+                })
+                .max_by_key(|&(s, c)| (s, std::cmp::Reverse((c as u64 + roll) % 9)))
+                .unwrap();
+            best.1
+        }
+    }
+}
+
+/// Queues `name` for ranked tic-tac-toe and follows its ticket until
+/// seated; returns the room, the seat token and the ticket's rating.
+async fn queue(server: &Server, name: &str, sent_rating: f64) -> (String, String, f64) {
+    let request = json!({ "game": "tic-tac-toe", "mode": "standard", "rating": sent_rating });
+    let (status, body) = server.post_as(name, "/v1/matchmaking/tickets", &request).await;
+    assert_eq!(status, StatusCode::CREATED, "queueing {name}: {body}");
+    let rating = body["ticket"]["rating"].as_f64().expect("the ticket's rating");
+    let url = server.ws_url(&format!(
+        "/v1/matchmaking/tickets/{}/ws?token={}",
+        str_at(&body["ticket"], "id"),
+        str_at(&body, "secret")
+    ));
+    let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.expect("the ticket WebSocket");
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(60), socket.next()).await.expect("matched within 60 s");
+        let Some(Ok(Message::Text(text))) = frame else { continue };
+        let update: Value = serde_json::from_str(&text).expect("JSON");
+        let assignment = &update["match"]["assignment"];
+        if update["status"] == "matched" && !assignment.is_null() {
+            return (str_at(assignment, "room_id"), str_at(&assignment["seats"][0], "token"), rating);
+        }
+        assert!(update["status"] == "waiting" || update["status"] == "matched", "{update}");
+    }
+}
+
+/// Plays one matchmade game as `bot` to its end.
+async fn play(server: &Server, name: &str, bot: Bot, room: &str, token: &str, mut roll: u64) {
+    let me_id = server.player(name).await.id;
+    let mut ws = server.ws(room, Some(token)).await;
+    let mut sent = 0;
+    loop {
+        let state = ws.next_of_type("state").await;
+        let status = &state["status"];
+        if matches!(status["state"].as_str(), Some("finished" | "aborted")) {
+            assert_eq!(status["state"], "finished", "{state}");
+            return;
+        }
+        let my_turn = status["awaiting"].as_array().is_some_and(|a| a.iter().any(|p| p == &json!(me_id)));
+        if !my_turn {
+            continue;
+        }
+        let view = &state["view"];
+        let me = if view["players"]["X"] == json!(me_id) { 'X' } else { 'O' };
+        let mut board = [None; 9];
+        for (cell, mark) in view["board"].as_array().expect("a board").iter().enumerate() {
+            board[cell] = mark.as_str().and_then(|m| m.chars().next());
+        }
+        roll = roll.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let cell = choose(bot, &board, me, roll >> 33);
+        ws.ack(&format!("m{sent}"), &json!({ "cell": cell })).await;
+        sent += 1;
+    }
+}
+
+fn ratings_by_name(body: &Value) -> Vec<(String, f64, u64)> {
+    body["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| (str_at(e, "name"), e["rating"].as_f64().unwrap(), e["games"].as_u64().unwrap()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bots_of_three_strengths_end_in_skill_order_and_a_restart_rebuilds_the_same_ladder() {
+    let dir = fresh_dir("arcade-ladder");
+    // Any two waiting players match (ratings are what is measured here,
+    // not the rating window), so strengths meet often.
+    let env = [
+        ("ARCADE_MATCHMAKING__RULES__INITIAL_RATING_WINDOW", "100000"),
+        ("ARCADE_MATCHMAKING__RULES__MAX_WINDOW", "100000"),
+    ];
+    let server = Arc::new(Server::start_in(&dir, &env).await);
+    let bots = [
+        ("perfect-1", Bot::Perfect),
+        ("perfect-2", Bot::Perfect),
+        ("oneply-1", Bot::OnePly),
+        ("oneply-2", Bot::OnePly),
+        ("random-1", Bot::Random),
+        ("random-2", Bot::Random),
+    ];
+    // Unknown boards and bad queries, before any game.
+    let (status, body) = server.get("/v1/leaderboards/tic-tac-toe/standard").await;
+    assert_eq!((status, body["entries"].clone()), (StatusCode::OK, json!([])), "a queue's board exists empty: {body}");
+    assert_error(&server.get("/v1/leaderboards/no-such-game/ranked").await, 404, "board_not_found");
+    assert_error(&server.get("/v1/leaderboards/tic-tac-toe/standard?limit=0").await, 400, "invalid_limit");
+    assert_error(&server.get("/v1/leaderboards/tic-tac-toe/standard?limit=-5").await, 400, "invalid_limit");
+    assert_error(&server.get("/v1/leaderboards/tic-tac-toe/standard?after=nonsense").await, 400, "invalid_cursor");
+    assert_error(&server.get("/v1/players/acc_nobody/games").await, 404, "player_not_found");
+
+    const ROUNDS: u64 = 60;
+    for round in 0..ROUNDS {
+        let games: Vec<_> = bots
+            .iter()
+            .enumerate()
+            .map(|(i, &(name, bot))| {
+                let server = server.clone();
+                tokio::spawn(async move {
+                    // A client-sent rating is ignored: the ticket carries the ladder's.
+                    let (room, token, _) = queue(&server, name, 9999.0).await;
+                    play(&server, name, bot, &room, &token, round * 31 + i as u64).await;
+                })
+            })
+            .collect();
+        for game in games {
+            game.await.expect("a bot's game");
+        }
+    }
+    server.flush_archive().await;
+
+    let (status, board) = server.get("/v1/leaderboards/tic-tac-toe/standard?limit=100").await;
+    assert_eq!(status, StatusCode::OK, "{board}");
+    let lines = ratings_by_name(&board);
+    assert_eq!(lines.len(), 6, "{board}");
+    let games: u64 = lines.iter().map(|l| l.2).sum();
+    assert_eq!(games, ROUNDS * 6, "every game counted once for each of its two players: {board}");
+    let order: Vec<&str> = lines.iter().map(|l| l.0.split('-').next().unwrap()).collect();
+    assert_eq!(order, ["perfect", "perfect", "oneply", "oneply", "random", "random"], "skill order: {board}");
+
+    // Matchmaking uses the stored rating, not the 9999 sent.
+    let (_, _, ticket_rating) = queue_and_cancel(&server, "perfect-1").await;
+    let perfect_1 = lines.iter().find(|l| l.0 == "perfect-1").unwrap().1;
+    assert!((ticket_rating - perfect_1).abs() < 0.01, "ticket {ticket_rating} vs ladder {perfect_1}");
+
+    // History: newest first, each game's change chained to the next.
+    let id = server.player("random-1").await.id;
+    let (status, history) = server.get(&format!("/v1/players/{id}/games?limit=5")).await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    let page = history["games"].as_array().expect("games");
+    assert_eq!(page.len(), 5);
+    assert!(page.windows(2).all(|w| w[0]["completed_at_ms"].as_u64() >= w[1]["completed_at_ms"].as_u64()));
+    assert!(page.iter().all(|g| g["mode"] == "standard" && g["players"].as_array().unwrap().contains(&json!(id))));
+    let next = str_at(&history, "next");
+    let (_, older) = server.get(&format!("/v1/players/{id}/games?limit=100&before={next}")).await;
+    assert_eq!(older["games"].as_array().unwrap().len() as u64, ROUNDS - 5, "{older}");
+    let (_, ratings) = server.get(&format!("/v1/players/{id}/ratings")).await;
+    assert_eq!(ratings[0]["games"], json!(ROUNDS), "{ratings}");
+
+    // Around-me and friends agree with the page.
+    let (_, around) = server.get(&format!("/v1/leaderboards/tic-tac-toe/standard?around={id}&limit=1")).await;
+    let rank = ratings[0]["rank"].as_u64().unwrap();
+    let ranks: Vec<u64> = around["entries"].as_array().unwrap().iter().map(|e| e["rank"].as_u64().unwrap()).collect();
+    assert!(ranks.contains(&rank) && ranks.len() >= 2, "{around}");
+
+    // A restart rebuilds the ladder from the archive: the same board.
+    drop(server);
+    let server = Server::start_in(&dir, &env).await;
+    let (_, rebuilt) = server.get("/v1/leaderboards/tic-tac-toe/standard?limit=100").await;
+    assert_eq!(rebuilt["entries"], board["entries"], "rebuilt from the archive");
+}
+
+/// Queues `name` and cancels at once; returns the ticket's rating.
+async fn queue_and_cancel(server: &Server, name: &str) -> (StatusCode, Value, f64) {
+    let request = json!({ "game": "tic-tac-toe", "mode": "standard", "rating": 9999 });
+    let (status, body) = server.post_as(name, "/v1/matchmaking/tickets", &request).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let cancel = server
+        .http
+        .delete(server.url(&format!("/v1/matchmaking/tickets/{}", str_at(&body["ticket"], "id"))))
+        .bearer_auth(str_at(&body, "secret"));
+    let (cancelled, _) = server.send(cancel).await;
+    let rating = body["ticket"]["rating"].as_f64().expect("a rating");
+    (cancelled, body, rating)
+}

@@ -56,8 +56,9 @@ pub struct BoardAnswer {
     next: Option<String>,
 }
 
-/// `GET /v1/leaderboards/{game}/{mode}`: a page (`limit`, `after`), a
-/// player's neighbourhood (`around`) or some players' lines (`players`).
+/// `GET /v1/leaderboards/{game}/{mode}`: a player's neighbourhood
+/// (`around`), else some players' lines (`players`), else a page (`limit`,
+/// `after`).
 pub async fn board(
     State(app): State<Arc<App>>,
     ip: ClientIp,
@@ -67,13 +68,6 @@ pub async fn board(
     let Query(query) = query?;
     let limit = limit(query.limit)?;
     let key = BoardKey::new(&game, &mode);
-    if [query.after.is_some(), query.around.is_some(), query.players.is_some()].iter().filter(|&&x| x).count() > 1 {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "give at most one of `after`, `around` and `players`",
-        ));
-    }
     let after = match &query.after {
         Some(cursor) => Some(RankKey::from_cursor(cursor).ok_or_else(|| {
             ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", "`after` is not a cursor this board gave")

@@ -58,6 +58,7 @@ pub struct Config {
     pub sim: SimSettings,
     pub cluster: ClusterSettings,
     pub matchmaking: MatchmakingSettings,
+    pub ladder: LadderSettings,
     pub rate_limits: arcade_cluster::ratelimit::RateLimits,
     pub auth: AuthSettings,
     pub testing: TestingSettings,
@@ -253,6 +254,26 @@ impl Default for MatchmakingSettings {
     }
 }
 
+/// Ratings and leaderboards: how a node keeps its ladder in step with an
+/// archive other nodes (or the archiver Lambda) write to as well.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LadderSettings {
+    /// How often the node reads the newest archived games it has not
+    /// counted (0: never; a filesystem archive is this node's alone and is
+    /// never read back).
+    pub sync_interval_ms: u64,
+    /// How far back from the newest game it counted each read looks for
+    /// games that arrived late (another node's spool catching up).
+    pub sync_window_ms: u64,
+}
+
+impl Default for LadderSettings {
+    fn default() -> Self {
+        LadderSettings { sync_interval_ms: 2_000, sync_window_ms: 600_000 }
+    }
+}
+
 /// Physics for real-time games (`arcade:game/sim`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -343,6 +364,7 @@ impl Default for Config {
             sim: SimSettings::default(),
             cluster: ClusterSettings::default(),
             matchmaking: MatchmakingSettings::default(),
+            ladder: LadderSettings::default(),
             rate_limits: Default::default(),
             auth: Default::default(),
             testing: TestingSettings::default(),

@@ -87,6 +87,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     if counted > 0 {
         tracing::info!(games = counted, "ladder rebuilt from the archive");
     }
+    spawn_ladder_sync(&config, sink.clone(), ladder.clone());
     let sink: Arc<dyn arcade_archive::ArchiveSink> =
         Arc::new(arcade_ladder::feed::LadderSink::new(sink, ladder.clone()));
     let archiver = Arc::new(Archiver::start(sink.clone(), archiver_config, metrics.clone()).await?);
@@ -114,6 +115,34 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
         tracing::info!(restored, entries = recovery.entries_read, cuts = recovery.cuts.len(), "journal recovered");
     }
     Ok(app)
+}
+
+/// Keeps the ladder in step with a shared archive (PostgreSQL, S3), which
+/// other nodes and the archiver Lambda write to too: every
+/// `ladder.sync_interval_ms`, the games stored since are counted
+/// (`arcade_ladder::feed::catch_up`). A filesystem archive is this node's
+/// alone: what it stores is counted as it is stored.
+fn spawn_ladder_sync(
+    config: &Config,
+    archive: Arc<dyn arcade_archive::ArchiveSink>,
+    ladder: Arc<std::sync::RwLock<arcade_ladder::Ladder>>,
+) {
+    let settings = config.ladder.clone();
+    if settings.sync_interval_ms == 0 || archive.backend() == "filesystem" {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_millis(settings.sync_interval_ms));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match arcade_ladder::feed::catch_up(archive.as_ref(), &ladder, settings.sync_window_ms).await {
+                Ok(0) => {}
+                Ok(read) => tracing::debug!(games = read, "ladder caught up with the archive"),
+                Err(e) => tracing::warn!(error = %e, "reading the archive for the ladder failed; retrying"),
+            }
+        }
+    });
 }
 
 /// Refuses an empty admin token or the manifests' placeholder, and the

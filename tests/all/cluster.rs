@@ -24,7 +24,7 @@ const CLUSTER_SECRET: &str = "test-cluster-secret-0123456789abcdef";
 
 /// Nodes `node-a`, `node-b`, ... with these capacities, sharing a fresh
 /// namespace of the test Redis; returns once every node sees all of them.
-async fn start_cluster(capacities: &[u32], extra: &[(&str, &str)]) -> Vec<Server> {
+pub(crate) async fn start_cluster(capacities: &[u32], extra: &[(&str, &str)]) -> Vec<Server> {
     let namespace = unique("arcade-test");
     let accounts = TestServices::get().fresh_database().await;
     let mut nodes = Vec::new();

@@ -11,7 +11,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{Api, Server, assert_error, fresh_dir, str_at};
+use crate::support::{Api, Server, TestServices, assert_error, fresh_dir, str_at};
+use arcade_archive::record::GameRecord;
+use arcade_protocol::clock::now_ms;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Bot {
@@ -82,13 +84,19 @@ fn choose(bot: Bot, board: &[Option<char>; 9], me: char, roll: u64) -> usize {
     }
 }
 
-/// Queues `name` for ranked tic-tac-toe and follows its ticket until
-/// seated; returns the room, the seat token and the ticket's rating.
-async fn queue(server: &Server, name: &str, sent_rating: f64) -> (String, String, f64) {
+/// A seat a ticket got.
+struct Seated {
+    room: String,
+    token: String,
+    /// The node running the room.
+    node_url: String,
+}
+
+/// Queues `name` for tic-tac-toe and follows its ticket until seated.
+async fn queue(server: &Server, name: &str, sent_rating: f64) -> Seated {
     let request = json!({ "game": "tic-tac-toe", "mode": "standard", "rating": sent_rating });
     let (status, body) = server.post_as(name, "/v1/matchmaking/tickets", &request).await;
     assert_eq!(status, StatusCode::CREATED, "queueing {name}: {body}");
-    let rating = body["ticket"]["rating"].as_f64().expect("the ticket's rating");
     let url = server.ws_url(&format!(
         "/v1/matchmaking/tickets/{}/ws?token={}",
         str_at(&body["ticket"], "id"),
@@ -101,7 +109,11 @@ async fn queue(server: &Server, name: &str, sent_rating: f64) -> (String, String
         let update: Value = serde_json::from_str(&text).expect("JSON");
         let assignment = &update["match"]["assignment"];
         if update["status"] == "matched" && !assignment.is_null() {
-            return (str_at(assignment, "room_id"), str_at(&assignment["seats"][0], "token"), rating);
+            return Seated {
+                room: str_at(assignment, "room_id"),
+                token: str_at(&assignment["seats"][0], "token"),
+                node_url: str_at(assignment, "node_url"),
+            };
         }
         assert!(update["status"] == "waiting" || update["status"] == "matched", "{update}");
     }
@@ -155,14 +167,6 @@ async fn bots_of_three_strengths_end_in_skill_order_and_a_restart_rebuilds_the_s
         ("ARCADE_MATCHMAKING__RULES__MAX_WINDOW", "100000"),
     ];
     let server = Arc::new(Server::start_in(&dir, &env).await);
-    let bots = [
-        ("perfect-1", Bot::Perfect),
-        ("perfect-2", Bot::Perfect),
-        ("oneply-1", Bot::OnePly),
-        ("oneply-2", Bot::OnePly),
-        ("random-1", Bot::Random),
-        ("random-2", Bot::Random),
-    ];
     // Unknown boards and bad queries, before any game.
     let (status, body) = server.get("/v1/leaderboards/tic-tac-toe/standard").await;
     assert_eq!((status, body["entries"].clone()), (StatusCode::OK, json!([])), "a queue's board exists empty: {body}");
@@ -174,15 +178,15 @@ async fn bots_of_three_strengths_end_in_skill_order_and_a_restart_rebuilds_the_s
 
     const ROUNDS: u64 = 60;
     for round in 0..ROUNDS {
-        let games: Vec<_> = bots
+        let games: Vec<_> = BOTS
             .iter()
             .enumerate()
             .map(|(i, &(name, bot))| {
                 let server = server.clone();
                 tokio::spawn(async move {
                     // A client-sent rating is ignored: the ticket carries the ladder's.
-                    let (room, token, _) = queue(&server, name, 9999.0).await;
-                    play(&server, name, bot, &room, &token, round * 31 + i as u64).await;
+                    let seat = queue(&server, name, 9999.0).await;
+                    play(&server, name, bot, &seat.room, &seat.token, round * 31 + i as u64).await;
                 })
             })
             .collect();
@@ -245,4 +249,126 @@ async fn queue_and_cancel(server: &Server, name: &str) -> (StatusCode, Value, f6
     let (cancelled, _) = server.send(cancel).await;
     let rating = body["ticket"]["rating"].as_f64().expect("a rating");
     (cancelled, body, rating)
+}
+
+const BOTS: [(&str, Bot); 6] = [
+    ("perfect-1", Bot::Perfect),
+    ("perfect-2", Bot::Perfect),
+    ("oneply-1", Bot::OnePly),
+    ("oneply-2", Bot::OnePly),
+    ("random-1", Bot::Random),
+    ("random-2", Bot::Random),
+];
+
+/// A rated game archived through the archiver Lambda: `winner` beat
+/// `loser` in mode `standard`, ending at `at_ms`.
+fn lambda_game(id: &str, winner: &str, loser: &str, at_ms: u64) -> GameRecord {
+    let mut game = crate::lambda::game(id, winner, loser);
+    let base = game.completed_at_ms;
+    let moved = |t: u64| at_ms - (base - t);
+    game.started_at_ms = moved(game.started_at_ms);
+    game.completed_at_ms = at_ms;
+    game.log.iter_mut().for_each(|entry| entry.at_ms = moved(entry.at_ms));
+    game.events.iter_mut().for_each(|event| event.at_ms = moved(event.at_ms));
+    game.mode = Some("standard".into());
+    game
+}
+
+/// Three nodes share Redis, the accounts and a PostgreSQL archive; bots
+/// queue through all three, rooms run on any, and the archiver Lambda
+/// archives more games (twice: a re-delivery). Every node's board ends the
+/// same, in skill order, with every game counted once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
+    let archive = TestServices::get().fresh_database().await;
+    let extra = [
+        ("ARCADE_ARCHIVE__URL", archive.as_str()),
+        ("ARCADE_LADDER__SYNC_INTERVAL_MS", "100"),
+        ("ARCADE_MATCHMAKING__RULES__INITIAL_RATING_WINDOW", "100000"),
+        ("ARCADE_MATCHMAKING__RULES__MAX_WINDOW", "100000"),
+    ];
+    let nodes = Arc::new(crate::cluster::start_cluster(&[50, 50, 50], &extra).await);
+    const ROUNDS: u64 = 25;
+    for round in 0..ROUNDS {
+        let games: Vec<_> = BOTS
+            .iter()
+            .enumerate()
+            .map(|(i, &(name, bot))| {
+                let nodes = nodes.clone();
+                tokio::spawn(async move {
+                    let seat = queue(&nodes[i % 3], name, 1500.0).await;
+                    let node = nodes
+                        .iter()
+                        .find(|n| n.url("") == seat.node_url.trim_end_matches('/'))
+                        .unwrap_or_else(|| panic!("no node at {}", seat.node_url));
+                    play(node, name, bot, &seat.room, &seat.token, round * 17 + i as u64).await;
+                })
+            })
+            .collect();
+        for game in games {
+            game.await.expect("a bot's game");
+        }
+    }
+    for node in nodes.iter() {
+        node.flush_archive().await;
+    }
+
+    // The archiver Lambda archives four more games, then the same batch
+    // again (SQS delivers at least once).
+    let ids: Vec<String> =
+        futures_util::future::join_all(["perfect-1", "oneply-1", "random-1"].map(|n| nodes[0].player(n)))
+            .await
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+    let at = now_ms() - 1_000;
+    let lambda_games = [
+        lambda_game(&crate::support::unique("lambda-a"), &ids[0], &ids[2], at),
+        lambda_game(&crate::support::unique("lambda-b"), &ids[1], &ids[2], at + 1),
+        lambda_game(&crate::support::unique("lambda-c"), &ids[0], &ids[1], at + 2),
+        lambda_game(&crate::support::unique("lambda-d"), &ids[0], &ids[2], at + 3),
+    ];
+    let messages: Vec<(String, String)> =
+        lambda_games.iter().enumerate().map(|(i, g)| (format!("m{i}"), crate::lambda::json_body(g))).collect();
+    let messages: Vec<(&str, String)> = messages.iter().map(|(id, body)| (id.as_str(), body.clone())).collect();
+    let api = crate::support::lambda_api::RuntimeApi::start().await;
+    let archives = crate::lambda::Archives { pg_url: archive.clone(), ..crate::lambda::Archives::new() };
+    let function = archives.spawn(&api);
+    for delivery in 0..2 {
+        let outcome = api.invoke(&crate::lambda::sqs_event(&messages)).await;
+        assert!(
+            crate::lambda::failed_ids(outcome.response()).is_empty(),
+            "delivery {delivery}: {}",
+            outcome.response()
+        );
+    }
+    function.stop().await;
+
+    // Every node catches up with the shared archive: the same board.
+    let want_games = (ROUNDS * 3 + lambda_games.len() as u64) * 2;
+    let mut boards = Vec::new();
+    for node in nodes.iter() {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let board = loop {
+            let (status, board) = node.get("/v1/leaderboards/tic-tac-toe/standard?limit=100").await;
+            assert_eq!(status, StatusCode::OK, "{board}");
+            let games: u64 = ratings_by_name(&board).iter().map(|l| l.2).sum();
+            assert!(games <= want_games, "a game counted twice: {games} > {want_games}: {board}");
+            if games == want_games {
+                break board;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} counted {games} of {want_games}: {board}",
+                node.url("")
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        boards.push(board);
+    }
+    assert_eq!(boards[0]["entries"], boards[1]["entries"], "nodes 0 and 1 agree");
+    assert_eq!(boards[0]["entries"], boards[2]["entries"], "nodes 0 and 2 agree");
+    let order: Vec<String> =
+        ratings_by_name(&boards[0]).iter().map(|l| l.0.split('-').next().unwrap().to_string()).collect();
+    assert_eq!(order, ["perfect", "perfect", "oneply", "oneply", "random", "random"], "skill order: {}", boards[0]);
 }

@@ -39,14 +39,14 @@ fn archiver_bin() -> PathBuf {
 
 /// The archives of one test: the shared PostgreSQL database and a fresh
 /// S3 bucket.
-struct Archives {
-    pg_url: String,
-    s3_url: String,
-    services: TestServices,
+pub(crate) struct Archives {
+    pub(crate) pg_url: String,
+    pub(crate) s3_url: String,
+    pub(crate) services: TestServices,
 }
 
 impl Archives {
-    fn new() -> Archives {
+    pub(crate) fn new() -> Archives {
         let services = TestServices::get();
         Archives {
             pg_url: services.pg_url.clone(),
@@ -64,7 +64,7 @@ impl Archives {
     }
 
     /// Starts the archiver configured with these archives.
-    fn spawn(&self, api: &RuntimeApi) -> Function {
+    pub(crate) fn spawn(&self, api: &RuntimeApi) -> Function {
         self.spawn_with(api, &[])
     }
 
@@ -110,7 +110,7 @@ impl Archives {
 }
 
 /// A finished tic-tac-toe game won by `winner`.
-fn game(game_id: &str, winner: &str, loser: &str) -> GameRecord {
+pub(crate) fn game(game_id: &str, winner: &str, loser: &str) -> GameRecord {
     let action = |seq: u64, player: &str, cell: u32| LogEntry {
         seq,
         at_ms: 1_760_000_000_000 + seq * 1000,
@@ -152,7 +152,7 @@ fn game(game_id: &str, winner: &str, loser: &str) -> GameRecord {
 }
 
 /// [`game`] moved in time so that it completed at `completed_at_ms`.
-fn game_completed_at(game_id: &str, completed_at_ms: u64) -> GameRecord {
+pub(crate) fn game_completed_at(game_id: &str, completed_at_ms: u64) -> GameRecord {
     let mut game = game(game_id, "ann", "bob");
     let base = game.completed_at_ms;
     let moved = |at_ms: u64| completed_at_ms - (base - at_ms);
@@ -164,7 +164,7 @@ fn game_completed_at(game_id: &str, completed_at_ms: u64) -> GameRecord {
     game
 }
 
-fn json_body(game: &GameRecord) -> String {
+pub(crate) fn json_body(game: &GameRecord) -> String {
     serde_json::to_string(game).unwrap()
 }
 
@@ -173,7 +173,7 @@ fn base64_body(game: &GameRecord) -> String {
 }
 
 /// An SQS event as Lambda's event source mapping delivers it.
-fn sqs_event(messages: &[(&str, String)]) -> Value {
+pub(crate) fn sqs_event(messages: &[(&str, String)]) -> Value {
     let records: Vec<Value> = messages
         .iter()
         .map(|(id, body)| {
@@ -235,7 +235,7 @@ fn s3_test_event_body(bucket: &str) -> String {
     .to_string()
 }
 
-fn failed_ids(response: &Value) -> Vec<&str> {
+pub(crate) fn failed_ids(response: &Value) -> Vec<&str> {
     let failures =
         response["batchItemFailures"].as_array().unwrap_or_else(|| panic!("no batchItemFailures: {response}"));
     failures.iter().map(|f| f["itemIdentifier"].as_str().expect("an itemIdentifier")).collect()

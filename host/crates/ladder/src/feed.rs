@@ -69,19 +69,55 @@ impl ArchiveSink for LadderSink {
 /// Counts every rated game `archive` holds on `ladder` (games it counted
 /// already count once); returns how many games it read.
 pub async fn rebuild(archive: &dyn ArchiveSink, ladder: &RwLock<Ladder>) -> Result<usize, ArchiveError> {
+    read_newest(archive, ladder, |_| false).await
+}
+
+/// Counts the games `archive` holds that `ladder` has not seen, newest
+/// first, down to `window_ms` before the newest game it counted: what other
+/// writers of a shared archive (other nodes, the archiver Lambda) stored
+/// since the last call, including games that arrived late within the
+/// window. Returns how many records it read.
+pub async fn catch_up(
+    archive: &dyn ArchiveSink,
+    ladder: &RwLock<Ladder>,
+    window_ms: u64,
+) -> Result<usize, ArchiveError> {
+    let since = read(ladder).newest_counted_ms().saturating_sub(window_ms);
+    read_newest(archive, ladder, |completed_at_ms| completed_at_ms < since).await
+}
+
+/// Reads the archive newest first, counting the finished games of two or
+/// more players the ladder has not seen, until `done` says a game is old
+/// enough to stop or the archive ends.
+async fn read_newest(
+    archive: &dyn ArchiveSink,
+    ladder: &RwLock<Ladder>,
+    done: impl Fn(u64) -> bool,
+) -> Result<usize, ArchiveError> {
     let mut page = PageRequest::first(REBUILD_PAGE);
-    let mut read = 0;
+    let mut read_records = 0;
     loop {
         let listed = archive.list(&ListFilter::default(), &page).await?;
-        for summary in listed.games.iter().filter(|g| g.outcome == "finished" && g.players.len() >= 2) {
+        for summary in &listed.games {
+            if done(summary.completed_at_ms) {
+                return Ok(read_records);
+            }
+            let wanted = summary.outcome == "finished" && summary.players.len() >= 2;
+            if !wanted || read(ladder).knows(&summary.game_id) {
+                continue;
+            }
             if let Some(record) = archive.get(&summary.game_id).await? {
                 ladder.write().unwrap_or_else(|poisoned| poisoned.into_inner()).count_record(&record);
-                read += 1;
+                read_records += 1;
             }
         }
         match listed.next {
             Some(next) => page = PageRequest { limit: REBUILD_PAGE, after: Some(next) },
-            None => return Ok(read),
+            None => return Ok(read_records),
         }
     }
+}
+
+fn read(ladder: &RwLock<Ladder>) -> std::sync::RwLockReadGuard<'_, Ladder> {
+    ladder.read().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -276,6 +276,10 @@ pub enum Counting {
 pub struct Ladder {
     boards: BTreeMap<BoardKey, Board>,
     counted_ids: HashSet<String>,
+    /// Archived games seen that are not rated (so a sync reads them once).
+    unrated_ids: HashSet<String>,
+    /// The latest completion time of a counted game.
+    newest_ms: u64,
     /// The system of each game (every mode) that does not use the default.
     systems: HashMap<String, RatingSystem>,
 }
@@ -284,7 +288,7 @@ impl Ladder {
     /// A ladder whose games' boards use `systems` (by game name; the
     /// others: Weng-Lin).
     pub fn new(systems: HashMap<String, RatingSystem>) -> Self {
-        Ladder { boards: BTreeMap::new(), counted_ids: HashSet::new(), systems }
+        Ladder { systems, ..Ladder::default() }
     }
 
     /// Counts a game in its place in its board's order (see the module docs).
@@ -293,6 +297,7 @@ impl Ladder {
             return Counting::AlreadyCounted;
         }
         self.counted_ids.insert(game.game_id.clone());
+        self.newest_ms = self.newest_ms.max(game.completed_at_ms);
         let key = BoardKey::new(&game.game, &game.mode);
         let system = self.systems.get(&key.game).copied().unwrap_or_default();
         let board = self.boards.entry(key).or_insert_with(|| Board::new(system));
@@ -311,8 +316,21 @@ impl Ladder {
     pub fn count_record(&mut self, record: &arcade_archive::record::GameRecord) -> Counting {
         match RatedGame::from_record(record) {
             Some(game) => self.count(game),
-            None => Counting::NotRated,
+            None => {
+                self.unrated_ids.insert(record.game_id.clone());
+                Counting::NotRated
+            }
         }
+    }
+
+    /// Whether an archived game was seen already (counted, or not rated).
+    pub fn knows(&self, game_id: &str) -> bool {
+        self.counted_ids.contains(game_id) || self.unrated_ids.contains(game_id)
+    }
+
+    /// The latest completion time of a counted game (0: none yet).
+    pub fn newest_counted_ms(&self) -> u64 {
+        self.newest_ms
     }
 
     /// A deleted account's erasure: `player` is `pseudonym` everywhere, as

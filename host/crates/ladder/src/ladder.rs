@@ -11,10 +11,12 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::Bound;
 
 use serde::Serialize;
 
 use crate::game::{GameResult, RatedGame};
+use crate::ranking::Ranking;
 use crate::system::{RatingSystem, Skill};
 
 /// A board: one game in one mode.
@@ -121,7 +123,7 @@ type GameKey = (u64, String);
 struct Board {
     system: RatingSystem,
     standings: HashMap<String, Standing>,
-    ranking: BTreeSet<RankKey>,
+    ranking: Ranking<RankKey>,
     counted: BTreeMap<GameKey, Counted>,
     /// Each player's games on this board.
     games_of: HashMap<String, BTreeSet<GameKey>>,
@@ -132,7 +134,7 @@ impl Board {
         Board {
             system,
             standings: HashMap::new(),
-            ranking: BTreeSet::new(),
+            ranking: Ranking::default(),
             counted: BTreeMap::new(),
             games_of: HashMap::new(),
         }
@@ -189,7 +191,7 @@ impl Board {
     }
 
     fn rank_of(&self, key: &RankKey) -> usize {
-        1 + self.ranking.range(..key.clone()).count()
+        1 + self.ranking.count_before(key)
     }
 
     fn entry(&self, rank: usize, key: &RankKey) -> BoardEntry {
@@ -388,12 +390,7 @@ impl Ladder {
         let board = self.boards.get(board)?;
         let mut rank = after.map_or(1, |key| board.rank_of(key) + usize::from(board.ranking.contains(key)));
         let mut entries = Vec::new();
-        let mut range: Box<dyn Iterator<Item = &RankKey>> = match after {
-            Some(key) => {
-                Box::new(board.ranking.range((std::ops::Bound::Excluded(key.clone()), std::ops::Bound::Unbounded)))
-            }
-            None => Box::new(board.ranking.iter()),
-        };
+        let mut range = board.ranking.iter_from(after.map_or(Bound::Unbounded, Bound::Excluded));
         let mut last = None;
         for key in range.by_ref().take(limit) {
             entries.push(board.entry(rank, key));
@@ -413,9 +410,9 @@ impl Ladder {
         let board = self.boards.get(board)?;
         let key = RankKey::of(player, board.standings.get(player)?);
         let rank = board.rank_of(&key);
-        let above: Vec<&RankKey> = board.ranking.range(..key.clone()).rev().take(around).collect();
+        let above: Vec<&RankKey> = board.ranking.iter_before(&key).take(around).collect();
         let first = rank - above.len();
-        let lines = above.into_iter().rev().chain(board.ranking.range(key..).take(around + 1));
+        let lines = above.into_iter().rev().chain(board.ranking.iter_from(Bound::Included(&key)).take(around + 1));
         Some(lines.enumerate().map(|(i, k)| board.entry(first + i, k)).collect())
     }
 

@@ -5,6 +5,7 @@
 //! - `game`: which archived games count and the place each player took;
 //! - `ladder`: every board's standings as the fold of its games in the
 //!   order they ended, with paging, ranks, around-me, friends and history;
+//! - `ranking`: a board's lines in order with fast ranks (sorted blocks);
 //! - `feed`: an archive sink that counts every game it stores, and the
 //!   rebuild of a ladder from an archive.
 //!
@@ -14,6 +15,7 @@
 pub mod feed;
 pub mod game;
 pub mod ladder;
+pub mod ranking;
 pub mod system;
 
 pub use game::{GameResult, RatedGame};

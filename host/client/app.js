@@ -13,6 +13,7 @@ import { $, NAME_KEY, SEAT_KEY, TICKET_KEY, load, state } from './modules/state.
 import { setStatus } from './modules/status.js';
 import { signIn } from './modules/account.js';
 import { describeGame, loadGames } from './modules/lobby.js';
+import { showLadder } from './modules/ladder.js';
 import { cancelMatch, findMatch, showSearching, watchTicket } from './modules/matchmaking.js';
 import { connect, createRoom, enterRoom, exitRoom, joinRoom, leaveRoom, sendAction, spectateRoom } from './modules/room.js';
 
@@ -37,13 +38,22 @@ $('cancel-match').addEventListener('click', cancelMatch);
 $('create-room').addEventListener('click', createRoom);
 $('join-room').addEventListener('click', joinRoom);
 $('spectate-room').addEventListener('click', spectateRoom);
-$('game').addEventListener('change', describeGame);
+$('game').addEventListener('change', () => {
+  describeGame();
+  refreshLadder();
+});
+$('refresh-ladder').addEventListener('click', refreshLadder);
 $('send-action').addEventListener('click', sendTypedAction);
 $('leave').addEventListener('click', leaveRoom);
 $('back').addEventListener('click', () => {
   exitRoom();
   setStatus('Back in the lobby.');
+  refreshLadder();
 });
+
+function refreshLadder() {
+  showLadder().catch((e) => console.warn('ladder:', e.message));
+}
 window.addEventListener('online', () => {
   if (state.seat && !state.ws) connect();
 });
@@ -72,8 +82,8 @@ window.arcade = {
 };
 
 $('name').value = load(NAME_KEY) || '';
-signIn();
-loadGames();
+// The ladder needs both the account (the player's own line) and the games.
+Promise.allSettled([signIn(), loadGames()]).then(refreshLadder);
 const seat = load(SEAT_KEY);
 const ticket = load(TICKET_KEY);
 if (seat && seat.node && seat.room) {

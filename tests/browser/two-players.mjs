@@ -12,7 +12,9 @@
 // goes on after the reconnect, and O reloads the page mid-game and resumes the
 // seat from sessionStorage. With `--rooms`, the page on the other name also
 // makes a cross-origin call with its seat token in an Authorization header
-// (CORS preflight). Exits 0 after a screenshot of the winner's page;
+// (CORS preflight). After the matchmade game, the winner's page shows the
+// winner first on the game's ladder and the won game, rated, in its
+// history. Exits 0 after a screenshot of the winner's page;
 // any failure exits 1 with a message (and each page's state on stderr).
 
 import { chromium } from 'playwright-core';
@@ -295,6 +297,27 @@ async function main() {
   check(pageErrors.length === 0, `uncaught errors in the pages:\n${pageErrors.join('\n')}`);
   await x.page.screenshot({ path: screenshot, fullPage: true });
   log(`screenshot of ${x.name}'s page written to ${screenshot}`);
+
+  if (flow === 'match') {
+    // A matchmade game is rated once archived (about a second): back in the
+    // lobby, X's page shows X first on the ladder and the won game in its
+    // history with a rating gain.
+    await x.page.click('#back');
+    let shown = null;
+    for (let attempt = 0; attempt < 40 && !shown; attempt++) {
+      await x.page.click('#refresh-ladder');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      shown = await x.page.evaluate((id) => {
+        const first = document.querySelector('#ladder li');
+        const won = document.querySelector('#my-games li[data-result="won"]');
+        return first && first.dataset.player === id && won ? { first: first.textContent, won: won.textContent } : null;
+      }, x.account);
+    }
+    check(shown, `X's page never showed X first on the ladder with a won game: ${await text(x.page, '#ladder')} / ${await text(x.page, '#my-games')}`);
+    check(shown.first.includes('1W 0D 0L') && /\(\+\d/.test(shown.won), `ladder line ${shown.first}, history ${shown.won}`);
+    log(`X's ladder: "${shown.first}"; history: "${shown.won}"`);
+  }
+  check(pageErrors.length === 0, `uncaught errors in the pages:\n${pageErrors.join('\n')}`);
 }
 
 let code = 0;

@@ -23,9 +23,10 @@ const STYLE_CSS: &str = include_str!("../../client/style.css");
 
 /// Every module under `host/client/modules/`, by its path there (a unit
 /// test checks that the list and the directory agree).
-const MODULES: [(&str, &str); 12] = [
+const MODULES: [(&str, &str); 13] = [
     ("account.js", include_str!("../../client/modules/account.js")),
     ("api.js", include_str!("../../client/modules/api.js")),
+    ("ladder.js", include_str!("../../client/modules/ladder.js")),
     ("lobby.js", include_str!("../../client/modules/lobby.js")),
     ("matchmaking.js", include_str!("../../client/modules/matchmaking.js")),
     ("render.js", include_str!("../../client/modules/render.js")),

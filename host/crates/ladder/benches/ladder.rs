@@ -47,7 +47,7 @@ fn ladder_of_a_million() -> Ladder {
     let started = Instant::now();
     let mut ladder = Ladder::default();
     for i in 0..PLAYERS / 2 {
-        ladder.count(game(i, 1_000 + i, 2 * i, 2 * i + 1, i % 2 == 0));
+        ladder.count(game(i, 1_000 + i, 2 * i, 2 * i + 1, i.is_multiple_of(2)));
     }
     eprintln!("a board of {PLAYERS} players in {:.1} s", started.elapsed().as_secs_f64());
     ladder
@@ -64,7 +64,7 @@ fn bench(c: &mut Criterion) {
             at += 1;
             let (a, p) = (rng.below(PLAYERS), rng.below(PLAYERS));
             let p = if p == a { (a + 1) % PLAYERS } else { p };
-            black_box(ladder.count(game(next_id, at, a, p, next_id % 2 == 0)))
+            black_box(ladder.count(game(next_id, at, a, p, next_id.is_multiple_of(2))))
         })
     });
     c.bench_function("rank (one line of 1M with its rank)", |b| {

@@ -73,7 +73,7 @@ pub async fn rebuild(archive: &dyn ArchiveSink, ladder: &RwLock<Ladder>) -> Resu
 }
 
 /// Counts the games `archive` holds that `ladder` has not seen, newest
-/// first, down to `window_ms` before the newest game it counted: what other
+/// first, down to `window_ms` before the newest game it saw: what other
 /// writers of a shared archive (other nodes, the archiver Lambda) stored
 /// since the last call, including games that arrived late within the
 /// window. Returns how many records it read.
@@ -82,8 +82,10 @@ pub async fn catch_up(
     ladder: &RwLock<Ladder>,
     window_ms: u64,
 ) -> Result<usize, ArchiveError> {
-    let since = read(ladder).newest_counted_ms().saturating_sub(window_ms);
-    read_newest(archive, ladder, |completed_at_ms| completed_at_ms < since).await
+    let since = read(ladder).newest_seen_ms().saturating_sub(window_ms);
+    let read_records = read_newest(archive, ladder, |completed_at_ms| completed_at_ms < since).await?;
+    ladder.write().unwrap_or_else(|poisoned| poisoned.into_inner()).forget_unrated_before(since);
+    Ok(read_records)
 }
 
 /// Reads the archive newest first, counting the finished games of two or

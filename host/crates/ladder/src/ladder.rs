@@ -278,9 +278,10 @@ pub enum Counting {
 pub struct Ladder {
     boards: BTreeMap<BoardKey, Board>,
     counted_ids: HashSet<String>,
-    /// Archived games seen that are not rated (so a sync reads them once).
-    unrated_ids: HashSet<String>,
-    /// The latest completion time of a counted game.
+    /// Archived games seen that are not rated, with their completion time
+    /// (so a sync reads each once; forgotten once older than its window).
+    unrated_ids: HashMap<String, u64>,
+    /// The latest completion time of a game seen (counted or not rated).
     newest_ms: u64,
     /// The system of each game (every mode) that does not use the default.
     systems: HashMap<String, RatingSystem>,
@@ -319,7 +320,8 @@ impl Ladder {
         match RatedGame::from_record(record) {
             Some(game) => self.count(game),
             None => {
-                self.unrated_ids.insert(record.game_id.clone());
+                self.unrated_ids.insert(record.game_id.clone(), record.completed_at_ms);
+                self.newest_ms = self.newest_ms.max(record.completed_at_ms);
                 Counting::NotRated
             }
         }
@@ -327,11 +329,18 @@ impl Ladder {
 
     /// Whether an archived game was seen already (counted, or not rated).
     pub fn knows(&self, game_id: &str) -> bool {
-        self.counted_ids.contains(game_id) || self.unrated_ids.contains(game_id)
+        self.counted_ids.contains(game_id) || self.unrated_ids.contains_key(game_id)
     }
 
-    /// The latest completion time of a counted game (0: none yet).
-    pub fn newest_counted_ms(&self) -> u64 {
+    /// Forgets the unrated games that completed before `ms` (a sync no
+    /// longer looks that far back).
+    pub fn forget_unrated_before(&mut self, ms: u64) {
+        self.unrated_ids.retain(|_, completed_at_ms| *completed_at_ms >= ms);
+    }
+
+    /// The latest completion time of an archived game seen, rated or not
+    /// (0: none yet).
+    pub fn newest_seen_ms(&self) -> u64 {
         self.newest_ms
     }
 
@@ -388,13 +397,12 @@ impl Ladder {
     /// `next`); `None` when there is no such board.
     pub fn page(&self, board: &BoardKey, after: Option<&RankKey>, limit: usize) -> Option<BoardPage> {
         let board = self.boards.get(board)?;
-        let mut rank = after.map_or(1, |key| board.rank_of(key) + usize::from(board.ranking.contains(key)));
+        let first = after.map_or(1, |key| board.rank_of(key) + usize::from(board.ranking.contains(key)));
         let mut entries = Vec::new();
         let mut range = board.ranking.iter_from(after.map_or(Bound::Unbounded, Bound::Excluded));
         let mut last = None;
-        for key in range.by_ref().take(limit) {
-            entries.push(board.entry(rank, key));
-            rank += 1;
+        for (i, key) in range.by_ref().take(limit).enumerate() {
+            entries.push(board.entry(first + i, key));
             last = Some(key);
         }
         let next = match (last, range.next()) {

@@ -101,6 +101,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     let node_agent = NodeAgent::open(&config).await?;
     let identity = crate::accounts::open(&config).await?;
     crate::accounts::spawn_ban_refresh(identity.clone(), Duration::from_millis(config.auth.ban_refresh_ms));
+    spawn_ladder_bans(identity.clone(), ladder.clone(), Duration::from_millis(config.auth.ban_refresh_ms));
     let app = App::new(config, Arc::new(registry), services, sink, node_agent, identity, ladder);
     let acknowledged = recovery.acknowledged_cuts;
     let torn = recovery.cuts.len() - acknowledged;
@@ -141,6 +142,24 @@ fn spawn_ladder_sync(
                 Ok(read) => tracing::debug!(games = read, "ladder caught up with the archive"),
                 Err(e) => tracing::warn!(error = %e, "reading the archive for the ladder failed; retrying"),
             }
+        }
+    });
+}
+
+/// Keeps banned accounts (and deleted ones: their deletion is a ban without
+/// end) off the leaderboards, as the ban list every node reloads says.
+fn spawn_ladder_bans(
+    identity: Arc<arcade_identity::Identity>,
+    ladder: Arc<std::sync::RwLock<arcade_ladder::Ladder>>,
+    every: Duration,
+) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every.max(Duration::from_millis(100)));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            let banned = identity.bans().banned_at(arcade_protocol::clock::now_ms());
+            ladder.write().unwrap_or_else(|poisoned| poisoned.into_inner()).set_hidden(banned);
         }
     });
 }

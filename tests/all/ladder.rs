@@ -230,11 +230,46 @@ async fn bots_of_three_strengths_end_in_skill_order_and_a_restart_rebuilds_the_s
     let ranks: Vec<u64> = around["entries"].as_array().unwrap().iter().map(|e| e["rank"].as_u64().unwrap()).collect();
     assert!(ranks.contains(&rank) && ranks.len() >= 2, "{around}");
 
+    // A banned account leaves the board (the others close up) and comes
+    // back where its games put it once the ban is lifted.
+    let banned = server.player("perfect-1").await.id;
+    let ban = server
+        .http
+        .put(server.url(&format!("/admin/accounts/{banned}/ban")))
+        .bearer_auth(crate::support::ADMIN_TOKEN)
+        .json(&json!({ "reason": "cheating" }));
+    assert_eq!(server.send(ban).await.0, StatusCode::OK);
+    let without = board_until(&server, |b| ratings_by_name(b).len() == 5).await;
+    assert!(without["entries"].as_array().unwrap().iter().all(|e| e["player"] != json!(banned)), "{without}");
+    let ranks: Vec<u64> = without["entries"].as_array().unwrap().iter().map(|e| e["rank"].as_u64().unwrap()).collect();
+    assert_eq!(ranks, [1, 2, 3, 4, 5], "{without}");
+    let unban = server
+        .http
+        .delete(server.url(&format!("/admin/accounts/{banned}/ban")))
+        .bearer_auth(crate::support::ADMIN_TOKEN);
+    assert_eq!(server.send(unban).await.0, StatusCode::NO_CONTENT);
+    let back = board_until(&server, |b| ratings_by_name(b).len() == 6).await;
+    assert_eq!(back["entries"], board["entries"], "back where its games put it");
+
     // A restart rebuilds the ladder from the archive: the same board.
     drop(server);
     let server = Server::start_in(&dir, &env).await;
     let (_, rebuilt) = server.get("/v1/leaderboards/tic-tac-toe/standard?limit=100").await;
     assert_eq!(rebuilt["entries"], board["entries"], "rebuilt from the archive");
+}
+
+/// The tic-tac-toe board once `ready` holds (within 10 s).
+async fn board_until(server: &Server, ready: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, board) = server.get("/v1/leaderboards/tic-tac-toe/standard?limit=100").await;
+        assert_eq!(status, StatusCode::OK, "{board}");
+        if ready(&board) {
+            return board;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the board never got there: {board}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Queues `name` and cancels at once; returns the ticket's rating.

@@ -77,6 +77,16 @@ impl BanList {
         }
     }
 
+    /// The accounts banned at `now_ms`.
+    pub fn banned_at(&self, now_ms: UnixMillis) -> std::collections::HashSet<String> {
+        let snapshot = self.snapshot.read().unwrap_or_else(|e| e.into_inner());
+        snapshot
+            .iter()
+            .filter(|(_, until)| until.is_none_or(|until| until > now_ms))
+            .map(|(account, _)| account.clone())
+            .collect()
+    }
+
     /// How many bans the snapshot holds.
     pub fn len(&self) -> usize {
         self.snapshot.read().unwrap_or_else(|e| e.into_inner()).len()

@@ -12,6 +12,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -116,6 +117,10 @@ struct Counted {
     changes: Vec<(Option<Standing>, Standing)>,
 }
 
+/// How a deleted account's pseudonym starts (`arcade_identity`'s
+/// `del_` + 26 base32): kept off the boards, like a banned account.
+const PSEUDONYM_PREFIX: &str = "del_";
+
 /// Order of games on a board: completion time, then id.
 type GameKey = (u64, String);
 
@@ -127,17 +132,24 @@ struct Board {
     counted: BTreeMap<GameKey, Counted>,
     /// Each player's games on this board.
     games_of: HashMap<String, BTreeSet<GameKey>>,
+    /// Players kept off the ranking (see [`Ladder::set_hidden`]).
+    hidden: Arc<HashSet<String>>,
 }
 
 impl Board {
-    fn new(system: RatingSystem) -> Self {
+    fn new(system: RatingSystem, hidden: Arc<HashSet<String>>) -> Self {
         Board {
             system,
             standings: HashMap::new(),
             ranking: Ranking::default(),
             counted: BTreeMap::new(),
             games_of: HashMap::new(),
+            hidden,
         }
+    }
+
+    fn shown(&self, player: &str) -> bool {
+        !self.hidden.contains(player) && !player.starts_with(PSEUDONYM_PREFIX)
     }
 
     fn set(&mut self, player: &str, standing: Option<Standing>) {
@@ -146,7 +158,9 @@ impl Board {
         }
         match standing {
             Some(new) => {
-                self.ranking.insert(RankKey::of(player, &new));
+                if self.shown(player) {
+                    self.ranking.insert(RankKey::of(player, &new));
+                }
                 self.standings.insert(player.to_string(), new);
             }
             None => {
@@ -285,6 +299,8 @@ pub struct Ladder {
     newest_ms: u64,
     /// The system of each game (every mode) that does not use the default.
     systems: HashMap<String, RatingSystem>,
+    /// Players kept off every board's ranking (banned accounts).
+    hidden: Arc<HashSet<String>>,
 }
 
 impl Ladder {
@@ -303,7 +319,8 @@ impl Ladder {
         self.newest_ms = self.newest_ms.max(game.completed_at_ms);
         let key = BoardKey::new(&game.game, &game.mode);
         let system = self.systems.get(&key.game).copied().unwrap_or_default();
-        let board = self.boards.entry(key).or_insert_with(|| Board::new(system));
+        let hidden = self.hidden.clone();
+        let board = self.boards.entry(key).or_insert_with(|| Board::new(system, hidden));
         let later = board.counted.split_off(&(game.completed_at_ms, game.game_id.clone()));
         for counted in later.values().rev() {
             board.undo(counted);
@@ -365,6 +382,27 @@ impl Ladder {
         }
     }
 
+    /// Keeps `players` (banned accounts) off every board: their lines and
+    /// ranks are gone, the others' ranks close up, and their standings keep
+    /// counting games, so lifting a ban puts them back where their games
+    /// say. Deleted accounts' pseudonyms are never shown.
+    pub fn set_hidden(&mut self, players: HashSet<String>) {
+        if *self.hidden == players {
+            return;
+        }
+        let changed: Vec<String> = self.hidden.symmetric_difference(&players).cloned().collect();
+        self.hidden = Arc::new(players);
+        for board in self.boards.values_mut() {
+            board.hidden = self.hidden.clone();
+            for player in &changed {
+                let standing = board.standings.get(player).copied();
+                if standing.is_some() {
+                    board.set(player, standing);
+                }
+            }
+        }
+    }
+
     /// The boards with at least one game.
     pub fn boards(&self) -> impl Iterator<Item = &BoardKey> {
         self.boards.keys()
@@ -416,6 +454,9 @@ impl Ladder {
     /// when it has no standing on the board.
     pub fn around(&self, board: &BoardKey, player: &str, around: usize) -> Option<Vec<BoardEntry>> {
         let board = self.boards.get(board)?;
+        if !board.shown(player) {
+            return None;
+        }
         let key = RankKey::of(player, board.standings.get(player)?);
         let rank = board.rank_of(&key);
         let above: Vec<&RankKey> = board.ranking.iter_before(&key).take(around).collect();
@@ -428,8 +469,11 @@ impl Ladder {
     /// standing on the board are left out.
     pub fn of_players(&self, board: &BoardKey, players: &[String]) -> Option<Vec<BoardEntry>> {
         let board = self.boards.get(board)?;
-        let mut keys: Vec<RankKey> =
-            players.iter().filter_map(|p| board.standings.get(p).map(|s| RankKey::of(p, s))).collect();
+        let mut keys: Vec<RankKey> = players
+            .iter()
+            .filter(|p| board.shown(p))
+            .filter_map(|p| board.standings.get(p).map(|s| RankKey::of(p, s)))
+            .collect();
         keys.sort();
         keys.dedup();
         Some(keys.iter().map(|key| board.entry(board.rank_of(key), key)).collect())
@@ -587,6 +631,35 @@ mod tests {
             assert_eq!(expected[line.rank - 1].0, line.player);
         }
         assert!(RankKey::from_cursor("nonsense").is_none() && RankKey::from_cursor("zz.ann").is_none());
+    }
+
+    #[test]
+    fn hidden_players_leave_the_boards_and_come_back_where_their_games_put_them() {
+        let mut ladder = Ladder::default();
+        for g in random_games(200, 11) {
+            ladder.count(g);
+        }
+        let before = all_lines(&ladder);
+        let banned = before[1].player.clone();
+        ladder.set_hidden([banned.clone()].into());
+        let during = all_lines(&ladder);
+        assert_eq!(during.len(), before.len() - 1);
+        assert!(during.iter().all(|l| l.player != banned));
+        assert_eq!(during[1].player, before[2].player, "the ranks close up");
+        assert_eq!(during[1].rank, 2);
+        assert!(ladder.around(&board(), &banned, 1).is_none());
+        assert!(ladder.of_players(&board(), std::slice::from_ref(&banned)).unwrap().is_empty());
+        // Games while hidden still count.
+        ladder.count(game(9_000, u64::MAX / 2, [banned.as_str(), "ann"], [1, 2]));
+        ladder.set_hidden(HashSet::new());
+        let after = all_lines(&ladder);
+        assert_eq!(after.len(), before.len());
+        assert!(after.iter().any(|l| l.player == banned && l.games == before[1].games + 1));
+        ladder.rename("ann", "del_abcdefghijklmnopqrstuvwxyz");
+        assert!(
+            all_lines(&ladder).iter().all(|l| l.player != "ann" && !l.player.starts_with("del_")),
+            "pseudonyms stay off"
+        );
     }
 
     #[test]

@@ -309,28 +309,39 @@ fn lambda_game(id: &str, winner: &str, loser: &str, at_ms: u64) -> GameRecord {
     game
 }
 
-/// Three nodes share Redis, the accounts and a PostgreSQL archive; bots
-/// queue through all three, rooms run on any, and the archiver Lambda
-/// archives more games (twice: a re-delivery). Every node's board ends the
-/// same, in skill order, with every game counted once.
+/// Three nodes share Redis, the accounts and a PostgreSQL archive; twelve
+/// bots (four of each strength) play 2,000 matchmade games, queueing
+/// through all three nodes, their rooms on any; the archiver Lambda archives
+/// more games (twice: a re-delivery). Every node's board ends the same, in
+/// skill order, with every game counted once, and a node started afterwards
+/// (its ladder rebuilt from the archive) shows the same board.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
     let archive = TestServices::get().fresh_database().await;
     let extra = [
         ("ARCADE_ARCHIVE__URL", archive.as_str()),
         ("ARCADE_LADDER__SYNC_INTERVAL_MS", "100"),
+        // Finished rooms leave at once: 2,000 games go through 3 nodes.
+        ("ARCADE_LIMITS__FINISHED_ROOM_GRACE_SECS", "1"),
         ("ARCADE_MATCHMAKING__RULES__INITIAL_RATING_WINDOW", "100000"),
         ("ARCADE_MATCHMAKING__RULES__MAX_WINDOW", "100000"),
     ];
-    let nodes = Arc::new(crate::cluster::start_cluster(&[50, 50, 50], &extra).await);
-    const ROUNDS: u64 = 25;
-    for round in 0..ROUNDS {
-        let games: Vec<_> = BOTS
+    let nodes = Arc::new(crate::cluster::start_cluster(&[1000, 1000, 1000], &extra).await);
+    let bots: Vec<(String, Bot)> = BOTS
+        .iter()
+        .flat_map(|&(name, bot)| (0..2).map(move |copy| (format!("{name}{}", ["", "b"][copy]), bot)))
+        .collect();
+    const GAMES: u64 = 2_000;
+    let rounds = GAMES / (bots.len() as u64 / 2);
+    for round in 0..rounds {
+        let games: Vec<_> = bots
             .iter()
+            .cloned()
             .enumerate()
-            .map(|(i, &(name, bot))| {
+            .map(|(i, (name, bot))| {
                 let nodes = nodes.clone();
                 tokio::spawn(async move {
+                    let name = name.as_str();
                     let seat = queue(&nodes[i % 3], name, 1500.0).await;
                     let node = nodes
                         .iter()
@@ -380,7 +391,7 @@ async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
     function.stop().await;
 
     // Every node catches up with the shared archive: the same board.
-    let want_games = (ROUNDS * 3 + lambda_games.len() as u64) * 2;
+    let want_games = (rounds * bots.len() as u64 / 2 + lambda_games.len() as u64) * 2;
     let mut boards = Vec::new();
     for node in nodes.iter() {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -405,5 +416,17 @@ async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
     assert_eq!(boards[0]["entries"], boards[2]["entries"], "nodes 0 and 2 agree");
     let order: Vec<String> =
         ratings_by_name(&boards[0]).iter().map(|l| l.0.split('-').next().unwrap().to_string()).collect();
-    assert_eq!(order, ["perfect", "perfect", "oneply", "oneply", "random", "random"], "skill order: {}", boards[0]);
+    let want: Vec<&str> = ["perfect", "oneply", "random"].iter().flat_map(|level| [*level; 4]).collect();
+    assert_eq!(order, want, "skill order: {}", boards[0]);
+
+    // A node started now, that saw none of it live, rebuilds the same board
+    // from the archive (names aside: it has accounts of its own).
+    let late = Server::start_with(&[("ARCADE_ARCHIVE__URL", archive.as_str())]).await;
+    let (_, rebuilt) = late.get("/v1/leaderboards/tic-tac-toe/standard?limit=100").await;
+    let unnamed = |board: &Value| -> Vec<Value> {
+        let mut entries = board["entries"].as_array().expect("entries").clone();
+        entries.iter_mut().for_each(|e| e.as_object_mut().unwrap().remove("name").map(drop).unwrap_or(()));
+        entries
+    };
+    assert_eq!(unnamed(&rebuilt), unnamed(&boards[0]), "rebuilt from the archive");
 }

@@ -27,6 +27,7 @@ const CONFIG_SECTIONS: &[&str] = &[
     "sim",
     "cluster",
     "matchmaking",
+    "ladder",
     "rate_limits",
     "auth",
     "testing",
@@ -266,11 +267,15 @@ pub struct LadderSettings {
     /// How far back from the newest game it counted each read looks for
     /// games that arrived late (another node's spool catching up).
     pub sync_window_ms: u64,
+    /// Score boards games declare (`[[ladder.score_boards]]`: `game`,
+    /// `mode`, `name`, `kind` = `best` or `total`, `order` = `desc` or
+    /// `asc`), each all time, weekly and monthly.
+    pub score_boards: Vec<arcade_ladder::ScoreBoardSpec>,
 }
 
 impl Default for LadderSettings {
     fn default() -> Self {
-        LadderSettings { sync_interval_ms: 2_000, sync_window_ms: 600_000 }
+        LadderSettings { sync_interval_ms: 2_000, sync_window_ms: 600_000, score_boards: Vec::new() }
     }
 }
 

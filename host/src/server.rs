@@ -80,8 +80,12 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     };
     // The ladder is the archive's rated games: counted again at start, then
     // as the archiver stores each game.
+    if let Some(problem) = config.ladder.score_boards.iter().find_map(|spec| spec.problem()) {
+        bail!("ladder.score_boards: {problem}");
+    }
     let ladder = Arc::new(std::sync::RwLock::new(arcade_ladder::Ladder::new(
         config.matchmaking.rating_systems.clone().into_iter().collect(),
+        config.ladder.score_boards.clone(),
     )));
     let counted = arcade_ladder::feed::rebuild(sink.as_ref(), &ladder).await.context("rating the archived games")?;
     if counted > 0 {

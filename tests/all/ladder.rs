@@ -13,6 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::{Api, Server, TestServices, assert_error, fresh_dir, str_at};
 use arcade_archive::record::GameRecord;
+use arcade_ladder::Period;
 use arcade_protocol::clock::now_ms;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -230,6 +231,15 @@ async fn bots_of_three_strengths_end_in_skill_order_and_a_restart_rebuilds_the_s
     let ranks: Vec<u64> = around["entries"].as_array().unwrap().iter().map(|e| e["rank"].as_u64().unwrap()).collect();
     assert!(ranks.contains(&rank) && ranks.len() >= 2, "{around}");
 
+    // A deleted account is no player any more (its games name a pseudonym).
+    let leaver = server.player("oneply-2").await;
+    let delete = server.http.delete(server.url("/v1/account")).bearer_auth(&leaver.access_token);
+    assert_eq!(server.send(delete).await.0, StatusCode::NO_CONTENT);
+    assert_error(&server.get(&format!("/v1/players/{}/games", leaver.id)).await, 404, "player_not_found");
+    assert_error(&server.get(&format!("/v1/players/{}/ratings", leaver.id)).await, 404, "player_not_found");
+    let board = board_until(&server, |b| ratings_by_name(b).len() == 5).await;
+    assert!(board["entries"].as_array().unwrap().iter().all(|e| !str_at(e, "player").starts_with("del_")), "{board}");
+
     // A banned account leaves the board (the others close up) and comes
     // back where its games put it once the ban is lifted.
     let banned = server.player("perfect-1").await.id;
@@ -239,16 +249,16 @@ async fn bots_of_three_strengths_end_in_skill_order_and_a_restart_rebuilds_the_s
         .bearer_auth(crate::support::ADMIN_TOKEN)
         .json(&json!({ "reason": "cheating" }));
     assert_eq!(server.send(ban).await.0, StatusCode::OK);
-    let without = board_until(&server, |b| ratings_by_name(b).len() == 5).await;
+    let without = board_until(&server, |b| ratings_by_name(b).len() == 4).await;
     assert!(without["entries"].as_array().unwrap().iter().all(|e| e["player"] != json!(banned)), "{without}");
     let ranks: Vec<u64> = without["entries"].as_array().unwrap().iter().map(|e| e["rank"].as_u64().unwrap()).collect();
-    assert_eq!(ranks, [1, 2, 3, 4, 5], "{without}");
+    assert_eq!(ranks, [1, 2, 3, 4], "{without}");
     let unban = server
         .http
         .delete(server.url(&format!("/admin/accounts/{banned}/ban")))
         .bearer_auth(crate::support::ADMIN_TOKEN);
     assert_eq!(server.send(unban).await.0, StatusCode::NO_CONTENT);
-    let back = board_until(&server, |b| ratings_by_name(b).len() == 6).await;
+    let back = board_until(&server, |b| ratings_by_name(b).len() == 5).await;
     assert_eq!(back["entries"], board["entries"], "back where its games put it");
 
     // A restart rebuilds the ladder from the archive: the same board.
@@ -321,6 +331,8 @@ async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
     let extra = [
         ("ARCADE_ARCHIVE__URL", archive.as_str()),
         ("ARCADE_LADDER__SYNC_INTERVAL_MS", "100"),
+        // The archiver Lambda's games report scores (1 for the winner).
+        ("ARCADE_LADDER__SCORE_BOARDS", r#"[{game="tic-tac-toe", mode="standard", name="points", kind="total"}]"#),
         // Finished rooms leave at once: 2,000 games go through 3 nodes.
         ("ARCADE_LIMITS__FINISHED_ROOM_GRACE_SECS", "1"),
         ("ARCADE_MATCHMAKING__RULES__INITIAL_RATING_WINDOW", "100000"),
@@ -418,6 +430,52 @@ async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
         ratings_by_name(&boards[0]).iter().map(|l| l.0.split('-').next().unwrap().to_string()).collect();
     let want: Vec<&str> = ["perfect", "oneply", "random"].iter().flat_map(|level| [*level; 4]).collect();
     assert_eq!(order, want, "skill order: {}", boards[0]);
+
+    // The score board: only the Lambda's games reported scores; every node
+    // has them, all time and in the week and month they ended.
+    let week = Period::Weekly.label(Period::Weekly.start_day(at));
+    for node in nodes.iter() {
+        for query in ["", "?period=weekly", &format!("?period=weekly&at={week}"), "?period=monthly"] {
+            let (status, points) = node.get(&format!("/v1/leaderboards/tic-tac-toe/standard/points{query}")).await;
+            assert_eq!(status, StatusCode::OK, "{points}");
+            let lines: Vec<(Value, Value, Value)> = points["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| (e["player"].clone(), e["score"].clone(), e["games"].clone()))
+                .collect();
+            if query.contains("weekly") && !query.contains("at=") && points["period"] != json!(week) {
+                continue; // the week turned during the test
+            }
+            assert_eq!(
+                lines,
+                [
+                    (json!(ids[0]), json!(3), json!(3)),
+                    (json!(ids[1]), json!(1), json!(2)),
+                    (json!(ids[2]), json!(0), json!(3))
+                ],
+                "{query}: {points}"
+            );
+        }
+    }
+    let (_, last_week) = nodes[0].get("/v1/leaderboards/tic-tac-toe/standard/points?period=weekly&at=2020-01-01").await;
+    assert_eq!(
+        (last_week["period"].clone(), last_week["entries"].clone()),
+        (json!("2019-12-30"), json!([])),
+        "{last_week}"
+    );
+    assert_error(&nodes[0].get("/v1/leaderboards/tic-tac-toe/standard/nope").await, 404, "board_not_found");
+    assert_error(
+        &nodes[0].get("/v1/leaderboards/tic-tac-toe/standard/points?period=yearly").await,
+        400,
+        "invalid_period",
+    );
+    assert_error(
+        &nodes[0].get("/v1/leaderboards/tic-tac-toe/standard/points?period=weekly&at=2026-02-30").await,
+        400,
+        "invalid_period",
+    );
+    assert_error(&nodes[0].get("/v1/leaderboards/tic-tac-toe/standard?period=weekly").await, 400, "invalid_period");
 
     // A node started now, that saw none of it live, rebuilds the same board
     // from the archive (names aside: it has accounts of its own).

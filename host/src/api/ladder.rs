@@ -19,7 +19,11 @@ use serde::{Deserialize, Serialize};
 use super::client_ip::ClientIp;
 use super::{ApiError, App};
 use arcade_cluster::ratelimit::Policy;
-use arcade_ladder::{BoardEntry, BoardKey, HistoryEntry, Ladder, RankKey};
+use arcade_ladder::{
+    BoardEntry, BoardKey, HistoryEntry, Ladder, LinesError, Period, Query as LadderQuery, RankKey, ScoreEntry,
+    ScoreKind, ScoreOrder,
+};
+use arcade_protocol::clock::now_ms;
 
 /// Most lines (or games) one call answers.
 pub const MAX_LIMIT: usize = 100;
@@ -37,28 +41,92 @@ pub struct BoardQuery {
     around: Option<String>,
     /// Comma-separated players (friends): their lines, best first.
     players: Option<String>,
+    /// `all_time` (default), `weekly` or `monthly` (score boards).
+    period: Option<String>,
+    /// A day in the period (`YYYY-MM-DD`), or a month (`YYYY-MM`);
+    /// default: the current period.
+    at: Option<String>,
 }
 
+/// A query checked: what it asks for, in which period.
+struct Asked {
+    limit: usize,
+    after: Option<RankKey>,
+    around: Option<String>,
+    players: Option<Vec<String>>,
+    period: Period,
+    start_day: i64,
+}
+
+impl Asked {
+    fn parse(query: BoardQuery) -> Result<Asked, ApiError> {
+        let limit = limit(query.limit)?;
+        let after = match &query.after {
+            Some(cursor) => Some(RankKey::from_cursor(cursor).ok_or_else(|| {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", "`after` is not a cursor this board gave")
+            })?),
+            None => None,
+        };
+        let players: Option<Vec<String>> = query
+            .players
+            .as_deref()
+            .map(|list| list.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect());
+        if players.as_ref().is_some_and(|p| p.len() > MAX_PLAYERS) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "too_many_players",
+                format!("at most {MAX_PLAYERS} players per call"),
+            ));
+        }
+        let invalid_period = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_period", message);
+        let period = match query.period.as_deref() {
+            None => Period::AllTime,
+            Some(name) => Period::parse(name)
+                .ok_or_else(|| invalid_period(format!("period {name:?} is not all_time, weekly or monthly")))?,
+        };
+        let start_day = match query.at.as_deref() {
+            None => period.start_day(now_ms()),
+            Some(at) => period
+                .start_of_label(at)
+                .ok_or_else(|| invalid_period(format!("at {at:?} is not a date (YYYY-MM-DD) or a month (YYYY-MM)")))?,
+        };
+        Ok(Asked { limit, after, around: query.around, players, period, start_day })
+    }
+
+    /// What the lines query asks: `around` over `players` over a page.
+    fn query(&self) -> LadderQuery<'_> {
+        match (&self.around, &self.players) {
+            (Some(player), _) => LadderQuery::Around { player, around: self.limit },
+            (None, Some(players)) => LadderQuery::Players(players),
+            (None, None) => LadderQuery::Page { after: self.after.as_ref(), limit: self.limit },
+        }
+    }
+}
+
+fn not_on_board(player: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_on_board", format!("{player} has no rated game on this board"))
+}
+
+/// A line with its player's display name.
 #[derive(Serialize)]
-pub struct Line {
+pub struct Named<E> {
     /// The display name (the account id of an account that is gone).
     name: String,
     #[serde(flatten)]
-    entry: BoardEntry,
+    entry: E,
 }
 
 #[derive(Serialize)]
 pub struct BoardAnswer {
     game: String,
     mode: String,
-    /// Rated games counted on this board.
-    entries: Vec<Line>,
+    entries: Vec<Named<BoardEntry>>,
     next: Option<String>,
 }
 
-/// `GET /v1/leaderboards/{game}/{mode}`: a player's neighbourhood
-/// (`around`), else some players' lines (`players`), else a page (`limit`,
-/// `after`).
+/// `GET /v1/leaderboards/{game}/{mode}`: the rating board (all time), a
+/// player's neighbourhood (`around`), else some players' lines
+/// (`players`), else a page (`limit`, `after`).
 pub async fn board(
     State(app): State<Arc<App>>,
     ip: ClientIp,
@@ -66,23 +134,15 @@ pub async fn board(
     query: Result<Query<BoardQuery>, QueryRejection>,
 ) -> Result<Json<BoardAnswer>, ApiError> {
     let Query(query) = query?;
-    let limit = limit(query.limit)?;
-    let key = BoardKey::new(&game, &mode);
-    let after = match &query.after {
-        Some(cursor) => Some(RankKey::from_cursor(cursor).ok_or_else(|| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", "`after` is not a cursor this board gave")
-        })?),
-        None => None,
-    };
-    let players: Option<Vec<String>> =
-        query.players.as_deref().map(|list| list.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect());
-    if players.as_ref().is_some_and(|p| p.len() > MAX_PLAYERS) {
+    let asked = Asked::parse(query)?;
+    if asked.period != Period::AllTime {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
-            "too_many_players",
-            format!("at most {MAX_PLAYERS} players per call"),
+            "invalid_period",
+            "a rating board is all time (weekly and monthly periods are for score boards)",
         ));
     }
+    let key = BoardKey::new(&game, &mode);
     app.limit(Policy::Ip, &ip.0).await?;
     let (entries, next) = {
         let ladder = app.ladder.read().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -94,24 +154,71 @@ pub async fn board(
                 Err(board_not_found(&key))
             };
         }
-        if let Some(player) = &query.around {
-            let lines = ladder.around(&key, player, limit).ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "not_on_board",
-                    format!("{player} has no rated game on this board"),
-                )
-            })?;
-            (lines, None)
-        } else if let Some(players) = &players {
-            (ladder.of_players(&key, players).unwrap_or_default(), None)
-        } else {
-            let page = ladder.page(&key, after.as_ref(), limit).unwrap_or_else(|| unreachable!("the board exists"));
-            (page.entries, page.next)
+        match asked.query() {
+            LadderQuery::Around { player, around } => {
+                (ladder.around(&key, player, around).ok_or_else(|| not_on_board(player))?, None)
+            }
+            LadderQuery::Players(players) => (ladder.of_players(&key, players).unwrap_or_default(), None),
+            LadderQuery::Page { after, limit } => {
+                let page = ladder.page(&key, after, limit).unwrap_or_else(|| unreachable!("the board exists"));
+                (page.entries, page.next)
+            }
         }
     };
-    let entries = named(&app, entries).await;
+    let entries = named(&app, entries, |e| &e.player).await;
     Ok(Json(BoardAnswer { game, mode, entries, next }))
+}
+
+#[derive(Serialize)]
+pub struct ScoreAnswer {
+    game: String,
+    mode: String,
+    board: String,
+    kind: ScoreKind,
+    order: ScoreOrder,
+    /// `all_time`, the week's Monday (`2026-11-30`) or the month (`2026-12`).
+    period: String,
+    entries: Vec<Named<ScoreEntry>>,
+    next: Option<String>,
+}
+
+/// `GET /v1/leaderboards/{game}/{mode}/{board}`: a score board the config
+/// declares, in a period (`period`, `at`), asked as the rating board is.
+pub async fn score_board(
+    State(app): State<Arc<App>>,
+    ip: ClientIp,
+    Path((game, mode, name)): Path<(String, String, String)>,
+    query: Result<Query<BoardQuery>, QueryRejection>,
+) -> Result<Json<ScoreAnswer>, ApiError> {
+    let Query(query) = query?;
+    let asked = Asked::parse(query)?;
+    let key = BoardKey::new(&game, &mode);
+    app.limit(Policy::Ip, &ip.0).await?;
+    let (spec, page) = {
+        let ladder = app.ladder.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let page =
+            ladder.score_lines(&key, &name, asked.period, asked.start_day, &asked.query()).map_err(|e| match e {
+                LinesError::UnknownBoard => ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "board_not_found",
+                    format!("no score board {name:?} for game {game:?} in mode {mode:?}"),
+                ),
+                LinesError::NotOnBoard => not_on_board(asked.around.as_deref().unwrap_or_default()),
+            })?;
+        let spec = ladder.score_boards().iter().find(|s| s.game == game && s.mode == mode && s.name == name).cloned();
+        (spec.expect("a board it answered for"), page)
+    };
+    let entries = named(&app, page.entries, |e| &e.player).await;
+    Ok(Json(ScoreAnswer {
+        game,
+        mode,
+        board: name,
+        kind: spec.kind,
+        order: spec.order,
+        period: page.period,
+        entries,
+        next: page.next,
+    }))
 }
 
 /// A board that has no game yet exists when its game is published and its
@@ -140,17 +247,17 @@ fn limit(asked: Option<i64>) -> Result<usize, ApiError> {
     }
 }
 
-/// Board lines with their players' display names.
-async fn named(app: &App, entries: Vec<BoardEntry>) -> Vec<Line> {
+/// Lines with their players' display names.
+async fn named<E>(app: &App, entries: Vec<E>, player: impl Fn(&E) -> &String) -> Vec<Named<E>> {
     let names: HashMap<String, String> = app
-        .match_players(entries.iter().map(|e| e.player.clone()).collect())
+        .match_players(entries.iter().map(|e| player(e).clone()).collect())
         .await
         .into_iter()
         .map(|p| (p.id, p.name))
         .collect();
     entries
         .into_iter()
-        .map(|entry| Line { name: names.get(&entry.player).cloned().unwrap_or_default(), entry })
+        .map(|entry| Named { name: names.get(player(&entry)).cloned().unwrap_or_default(), entry })
         .collect()
 }
 

@@ -191,6 +191,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/games/{id}", get(games::get))
         .route("/v1/games/{id}/replay", get(games::replay_file))
         .route("/v1/leaderboards/{game}/{mode}", get(ladder::board))
+        .route("/v1/leaderboards/{game}/{mode}/{board}", get(ladder::score_board))
         .route("/v1/players/{id}/ratings", get(ladder::ratings))
         .route("/v1/players/{id}/games", get(ladder::history))
         .route("/health/live", get(ops::live))

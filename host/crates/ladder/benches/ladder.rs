@@ -36,6 +36,7 @@ fn game(id: u64, at_ms: u64, a: u64, b: u64, first: bool) -> RatedGame {
         completed_at_ms: at_ms,
         players: vec![player(a), player(b)],
         places: if first { vec![1, 2] } else { vec![2, 1] },
+        scores: Default::default(),
     }
 }
 

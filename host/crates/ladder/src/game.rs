@@ -22,6 +22,8 @@ pub struct RatedGame {
     pub players: Vec<String>,
     /// `places[i]` is `players[i]`'s place: 1 is first, equal places drew.
     pub places: Vec<usize>,
+    /// The scores the rules reported (for score boards).
+    pub scores: BTreeMap<String, i64>,
 }
 
 impl RatedGame {
@@ -41,6 +43,7 @@ impl RatedGame {
             completed_at_ms: record.completed_at_ms,
             places: places(&record.players, winners, scores),
             players: record.players.clone(),
+            scores: scores.clone(),
         })
     }
 

@@ -9,15 +9,14 @@
 //! after it). Each counted game keeps its rating changes, which are also
 //! the players' match history.
 
-use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::ops::Bound;
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::game::{GameResult, RatedGame};
-use crate::ranking::Ranking;
+use crate::lines::{Line, Lines, RankKey, Ranked, f64_order};
+use crate::scores::{Period, ScoreBoardSpec, ScoreBoards, ScoreLine};
 use crate::system::{RatingSystem, Skill};
 
 /// A board: one game in one mode.
@@ -73,41 +72,6 @@ impl Standing {
     }
 }
 
-/// Where a standing sorts on its board: conservative rating, highest first,
-/// then player id.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct RankKey {
-    /// `Reverse` of the conservative rating's order-preserving bits.
-    by_rating: Reverse<u64>,
-    player: String,
-}
-
-impl RankKey {
-    fn of(player: &str, standing: &Standing) -> Self {
-        RankKey { by_rating: Reverse(order_bits(standing.skill.conservative())), player: player.to_string() }
-    }
-
-    /// The paging cursor after this entry: `<16 hex digits>.<player>`.
-    pub fn cursor(&self) -> String {
-        format!("{:016x}.{}", self.by_rating.0, self.player)
-    }
-
-    /// A cursor given back; `None` when it is not one.
-    pub fn from_cursor(cursor: &str) -> Option<Self> {
-        let (bits, player) = cursor.split_once('.')?;
-        if bits.len() != 16 || player.is_empty() {
-            return None;
-        }
-        Some(RankKey { by_rating: Reverse(u64::from_str_radix(bits, 16).ok()?), player: player.to_string() })
-    }
-}
-
-/// `f64` bits that sort as the numbers do (finite values).
-fn order_bits(x: f64) -> u64 {
-    let bits = x.to_bits();
-    if bits >> 63 == 1 { !bits } else { bits | (1 << 63) }
-}
-
 /// One counted game and what it changed.
 #[derive(Clone, Debug)]
 struct Counted {
@@ -117,56 +81,26 @@ struct Counted {
     changes: Vec<(Option<Standing>, Standing)>,
 }
 
-/// How a deleted account's pseudonym starts (`arcade_identity`'s
-/// `del_` + 26 base32): kept off the boards, like a banned account.
-const PSEUDONYM_PREFIX: &str = "del_";
-
 /// Order of games on a board: completion time, then id.
 type GameKey = (u64, String);
 
 #[derive(Debug)]
 struct Board {
     system: RatingSystem,
-    standings: HashMap<String, Standing>,
-    ranking: Ranking<RankKey>,
+    /// Each player's standing, ranked by its conservative rating.
+    standings: Lines<Standing>,
     counted: BTreeMap<GameKey, Counted>,
     /// Each player's games on this board.
     games_of: HashMap<String, BTreeSet<GameKey>>,
-    /// Players kept off the ranking (see [`Ladder::set_hidden`]).
-    hidden: Arc<HashSet<String>>,
 }
 
 impl Board {
     fn new(system: RatingSystem, hidden: Arc<HashSet<String>>) -> Self {
-        Board {
-            system,
-            standings: HashMap::new(),
-            ranking: Ranking::default(),
-            counted: BTreeMap::new(),
-            games_of: HashMap::new(),
-            hidden,
-        }
-    }
-
-    fn shown(&self, player: &str) -> bool {
-        !self.hidden.contains(player) && !player.starts_with(PSEUDONYM_PREFIX)
+        Board { system, standings: Lines::new(hidden), counted: BTreeMap::new(), games_of: HashMap::new() }
     }
 
     fn set(&mut self, player: &str, standing: Option<Standing>) {
-        if let Some(old) = self.standings.get(player) {
-            self.ranking.remove(&RankKey::of(player, old));
-        }
-        match standing {
-            Some(new) => {
-                if self.shown(player) {
-                    self.ranking.insert(RankKey::of(player, &new));
-                }
-                self.standings.insert(player.to_string(), new);
-            }
-            None => {
-                self.standings.remove(player);
-            }
-        }
+        self.standings.set(player, standing);
     }
 
     /// Counts a game after every game counted so far.
@@ -203,15 +137,17 @@ impl Board {
             }
         }
     }
+}
 
-    fn rank_of(&self, key: &RankKey) -> usize {
-        1 + self.ranking.count_before(key)
+impl Ranked for Standing {
+    /// Conservative rating, highest first.
+    fn order(&self) -> u64 {
+        f64_order(self.skill.conservative())
     }
+}
 
-    fn entry(&self, rank: usize, key: &RankKey) -> BoardEntry {
-        let standing = self.standings[&key.player];
-        BoardEntry::new(rank, &key.player, &standing)
-    }
+fn entries(lines: Vec<Line<'_, Standing>>) -> Vec<BoardEntry> {
+    lines.into_iter().map(|(rank, player, standing)| BoardEntry::new(rank, player, standing)).collect()
 }
 
 /// One line of a board.
@@ -277,6 +213,42 @@ pub struct HistoryEntry {
     pub rating_change: f64,
 }
 
+/// What a leaderboard query asks for.
+#[derive(Clone, Copy, Debug)]
+pub enum Query<'a> {
+    /// Up to `limit` lines after a cursor (the first page without one).
+    Page { after: Option<&'a RankKey>, limit: usize },
+    /// A player's line and `around` lines either side.
+    Around { player: &'a str, around: usize },
+    /// Some players' lines (friends), best first.
+    Players(&'a [String]),
+}
+
+/// Why a score board query has no answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinesError {
+    UnknownBoard,
+    NotOnBoard,
+}
+
+/// One line of a score board.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScoreEntry {
+    pub rank: usize,
+    pub player: String,
+    pub score: i64,
+    pub games: u32,
+}
+
+/// Lines of a score board in one period.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScorePage {
+    /// The period's name (`all_time`, its Monday `2026-11-30`, its month `2026-12`).
+    pub period: String,
+    pub entries: Vec<ScoreEntry>,
+    pub next: Option<String>,
+}
+
 /// Whether [`Ladder::count`] counted a game.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Counting {
@@ -301,13 +273,15 @@ pub struct Ladder {
     systems: HashMap<String, RatingSystem>,
     /// Players kept off every board's ranking (banned accounts).
     hidden: Arc<HashSet<String>>,
+    /// The declared score boards, per period.
+    scores: ScoreBoards,
 }
 
 impl Ladder {
     /// A ladder whose games' boards use `systems` (by game name; the
     /// others: Weng-Lin).
-    pub fn new(systems: HashMap<String, RatingSystem>) -> Self {
-        Ladder { systems, ..Ladder::default() }
+    pub fn new(systems: HashMap<String, RatingSystem>, score_boards: Vec<ScoreBoardSpec>) -> Self {
+        Ladder { systems, scores: ScoreBoards::new(score_boards), ..Ladder::default() }
     }
 
     /// Counts a game in its place in its board's order (see the module docs).
@@ -321,6 +295,8 @@ impl Ladder {
         let system = self.systems.get(&key.game).copied().unwrap_or_default();
         let hidden = self.hidden.clone();
         let board = self.boards.entry(key).or_insert_with(|| Board::new(system, hidden));
+        // Scores add up in any order: counted once, outside the re-fold.
+        self.scores.add(&game);
         let later = board.counted.split_off(&(game.completed_at_ms, game.game_id.clone()));
         for counted in later.values().rev() {
             board.undo(counted);
@@ -364,12 +340,12 @@ impl Ladder {
     /// A deleted account's erasure: `player` is `pseudonym` everywhere, as
     /// in the archive (its standings, its place on the boards, its games).
     pub fn rename(&mut self, player: &str, pseudonym: &str) {
+        self.scores.rename(player, pseudonym);
         for board in self.boards.values_mut() {
-            let Some(standing) = board.standings.get(player).copied() else {
+            if board.standings.get(player).is_none() {
                 continue;
-            };
-            board.set(player, None);
-            board.set(pseudonym, Some(standing));
+            }
+            board.standings.rename(player, pseudonym);
             let keys = board.games_of.remove(player).unwrap_or_default();
             for key in &keys {
                 if let Some(counted) = board.counted.get_mut(key) {
@@ -393,14 +369,9 @@ impl Ladder {
         let changed: Vec<String> = self.hidden.symmetric_difference(&players).cloned().collect();
         self.hidden = Arc::new(players);
         for board in self.boards.values_mut() {
-            board.hidden = self.hidden.clone();
-            for player in &changed {
-                let standing = board.standings.get(player).copied();
-                if standing.is_some() {
-                    board.set(player, standing);
-                }
-            }
+            board.standings.set_hidden(self.hidden.clone(), &changed);
         }
+        self.scores.set_hidden(self.hidden.clone(), &changed);
     }
 
     /// The boards with at least one game.
@@ -434,49 +405,68 @@ impl Ladder {
     /// A page of a board, best first, after `after` (a previous page's
     /// `next`); `None` when there is no such board.
     pub fn page(&self, board: &BoardKey, after: Option<&RankKey>, limit: usize) -> Option<BoardPage> {
-        let board = self.boards.get(board)?;
-        let first = after.map_or(1, |key| board.rank_of(key) + usize::from(board.ranking.contains(key)));
-        let mut entries = Vec::new();
-        let mut range = board.ranking.iter_from(after.map_or(Bound::Unbounded, Bound::Excluded));
-        let mut last = None;
-        for (i, key) in range.by_ref().take(limit).enumerate() {
-            entries.push(board.entry(first + i, key));
-            last = Some(key);
-        }
-        let next = match (last, range.next()) {
-            (Some(last), Some(_)) => Some(last.cursor()),
-            _ => None,
-        };
-        Some(BoardPage { entries, next })
+        let (lines, next) = self.boards.get(board)?.standings.page(after, limit);
+        Some(BoardPage { entries: entries(lines), next })
     }
 
     /// `player`'s line and up to `around` lines either side of it; `None`
-    /// when it has no standing on the board.
+    /// when it has no (shown) standing on the board.
     pub fn around(&self, board: &BoardKey, player: &str, around: usize) -> Option<Vec<BoardEntry>> {
-        let board = self.boards.get(board)?;
-        if !board.shown(player) {
-            return None;
-        }
-        let key = RankKey::of(player, board.standings.get(player)?);
-        let rank = board.rank_of(&key);
-        let above: Vec<&RankKey> = board.ranking.iter_before(&key).take(around).collect();
-        let first = rank - above.len();
-        let lines = above.into_iter().rev().chain(board.ranking.iter_from(Bound::Included(&key)).take(around + 1));
-        Some(lines.enumerate().map(|(i, k)| board.entry(first + i, k)).collect())
+        Some(entries(self.boards.get(board)?.standings.around(player, around)?))
     }
 
     /// The lines of these players (friends), best first; players without a
     /// standing on the board are left out.
     pub fn of_players(&self, board: &BoardKey, players: &[String]) -> Option<Vec<BoardEntry>> {
-        let board = self.boards.get(board)?;
-        let mut keys: Vec<RankKey> = players
-            .iter()
-            .filter(|p| board.shown(p))
-            .filter_map(|p| board.standings.get(p).map(|s| RankKey::of(p, s)))
-            .collect();
-        keys.sort();
-        keys.dedup();
-        Some(keys.iter().map(|key| board.entry(board.rank_of(key), key)).collect())
+        Some(entries(self.boards.get(board)?.standings.of_players(players)))
+    }
+
+    /// The declared score boards.
+    pub fn score_boards(&self) -> &[ScoreBoardSpec] {
+        self.scores.specs()
+    }
+
+    /// Lines of the score board `name` of a game and mode in the period
+    /// starting on `start_day` (see [`Period::start_day`]): a page, a
+    /// player's neighbourhood or some players' lines.
+    pub fn score_lines(
+        &self,
+        board: &BoardKey,
+        name: &str,
+        period: Period,
+        start_day: i64,
+        query: &Query<'_>,
+    ) -> Result<ScorePage, LinesError> {
+        let spec = self.scores.spec(&board.game, &board.mode, name).ok_or(LinesError::UnknownBoard)?;
+        let label = period.label(start_day);
+        let Some(table) = self.scores.table(spec, period, start_day) else {
+            return match query {
+                Query::Around { .. } => Err(LinesError::NotOnBoard),
+                _ => Ok(ScorePage { period: label, entries: Vec::new(), next: None }),
+            };
+        };
+        let score_entries = |lines: Vec<Line<'_, ScoreLine>>| -> Vec<ScoreEntry> {
+            lines
+                .into_iter()
+                .map(|(rank, player, line)| ScoreEntry {
+                    rank,
+                    player: player.to_string(),
+                    score: line.score,
+                    games: line.games,
+                })
+                .collect()
+        };
+        let (entries, next) = match query {
+            Query::Page { after, limit } => {
+                let (lines, next) = table.page(*after, *limit);
+                (score_entries(lines), next)
+            }
+            Query::Around { player, around } => {
+                (score_entries(table.around(player, *around).ok_or(LinesError::NotOnBoard)?), None)
+            }
+            Query::Players(players) => (score_entries(table.of_players(players)), None),
+        };
+        Ok(ScorePage { period: label, entries, next })
     }
 
     /// A player's rated games on every board, newest first: those that
@@ -542,6 +532,7 @@ mod tests {
             completed_at_ms: at_ms,
             players: players.iter().map(|p| p.to_string()).collect(),
             places: places.to_vec(),
+            scores: Default::default(),
         }
     }
 
@@ -602,7 +593,7 @@ mod tests {
             ladder.count(g);
         }
         let mut expected: Vec<(String, f64)> =
-            ladder.boards[&board()].standings.iter().map(|(p, s)| (p.clone(), s.skill.conservative())).collect();
+            ladder.boards[&board()].standings.values().map(|(p, s)| (p.clone(), s.skill.conservative())).collect();
         expected.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut paged = Vec::new();
         let mut after = None;

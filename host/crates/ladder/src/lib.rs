@@ -5,7 +5,11 @@
 //! - `game`: which archived games count and the place each player took;
 //! - `ladder`: every board's standings as the fold of its games in the
 //!   order they ended, with paging, ranks, around-me, friends and history;
-//! - `ranking`: a board's lines in order with fast ranks (sorted blocks);
+//! - `lines`: one leaderboard's lines (rating and score boards alike):
+//!   ranks, pages, around-me, friends, hidden players;
+//! - `ranking`: lines in order with fast ranks (sorted blocks);
+//! - `scores`: score boards declared per game (best or total, either
+//!   order), all time, weekly and monthly;
 //! - `feed`: an archive sink that counts every game it stores, and the
 //!   rebuild of a ladder from an archive.
 //!
@@ -15,9 +19,15 @@
 pub mod feed;
 pub mod game;
 pub mod ladder;
+pub mod lines;
 pub mod ranking;
+pub mod scores;
 pub mod system;
 
 pub use game::{GameResult, RatedGame};
-pub use ladder::{BoardEntry, BoardKey, BoardPage, Counting, HistoryEntry, Ladder, RankKey, Standing};
+pub use ladder::{
+    BoardEntry, BoardKey, BoardPage, Counting, HistoryEntry, Ladder, LinesError, Query, ScoreEntry, ScorePage, Standing,
+};
+pub use lines::RankKey;
+pub use scores::{Period, ScoreBoardSpec, ScoreKind, ScoreOrder};
 pub use system::{RatingSystem, Skill};

@@ -308,15 +308,8 @@ const BOTS: [(&str, Bot); 6] = [
 /// A rated game archived through the archiver Lambda: `winner` beat
 /// `loser` in mode `standard`, ending at `at_ms`.
 fn lambda_game(id: &str, winner: &str, loser: &str, at_ms: u64) -> GameRecord {
-    let mut game = crate::lambda::game(id, winner, loser);
-    let base = game.completed_at_ms;
-    let moved = |t: u64| at_ms - (base - t);
-    game.started_at_ms = moved(game.started_at_ms);
-    game.completed_at_ms = at_ms;
-    game.log.iter_mut().for_each(|entry| entry.at_ms = moved(entry.at_ms));
-    game.events.iter_mut().for_each(|event| event.at_ms = moved(event.at_ms));
-    game.mode = Some("standard".into());
-    game
+    let game = crate::lambda::moved_to(crate::lambda::game(id, winner, loser), at_ms);
+    GameRecord { mode: Some("standard".into()), ..game }
 }
 
 /// Three nodes share Redis, the accounts and a PostgreSQL archive; twelve

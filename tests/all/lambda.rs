@@ -152,8 +152,12 @@ pub(crate) fn game(game_id: &str, winner: &str, loser: &str) -> GameRecord {
 }
 
 /// [`game`] moved in time so that it completed at `completed_at_ms`.
-pub(crate) fn game_completed_at(game_id: &str, completed_at_ms: u64) -> GameRecord {
-    let mut game = game(game_id, "ann", "bob");
+fn game_completed_at(game_id: &str, completed_at_ms: u64) -> GameRecord {
+    moved_to(game(game_id, "ann", "bob"), completed_at_ms)
+}
+
+/// `game` moved in time so that it completed at `completed_at_ms`.
+pub(crate) fn moved_to(mut game: GameRecord, completed_at_ms: u64) -> GameRecord {
     let base = game.completed_at_ms;
     let moved = |at_ms: u64| completed_at_ms - (base - at_ms);
     game.started_at_ms = moved(game.started_at_ms);

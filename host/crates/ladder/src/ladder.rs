@@ -36,6 +36,13 @@ impl BoardKey {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Standing {
     pub skill: Skill,
+    #[serde(flatten)]
+    pub tally: Tally,
+}
+
+/// A player's games on one board and how they went.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Tally {
     pub games: u32,
     pub wins: u32,
     pub draws: u32,
@@ -47,11 +54,18 @@ pub struct Standing {
 
 impl Standing {
     fn new(system: RatingSystem) -> Self {
-        Standing { skill: system.initial(), games: 0, wins: 0, draws: 0, losses: 0, streak: 0, last_played_ms: 0 }
+        Standing { skill: system.initial(), tally: Tally::default() }
     }
 
     fn after(mut self, skill: Skill, result: GameResult, at_ms: u64) -> Self {
         self.skill = skill;
+        self.tally = self.tally.after(result, at_ms);
+        self
+    }
+}
+
+impl Tally {
+    fn after(mut self, result: GameResult, at_ms: u64) -> Self {
         self.games += 1;
         match result {
             GameResult::Won => {
@@ -109,7 +123,7 @@ impl Board {
         let skills: Vec<Skill> = before
             .iter()
             .map(|standing| match standing {
-                Some(s) => s.skill.after_idle(game.completed_at_ms.saturating_sub(s.last_played_ms)),
+                Some(s) => s.skill.after_idle(game.completed_at_ms.saturating_sub(s.tally.last_played_ms)),
                 None => self.system.initial(),
             })
             .collect();
@@ -160,12 +174,8 @@ pub struct BoardEntry {
     pub deviation: f64,
     /// What the board sorts by: `rating - 2 × deviation`.
     pub ladder_rating: f64,
-    pub games: u32,
-    pub wins: u32,
-    pub draws: u32,
-    pub losses: u32,
-    pub streak: i32,
-    pub last_played_ms: u64,
+    #[serde(flatten)]
+    pub tally: Tally,
 }
 
 impl BoardEntry {
@@ -176,12 +186,7 @@ impl BoardEntry {
             rating: round2(standing.skill.rating()),
             deviation: round2(standing.skill.deviation()),
             ladder_rating: round2(standing.skill.conservative()),
-            games: standing.games,
-            wins: standing.wins,
-            draws: standing.draws,
-            losses: standing.losses,
-            streak: standing.streak,
-            last_played_ms: standing.last_played_ms,
+            tally: standing.tally,
         }
     }
 }
@@ -645,7 +650,7 @@ mod tests {
         ladder.set_hidden(HashSet::new());
         let after = all_lines(&ladder);
         assert_eq!(after.len(), before.len());
-        assert!(after.iter().any(|l| l.player == banned && l.games == before[1].games + 1));
+        assert!(after.iter().any(|l| l.player == banned && l.tally.games == before[1].tally.games + 1));
         ladder.rename("ann", "del_abcdefghijklmnopqrstuvwxyz");
         assert!(
             all_lines(&ladder).iter().all(|l| l.player != "ann" && !l.player.starts_with("del_")),
@@ -662,7 +667,8 @@ mod tests {
         }
         let lines = all_lines(&ladder);
         assert_eq!(lines[0].player, "strong");
-        assert_eq!((lines[0].wins, lines[0].losses, lines[0].games), (32, 8, 40));
+        let tally = lines[0].tally;
+        assert_eq!((tally.wins, tally.losses, tally.games), (32, 8, 40));
         let history = ladder.history("strong", None, 5);
         assert_eq!(history.len(), 5);
         assert_eq!(history[0].game_id, "g00039", "newest first");

@@ -26,7 +26,8 @@ pub mod system;
 
 pub use game::{GameResult, RatedGame};
 pub use ladder::{
-    BoardEntry, BoardKey, BoardPage, Counting, HistoryEntry, Ladder, LinesError, Query, ScoreEntry, ScorePage, Standing,
+    BoardEntry, BoardKey, BoardPage, Counting, HistoryEntry, Ladder, LinesError, Query, ScoreEntry, ScorePage,
+    Standing, Tally,
 };
 pub use lines::RankKey;
 pub use scores::{Period, ScoreBoardSpec, ScoreKind, ScoreOrder};

@@ -87,10 +87,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
         config.matchmaking.rating_systems.clone().into_iter().collect(),
         config.ladder.score_boards.clone(),
     )));
-    let counted = arcade_ladder::feed::rebuild(sink.as_ref(), &ladder).await.context("rating the archived games")?;
-    if counted > 0 {
-        tracing::info!(games = counted, "ladder rebuilt from the archive");
-    }
+    spawn_ladder_rebuild(sink.clone(), ladder.clone());
     spawn_ladder_sync(&config, sink.clone(), ladder.clone());
     let sink: Arc<dyn arcade_archive::ArchiveSink> =
         Arc::new(arcade_ladder::feed::LadderSink::new(sink, ladder.clone()));
@@ -120,6 +117,36 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
         tracing::info!(restored, entries = recovery.entries_read, cuts = recovery.cuts.len(), "journal recovered");
     }
     Ok(app)
+}
+
+/// Reads the whole archive into the ladder in the background (the server
+/// serves meanwhile; `/health/ready` says `ladder: rebuilding` until done),
+/// retrying while the archive is unreachable. Games the archiver stores
+/// meanwhile count as they come: the fold does not depend on the order.
+fn spawn_ladder_rebuild(
+    archive: Arc<dyn arcade_archive::ArchiveSink>,
+    ladder: Arc<std::sync::RwLock<arcade_ladder::Ladder>>,
+) {
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        loop {
+            match arcade_ladder::feed::rebuild(archive.as_ref(), &ladder).await {
+                Ok(read) => {
+                    ladder.write().unwrap_or_else(|poisoned| poisoned.into_inner()).mark_rebuilt();
+                    tracing::info!(
+                        games = read,
+                        ms = started.elapsed().as_millis() as u64,
+                        "ladder rebuilt from the archive"
+                    );
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the archive for the ladder failed; retrying in 5 s");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+            }
+        }
+    });
 }
 
 /// Keeps the ladder in step with a shared archive (PostgreSQL, S3), which

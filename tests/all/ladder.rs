@@ -264,7 +264,7 @@ async fn bots_of_three_strengths_end_in_skill_order_and_a_restart_rebuilds_the_s
     // A restart rebuilds the ladder from the archive: the same board.
     drop(server);
     let server = Server::start_in(&dir, &env).await;
-    let (_, rebuilt) = server.get("/v1/leaderboards/tic-tac-toe/standard?limit=100").await;
+    let rebuilt = board_until(&server, |b| b["entries"] == board["entries"]).await;
     assert_eq!(rebuilt["entries"], board["entries"], "rebuilt from the archive");
 }
 
@@ -473,6 +473,15 @@ async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
     // A node started now, that saw none of it live, rebuilds the same board
     // from the archive (names aside: it has accounts of its own).
     let late = Server::start_with(&[("ARCADE_ARCHIVE__URL", archive.as_str())]).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let (_, ready) = late.get("/health/ready").await;
+        if ready["ladder"] == "ready" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the ladder was not rebuilt within 120 s: {ready}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let (_, rebuilt) = late.get("/v1/leaderboards/tic-tac-toe/standard?limit=100").await;
     let unnamed = |board: &Value| -> Vec<Value> {
         let mut entries = board["entries"].as_array().expect("entries").clone();

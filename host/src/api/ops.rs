@@ -29,6 +29,7 @@ pub async fn ready(State(app): State<Arc<App>>) -> impl IntoResponse {
         "rooms": app.rooms.len(),
         "max_rooms": app.config.limits.max_rooms,
         "sim": { "backend": app.services.ticker.backend_name(), "device": app.services.ticker.device() },
+        "ladder": if app.ladder.read().unwrap_or_else(|poisoned| poisoned.into_inner()).is_rebuilt() { "ready" } else { "rebuilding" },
     }));
     (code, body)
 }

@@ -280,6 +280,8 @@ pub struct Ladder {
     hidden: Arc<HashSet<String>>,
     /// The declared score boards, per period.
     scores: ScoreBoards,
+    /// Whether every game the archive held at start has been read.
+    rebuilt: bool,
 }
 
 impl Ladder {
@@ -424,6 +426,17 @@ impl Ladder {
     /// standing on the board are left out.
     pub fn of_players(&self, board: &BoardKey, players: &[String]) -> Option<Vec<BoardEntry>> {
         Some(entries(self.boards.get(board)?.standings.of_players(players)))
+    }
+
+    /// Marks the ladder complete: the archive was read back whole.
+    pub fn mark_rebuilt(&mut self) {
+        self.rebuilt = true;
+    }
+
+    /// Whether the archive was read back whole since start (until then the
+    /// boards miss older games).
+    pub fn is_rebuilt(&self) -> bool {
+        self.rebuilt
     }
 
     /// The declared score boards.

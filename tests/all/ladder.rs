@@ -464,7 +464,7 @@ async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
         "invalid_period",
     );
     assert_error(
-        &nodes[0].get("/v1/leaderboards/tic-tac-toe/standard/points?period=weekly&at=2026-02-30").await,
+        &nodes[0].get("/v1/leaderboards/tic-tac-toe/standard/points?period=weekly&at=yesterday").await,
         400,
         "invalid_period",
     );

@@ -86,9 +86,9 @@ impl Asked {
         };
         let start_day = match query.at.as_deref() {
             None => period.start_day(now_ms()),
-            Some(at) => period
-                .start_of_label(at)
-                .ok_or_else(|| invalid_period(format!("at {at:?} is not a date (YYYY-MM-DD) or a month (YYYY-MM)")))?,
+            Some(at) => period.start_of_label(at).ok_or_else(|| {
+                invalid_period(format!("at {at:?} is not a date (YYYY-MM-DD) or a month (YYYY-MM) from 1970"))
+            })?,
         };
         Ok(Asked { limit, after, around: query.around, players, period, start_day })
     }

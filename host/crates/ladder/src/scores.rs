@@ -108,7 +108,10 @@ impl Period {
     }
 
     /// The start day of the period a label (or any date in it,
-    /// `YYYY-MM-DD`; a month `YYYY-MM`) names; `None` when it is neither.
+    /// `YYYY-MM-DD`; a month `YYYY-MM`, which stands for its 1st) names,
+    /// from 1970 on; a day past its
+    /// month's end counts as the month's last (`2026-02-30` is the 28th);
+    /// `None` when it is neither.
     pub fn start_of_label(self, label: &str) -> Option<i64> {
         let parts: Vec<&str> = label.split('-').collect();
         let number = |s: &str, digits: usize| {
@@ -120,14 +123,16 @@ impl Period {
         }
         let day = match parts.get(2) {
             Some(day) if parts.len() == 3 => number(day, 2)?,
-            None if self == Period::Monthly => 1,
-            _ => return None,
+            None => 1,
+            Some(_) => return None,
         };
-        let days = days_from_civil(year, month, day);
-        if civil_from_days(days) != (year, month, day) {
+        if !(1..=31).contains(&day) {
             return None;
         }
-        Some(self.start_day(days as u64 * DAY_MS))
+        let next_month =
+            if month == 12 { days_from_civil(year + 1, 1, 1) } else { days_from_civil(year, month + 1, 1) };
+        let days = days_from_civil(year, month, 1) + day - 1;
+        Some(self.start_day(days.min(next_month - 1) as u64 * DAY_MS))
     }
 }
 
@@ -269,9 +274,11 @@ mod tests {
         assert_eq!(Period::Monthly.label(Period::Monthly.start_day(ms(2024, 2, 29, 12))), "2024-02");
         assert_eq!(WEEKLY.start_of_label("2026-12-03"), Some(WEEKLY.start_day(monday)), "any day names its week");
         assert_eq!(Period::Monthly.start_of_label("2026-12"), Some(Period::Monthly.start_day(ms(2026, 12, 15, 0))));
-        for bad in ["2026-13", "2026-02-30", "26-12-01", "2026-12-1", "", "2026", "x"] {
+        for bad in ["2026-13", "2026-02-32", "2026-02-00", "1969-12-31", "26-12-01", "2026-12-1", "", "2026", "x"] {
             assert_eq!(WEEKLY.start_of_label(bad), None, "{bad}");
         }
+        assert_eq!(WEEKLY.start_of_label("2026-02-30"), WEEKLY.start_of_label("2026-02-28"), "past the month's end");
+        assert_eq!(WEEKLY.start_of_label("2026-12"), WEEKLY.start_of_label("2026-12-01"), "a month is its 1st");
         assert_eq!(Period::Monthly.start_of_label("2026-12-31"), Some(Period::Monthly.start_day(ms(2026, 12, 1, 0))));
         for day in [0, 59, 365, 10_000, 20_000, 30_000] {
             let (y, m, d) = civil_from_days(day);

@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 
-use crate::ladder::Ladder;
+use crate::ladder::{Counting, Ladder};
 use arcade_archive::listing::{ListFilter, Page, PageRequest};
 use arcade_archive::record::GameRecord;
 use arcade_archive::{ArchiveError, ArchiveSink};
@@ -69,7 +69,7 @@ impl ArchiveSink for LadderSink {
 /// Counts every rated game `archive` holds on `ladder` (games it counted
 /// already count once); returns how many games it read.
 pub async fn rebuild(archive: &dyn ArchiveSink, ladder: &RwLock<Ladder>) -> Result<usize, ArchiveError> {
-    read_newest(archive, ladder, |_| false).await
+    read_newest(archive, ladder, |_| false, false).await
 }
 
 /// Counts the games `archive` holds that `ladder` has not seen, newest
@@ -83,18 +83,20 @@ pub async fn catch_up(
     window_ms: u64,
 ) -> Result<usize, ArchiveError> {
     let since = read(ladder).newest_seen_ms().saturating_sub(window_ms);
-    let read_records = read_newest(archive, ladder, |completed_at_ms| completed_at_ms < since).await?;
+    let read_records = read_newest(archive, ladder, |completed_at_ms| completed_at_ms < since, true).await?;
     ladder.write().unwrap_or_else(|poisoned| poisoned.into_inner()).forget_unrated_before(since);
     Ok(read_records)
 }
 
 /// Reads the archive newest first, counting the finished games of two or
 /// more players the ladder has not seen, until `done` says a game is old
-/// enough to stop or the archive ends.
+/// enough to stop or the archive ends; with `remember`, the unrated games
+/// read are remembered (a sync's window; a rebuild reads each once).
 async fn read_newest(
     archive: &dyn ArchiveSink,
     ladder: &RwLock<Ladder>,
     done: impl Fn(u64) -> bool,
+    remember: bool,
 ) -> Result<usize, ArchiveError> {
     let mut page = PageRequest::first(REBUILD_PAGE);
     let mut read_records = 0;
@@ -109,7 +111,10 @@ async fn read_newest(
                 continue;
             }
             if let Some(record) = archive.get(&summary.game_id).await? {
-                ladder.write().unwrap_or_else(|poisoned| poisoned.into_inner()).count_record(&record);
+                let mut ladder = ladder.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+                if ladder.count_record(&record) == Counting::NotRated && remember {
+                    ladder.remember_unrated(&record.game_id, record.completed_at_ms);
+                }
                 read_records += 1;
             }
         }
@@ -122,4 +127,58 @@ async fn read_newest(
 
 fn read(ladder: &RwLock<Ladder>) -> std::sync::RwLockReadGuard<'_, Ladder> {
     ladder.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arcade_archive::fs::FsSink;
+    use arcade_test_support::records::{BASE_MS, GameShape, game_record};
+
+    const MINUTE: u64 = 60_000;
+
+    fn game(id: &str, at_ms: u64, rated: bool) -> GameRecord {
+        let shape = GameShape { completed_at_ms: at_ms, mode: rated.then_some("standard"), ..GameShape::default() };
+        game_record(id, &shape)
+    }
+
+    #[tokio::test]
+    async fn a_sync_counts_what_others_stored_within_its_window_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = FsSink::open(dir.path()).await.unwrap();
+        archive.write_batch(&[game("g-old", BASE_MS, true), game("g-private", BASE_MS + MINUTE, false)]).await.unwrap();
+        let ladder = RwLock::new(Ladder::default());
+        assert_eq!(rebuild(&archive, &ladder).await.unwrap(), 2, "both read once");
+        assert_eq!(read(&ladder).games_counted(), 1, "the private room's game is not rated");
+        assert_eq!(read(&ladder).newest_seen_ms(), BASE_MS + MINUTE);
+
+        // Another writer stores a new game, a late one within the window and
+        // one from before the window.
+        let later = [
+            game("g-new", BASE_MS + 30 * MINUTE, true),
+            game("g-late", BASE_MS + 25 * MINUTE, true),
+            game("g-private-2", BASE_MS + 29 * MINUTE, false),
+            game("g-too-late", BASE_MS - 60 * MINUTE, true),
+        ];
+        archive.write_batch(&later).await.unwrap();
+        let window = 10 * MINUTE;
+        // Read: the three newer games, and the private game of the rebuild
+        // once more (a rebuild remembers no unrated game).
+        assert_eq!(catch_up(&archive, &ladder, window).await.unwrap(), 4);
+        assert_eq!(read(&ladder).games_counted(), 3, "g-new and g-late counted, g-too-late left for the next start");
+        assert_eq!(
+            catch_up(&archive, &ladder, window).await.unwrap(),
+            0,
+            "nothing read twice, the private game remembered"
+        );
+        assert!(
+            read(&ladder).knows("g-private-2") && !read(&ladder).knows("g-private"),
+            "remembered within the window only"
+        );
+
+        // A restart (a rebuild) counts everything, the late game in its place.
+        let rebuilt = RwLock::new(Ladder::default());
+        rebuild(&archive, &rebuilt).await.unwrap();
+        assert_eq!(read(&rebuilt).games_counted(), 4);
+    }
 }

@@ -317,14 +317,18 @@ impl Ladder {
 
     /// Counts an archived game's record (when it is a rated game).
     pub fn count_record(&mut self, record: &arcade_archive::record::GameRecord) -> Counting {
+        self.newest_ms = self.newest_ms.max(record.completed_at_ms);
         match RatedGame::from_record(record) {
             Some(game) => self.count(game),
-            None => {
-                self.unrated_ids.insert(record.game_id.clone(), record.completed_at_ms);
-                self.newest_ms = self.newest_ms.max(record.completed_at_ms);
-                Counting::NotRated
-            }
+            None => Counting::NotRated,
         }
+    }
+
+    /// Remembers an unrated game a sync read, so the next sync does not
+    /// read it again (forgotten with [`Ladder::forget_unrated_before`]:
+    /// only syncs remember, so the set stays within their window).
+    pub fn remember_unrated(&mut self, game_id: &str, completed_at_ms: u64) {
+        self.unrated_ids.insert(game_id.to_string(), completed_at_ms);
     }
 
     /// Whether an archived game was seen already (counted, or not rated).

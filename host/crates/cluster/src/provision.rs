@@ -15,9 +15,11 @@ use arcade_protocol::clock::now_ms;
 /// The internal room-creation route every node serves.
 pub const INTERNAL_ROOMS_PATH: &str = "/internal/v1/rooms";
 
-/// What a node is asked to create for a match.
+/// What a node is asked to create for a match. Fields it does not know are
+/// ignored: only a node of the cluster can sign an order (checked before it
+/// is read), and during a rolling upgrade a newer node may send fields an
+/// older one does not know yet (as `mode` was added).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RoomOrder {
     pub game: String,
     /// The match's mode: its room's games are rated on that board (absent
@@ -108,5 +110,19 @@ impl RoomProvisioner for HttpRoomProvisioner {
             body: format!("unexpected answer ({e}): {text}"),
         })?;
         Ok(RoomAssignment { room_id: created.room.id, node_url: node.url.clone(), seats: created.seats })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_order_from_a_newer_or_older_node_still_reads() {
+        let newer = r#"{"game":"g","mode":"ranked","players":["a","b"],"match_id":"m","added_later":1}"#;
+        let order: RoomOrder = serde_json::from_str(newer).expect("unknown fields are ignored");
+        assert_eq!(order.mode.as_deref(), Some("ranked"));
+        let older: RoomOrder = serde_json::from_str(r#"{"game":"g","players":["a"],"match_id":"m"}"#).expect("no mode");
+        assert_eq!(older.mode, None, "an older node's room is unrated");
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! | route | answer |
 //! | --- | --- |
-//! | `POST /v1/matchmaking/tickets` (a `QueueRequest`: game; mode, rating, latencies optional; the player from the authorizer's JWT) | 201 `{"ticket": {...}, "status": "waiting", "secret": "..."}` |
+//! | `POST /v1/matchmaking/tickets` (a `QueueRequest`: game; mode, latencies optional; a `rating` is ignored; the player from the authorizer's JWT) | 201 `{"ticket": {...}, "status": "waiting", "secret": "..."}` |
 //! | `GET /v1/matchmaking/tickets/{id}` (bearer: the ticket secret) | 200, the ticket view (with the room and the party's seats once matched) |
 //! | `DELETE /v1/matchmaking/tickets/{id}` (bearer: the ticket secret) | 204 |
 //! | `GET /v1/matchmaking/queues` | 200, the open queues |
@@ -150,7 +150,10 @@ async fn create(mm: &Matchmaker, request: &HttpRequest) -> Result<Answer, Answer
         let message = "parties queue through a host node's POST /v1/matchmaking/tickets";
         return Err(Answer::error(422, "parties_not_supported", message));
     }
-    let ticket_request = queue.for_party(vec![player.clone()]).with_defaults(&mm.default_mode, &mm.default_region);
+    let mut ticket_request = queue.for_party(vec![player.clone()]).with_defaults(&mm.default_mode, &mm.default_region);
+    // A rating the client sends is never trusted (hosts take it from their
+    // ladder); this function keeps no ladder, so it queues a newcomer's.
+    ticket_request.rating = arcade_cluster::matchmaking::DEFAULT_RATING;
     // Checked before counted: a refused ticket spends nobody's budget.
     mm.matchmaker.check(&ticket_request)?;
     if let Some(leader) = ticket_request.party.first() {

@@ -36,7 +36,7 @@ pub mod ticket;
 pub use matcher::{MatchPlan, MatchRules, PlannedMatch, plan_matches};
 pub use memory::MemoryTicketStore;
 pub use queues::QueueSpec;
-pub use request::{QueueRequest, TicketRequest, ValidationError};
+pub use request::{DEFAULT_RATING, QueueRequest, TicketRequest, ValidationError};
 pub use secret::{SecretHash, TicketSecret};
 pub use service::{MatchRound, Matchmaker, NewTicket, QueueKey};
 pub use store::{SeatedAnnouncements, StoreOptions, TicketRecord, TicketStore};

@@ -320,6 +320,7 @@ fn lambda_game(id: &str, winner: &str, loser: &str, at_ms: u64) -> GameRecord {
 /// (its ladder rebuilt from the archive) shows the same board.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
+    let _alone = crate::support::machine_to_myself().await;
     let archive = TestServices::get().fresh_database().await;
     let extra = [
         ("ARCADE_ARCHIVE__URL", archive.as_str()),

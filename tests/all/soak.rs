@@ -84,6 +84,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn honest_players_are_unaffected_by_one_attacking_ip() {
+    let _alone = crate::support::machine_to_myself().await;
     let secs: u64 = std::env::var("ARCADE_SOAK_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
     let cap = PER_IP_CAP.to_string();
     // Default rate limits (the harness otherwise gives roomy ones).

@@ -491,3 +491,40 @@ async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
     };
     assert_eq!(unnamed(&rebuilt), unnamed(&boards[0]), "rebuilt from the archive");
 }
+
+/// The public ladder reads a thousand times from one address: each answers
+/// (no credential needed, no secret in them) until the address's budget is
+/// spent, then `429 rate_limited` with `Retry-After`; never a server error,
+/// and another address still reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_ladder_reads_from_one_address_are_rate_limited_not_served() {
+    let server = Server::start_with(&[("ARCADE_RATE_LIMITS__IP_PER_MINUTE", "50")]).await;
+    let id = server.player("reader").await.id;
+    let paths = [
+        "/v1/leaderboards/tic-tac-toe/standard".to_string(),
+        format!("/v1/players/{id}/ratings"),
+        format!("/v1/players/{id}/games"),
+    ];
+    let (mut ok, mut limited) = (0, 0);
+    for i in 0..1000 {
+        let response = server.http.get(server.url(&paths[i % paths.len()])).send().await.expect("a read");
+        let status = response.status();
+        let retry_after = response.headers().get("retry-after").is_some();
+        let body: Value = response.json().await.expect("a JSON body");
+        match status {
+            StatusCode::OK => ok += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+                assert!(retry_after, "429 without Retry-After");
+                limited += 1;
+            }
+            other => panic!("read {i}: {other} {body}"),
+        }
+    }
+    assert!((40..=60).contains(&ok) && limited == 1000 - ok, "{ok} answered, {limited} limited");
+    // Another address is not affected (the harness's second loopback name).
+    let other = reqwest::Client::builder().local_address(std::net::IpAddr::from([127, 0, 0, 2])).build().unwrap();
+    let response = other.get(server.url(&paths[0])).send().await.expect("a read from another address");
+    assert_eq!(response.status(), StatusCode::OK);
+    server.assert_healthy().await;
+}

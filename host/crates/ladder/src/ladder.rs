@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::game::{GameResult, RatedGame};
 use crate::lines::{Line, Lines, RankKey, Ranked, f64_order};
-use crate::scores::{Period, ScoreBoardSpec, ScoreBoards, ScoreLine};
+use crate::scores::{Period, ScoreBoardSpec, ScoreBoards, ScoreLine, ScoreReset};
 use crate::system::{RatingSystem, Skill};
 
 /// A board: one game in one mode.
@@ -250,6 +250,8 @@ pub struct ScoreEntry {
 pub struct ScorePage {
     /// The period's name (`all_time`, its Monday `2026-11-30`, its month `2026-12`).
     pub period: String,
+    /// When an admin last reset this period (its earlier games do not count).
+    pub reset_at_ms: Option<u64>,
     pub entries: Vec<ScoreEntry>,
     pub next: Option<String>,
 }
@@ -363,6 +365,9 @@ impl Ladder {
                     for p in counted.game.players.iter_mut().filter(|p| *p == player) {
                         *p = pseudonym.to_string();
                     }
+                    if let Some(score) = counted.game.scores.remove(player) {
+                        counted.game.scores.insert(pseudonym.to_string(), score);
+                    }
                 }
             }
             board.games_of.insert(pseudonym.to_string(), keys);
@@ -383,6 +388,20 @@ impl Ladder {
             board.standings.set_hidden(self.hidden.clone(), &changed);
         }
         self.scores.set_hidden(self.hidden.clone(), &changed);
+    }
+
+    /// Takes `resets` (every reset an admin made, of any board) as the score
+    /// boards' period resets: a board whose resets changed is counted again
+    /// from its games, so it reads as if they had been known all along.
+    pub fn set_score_resets(&mut self, resets: &[ScoreReset]) {
+        for spec in self.scores.set_resets(resets) {
+            let spec_board = &self.scores.specs()[spec];
+            let key = BoardKey::new(&spec_board.game, &spec_board.mode);
+            let Some(board) = self.boards.get(&key) else { continue };
+            for counted in board.counted.values() {
+                self.scores.add_to(spec, &counted.game);
+            }
+        }
     }
 
     /// The boards with at least one game.
@@ -461,10 +480,11 @@ impl Ladder {
     ) -> Result<ScorePage, LinesError> {
         let spec = self.scores.spec(&board.game, &board.mode, name).ok_or(LinesError::UnknownBoard)?;
         let label = period.label(start_day);
+        let reset_at_ms = self.scores.reset_at(spec, period, start_day);
         let Some(table) = self.scores.table(spec, period, start_day) else {
             return match query {
                 Query::Around { .. } => Err(LinesError::NotOnBoard),
-                _ => Ok(ScorePage { period: label, entries: Vec::new(), next: None }),
+                _ => Ok(ScorePage { period: label, reset_at_ms, entries: Vec::new(), next: None }),
             };
         };
         let score_entries = |lines: Vec<Line<'_, ScoreLine>>| -> Vec<ScoreEntry> {
@@ -488,7 +508,7 @@ impl Ladder {
             }
             Query::Players(players) => (score_entries(table.of_players(players)), None),
         };
-        Ok(ScorePage { period: label, entries, next })
+        Ok(ScorePage { period: label, reset_at_ms, entries, next })
     }
 
     /// A player's rated games on every board, newest first: those that
@@ -673,6 +693,46 @@ mod tests {
             all_lines(&ladder).iter().all(|l| l.player != "ann" && !l.player.starts_with("del_")),
             "pseudonyms stay off"
         );
+    }
+
+    #[test]
+    fn a_reset_counts_the_score_board_again_under_a_deleted_players_pseudonym() {
+        let spec = ScoreBoardSpec {
+            game: "tic-tac-toe".into(),
+            mode: "ranked".into(),
+            name: "points".into(),
+            kind: crate::scores::ScoreKind::Total,
+            order: Default::default(),
+        };
+        let mut ladder = Ladder::new(HashMap::new(), vec![spec]);
+        let monday = 1_796_601_600_000; // 2026-12-07 00:00 UTC
+        for (i, at) in [monday + 10, monday + 20].into_iter().enumerate() {
+            let mut g = game(i, at, ["ann", "bob"], [1, 2]);
+            g.scores = [("ann".to_string(), 2), ("bob".to_string(), 1)].into();
+            ladder.count(g);
+        }
+        let weekly = |ladder: &Ladder| {
+            let page = ladder
+                .score_lines(&board(), "points", Period::Weekly, Period::Weekly.start_day(monday), &Query::Page {
+                    after: None,
+                    limit: 10,
+                })
+                .unwrap();
+            (page.reset_at_ms, page.entries.iter().map(|e| (e.player.clone(), e.score)).collect::<Vec<_>>())
+        };
+        assert_eq!(weekly(&ladder), (None, vec![("ann".into(), 4), ("bob".into(), 2)]));
+        ladder.rename("bob", "del_bob");
+        let reset = ScoreReset {
+            game: "tic-tac-toe".into(),
+            mode: "ranked".into(),
+            board: "points".into(),
+            period: Period::Weekly,
+            at_ms: monday + 15,
+        };
+        ladder.set_score_resets(std::slice::from_ref(&reset));
+        assert_eq!(weekly(&ladder), (Some(monday + 15), vec![("ann".into(), 2)]), "the pseudonym stays hidden");
+        ladder.set_score_resets(&[]);
+        assert_eq!(weekly(&ladder).1, [("ann".to_string(), 4)], "no reset: every game again, bob as his pseudonym");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //!   ranks, pages, around-me, friends, hidden players;
 //! - `ranking`: lines in order with fast ranks (sorted blocks);
 //! - `scores`: score boards declared per game (best or total, either
-//!   order), all time, weekly and monthly;
+//!   order), all time, weekly and monthly, and admins' period resets;
 //! - `feed`: an archive sink that counts every game it stores, and the
 //!   rebuild of a ladder from an archive.
 //!
@@ -30,5 +30,5 @@ pub use ladder::{
     Standing, Tally,
 };
 pub use lines::RankKey;
-pub use scores::{Period, ScoreBoardSpec, ScoreKind, ScoreOrder};
+pub use scores::{Period, ScoreBoardSpec, ScoreKind, ScoreOrder, ScoreReset};
 pub use system::{RatingSystem, Skill};

@@ -5,6 +5,11 @@
 //! ([`Period`]). A period's board starts empty at its boundary (Monday
 //! 00:00 UTC, the 1st 00:00 UTC) and past periods stay queryable. Like the
 //! rating boards they count rated (matchmade) games only, once each.
+//!
+//! An admin may also reset a board's period ([`ScoreReset`], kept by the
+//! host in its shared store): from the reset on, that period counts only the
+//! games that ended at or after it (the latest reset in a period wins), so a
+//! reset applies the same to live counting, late games and a rebuild.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -193,6 +198,18 @@ impl ScoreLine {
     }
 }
 
+/// An admin's reset of one period of a score board: the period holding
+/// `at_ms` counts only games that ended at or after `at_ms`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ScoreReset {
+    pub game: String,
+    pub mode: String,
+    /// The score board's name.
+    pub board: String,
+    pub period: Period,
+    pub at_ms: u64,
+}
+
 /// Which board and period: the spec's index, the period and its start day.
 type TableKey = (usize, Period, i64);
 
@@ -201,6 +218,9 @@ type TableKey = (usize, Period, i64);
 pub(crate) struct ScoreBoards {
     specs: Vec<ScoreBoardSpec>,
     tables: HashMap<TableKey, Lines<ScoreLine>>,
+    /// The latest reset of each period that has one: its games before it
+    /// do not count.
+    resets: HashMap<TableKey, u64>,
     hidden: Arc<HashSet<String>>,
 }
 
@@ -220,23 +240,63 @@ impl ScoreBoards {
 
     /// Adds a game's scores to the boards of its game and mode.
     pub(crate) fn add(&mut self, game: &RatedGame) {
-        for (index, spec) in self.specs.iter().enumerate() {
-            if spec.game != game.game || spec.mode != game.mode {
+        for spec in 0..self.specs.len() {
+            self.add_to(spec, game);
+        }
+    }
+
+    /// Adds a game's scores to one board (if it is the game's), in every
+    /// period whose reset does not leave the game out.
+    pub(crate) fn add_to(&mut self, spec: usize, game: &RatedGame) {
+        let Some(board) = self.specs.get(spec) else { return };
+        if board.game != game.game || board.mode != game.mode {
+            return;
+        }
+        for period in Period::ALL {
+            let key = (spec, period, period.start_day(game.completed_at_ms));
+            if self.resets.get(&key).is_some_and(|&reset_ms| game.completed_at_ms < reset_ms) {
                 continue;
             }
-            for period in Period::ALL {
-                let key = (index, period, period.start_day(game.completed_at_ms));
-                let table = self.tables.entry(key).or_insert_with(|| Lines::new(self.hidden.clone()));
-                for (player, &score) in &game.scores {
-                    let line = ScoreLine::after(table.get(player).copied(), spec, score);
-                    table.set(player, Some(line));
-                }
+            let table = self.tables.entry(key).or_insert_with(|| Lines::new(self.hidden.clone()));
+            for (player, &score) in &game.scores {
+                let line = ScoreLine::after(table.get(player).copied(), board, score);
+                table.set(player, Some(line));
             }
         }
     }
 
     pub(crate) fn table(&self, spec: usize, period: Period, start_day: i64) -> Option<&Lines<ScoreLine>> {
         self.tables.get(&(spec, period, start_day))
+    }
+
+    /// When the period was last reset, if it was.
+    pub(crate) fn reset_at(&self, spec: usize, period: Period, start_day: i64) -> Option<u64> {
+        self.resets.get(&(spec, period, start_day)).copied()
+    }
+
+    /// Takes `resets` (all of them; those of undeclared boards are ignored)
+    /// as the boards' resets. The specs whose resets changed have lost their
+    /// tables: the caller adds their games again.
+    pub(crate) fn set_resets(&mut self, resets: &[ScoreReset]) -> Vec<usize> {
+        let mut latest: HashMap<TableKey, u64> = HashMap::new();
+        for reset in resets {
+            if let Some(spec) = self.spec(&reset.game, &reset.mode, &reset.board) {
+                let key = (spec, reset.period, reset.period.start_day(reset.at_ms));
+                let at = latest.entry(key).or_insert(reset.at_ms);
+                *at = (*at).max(reset.at_ms);
+            }
+        }
+        let changed: HashSet<usize> = latest
+            .iter()
+            .filter(|(key, at)| self.resets.get(key) != Some(at))
+            .chain(self.resets.iter().filter(|(key, _)| !latest.contains_key(key)))
+            .map(|((spec, _, _), _)| *spec)
+            .collect();
+        self.resets = latest;
+        self.tables.retain(|(spec, _, _), _| !changed.contains(spec));
+        let mut changed: Vec<usize> = changed.into_iter().collect();
+        changed.sort_unstable();
+        changed
     }
 
     pub(crate) fn set_hidden(&mut self, hidden: Arc<HashSet<String>>, changed: &[String]) {
@@ -332,5 +392,72 @@ mod tests {
         assert_eq!(lines(&boards, 2, Period::AllTime, monday)[0], ("ann".into(), 1, 3), "lowest first");
         assert_eq!(lines(&boards, 0, Period::Monthly, monday).len(), 3, "one month");
         assert!(lines(&boards, 0, WEEKLY, monday + 7 * DAY_MS).is_empty(), "next week has no games yet");
+    }
+
+    #[test]
+    fn an_admin_reset_empties_its_period_from_then_on_and_late_games_obey_it() {
+        let specs = vec![ScoreBoardSpec {
+            game: "high-card-duel".into(),
+            mode: "standard".into(),
+            name: "total".into(),
+            kind: ScoreKind::Total,
+            order: ScoreOrder::Desc,
+        }];
+        let tuesday = ms(2026, 12, 8, 10);
+        let reset = |at_ms, period| ScoreReset {
+            game: "high-card-duel".into(),
+            mode: "standard".into(),
+            board: "total".into(),
+            period,
+            at_ms,
+        };
+        let before = game("a", tuesday, &[("ann", 3), ("bob", 1)]);
+        let after = game("b", tuesday + 2, &[("ann", 1), ("cy", 4)]);
+        let late = game("c", tuesday + 1, &[("bob", 9)]);
+        let last_week = game("d", tuesday - 7 * DAY_MS, &[("dee", 5)]);
+
+        // Live: two games, then the reset, then a late one and a new one.
+        let mut live = ScoreBoards::new(specs.clone());
+        live.add(&before);
+        live.add(&last_week);
+        assert_eq!(lines(&live, 0, WEEKLY, tuesday), [("ann".into(), 3, 1), ("bob".into(), 1, 1)]);
+        let resets = [reset(tuesday + 1, WEEKLY), reset(tuesday - 7 * DAY_MS - 1, Period::Monthly)];
+        assert_eq!(live.set_resets(&resets), [0], "the board's tables are dropped, to be counted again");
+        for g in [&before, &last_week] {
+            live.add_to(0, g);
+        }
+        assert!(lines(&live, 0, WEEKLY, tuesday).is_empty(), "the week is empty after its reset");
+        assert_eq!(live.reset_at(0, WEEKLY, WEEKLY.start_day(tuesday)), Some(tuesday + 1));
+        live.add(&late);
+        live.add(&after);
+        assert_eq!(
+            lines(&live, 0, WEEKLY, tuesday),
+            [("bob".into(), 9, 1), ("cy".into(), 4, 1), ("ann".into(), 1, 1)],
+            "games at or after the reset count, a late one too"
+        );
+        assert_eq!(lines(&live, 0, WEEKLY, tuesday - 7 * DAY_MS), [("dee".into(), 5, 1)], "last week is kept");
+        assert_eq!(lines(&live, 0, Period::AllTime, tuesday).len(), 4, "all time is not reset");
+        assert_eq!(lines(&live, 0, Period::Monthly, tuesday).len(), 4, "a reset in an earlier month: none here");
+
+        // A rebuild that learns the reset first gives the same boards.
+        let mut rebuilt = ScoreBoards::new(specs.clone());
+        rebuilt.set_resets(&resets);
+        for g in [&after, &last_week, &late, &before] {
+            rebuilt.add(g);
+        }
+        for (period, at) in [(WEEKLY, tuesday), (WEEKLY, tuesday - 7 * DAY_MS), (Period::AllTime, 0)] {
+            assert_eq!(lines(&rebuilt, 0, period, at), lines(&live, 0, period, at), "{period:?}");
+        }
+        // The same resets again change nothing; a later reset in the week wins.
+        assert!(live.set_resets(&resets).is_empty());
+        assert_eq!(live.set_resets(&[reset(tuesday + 1, WEEKLY), reset(tuesday + 3, WEEKLY)]), [0]);
+        for g in [&before, &after, &late, &last_week] {
+            live.add_to(0, g);
+        }
+        assert!(lines(&live, 0, WEEKLY, tuesday).is_empty());
+        // A reset of an undeclared board is ignored.
+        let mut other = reset(tuesday, WEEKLY);
+        other.board = "nope".into();
+        assert_eq!(live.set_resets(&[other]), [0], "the week's reset is gone: counted again");
     }
 }

@@ -28,10 +28,11 @@ pub enum AuditKind {
     RefreshReused,
     AccountDeleted,
     Publish,
+    BoardReset,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 13] = [
+    pub const ALL: [AuditKind; 14] = [
         AuditKind::SignIn,
         AuditKind::SignInFailed,
         AuditKind::Register,
@@ -45,6 +46,7 @@ impl AuditKind {
         AuditKind::RefreshReused,
         AuditKind::AccountDeleted,
         AuditKind::Publish,
+        AuditKind::BoardReset,
     ];
 
     /// The stored and queried name.
@@ -63,6 +65,7 @@ impl AuditKind {
             AuditKind::RefreshReused => "refresh_reused",
             AuditKind::AccountDeleted => "account_deleted",
             AuditKind::Publish => "publish",
+            AuditKind::BoardReset => "board_reset",
         }
     }
 

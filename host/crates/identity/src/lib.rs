@@ -40,5 +40,5 @@ pub use service::{Identity, IdentityConfig, SignedIn};
 #[cfg(feature = "postgres")]
 pub use store::postgres::PgStore;
 pub use store::sqlite::SqliteStore;
-pub use store::{Ban, Credential, IdentityStore, RefreshRecord, Rotation};
+pub use store::{Ban, BoardReset, Credential, IdentityStore, RefreshRecord, Rotation};
 pub use tokens::{AccessTokens, Session, SigningKey, TokenConfig};

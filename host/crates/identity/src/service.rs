@@ -22,7 +22,7 @@ use crate::oidc::{ExternalIdentity, OidcConfig, OidcVerifier};
 use crate::party::{self, MAX_PARTY_MEMBERS, Party, PartyId, PartyTicket};
 use crate::password::{PasswordParams, Passwords};
 use crate::refresh::{RefreshToken, sha256_hex};
-use crate::store::{Ban, Credential, IdentityStore, RefreshRecord, Rotation};
+use crate::store::{Ban, BoardReset, Credential, IdentityStore, RefreshRecord, Rotation};
 use crate::tokens::{AccessTokens, Session, TokenConfig};
 
 /// Everything [`Identity`] is configured with.
@@ -545,6 +545,26 @@ impl Identity {
     /// The bans in force, from the store.
     pub async fn list_bans(&self) -> Result<Vec<Ban>, AuthError> {
         self.store.active_bans(now_ms()).await
+    }
+
+    /// Records an admin's reset of a leaderboard period (the host's ladder
+    /// applies it), with an audit event.
+    pub async fn reset_board(&self, reset: &BoardReset, context: &Context) -> Result<(), AuthError> {
+        self.store.put_board_reset(reset).await?;
+        let detail = json!({
+            "game": reset.game,
+            "mode": reset.mode,
+            "board": reset.board,
+            "period": reset.period,
+            "at_ms": reset.at_ms,
+        });
+        self.record(AuditRecord::new(AuditKind::BoardReset, None, context, detail)).await;
+        Ok(())
+    }
+
+    /// Every leaderboard reset, from the store.
+    pub async fn board_resets(&self) -> Result<Vec<BoardReset>, AuthError> {
+        self.store.board_resets().await
     }
 
     // ------------------------------------------------------------- privacy

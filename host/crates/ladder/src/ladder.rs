@@ -713,10 +713,13 @@ mod tests {
         }
         let weekly = |ladder: &Ladder| {
             let page = ladder
-                .score_lines(&board(), "points", Period::Weekly, Period::Weekly.start_day(monday), &Query::Page {
-                    after: None,
-                    limit: 10,
-                })
+                .score_lines(
+                    &board(),
+                    "points",
+                    Period::Weekly,
+                    Period::Weekly.start_day(monday),
+                    &Query::Page { after: None, limit: 10 },
+                )
                 .unwrap();
             (page.reset_at_ms, page.entries.iter().map(|e| (e.player.clone(), e.score)).collect::<Vec<_>>())
         };

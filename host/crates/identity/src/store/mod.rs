@@ -11,7 +11,8 @@
 //! `password_credentials` (argon2id PHC strings, one per account, unique
 //! case-insensitive username key), `external_identities` (issuer +
 //! subject), `refresh_tokens` (SHA-256, family, used/revoked, expiry),
-//! `bans`, `audit_events`.
+//! `bans`, `audit_events`, `plugin_owners`, `parties` (and members),
+//! `board_resets` (admins' leaderboard period resets).
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -98,8 +99,21 @@ impl Ban {
     }
 }
 
-/// Storage of accounts, credentials, refresh tokens, bans and the audit
-/// trail. Every method is one transaction (or one statement).
+/// An admin's reset of one period of a leaderboard (the host's ladder
+/// reads what they mean): `period` is the period's name (`all_time`,
+/// `weekly`, `monthly`), `at_ms` when it was reset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardReset {
+    pub game: String,
+    pub mode: String,
+    pub board: String,
+    pub period: String,
+    pub at_ms: UnixMillis,
+    pub by: Option<AccountId>,
+}
+
+/// Storage of accounts, credentials, refresh tokens, bans, leaderboard
+/// resets and the audit trail. Every method is one transaction (or one statement).
 #[async_trait]
 pub trait IdentityStore: Send + Sync {
     /// The account, deleted or not; `None` if the id was never created.
@@ -149,6 +163,11 @@ pub trait IdentityStore: Send + Sync {
     async fn active_ban(&self, account: &AccountId, now_ms: UnixMillis) -> Result<Option<Ban>, AuthError>;
     /// Bans in force at `now_ms`.
     async fn active_bans(&self, now_ms: UnixMillis) -> Result<Vec<Ban>, AuthError>;
+
+    /// Records a leaderboard reset (the same one twice: once).
+    async fn put_board_reset(&self, reset: &BoardReset) -> Result<(), AuthError>;
+    /// Every leaderboard reset, oldest first.
+    async fn board_resets(&self) -> Result<Vec<BoardReset>, AuthError>;
 
     /// Appends an event; its id.
     async fn append_audit(&self, record: &AuditRecord) -> Result<i64, AuthError>;
@@ -582,6 +601,41 @@ macro_rules! sql_store {
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows.iter().map(Self::ban_from_row).collect::<Result<_, _>>()?)
+            }
+
+            async fn put_board_reset(&self, reset: &BoardReset) -> Result<(), AuthError> {
+                sqlx::query(
+                    "INSERT INTO board_resets (game, mode, board, period, at_ms, reset_by) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(reset.game.clone())
+                .bind(reset.mode.clone())
+                .bind(reset.board.clone())
+                .bind(reset.period.clone())
+                .bind(to_db(reset.at_ms))
+                .bind(reset.by.as_ref().map(|by| by.as_str().to_string()))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn board_resets(&self) -> Result<Vec<BoardReset>, AuthError> {
+                let rows: Vec<(String, String, String, String, i64, Option<String>)> = sqlx::query_as(
+                    "SELECT game, mode, board, period, at_ms, reset_by FROM board_resets ORDER BY at_ms, game, mode, board, period",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(game, mode, board, period, at_ms, by)| BoardReset {
+                        game,
+                        mode,
+                        board,
+                        period,
+                        at_ms: from_db(at_ms),
+                        by: by.map(AccountId::from_stored),
+                    })
+                    .collect())
             }
 
             async fn append_audit(&self, record: &AuditRecord) -> Result<i64, AuthError> {

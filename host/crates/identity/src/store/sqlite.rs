@@ -8,8 +8,8 @@ use arcade_protocol::clock::UnixMillis;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use super::{
-    Ban, Credential, IdentityStore, MIGRATIONS_TABLE, RefreshRecord, Rotation, from_db, is_unique_violation, sql_store,
-    taken, to_db,
+    Ban, BoardReset, Credential, IdentityStore, MIGRATIONS_TABLE, RefreshRecord, Rotation, from_db,
+    is_unique_violation, sql_store, taken, to_db,
 };
 use crate::account::{Account, AccountId, Roles};
 use crate::audit::{AuditEvent, AuditQuery, AuditRecord};

@@ -65,6 +65,7 @@ macro_rules! store_tests {
             oidc_sign_in_and_provider_key_rotation,
             the_first_publisher_owns_a_plugin_name,
             parties_are_joined_by_invite_and_queued_by_their_leader,
+            board_resets_are_kept_once_and_read_back_in_order,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -579,3 +579,31 @@ pub async fn parties_are_joined_by_invite_and_queued_by_their_leader(store: Arc<
     id.delete_account(member, &anon()).await.unwrap();
     assert_eq!(err(id.party_for(own.id.as_str(), member).await), AuthError::PartyNotFound);
 }
+
+pub async fn board_resets_are_kept_once_and_read_back_in_order(store: Arc<dyn IdentityStore>) {
+    // Two nodes over one store: what one records, the other reads.
+    let node_a = identity(&store, None);
+    let node_b = identity(&store, None);
+    let admin = node_a.sign_in_device(DEVICE_B, &anon()).await.unwrap().session.account;
+    let by_admin = Context::by(&admin, Some(IP));
+    let reset = |board: &str, period: &str, at_ms| arcade_identity::BoardReset {
+        game: "high-card-duel".into(),
+        mode: "standard".into(),
+        board: board.into(),
+        period: period.into(),
+        at_ms,
+        by: Some(admin.clone()),
+    };
+    assert!(node_b.board_resets().await.unwrap().is_empty());
+    let later = reset("points", "weekly", 2_000);
+    let earlier = reset("best", "monthly", 1_000);
+    node_a.reset_board(&later, &by_admin).await.unwrap();
+    node_a.reset_board(&earlier, &by_admin).await.unwrap();
+    node_a.reset_board(&later, &by_admin).await.unwrap();
+    assert_eq!(node_b.board_resets().await.unwrap(), [earlier, later], "oldest first, once each");
+    let events =
+        node_a.audit(&AuditQuery { kind: Some(AuditKind::BoardReset), ..AuditQuery::first(10) }).await.unwrap();
+    assert_eq!(events.len(), 3, "every reset asked for is audited");
+    assert_eq!(events[0].detail["board"], "points");
+    assert_eq!(events[0].actor.as_ref(), Some(&admin));
+}

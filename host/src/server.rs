@@ -102,7 +102,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<Arc<App>> {
     let node_agent = NodeAgent::open(&config).await?;
     let identity = crate::accounts::open(&config).await?;
     crate::accounts::spawn_ban_refresh(identity.clone(), Duration::from_millis(config.auth.ban_refresh_ms));
-    spawn_ladder_bans(identity.clone(), ladder.clone(), Duration::from_millis(config.auth.ban_refresh_ms));
+    spawn_ladder_admin(identity.clone(), ladder.clone(), Duration::from_millis(config.auth.ban_refresh_ms));
     let app = App::new(config, Arc::new(registry), services, sink, node_agent, identity, ladder);
     let acknowledged = recovery.acknowledged_cuts;
     let torn = recovery.cuts.len() - acknowledged;
@@ -178,8 +178,9 @@ fn spawn_ladder_sync(
 }
 
 /// Keeps banned accounts (and deleted ones: their deletion is a ban without
-/// end) off the leaderboards, as the ban list every node reloads says.
-fn spawn_ladder_bans(
+/// end) off the leaderboards, as the ban list every node reloads says, and
+/// applies the admins' score board resets from the shared identity store.
+fn spawn_ladder_admin(
     identity: Arc<arcade_identity::Identity>,
     ladder: Arc<std::sync::RwLock<arcade_ladder::Ladder>>,
     every: Duration,
@@ -190,7 +191,18 @@ fn spawn_ladder_bans(
         loop {
             interval.tick().await;
             let banned = identity.bans().banned_at(arcade_protocol::clock::now_ms());
-            ladder.write().unwrap_or_else(|poisoned| poisoned.into_inner()).set_hidden(banned);
+            let resets = match identity.board_resets().await {
+                Ok(resets) => Some(crate::api::ladder::score_resets(resets)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the leaderboard resets failed; retrying");
+                    None
+                }
+            };
+            let mut ladder = ladder.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            ladder.set_hidden(banned);
+            if let Some(resets) = resets {
+                ladder.set_score_resets(&resets);
+            }
         }
     });
 }

@@ -25,11 +25,17 @@ const CLUSTER_SECRET: &str = "test-cluster-secret-0123456789abcdef";
 /// Nodes `node-a`, `node-b`, ... with these capacities, sharing a fresh
 /// namespace of the test Redis; returns once every node sees all of them.
 pub(crate) async fn start_cluster(capacities: &[u32], extra: &[(&str, &str)]) -> Vec<Server> {
-    let namespace = unique("arcade-test");
     let accounts = TestServices::get().fresh_database().await;
+    start_cluster_sharing(&accounts, capacities, extra).await
+}
+
+/// [`start_cluster`] over the accounts database `accounts` (a PostgreSQL
+/// URL), which another server of the test may share too.
+pub(crate) async fn start_cluster_sharing(accounts: &str, capacities: &[u32], extra: &[(&str, &str)]) -> Vec<Server> {
+    let namespace = unique("arcade-test");
     let mut nodes = Vec::new();
     for (i, capacity) in capacities.iter().enumerate() {
-        let env = NodeEnv::new(&namespace, &accounts, i, *capacity);
+        let env = NodeEnv::new(&namespace, accounts, i, *capacity);
         nodes.push(Server::start_with(&env.with(extra)).await);
     }
     let all: Vec<String> = (0..capacities.len()).map(node_id).collect();
@@ -370,7 +376,7 @@ async fn one_players_rate_limit_is_shared_by_the_nodes() {
 }
 
 /// The value of an unlabelled series in Prometheus text.
-fn metric_value(text: &str, name: &str) -> f64 {
+pub(crate) fn metric_value(text: &str, name: &str) -> f64 {
     text.lines()
         .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
         .unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))

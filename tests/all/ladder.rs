@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{Api, Server, TestServices, assert_error, fresh_dir, str_at};
+use crate::support::{ADMIN_TOKEN, Api, Server, TestServices, assert_error, fresh_dir, str_at};
 use arcade_archive::record::GameRecord;
 use arcade_ladder::Period;
 use arcade_protocol::clock::now_ms;
@@ -312,12 +312,37 @@ fn lambda_game(id: &str, winner: &str, loser: &str, at_ms: u64) -> GameRecord {
     GameRecord { mode: Some("standard".into()), ..game }
 }
 
+/// The points board in the week of `week` (a day of it).
+async fn weekly_points(node: &Server, week: &str) -> Value {
+    let (status, board) =
+        node.get(&format!("/v1/leaderboards/tic-tac-toe/standard/points?period=weekly&at={week}")).await;
+    assert_eq!(status, StatusCode::OK, "{board}");
+    board
+}
+
+/// The rating board once it counts `games` player-games (never more).
+async fn board_with_games(node: &Server, games: u64) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, board) = node.get("/v1/leaderboards/tic-tac-toe/standard?limit=100").await;
+        let counted: u64 = ratings_by_name(&board).iter().map(|l| l.2).sum();
+        assert!(counted <= games, "{}: a game counted twice: {counted} > {games}: {board}", node.url(""));
+        if counted == games {
+            return board;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{} counted {counted} of {games}: {board}", node.url(""));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Three nodes share Redis, the accounts and a PostgreSQL archive; twelve
 /// bots (four of each strength) play 2,000 matchmade games, queueing
 /// through all three nodes, their rooms on any; the archiver Lambda archives
 /// more games (twice: a re-delivery). Every node's board ends the same, in
-/// skill order, with every game counted once, and a node started afterwards
-/// (its ladder rebuilt from the archive) shows the same board.
+/// skill order, with every game counted once. An admin resets the score
+/// board's week: every node empties it, later games count. A node started
+/// afterwards rebuilds the same boards from the archive (with the reset)
+/// while its spool delivers 40 archived games again, counted once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
     let _alone = crate::support::machine_to_myself().await;
@@ -332,7 +357,8 @@ async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
         ("ARCADE_MATCHMAKING__RULES__INITIAL_RATING_WINDOW", "100000"),
         ("ARCADE_MATCHMAKING__RULES__MAX_WINDOW", "100000"),
     ];
-    let nodes = Arc::new(crate::cluster::start_cluster(&[1000, 1000, 1000], &extra).await);
+    let accounts = TestServices::get().fresh_database().await;
+    let nodes = Arc::new(crate::cluster::start_cluster_sharing(&accounts, &[1000, 1000, 1000], &extra).await);
     let bots: Vec<(String, Bot)> = BOTS
         .iter()
         .flat_map(|&(name, bot)| (0..2).map(move |copy| (format!("{name}{}", ["", "b"][copy]), bot)))
@@ -394,7 +420,6 @@ async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
             outcome.response()
         );
     }
-    function.stop().await;
 
     // Every node catches up with the shared archive: the same board.
     let want_games = (rounds * bots.len() as u64 / 2 + lambda_games.len() as u64) * 2;
@@ -471,9 +496,106 @@ async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
     );
     assert_error(&nodes[0].get("/v1/leaderboards/tic-tac-toe/standard?period=weekly").await, 400, "invalid_period");
 
-    // A node started now, that saw none of it live, rebuilds the same board
-    // from the archive (names aside: it has accounts of its own).
-    let late = Server::start_with(&[("ARCADE_ARCHIVE__URL", archive.as_str())]).await;
+    // An admin resets the points board's week (on node 0): its lines are
+    // gone there at once and on the other nodes at their next reload, the
+    // month keeps them, and a game that ends after the reset counts.
+    let reset_path = "/admin/leaderboards/tic-tac-toe/standard/points/reset";
+    let post_reset = |token: Option<&str>, body: Value| {
+        let request = nodes[0].http.post(nodes[0].url(reset_path)).json(&body);
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    };
+    let player_token = nodes[0].player("random-1").await.access_token;
+    assert_error(&nodes[0].send(post_reset(None, json!({ "period": "weekly" }))).await, 401, "missing_token");
+    assert_error(
+        &nodes[0].send(post_reset(Some(&player_token), json!({ "period": "weekly" }))).await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &nodes[0].send(post_reset(Some(ADMIN_TOKEN), json!({ "period": "daily" }))).await,
+        422,
+        "invalid_period",
+    );
+    let unknown = nodes[0]
+        .http
+        .post(nodes[0].url("/admin/leaderboards/tic-tac-toe/standard/nope/reset"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({ "period": "weekly" }));
+    assert_error(&nodes[0].send(unknown).await, 404, "board_not_found");
+    let (status, reset) = nodes[0].send(post_reset(Some(ADMIN_TOKEN), json!({ "period": "weekly" }))).await;
+    assert_eq!(status, StatusCode::OK, "{reset}");
+    let reset_at = reset["reset_at_ms"].as_u64().expect("reset_at_ms");
+    let reset_week = Period::Weekly.label(Period::Weekly.start_day(reset_at));
+    assert_eq!(reset["label"], json!(reset_week), "{reset}");
+    let now_weekly = weekly_points(&nodes[0], &reset_week).await;
+    assert_eq!((&now_weekly["entries"], &now_weekly["reset_at_ms"]), (&json!([]), &json!(reset_at)), "at once");
+    for node in nodes.iter() {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while weekly_points(node, &reset_week).await["entries"] != json!([]) {
+            assert!(tokio::time::Instant::now() < deadline, "{} kept the reset week's lines", node.url(""));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let month = Period::Monthly.label(Period::Monthly.start_day(at));
+        let (_, monthly) =
+            node.get(&format!("/v1/leaderboards/tic-tac-toe/standard/points?period=monthly&at={month}")).await;
+        assert_eq!(monthly["entries"].as_array().map(Vec::len), Some(3), "the month is not reset: {monthly}");
+    }
+    let after_reset = lambda_game(&crate::support::unique("lambda-e"), &ids[2], &ids[0], now_ms());
+    let outcome = api.invoke(&crate::lambda::sqs_event(&[("m9", crate::lambda::json_body(&after_reset))])).await;
+    assert!(crate::lambda::failed_ids(outcome.response()).is_empty(), "{}", outcome.response());
+    function.stop().await;
+    let want_games = want_games + 2;
+    for node in nodes.iter() {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let board = weekly_points(node, &reset_week).await;
+            let lines: Vec<(Value, Value)> = board["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| (e["player"].clone(), e["score"].clone()))
+                .collect();
+            if lines == [(json!(ids[2]), json!(1)), (json!(ids[0]), json!(0))] {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{}: the game after the reset: {board}", node.url(""));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let final_board = board_with_games(&nodes[0], want_games).await;
+
+    // A node started now, over the same archive and accounts, that saw none
+    // of it live: its ladder is rebuilt from the archive, with the reset.
+    // Its spool holds 40 games the archive has already (as if it had crashed
+    // after storing them and before acknowledging them): it delivers them
+    // again, and no board counts them twice.
+    let sink = arcade_archive::open_sink(&archive).await.expect("the archive");
+    let filter = arcade_archive::listing::ListFilter { plugin: Some("tic-tac-toe".into()), player: None };
+    let stored = sink.list(&filter, &arcade_archive::listing::PageRequest::first(40)).await.expect("a listing");
+    assert_eq!(stored.games.len(), 40);
+    let late_dir = fresh_dir("ladder-late");
+    {
+        let spool = arcade_archive::spool::Spool::open(late_dir.join("data/archive-spool"), 1 << 30, Box::new(|_| {}))
+            .expect("a spool");
+        for summary in &stored.games {
+            let record = sink.get(&summary.game_id).await.expect("reading a game").expect("an archived game");
+            let compressed = record.to_compressed().expect("compressing");
+            match spool.put(record, compressed).expect("spooling") {
+                arcade_archive::spool::Put::Stored(durable) => durable.await.expect("written").expect("durable"),
+                arcade_archive::spool::Put::AlreadySpooled => panic!("spooled twice"),
+            }
+        }
+        assert_eq!(spool.depth(), 40);
+    }
+    let late_env = [
+        ("ARCADE_ARCHIVE__URL", archive.as_str()),
+        ("ARCADE_AUTH__DATABASE_URL", accounts.as_str()),
+        ("ARCADE_LADDER__SCORE_BOARDS", extra[2].1),
+    ];
+    let late = Server::start_in(&late_dir, &late_env).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
         let (_, ready) = late.get("/health/ready").await;
@@ -483,13 +605,29 @@ async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
         assert!(tokio::time::Instant::now() < deadline, "the ladder was not rebuilt within 120 s: {ready}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let (_, rebuilt) = late.get("/v1/leaderboards/tic-tac-toe/standard?limit=100").await;
-    let unnamed = |board: &Value| -> Vec<Value> {
-        let mut entries = board["entries"].as_array().expect("entries").clone();
-        entries.iter_mut().for_each(|e| e.as_object_mut().unwrap().remove("name").map(drop).unwrap_or(()));
-        entries
-    };
-    assert_eq!(unnamed(&rebuilt), unnamed(&boards[0]), "rebuilt from the archive");
+    let (status, flushed) = late.send(late.http.post(late.url("/admin/archive/flush")).bearer_auth(ADMIN_TOKEN)).await;
+    assert_eq!((status, &flushed["waiting"]), (StatusCode::OK, &json!(0)), "{flushed}");
+    let redelivered = crate::cluster::metric_value(&late.metrics().await, "arcade_archive_games_total");
+    assert_eq!(redelivered, 40.0, "the spool's games were delivered again");
+    assert_eq!(
+        board_with_games(&late, want_games).await["entries"],
+        final_board["entries"],
+        "rebuilt from the archive, each game once"
+    );
+    assert_eq!(
+        weekly_points(&late, &reset_week).await["entries"],
+        weekly_points(&nodes[0], &reset_week).await["entries"],
+        "with the reset"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for node in nodes.iter() {
+        assert_eq!(
+            board_with_games(node, want_games).await["entries"],
+            final_board["entries"],
+            "{}: after the re-delivery",
+            node.url("")
+        );
+    }
 }
 
 /// The public ladder reads a thousand times from one address: each answers

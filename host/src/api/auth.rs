@@ -278,7 +278,7 @@ pub async fn delete(
 
 /// Admin calls: the admin token, or the session of an account with the
 /// `admin` role (the actor in the audit trail).
-fn admin(app: &App, headers: &HeaderMap, ip: &ClientIp) -> Result<Context, ApiError> {
+pub(super) fn admin(app: &App, headers: &HeaderMap, ip: &ClientIp) -> Result<Context, ApiError> {
     match admin_token_or_session(app, headers, "admin")? {
         None => Ok(context(ip, None)),
         Some(session) if session.roles.contains(Role::Admin) => Ok(context(ip, Some(&session.account))),

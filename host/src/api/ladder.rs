@@ -6,14 +6,18 @@
 //! display names, ratings, outcomes) every opponent saw already. Each call
 //! is counted against the caller's address; a page is at most
 //! [`MAX_LIMIT`] lines, so a call costs the server a bounded amount.
+//!
+//! One admin write: resetting a score board's period, kept in the identity
+//! store (shared by the nodes, audited) and applied by every node's ladder
+//! at its next ban reload (this node's at once).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
 use super::client_ip::ClientIp;
@@ -21,7 +25,7 @@ use super::{ApiError, App};
 use arcade_cluster::ratelimit::Policy;
 use arcade_ladder::{
     BoardEntry, BoardKey, HistoryEntry, Ladder, LinesError, Period, Query as LadderQuery, RankKey, ScoreEntry,
-    ScoreKind, ScoreOrder,
+    ScoreKind, ScoreOrder, ScoreReset,
 };
 use arcade_protocol::clock::now_ms;
 
@@ -178,6 +182,8 @@ pub struct ScoreAnswer {
     order: ScoreOrder,
     /// `all_time`, the week's Monday (`2026-11-30`) or the month (`2026-12`).
     period: String,
+    /// When an admin last reset this period: its games before then do not count.
+    reset_at_ms: Option<u64>,
     entries: Vec<Named<ScoreEntry>>,
     next: Option<String>,
 }
@@ -216,9 +222,97 @@ pub async fn score_board(
         kind: spec.kind,
         order: spec.order,
         period: page.period,
+        reset_at_ms: page.reset_at_ms,
         entries,
         next: page.next,
     }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    /// `all_time`, `weekly` or `monthly`: the current one is reset.
+    period: String,
+}
+
+#[derive(Serialize)]
+pub struct ResetAnswer {
+    game: String,
+    mode: String,
+    board: String,
+    period: &'static str,
+    /// The period reset (as `GET` names it: `all_time`, `2026-11-30`, `2026-12`).
+    label: String,
+    reset_at_ms: u64,
+}
+
+/// `POST /admin/leaderboards/{game}/{mode}/{board}/reset`: the score board's
+/// current period (`period`) starts again now: its lines are gone, games
+/// that end from now on count. Rating boards have no periods to reset.
+pub async fn reset(
+    State(app): State<Arc<App>>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path((game, mode, name)): Path<(String, String, String)>,
+    body: Result<Json<ResetRequest>, JsonRejection>,
+) -> Result<Json<ResetAnswer>, ApiError> {
+    let context = super::auth::admin(&app, &headers, &ip)?;
+    let Json(request) = body?;
+    let period = Period::parse(&request.period).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_period",
+            format!("period {:?} is not all_time, weekly or monthly", request.period),
+        )
+    })?;
+    let declared = {
+        let ladder = app.ladder.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        ladder.score_boards().iter().any(|s| s.game == game && s.mode == mode && s.name == name)
+    };
+    if !declared {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "board_not_found",
+            format!("no score board {name:?} for game {game:?} in mode {mode:?}"),
+        ));
+    }
+    let at_ms = now_ms();
+    let reset = arcade_identity::BoardReset {
+        game: game.clone(),
+        mode: mode.clone(),
+        board: name.clone(),
+        period: period.name().to_string(),
+        at_ms,
+        by: context.actor.clone(),
+    };
+    app.identity.reset_board(&reset, &context).await?;
+    let resets = app.identity.board_resets().await?;
+    app.ladder.write().unwrap_or_else(|poisoned| poisoned.into_inner()).set_score_resets(&score_resets(resets));
+    Ok(Json(ResetAnswer {
+        game,
+        mode,
+        board: name,
+        period: period.name(),
+        label: period.label(period.start_day(at_ms)),
+        reset_at_ms: at_ms,
+    }))
+}
+
+/// The ladder's reading of the stored resets (a period it does not know,
+/// from a newer node, is left out).
+pub fn score_resets(resets: Vec<arcade_identity::BoardReset>) -> Vec<ScoreReset> {
+    resets
+        .into_iter()
+        .filter_map(|r| {
+            Some(ScoreReset {
+                period: Period::parse(&r.period)?,
+                game: r.game,
+                mode: r.mode,
+                board: r.board,
+                at_ms: r.at_ms,
+            })
+        })
+        .collect()
 }
 
 /// A board that has no game yet exists when its game is published and its

@@ -28,7 +28,7 @@ mod client_ip;
 mod error;
 mod games;
 mod internal;
-mod ladder;
+pub(crate) mod ladder;
 mod matchmaking;
 mod ops;
 mod parties;
@@ -122,6 +122,7 @@ fn admin_routes(app: &App) -> Router<Arc<App>> {
         .route("/admin/accounts/{id}/ban", put(auth::ban).delete(auth::unban))
         .route("/admin/bans", get(auth::bans))
         .route("/admin/audit", get(auth::audit))
+        .route("/admin/leaderboards/{game}/{mode}/{board}/reset", post(ladder::reset))
 }
 
 /// Yank (`POST`) or un-yank (`DELETE`) a plugin version.

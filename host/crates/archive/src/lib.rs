@@ -28,7 +28,7 @@ pub mod retention;
 pub mod s3;
 mod segment;
 mod settings;
-mod spool;
+pub mod spool;
 
 use std::collections::HashSet;
 use std::path::PathBuf;

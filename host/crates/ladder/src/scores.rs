@@ -78,13 +78,17 @@ pub enum Period {
 impl Period {
     pub const ALL: [Period; 3] = [Period::AllTime, Period::Weekly, Period::Monthly];
 
-    pub fn parse(name: &str) -> Option<Period> {
-        match name {
-            "all_time" => Some(Period::AllTime),
-            "weekly" => Some(Period::Weekly),
-            "monthly" => Some(Period::Monthly),
-            _ => None,
+    /// Its name in queries: `all_time`, `weekly`, `monthly`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Period::AllTime => "all_time",
+            Period::Weekly => "weekly",
+            Period::Monthly => "monthly",
         }
+    }
+
+    pub fn parse(name: &str) -> Option<Period> {
+        Period::ALL.into_iter().find(|p| p.name() == name)
     }
 
     /// The first day (days since 1970-01-01) of the period holding `at_ms`.

@@ -152,8 +152,9 @@ fn spawn_ladder_rebuild(
 /// Keeps the ladder in step with a shared archive (PostgreSQL, S3), which
 /// other nodes and the archiver Lambda write to too: every
 /// `ladder.sync_interval_ms`, the games stored since are counted
-/// (`arcade_ladder::feed::catch_up`). A filesystem archive is this node's
-/// alone: what it stores is counted as it is stored.
+/// (`arcade_ladder::feed::catch_up`), once the rebuild at start is done.
+/// A filesystem archive is this node's alone: what it stores is counted as
+/// it is stored.
 fn spawn_ladder_sync(
     config: &Config,
     archive: Arc<dyn arcade_archive::ArchiveSink>,
@@ -168,6 +169,11 @@ fn spawn_ladder_sync(
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
+            // The rebuild reads everything; a sync before it ends would
+            // read the newest games a second time.
+            if !ladder.read().unwrap_or_else(|poisoned| poisoned.into_inner()).is_rebuilt() {
+                continue;
+            }
             match arcade_ladder::feed::catch_up(archive.as_ref(), &ladder, settings.sync_window_ms).await {
                 Ok(0) => {}
                 Ok(read) => tracing::debug!(games = read, "ladder caught up with the archive"),

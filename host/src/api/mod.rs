@@ -275,16 +275,16 @@ impl App {
     /// A match's players by account id, with their display names (the id
     /// itself for an id no account has).
     async fn match_players(&self, ids: Vec<String>) -> Vec<Player> {
-        let mut players = Vec::with_capacity(ids.len());
-        for id in ids {
-            let account = match arcade_identity::AccountId::parse(&id) {
-                Some(account) => self.identity.account(&account).await.ok().flatten(),
-                None => None,
-            };
-            let name = account.filter(|a| !a.deleted).map_or_else(|| id.clone(), |a| a.display_name);
-            players.push(Player { id, name });
-        }
-        players
+        let accounts: Vec<arcade_identity::AccountId> =
+            ids.iter().filter_map(|id| arcade_identity::AccountId::parse(id)).collect();
+        let names: std::collections::HashMap<String, String> = match self.identity.display_names(&accounts).await {
+            Ok(names) => names.into_iter().map(|(id, name)| (id.as_str().to_string(), name)).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading display names failed; showing account ids");
+                Default::default()
+            }
+        };
+        ids.into_iter().map(|id| Player { name: names.get(&id).cloned().unwrap_or_else(|| id.clone()), id }).collect()
     }
 
     /// Counts one request of `key` under `policy`; 429 when over the limit.

@@ -426,6 +426,11 @@ impl Identity {
         self.store.account(id).await
     }
 
+    /// The display names of the live accounts among `ids` (one query).
+    pub async fn display_names(&self, ids: &[AccountId]) -> Result<Vec<(AccountId, String)>, AuthError> {
+        self.store.display_names(ids).await
+    }
+
     /// Renames `account` (the player-name rule); the canonical name. Tokens
     /// carry the new name from the next refresh.
     pub async fn set_display_name(

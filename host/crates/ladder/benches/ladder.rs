@@ -6,12 +6,23 @@
 //! - `around`: a player's line and 5 either side;
 //! - `page`: 20 lines after a cursor in the middle of the board.
 //!
+//! With `ARCADE_BENCH_REDIS_URL` set (e.g. the test Redis of
+//! `scripts/services.sh`), the same board as a Redis sorted set (the design
+//! issue #13 first asked for, where every node would ask Redis), measured
+//! through the same loopback the nodes would use:
+//! - `redis count`: a game counted exactly once (`SADD` of its id and
+//!   `HMGET` of both skills in one round trip, the rating computed here,
+//!   then `HSET` of the skills and `ZADD` of both lines in a `MULTI`);
+//! - `redis rank`: `ZREVRANK` and `ZSCORE` pipelined;
+//! - `redis around`: `ZREVRANK`, then `ZREVRANGE` of 5 either side;
+//! - `redis page`: `ZREVRANGEBYSCORE` of 20 below a cursor's score.
+//!
 //! `cargo bench -p arcade-ladder --bench ladder`; figures in docs/benchmarks.md.
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use arcade_ladder::{BoardKey, Ladder, RankKey, RatedGame};
+use arcade_ladder::{BoardKey, Ladder, RankKey, RatedGame, RatingSystem, Skill};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const PLAYERS: u64 = 1_000_000;
@@ -82,9 +93,125 @@ fn bench(c: &mut Criterion) {
     });
 }
 
+/// The board as a Redis sorted set of conservative ratings, and the skills
+/// in a hash: what a node would read and write per game and per query.
+fn bench_redis(c: &mut Criterion) {
+    let Ok(url) = std::env::var("ARCADE_BENCH_REDIS_URL") else {
+        eprintln!("ARCADE_BENCH_REDIS_URL is not set: no Redis figures");
+        return;
+    };
+    let mut redis = redis::Client::open(url).expect("a Redis URL").get_connection().expect("Redis answers");
+    let prefix = format!("arcade-bench-ladder:{}", std::process::id());
+    let (board, skills, counted) = (format!("{prefix}:board"), format!("{prefix}:skills"), format!("{prefix}:counted"));
+    let system = RatingSystem::WengLin;
+    let newcomer = system.initial();
+    let started = Instant::now();
+    let mut rng = Rng(11);
+    for first in (0..PLAYERS).step_by(10_000) {
+        let mut zadd = redis::cmd("ZADD");
+        zadd.arg(&board);
+        let mut hset = redis::cmd("HSET");
+        hset.arg(&skills);
+        for i in first..(first + 10_000).min(PLAYERS) {
+            let skill = Skill::WengLin { mu: 25.0 + rng.below(2_000) as f64 / 100.0 - 10.0, sigma: 6.0 };
+            zadd.arg(skill.conservative()).arg(player(i));
+            hset.arg(player(i)).arg(encode(skill));
+        }
+        redis::pipe().add_command(zadd).ignore().add_command(hset).ignore().query::<()>(&mut redis).expect("loading");
+    }
+    eprintln!("a Redis board of {PLAYERS} players in {:.1} s", started.elapsed().as_secs_f64());
+
+    let mut next_id = 0u64;
+    c.bench_function("redis count (a game on a board of 1M)", |b| {
+        b.iter(|| {
+            next_id += 1;
+            let (a, p) = (rng.below(PLAYERS), rng.below(PLAYERS));
+            let p = if p == a { (a + 1) % PLAYERS } else { p };
+            let players = [player(a), player(p)];
+            let (new, stored): (u32, Vec<Option<String>>) = redis::pipe()
+                .cmd("SADD")
+                .arg(&counted)
+                .arg(format!("g{next_id:012}"))
+                .cmd("HMGET")
+                .arg(&skills)
+                .arg(&players)
+                .query(&mut redis)
+                .expect("reading the skills");
+            assert_eq!(new, 1, "a new game");
+            let before: Vec<Skill> = stored.iter().map(|s| s.as_deref().map_or(newcomer, decode)).collect();
+            let after = system.rate(&before, &[1, 2]);
+            let mut write = redis::pipe();
+            write.atomic();
+            for (player, skill) in players.iter().zip(&after) {
+                write.cmd("HSET").arg(&skills).arg(player).arg(encode(*skill)).ignore();
+                write.cmd("ZADD").arg(&board).arg(skill.conservative()).arg(player).ignore();
+            }
+            write.query::<()>(&mut redis).expect("writing the game");
+        })
+    });
+    c.bench_function("redis rank (one line of 1M with its rank)", |b| {
+        b.iter(|| {
+            let p = player(rng.below(PLAYERS));
+            let line: (Option<u64>, Option<f64>) = redis::pipe()
+                .cmd("ZREVRANK")
+                .arg(&board)
+                .arg(&p)
+                .cmd("ZSCORE")
+                .arg(&board)
+                .arg(&p)
+                .query(&mut redis)
+                .unwrap();
+            black_box(line)
+        })
+    });
+    c.bench_function("redis around (11 lines of 1M)", |b| {
+        b.iter(|| {
+            let rank: u64 =
+                redis::cmd("ZREVRANK").arg(&board).arg(player(rng.below(PLAYERS))).query(&mut redis).unwrap();
+            let lines: Vec<(String, f64)> = redis::cmd("ZREVRANGE")
+                .arg(&board)
+                .arg(rank.saturating_sub(5))
+                .arg(rank + 5)
+                .arg("WITHSCORES")
+                .query(&mut redis)
+                .unwrap();
+            black_box(lines)
+        })
+    });
+    let middle: f64 = redis::cmd("ZSCORE").arg(&board).arg(player(PLAYERS / 2)).query(&mut redis).unwrap();
+    c.bench_function("redis page (20 lines after a cursor mid-board of 1M)", |b| {
+        b.iter(|| {
+            let lines: Vec<(String, f64)> = redis::cmd("ZREVRANGEBYSCORE")
+                .arg(&board)
+                .arg(format!("({middle}"))
+                .arg("-inf")
+                .arg("WITHSCORES")
+                .arg("LIMIT")
+                .arg(0)
+                .arg(20)
+                .query(&mut redis)
+                .unwrap();
+            black_box(lines)
+        })
+    });
+    redis::cmd("DEL").arg(&board).arg(&skills).arg(&counted).query::<()>(&mut redis).expect("cleaning up");
+}
+
+fn encode(skill: Skill) -> String {
+    match skill {
+        Skill::WengLin { mu, sigma } => format!("{mu} {sigma}"),
+        Skill::Glicko2 { .. } => unreachable!("the bench rates with Weng-Lin"),
+    }
+}
+
+fn decode(text: &str) -> Skill {
+    let (mu, sigma) = text.split_once(' ').expect("two numbers");
+    Skill::WengLin { mu: mu.parse().expect("mu"), sigma: sigma.parse().expect("sigma") }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30);
-    targets = bench
+    targets = bench, bench_redis
 }
 criterion_main!(benches);

@@ -118,6 +118,9 @@ pub struct BoardReset {
 pub trait IdentityStore: Send + Sync {
     /// The account, deleted or not; `None` if the id was never created.
     async fn account(&self, id: &AccountId) -> Result<Option<Account>, AuthError>;
+    /// The display names of the live accounts among `ids`, in one query
+    /// (deleted and unknown ids are left out).
+    async fn display_names(&self, ids: &[AccountId]) -> Result<Vec<(AccountId, String)>, AuthError>;
     /// Creates `account` with its first sign-in method. A credential that
     /// exists already: [`AuthError::UsernameTaken`] for a username,
     /// [`AuthError::CredentialInUse`] otherwise; nothing is written.
@@ -306,6 +309,21 @@ macro_rules! sql_store {
 
         #[async_trait::async_trait]
         impl IdentityStore for $store {
+            async fn display_names(&self, ids: &[AccountId]) -> Result<Vec<(AccountId, String)>, AuthError> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut query =
+                    sqlx::QueryBuilder::<$db>::new("SELECT id, display_name FROM accounts WHERE NOT deleted AND id IN (");
+                let mut list = query.separated(", ");
+                for id in ids {
+                    list.push_bind(id.as_str().to_string());
+                }
+                list.push_unseparated(")");
+                let rows: Vec<(String, String)> = query.build_query_as().fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(|(id, name)| (AccountId::from_stored(id), name)).collect())
+            }
+
             async fn account(&self, id: &AccountId) -> Result<Option<Account>, AuthError> {
                 use sqlx::Row;
                 let row = sqlx::query("SELECT id, display_name, roles, created_at_ms, deleted FROM accounts WHERE id = $1")

@@ -375,6 +375,15 @@ pub async fn display_names_change_and_reach_tokens(store: Arc<dyn IdentityStore>
     // Display names are not unique; the id is what identifies.
     let other = id.sign_in_device(DEVICE_B, &anon()).await.unwrap().session.account;
     id.set_display_name(&other, "Jos\u{e9}", &anon()).await.unwrap();
+    // Many read at once (a leaderboard page): live accounts only.
+    let gone = id.register("gone", "gones password", &anon()).await.unwrap().session.account;
+    id.delete_account(&gone, &anon()).await.unwrap();
+    let mut names = id.display_names(&[other.clone(), gone, AccountId::generate(), account.clone()]).await.unwrap();
+    names.sort();
+    let mut want = vec![(account.clone(), "Jos\u{e9}".to_string()), (other, "Jos\u{e9}".to_string())];
+    want.sort();
+    assert_eq!(names, want, "the deleted and the unknown account are left out");
+    assert!(id.display_names(&[]).await.unwrap().is_empty());
 }
 
 pub async fn account_deletion(store: Arc<dyn IdentityStore>) {

@@ -186,6 +186,12 @@ fn spawn_ladder_sync(
 /// Keeps banned accounts (and deleted ones: their deletion is a ban without
 /// end) off the leaderboards, as the ban list every node reloads says, and
 /// applies the admins' score board resets from the shared identity store.
+///
+/// A deletion on another node renamed the account in the archive and in
+/// that node's ladder; here its id is renamed (to a pseudonym of this node:
+/// the archive's is not shared) as soon as the ban list has the deletion, so
+/// no other player's history shows the erased id. A restart's rebuild reads
+/// the archive's pseudonym.
 fn spawn_ladder_admin(
     identity: Arc<arcade_identity::Identity>,
     ladder: Arc<std::sync::RwLock<arcade_ladder::Ladder>>,
@@ -194,9 +200,12 @@ fn spawn_ladder_admin(
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(every.max(Duration::from_millis(100)));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut erased = std::collections::HashSet::<String>::new();
         loop {
             interval.tick().await;
             let banned = identity.bans().banned_at(arcade_protocol::clock::now_ms());
+            let deleted: Vec<String> =
+                identity.bans().deleted().into_iter().filter(|id| !erased.contains(id)).collect();
             let resets = match identity.board_resets().await {
                 Ok(resets) => Some(crate::api::ladder::score_resets(resets)),
                 Err(e) => {
@@ -206,6 +215,10 @@ fn spawn_ladder_admin(
             };
             let mut ladder = ladder.write().unwrap_or_else(|poisoned| poisoned.into_inner());
             ladder.set_hidden(banned);
+            for account in deleted {
+                ladder.rename(&account, &arcade_identity::new_pseudonym());
+                erased.insert(account);
+            }
             if let Some(resets) = resets {
                 ladder.set_score_resets(&resets);
             }

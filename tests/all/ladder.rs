@@ -342,7 +342,8 @@ async fn board_with_games(node: &Server, games: u64) -> Value {
 /// skill order, with every game counted once. An admin resets the score
 /// board's week: every node empties it, later games count. A node started
 /// afterwards rebuilds the same boards from the archive (with the reset)
-/// while its spool delivers 40 archived games again, counted once.
+/// while its spool delivers 40 archived games again, counted once. An
+/// account deleted through one node is erased from every node's ladder.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
     let _alone = crate::support::machine_to_myself().await;
@@ -627,6 +628,37 @@ async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
             "{}: after the re-delivery",
             node.url("")
         );
+    }
+
+    // An account deleted through node 0 is erased from every node's ladder
+    // within the ban reload: no other player's history names its id, and
+    // no board shows it (its games stay, under a pseudonym).
+    let leaver = nodes[0].player("random-2b").await;
+    let (_, games) = nodes[1].get(&format!("/v1/players/{}/games?limit=1", leaver.id)).await;
+    let played = games["games"][0].clone();
+    let opponent = played["players"].as_array().unwrap().iter().find(|p| **p != json!(leaver.id)).unwrap().clone();
+    let opponent = opponent.as_str().unwrap();
+    let delete = nodes[0].http.delete(nodes[0].url("/v1/account")).bearer_auth(&leaver.access_token);
+    assert_eq!(nodes[0].send(delete).await.0, StatusCode::NO_CONTENT);
+    for node in nodes.iter().chain([&late]) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (_, history) = node.get(&format!("/v1/players/{opponent}/games?limit=100")).await;
+            let (_, board) = node.get("/v1/leaderboards/tic-tac-toe/standard?limit=100").await;
+            let names_leaver = history.to_string().contains(&leaver.id) || board.to_string().contains(&leaver.id);
+            let game = history["games"].as_array().unwrap().iter().find(|g| g["game_id"] == played["game_id"]);
+            if !names_leaver {
+                let players = &game.expect("the game stays in the opponent's history")["players"];
+                assert!(players.to_string().contains("\"del_"), "under a pseudonym: {players}");
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} still names the deleted account: {history}",
+                node.url("")
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }
 

@@ -13,8 +13,31 @@ use crate::account::AccountId;
 use crate::error::AuthError;
 use crate::store::{Ban, IdentityStore};
 
-/// Account id → ban expiry (`None`: permanent).
-type Snapshot = HashMap<String, Option<UnixMillis>>;
+/// The reason of the ban that stops a deleted account's tokens (a ban
+/// without end, written by the deletion).
+pub(crate) const DELETED_REASON: &str = "account deleted";
+
+/// A ban as the snapshot keeps it.
+#[derive(Clone, Copy, Debug)]
+struct Banned {
+    /// `None`: permanent.
+    until_ms: Option<UnixMillis>,
+    /// The account was deleted (its ban is the deletion's).
+    deleted: bool,
+}
+
+impl Banned {
+    fn of(ban: &Ban) -> Banned {
+        Banned { until_ms: ban.until_ms, deleted: ban.reason == DELETED_REASON }
+    }
+
+    fn active_at(&self, now_ms: UnixMillis) -> bool {
+        self.until_ms.is_none_or(|until| until > now_ms)
+    }
+}
+
+/// Account id → its ban.
+type Snapshot = HashMap<String, Banned>;
 
 /// A snapshot of the active bans.
 #[derive(Clone)]
@@ -39,7 +62,7 @@ impl BanList {
     /// how many there are.
     pub async fn refresh(&self) -> Result<usize, AuthError> {
         let bans = self.store.active_bans(arcade_protocol::clock::now_ms()).await?;
-        let snapshot: Snapshot = bans.into_iter().map(|ban| (ban.account.as_str().to_string(), ban.until_ms)).collect();
+        let snapshot: Snapshot = bans.iter().map(|ban| (ban.account.as_str().to_string(), Banned::of(ban))).collect();
         let count = snapshot.len();
         *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
         Ok(count)
@@ -48,7 +71,7 @@ impl BanList {
     /// Applies a ban to this node's snapshot at once.
     pub(crate) fn insert(&self, ban: &Ban) {
         self.update(|map| {
-            map.insert(ban.account.as_str().to_string(), ban.until_ms);
+            map.insert(ban.account.as_str().to_string(), Banned::of(ban));
         });
     }
 
@@ -70,9 +93,7 @@ impl BanList {
     pub fn check(&self, account: &AccountId, now_ms: UnixMillis) -> Result<(), AuthError> {
         let snapshot = self.snapshot.read().unwrap_or_else(|e| e.into_inner());
         match snapshot.get(account.as_str()) {
-            Some(&until_ms) if until_ms.is_none_or(|until| until > now_ms) => {
-                Err(AuthError::AccountBanned { until_ms })
-            }
+            Some(banned) if banned.active_at(now_ms) => Err(AuthError::AccountBanned { until_ms: banned.until_ms }),
             _ => Ok(()),
         }
     }
@@ -80,11 +101,14 @@ impl BanList {
     /// The accounts banned at `now_ms`.
     pub fn banned_at(&self, now_ms: UnixMillis) -> std::collections::HashSet<String> {
         let snapshot = self.snapshot.read().unwrap_or_else(|e| e.into_inner());
-        snapshot
-            .iter()
-            .filter(|(_, until)| until.is_none_or(|until| until > now_ms))
-            .map(|(account, _)| account.clone())
-            .collect()
+        snapshot.iter().filter(|(_, banned)| banned.active_at(now_ms)).map(|(account, _)| account.clone()).collect()
+    }
+
+    /// The deleted accounts (banned for good by their deletion): other
+    /// nodes learn of a deletion through them.
+    pub fn deleted(&self) -> std::collections::HashSet<String> {
+        let snapshot = self.snapshot.read().unwrap_or_else(|e| e.into_inner());
+        snapshot.iter().filter(|(_, banned)| banned.deleted).map(|(account, _)| account.clone()).collect()
     }
 
     /// How many bans the snapshot holds.

@@ -585,7 +585,13 @@ impl Identity {
         if !self.store.delete_account(account).await? {
             return Err(AuthError::AccountNotFound);
         }
-        let ban = Ban { account: account.clone(), reason: DELETED.into(), until_ms: None, by: None, at_ms: now_ms() };
+        let ban = Ban {
+            account: account.clone(),
+            reason: crate::bans::DELETED_REASON.into(),
+            until_ms: None,
+            by: None,
+            at_ms: now_ms(),
+        };
         self.store.put_ban(&ban).await?;
         self.bans.insert(&ban);
         self.record(AuditRecord::new(AuditKind::AccountDeleted, Some(account), context, json!({}))).await;
@@ -667,9 +673,6 @@ impl Identity {
         }
     }
 }
-
-/// The reason of the ban that stops a deleted account's tokens.
-const DELETED: &str = "account deleted";
 
 fn new_account(id: AccountId, display_name: String) -> Account {
     Account { id, display_name, roles: Roles::DEFAULT, created_at_ms: now_ms(), deleted: false }

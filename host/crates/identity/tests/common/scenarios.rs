@@ -396,6 +396,12 @@ pub async fn account_deletion(store: Arc<dyn IdentityStore>) {
     id.delete_account(&account, &Context::by(&account, None)).await.unwrap();
     // Its access tokens stop at once here (and on other nodes at their ban reload).
     assert_eq!(err(id.verify(&signed_in.access_token)), AuthError::AccountBanned { until_ms: None });
+    // Other nodes learn of the deletion from their ban list (their ladders erase the id).
+    let other_node = identity(&store, None);
+    other_node.refresh_bans().await.unwrap();
+    for node in [&id, &other_node] {
+        assert_eq!(node.bans().deleted(), [account.as_str().to_string()].into(), "a deletion, not a mere ban");
+    }
     let pseudonym = arcade_identity::new_pseudonym();
     assert!(pseudonym.starts_with("del_") && pseudonym.len() == account.as_str().len(), "{pseudonym}");
     assert_ne!(pseudonym, arcade_identity::new_pseudonym());

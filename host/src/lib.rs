@@ -20,7 +20,8 @@
 //!   matching rounds, room routing);
 //! - [`accounts`]: the identity service opened from the config, ban reloads;
 //! - [`api`]: HTTP + WebSocket;
-//! - [`server`], [`config`], [`play`]: running it.
+//! - [`server`], [`config`], [`play`]: running it;
+//! - [`scaffold`]: `arcade new`, a game project with a copy of the SDK.
 pub mod accounts;
 pub mod api;
 pub mod config;
@@ -32,5 +33,6 @@ pub mod room;
 pub mod room_directory;
 pub mod room_runtime;
 pub mod sandbox;
+pub mod scaffold;
 pub mod server;
 pub mod ticker;

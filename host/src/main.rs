@@ -48,6 +48,17 @@ enum Command {
         #[arg(long, value_parser = ["text", "json"])]
         log_format: Option<String>,
     },
+    /// Start a game project (rules, tests, the SDK, the build profile) in
+    /// a new directory `NAME`, which builds and publishes anywhere.
+    New {
+        /// The game's name: 1 to 64 of a-z 0-9 -, starting with a letter.
+        name: String,
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: arcade_host::scaffold::Lang,
+        /// Where to create the project directory.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
     /// Publish, list or validate plugins.
     Plugin {
         #[command(subcommand)]
@@ -124,6 +135,12 @@ fn main() -> anyhow::Result<()> {
             }
             arcade_telemetry::init(cfg.log_format);
             tokio::runtime::Runtime::new()?.block_on(server::serve(cfg))
+        }
+        Command::New { name, lang, dir } => {
+            let files = arcade_host::scaffold::new_project(&dir, &name, lang)?;
+            let root = dir.join(&name);
+            println!("created {} ({} files): cd {} && cargo test", root.display(), files.len(), root.display());
+            Ok(())
         }
         Command::Plugin { command } => plugin_command(command),
         Command::Replay { game, archive, data_dir, sim_backend } => {

@@ -79,3 +79,60 @@ async fn publish_and_list_against_a_running_server() {
     assert!(!output.status.success(), "{}", describe(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("invalid_token"), "{}", describe(&output));
 }
+
+/// `cargo ARGS` in `dir`, into the tests' own target dir for new projects
+/// (kept between runs), to completion.
+async fn cargo_in(dir: &std::path::Path, args: &[&str]) -> Output {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = tokio::process::Command::new(cargo);
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target_dir().join("arcade-new-projects"))
+        .env_remove("RUSTFLAGS")
+        .kill_on_drop(true);
+    tokio::time::timeout(std::time::Duration::from_secs(900), command.output())
+        .await
+        .unwrap_or_else(|_| panic!("cargo {args:?} timed out"))
+        .unwrap_or_else(|e| panic!("running cargo {args:?}: {e}"))
+}
+
+/// A designer outside this repository: `arcade new` writes a project whose
+/// native tests pass, which builds to a component with the README's line,
+/// validates, publishes to a real server and plays to a finish there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_project_tests_builds_publishes_and_plays() {
+    let dir = fresh_dir("arcade-new");
+    let output = arcade(&["new", "my-nim", "--dir", &dir.to_string_lossy()]).await;
+    assert!(output.status.success(), "{}", describe(&output));
+    let project = dir.join("my-nim");
+    let again = arcade(&["new", "my-nim", "--dir", &dir.to_string_lossy()]).await;
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    let bad = arcade(&["new", "My_Game", "--dir", &dir.to_string_lossy()]).await;
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("is not a game name"));
+
+    let tested = cargo_in(&project, &["test", "--quiet"]).await;
+    assert!(tested.status.success(), "cargo test: {}", describe(&tested));
+    assert!(String::from_utf8_lossy(&tested.stdout).contains("2 passed"), "{}", describe(&tested));
+    let built = cargo_in(&project, &["build", "--quiet", "--target", "wasm32-wasip2", "--profile", "plugin"]).await;
+    assert!(built.status.success(), "cargo build: {}", describe(&built));
+    let wasm = target_dir().join("arcade-new-projects/wasm32-wasip2/plugin/my_nim.wasm");
+    let wasm = wasm.to_string_lossy();
+
+    let output = arcade(&["plugin", "validate", &wasm]).await;
+    assert!(output.status.success(), "{}", describe(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("ok: my-nim@0.1.0"), "{}", describe(&output));
+    let server = Server::start_empty().await;
+    let output = arcade(&["plugin", "publish", &wasm, "--server", &server.base]).await;
+    assert!(output.status.success(), "{}", describe(&output));
+
+    let room = server.create_room(&json!({ "game": "my-nim", "players": ["ann", "bob"] })).await;
+    let ann_id = room.id_of("ann").to_string();
+    let mut ann = server.ws(&room.id, Some(room.token("ann"))).await;
+    let mut bob = server.ws(&room.id, Some(room.token("bob"))).await;
+    let takes: Vec<Value> = (0..5).map(|_| json!({ "take": 3 })).collect();
+    play_in_turn(&mut [&mut ann, &mut bob], &takes).await;
+    let last = bob.until_over().await;
+    assert_eq!(last["status"]["winners"], json!([ann_id]), "{last}");
+    assert_eq!(last["view"], json!({ "stones": 0, "next": null }), "{last}");
+}

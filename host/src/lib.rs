@@ -16,6 +16,7 @@
 //!   room directory, and what every room shares (journal, archive, metrics);
 //! - [`ticker`]: real-time rooms' ticks and their simulation batches;
 //! - [`replay`]: deterministic re-execution of journals and archived games;
+//! - [`conformance`]: `arcade plugin check`, what every plugin must pass;
 //! - [`node_agent`]: what a game server runs of the cluster (heartbeats,
 //!   matching rounds, room routing);
 //! - [`accounts`]: the identity service opened from the config, ban reloads;
@@ -25,6 +26,7 @@
 pub mod accounts;
 pub mod api;
 pub mod config;
+pub mod conformance;
 pub mod node_agent;
 pub mod play;
 pub mod registry;

@@ -114,6 +114,14 @@ enum PluginCommand {
     },
     /// Check a component locally: contract, imports, game info.
     Validate { file: PathBuf },
+    /// Conformance: play seeded games with random legal moves and check
+    /// determinism, legal actions, secrets in views and refusals.
+    Check {
+        file: PathBuf,
+        /// Games per player count (the minimum and the maximum).
+        #[arg(long, default_value_t = 10)]
+        games: u32,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -200,6 +208,26 @@ async fn replay_command(
 
 fn plugin_command(command: PluginCommand) -> anyhow::Result<()> {
     match command {
+        PluginCommand::Check { file, games } => {
+            let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let runtime = SandboxEngine::new(Default::default()).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+            let plugin = runtime.prepare(&runtime.compile(&wasm)?)?;
+            let options = arcade_host::conformance::CheckOptions { games, ..Default::default() };
+            let report = arcade_host::conformance::check(&runtime, &plugin, options);
+            let info = plugin.info();
+            for failure in &report.failures {
+                println!("FAILED {failure}");
+            }
+            if !report.passed() {
+                bail!("{}@{}: {} of the conformance checks failed", info.name, info.version, report.failures.len());
+            }
+            println!(
+                "ok: {}@{}: {} games, {} moves, {} private events: deterministic, every listed legal action \
+                 accepted, no private event in another viewer's view, refusals as the contract says",
+                info.name, info.version, report.games, report.moves, report.private_events
+            );
+            Ok(())
+        }
         PluginCommand::Validate { file } => {
             let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let runtime = SandboxEngine::new(Default::default()).map_err(|e| anyhow::anyhow!("{e:#}"))?;

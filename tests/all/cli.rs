@@ -136,3 +136,34 @@ async fn a_new_project_tests_builds_publishes_and_plays() {
     assert_eq!(last["status"]["winners"], json!([ann_id]), "{last}");
     assert_eq!(last["view"], json!({ "stones": 0, "next": null }), "{last}");
 }
+
+/// `arcade plugin check`: every example passes the conformance run; a game
+/// whose view shows every player's private hand is caught.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_example_passes_the_conformance_check_and_a_leaky_view_fails_it() {
+    for (game, games) in [("tic-tac-toe", "10"), ("connect-four", "10"), ("high-card-duel", "10"), ("arena", "2")] {
+        let output = arcade(&["plugin", "check", &path_arg(game), "--games", games]).await;
+        assert!(output.status.success(), "{game}: {}", describe(&output));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.starts_with(&format!("ok: {game}@")) && stdout.contains("deterministic"),
+            "{}",
+            describe(&output)
+        );
+        if game == "high-card-duel" {
+            // Its deals are private: the secrets check had something to look for.
+            assert!(!stdout.contains(" 0 private events"), "{}", describe(&output));
+        }
+    }
+    let output = arcade(&["plugin", "check", &path_arg("leaky-hand"), "--games", "3"]).await;
+    assert!(!output.status.success(), "the leak must fail the check: {}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for viewer in ["Player(\"player-2\")", "Spectator"] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with("FAILED") && l.contains("\"deal\" event") && l.contains(viewer)),
+            "{viewer}: {}",
+            describe(&output)
+        );
+    }
+    assert!(String::from_utf8_lossy(&output.stderr).contains("leaky-hand@1.0.0"), "{}", describe(&output));
+}

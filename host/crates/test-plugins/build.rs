@@ -13,7 +13,7 @@ use std::process::Command;
 
 const TRIPLE: &str = "wasm32-wasip2";
 const EXAMPLES: [&str; 4] = ["tic-tac-toe", "connect-four", "high-card-duel", "arena"];
-const FIXTURES: [&str; 4] = ["spinner", "memory-bomb", "panicker", "file-reader"];
+const FIXTURES: [&str; 5] = ["spinner", "memory-bomb", "panicker", "file-reader", "leaky-hand"];
 
 fn main() {
     let root = Path::new(&env::var_os("CARGO_MANIFEST_DIR").unwrap()).ancestors().nth(3).unwrap().to_path_buf();

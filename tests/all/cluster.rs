@@ -375,16 +375,6 @@ async fn one_players_rate_limit_is_shared_by_the_nodes() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
-/// The value of an unlabelled series in Prometheus text.
-pub(crate) fn metric_value(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
-        .unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
-        .trim()
-        .parse()
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_draining_node_finishes_its_games_takes_no_new_rooms_and_leaves() {
     let mut nodes = start_cluster(&[100, 100], &[]).await;

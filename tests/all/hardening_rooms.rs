@@ -18,12 +18,6 @@ async fn finished_game(server: &Server) -> Room {
     room
 }
 
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seed_is_secret_until_the_game_ends_and_clients_cannot_choose_it() {
     let server = Server::start().await;
@@ -140,7 +134,7 @@ async fn room_creation_is_limited_per_ip_configs_are_capped_and_waiting_rooms_ex
     let info = server.room_info(&waiting[0]).await;
     assert_eq!(info["status"]["state"], "aborted", "{info}");
     assert_eq!(info["status"]["code"], "expired", "{info}");
-    assert_eq!(metric(&server.metrics().await, "arcade_rooms_expired_total"), 3.0);
+    assert_eq!(metric_value(&server.metrics().await, "arcade_rooms_expired_total"), 3.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,7 +161,7 @@ async fn refused_creations_leave_no_room_and_restarts_respect_max_rooms() {
     assert_eq!(info["status"]["seated"], json!([ann.id]), "{info}");
     assert_eq!(info["names"], json!({ ann.id.clone(): "ann" }), "{info}");
     let metrics = server.metrics().await;
-    assert_eq!(metric(&metrics, "arcade_rooms_created_total"), 1.0, "only the valid room was created");
+    assert_eq!(metric_value(&metrics, "arcade_rooms_created_total"), 1.0, "only the valid room was created");
 
     // Fill the node, then restart it with room for fewer: no more than
     // max_rooms come back; the rest wait in the journal.
@@ -177,8 +171,8 @@ async fn refused_creations_leave_no_room_and_restarts_respect_max_rooms() {
     drop(server);
     let smaller = Server::start_in(&dir, &[("ARCADE_LIMITS__MAX_ROOMS", "2")]).await;
     let metrics = smaller.metrics().await;
-    assert_eq!(metric(&metrics, "arcade_rooms_active"), 2.0, "{metrics}");
-    assert_eq!(metric(&metrics, "arcade_rooms_not_restored_total"), 2.0, "{metrics}");
+    assert_eq!(metric_value(&metrics, "arcade_rooms_active"), 2.0, "{metrics}");
+    assert_eq!(metric_value(&metrics, "arcade_rooms_not_restored_total"), 2.0, "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -608,7 +608,7 @@ async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
     }
     let (status, flushed) = late.send(late.http.post(late.url("/admin/archive/flush")).bearer_auth(ADMIN_TOKEN)).await;
     assert_eq!((status, &flushed["waiting"]), (StatusCode::OK, &json!(0)), "{flushed}");
-    let redelivered = crate::cluster::metric_value(&late.metrics().await, "arcade_archive_games_total");
+    let redelivered = crate::support::metric_value(&late.metrics().await, "arcade_archive_games_total");
     assert_eq!(redelivered, 40.0, "the spool's games were delivered again");
     assert_eq!(
         board_with_games(&late, want_games).await["entries"],

@@ -16,12 +16,6 @@ use crate::support::*;
 const TICK_HZ: f64 = 20.0;
 
 /// `arcade_<name>` (a counter's `_total`, or a histogram's `_sum`/`_count`) from a scrape.
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
-}
-
 fn ship<'a>(state: &'a Value, player: &str) -> &'a Value {
     let ships = state["view"]["ships"].as_array().unwrap_or_else(|| panic!("no ships in {state}"));
     ships.iter().find(|s| s["player"] == player).unwrap_or_else(|| panic!("no ship of {player} in {state}"))
@@ -144,7 +138,7 @@ async fn rooms_due_in_a_tick_share_one_gpu_submission_and_get_their_own_results(
     let before = now().await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = now().await;
-    let delta = |name: &str| metric(&after.0, name) - metric(&before.0, name);
+    let delta = |name: &str| metric_value(&after.0, name) - metric_value(&before.0, name);
     let (submissions, batches, worlds) = (
         delta("arcade_sim_submissions_total"),
         delta("arcade_sim_batch_worlds_count"),

@@ -613,6 +613,13 @@ pub fn json_body(bytes: &[u8]) -> Value {
 }
 
 /// `value[key]` as a string, or a panic naming the value.
+/// The value of an unlabelled series in Prometheus text (`/metrics`).
+pub fn metric_value(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
+}
+
 pub fn str_at(value: &Value, key: &str) -> String {
     value[key].as_str().unwrap_or_else(|| panic!("no string {key:?} in {value}")).to_string()
 }

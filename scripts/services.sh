@@ -13,8 +13,9 @@
 #
 # State lives in $ARCADE_SERVICES_DIR, default ${CARGO_TARGET_DIR:-target}/.services;
 # the env file there exports ARCADE_TEST_PG_URL, ARCADE_TEST_S3_ENDPOINT,
-# ARCADE_TEST_REDIS_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION
-# and ARCADE_SERVICES_DIR.
+# ARCADE_TEST_REDIS_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
+# ARCADE_SERVICES_DIR and ARCADE_TEST_COMPONENTIZE_PY (componentize-py, in the
+# same venv as moto, for the Python plugins' tests).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -92,14 +93,21 @@ pg_restart_same_port() {
 }
 
 # ------------------------------------------------------------- S3 (moto)
+# The same venv holds componentize-py, which builds the Python test plugins.
+COMPONENTIZE_PY=componentize-py==0.25.1
 ensure_moto() {
-    [ -x "$VENV/bin/moto_server" ] && return 0
+    if [ -x "$VENV/bin/moto_server" ]; then
+        [ -x "$VENV/bin/componentize-py" ] && return 0
+        log "installing $COMPONENTIZE_PY into $VENV"
+        "$VENV/bin/pip" install -q "$COMPONENTIZE_PY" >"$SVC/pip.log" 2>&1 || die "pip install $COMPONENTIZE_PY failed (see $SVC/pip.log)"
+        return 0
+    fi
     command -v python3 >/dev/null || apt_install python3
     python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
     rm -rf "$VENV"
     python3 -m venv "$VENV"
-    log "installing moto[server] into $VENV"
-    "$VENV/bin/pip" install -q "moto[server]" >"$SVC/pip.log" 2>&1 || {
+    log "installing moto[server] and $COMPONENTIZE_PY into $VENV"
+    "$VENV/bin/pip" install -q "moto[server]" "$COMPONENTIZE_PY" >"$SVC/pip.log" 2>&1 || {
         tail -5 "$SVC/pip.log" >&2
         rm -rf "$VENV"
         die "pip install moto[server] failed (see $SVC/pip.log; df: $(df -h "$SVC" | tail -1))"
@@ -149,6 +157,7 @@ export ARCADE_TEST_REDIS_URL='redis://127.0.0.1:$(cat "$SVC/redis.port")/'
 export AWS_ACCESS_KEY_ID='testing'
 export AWS_SECRET_ACCESS_KEY='testing'
 export AWS_REGION='us-east-1'
+export ARCADE_TEST_COMPONENTIZE_PY='$VENV/bin/componentize-py'
 EOF
     mv "$ENV_FILE.tmp" "$ENV_FILE"
 }

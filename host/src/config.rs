@@ -385,7 +385,7 @@ impl Default for Limits {
             call_deadline_ms: 100,
             max_action_bytes: 4 << 10,
             max_ws_message_bytes: 64 << 10,
-            max_upload_bytes: 16 << 20,
+            max_upload_bytes: 32 << 20,
             finished_room_grace_secs: 120,
             waiting_room_ttl_secs: 300,
             max_config_bytes: 16 << 10,

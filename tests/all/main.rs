@@ -27,6 +27,7 @@ mod lambda_matchmaker;
 mod lifecycle_bench;
 mod openapi;
 mod parties;
+mod python_rules;
 mod rate_limits;
 mod realtime;
 mod room_runtime;

@@ -172,7 +172,8 @@ impl SandboxEngine {
             .max_memory_size(memory_bytes)
             .max_memories_per_component(4)
             .max_tables_per_component(16)
-            .max_core_instances_per_component(16);
+            // componentize-py's `--stub-wasi` Python components hold 38.
+            .max_core_instances_per_component(64);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config)?;
 

@@ -1,7 +1,8 @@
 //! Game rules written in Python (#14): componentize-py (installed by
 //! `scripts/services.sh` beside moto) builds `tests/plugins-py/*` with
 //! `--stub-wasi`; the components pass the conformance check, publish to a
-//! real server and play to a finish over WebSocket, and the hostile-plugin
+//! real server, play to a finish over WebSocket and replay bit for bit from
+//! the archive, and the hostile-plugin
 //! guarantees hold for Python too: an endless loop ends at the CPU deadline,
 //! endless memory at the room's cap, and opening a file traps.
 
@@ -61,6 +62,17 @@ async fn python_rules_publish_play_pass_the_conformance_check_and_stay_contained
     let last = bob.until_over().await;
     assert_eq!(last["status"]["winners"], json!([ann_id]), "{last}");
     assert_eq!(last["view"], json!({ "stones": 0, "next": null }), "{last}");
+    // Archived, it replays bit for bit (same status, same final views).
+    server.flush_archive().await;
+    let output = tokio::process::Command::from(arcade_command())
+        .args(["replay", &room.id, "--data-dir"])
+        .arg(server.data_dir())
+        .output()
+        .await
+        .expect("running arcade replay");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains(&format!("verified {}", room.id)), "{stdout}");
 
     for (misbehaviour, code) in [("spin", "cpu_deadline"), ("grow", "memory_limit"), ("open", "trap")] {
         let room = server.create_room(&json!({ "game": "py-hostile", "players": ["mal"] })).await;

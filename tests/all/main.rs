@@ -24,10 +24,11 @@ mod infra_metrics;
 mod ladder;
 mod lambda;
 mod lambda_matchmaker;
+mod language_rules;
 mod lifecycle_bench;
 mod openapi;
 mod parties;
-mod python_rules;
+
 mod rate_limits;
 mod realtime;
 mod room_runtime;

@@ -38,10 +38,10 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// Upper bound for any single HTTP request of a test.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Held by the tests that load the whole machine (the 2,000-game ladder)
-/// and by the one that measures latency under load (the soak), so the one
-/// never runs beside the other: on 2 cores the soak's honest round trips
-/// would measure the ladder's bots.
+/// Held by the tests that load the whole machine (the 2,000-game ladder,
+/// compiling Python and JavaScript interpreters) and by the one that
+/// measures latency under load (the soak), so none runs beside another: on
+/// 2 cores the soak's honest round trips would measure the ladder's bots.
 pub async fn machine_to_myself() -> tokio::sync::MutexGuard<'static, ()> {
     static HEAVY: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
     HEAVY.get_or_init(|| tokio::sync::Mutex::new(())).lock().await

@@ -43,6 +43,7 @@ if [ ! -f tests/browser/node_modules/playwright-core/package.json ]; then
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 # componentize-js, which builds the JavaScript test plugins (tests/plugins-js).
-if [ ! -f tests/plugins-js/node_modules/@bytecodealliance/componentize-js/package.json ]; then
+if [ ! -f tests/plugins-js/node_modules/@bytecodealliance/componentize-js/package.json ] \
+    || [ ! -f tests/plugins-js/node_modules/@bytecodealliance/preview2-shim/package.json ]; then
     (cd tests/plugins-js && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi

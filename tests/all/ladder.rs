@@ -237,7 +237,7 @@ async fn bots_of_three_strengths_end_in_skill_order_and_a_restart_rebuilds_the_s
     assert_eq!(server.send(delete).await.0, StatusCode::NO_CONTENT);
     assert_error(&server.get(&format!("/v1/players/{}/games", leaver.id)).await, 404, "player_not_found");
     assert_error(&server.get(&format!("/v1/players/{}/ratings", leaver.id)).await, 404, "player_not_found");
-    let board = board_until(&server, |b| ratings_by_name(b).len() == 5).await;
+    let board = board_until(&server, Duration::from_secs(10), |b| ratings_by_name(b).len() == 5).await;
     assert!(board["entries"].as_array().unwrap().iter().all(|e| !str_at(e, "player").starts_with("del_")), "{board}");
 
     // A banned account leaves the board (the others close up) and comes
@@ -249,7 +249,7 @@ async fn bots_of_three_strengths_end_in_skill_order_and_a_restart_rebuilds_the_s
         .bearer_auth(crate::support::ADMIN_TOKEN)
         .json(&json!({ "reason": "cheating" }));
     assert_eq!(server.send(ban).await.0, StatusCode::OK);
-    let without = board_until(&server, |b| ratings_by_name(b).len() == 4).await;
+    let without = board_until(&server, Duration::from_secs(10), |b| ratings_by_name(b).len() == 4).await;
     assert!(without["entries"].as_array().unwrap().iter().all(|e| e["player"] != json!(banned)), "{without}");
     let ranks: Vec<u64> = without["entries"].as_array().unwrap().iter().map(|e| e["rank"].as_u64().unwrap()).collect();
     assert_eq!(ranks, [1, 2, 3, 4], "{without}");
@@ -258,26 +258,26 @@ async fn bots_of_three_strengths_end_in_skill_order_and_a_restart_rebuilds_the_s
         .delete(server.url(&format!("/admin/accounts/{banned}/ban")))
         .bearer_auth(crate::support::ADMIN_TOKEN);
     assert_eq!(server.send(unban).await.0, StatusCode::NO_CONTENT);
-    let back = board_until(&server, |b| ratings_by_name(b).len() == 5).await;
+    let back = board_until(&server, Duration::from_secs(10), |b| ratings_by_name(b).len() == 5).await;
     assert_eq!(back["entries"], board["entries"], "back where its games put it");
 
     // A restart rebuilds the ladder from the archive: the same board.
     drop(server);
     let server = Server::start_in(&dir, &env).await;
-    let rebuilt = board_until(&server, |b| b["entries"] == board["entries"]).await;
+    let rebuilt = board_until(&server, Duration::from_secs(10), |b| b["entries"] == board["entries"]).await;
     assert_eq!(rebuilt["entries"], board["entries"], "rebuilt from the archive");
 }
 
 /// The tic-tac-toe board once `ready` holds (within 10 s).
-async fn board_until(server: &Server, ready: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+async fn board_until(server: &Server, within: Duration, ready: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + within;
     loop {
         let (status, board) = server.get("/v1/leaderboards/tic-tac-toe/standard?limit=100").await;
         assert_eq!(status, StatusCode::OK, "{board}");
         if ready(&board) {
             return board;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the board never got there: {board}");
+        assert!(tokio::time::Instant::now() < deadline, "{}: the board never got there: {board}", server.url(""));
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -322,17 +322,12 @@ async fn weekly_points(node: &Server, week: &str) -> Value {
 
 /// The rating board once it counts `games` player-games (never more).
 async fn board_with_games(node: &Server, games: u64) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let (_, board) = node.get("/v1/leaderboards/tic-tac-toe/standard?limit=100").await;
-        let counted: u64 = ratings_by_name(&board).iter().map(|l| l.2).sum();
+    board_until(node, Duration::from_secs(20), |board| {
+        let counted: u64 = ratings_by_name(board).iter().map(|l| l.2).sum();
         assert!(counted <= games, "{}: a game counted twice: {counted} > {games}: {board}", node.url(""));
-        if counted == games {
-            return board;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{} counted {counted} of {games}: {board}", node.url(""));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        counted == games
+    })
+    .await
 }
 
 /// Three nodes share Redis, the accounts and a PostgreSQL archive; twelve
@@ -426,23 +421,7 @@ async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
     let want_games = (rounds * bots.len() as u64 / 2 + lambda_games.len() as u64) * 2;
     let mut boards = Vec::new();
     for node in nodes.iter() {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        let board = loop {
-            let (status, board) = node.get("/v1/leaderboards/tic-tac-toe/standard?limit=100").await;
-            assert_eq!(status, StatusCode::OK, "{board}");
-            let games: u64 = ratings_by_name(&board).iter().map(|l| l.2).sum();
-            assert!(games <= want_games, "a game counted twice: {games} > {want_games}: {board}");
-            if games == want_games {
-                break board;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{} counted {games} of {want_games}: {board}",
-                node.url("")
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
-        boards.push(board);
+        boards.push(board_with_games(node, want_games).await);
     }
     assert_eq!(boards[0]["entries"], boards[1]["entries"], "nodes 0 and 1 agree");
     assert_eq!(boards[0]["entries"], boards[2]["entries"], "nodes 0 and 2 agree");

@@ -204,15 +204,10 @@ pub async fn score_board(
         let ladder = app.ladder.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         let page =
             ladder.score_lines(&key, &name, asked.period, asked.start_day, &asked.query()).map_err(|e| match e {
-                LinesError::UnknownBoard => ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "board_not_found",
-                    format!("no score board {name:?} for game {game:?} in mode {mode:?}"),
-                ),
+                LinesError::UnknownBoard => score_board_not_found(&key, &name),
                 LinesError::NotOnBoard => not_on_board(asked.around.as_deref().unwrap_or_default()),
             })?;
-        let spec = ladder.score_boards().iter().find(|s| s.game == game && s.mode == mode && s.name == name).cloned();
-        (spec.expect("a board it answered for"), page)
+        (ladder.score_board(&key, &name).cloned().expect("a board it answered for"), page)
     };
     let entries = named(&app, page.entries, |e| &e.player).await;
     Ok(Json(ScoreAnswer {
@@ -265,16 +260,9 @@ pub async fn reset(
             format!("period {:?} is not all_time, weekly or monthly", request.period),
         )
     })?;
-    let declared = {
-        let ladder = app.ladder.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        ladder.score_boards().iter().any(|s| s.game == game && s.mode == mode && s.name == name)
-    };
-    if !declared {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "board_not_found",
-            format!("no score board {name:?} for game {game:?} in mode {mode:?}"),
-        ));
+    let key = BoardKey::new(&game, &mode);
+    if app.ladder.read().unwrap_or_else(|poisoned| poisoned.into_inner()).score_board(&key, &name).is_none() {
+        return Err(score_board_not_found(&key, &name));
     }
     let at_ms = now_ms();
     let reset = arcade_identity::BoardReset {
@@ -319,6 +307,14 @@ pub fn score_resets(resets: Vec<arcade_identity::BoardReset>) -> Vec<ScoreReset>
 /// mode is one the node queues.
 fn board_exists(app: &App, key: &BoardKey) -> bool {
     app.node_agent.matchmaker.queues().iter().any(|q| q.game == key.game && q.mode == key.mode)
+}
+
+fn score_board_not_found(key: &BoardKey, name: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "board_not_found",
+        format!("no score board {name:?} for game {:?} in mode {:?}", key.game, key.mode),
+    )
 }
 
 fn board_not_found(key: &BoardKey) -> ApiError {

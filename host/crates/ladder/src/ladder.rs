@@ -467,6 +467,11 @@ impl Ladder {
         self.scores.specs()
     }
 
+    /// The declared score board `name` of a game and mode.
+    pub fn score_board(&self, board: &BoardKey, name: &str) -> Option<&ScoreBoardSpec> {
+        self.scores.spec(&board.game, &board.mode, name).map(|spec| &self.scores.specs()[spec])
+    }
+
     /// Lines of the score board `name` of a game and mode in the period
     /// starting on `start_day` (see [`Period::start_day`]): a page, a
     /// player's neighbourhood or some players' lines.

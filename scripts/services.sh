@@ -93,21 +93,22 @@ pg_restart_same_port() {
 }
 
 # ------------------------------------------------------------- S3 (moto)
-# The same venv holds componentize-py, which builds the Python test plugins.
-COMPONENTIZE_PY=componentize-py==0.25.1
+# The same venv holds componentize-py, which builds the Python plugins, and
+# pytest, which runs their rules tests (sdk-py, plugins/python).
+PYTHON_TOOLS=(componentize-py==0.25.1 pytest==9.2.0)
 ensure_moto() {
     if [ -x "$VENV/bin/moto_server" ]; then
-        [ -x "$VENV/bin/componentize-py" ] && return 0
-        log "installing $COMPONENTIZE_PY into $VENV"
-        "$VENV/bin/pip" install -q "$COMPONENTIZE_PY" >"$SVC/pip.log" 2>&1 || die "pip install $COMPONENTIZE_PY failed (see $SVC/pip.log)"
+        [ -x "$VENV/bin/componentize-py" ] && [ -x "$VENV/bin/pytest" ] && return 0
+        log "installing ${PYTHON_TOOLS[*]} into $VENV"
+        "$VENV/bin/pip" install -q "${PYTHON_TOOLS[@]}" >"$SVC/pip.log" 2>&1 || die "pip install ${PYTHON_TOOLS[*]} failed (see $SVC/pip.log)"
         return 0
     fi
     command -v python3 >/dev/null || apt_install python3
     python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
     rm -rf "$VENV"
     python3 -m venv "$VENV"
-    log "installing moto[server] and $COMPONENTIZE_PY into $VENV"
-    "$VENV/bin/pip" install -q "moto[server]" "$COMPONENTIZE_PY" >"$SVC/pip.log" 2>&1 || {
+    log "installing moto[server] and ${PYTHON_TOOLS[*]} into $VENV"
+    "$VENV/bin/pip" install -q "moto[server]" "${PYTHON_TOOLS[@]}" >"$SVC/pip.log" 2>&1 || {
         tail -5 "$SVC/pip.log" >&2
         rm -rf "$VENV"
         die "pip install moto[server] failed (see $SVC/pip.log; df: $(df -h "$SVC" | tail -1))"

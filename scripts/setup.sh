@@ -42,8 +42,10 @@ fi
 if [ ! -f tests/browser/node_modules/playwright-core/package.json ]; then
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
-# componentize-js, which builds the JavaScript test plugins (tests/plugins-js).
-if [ ! -f tests/plugins-js/node_modules/@bytecodealliance/componentize-js/package.json ] \
-    || [ ! -f tests/plugins-js/node_modules/@bytecodealliance/preview2-shim/package.json ]; then
-    (cd tests/plugins-js && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+# The JavaScript SDK's toolchain (componentize-js, esbuild; jco for its
+# types), which builds the JavaScript plugins (plugins/js, tests/plugins-js).
+# Installed again whenever the lockfile differs from the one last installed.
+if ! cmp -s sdk-js/package-lock.json sdk-js/node_modules/.arcade-installed-lock 2>/dev/null; then
+    (cd sdk-js && npm ci --no-audit --no-fund --loglevel=error >/dev/null \
+        && cp package-lock.json node_modules/.arcade-installed-lock)
 fi

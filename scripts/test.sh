@@ -57,6 +57,16 @@ trap 'scripts/services.sh stop' EXIT
 eval "$(scripts/services.sh env)"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 
+# The Python and JavaScript SDKs' own tests and the example games' rules
+# tests, natively: pytest (from the services' venv) and node --test (one
+# pytest run per Python game: each game's module is named `game`).
+python="$(dirname "$ARCADE_TEST_COMPONENTIZE_PY")/python"
+(cd sdk-py && "$python" -m pytest -q -p no:cacheprovider)
+for game in plugins/python/*/; do
+    (cd plugins/python && "$python" -m pytest -q -p no:cacheprovider "$(basename "$game")")
+done
+(cd sdk-js && npm test --silent)
+
 # The end-to-end tier: every integration test target (tests/all starts the
 # real `arcade` binary Cargo builds for it, with the plugins
 # arcade-test-plugins' build script compiles; the crates' own tests use the

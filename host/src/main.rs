@@ -147,7 +147,8 @@ fn main() -> anyhow::Result<()> {
         Command::New { name, lang, dir } => {
             let files = arcade_host::scaffold::new_project(&dir, &name, lang)?;
             let root = dir.join(&name);
-            println!("created {} ({} files): cd {} && cargo test", root.display(), files.len(), root.display());
+            let next = arcade_host::scaffold::next_steps(lang);
+            println!("created {} ({} files): cd {} && {next}", root.display(), files.len(), root.display());
             Ok(())
         }
         Command::Plugin { command } => plugin_command(command),

@@ -1,71 +1,150 @@
-//! Game rules written in Python and JavaScript (#14). componentize-py
-//! (installed by `scripts/services.sh` beside moto) builds
-//! `tests/plugins-py/*` with `--stub-wasi`; componentize-js (`npm ci` in
-//! `tests/plugins-js`, by `scripts/setup.sh --tests`) builds
-//! `tests/plugins-js/*` with every engine feature off. In each language a
-//! Nim passes the conformance check, publishes to a real server, plays to a
-//! finish over WebSocket and replays bit for bit from the archive, and the
+//! Game rules written in Python and JavaScript (#14), with their SDKs
+//! (`sdk-py`, `sdk-js`). componentize-py (installed by
+//! `scripts/services.sh` beside moto, with pytest) and componentize-js
+//! (`npm ci` in `sdk-js`, by `scripts/setup.sh --tests`) build the examples
+//! in `plugins/python` and `plugins/js` and the raw hostile plugins in
+//! `tests/plugins-py` and `tests/plugins-js`. In each language both
+//! examples pass the conformance check, publish to a real server, play to
+//! a finish over WebSocket and replay bit for bit from the archive, and the
 //! hostile-plugin guarantees hold: an endless loop ends at the CPU
 //! deadline, endless memory at the room's cap, and reaching for a file
-//! traps.
+//! traps. `arcade new` in every language gives a project whose tests pass
+//! and whose component publishes and plays.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
 
 use crate::support::*;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Lang {
+    Rust,
     Python,
     JavaScript,
 }
 
+/// The venv's Python (beside componentize-py), with pytest.
+fn python() -> PathBuf {
+    Path::new(&service_var("ARCADE_TEST_COMPONENTIZE_PY")).with_file_name("python")
+}
+
 impl Lang {
-    /// The prefix of its plugins' game names.
+    /// The prefix of its example games' names.
     fn prefix(self) -> &'static str {
         match self {
-            Lang::Python => "py",
-            Lang::JavaScript => "js",
+            Lang::Rust => "",
+            Lang::Python => "py-",
+            Lang::JavaScript => "js-",
         }
     }
 
-    /// Builds its test plugin `name` (`nim`, `hostile`) into a component; its path.
-    fn build(self, name: &str) -> PathBuf {
-        let out_dir = target_dir().join("language-plugins");
-        std::fs::create_dir_all(&out_dir).expect("creating the output dir");
-        let out = out_dir.join(format!("{}-{name}.wasm", self.prefix()));
-        let wit = workspace_root().join("wit/arcade.wit");
+    /// The command that builds `source` (a project dir in Python, a module
+    /// in JavaScript) into the component `out` with the language's SDK
+    /// (`raw`: the source implements the bindings itself).
+    fn build_command(self, source: &Path, raw: bool, out: &Path) -> std::process::Command {
+        let root = workspace_root();
         let mut command = match self {
+            Lang::Rust => unreachable!("Rust plugins are built by cargo"),
             Lang::Python => {
-                let mut command = std::process::Command::new(service_var("ARCADE_TEST_COMPONENTIZE_PY"));
-                command
-                    .current_dir(workspace_root().join("tests/plugins-py").join(name))
-                    .arg("-d")
-                    .arg(&wit)
-                    .args(["-w", "game", "componentize", "--stub-wasi", "app", "-o"])
-                    .arg(&out);
+                let mut command = std::process::Command::new(python());
+                command.env("PYTHONPATH", root.join("sdk-py")).args(["-m", "arcade_sdk", "build"]).arg(source);
                 command
             }
             Lang::JavaScript => {
-                let dir = workspace_root().join("tests/plugins-js");
                 let mut command = std::process::Command::new("node");
-                command
-                    .current_dir(&dir)
-                    .arg("build.mjs")
-                    .arg(dir.join(name).join(format!("{name}.js")))
-                    .arg(&wit)
-                    .arg(&out);
+                command.arg(root.join("sdk-js/bin/build.mjs")).arg(source);
                 command
             }
         };
-        let output = command.output().unwrap_or_else(|e| panic!("building the {self:?} plugin {name}: {e}"));
+        command.arg("-o").arg(out);
+        if raw {
+            command.arg("--raw");
+        }
+        command
+    }
+
+    /// Builds `source` into `<target>/language-plugins/<name>.wasm`; its path.
+    fn build(self, source: &Path, raw: bool, name: &str) -> PathBuf {
+        let out_dir = target_dir().join("language-plugins");
+        std::fs::create_dir_all(&out_dir).expect("creating the output dir");
+        let out = out_dir.join(format!("{name}.wasm"));
+        let output = self.build_command(source, raw, &out).output();
+        let output = output.unwrap_or_else(|e| panic!("building the {self:?} plugin {name}: {e}"));
         assert!(
             output.status.success(),
             "building the {self:?} plugin {name} (scripts/setup.sh --tests and scripts/services.sh start install the \
              toolchains): {}",
-            String::from_utf8_lossy(&output.stderr)
+            describe(&output)
         );
         out
     }
+
+    /// Builds the example `game` (`plugins/python/<game>`, `plugins/js/<game>/game.js`).
+    fn example(self, game: &str) -> PathBuf {
+        let source = match self {
+            Lang::Rust => unreachable!("the Rust examples are built by arcade-test-plugins"),
+            Lang::Python => workspace_root().join("plugins/python").join(game),
+            Lang::JavaScript => workspace_root().join("plugins/js").join(game).join("game.js"),
+        };
+        self.build(&source, false, &format!("{}{game}", self.prefix()))
+    }
+
+    /// Builds the raw hostile plugin (one action per misbehaviour).
+    fn hostile(self) -> PathBuf {
+        let source = match self {
+            Lang::Rust => unreachable!("the Rust hostile plugins are built by arcade-test-plugins"),
+            Lang::Python => workspace_root().join("tests/plugins-py/hostile"),
+            Lang::JavaScript => workspace_root().join("tests/plugins-js/hostile/hostile.js"),
+        };
+        self.build(&source, true, &format!("{}hostile", self.prefix()))
+    }
+}
+
+/// `arcade plugin check` passes `wasm`, named `name`; its report.
+async fn conformance(wasm: &Path, name: &str) -> String {
+    let output = run_arcade(&["plugin", "check", "--games", "3", &wasm.to_string_lossy()]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success() && stdout.starts_with(&format!("ok: {name}@")), "{}", describe(&output));
+    stdout
+}
+
+/// Publishes `wasm` over HTTP. Publishing compiles an interpreter of 12 to
+/// 18 MB before it answers: longer than the harness's usual 30 s on a busy
+/// 2-core machine.
+async fn publish(server: &Server, wasm: &Path) {
+    let publish = server
+        .http
+        .post(server.url("/v1/plugins"))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("content-type", "application/wasm")
+        .body(std::fs::read(wasm).unwrap())
+        .timeout(std::time::Duration::from_secs(300));
+    let (status, body) = server.send(publish).await;
+    assert_eq!(status, StatusCode::CREATED, "{}: {body}", wasm.display());
+}
+
+/// `arcade replay` re-runs the archived `room` and finds the same result.
+async fn replays(server: &Server, room: &str) {
+    server.flush_archive().await;
+    let mut command = tokio::process::Command::from(arcade_command());
+    command.args(["replay", room, "--data-dir"]).arg(server.data_dir());
+    let output = command.output().await.expect("running arcade replay");
+    assert!(output.status.success() && String::from_utf8_lossy(&output.stdout).contains(&format!("verified {room}")));
+}
+
+/// Two players play `game` to a finish over WebSocket with its legal
+/// actions; a spectator watches. The room and each player's final state.
+async fn play_to_finish(server: &Server, game: &str) -> (Room, Vec<Value>) {
+    let room = server.create_room(&json!({ "game": game, "players": ["ann", "bob"] })).await;
+    let mut ann = server.ws(&room.id, Some(room.token("ann"))).await;
+    let mut bob = server.ws(&room.id, Some(room.token("bob"))).await;
+    let mut spectator = server.ws(&room.id, None).await;
+    let last = play_by_legal_actions(&mut [&mut ann, &mut bob]).await;
+    for state in last.iter().chain([&spectator.until_over().await]) {
+        assert_eq!(state["status"]["state"], "finished", "{game}: {state}");
+    }
+    (room, last)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,63 +160,43 @@ async fn javascript_rules_publish_play_replay_pass_the_conformance_check_and_sta
 async fn rules_in(lang: Lang) {
     // Compiling an interpreter of 12 to 18 MB takes both cores for tens of
     // seconds: not beside the timing-sensitive tests, nor the other language.
-    let _alone = crate::support::machine_to_myself().await;
-    let nim = lang.build("nim");
-    let hostile = lang.build("hostile");
-    let (nim_name, hostile_name) = (format!("{}-nim", lang.prefix()), format!("{}-hostile", lang.prefix()));
-    let size = std::fs::metadata(&nim).unwrap().len();
+    let _alone = machine_to_myself().await;
+    let p = lang.prefix();
+    let (ttt, duel, hostile) = (lang.example("tic-tac-toe"), lang.example("high-card-duel"), lang.hostile());
+    let size = std::fs::metadata(&ttt).unwrap().len();
     assert!(size > 8 << 20, "{lang:?}: a component carries its interpreter ({size} bytes): the upload limit allows it");
 
-    let mut check = tokio::process::Command::from(arcade_command());
-    check.args(["plugin", "check", "--games", "2"]).arg(&nim).kill_on_drop(true);
-    let output = check.output().await.expect("running arcade plugin check");
-    assert!(
-        output.status.success()
-            && String::from_utf8_lossy(&output.stdout).starts_with(&format!("ok: {nim_name}@0.1.0")),
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    conformance(&ttt, &format!("{p}tic-tac-toe")).await;
+    let report = conformance(&duel, &format!("{p}high-card-duel")).await;
+    assert!(!report.contains(" 0 private events"), "the deals are private events: {report}");
 
     let server = Server::start_empty().await;
-    for wasm in [&nim, &hostile] {
-        // Publishing compiles the component before it answers: longer than
-        // the harness's usual 30 s on a busy 2-core machine.
-        let publish = server
-            .http
-            .post(server.url("/v1/plugins"))
-            .bearer_auth(ADMIN_TOKEN)
-            .header("content-type", "application/wasm")
-            .body(std::fs::read(wasm).unwrap())
-            .timeout(std::time::Duration::from_secs(300));
-        let (status, body) = server.send(publish).await;
-        assert_eq!(status, StatusCode::CREATED, "{}: {body}", wasm.display());
+    for wasm in [&ttt, &duel, &hostile] {
+        publish(&server, wasm).await;
     }
-    let room = server.create_room(&json!({ "game": nim_name, "players": ["ann", "bob"] })).await;
-    let ann_id = room.id_of("ann").to_string();
-    let mut ann = server.ws(&room.id, Some(room.token("ann"))).await;
-    let mut bob = server.ws(&room.id, Some(room.token("bob"))).await;
-    assert_error(&server.act(&room.id, room.token("bob"), &json!({ "take": 1 })).await, 409, "not_your_turn");
-    assert_error(&server.act(&room.id, room.token("ann"), &json!({ "take": 4 })).await, 422, "illegal_action");
-    let takes: Vec<Value> = (0..5).map(|_| json!({ "take": 3 })).collect();
-    play_in_turn(&mut [&mut ann, &mut bob], &takes).await;
-    let last = bob.until_over().await;
-    assert_eq!(last["status"]["winners"], json!([ann_id]), "{last}");
-    assert_eq!(last["view"], json!({ "stones": 0, "next": null }), "{last}");
-    // Archived, it replays bit for bit (same status, same final views).
-    server.flush_archive().await;
-    let output = tokio::process::Command::from(arcade_command())
-        .args(["replay", &room.id, "--data-dir"])
-        .arg(server.data_dir())
-        .output()
-        .await
-        .expect("running arcade replay");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains(&format!("verified {}", room.id)), "{stdout}");
+
+    // Tic-tac-toe: refusals over HTTP, then a game to a finish over WebSocket.
+    let game = format!("{p}tic-tac-toe");
+    let room = server.create_room(&json!({ "game": game, "players": ["cy", "dee"] })).await;
+    assert_error(&server.act(&room.id, room.token("dee"), &json!({ "cell": 0 })).await, 409, "not_your_turn");
+    assert_error(&server.act(&room.id, room.token("cy"), &json!({ "cell": 9 })).await, 422, "illegal_action");
+    assert_error(&server.act(&room.id, room.token("cy"), &json!({ "row": 1 })).await, 422, "malformed_action");
+    let (room, last) = play_to_finish(&server, &game).await;
+    // Each takes the first free cell: X's 2, 4 and 6 win on the seventh move.
+    assert_eq!(last[0]["view"]["board"], json!(["X", "O", "X", "O", "X", "O", "X", null, null]), "{}", last[0]);
+    assert_eq!(last[0]["status"]["winners"], json!([room.id_of("ann")]), "{}", last[0]);
+    replays(&server, &room.id).await;
+
+    // High-card duel: simultaneous rounds, private hands, seeded deals.
+    let game = format!("{p}high-card-duel");
+    let (room, last) = play_to_finish(&server, &game).await;
+    let view = &last[0]["view"];
+    assert_eq!(view["history"].as_array().map(Vec::len), Some(5), "{view}");
+    assert_eq!(view["hand"], json!([]), "{view}");
+    replays(&server, &room.id).await;
 
     for (misbehaviour, code) in [("spin", "cpu_deadline"), ("grow", "memory_limit"), ("open", "trap")] {
-        let room = server.create_room(&json!({ "game": hostile_name, "players": ["mal"] })).await;
+        let room = server.create_room(&json!({ "game": format!("{p}hostile"), "players": ["mal"] })).await;
         let refused = server.act(&room.id, room.token("mal"), &json!({ "do": misbehaviour })).await;
         assert_error(&refused, 410, "room_aborted");
         let info = server.room_info(&room.id).await;
@@ -146,7 +205,176 @@ async fn rules_in(lang: Lang) {
         assert!(!info.to_string().contains("root:"), "nothing of /etc/passwd is shown: {info}");
     }
     // The server plays on: a new game starts and takes a move.
-    let room = server.create_room(&json!({ "game": nim_name, "players": ["cy", "dee"] })).await;
-    let (status, body) = server.act(&room.id, room.token("cy"), &json!({ "take": 2 })).await;
+    let room = server.create_room(&json!({ "game": format!("{p}tic-tac-toe"), "players": ["eve", "fay"] })).await;
+    let (status, body) = server.act(&room.id, room.token("eve"), &json!({ "cell": 4 })).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Runs `program ARGS` in `dir` to completion (within 15 minutes: a cold
+/// cargo build of a new Rust project takes minutes on 2 cores).
+async fn run_in(dir: &Path, program: impl AsRef<std::ffi::OsStr>, args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut command = tokio::process::Command::new(program);
+    command.args(args).current_dir(dir).env_remove("RUSTFLAGS").kill_on_drop(true);
+    command.envs(env.iter().map(|(k, v)| (*k, *v)));
+    tokio::time::timeout(Duration::from_secs(900), command.output())
+        .await
+        .unwrap_or_else(|_| panic!("{args:?} in {} timed out", dir.display()))
+        .unwrap_or_else(|e| panic!("running {args:?} in {}: {e}", dir.display()))
+}
+
+/// A designer outside this repository: `arcade new --lang rust` writes a
+/// project whose native tests pass, which builds to a component with its
+/// README's line, passes the conformance check, publishes to a real server
+/// with `arcade plugin publish` and plays to a finish there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_rust_project_tests_builds_publishes_and_plays() {
+    new_project_in(Lang::Rust).await;
+}
+
+/// The same for `arcade new --lang python` (pytest; componentize-py).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_python_project_tests_builds_publishes_and_plays() {
+    new_project_in(Lang::Python).await;
+}
+
+/// The same for `arcade new --lang js` (node --test; componentize-js).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_javascript_project_tests_builds_publishes_and_plays() {
+    new_project_in(Lang::JavaScript).await;
+}
+
+async fn new_project_in(lang: Lang) {
+    // Python and JavaScript: an interpreter to compile, twice (check, publish).
+    let _alone = if lang == Lang::Rust { None } else { Some(machine_to_myself().await) };
+    let dir = fresh_dir("arcade-new");
+    let dir_arg = dir.to_string_lossy().into_owned();
+    let (name, flag) = match lang {
+        Lang::Rust => ("my-nim", "rust"),
+        Lang::Python => ("my-py-nim", "python"),
+        Lang::JavaScript => ("my-js-nim", "js"),
+    };
+    let output = run_arcade(&["new", name, "--lang", flag, "--dir", &dir_arg]).await;
+    assert!(output.status.success(), "{}", describe(&output));
+    let again = run_arcade(&["new", name, "--lang", flag, "--dir", &dir_arg]).await;
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    let bad = run_arcade(&["new", "My_Game", "--lang", flag, "--dir", &dir_arg]).await;
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("is not a game name"));
+    let project = dir.join(name);
+
+    let (tested, wasm) = match lang {
+        Lang::Rust => {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let target = target_dir().join("arcade-new-projects");
+            let env = [("CARGO_TARGET_DIR", target.as_path())];
+            let tested = run_in(&project, &cargo, &["test", "--quiet"], &env).await;
+            assert!(tested.status.success(), "cargo test: {}", describe(&tested));
+            let build = ["build", "--quiet", "--target", "wasm32-wasip2", "--profile", "plugin"];
+            let built = run_in(&project, &cargo, &build, &env).await;
+            assert!(built.status.success(), "cargo build: {}", describe(&built));
+            (tested, target.join("wasm32-wasip2/plugin/my_nim.wasm"))
+        }
+        Lang::Python => {
+            let tested = run_in(&project, python(), &["-m", "pytest", "-q"], &[]).await;
+            let sdk = project.join("vendor/sdk-py");
+            let build = ["-m", "arcade_sdk", "build", "-o", "my-py-nim.wasm"];
+            let built = run_in(&project, python(), &build, &[("PYTHONPATH", sdk.as_path())]).await;
+            assert!(built.status.success(), "the README's build line: {}", describe(&built));
+            (tested, project.join("my-py-nim.wasm"))
+        }
+        Lang::JavaScript => {
+            // From npm's cache, warm since sdk-js's `npm ci` (scripts/setup.sh).
+            let install = ["install", "--prefer-offline", "--no-audit", "--no-fund"];
+            let installed = run_in(&project, "npm", &install, &[]).await;
+            assert!(installed.status.success(), "npm install: {}", describe(&installed));
+            let tested = run_in(&project, "npm", &["test"], &[]).await;
+            let built = run_in(&project, "npm", &["run", "build"], &[]).await;
+            assert!(built.status.success(), "npm run build: {}", describe(&built));
+            (tested, project.join("my-js-nim.wasm"))
+        }
+    };
+    assert!(tested.status.success(), "the native tests: {}", describe(&tested));
+    let passed = if lang == Lang::JavaScript { "pass 2" } else { "2 passed" };
+    assert!(String::from_utf8_lossy(&tested.stdout).contains(passed), "{}", describe(&tested));
+
+    conformance(&wasm, name).await;
+    let server = Server::start_empty().await;
+    let output = run_arcade(&["plugin", "publish", &wasm.to_string_lossy(), "--server", &server.base]).await;
+    assert!(output.status.success(), "{}", describe(&output));
+    let (room, last) = play_to_finish(&server, name).await;
+    // Each takes 1 stone: the 15th, the last, is ann's.
+    assert_eq!(last[1]["status"]["winners"], json!([room.id_of("ann")]), "{}", last[1]);
+    assert_eq!(last[1]["view"], json!({ "stones": 0, "next": null }), "{}", last[1]);
+}
+
+/// The server's private memory (`Private_Clean` + `Private_Dirty` in
+/// `/proc/PID/smaps_rollup`), in bytes.
+fn private_memory(pid: u32) -> u64 {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).expect("reading smaps_rollup");
+    rollup
+        .lines()
+        .filter(|l| l.starts_with("Private_Clean:") || l.starts_with("Private_Dirty:"))
+        .map(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()).expect("a size in kB") * 1024)
+        .sum()
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// The benchmark table of docs/writing-games.md (not a test: it asserts no
+/// speed; `scripts/bench-languages.sh` runs it against a release server).
+/// Per language, tic-tac-toe: component size, publish time (the server
+/// compiles it), room creation and one action over HTTP (medians of
+/// `ROOMS`), and the server's private memory per idle room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: scripts/bench-languages.sh"]
+async fn what_a_game_costs_in_each_language() {
+    const ROOMS: usize = 40;
+    let _alone = machine_to_myself().await;
+    let rust = target_dir().join("language-plugins/tic-tac-toe.wasm");
+    std::fs::write(&rust, plugin_bytes("tic-tac-toe")).expect("writing the Rust component");
+    let components = [
+        (Lang::Rust, rust),
+        (Lang::Python, Lang::Python.example("tic-tac-toe")),
+        (Lang::JavaScript, Lang::JavaScript.example("tic-tac-toe")),
+    ];
+    let server = Server::start_empty().await;
+    println!(
+        "| language | component | publish (compile) | create a room (p50) | one action (p50) | memory per idle room |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (lang, wasm) in components {
+        let size = std::fs::metadata(&wasm).unwrap().len();
+        let started = std::time::Instant::now();
+        publish(&server, &wasm).await;
+        let publish_time = started.elapsed();
+        let game = format!("{}tic-tac-toe", lang.prefix());
+        // One room first: the first instantiation warms what rooms share.
+        server.create_room(&json!({ "game": game, "players": ["ann", "bob"] })).await;
+        let before = private_memory(server.pid());
+        let mut rooms = Vec::new();
+        let mut creates = Vec::new();
+        for _ in 0..ROOMS {
+            let started = std::time::Instant::now();
+            rooms.push(server.create_room(&json!({ "game": game, "players": ["ann", "bob"] })).await);
+            creates.push(started.elapsed());
+        }
+        let per_room = private_memory(server.pid()).saturating_sub(before) / ROOMS as u64;
+        let mut actions = Vec::new();
+        for room in &rooms {
+            let started = std::time::Instant::now();
+            let (status, body) = server.act(&room.id, room.token("ann"), &json!({ "cell": 4 })).await;
+            actions.push(started.elapsed());
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        println!(
+            "| {lang:?} | {:.1} MB | {:.1} s | {:.2} ms | {:.2} ms | {} KiB |",
+            size as f64 / 1e6,
+            publish_time.as_secs_f64(),
+            median(creates).as_secs_f64() * 1e3,
+            median(actions).as_secs_f64() * 1e3,
+            per_room / 1024
+        );
+    }
 }

@@ -1,9 +1,11 @@
-//! `arcade new`: a game project that builds, tests and publishes outside
-//! this repository. The Rust SDK is not on a registry, so the project gets a
-//! copy of it (and of the WIT contract it is generated from) under
-//! `vendor/`, taken from this binary's own build; its `Cargo.toml` is a
-//! workspace of its own with the `plugin` profile the README's build line
-//! names.
+//! `arcade new`: a game project that tests, builds and publishes outside
+//! this repository, in Rust, Python or JavaScript. The SDKs are not on a
+//! registry, so the project gets a copy of its language's SDK (and of the
+//! WIT contract the component is built against) under `vendor/`, taken from
+//! this binary's own build. A Rust project is a workspace of its own with
+//! the `plugin` profile the README's build line names; a Python one runs
+//! its tests with pytest and builds with componentize-py; a JavaScript one
+//! with `node --test` and componentize-js.
 
 use std::path::{Path, PathBuf};
 
@@ -13,12 +15,18 @@ use anyhow::{Context, bail};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Lang {
     Rust,
+    Python,
+    Js,
 }
 
-/// The SDK's sources and the contract, as this binary was built with them
-/// (paths relative to the new project). `every_sdk_file_is_vendored` keeps
-/// the list whole.
-const VENDORED: &[(&str, &str)] = &[
+/// A project's file: its path relative to the project, and its text.
+type File = (&'static str, &'static str);
+
+/// The contract, as this binary was built with it.
+const WIT: File = ("vendor/wit/arcade.wit", include_str!("../../../wit/arcade.wit"));
+
+/// The Rust SDK's sources (`every_sdk_file_is_vendored` keeps the lists whole).
+const RUST_SDK: &[File] = &[
     ("vendor/arcade-sdk/src/lib.rs", include_str!("../../../sdk/src/lib.rs")),
     ("vendor/arcade-sdk/src/adapter.rs", include_str!("../../../sdk/src/adapter.rs")),
     ("vendor/arcade-sdk/src/game.rs", include_str!("../../../sdk/src/game.rs")),
@@ -26,7 +34,51 @@ const VENDORED: &[(&str, &str)] = &[
     ("vendor/arcade-sdk/src/testing.rs", include_str!("../../../sdk/src/testing.rs")),
     ("vendor/arcade-sdk/src/sim/mod.rs", include_str!("../../../sdk/src/sim/mod.rs")),
     ("vendor/arcade-sdk/src/sim/native.rs", include_str!("../../../sdk/src/sim/native.rs")),
-    ("vendor/wit/arcade.wit", include_str!("../../../wit/arcade.wit")),
+];
+
+/// The Python SDK (`sdk-py`): the package and componentize-py's entry modules.
+const PYTHON_SDK: &[File] = &[
+    ("vendor/sdk-py/pyproject.toml", include_str!("../../../sdk-py/pyproject.toml")),
+    ("vendor/sdk-py/arcade_sdk/__init__.py", include_str!("../../../sdk-py/arcade_sdk/__init__.py")),
+    ("vendor/sdk-py/arcade_sdk/__main__.py", include_str!("../../../sdk-py/arcade_sdk/__main__.py")),
+    ("vendor/sdk-py/arcade_sdk/_adapter.py", include_str!("../../../sdk-py/arcade_sdk/_adapter.py")),
+    ("vendor/sdk-py/arcade_sdk/_host.py", include_str!("../../../sdk-py/arcade_sdk/_host.py")),
+    ("vendor/sdk-py/arcade_sdk/_types.py", include_str!("../../../sdk-py/arcade_sdk/_types.py")),
+    ("vendor/sdk-py/arcade_sdk/component.py", include_str!("../../../sdk-py/arcade_sdk/component.py")),
+    ("vendor/sdk-py/arcade_sdk/testing.py", include_str!("../../../sdk-py/arcade_sdk/testing.py")),
+    ("vendor/sdk-py/glue/app.py", include_str!("../../../sdk-py/glue/app.py")),
+    ("vendor/sdk-py/glue/rules.py", include_str!("../../../sdk-py/glue/rules.py")),
+];
+
+/// The JavaScript SDK (`sdk-js`): the package an npm `file:` dependency installs.
+const JS_SDK: &[File] = &[
+    ("vendor/arcade-sdk/package.json", include_str!("../../../sdk-js/package.json")),
+    ("vendor/arcade-sdk/bin/build.mjs", include_str!("../../../sdk-js/bin/build.mjs")),
+    ("vendor/arcade-sdk/src/adapter.js", include_str!("../../../sdk-js/src/adapter.js")),
+    ("vendor/arcade-sdk/src/game.js", include_str!("../../../sdk-js/src/game.js")),
+    ("vendor/arcade-sdk/src/host.js", include_str!("../../../sdk-js/src/host.js")),
+    ("vendor/arcade-sdk/src/index.d.ts", include_str!("../../../sdk-js/src/index.d.ts")),
+    ("vendor/arcade-sdk/src/index.js", include_str!("../../../sdk-js/src/index.js")),
+    ("vendor/arcade-sdk/src/testing.d.ts", include_str!("../../../sdk-js/src/testing.d.ts")),
+    ("vendor/arcade-sdk/src/testing.js", include_str!("../../../sdk-js/src/testing.js")),
+    ("vendor/arcade-sdk/types/wit/game.d.ts", include_str!("../../../sdk-js/types/wit/game.d.ts")),
+    (
+        "vendor/arcade-sdk/types/wit/interfaces/arcade-game-host.d.ts",
+        include_str!("../../../sdk-js/types/wit/interfaces/arcade-game-host.d.ts"),
+    ),
+    (
+        "vendor/arcade-sdk/types/wit/interfaces/arcade-game-rules.d.ts",
+        include_str!("../../../sdk-js/types/wit/interfaces/arcade-game-rules.d.ts"),
+    ),
+    (
+        "vendor/arcade-sdk/types/wit/interfaces/arcade-game-sim.d.ts",
+        include_str!("../../../sdk-js/types/wit/interfaces/arcade-game-sim.d.ts"),
+    ),
+    (
+        "vendor/arcade-sdk/types/wit/interfaces/arcade-game-types.d.ts",
+        include_str!("../../../sdk-js/types/wit/interfaces/arcade-game-types.d.ts"),
+    ),
+    ("vendor/arcade-sdk/wit/arcade.wit", include_str!("../../../sdk-js/wit/arcade.wit")),
 ];
 
 /// The versions the SDK is built with (the workspace's; checked by a test).
@@ -74,9 +126,9 @@ strip = true
 panic = "abort"
 "#;
 
-const RULES: &str = include_str!("template/lib.rs");
+const RUST_RULES: &str = include_str!("template/lib.rs");
 
-const README: &str = r#"# NAME
+const RUST_README: &str = r#"# NAME
 
 Game rules for [Arcade](https://github.com/), written with its Rust SDK
 (`vendor/arcade-sdk`, with the WIT contract in `vendor/wit`).
@@ -85,9 +137,63 @@ Game rules for [Arcade](https://github.com/), written with its Rust SDK
 - Build the component: `rustup target add wasm32-wasip2` once, then
   `cargo build --target wasm32-wasip2 --profile plugin`; it is
   `target/wasm32-wasip2/plugin/CRATE.wasm`
-- Check it: `arcade plugin validate target/wasm32-wasip2/plugin/CRATE.wasm`
+- Check it: `arcade plugin check target/wasm32-wasip2/plugin/CRATE.wasm`
 - Publish it: `arcade plugin publish target/wasm32-wasip2/plugin/CRATE.wasm --server http://127.0.0.1:8080`
 "#;
+
+const PYTHON_RULES: &str = include_str!("template/game.py");
+const PYTHON_TESTS: &str = include_str!("template/test_game.py");
+
+const PYTHON_README: &str = r#"# NAME
+
+Game rules for [Arcade](https://github.com/), written with its Python SDK
+(`vendor/sdk-py`, with the WIT contract in `vendor/wit`). The rules are
+`game.py`; their tests `test_game.py`.
+
+- Once: `pip install pytest componentize-py==0.25.1` (in a venv)
+- Test the rules natively: `pytest`
+- Build the component (about 18 MB: it carries CPython):
+  `PYTHONPATH=vendor/sdk-py python -m arcade_sdk build -o NAME.wasm`
+- Check it: `arcade plugin check NAME.wasm`
+- Publish it: `arcade plugin publish NAME.wasm --server http://127.0.0.1:8080`
+"#;
+
+const PYTEST_INI: &str = "[pytest]\npythonpath = vendor/sdk-py\ntestpaths = .\nnorecursedirs = vendor\n";
+
+const JS_RULES: &str = include_str!("template/game.js");
+const JS_TESTS: &str = include_str!("template/game.test.js");
+
+const JS_MANIFEST: &str = r#"{
+  "name": "NAME",
+  "version": "0.1.0",
+  "private": true,
+  "type": "module",
+  "scripts": {
+    "test": "node --test",
+    "build": "arcade-build-js game.js -o NAME.wasm"
+  },
+  "dependencies": {
+    "arcade-sdk": "file:vendor/arcade-sdk"
+  }
+}
+"#;
+
+const JS_README: &str = r#"# NAME
+
+Game rules for [Arcade](https://github.com/), written with its JavaScript
+SDK (`vendor/arcade-sdk`, which carries the WIT contract and its
+TypeScript types). The rules are `game.js`; their tests `game.test.js`.
+
+- Once: `npm install` (Node 20 or later; it installs componentize-js, about
+  390 MB, and the SDK, copied rather than linked: see `.npmrc`)
+- Test the rules natively: `npm test`
+- Build the component (about 12 MB: it carries a JavaScript engine): `npm run build`
+- Check it: `arcade plugin check NAME.wasm`
+- Publish it: `arcade plugin publish NAME.wasm --server http://127.0.0.1:8080`
+"#;
+
+/// npm installs a `file:` dependency's own dependencies only when it copies it.
+const NPMRC: &str = "install-links=true\n";
 
 /// Whether `name` can name a game (and its crate): 1 to 64 of a-z 0-9 `-`,
 /// starting with a letter (as the server's rule, and a crate name).
@@ -105,23 +211,12 @@ pub fn check_name(name: &str) -> anyhow::Result<()> {
 /// directory that exists.
 pub fn new_project(parent: &Path, name: &str, lang: Lang) -> anyhow::Result<Vec<PathBuf>> {
     check_name(name)?;
-    let Lang::Rust = lang;
     let root = parent.join(name);
     if root.exists() {
         bail!("{} exists already", root.display());
     }
-    let crate_name = name.replace('-', "_");
-    let fill = |text: &str| text.replace("NAME", name).replace("CRATE", &crate_name);
-    let mut files: Vec<(String, String)> = vec![
-        ("Cargo.toml".into(), fill(MANIFEST)),
-        ("src/lib.rs".into(), fill(RULES)),
-        ("README.md".into(), fill(README)),
-        (".gitignore".into(), "/target\n".into()),
-        ("vendor/arcade-sdk/Cargo.toml".into(), SDK_MANIFEST.replace("WIT_BINDGEN", WIT_BINDGEN)),
-    ];
-    files.extend(VENDORED.iter().map(|(path, text)| (path.to_string(), text.to_string())));
     let mut written = Vec::new();
-    for (path, text) in files {
+    for (path, text) in project_files(name, lang) {
         let path = root.join(path);
         let dir = path.parent().expect("a file in a directory");
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -129,6 +224,56 @@ pub fn new_project(parent: &Path, name: &str, lang: Lang) -> anyhow::Result<Vec<
         written.push(path);
     }
     Ok(written)
+}
+
+/// What to run in a new project, for `arcade new`'s last line.
+pub fn next_steps(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Rust => "cargo test",
+        Lang::Python => "pytest",
+        Lang::Js => "npm install && npm test",
+    }
+}
+
+/// The files of a new project `name` in `lang` (paths relative to it).
+fn project_files(name: &str, lang: Lang) -> Vec<(String, String)> {
+    let crate_name = name.replace('-', "_");
+    let fill = |text: &str| text.replace("NAME", name).replace("CRATE", &crate_name);
+    let (own, sdk): (Vec<(&str, String)>, &[File]) = match lang {
+        Lang::Rust => (
+            vec![
+                ("Cargo.toml", fill(MANIFEST)),
+                ("src/lib.rs", fill(RUST_RULES)),
+                ("README.md", fill(RUST_README)),
+                (".gitignore", "/target\n".into()),
+                ("vendor/arcade-sdk/Cargo.toml", SDK_MANIFEST.replace("WIT_BINDGEN", WIT_BINDGEN)),
+            ],
+            RUST_SDK,
+        ),
+        Lang::Python => (
+            vec![
+                ("game.py", fill(PYTHON_RULES)),
+                ("test_game.py", fill(PYTHON_TESTS)),
+                ("pytest.ini", PYTEST_INI.into()),
+                ("README.md", fill(PYTHON_README)),
+                (".gitignore", "*.wasm\n__pycache__/\n.pytest_cache/\n".into()),
+            ],
+            PYTHON_SDK,
+        ),
+        Lang::Js => (
+            vec![
+                ("game.js", fill(JS_RULES)),
+                ("game.test.js", fill(JS_TESTS)),
+                ("package.json", fill(JS_MANIFEST)),
+                ("README.md", fill(JS_README)),
+                (".npmrc", NPMRC.into()),
+                (".gitignore", "*.wasm\nnode_modules/\n".into()),
+            ],
+            JS_SDK,
+        ),
+    };
+    let vendored = sdk.iter().chain([&WIT]).map(|(path, text)| (*path, text.to_string()));
+    own.into_iter().chain(vendored).map(|(path, text)| (path.to_string(), text)).collect()
 }
 
 #[cfg(test)]
@@ -146,26 +291,44 @@ mod tests {
         }
     }
 
+    /// The files of the repository's `dirs` (git's view: no caches, no
+    /// node_modules, no tests of the SDK itself) as the vendored paths
+    /// `vendor` gives them, sorted.
+    fn sources(dirs: &[&str], vendor: impl Fn(&str) -> String) -> Vec<String> {
+        let repo = repo();
+        let mut files = Vec::new();
+        for dir in dirs {
+            let path = repo.join(dir);
+            if path.is_dir() { files_under(&path, &mut files) } else { files.push(path) }
+        }
+        let mut vendored: Vec<String> = files
+            .iter()
+            .map(|p| p.strip_prefix(&repo).unwrap().to_string_lossy().into_owned())
+            .filter(|p| !p.contains("__pycache__") && !p.contains("node_modules"))
+            .map(|p| vendor(&p))
+            .collect();
+        vendored.sort();
+        vendored
+    }
+
+    fn listed(files: &[File]) -> Vec<String> {
+        let mut paths: Vec<String> = files.iter().map(|(p, _)| p.to_string()).collect();
+        paths.sort();
+        paths
+    }
+
     #[test]
     fn every_sdk_file_is_vendored_with_the_workspace_versions() {
         let repo = repo();
-        let mut sources = Vec::new();
-        files_under(&repo.join("sdk/src"), &mut sources);
-        files_under(&repo.join("wit"), &mut sources);
-        let mut vendored: Vec<String> = VENDORED.iter().map(|(p, _)| p.to_string()).collect();
-        vendored.sort();
-        let mut wanted: Vec<String> = sources
-            .iter()
-            .map(|p| {
-                let relative = p.strip_prefix(&repo).unwrap().to_string_lossy().into_owned();
-                match relative.strip_prefix("sdk/") {
-                    Some(rest) => format!("vendor/arcade-sdk/{rest}"),
-                    None => format!("vendor/{relative}"),
-                }
-            })
-            .collect();
-        wanted.sort();
-        assert_eq!(vendored, wanted, "VENDORED lists every file of sdk/src and wit/");
+        assert_eq!(listed(&[WIT]), sources(&["wit"], |p| format!("vendor/{p}")), "the contract");
+        let rust = sources(&["sdk/src"], |p| p.replacen("sdk/", "vendor/arcade-sdk/", 1));
+        assert_eq!(listed(RUST_SDK), rust, "RUST_SDK lists every file of sdk/src");
+        let python = sources(&["sdk-py/pyproject.toml", "sdk-py/arcade_sdk", "sdk-py/glue"], |p| format!("vendor/{p}"));
+        assert_eq!(listed(PYTHON_SDK), python, "PYTHON_SDK lists every file of the Python SDK package");
+        let js = sources(&["sdk-js/package.json", "sdk-js/bin", "sdk-js/src", "sdk-js/types", "sdk-js/wit"], |p| {
+            p.replacen("sdk-js/", "vendor/arcade-sdk/", 1)
+        });
+        assert_eq!(listed(JS_SDK), js, "JS_SDK lists every file of the JavaScript SDK package");
         let workspace = std::fs::read_to_string(repo.join("Cargo.toml")).unwrap();
         assert!(workspace.contains(&format!("wit-bindgen = \"{WIT_BINDGEN}\"")), "the workspace's wit-bindgen");
         let sdk = std::fs::read_to_string(repo.join("sdk/Cargo.toml")).unwrap();
@@ -189,8 +352,13 @@ mod tests {
         assert!(files.iter().any(|f| f.ends_with("vendor/wit/arcade.wit")));
         let manifest = std::fs::read_to_string(dir.path().join("my-nim/Cargo.toml")).unwrap();
         assert!(manifest.contains("name = \"my-nim\"") && manifest.contains("[profile.plugin]"));
-        let rules = std::fs::read_to_string(dir.path().join("my-nim/src/lib.rs")).unwrap();
-        assert!(rules.contains("\"my-nim\"") && !rules.contains("NAME"), "the game is named");
+        for (lang, rules) in [(Lang::Rust, "src/lib.rs"), (Lang::Python, "game.py"), (Lang::Js, "game.js")] {
+            let name = format!("my-{lang:?}-nim").to_lowercase();
+            new_project(dir.path(), &name, lang).unwrap();
+            let rules = std::fs::read_to_string(dir.path().join(&name).join(rules)).unwrap();
+            assert!(rules.contains(&format!("'{name}'")) || rules.contains(&format!("\"{name}\"")), "{lang:?}: named");
+            assert!(!rules.contains("NAME"), "{lang:?}: no placeholder left");
+        }
         let err = new_project(dir.path(), "my-nim", Lang::Rust).unwrap_err();
         assert!(err.to_string().contains("exists already"), "{err}");
     }

@@ -56,16 +56,19 @@ pub fn target_dir() -> PathBuf {
     Path::new(env!("CARGO_BIN_EXE_arcade")).ancestors().nth(2).expect("<target>/<profile>/arcade").to_path_buf()
 }
 
-/// The `arcade` binary under test.
+/// The `arcade` binary under test: the one Cargo built for these tests, or
+/// `ARCADE_TEST_SERVER_BIN` (the benchmarks run a release server from a
+/// debug test build).
 pub fn arcade_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_arcade"))
+    std::env::var_os("ARCADE_TEST_SERVER_BIN")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_arcade")), PathBuf::from)
 }
 
 /// The binary `package` builds (a Lambda handler): built with this test's
 /// cargo, profile and target dir on first use in this process, then reused.
 pub fn workspace_binary(package: &'static str) -> PathBuf {
     static BUILT: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
-    let bin_dir = arcade_bin().parent().expect("<target>/<profile>").to_path_buf();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_arcade")).parent().expect("<target>/<profile>").to_path_buf();
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     if !built.contains(&package) {
         let mut command = std::process::Command::new(env!("CARGO"));
@@ -93,6 +96,26 @@ pub fn arcade_command() -> std::process::Command {
     }
     command.stdin(Stdio::null());
     command
+}
+
+/// Runs `arcade ARGS` (in the workspace root) to completion, within 10 minutes.
+pub async fn run_arcade(args: &[&str]) -> std::process::Output {
+    let mut command = tokio::process::Command::from(arcade_command());
+    command.args(args).current_dir(workspace_root()).kill_on_drop(true);
+    tokio::time::timeout(Duration::from_secs(600), command.output())
+        .await
+        .unwrap_or_else(|_| panic!("arcade {args:?} timed out"))
+        .unwrap_or_else(|e| panic!("running arcade {args:?}: {e}"))
+}
+
+/// A finished command's exit code and output, for assertion messages.
+pub fn describe(output: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 pub use arcade_test_plugins::{examples_dir, plugin_path};
@@ -303,8 +326,13 @@ impl Server {
     }
 
     /// Send a signal (`"TERM"`, `"KILL"`, ...) to the server.
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the server is running")
+    }
+
     pub fn signal(&self, signal: &str) {
-        let pid = self.child.id().expect("the server is running").to_string();
+        let pid = self.pid().to_string();
         let status = std::process::Command::new("kill").args(["-s", signal, &pid]).status().expect("running kill");
         assert!(status.success(), "kill -s {signal} {pid} failed");
     }
@@ -665,6 +693,39 @@ pub async fn play_in_turn(players: &mut [&mut WsClient], actions: &[Value]) {
     let count = players.len();
     for (i, action) in actions.iter().enumerate() {
         players[i % count].ack(&format!("m{i}"), action).await;
+    }
+}
+
+/// Play to a finish over WebSocket with the game's own hints: at each
+/// step the first player (in `players` order) whose state at the current
+/// `seq` lists legal actions sends its first one, which must be acked. Each
+/// player's final state, in order.
+pub async fn play_by_legal_actions(players: &mut [&mut WsClient]) -> Vec<Value> {
+    let mut latest: Vec<Value> = vec![Value::Null; players.len()];
+    let mut seq = 0;
+    loop {
+        let mut acted = false;
+        for (i, player) in players.iter_mut().enumerate() {
+            if latest[i]["seq"].as_u64().is_none_or(|s| s < seq) {
+                latest[i] = player.state_where(|s| s["seq"].as_u64().is_some_and(|s| s >= seq)).await;
+            }
+            if latest[i]["status"]["state"] != "playing" {
+                continue;
+            }
+            if let Some(action) = latest[i]["legal_actions"].as_array().and_then(|a| a.first()).cloned() {
+                seq = player.ack(&format!("m{seq}"), &action).await;
+                acted = true;
+                break;
+            }
+        }
+        if !acted {
+            assert!(
+                latest.iter().all(|s| s["status"]["state"] != "playing"),
+                "nobody has a legal action at seq {seq} and the game is not over: {latest:#?}"
+            );
+            return latest;
+        }
+        assert!(seq < 10_000, "no finish after {seq} actions");
     }
 }
 

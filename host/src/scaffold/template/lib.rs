@@ -62,6 +62,14 @@ impl Game for Nim {
             Some(next) => Status::Awaiting(vec![next.to_string()]),
         }
     }
+
+    /// What `player` may take now: bots, clients and `arcade plugin check` use it.
+    fn legal_actions(&self, player: &str) -> Vec<serde_json::Value> {
+        if Some(player) != self.next() {
+            return Vec::new();
+        }
+        (1..=self.stones.min(3)).map(|take| json!({ "take": take })).collect()
+    }
 }
 
 arcade_sdk::export_game!(Nim);
@@ -87,5 +95,6 @@ mod tests {
         assert_eq!(table.act("bob", json!({ "take": 1 })), Err(ActionError::NotYourTurn));
         assert!(matches!(table.act("ann", json!({ "take": 4 })), Err(ActionError::Illegal(_))));
         assert!(table.act_raw("ann", "{\"take\": \"all\"}").is_err());
+        assert_eq!(table.legal_actions("ann"), [json!({ "take": 1 }), json!({ "take": 2 }), json!({ "take": 3 })]);
     }
 }

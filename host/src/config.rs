@@ -308,8 +308,12 @@ impl Default for SimSettings {
 pub struct Limits {
     /// Rooms in memory at once (waiting, playing, or in their grace period).
     pub max_rooms: u32,
-    /// Linear-memory cap of one room's plugin instance.
+    /// Linear-memory cap of one room's plugin instance, unless its plugin
+    /// declared another when it was published.
     pub room_memory_bytes: usize,
+    /// The largest cap a plugin may declare (`memory_limit_mib` at publish;
+    /// an interpreter such as CPython starts at about 12 MiB).
+    pub max_room_memory_bytes: usize,
     /// CPU time one plugin call may take.
     pub call_deadline_ms: u64,
     /// Largest action accepted (JSON text).
@@ -382,6 +386,7 @@ impl Default for Limits {
         Limits {
             max_rooms: 16_384,
             room_memory_bytes: 16 << 20,
+            max_room_memory_bytes: 64 << 20,
             call_deadline_ms: 100,
             max_action_bytes: 4 << 10,
             max_ws_message_bytes: 64 << 10,

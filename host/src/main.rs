@@ -106,6 +106,10 @@ enum PluginCommand {
         server: String,
         #[arg(long, env = "ARCADE_ADMIN_TOKEN", default_value = DEV_ADMIN_TOKEN)]
         token: String,
+        /// The linear memory each room of this plugin may use, in MiB (the
+        /// server's default when absent; at most its `max_room_memory_bytes`).
+        #[arg(long)]
+        memory_limit_mib: Option<u32>,
     },
     /// List the plugins of a running server.
     List {
@@ -121,6 +125,10 @@ enum PluginCommand {
         /// Games per player count (the minimum and the maximum).
         #[arg(long, default_value_t = 10)]
         games: u32,
+        /// Run its rooms with this memory limit, in MiB, as `plugin publish
+        /// --memory-limit-mib` would on a server (default: the default 16).
+        #[arg(long)]
+        memory_limit_mib: Option<u32>,
     },
 }
 
@@ -209,10 +217,11 @@ async fn replay_command(
 
 fn plugin_command(command: PluginCommand) -> anyhow::Result<()> {
     match command {
-        PluginCommand::Check { file, games } => {
+        PluginCommand::Check { file, games, memory_limit_mib } => {
             let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let runtime = SandboxEngine::new(Default::default()).map_err(|e| anyhow::anyhow!("{e:#}"))?;
-            let plugin = runtime.prepare(&runtime.compile(&wasm)?)?;
+            let memory = memory_limit_mib.map(|mib| mib as usize * (1 << 20));
+            let plugin = runtime.prepare_with_memory(&runtime.compile(&wasm)?, memory)?;
             let options = arcade_host::conformance::CheckOptions { games, ..Default::default() };
             let report = arcade_host::conformance::check(&runtime, &plugin, options);
             let info = plugin.info();
@@ -246,10 +255,14 @@ fn plugin_command(command: PluginCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        PluginCommand::Publish { file, server, token } => {
+        PluginCommand::Publish { file, server, token, memory_limit_mib } => {
             let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let mut url = endpoint(&server, "/v1/plugins");
+            if let Some(mib) = memory_limit_mib {
+                url.push_str(&format!("?memory_limit_mib={mib}"));
+            }
             let request = reqwest::Client::new()
-                .post(endpoint(&server, "/v1/plugins"))
+                .post(url)
                 .bearer_auth(token)
                 .header("content-type", "application/wasm")
                 .body(wasm);

@@ -16,7 +16,9 @@
 //! On disk (under `data_dir`): `plugins/<sha256>.wasm` (the published bytes),
 //! `plugins/<sha256>.yanked` (present while that version is yanked: a small
 //! JSON note for operators, `{name, version, yanked_at_ms}`; only its
-//! presence counts) and `cache/<sha256>-<engine>.cwasm` (precompiled machine
+//! presence counts), `plugins/<sha256>.memory` (the memory cap the publisher
+//! declared for its rooms, in bytes, as text; absent: the server's default)
+//! and `cache/<sha256>-<engine>.cwasm` (precompiled machine
 //! code, keyed by the engine's compatibility hash so a changed engine config
 //! never loads a stale artifact).
 
@@ -64,6 +66,7 @@ impl PluginVersion {
             tick_hz: info.tick_hz,
             size_bytes: self.size_bytes,
             published_at_ms: self.published_at_ms,
+            memory_limit_bytes: self.plugin.memory_bytes(),
             yanked: self.is_yanked(),
         }
     }
@@ -81,6 +84,8 @@ pub struct PluginSummary {
     pub tick_hz: u32,
     pub size_bytes: usize,
     pub published_at_ms: u64,
+    /// The linear memory each of its rooms may use.
+    pub memory_limit_bytes: usize,
     /// Yanked: no new rooms on it; live rooms and replays keep it.
     pub yanked: bool,
 }
@@ -91,6 +96,8 @@ pub enum PublishError {
     Load(#[from] LoadError),
     #[error("{name}@{version} is already published with a different hash ({existing_hash}); bump the version")]
     VersionConflict { name: String, version: String, existing_hash: String },
+    #[error("{name}@{version} is already published with a memory limit of {existing} bytes")]
+    MemoryLimitConflict { name: String, version: String, existing: usize },
     #[error("storage error: {0}")]
     Storage(#[from] std::io::Error),
     /// The publisher may not publish this name (`Registry::publish_as`).
@@ -153,7 +160,11 @@ impl Registry {
                     tracing::warn!(path = %path.display(), "stored plugin does not match its hash; skipped");
                     continue;
                 }
-                if let Err(e) = registry.publish(&stored) {
+                let declared = match std::fs::read_to_string(path.with_extension("memory")) {
+                    Ok(text) => text.trim().parse().ok(),
+                    Err(_) => None,
+                };
+                if let Err(e) = registry.publish_as(&stored, declared, |_, _| Ok(())) {
                     tracing::warn!(path = %path.display(), error = %e, "stored plugin could not be loaded; skipped");
                 }
             }
@@ -192,24 +203,34 @@ impl Registry {
     /// again is harmless (`created: false`); new bytes under an existing
     /// `name@version` are refused.
     pub fn publish(&self, wasm: &[u8]) -> Result<Published, PublishError> {
-        self.publish_as(wasm, |_, _| Ok(()))
+        self.publish_as(wasm, None, |_, _| Ok(()))
     }
 
     /// [`Registry::publish`] for a caller who may publish only some names:
     /// once the component's name is known (and before anything is kept),
-    /// `authorize(name, whether the name has versions)` decides.
+    /// `authorize(name, whether the name has versions)` decides. Its rooms
+    /// get `memory_bytes` of linear memory (`None`: the server's default).
     pub fn publish_as(
         &self,
         wasm: &[u8],
+        memory_bytes: Option<usize>,
         authorize: impl FnOnce(&str, bool) -> Result<(), arcade_identity::AuthError>,
     ) -> Result<Published, PublishError> {
+        if let Some(asked) = memory_bytes {
+            self.runtime.check_memory_limit(asked)?;
+        }
         let hash = sha256_hex(wasm);
         if let Some(existing) = self.find_by_hash(&hash) {
             authorize(&existing.name, true)?;
+            let existing_memory = existing.plugin.memory_bytes();
+            if memory_bytes.is_some_and(|asked| asked != existing_memory) {
+                let (name, version) = (existing.name.clone(), existing.version.to_string());
+                return Err(PublishError::MemoryLimitConflict { name, version, existing: existing_memory });
+            }
             return Ok(Published { version: existing, created: false });
         }
         let component = self.load_component(wasm, &hash)?;
-        let plugin = self.runtime.prepare(&component)?;
+        let plugin = self.runtime.prepare_with_memory(&component, memory_bytes)?;
         let info = plugin.info();
         let version = Version::parse(&info.version).map_err(|e| LoadError::InvalidInfo(e.to_string()))?;
         let exists = self.versions.read().unwrap_or_else(|e| e.into_inner()).contains_key(&info.name);
@@ -237,6 +258,11 @@ impl Registry {
             });
         }
         if let Some(dir) = &self.data_dir {
+            // The declaration first: a crash between the two leaves a note
+            // of no plugin, never a plugin that lost its limit.
+            if let Some(bytes) = memory_bytes {
+                write_atomically(&dir.join("plugins").join(format!("{hash}.memory")), bytes.to_string().as_bytes())?;
+            }
             write_atomically(&dir.join("plugins").join(format!("{hash}.wasm")), wasm)?;
         }
         by_version.insert(version, entry.clone());
@@ -501,5 +527,31 @@ mod tests {
         drop(reopened);
         let reopened = Registry::open(runtime(), Some(dir.path())).unwrap();
         assert_eq!(yanked_flags(&reopened), [("1.0.0".into(), false), ("2.0.0".into(), false)]);
+    }
+
+    #[test]
+    fn a_declared_memory_limit_is_checked_kept_with_the_version_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::open(runtime(), Some(dir.path())).unwrap();
+        let (ttt, v2) = (built_plugin("examples/tic-tac-toe.wasm"), built_plugin("fixtures/tic-tac-toe-v2.wasm"));
+        let too_much = registry.publish_as(&ttt, Some((64 << 20) + 1), |_, _| Ok(()));
+        assert!(matches!(too_much, Err(PublishError::Load(LoadError::MemoryLimitTooLarge { .. }))));
+        assert!(registry.list().is_empty(), "nothing kept");
+
+        let declared = registry.publish_as(&ttt, Some(40 << 20), |_, _| Ok(())).unwrap().version;
+        assert_eq!((declared.plugin.memory_bytes(), declared.summary().memory_limit_bytes), (40 << 20, 40 << 20));
+        let default = registry.publish(&v2).unwrap().version;
+        assert_eq!(default.plugin.memory_bytes(), 16 << 20, "the server's default");
+        // The same bytes again: without a declaration, or with the same one, it is
+        // the same version; with another, a conflict.
+        assert!(!registry.publish(&ttt).unwrap().created);
+        assert!(!registry.publish_as(&ttt, Some(40 << 20), |_, _| Ok(())).unwrap().created);
+        let other = registry.publish_as(&ttt, Some(32 << 20), |_, _| Ok(()));
+        assert!(matches!(other, Err(PublishError::MemoryLimitConflict { existing, .. }) if existing == 40 << 20));
+        drop(registry);
+
+        let reopened = Registry::open(runtime(), Some(dir.path())).unwrap();
+        let memory = |version: &str| reopened.resolve("tic-tac-toe", Some(version)).unwrap().plugin.memory_bytes();
+        assert_eq!((memory("1.0.0"), memory("2.0.0")), (40 << 20, 16 << 20));
     }
 }

@@ -29,6 +29,7 @@ fn sandbox_limits(config: &Config) -> SandboxLimits {
     SandboxLimits {
         max_instances: config.limits.max_rooms,
         memory_bytes: config.limits.room_memory_bytes,
+        max_memory_bytes: config.limits.max_room_memory_bytes,
         call_deadline: std::time::Duration::from_millis(config.limits.call_deadline_ms),
         sim: SimLimits {
             worlds: config.sim.max_worlds_per_room as usize,

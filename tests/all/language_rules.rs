@@ -109,18 +109,23 @@ async fn conformance(wasm: &Path, name: &str) -> String {
     stdout
 }
 
-/// Publishes `wasm` over HTTP. Publishing compiles an interpreter of 12 to
-/// 18 MB before it answers: longer than the harness's usual 30 s on a busy
-/// 2-core machine.
-async fn publish(server: &Server, wasm: &Path) {
+/// Publishes `wasm` over HTTP (`query`: e.g. `?memory_limit_mib=48`); the
+/// answer. Publishing compiles an interpreter of 12 to 18 MB before it
+/// answers: longer than the harness's usual 30 s on a busy 2-core machine.
+async fn try_publish(server: &Server, wasm: Vec<u8>, query: &str) -> (StatusCode, Value) {
     let publish = server
         .http
-        .post(server.url("/v1/plugins"))
+        .post(server.url(&format!("/v1/plugins{query}")))
         .bearer_auth(ADMIN_TOKEN)
         .header("content-type", "application/wasm")
-        .body(std::fs::read(wasm).unwrap())
+        .body(wasm)
         .timeout(std::time::Duration::from_secs(300));
-    let (status, body) = server.send(publish).await;
+    server.send(publish).await
+}
+
+/// Publishes `wasm`, which must be new.
+async fn publish(server: &Server, wasm: &Path) {
+    let (status, body) = try_publish(server, std::fs::read(wasm).unwrap(), "").await;
     assert_eq!(status, StatusCode::CREATED, "{}: {body}", wasm.display());
 }
 
@@ -171,8 +176,20 @@ async fn rules_in(lang: Lang) {
     assert!(!report.contains(" 0 private events"), "the deals are private events: {report}");
 
     let server = Server::start_empty().await;
-    for wasm in [&ttt, &duel, &hostile] {
+    for wasm in [&ttt, &duel] {
         publish(&server, wasm).await;
+    }
+    // An interpreter starts at several MiB of the default 16 MiB: a plugin
+    // may declare more for its rooms, within the server's most (64 MiB).
+    let (hostile_bytes, ttt_bytes) = (std::fs::read(&hostile).unwrap(), std::fs::read(&ttt).unwrap());
+    let (status, summary) = try_publish(&server, hostile_bytes.clone(), "?memory_limit_mib=48").await;
+    assert_eq!((status, &summary["memory_limit_bytes"]), (StatusCode::CREATED, &json!(48 << 20)), "{summary}");
+    assert_error(&try_publish(&server, hostile_bytes, "?memory_limit_mib=32").await, 409, "memory_limit_conflict");
+    assert_error(&try_publish(&server, ttt_bytes, "?memory_limit_mib=65").await, 422, "memory_limit_too_large");
+    for bad in ["0", "-1", "many"] {
+        // Refused before the body is read: a small one.
+        let query = format!("?memory_limit_mib={bad}");
+        assert_error(&try_publish(&server, b"\0asm".to_vec(), &query).await, 422, "invalid_memory_limit");
     }
 
     // Tic-tac-toe: refusals over HTTP, then a game to a finish over WebSocket.
@@ -195,6 +212,14 @@ async fn rules_in(lang: Lang) {
     assert_eq!(view["hand"], json!([]), "{view}");
     replays(&server, &room.id).await;
 
+    // 20 MiB more than the interpreter fits in the declared 48 (never in
+    // the default 16); 30 more after that does not.
+    let room = server.create_room(&json!({ "game": format!("{p}hostile"), "players": ["mal"] })).await;
+    let (status, body) = server.act(&room.id, room.token("mal"), &json!({ "do": "hold", "mib": 20 })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let refused = server.act(&room.id, room.token("mal"), &json!({ "do": "hold", "mib": 30 })).await;
+    assert_error(&refused, 410, "room_aborted");
+    assert_eq!(server.room_info(&room.id).await["status"]["code"], "memory_limit");
     for (misbehaviour, code) in [("spin", "cpu_deadline"), ("grow", "memory_limit"), ("open", "trap")] {
         let room = server.create_room(&json!({ "game": format!("{p}hostile"), "players": ["mal"] })).await;
         let refused = server.act(&room.id, room.token("mal"), &json!({ "do": misbehaviour })).await;

@@ -203,7 +203,11 @@ impl From<PublishError> for ApiError {
             PublishError::Load(LoadError::WrongWorld(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "wrong_world"),
             PublishError::Load(LoadError::InvalidInfo(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_game_info"),
             PublishError::Load(LoadError::Fault(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "plugin_fault"),
+            PublishError::Load(LoadError::MemoryLimitTooLarge { .. }) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "memory_limit_too_large")
+            }
             PublishError::VersionConflict { .. } => (StatusCode::CONFLICT, "version_exists"),
+            PublishError::MemoryLimitConflict { .. } => (StatusCode::CONFLICT, "memory_limit_conflict"),
             PublishError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage_error"),
             PublishError::Refused(refused) => return refused.clone().into(),
         };

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONNECTION, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue};
@@ -95,6 +95,10 @@ pub async fn publish(State(app): State<Arc<App>>, ip: ClientIp, request: Request
         Ok(publisher) => publisher,
         Err(refused) => return refused_unread(refused),
     };
+    let memory = match memory_limit(request.uri()) {
+        Ok(memory) => memory,
+        Err(refused) => return refused_unread(refused),
+    };
     let Ok(_place) = app.publishes.try_acquire() else {
         let mut busy = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -104,9 +108,27 @@ pub async fn publish(State(app): State<Arc<App>>, ip: ClientIp, request: Request
         busy.header = Some((RETRY_AFTER, 1.into()));
         return refused_unread(busy);
     };
-    match receive(&app, request, publisher, ip).await {
+    match receive(&app, request, publisher, memory, ip).await {
         Ok(published) => published.into_response(),
         Err(e) => e.into_response(),
+    }
+}
+
+/// `?memory_limit_mib=N`: the linear memory the publisher declares for each
+/// of the plugin's rooms (1 MiB up to the server's `max_room_memory_bytes`,
+/// which the registry checks); absent, the server's default.
+fn memory_limit(uri: &axum::http::Uri) -> Result<Option<usize>, ApiError> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Params {
+        memory_limit_mib: Option<u32>,
+    }
+    let invalid = |why: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_memory_limit", why);
+    let Query(params) = Query::<Params>::try_from_uri(uri).map_err(|e| invalid(e.body_text()))?;
+    match params.memory_limit_mib {
+        None => Ok(None),
+        Some(0) => Err(invalid("memory_limit_mib must be at least 1".into())),
+        Some(mib) => Ok(Some(mib as usize * (1 << 20))),
     }
 }
 
@@ -135,6 +157,7 @@ async fn receive(
     app: &Arc<App>,
     request: Request,
     publisher: Option<Session>,
+    memory: Option<usize>,
     ip: ClientIp,
 ) -> Result<impl IntoResponse + use<>, ApiError> {
     let wasm = match tokio::time::timeout(UPLOAD_TIMEOUT, Bytes::from_request(request, app)).await {
@@ -152,7 +175,7 @@ async fn receive(
     // Compiling takes tens of milliseconds of CPU: keep it off the async
     // workers (this blocking thread may wait for the ownership check).
     let published = tokio::task::spawn_blocking(move || {
-        registry.publish_as(&wasm, |name, exists| match &by {
+        registry.publish_as(&wasm, memory, |name, exists| match &by {
             None => Ok(()),
             Some(session) => runtime.block_on(identity.authorize_publish(session, name, exists)),
         })

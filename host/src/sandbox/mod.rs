@@ -57,8 +57,10 @@ const ALLOWED_IMPORT_PREFIXES: &[&str] = &["arcade:game/", "wasi:io/", "wasi:cli
 pub struct SandboxLimits {
     /// Most rooms (instances) that may be alive at once; sizes the pool.
     pub max_instances: u32,
-    /// Linear-memory cap per room.
+    /// Linear-memory cap per room, unless its plugin declared another.
     pub memory_bytes: usize,
+    /// The most a plugin may declare (and the size of a pooled memory slot).
+    pub max_memory_bytes: usize,
     /// CPU time one guest call may take before it is interrupted.
     pub call_deadline: Duration,
     /// Physics worlds and bodies per room (`arcade:game/sim`).
@@ -70,6 +72,7 @@ impl Default for SandboxLimits {
         SandboxLimits {
             max_instances: 1024,
             memory_bytes: 16 << 20,
+            max_memory_bytes: 64 << 20,
             call_deadline: Duration::from_millis(100),
             sim: SimLimits::default(),
         }
@@ -89,6 +92,8 @@ pub enum LoadError {
     InvalidInfo(String),
     #[error("the plugin failed while describing itself: {0}")]
     Fault(Fault),
+    #[error("a memory limit of {asked} bytes is more than this server's most, {most} bytes")]
+    MemoryLimitTooLarge { asked: usize, most: usize },
 }
 
 /// How a plugin call went wrong. The room that owns the sandbox is aborted.
@@ -158,7 +163,9 @@ impl SandboxEngine {
         config.epoch_interruption(true);
         // Small per-memory reservations so that tens of thousands of pooled
         // memories fit in the address space; bounds checks become explicit.
-        let memory_bytes = limits.memory_bytes.next_multiple_of(64 << 10);
+        // A slot holds the largest memory a plugin may declare; each room's
+        // own cap is its store's limiter.
+        let memory_bytes = limits.max_memory_bytes.max(limits.memory_bytes).next_multiple_of(64 << 10);
         config.memory_reservation(memory_bytes as u64);
         config.memory_guard_size(64 << 10);
         config.memory_reservation_for_growth(0);
@@ -211,7 +218,27 @@ impl SandboxEngine {
     }
 
     /// Check a compiled component against the contract and read its info.
+    /// Whether a plugin may declare `memory_bytes` for its rooms here.
+    pub fn check_memory_limit(&self, memory_bytes: usize) -> Result<(), LoadError> {
+        let most = self.limits.max_memory_bytes.max(self.limits.memory_bytes);
+        if memory_bytes > most {
+            return Err(LoadError::MemoryLimitTooLarge { asked: memory_bytes, most });
+        }
+        Ok(())
+    }
+
+    /// [`SandboxEngine::prepare_with_memory`] with the server's default
+    /// memory cap.
     pub fn prepare(&self, component: &Component) -> Result<Plugin, LoadError> {
+        self.prepare_with_memory(component, None)
+    }
+
+    /// Check a component's imports, instantiate it once and read its info;
+    /// its rooms get `memory_bytes` of linear memory at most (the plugin's
+    /// declaration, within the server's most; `None`: the default).
+    pub fn prepare_with_memory(&self, component: &Component, memory_bytes: Option<usize>) -> Result<Plugin, LoadError> {
+        let memory_bytes = memory_bytes.unwrap_or(self.limits.memory_bytes);
+        self.check_memory_limit(memory_bytes)?;
         for (name, _) in component.component_type().imports(&self.engine) {
             if !ALLOWED_IMPORT_PREFIXES.iter().any(|p| name.starts_with(p)) {
                 return Err(LoadError::ForbiddenImport(name.to_string()));
@@ -225,11 +252,11 @@ impl SandboxEngine {
             .instantiate_pre(component)
             .and_then(bindings::GamePre::new)
             .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
-        let mut probe = Sandbox::store(self, Arc::from("publish-check"), &Seed::SplitMix64(0));
+        let mut probe = Sandbox::store(self, Arc::from("publish-check"), &Seed::SplitMix64(0), memory_bytes);
         let game = pre.instantiate(&mut probe).map_err(|e| LoadError::Fault(classify(e, &probe)))?;
         let info = game.arcade_game_rules().call_info(&mut probe).map_err(|e| LoadError::Fault(classify(e, &probe)))?;
         check_info(&info).map_err(LoadError::InvalidInfo)?;
-        Ok(Plugin { pre, info })
+        Ok(Plugin { pre, info, memory_bytes })
     }
 }
 
@@ -269,11 +296,18 @@ fn check_info(info: &GameInfo) -> Result<(), String> {
 pub struct Plugin {
     pre: bindings::GamePre<RoomState>,
     info: GameInfo,
+    /// Each room's linear-memory cap.
+    memory_bytes: usize,
 }
 
 impl Plugin {
     pub fn info(&self) -> &GameInfo {
         &self.info
+    }
+
+    /// The linear memory each of its rooms may use at most.
+    pub fn memory_bytes(&self) -> usize {
+        self.memory_bytes
     }
 
     /// Instantiate the plugin for a new room and create the game.
@@ -285,7 +319,7 @@ impl Plugin {
         players: &[String],
         seed: &Seed,
     ) -> Result<Sandbox, StartError> {
-        let mut store = Sandbox::store(runtime, label, seed);
+        let mut store = Sandbox::store(runtime, label, seed, self.memory_bytes);
         let game = self.pre.instantiate(&mut store).map_err(|e| classify(e, &store))?;
         let created = game
             .arcade_game_rules()
@@ -307,9 +341,8 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    fn store(runtime: &SandboxEngine, label: Arc<str>, seed: &Seed) -> Store<RoomState> {
-        let mut store =
-            Store::new(&runtime.engine, RoomState::new(label, seed, runtime.limits.memory_bytes, runtime.limits.sim));
+    fn store(runtime: &SandboxEngine, label: Arc<str>, seed: &Seed, memory_bytes: usize) -> Store<RoomState> {
+        let mut store = Store::new(&runtime.engine, RoomState::new(label, seed, memory_bytes, runtime.limits.sim));
         store.limiter(|s| &mut s.memory);
         // Instantiation may run start functions: it gets a deadline too.
         store.set_epoch_deadline(runtime.deadline_ticks);

@@ -1,7 +1,9 @@
-// Test fixture: each action misbehaves as it says ({"do": "spin" | "grow" | "open"}).
+// Test fixture: each action misbehaves as it says ({"do": "spin" | "grow" | "open"}), or
+// keeps `mib` MiB in the room ({"do": "hold", "mib": n}: the memory limit decides).
 class Room {
   constructor(players) {
     this.players = players;
+    this.held = [];
   }
   static create(config, players, seed) {
     return new Room(players);
@@ -14,6 +16,10 @@ class Room {
     if (what === 'grow') {
       const hoard = [];
       for (;;) hoard.push(new Uint8Array(1 << 20).fill(1));
+    }
+    if (what === 'hold') {
+      this.held.push(new Uint8Array(JSON.parse(action).mib << 20).fill(1));
+      return [];
     }
     if (what === 'open') {
       // No fetch, no files: the engine was built with every WASI feature off.

@@ -1,4 +1,5 @@
-"""Test fixture: each action misbehaves as it says ({"do": "spin" | "grow" | "open"})."""
+"""Test fixture: each action misbehaves as it says ({"do": "spin" | "grow" | "open"}), or
+keeps `mib` MiB in the room ({"do": "hold", "mib": n}: the memory limit decides)."""
 import json
 from typing import List
 
@@ -8,6 +9,7 @@ from wit_world.imports import types
 class Room:
     def __init__(self, players):
         self.players = players
+        self.held = []
 
     @classmethod
     def create(cls, config: str, players: List[str], seed: int) -> "Room":
@@ -22,6 +24,9 @@ class Room:
             hoard = []
             while True:
                 hoard.append(bytearray(1 << 20))
+        if do == "hold":
+            self.held.append(bytearray(json.loads(action)["mib"] << 20))
+            return []
         if do == "open":
             with open("/etc/passwd") as secrets:
                 return [types.Event("read", json.dumps({"text": secrets.read()}), types.Audience_Everyone())]

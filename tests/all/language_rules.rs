@@ -129,6 +129,66 @@ async fn publish(server: &Server, wasm: &Path) {
     assert_eq!(status, StatusCode::CREATED, "{}: {body}", wasm.display());
 }
 
+/// `Prefer: respond-async`: `202` once the upload has arrived; the server
+/// answers other requests while it compiles, and the status route says
+/// when the version `name` is ready. Strangers may not read it; unknown
+/// hashes are 404, and a broken upload ends `failed` with the code a
+/// synchronous publish answers.
+async fn publish_in_the_background(server: &Server, wasm: &Path, name: &str) {
+    let publish = |body: Vec<u8>| {
+        server
+            .http
+            .post(server.url("/v1/plugins"))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("content-type", "application/wasm")
+            .header("prefer", "respond-async")
+            .body(body)
+    };
+    let (status, accepted) = server.send(publish(std::fs::read(wasm).unwrap())).await;
+    assert_eq!((status, &accepted["state"]), (StatusCode::ACCEPTED, &json!("compiling")), "{accepted}");
+    let status_url = server.url(accepted["status_url"].as_str().expect("a status_url"));
+    let upload_status = |token: Option<&str>| {
+        let request = server.http.get(&status_url);
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    };
+    // Compiling an interpreter takes seconds (none when a test server before
+    // this one left the compiled artifact in the shared cache): meanwhile
+    // the server answers.
+    let (status, now) = server.send(upload_status(Some(ADMIN_TOKEN))).await;
+    assert!(status == StatusCode::OK && ["compiling", "ready"].contains(&now["state"].as_str().unwrap_or("")), "{now}");
+    let (status, _) = server.send(server.http.get(server.url("/health/live"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_error(&server.send(upload_status(None)).await, 401, "missing_token");
+    let unknown = server.http.get(server.url(&format!("/v1/plugins/uploads/{}", "0".repeat(64))));
+    assert_error(&server.send(unknown.bearer_auth(ADMIN_TOKEN)).await, 404, "upload_not_found");
+    let ready = settled(server, &status_url).await;
+    assert_eq!((&ready["state"], &ready["plugin"]["name"]), (&json!("ready"), &json!(name)), "{ready}");
+
+    let (status, accepted) = server.send(publish(b"\0asm not a component".to_vec())).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+    let failed = settled(server, &server.url(accepted["status_url"].as_str().expect("a status_url"))).await;
+    assert_eq!(
+        (&failed["state"], &failed["error"]["code"]),
+        (&json!("failed"), &json!("invalid_component")),
+        "{failed}"
+    );
+}
+
+/// The upload status at `status_url` once it is no longer `compiling`.
+async fn settled(server: &Server, status_url: &str) -> Value {
+    loop {
+        let (status, now) = server.send(server.http.get(status_url).bearer_auth(ADMIN_TOKEN)).await;
+        assert_eq!(status, StatusCode::OK, "{now}");
+        if now["state"] != "compiling" {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// `arcade replay` re-runs the archived `room` and finds the same result.
 async fn replays(server: &Server, room: &str) {
     server.flush_archive().await;
@@ -176,9 +236,8 @@ async fn rules_in(lang: Lang) {
     assert!(!report.contains(" 0 private events"), "the deals are private events: {report}");
 
     let server = Server::start_empty().await;
-    for wasm in [&ttt, &duel] {
-        publish(&server, wasm).await;
-    }
+    publish_in_the_background(&server, &ttt, &format!("{p}tic-tac-toe")).await;
+    publish(&server, &duel).await;
     // An interpreter starts at several MiB of the default 16 MiB: a plugin
     // may declare more for its rooms, within the server's most (64 MiB).
     let (hostile_bytes, ttt_bytes) = (std::fs::read(&hostile).unwrap(), std::fs::read(&ttt).unwrap());

@@ -36,6 +36,7 @@ mod plugins;
 mod red_metrics;
 mod redact;
 mod rooms;
+mod uploads;
 mod ws;
 
 use std::sync::Arc;
@@ -74,7 +75,9 @@ pub struct App {
     /// Matchmaking, the cluster and rate limits.
     pub node_agent: Arc<NodeAgent>,
     /// Plugin uploads being received or compiled (`limits.max_concurrent_publishes`).
-    pub publishes: tokio::sync::Semaphore,
+    pub publishes: Arc<tokio::sync::Semaphore>,
+    /// Uploads compiling in the background, and the latest finished.
+    pub uploads: uploads::Uploads,
     /// Accounts and sessions.
     pub identity: Arc<arcade_identity::Identity>,
     /// Ratings and leaderboards: the archive's rated games, counted as the
@@ -104,9 +107,22 @@ impl App {
         );
         node_agent.open_queues(&registry);
         let node_agent = Arc::new(node_agent);
-        let publishes = tokio::sync::Semaphore::new(config.limits.max_concurrent_publishes.max(1));
+        let publishes = Arc::new(tokio::sync::Semaphore::new(config.limits.max_concurrent_publishes.max(1)));
+        let uploads = uploads::Uploads::default();
         let metrics = services.metrics.clone();
-        Arc::new(App { config, registry, rooms, metrics, services, archive, node_agent, publishes, identity, ladder })
+        Arc::new(App {
+            config,
+            registry,
+            rooms,
+            metrics,
+            services,
+            archive,
+            node_agent,
+            publishes,
+            uploads,
+            identity,
+            ladder,
+        })
     }
 }
 
@@ -116,6 +132,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 fn admin_routes(app: &App) -> Router<Arc<App>> {
     Router::new()
         .route("/v1/plugins", post(plugins::publish).layer(DefaultBodyLimit::max(app.config.limits.max_upload_bytes)))
+        .route(UPLOAD_PATH, get(uploads::status))
         .route("/admin/archive/flush", post(games::flush))
         .route(YANK_PATH, post(plugins::yank).delete(plugins::unyank))
         .route("/admin/accounts/{id}/roles/{role}", put(auth::grant_role).delete(auth::revoke_role))
@@ -124,6 +141,9 @@ fn admin_routes(app: &App) -> Router<Arc<App>> {
         .route("/admin/audit", get(auth::audit))
         .route("/admin/leaderboards/{game}/{mode}/{board}/reset", post(ladder::reset))
 }
+
+/// Where a background publish stands.
+const UPLOAD_PATH: &str = "/v1/plugins/uploads/{hash}";
 
 /// Yank (`POST`) or un-yank (`DELETE`) a plugin version.
 const YANK_PATH: &str = "/v1/plugins/{name}/versions/{version}/yank";
@@ -138,6 +158,7 @@ fn public_admin_routes(app: &App) -> Router<Arc<App>> {
         .route("/v1/plugins", post(admin_elsewhere))
         .route("/admin/{*rest}", any(admin_elsewhere))
         .route(YANK_PATH, any(admin_elsewhere))
+        .route(UPLOAD_PATH, any(admin_elsewhere))
 }
 
 /// 404 for an admin route on the public listener, its body unread.

@@ -8,7 +8,8 @@
 //! itself, before anything is kept). It
 //! then takes one of `limits.max_concurrent_publishes` places (none free:
 //! 503 `publish_busy`), then reads the body up to `max_upload_bytes` within
-//! [`UPLOAD_TIMEOUT`].
+//! [`UPLOAD_TIMEOUT`]. With `Prefer: respond-async` it answers `202` once
+//! the body has arrived and compiles in the background ([`uploads`]).
 //!
 //! Yanking (`POST /v1/plugins/{name}/versions/{version}/yank`, undone by
 //! `DELETE` on the same path) stops new rooms on a version: rooms asking for
@@ -24,13 +25,14 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
-use axum::http::header::{CONNECTION, RETRY_AFTER};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::header::{CONNECTION, LOCATION, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use serde_json::json;
 
 use super::auth::{admin_token_or_session, context};
 use super::client_ip::ClientIp;
-use super::{ApiError, App, require_admin};
+use super::{ApiError, App, require_admin, uploads};
 use crate::registry::PluginSummary;
 use arcade_identity::{AuthError, Role, Session};
 
@@ -86,6 +88,9 @@ async fn set_yanked(
     Ok(Json(summary))
 }
 
+/// RFC 7240's request header (`Prefer: respond-async`).
+const PREFER: HeaderName = HeaderName::from_static("prefer");
+
 /// How long an upload may take to arrive once it holds a publishing place.
 pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -99,7 +104,7 @@ pub async fn publish(State(app): State<Arc<App>>, ip: ClientIp, request: Request
         Ok(memory) => memory,
         Err(refused) => return refused_unread(refused),
     };
-    let Ok(_place) = app.publishes.try_acquire() else {
+    let Ok(place) = app.publishes.clone().try_acquire_owned() else {
         let mut busy = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "publish_busy",
@@ -108,10 +113,43 @@ pub async fn publish(State(app): State<Arc<App>>, ip: ClientIp, request: Request
         busy.header = Some((RETRY_AFTER, 1.into()));
         return refused_unread(busy);
     };
-    match receive(&app, request, publisher, memory, ip).await {
-        Ok(published) => published.into_response(),
-        Err(e) => e.into_response(),
+    let respond_async = request
+        .headers()
+        .get_all(PREFER)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("respond-async")));
+    let wasm = match receive(&app, request).await {
+        Ok(wasm) => wasm,
+        Err(e) => return e.into_response(),
+    };
+    if !respond_async {
+        let published = store(&app, wasm, publisher, memory, ip).await;
+        drop(place);
+        return match published {
+            Ok((status, summary)) => (status, Json(summary)).into_response(),
+            Err(e) => e.into_response(),
+        };
     }
+    // `Prefer: respond-async`: the upload has arrived; it compiles (holding
+    // its publishing place) while the publisher polls the status route.
+    let hash = crate::registry::sha256_hex(&wasm);
+    if app.uploads.start(&hash) {
+        let (app, hash) = (app.clone(), hash.clone());
+        tokio::spawn(async move {
+            let published = store(&app, wasm, publisher, memory, ip).await;
+            app.uploads.finish(&hash, published.map(|(_, summary)| summary).map_err(|e| (&e).into()));
+            drop(place);
+        });
+    }
+    let location = uploads::status_path(&hash);
+    let mut response =
+        (StatusCode::ACCEPTED, Json(json!({ "hash": hash, "state": "compiling", "status_url": location })))
+            .into_response();
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    response
 }
 
 /// `?memory_limit_mib=N`: the linear memory the publisher declares for each
@@ -135,7 +173,7 @@ fn memory_limit(uri: &axum::http::Uri) -> Result<Option<usize>, ApiError> {
 /// Who publishes: the admin token (`None`), or a session with the
 /// `publisher` or `admin` role (checked before a byte of the body is read;
 /// which names it may publish is decided once the component names itself).
-fn publisher(app: &App, headers: &HeaderMap) -> Result<Option<Session>, ApiError> {
+pub(super) fn publisher(app: &App, headers: &HeaderMap) -> Result<Option<Session>, ApiError> {
     let session = admin_token_or_session(app, headers, "admin or session")?;
     if session.as_ref().is_some_and(|s| !(s.roles.contains(Role::Publisher) || s.roles.contains(Role::Admin))) {
         return Err(AuthError::RoleRequired("publisher").into());
@@ -152,14 +190,8 @@ pub fn refused_unread(refusal: ApiError) -> Response {
     response
 }
 
-/// Reads the upload (within [`UPLOAD_TIMEOUT`]) and publishes it.
-async fn receive(
-    app: &Arc<App>,
-    request: Request,
-    publisher: Option<Session>,
-    memory: Option<usize>,
-    ip: ClientIp,
-) -> Result<impl IntoResponse + use<>, ApiError> {
+/// Reads the upload (within [`UPLOAD_TIMEOUT`]).
+async fn receive(app: &Arc<App>, request: Request) -> Result<Bytes, ApiError> {
     let wasm = match tokio::time::timeout(UPLOAD_TIMEOUT, Bytes::from_request(request, app)).await {
         Ok(body) => body.map_err(|r| ApiError::body(r, "upload_too_large"))?,
         Err(_) => {
@@ -170,10 +202,23 @@ async fn receive(
     if wasm.is_empty() {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_component", "the body is empty"));
     }
+    Ok(wasm)
+}
+
+/// Compiles, checks and keeps an upload: `201` and its summary when the
+/// version is new, `200` when these bytes were published already.
+async fn store(
+    app: &Arc<App>,
+    wasm: Bytes,
+    publisher: Option<Session>,
+    memory: Option<usize>,
+    ip: ClientIp,
+) -> Result<(StatusCode, PluginSummary), ApiError> {
     let (registry, identity, runtime) = (app.registry.clone(), app.identity.clone(), tokio::runtime::Handle::current());
     let by = publisher.clone();
-    // Compiling takes tens of milliseconds of CPU: keep it off the async
-    // workers (this blocking thread may wait for the ownership check).
+    // Compiling takes from tens of milliseconds (Rust) to tens of seconds
+    // (an interpreter) of CPU: keep it off the async workers (this blocking
+    // thread may wait for the ownership check).
     let published = tokio::task::spawn_blocking(move || {
         registry.publish_as(&wasm, memory, |name, exists| match &by {
             None => Ok(()),
@@ -194,5 +239,5 @@ async fn receive(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(summary)))
+    Ok((status, summary))
 }

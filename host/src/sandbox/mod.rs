@@ -45,6 +45,10 @@ pub mod bindings {
 
 pub use bindings::arcade::game::types::{ActionError, Audience, Event, GameInfo, Outcome, Score, Status, Viewer};
 
+/// The most address space the instance pool may reserve for memories: a
+/// quarter of x86-64's 128 TiB of user address space.
+const MAX_POOL_RESERVATION: u64 = 32 << 40;
+
 /// How often the epoch advances; CPU deadlines are rounded up to this.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
 
@@ -171,6 +175,18 @@ impl SandboxEngine {
         config.memory_reservation_for_growth(0);
 
         let slots = limits.max_instances + 8; // + a few for publish-time checks
+        // The pool reserves address space (not memory) for every slot's
+        // memories up front: refuse a configuration that cannot fit.
+        let reserved = u64::from(slots) * 2 * (memory_bytes as u64 + (64 << 10));
+        if reserved > MAX_POOL_RESERVATION {
+            wasmtime::bail!(
+                "limits.max_rooms ({}) x limits.max_room_memory_bytes ({memory_bytes}) would reserve {} GiB of address \
+                 space for the instance pool, more than {} GiB: lower one of them",
+                limits.max_instances,
+                reserved >> 30,
+                MAX_POOL_RESERVATION >> 30
+            );
+        }
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(slots)
             .total_core_instances(slots * 8)
@@ -476,5 +492,20 @@ impl From<Status> for RoomStatus {
             },
             Status::Aborted(reason) => RoomStatus::aborted("plugin_aborted", reason),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_too_large_for_the_address_space_is_refused_with_the_keys_to_change() {
+        let limits = SandboxLimits { max_instances: 1_000_000, ..Default::default() };
+        let refused = SandboxEngine::new(limits).err().expect("1,000,000 rooms of 64 MiB do not fit");
+        let message = refused.to_string();
+        assert!(message.contains("limits.max_rooms") && message.contains("limits.max_room_memory_bytes"), "{message}");
+        let fits = SandboxLimits { max_instances: 100_000, ..Default::default() };
+        assert!(SandboxEngine::new(fits).is_ok(), "100,000 rooms of 64 MiB fit");
     }
 }

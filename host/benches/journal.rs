@@ -39,6 +39,7 @@ async fn throughput(rooms: usize, journal: JournalSettings) -> f64 {
             players: ["x", "o"].map(|id| Player { id: id.into(), name: id.into() }).into(),
             seed: Some(arcade_protocol::seed::Seed::from_test_number(1)),
             mode: None,
+            listed: false,
         };
         games.push(app.rooms.create(new).await.unwrap());
     }

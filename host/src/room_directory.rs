@@ -53,6 +53,26 @@ pub struct NewRoom {
     /// A matchmade room's mode (its game is rated on that board); `None`
     /// for a room players made themselves (unrated).
     pub mode: Option<String>,
+    /// Shown in the open-rooms listing (the creator's choice).
+    pub listed: bool,
+}
+
+/// Which listed rooms a listing wants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Listing {
+    /// Seats open: to join.
+    Waiting,
+    /// Every seat taken, not over: to watch.
+    Playing,
+}
+
+/// A page of listed rooms: oldest first, after the cursor `(created_at_ms,
+/// id)`.
+pub struct ListedPage {
+    pub rooms: Vec<RoomHandle>,
+    /// More rooms follow the last one.
+    pub more: bool,
 }
 
 /// How long rooms live: waiting for players, and after the game for late reconnects.
@@ -223,6 +243,7 @@ impl RoomDirectory {
             grace: self.lifetimes.finished_grace,
             created_at_ms: now_ms(),
             mode: new.mode,
+            listed: new.listed,
         };
         let spawned =
             room_runtime::spawn(room::spawn(spec, players, started, self.services.clone(), self.on_exit(id.clone())))
@@ -240,6 +261,30 @@ impl RoomDirectory {
 
     pub fn get(&self, id: &str) -> Option<RoomHandle> {
         self.directory.read().unwrap_or_else(|e| e.into_inner()).rooms.get(id).cloned()
+    }
+
+    /// A page of this node's listed rooms of `game` (any when `None`) in
+    /// the state `wanted`, after `after`, at most `limit`. It reads the
+    /// handles only (no trip to any room): a scan of the node's rooms.
+    pub fn listed(&self, game: Option<&str>, wanted: Listing, after: Option<(u64, &str)>, limit: usize) -> ListedPage {
+        let mut rooms: Vec<RoomHandle> = {
+            let directory = self.directory.read().unwrap_or_else(|e| e.into_inner());
+            directory
+                .rooms
+                .values()
+                .filter(|h| h.lobby.listed && game.is_none_or(|g| h.plugin.name == g))
+                .filter(|h| after.is_none_or(|(at, id)| (h.lobby.created_at_ms, &*h.id) > (at, id)))
+                .cloned()
+                .collect()
+        };
+        rooms.retain(|h| {
+            let open = (h.seated().len() as u32) < h.lobby.seats;
+            !h.is_over() && open == (wanted == Listing::Waiting)
+        });
+        rooms.sort_by(|a, b| (a.lobby.created_at_ms, &*a.id).cmp(&(b.lobby.created_at_ms, &*b.id)));
+        let more = rooms.len() > limit;
+        rooms.truncate(limit);
+        ListedPage { rooms, more }
     }
 
     pub fn len(&self) -> usize {

@@ -26,6 +26,7 @@ mod lambda;
 mod lambda_matchmaker;
 mod language_rules;
 mod lifecycle_bench;
+mod lobby;
 mod openapi;
 mod parties;
 

@@ -29,6 +29,7 @@ mod error;
 mod games;
 mod internal;
 pub(crate) mod ladder;
+mod lobby;
 mod matchmaking;
 mod ops;
 mod parties;
@@ -193,7 +194,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/auth/logout", post(auth::logout))
         .route("/v1/account", get(auth::me).patch(auth::update).delete(auth::delete))
         .route("/v1/account/links", post(auth::link))
-        .route("/v1/rooms", post(rooms::create))
+        .route("/v1/rooms", get(lobby::list).post(rooms::create))
         .route("/v1/rooms/{id}", get(rooms::describe))
         .route("/v1/rooms/{id}/join", post(rooms::join))
         .route("/v1/rooms/{id}/leave", post(rooms::leave))
@@ -284,7 +285,7 @@ impl LocalNode for App {
             (refused.status.as_u16(), refused.message)
         })?;
         let players = self.match_players(players).await;
-        let new = NewRoom { plugin, config: "{}".into(), seats: None, players, seed: None, mode };
+        let new = NewRoom { plugin, config: "{}".into(), seats: None, players, seed: None, mode, listed: false };
         let (handle, seats) = self.rooms.create(new).await.map_err(|e| (503, e.to_string()))?;
         Ok((
             handle.id.to_string(),

@@ -52,6 +52,10 @@ pub struct CreateRoom {
     /// Fixed seed: only where the server runs with `testing.client_seeds`.
     #[serde(default)]
     seed: Option<ClientSeed>,
+    /// Show the room in the open-rooms listing (`GET /v1/rooms`) while it
+    /// waits for players and while it is played (default: not listed).
+    #[serde(default)]
+    listed: bool,
 }
 
 /// A seed a test chose: a number, or a recorded seed's text form.
@@ -144,8 +148,10 @@ pub async fn create(
     app.limit(Policy::Ip, &ip.0).await?;
     app.limit(Policy::Player, caller.0.account.as_str()).await?;
     let players = if req.join { vec![player_of(&caller)] } else { Vec::new() };
-    let (handle, seats) =
-        app.rooms.create(NewRoom { plugin, config, seats: req.seats, players, seed, mode: None }).await?;
+    let (handle, seats) = app
+        .rooms
+        .create(NewRoom { plugin, config, seats: req.seats, players, seed, mode: None, listed: req.listed })
+        .await?;
     let info = handle.describe().await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "room": info, "seats": seats }))))
 }

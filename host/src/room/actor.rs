@@ -16,8 +16,8 @@ use tracing::Instrument;
 
 use super::fanout::{Outbox, Watchers};
 use super::handle::{
-    Accepted, Command, Player, RoomError, RoomHandle, RoomInfo, RoomServices, RoomSpec, Seat, SeatTokens, Watch,
-    new_token,
+    Accepted, Command, LobbyFacts, Player, RoomError, RoomHandle, RoomInfo, RoomServices, RoomSpec, Seat, SeatTokens,
+    Watch, new_token,
 };
 use super::json_or_warn;
 use super::record::{FinalViewsText, GameLog};
@@ -58,6 +58,7 @@ pub async fn spawn(
         seed: room.spec.seed.clone(),
         at_ms: room.spec.created_at_ms,
         mode: room.spec.mode.clone(),
+        listed: room.spec.listed,
     };
     // The room and its first seats are journaled together: one sync.
     let at_ms = room.spec.created_at_ms;
@@ -105,6 +106,7 @@ pub async fn restore(
         grace,
         created_at_ms: recovered.created_at_ms,
         mode: recovered.mode,
+        listed: recovered.listed,
     };
     let mut room = Room::new(spec, services);
     let mut inputs = Vec::new();
@@ -160,6 +162,9 @@ struct Room {
     journal_failed: Arc<AtomicBool>,
     /// Shared with the room's handles: set once the game is over.
     ticks_done: Arc<AtomicBool>,
+    /// Shared with the room's handles: set once the game is over (the
+    /// scheduler's flag is only set at the next tick).
+    over: Arc<AtomicBool>,
 }
 
 impl Room {
@@ -179,6 +184,7 @@ impl Room {
             closed: false,
             journal_failed: Arc::default(),
             ticks_done: Arc::default(),
+            over: Arc::default(),
         }
     }
 
@@ -190,6 +196,12 @@ impl Room {
             commands: tx,
             ticks_done: self.ticks_done.clone(),
             seats: self.seat_tokens.clone(),
+            lobby: LobbyFacts {
+                listed: self.spec.listed,
+                seats: self.spec.seats,
+                created_at_ms: self.spec.created_at_ms,
+            },
+            over: self.over.clone(),
         };
         let span = tracing::info_span!("room", room = %self.spec.id, game = %self.spec.plugin.name);
         crate::room_runtime::spawn(
@@ -212,6 +224,7 @@ impl Room {
         let expire_at = Instant::now() + self.spec.waiting_ttl.saturating_sub(Duration::from_millis(waited_ms));
         loop {
             if evict_at.is_none() && self.is_over() {
+                self.over.store(true, Ordering::Relaxed);
                 evict_at = Some(Instant::now() + self.spec.grace);
             }
             let waiting = matches!(self.phase, Phase::Seating);
@@ -744,6 +757,7 @@ mod tests {
             grace: Duration::from_secs(60),
             created_at_ms: now_ms(),
             mode: None,
+            listed: false,
         };
         spawn(spec, players.iter().map(|p| player(p)).collect(), None, services, || {}).await.expect("a room")
     }

@@ -35,6 +35,8 @@ pub struct RoomSpec {
     pub created_at_ms: u64,
     /// A matchmade room's mode: its game is rated (see `NewRoom::mode`).
     pub mode: Option<String>,
+    /// Shown in the open-rooms listing (`GET /v1/rooms`).
+    pub listed: bool,
 }
 
 /// What every room uses: the sandbox runtime, metrics, and (when enabled)
@@ -188,6 +190,20 @@ pub struct RoomHandle {
     /// Seat token -> player, kept by the room: requests are authenticated
     /// before they are counted or queued.
     pub(super) seats: SeatTokens,
+    /// What the open-rooms listing shows without asking the room.
+    pub lobby: LobbyFacts,
+    /// Set by the room once its game is over (finished or aborted).
+    pub(super) over: Arc<AtomicBool>,
+}
+
+/// What a room's listing entry is made of, fixed at creation; with
+/// [`RoomHandle::seated`] and [`RoomHandle::is_over`] it needs no trip to
+/// the room.
+#[derive(Clone, Debug)]
+pub struct LobbyFacts {
+    pub listed: bool,
+    pub seats: u32,
+    pub created_at_ms: u64,
 }
 
 /// The seat tokens of a room and their players, shared by the room and its handles.
@@ -211,6 +227,18 @@ impl SeatTokens {
 }
 
 impl RoomHandle {
+    /// The seated players' ids and display names, in seat order (no trip
+    /// to the room).
+    pub fn seated(&self) -> Vec<(String, String)> {
+        let seats = self.seats.0.read().unwrap_or_else(|e| e.into_inner());
+        seats.iter().map(|s| (s.player.clone(), s.name.clone())).collect()
+    }
+
+    /// Whether the game is over (no trip to the room).
+    pub fn is_over(&self) -> bool {
+        self.over.load(Ordering::Relaxed)
+    }
+
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, RoomError> {
         let (reply, answer) = oneshot::channel();
         self.commands.send(make(reply)).await.map_err(|_| RoomError::Closed)?;

@@ -35,6 +35,10 @@ pub enum Entry {
         /// older journal).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mode: Option<String>,
+        /// Shown in the open-rooms listing (absent: not listed, or an older
+        /// journal).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        listed: bool,
     },
     Joined {
         room: String,

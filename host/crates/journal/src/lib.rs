@@ -71,6 +71,8 @@ pub struct RecoveredRoom {
     pub created_at_ms: u64,
     /// A matchmade room's mode.
     pub mode: Option<String>,
+    /// Shown in the open-rooms listing.
+    pub listed: bool,
     /// Its `Joined`, `Left`, `Action` and `Tick` entries, in order.
     pub log: Vec<Entry>,
 }
@@ -411,7 +413,7 @@ fn recover(dir: &Path) -> std::io::Result<(Recovery, Segments)> {
         for entry in entries {
             let room = entry.room().to_string();
             match entry {
-                Entry::Created { room, plugin, config, seats, seed, at_ms, mode } => {
+                Entry::Created { room, plugin, config, seats, seed, at_ms, mode, listed } => {
                     order.push(room.clone());
                     rooms.insert(
                         room.clone(),
@@ -423,6 +425,7 @@ fn recover(dir: &Path) -> std::io::Result<(Recovery, Segments)> {
                             seed,
                             created_at_ms: at_ms,
                             mode,
+                            listed,
                             log: Vec::new(),
                         },
                     );
@@ -461,6 +464,7 @@ mod tests {
             seed: Seed::from_test_number(7),
             at_ms: 1,
             mode: None,
+            listed: false,
         }
     }
 

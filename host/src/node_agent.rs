@@ -38,6 +38,7 @@ use arcade_cluster::auth::{ReplayGuard, RequestAuthError, SIGNATURE_HEADER, TIME
 use arcade_cluster::matchmaking::{
     MatchResult, MatchRules, Matchmaker, QueueKey, RoomAssignment, SeatAssignment, StoreOptions, open_ticket_store,
 };
+use arcade_cluster::provision::INTERNAL_LISTED_ROOMS_PATH;
 use arcade_cluster::ratelimit::RateLimiter;
 use arcade_cluster::room_ids::{self, is_valid_node_id};
 use arcade_cluster::{
@@ -49,6 +50,9 @@ use arcade_telemetry::metrics::Metrics;
 
 /// The shortest lease on a queue's matching rounds.
 const ROUND_LEASE_MIN: Duration = Duration::from_secs(3);
+
+/// How long a lobby listing waits for another node's rooms.
+const LISTING_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What the node agent needs of the game server on this node.
 #[async_trait]
@@ -111,6 +115,8 @@ pub struct NodeAgent {
     /// Ticket id → a signal to the ticket WebSockets here waiting for its
     /// room, raised by the store's seated announcements (from any node).
     ticket_watchers: Mutex<HashMap<String, watch::Sender<()>>>,
+    /// Asks the other nodes for their listed rooms (in a cluster).
+    internal_http: reqwest::Client,
 }
 
 impl NodeAgent {
@@ -184,7 +190,40 @@ impl NodeAgent {
             directory,
             live: RwLock::default(),
             ticket_watchers: Mutex::default(),
+            internal_http: reqwest::Client::builder()
+                .timeout(LISTING_TIMEOUT)
+                .no_proxy()
+                // A node answers itself; a redirect would carry the signed call elsewhere.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .context("an HTTP client")?,
         })
+    }
+
+    /// The other live nodes' answers to `GET
+    /// /internal/v1/rooms/listed?{query}` (signed; asked all at once, each
+    /// within [`LISTING_TIMEOUT`]), and how many did not answer. Alone:
+    /// nothing to ask.
+    pub async fn listed_elsewhere(&self, query: &str) -> (Vec<serde_json::Value>, usize) {
+        let Some(key) = self.cluster_key.as_ref().filter(|_| self.clustered) else { return (Vec::new(), 0) };
+        let others: Vec<NodeInfo> = self.live_nodes().into_iter().filter(|n| n.id != self.node_id).collect();
+        let asks = others.iter().map(|node| async move {
+            // A nonce: two lobby calls in one millisecond must not sign alike
+            // (the receiving node refuses a signature it has seen).
+            let path = format!("{INTERNAL_LISTED_ROOMS_PATH}/{}?{query}", uuid::Uuid::new_v4().simple());
+            let mut request = self.internal_http.get(format!("{}{path}", node.url.trim_end_matches('/')));
+            for (name, value) in key.sign_request("GET", &path, b"", now_ms()) {
+                request = request.header(name, value);
+            }
+            let response = request.send().await.ok().filter(|r| r.status().is_success())?;
+            response.json::<serde_json::Value>().await.ok()
+        });
+        let answers = futures_util::future::join_all(asks).await;
+        let missing = answers.iter().filter(|a| a.is_none()).count();
+        if missing > 0 {
+            tracing::warn!(missing, "nodes did not answer a lobby listing");
+        }
+        (answers.into_iter().flatten().collect(), missing)
     }
 
     pub fn node_id(&self) -> &str {

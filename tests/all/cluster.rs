@@ -723,3 +723,22 @@ async fn a_ban_takes_effect_on_every_node() {
     let refreshed = nodes[2].post("/v1/auth/refresh", &json!({ "refresh_token": signed["refresh_token"] })).await;
     assert_eq!(refreshed.0, StatusCode::FORBIDDEN, "{refreshed:?}");
 }
+
+/// The lobby (`GET /v1/rooms`) lists the listed rooms of the whole cluster:
+/// every node answers the same pages, asking the others over a signed
+/// internal route that refuses unsigned calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_node_lists_the_open_rooms_of_the_whole_cluster() {
+    let nodes = start_cluster(&[100, 100], &[]).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let request = json!({ "game": "tic-tac-toe", "players": [format!("host-{i}")], "seats": 2, "listed": true });
+        ids.push(nodes[i % 2].create_room(&request).await.id);
+    }
+    nodes[1].create_room(&json!({ "game": "tic-tac-toe", "players": ["shy"], "seats": 2 })).await;
+    for node in &nodes {
+        assert_eq!(crate::lobby::every_page(node, "game=tic-tac-toe", 2).await, ids);
+    }
+    let unsigned = nodes[0].get("/internal/v1/rooms/listed/abc?state=waiting&limit=5").await;
+    assert_error(&unsigned, 401, "missing_signature");
+}

@@ -12,13 +12,13 @@ async fn page(server: &Server, query: &str) -> (Vec<String>, Option<String>, Val
     (ids, page["next"].as_str().map(str::to_string), page)
 }
 
-/// Every room of a listing, page by page (`limit` a page).
-async fn every_page(server: &Server, query: &str, limit: usize) -> Vec<String> {
+/// Every room of a listing, page by page (`limit` a page); none partial.
+pub(crate) async fn every_page(server: &Server, query: &str, limit: usize) -> Vec<String> {
     let (mut all, mut after) = (Vec::new(), None::<String>);
     loop {
         let cursor = after.as_ref().map(|a| format!("&after={a}")).unwrap_or_default();
         let (ids, next, body) = page(server, &format!("{query}&limit={limit}{cursor}")).await;
-        assert!(ids.len() <= limit, "{body}");
+        assert!(ids.len() <= limit && body["partial"] == false, "{body}");
         all.extend(ids);
         match next {
             Some(next) => after = Some(next),

@@ -29,12 +29,13 @@ const PRIVATE: &[(&str, &str)] = &[
     ("/metrics", "Prometheus scrapes the pods directly"),
     ("/health/", "the kubelet probes the pods directly"),
     ("/admin/", "the admin routes, on the pods' admin port, which no Service exposes"),
-    ("/internal/", "signed node-to-node room creation, on the per-pod hosts only"),
+    ("/internal/", "signed node-to-node calls (room creation, lobby listing), on the per-pod hosts only"),
 ];
 
 /// Private paths the per-pod hosts (`arcade-nodes`) must route: the
-/// matchmaker and the other nodes create rooms there.
-const NODE_ONLY: &[&str] = &["/internal/v1/rooms"];
+/// matchmaker and the other nodes create rooms there, and the other nodes
+/// ask for its listed rooms.
+const NODE_ONLY: &[&str] = &["/internal/v1/rooms", "/internal/v1/rooms/listed/{nonce}"];
 
 /// The functions in `host/src/api` whose routes are the admin ones (off the
 /// public port when `admin_listen` is set, as in `infra/k8s`).
@@ -401,9 +402,17 @@ fn the_router_source_is_read_completely() {
     // And the reverse: the document is the one list of the API's routes.
     // Not in it: the browser client's files, the catch-all that answers
     // admin paths 404 on the public listener when they have their own, and
-    // the nodes' signed room creation (docs/protocol.md; not for clients).
-    const NOT_API: [&str; 6] =
-        ["/", "/app.js", "/style.css", "/modules/{*path}", "/admin/{*rest}", "/internal/v1/rooms"];
+    // the nodes' signed room creation and lobby listing (docs/protocol.md;
+    // not for clients).
+    const NOT_API: [&str; 7] = [
+        "/",
+        "/app.js",
+        "/style.css",
+        "/modules/{*path}",
+        "/admin/{*rest}",
+        "/internal/v1/rooms",
+        "/internal/v1/rooms/listed/{nonce}",
+    ];
     let undocumented: Vec<&String> =
         all.iter().filter(|p| !documented.contains_key(*p) && !NOT_API.contains(&p.as_str())).collect();
     assert!(undocumented.is_empty(), "routes of host/src/api missing from the OpenAPI document: {undocumented:?}");

@@ -9,7 +9,10 @@
 //! the seated players' ids and display names, and when it was created;
 //! never a seed, a seat token, a config or a view. It reads the room
 //! handles only (no trip to any room): a scan of the listed rooms of this
-//! node. In a cluster each node lists the rooms it runs.
+//! node. In a cluster the node that answers asks every other live node for
+//! the same page of its own rooms (`GET /internal/v1/rooms/listed/{nonce}`,
+//! signed with the cluster secret, within 2 s) and merges them; a node that
+//! does not answer leaves the page `partial`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,7 +20,8 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 use super::client_ip::ClientIp;
@@ -50,8 +54,47 @@ fn default_limit() -> usize {
     20
 }
 
+impl ListQuery {
+    /// The same query, for another node.
+    fn to_query_string(&self) -> String {
+        let encode = |text: &str| utf8_percent_encode(text, NON_ALPHANUMERIC).to_string();
+        let state = match self.state {
+            Listing::Waiting => "waiting",
+            Listing::Playing => "playing",
+        };
+        let mut query = format!("state={state}&limit={}", self.limit);
+        if let Some(game) = &self.game {
+            query.push_str(&format!("&game={}", encode(game)));
+        }
+        if let Some(after) = &self.after {
+            query.push_str(&format!("&after={}", encode(after)));
+        }
+        query
+    }
+
+    fn checked(
+        query: Result<Query<ListQuery>, QueryRejection>,
+    ) -> Result<(ListQuery, Option<(u64, String)>), ApiError> {
+        let Query(query) = query?;
+        if !(1..=MAX_LIMIT).contains(&query.limit) {
+            let message = format!("limit is 1 to {MAX_LIMIT}");
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_limit", message));
+        }
+        let after = query.after.as_deref().map(parse_cursor).transpose()?.map(|(at, id)| (at, id.to_string()));
+        Ok((query, after))
+    }
+
+    /// A page of this node's rooms.
+    fn here(&self, app: &App, after: &Option<(u64, String)>) -> NodePage {
+        let after = after.as_ref().map(|(at, id)| (*at, id.as_str()));
+        let page = app.rooms.listed(self.game.as_deref(), self.state, after, self.limit);
+        NodePage { rooms: page.rooms.iter().map(ListedRoom::from).collect(), more: page.more }
+    }
+}
+
 /// One listed room.
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListedRoom {
     id: String,
     game: String,
@@ -80,6 +123,15 @@ pub struct ListedPage {
     rooms: Vec<ListedRoom>,
     /// Pass as `after` for the next page; `null` on the last one.
     next: Option<String>,
+    /// Some node of the cluster did not answer: its rooms are missing.
+    partial: bool,
+}
+
+/// One node's page, as the internal route answers it.
+#[derive(Serialize, Deserialize)]
+pub struct NodePage {
+    rooms: Vec<ListedRoom>,
+    more: bool,
 }
 
 /// A cursor: `<created_at_ms>.<room id>` of the last room of a page.
@@ -95,17 +147,48 @@ pub async fn list(
     ip: ClientIp,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<ListedPage>, ApiError> {
-    let Query(query) = query?;
-    if !(1..=MAX_LIMIT).contains(&query.limit) {
-        let message = format!("limit is 1 to {MAX_LIMIT}");
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_limit", message));
-    }
-    let after = query.after.as_deref().map(parse_cursor).transpose()?;
+    let (query, after) = ListQuery::checked(query)?;
     app.limit(Policy::Ip, &ip.0).await?;
-    let page = app.rooms.listed(query.game.as_deref(), query.state, after, query.limit);
-    let next = match page.rooms.last() {
-        Some(last) if page.more => Some(format!("{}.{}", last.lobby.created_at_ms, last.id)),
+    let NodePage { mut rooms, mut more } = query.here(&app, &after);
+    let (answers, missing) = app.node_agent.listed_elsewhere(&query.to_query_string()).await;
+    for answer in answers {
+        match serde_json::from_value::<NodePage>(answer) {
+            Ok(page) => {
+                rooms.extend(page.rooms);
+                more |= page.more;
+            }
+            Err(e) => tracing::warn!(error = %e, "a node answered a lobby listing with something else"),
+        }
+    }
+    rooms.sort_by(|a, b| (a.created_at_ms, &a.id).cmp(&(b.created_at_ms, &b.id)));
+    if rooms.len() > query.limit {
+        more = true;
+        rooms.truncate(query.limit);
+    }
+    let next = match rooms.last() {
+        Some(last) if more => Some(format!("{}.{}", last.created_at_ms, last.id)),
         _ => None,
     };
-    Ok(Json(ListedPage { rooms: page.rooms.iter().map(ListedRoom::from).collect(), next }))
+    Ok(Json(ListedPage { rooms, next, partial: missing > 0 }))
+}
+
+/// `GET /internal/v1/rooms/listed/{nonce}` (signed, from another node):
+/// this node's page of its own listed rooms.
+pub async fn list_here(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    uri: Uri,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<NodePage>, ApiError> {
+    let signed = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+    match app.node_agent.authenticate_internal("GET", signed, &headers, b"") {
+        None => return Err(ApiError::new(StatusCode::NOT_FOUND, "not_clustered", "this node is not in a cluster")),
+        Some(Err(refused)) => {
+            app.metrics.internal_requests_refused.inc();
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, refused.code(), refused.to_string()));
+        }
+        Some(Ok(())) => {}
+    }
+    let (query, after) = ListQuery::checked(query)?;
+    Ok(Json(query.here(&app, &after)))
 }

@@ -143,6 +143,10 @@ fn admin_routes(app: &App) -> Router<Arc<App>> {
         .route("/admin/leaderboards/{game}/{mode}/{board}/reset", post(ladder::reset))
 }
 
+/// Another node's lobby asks for this node's listed rooms (a nonce, so no
+/// two such calls sign alike).
+const INTERNAL_LISTED_PATH: &str = "/internal/v1/rooms/listed/{nonce}";
+
 /// Where a background publish stands.
 const UPLOAD_PATH: &str = "/v1/plugins/uploads/{hash}";
 
@@ -210,6 +214,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/matchmaking/tickets/{id}/ws", get(matchmaking::watch))
         .route("/v1/cluster/nodes", get(ops::nodes))
         .route(arcade_cluster::provision::INTERNAL_ROOMS_PATH, post(internal::create_room))
+        .route(INTERNAL_LISTED_PATH, get(lobby::list_here))
         .route("/v1/games", get(games::list))
         .route("/v1/games/{id}", get(games::get))
         .route("/v1/games/{id}/replay", get(games::replay_file))

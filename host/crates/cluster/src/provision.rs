@@ -15,6 +15,10 @@ use arcade_protocol::clock::now_ms;
 /// The internal room-creation route every node serves.
 pub const INTERNAL_ROOMS_PATH: &str = "/internal/v1/rooms";
 
+/// The internal route where a node lists its own listed rooms for the node
+/// answering a lobby request (`GET`, the query signed with the path).
+pub const INTERNAL_LISTED_ROOMS_PATH: &str = "/internal/v1/rooms/listed";
+
 /// What a node is asked to create for a match. Fields it does not know are
 /// ignored: only a node of the cluster can sign an order (checked before it
 /// is read), and during a rolling upgrade a newer node may send fields an

@@ -286,6 +286,17 @@ pub(super) fn admin(app: &App, headers: &HeaderMap, ip: &ClientIp) -> Result<Con
     }
 }
 
+/// Who publishes: the admin token (`None`), or a session with the
+/// `publisher` or `admin` role (checked before a byte of the body is read;
+/// which names it may publish is decided once the component names itself).
+pub(super) fn publisher(app: &App, headers: &HeaderMap) -> Result<Option<Session>, ApiError> {
+    let session = admin_token_or_session(app, headers, "admin or session")?;
+    if session.as_ref().is_some_and(|s| !(s.roles.contains(Role::Publisher) || s.roles.contains(Role::Admin))) {
+        return Err(arcade_identity::AuthError::RoleRequired("publisher").into());
+    }
+    Ok(session)
+}
+
 /// Who makes a call the admin token or a role may make: the admin token
 /// (`None`) or a valid session (its roles are the caller's to check); a
 /// missing token is `missing_token`, any other is `invalid_token` (`what`).

@@ -19,6 +19,28 @@ use super::{ApiError, App};
 use crate::node_agent::LocalNode;
 use arcade_cluster::provision::{INTERNAL_ROOMS_PATH, RoomOrder};
 
+/// Checks a signed internal call (`signed`: the path, with its query, the
+/// caller signed): `alone` on a node without a cluster, 401 with the
+/// reason (counted, logged) when the signature does not hold.
+pub(super) fn check_signed(
+    app: &App,
+    method: &str,
+    signed: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    alone: ApiError,
+) -> Result<(), ApiError> {
+    match app.node_agent.authenticate_internal(method, signed, headers, body) {
+        None => Err(alone),
+        Some(Err(refused)) => {
+            app.metrics.internal_requests_refused.inc();
+            tracing::warn!(code = refused.code(), error = %refused, "internal request refused");
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, refused.code(), refused.to_string()))
+        }
+        Some(Ok(())) => Ok(()),
+    }
+}
+
 /// `POST /internal/v1/rooms` with a signed [`RoomOrder`]: 201
 /// `{"room": {"id": ...}, "seats": [{"player", "token"}, ...]}`.
 pub async fn create_room(
@@ -26,15 +48,8 @@ pub async fn create_room(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    match app.node_agent.authenticate_internal("POST", INTERNAL_ROOMS_PATH, &headers, &body) {
-        None => return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")),
-        Some(Err(refused)) => {
-            app.metrics.internal_requests_refused.inc();
-            tracing::warn!(code = refused.code(), error = %refused, "internal request refused");
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, refused.code(), refused.to_string()));
-        }
-        Some(Ok(())) => {}
-    }
+    let alone = ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint");
+    check_signed(&app, "POST", INTERNAL_ROOMS_PATH, &headers, &body, alone)?;
     let order: RoomOrder = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", format!("not a room order: {e}")))?;
     let (room_id, seats) =

@@ -181,14 +181,8 @@ pub async fn list_here(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<NodePage>, ApiError> {
     let signed = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
-    match app.node_agent.authenticate_internal("GET", signed, &headers, b"") {
-        None => return Err(ApiError::new(StatusCode::NOT_FOUND, "not_clustered", "this node is not in a cluster")),
-        Some(Err(refused)) => {
-            app.metrics.internal_requests_refused.inc();
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, refused.code(), refused.to_string()));
-        }
-        Some(Ok(())) => {}
-    }
+    let alone = ApiError::new(StatusCode::NOT_FOUND, "not_clustered", "this node is not in a cluster");
+    super::internal::check_signed(&app, "GET", signed, &headers, b"", alone)?;
     let (query, after) = ListQuery::checked(query)?;
     Ok(Json(query.here(&app, &after)))
 }

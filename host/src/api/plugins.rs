@@ -30,11 +30,11 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::auth::{admin_token_or_session, context};
+use super::auth::context;
 use super::client_ip::ClientIp;
 use super::{ApiError, App, require_admin, uploads};
 use crate::registry::PluginSummary;
-use arcade_identity::{AuthError, Role, Session};
+use arcade_identity::Session;
 
 pub async fn list(State(app): State<Arc<App>>) -> Json<Vec<PluginSummary>> {
     Json(app.registry.list())
@@ -96,7 +96,7 @@ pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// `POST /v1/plugins` with the component bytes as the body.
 pub async fn publish(State(app): State<Arc<App>>, ip: ClientIp, request: Request) -> Response {
-    let publisher = match publisher(&app, request.headers()) {
+    let publisher = match super::auth::publisher(&app, request.headers()) {
         Ok(publisher) => publisher,
         Err(refused) => return refused_unread(refused),
     };
@@ -168,17 +168,6 @@ fn memory_limit(uri: &axum::http::Uri) -> Result<Option<usize>, ApiError> {
         Some(0) => Err(invalid("memory_limit_mib must be at least 1".into())),
         Some(mib) => Ok(Some(mib as usize * (1 << 20))),
     }
-}
-
-/// Who publishes: the admin token (`None`), or a session with the
-/// `publisher` or `admin` role (checked before a byte of the body is read;
-/// which names it may publish is decided once the component names itself).
-pub(super) fn publisher(app: &App, headers: &HeaderMap) -> Result<Option<Session>, ApiError> {
-    let session = admin_token_or_session(app, headers, "admin or session")?;
-    if session.as_ref().is_some_and(|s| !(s.roles.contains(Role::Publisher) || s.roles.contains(Role::Admin))) {
-        return Err(AuthError::RoleRequired("publisher").into());
-    }
-    Ok(session)
 }
 
 /// The answer to a request refused with its body unread: the connection

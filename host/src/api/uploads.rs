@@ -115,7 +115,7 @@ pub async fn status(
     headers: HeaderMap,
     Path(hash): Path<String>,
 ) -> Result<Json<UploadStatus>, ApiError> {
-    super::plugins::publisher(&app, &headers)?;
+    super::auth::publisher(&app, &headers)?;
     let state = match app.uploads.get(&hash) {
         Some(state) => state,
         None => match app.registry.find_by_hash(&hash) {

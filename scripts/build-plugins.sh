@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build every plugin component (example games and hostile test fixtures) for
 # wasm32-wasip2 with the workspace's `plugin` profile and collect them under
-#   $TARGET/plugins/examples/{tic-tac-toe,connect-four,high-card-duel}.wasm
+#   $TARGET/plugins/examples/{tic-tac-toe,connect-four,high-card-duel,arena}.wasm
+#   with each game's browser UI beside it (plugins/<game>/ui/index.js as <game>.ui.js)
 #   $TARGET/plugins/fixtures/{spinner,memory-bomb,panicker,file-reader,tic-tac-toe-v2}.wasm
 # where $TARGET is $CARGO_TARGET_DIR, or target/ in the repository root.
 # Runs from any directory; extra arguments are passed to both cargo builds
@@ -37,6 +38,7 @@ artifact() { # <target dir> <crate>: cargo names the file after the lib, with '_
 }
 for crate in "${examples[@]}"; do
     cp "$(artifact "$target_dir" "$crate")" "$out/examples/$crate.wasm"
+    cp "$root/plugins/$crate/ui/index.js" "$out/examples/$crate.ui.js"
 done
 for crate in "${fixtures[@]}"; do
     cp "$(artifact "$target_dir" "$crate")" "$out/fixtures/$crate.wasm"

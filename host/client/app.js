@@ -1,7 +1,9 @@
 // The Arcade browser client: list games, find a match (or create, join or
-// spectate a room), then play over the room WebSocket. Plain ES modules in
-// modules/, no build step: this file wires the page's buttons to them and
-// resumes a seat or a search after a reload.
+// spectate a room, or pick an open one), play over the room WebSocket, and
+// watch archived games in the replay viewer. Plain ES modules in modules/,
+// no build step: this file wires the page's buttons to them and resumes a
+// seat or a search after a reload. No game is known here: each game's board
+// is its own UI module, run in a sandboxed frame (modules/board.js).
 //
 // - Seats live in sessionStorage (`arcade.seat`: node, room, token, player,
 //   game), so a reload resumes the seat; a ticket being searched for too,
@@ -16,6 +18,8 @@ import { describeGame, loadGames } from './modules/lobby.js';
 import { showLadder } from './modules/ladder.js';
 import { cancelMatch, findMatch, showSearching, watchTicket } from './modules/matchmaking.js';
 import { connect, createRoom, enterRoom, exitRoom, joinRoom, leaveRoom, sendAction, spectateRoom } from './modules/room.js';
+import { showOpenRooms } from './modules/open-rooms.js';
+import { showArchivedGames, wireReplayControls } from './modules/replays.js';
 
 function sendTypedAction() {
   const text = $('action').value.trim();
@@ -36,23 +40,33 @@ function sendTypedAction() {
 $('find-match').addEventListener('click', findMatch);
 $('cancel-match').addEventListener('click', cancelMatch);
 $('create-room').addEventListener('click', createRoom);
-$('join-room').addEventListener('click', joinRoom);
-$('spectate-room').addEventListener('click', spectateRoom);
+$('join-room').addEventListener('click', () => joinRoom());
+$('spectate-room').addEventListener('click', () => spectateRoom());
 $('game').addEventListener('change', () => {
   describeGame();
-  refreshLadder();
+  refreshLobby();
 });
-$('refresh-ladder').addEventListener('click', refreshLadder);
+const openRoomActions = { join: (id) => joinRoom(id), watch: (id) => spectateRoom(id) };
+$('refresh-rooms').addEventListener('click', () => showOpenRooms(openRoomActions));
+$('more-rooms').addEventListener('click', () => showOpenRooms(openRoomActions, true));
+$('refresh-games').addEventListener('click', () => showArchivedGames());
+$('more-games').addEventListener('click', () => showArchivedGames(true));
+$('my-archive').addEventListener('change', () => showArchivedGames());
+wireReplayControls();
+$('refresh-ladder').addEventListener('click', () => showLadder().catch((e) => console.warn('ladder:', e.message)));
 $('send-action').addEventListener('click', sendTypedAction);
 $('leave').addEventListener('click', leaveRoom);
 $('back').addEventListener('click', () => {
   exitRoom();
   setStatus('Back in the lobby.');
-  refreshLadder();
+  refreshLobby();
 });
 
-function refreshLadder() {
+/** The chosen game's ladder, open rooms and archived games. */
+function refreshLobby() {
   showLadder().catch((e) => console.warn('ladder:', e.message));
+  showOpenRooms(openRoomActions);
+  showArchivedGames();
 }
 window.addEventListener('online', () => {
   if (state.seat && !state.ws) connect();
@@ -83,7 +97,7 @@ window.arcade = {
 
 $('name').value = load(NAME_KEY) || '';
 // The ladder needs both the account (the player's own line) and the games.
-Promise.allSettled([signIn(), loadGames()]).then(refreshLadder);
+Promise.allSettled([signIn(), loadGames()]).then(refreshLobby);
 const seat = load(SEAT_KEY);
 const ticket = load(TICKET_KEY);
 if (seat && seat.node && seat.room) {

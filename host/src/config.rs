@@ -322,6 +322,11 @@ pub struct Limits {
     pub max_ws_message_bytes: usize,
     /// Largest plugin upload.
     pub max_upload_bytes: usize,
+    /// Largest browser UI module of a plugin version (docs/game-ui.md).
+    pub max_ui_bytes: usize,
+    /// Most inputs of an archived game the replay viewer re-runs
+    /// (`GET /v1/games/{id}/frames`); longer games are `422 replay_too_long`.
+    pub max_replay_inputs: usize,
     /// How long a finished room stays in memory for late reconnects.
     pub finished_room_grace_secs: u64,
     /// How long a room may wait for its players; then it expires
@@ -391,6 +396,8 @@ impl Default for Limits {
             max_action_bytes: 4 << 10,
             max_ws_message_bytes: 64 << 10,
             max_upload_bytes: 32 << 20,
+            max_ui_bytes: 512 << 10,
+            max_replay_inputs: 20_000,
             finished_room_grace_secs: 120,
             waiting_room_ttl_secs: 300,
             max_config_bytes: 16 << 10,

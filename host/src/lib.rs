@@ -12,6 +12,7 @@
 //!
 //! - [`sandbox`]: the wasmtime engine, one store + instance per room, limits and faults;
 //! - [`registry`]: published plugin versions, content-addressed on disk;
+//! - [`plugin_ui`]: a version's browser UI module (what is accepted as one);
 //! - [`room`] / [`room_directory`] / [`room_runtime`]: the room actor, the
 //!   room directory, and what every room shares (journal, archive, metrics);
 //! - [`ticker`]: real-time rooms' ticks and their simulation batches;
@@ -29,6 +30,7 @@ pub mod config;
 pub mod conformance;
 pub mod node_agent;
 pub mod play;
+pub mod plugin_ui;
 pub mod registry;
 pub mod replay;
 pub mod room;

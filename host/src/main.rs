@@ -99,9 +99,16 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PluginCommand {
-    /// Upload a component to a running server.
+    /// Upload a component to a running server, with its browser UI module
+    /// (`ui/index.js` of the current directory when there is one).
     Publish {
         file: PathBuf,
+        /// The game's UI module (an ES module exporting `mount`, docs/game-ui.md).
+        #[arg(long, conflicts_with = "no_ui")]
+        ui: Option<PathBuf>,
+        /// Publish the rules only, even when `ui/index.js` exists.
+        #[arg(long)]
+        no_ui: bool,
         #[arg(long, env = "ARCADE_SERVER", default_value = "http://127.0.0.1:8080")]
         server: String,
         #[arg(long, env = "ARCADE_ADMIN_TOKEN", default_value = DEV_ADMIN_TOKEN)]
@@ -255,20 +262,35 @@ fn plugin_command(command: PluginCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        PluginCommand::Publish { file, server, token, memory_limit_mib } => {
+        PluginCommand::Publish { file, ui, no_ui, server, token, memory_limit_mib } => {
             let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let ui = match (ui, no_ui) {
+                (_, true) => None,
+                (Some(path), false) => Some(path),
+                (None, false) => Some(PathBuf::from("ui/index.js")).filter(|p| p.is_file()),
+            };
+            let ui = ui.map(|path| std::fs::read(&path).with_context(|| format!("reading {}", path.display())));
+            let ui = ui.transpose()?;
             let mut url = endpoint(&server, "/v1/plugins");
             if let Some(mib) = memory_limit_mib {
                 url.push_str(&format!("?memory_limit_mib={mib}"));
             }
-            let request = reqwest::Client::new()
-                .post(url)
-                .bearer_auth(token)
-                .header("content-type", "application/wasm")
-                .body(wasm);
-            send(request)
+            let client = reqwest::Client::new();
+            let request = client.post(url).bearer_auth(&token).header("content-type", "application/wasm").body(wasm);
+            let summary = send(request)?;
+            if let Some(ui) = ui {
+                let field = |key: &str| summary.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                let path = arcade_host::registry::ui_path(&field("name"), &field("version"));
+                let request = client
+                    .put(endpoint(&server, &path))
+                    .bearer_auth(&token)
+                    .header("content-type", "text/javascript")
+                    .body(ui);
+                send(request)?;
+            }
+            Ok(())
         }
-        PluginCommand::List { server } => send(reqwest::Client::new().get(endpoint(&server, "/v1/plugins"))),
+        PluginCommand::List { server } => send(reqwest::Client::new().get(endpoint(&server, "/v1/plugins"))).map(drop),
     }
 }
 
@@ -277,7 +299,7 @@ fn endpoint(server: &str, path: &str) -> String {
 }
 
 /// Send a request, print the JSON answer, and fail on an error status.
-fn send(request: reqwest::RequestBuilder) -> anyhow::Result<()> {
+fn send(request: reqwest::RequestBuilder) -> anyhow::Result<serde_json::Value> {
     let (status, body) = tokio::runtime::Runtime::new()?.block_on(async {
         let response = request.send().await?;
         Ok::<_, reqwest::Error>((response.status(), response.text().await?))
@@ -286,5 +308,5 @@ fn send(request: reqwest::RequestBuilder) -> anyhow::Result<()> {
     if !status.is_success() {
         bail!("the server answered {status}");
     }
-    Ok(())
+    Ok(serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
 }

@@ -18,6 +18,9 @@
 //! JSON note for operators, `{name, version, yanked_at_ms}`; only its
 //! presence counts), `plugins/<sha256>.memory` (the memory cap the publisher
 //! declared for its rooms, in bytes, as text; absent: the server's default)
+//! `plugins/<sha256>.ui.js` (the version's browser UI module, attached
+//! once with [`Registry::attach_ui`] and never replaced: a room on a
+//! version shows that version's UI)
 //! and `cache/<sha256>-<engine>.cwasm` (precompiled machine
 //! code, keyed by the engine's compatibility hash so a changed engine config
 //! never loads a stale artifact).
@@ -26,7 +29,7 @@ use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use semver::Version;
@@ -34,6 +37,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
+use crate::plugin_ui::{PluginUi, UiError};
 use crate::sandbox::{LoadError, Plugin, SandboxEngine};
 
 /// One published plugin version, ready to start rooms.
@@ -47,11 +51,18 @@ pub struct PluginVersion {
     pub plugin: Plugin,
     /// No new rooms on this version (set and persisted by [`Registry::set_yanked`]).
     yanked: AtomicBool,
+    /// Its browser UI, once attached ([`Registry::attach_ui`]).
+    ui: OnceLock<Arc<PluginUi>>,
 }
 
 impl PluginVersion {
     pub fn is_yanked(&self) -> bool {
         self.yanked.load(Ordering::Acquire)
+    }
+
+    /// The browser UI module of this version, if one was attached.
+    pub fn ui(&self) -> Option<&Arc<PluginUi>> {
+        self.ui.get()
     }
 
     pub fn summary(&self) -> PluginSummary {
@@ -68,6 +79,11 @@ impl PluginVersion {
             published_at_ms: self.published_at_ms,
             memory_limit_bytes: self.plugin.memory_bytes(),
             yanked: self.is_yanked(),
+            ui: self.ui().map(|ui| UiSummary {
+                sha256: ui.sha256.clone(),
+                size_bytes: ui.size_bytes(),
+                url: ui_path(&self.name, &self.version.to_string()),
+            }),
         }
     }
 }
@@ -88,6 +104,22 @@ pub struct PluginSummary {
     pub memory_limit_bytes: usize,
     /// Yanked: no new rooms on it; live rooms and replays keep it.
     pub yanked: bool,
+    /// Its browser UI module, if it has one (else clients show the JSON view).
+    pub ui: Option<UiSummary>,
+}
+
+/// What the API shows about a version's UI module.
+#[derive(Clone, Debug, Serialize)]
+pub struct UiSummary {
+    pub sha256: String,
+    pub size_bytes: usize,
+    /// Where it is served (`GET`), relative to the server.
+    pub url: String,
+}
+
+/// The path a version's UI module is served at (and uploaded to, `PUT`).
+pub fn ui_path(name: &str, version: &str) -> String {
+    format!("/v1/plugins/{name}/versions/{version}/ui")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +147,18 @@ pub enum ResolveError {
     Yanked { name: String, version: String },
     #[error("every version of {0:?} is yanked: no new rooms start on it")]
     AllYanked(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AttachUiError {
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    #[error(transparent)]
+    Invalid(#[from] UiError),
+    #[error("{name}@{version} already has a different UI ({existing_sha256}); publish a new version to change it")]
+    Conflict { name: String, version: String, existing_sha256: String },
+    #[error("storage error: {0}")]
+    Storage(#[from] std::io::Error),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -168,6 +212,21 @@ impl Registry {
                     tracing::warn!(path = %path.display(), error = %e, "stored plugin could not be loaded; skipped");
                 }
             }
+            for version in registry.versions.read().unwrap_or_else(|e| e.into_inner()).values().flat_map(|v| v.values())
+            {
+                let path = dir.join("plugins").join(format!("{}.ui.js", version.hash));
+                match std::fs::read(&path) {
+                    // Checked against the largest module ever accepted here.
+                    Ok(bytes) => match crate::plugin_ui::check(&bytes, usize::MAX) {
+                        Ok(ui) => {
+                            let _ = version.ui.set(Arc::new(ui));
+                        }
+                        Err(e) => tracing::warn!(path = %path.display(), error = %e, "stored UI module skipped"),
+                    },
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
             for path in files_with_extension(&dir.join("plugins"), "yanked")? {
                 let hash = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
                 match registry.find_by_hash(hash) {
@@ -183,20 +242,75 @@ impl Registry {
         &self.runtime
     }
 
-    /// Publish every `*.wasm` in `dir` (e.g. the example games at start-up).
+    /// Publish every `*.wasm` in `dir` (e.g. the example games at start-up),
+    /// each with the UI module beside it (`X.ui.js` for `X.wasm`), if any.
     /// Returns how many versions are new.
     pub fn publish_dir(&self, dir: &Path) -> std::io::Result<usize> {
         let mut created = 0;
         for path in wasm_files(dir)? {
-            match self.publish(&std::fs::read(&path)?) {
-                Ok(p) => {
-                    created += usize::from(p.created);
-                    tracing::info!(plugin = %p.version.name, version = %p.version.version, hash = %p.version.hash, "plugin loaded");
+            let published = match self.publish(&std::fs::read(&path)?) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(path = %path.display(), error = %e, "plugin not loaded");
+                    continue;
                 }
-                Err(e) => tracing::error!(path = %path.display(), error = %e, "plugin not loaded"),
+            };
+            created += usize::from(published.created);
+            let version = &published.version;
+            tracing::info!(plugin = %version.name, version = %version.version, hash = %version.hash, "plugin loaded");
+            let ui_path = path.with_extension("ui.js");
+            match std::fs::read(&ui_path) {
+                Ok(source) => {
+                    if let Err(e) = self.attach_ui(&version.name, &version.version.to_string(), &source, usize::MAX) {
+                        tracing::error!(path = %ui_path.display(), error = %e, "UI module not attached");
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
             }
         }
         Ok(created)
+    }
+
+    /// Attaches a browser UI module (at most `max_bytes`) to `name@version`,
+    /// stored before it is served. Attaching the same module again is
+    /// harmless (`false`: nothing new); a different one is a conflict: a
+    /// version's UI never changes, like its rules. Yanked versions take one
+    /// too (their replays show it).
+    pub fn attach_ui(
+        &self,
+        name: &str,
+        version: &str,
+        source: &[u8],
+        max_bytes: usize,
+    ) -> Result<(PluginSummary, bool), AttachUiError> {
+        let ui = crate::plugin_ui::check(source, max_bytes)?;
+        // The write lock orders attaching with other attaches and yanks.
+        let versions = self.versions.write().unwrap_or_else(|e| e.into_inner());
+        let by_version = versions.get(name).ok_or_else(|| ResolveError::UnknownPlugin(name.to_string()))?;
+        let found = lookup(by_version, name, version)?;
+        if let Some(existing) = found.ui() {
+            if existing.sha256 == ui.sha256 {
+                return Ok((found.summary(), false));
+            }
+            return Err(AttachUiError::Conflict {
+                name: found.name.clone(),
+                version: found.version.to_string(),
+                existing_sha256: existing.sha256.clone(),
+            });
+        }
+        if let Some(dir) = &self.data_dir {
+            write_atomically(&dir.join("plugins").join(format!("{}.ui.js", found.hash)), source)?;
+        }
+        let _ = found.ui.set(Arc::new(ui));
+        Ok((found.summary(), true))
+    }
+
+    /// `name@version` exactly, yanked or not (a room on it, a replay of it).
+    pub fn exact(&self, name: &str, version: &str) -> Result<Arc<PluginVersion>, ResolveError> {
+        let versions = self.versions.read().unwrap_or_else(|e| e.into_inner());
+        let by_version = versions.get(name).ok_or_else(|| ResolveError::UnknownPlugin(name.to_string()))?;
+        lookup(by_version, name, version)
     }
 
     /// Validate, store and register a component. Publishing the same bytes
@@ -243,6 +357,7 @@ impl Registry {
             published_at_ms: now_ms(),
             plugin,
             yanked: AtomicBool::new(false),
+            ui: OnceLock::new(),
         });
 
         let mut versions = self.versions.write().unwrap_or_else(|e| e.into_inner());

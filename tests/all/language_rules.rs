@@ -382,8 +382,17 @@ async fn new_project_in(lang: Lang) {
 
     conformance(&wasm, name).await;
     let server = Server::start_empty().await;
-    let output = run_arcade(&["plugin", "publish", &wasm.to_string_lossy(), "--server", &server.base]).await;
+    // From the project, as its README says: the board (`ui/index.js`) goes with the rules.
+    let publish = ["plugin", "publish", &wasm.to_string_lossy(), "--server", &server.base];
+    let output = run_in(&project, arcade_bin(), &publish, &[]).await;
     assert!(output.status.success(), "{}", describe(&output));
+    let versions = server.http.get(server.url(&format!("/v1/plugins/{name}"))).send().await.unwrap();
+    let versions: Value = versions.json().await.unwrap();
+    let ui_url = versions[0]["ui"]["url"].as_str().unwrap_or_else(|| panic!("no UI published: {versions}"));
+    let ui = server.http.get(server.url(ui_url)).send().await.unwrap();
+    assert_eq!(ui.status(), 200);
+    let template = std::fs::read_to_string(project.join("ui/index.js")).unwrap();
+    assert_eq!(ui.text().await.unwrap(), template, "the served board is the project's");
     let (room, last) = play_to_finish(&server, name).await;
     // Each takes 1 stone: the 15th, the last, is ann's.
     assert_eq!(last[1]["status"]["winners"], json!([room.id_of("ann")]), "{}", last[1]);

@@ -17,6 +17,7 @@ mod cluster;
 mod drain;
 mod durability;
 mod game_flow;
+mod game_ui;
 mod hardening_connections;
 mod hardening_rooms;
 mod hidden_information;

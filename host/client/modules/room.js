@@ -9,7 +9,7 @@ import { api, trimSlash, wsUrl } from './api.js';
 import { setConn, setStatus, showError } from './status.js';
 import { chosenGame, playerName, roomIdInput } from './lobby.js';
 import { accessToken, sessionNamed, signIn } from './account.js';
-import { render } from './render.js';
+import { clearTable, render } from './render.js';
 
 const RECONNECT_BASE_MS = 250;
 const RECONNECT_MAX_MS = 8000;
@@ -23,13 +23,27 @@ function show() {
   render(sendAction);
 }
 
+/** The room config typed in the lobby (JSON; empty: the game's defaults), or undefined when it is not JSON. */
+function roomConfig() {
+  const text = $('room-config').value.trim();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    setStatus(`The room config is not JSON: ${e.message}`, 'error');
+    return undefined;
+  }
+}
+
 export async function createRoom() {
   const name = playerName();
   const game = chosenGame();
-  if (!name || !game) return;
+  const config = roomConfig();
+  if (!name || !game || config === undefined) return;
   try {
     const session = await sessionNamed(name);
-    const created = await api('/v1/rooms', { method: 'POST', body: { game }, token: session.access_token });
+    const body = { game, config, listed: $('room-listed').checked };
+    const created = await api('/v1/rooms', { method: 'POST', body, token: session.access_token });
     const room = created.data.room.id;
     const seat = created.data.seats[0];
     $('room-input').value = room;
@@ -40,9 +54,9 @@ export async function createRoom() {
   }
 }
 
-export async function joinRoom() {
+export async function joinRoom(id) {
   const name = playerName();
-  const room = roomIdInput();
+  const room = typeof id === 'string' ? id : roomIdInput();
   if (!name || !room) return;
   try {
     const session = await sessionNamed(name);
@@ -61,8 +75,8 @@ export async function joinRoom() {
   }
 }
 
-export async function spectateRoom() {
-  const room = roomIdInput();
+export async function spectateRoom(id) {
+  const room = typeof id === 'string' ? id : roomIdInput();
   if (!room) return;
   try {
     if (!(await signIn())) return;
@@ -92,6 +106,7 @@ export async function leaveRoom() {
 
 export function enterRoom(seat) {
   exitRoom(true);
+  clearTable();
   state.seat = seat;
   store(SEAT_KEY, seat);
   state.connects = 0;
@@ -117,6 +132,7 @@ export function exitRoom(keepView) {
   store(SEAT_KEY, null);
   setConn('idle');
   if (!keepView) {
+    clearTable();
     $('table').hidden = true;
     $('lobby').hidden = false;
   }

@@ -7,7 +7,8 @@ use axum::http::header::{LOCATION, RETRY_AFTER};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::registry::{PublishError, ResolveError, YankError};
+use crate::plugin_ui::UiError;
+use crate::registry::{AttachUiError, PublishError, ResolveError, YankError};
 use crate::room::RoomError;
 use crate::room_directory::CreateError;
 use crate::sandbox::LoadError;
@@ -236,5 +237,18 @@ impl From<arcade_identity::AuthError> for ApiError {
             _ => e.to_string(),
         };
         ApiError::new(status, e.code(), message)
+    }
+}
+
+impl From<AttachUiError> for ApiError {
+    fn from(e: AttachUiError) -> Self {
+        let (status, code) = match &e {
+            AttachUiError::Resolve(_) => (StatusCode::NOT_FOUND, "plugin_not_found"),
+            AttachUiError::Invalid(UiError::TooLarge { .. }) => (StatusCode::PAYLOAD_TOO_LARGE, "ui_too_large"),
+            AttachUiError::Invalid(UiError::NotAModule(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "ui_not_a_module"),
+            AttachUiError::Conflict { .. } => (StatusCode::CONFLICT, "ui_conflict"),
+            AttachUiError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage_error"),
+        };
+        ApiError::new(status, code, e.to_string())
     }
 }

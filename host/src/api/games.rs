@@ -1,11 +1,16 @@
 //! Archived games: list (by plugin / player, paged), fetch one record,
-//! download its replay file, and force an archive flush (admin).
+//! download its replay file, re-run one as the spectator's frames for the
+//! replay viewer, and force an archive flush (admin).
 //!
 //! Who may read what: anyone gets the spectator-safe record (players,
 //! outcome, the events spectators saw, the spectator's final view); the
 //! full record (seed, inputs, private events, every player's final view)
 //! and the replay file go to the game's players (`Authorization: Bearer
-//! <their seat token>`) and admins.
+//! <their seat token>`) and admins. The frames (`GET /v1/games/{id}/frames`)
+//! are what a live spectator was sent, input by input, so anyone may read
+//! them; a re-run costs the server a sandbox and CPU, so each request is
+//! counted against the caller's address, runs off the async workers, and
+//! games over `limits.max_replay_inputs` inputs are refused.
 
 use std::sync::Arc;
 
@@ -116,4 +121,45 @@ pub async fn flush(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<im
     };
     let report = archiver.flush().await?;
     Ok(Json(serde_json::json!({ "delivered": report.delivered, "waiting": report.waiting })))
+}
+
+/// `GET /v1/games/{id}/frames`: the game re-run with its recorded build,
+/// keeping the spectator's view, status and events after each input.
+pub async fn frames(
+    State(app): State<Arc<App>>,
+    ip: super::client_ip::ClientIp,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    app.limit(arcade_cluster::ratelimit::Policy::Ip, &ip.0).await?;
+    let record = record(&app, &id).await?;
+    let plugin = app.registry.find_by_hash(&record.plugin.hash).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "plugin_not_available",
+            format!(
+                "{}@{} (the build this game ran on) is not on this server",
+                record.plugin.name, record.plugin.version
+            ),
+        )
+    })?;
+    let (runtime, max) = (app.registry.runtime().clone(), app.config.limits.max_replay_inputs);
+    let (frames, record) = tokio::task::spawn_blocking(move || {
+        let mut physics = arcade_sim::Stepper::cpu();
+        (crate::replay::spectator_frames(&runtime, &plugin.plugin, &record, &mut physics, max), record)
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let frames = frames.map_err(|e| match e {
+        crate::replay::ReplayError::TooLong { .. } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "replay_too_long", e.to_string())
+        }
+        other => ApiError::new(StatusCode::CONFLICT, "replay_failed", other.to_string()),
+    })?;
+    Ok(Json(serde_json::json!({
+        "game_id": record.game_id,
+        "plugin": record.plugin,
+        "players": record.players,
+        "status": record.status,
+        "frames": frames,
+    })))
 }

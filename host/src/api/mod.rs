@@ -33,6 +33,7 @@ mod lobby;
 mod matchmaking;
 mod ops;
 mod parties;
+mod plugin_ui;
 mod plugins;
 mod red_metrics;
 mod redact;
@@ -150,6 +151,14 @@ const INTERNAL_LISTED_PATH: &str = "/internal/v1/rooms/listed/{nonce}";
 /// Where a background publish stands.
 const UPLOAD_PATH: &str = "/v1/plugins/uploads/{hash}";
 
+/// A plugin version's UI module: attach (`PUT`, publishers) and fetch (`GET`, anyone).
+const UI_PATH: &str = "/v1/plugins/{name}/versions/{version}/ui";
+
+/// `PUT` on [`UI_PATH`]: attaching a UI module is publishing.
+fn attach_ui(app: &App) -> axum::routing::MethodRouter<Arc<App>> {
+    put(plugin_ui::attach).layer(DefaultBodyLimit::max(app.config.limits.max_ui_bytes))
+}
+
 /// Yank (`POST`) or un-yank (`DELETE`) a plugin version.
 const YANK_PATH: &str = "/v1/plugins/{name}/versions/{version}/yank";
 
@@ -178,7 +187,7 @@ async fn not_found() -> ApiError {
 /// The admin listener (`admin_listen`): the admin routes only.
 pub fn admin_router(app: Arc<App>) -> Router {
     let red = red_metrics::RedLayer::new(app.metrics.clone());
-    let admin = admin_routes(&app).fallback(not_found).with_state(app);
+    let admin = admin_routes(&app).route(UI_PATH, attach_ui(&app)).fallback(not_found).with_state(app);
     with_request_logs(admin.layer(red))
 }
 
@@ -190,6 +199,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/plugins", get(plugins::list))
         .merge(public_admin_routes(&app))
         .route("/v1/plugins/{name}", get(plugins::versions))
+        .route(UI_PATH, {
+            let attach = if app.config.admin_listen.is_none() { attach_ui(&app) } else { put(admin_elsewhere) };
+            get(plugin_ui::serve).merge(attach)
+        })
         .route("/v1/auth/guest", post(auth::guest))
         .route("/v1/auth/register", post(auth::register))
         .route("/v1/auth/login", post(auth::login))
@@ -218,6 +231,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/games", get(games::list))
         .route("/v1/games/{id}", get(games::get))
         .route("/v1/games/{id}/replay", get(games::replay_file))
+        .route("/v1/games/{id}/frames", get(games::frames))
         .route("/v1/leaderboards/{game}/{mode}", get(ladder::board))
         .route("/v1/leaderboards/{game}/{mode}/{board}", get(ladder::score_board))
         .route("/v1/players/{id}/ratings", get(ladder::ratings))

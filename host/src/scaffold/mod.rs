@@ -138,7 +138,8 @@ Game rules for [Arcade](https://github.com/), written with its Rust SDK
   `cargo build --target wasm32-wasip2 --profile plugin`; it is
   `target/wasm32-wasip2/plugin/CRATE.wasm`
 - Check it: `arcade plugin check target/wasm32-wasip2/plugin/CRATE.wasm`
-- Publish it: `arcade plugin publish target/wasm32-wasip2/plugin/CRATE.wasm --server http://127.0.0.1:8080`
+- Publish it, with its board in the browser (`ui/index.js`, uploaded
+  with the rules when it is there): `arcade plugin publish target/wasm32-wasip2/plugin/CRATE.wasm --server http://127.0.0.1:8080`
 "#;
 
 const PYTHON_RULES: &str = include_str!("template/game.py");
@@ -155,12 +156,17 @@ Game rules for [Arcade](https://github.com/), written with its Python SDK
 - Build the component (about 18 MB: it carries CPython):
   `PYTHONPATH=vendor/sdk-py python -m arcade_sdk build -o NAME.wasm`
 - Check it: `arcade plugin check NAME.wasm`
-- Publish it: `arcade plugin publish NAME.wasm --server http://127.0.0.1:8080`
+- Publish it, with its board in the browser (`ui/index.js`, uploaded
+  with the rules when it is there): `arcade plugin publish NAME.wasm --server http://127.0.0.1:8080`
 "#;
 
 const PYTEST_INI: &str = "[pytest]\npythonpath = vendor/sdk-py\ntestpaths = .\nnorecursedirs = vendor\n";
 
 const JS_RULES: &str = include_str!("template/game.js");
+
+/// The game's board in the browser (every language): `arcade plugin
+/// publish` uploads it with the component.
+const UI_MODULE: &str = include_str!("template/ui.js");
 const JS_TESTS: &str = include_str!("template/game.test.js");
 
 const JS_MANIFEST: &str = r#"{
@@ -189,7 +195,8 @@ TypeScript types). The rules are `game.js`; their tests `game.test.js`.
 - Test the rules natively: `npm test`
 - Build the component (about 12 MB: it carries a JavaScript engine): `npm run build`
 - Check it: `arcade plugin check NAME.wasm`
-- Publish it: `arcade plugin publish NAME.wasm --server http://127.0.0.1:8080`
+- Publish it, with its board in the browser (`ui/index.js`, uploaded
+  with the rules when it is there): `arcade plugin publish NAME.wasm --server http://127.0.0.1:8080`
 "#;
 
 /// npm installs a `file:` dependency's own dependencies only when it copies it.
@@ -273,7 +280,11 @@ fn project_files(name: &str, lang: Lang) -> Vec<(String, String)> {
         ),
     };
     let vendored = sdk.iter().chain([&WIT]).map(|(path, text)| (*path, text.to_string()));
-    own.into_iter().chain(vendored).map(|(path, text)| (path.to_string(), text)).collect()
+    own.into_iter()
+        .chain([("ui/index.js", fill(UI_MODULE))])
+        .chain(vendored)
+        .map(|(path, text)| (path.to_string(), text))
+        .collect()
 }
 
 #[cfg(test)]

@@ -5,6 +5,14 @@
 //! run also makes a cross-origin call with a seat token in an
 //! `Authorization` header from a page on the server's other loopback name.
 //!
+//!
+//! tests/browser/game-uis.mjs plays each example through its own UI module
+//! in the sandboxed board frame: arena with the keyboard (a screenshot of
+//! its canvas with both ships), high-card-duel by clicking cards and then
+//! in the replay viewer to its final position, and a hostile UI module
+//! whose every attempt to reach storage, cookies, the page, the network or
+//! the top window fails while its board still plays.
+//!
 //! Needs `scripts/setup.sh --tests` (Chromium, and `npm ci` in tests/browser): the
 //! browser tests fail, never skip, when either is missing.
 
@@ -79,9 +87,11 @@ async fn client_files_are_served() {
     for (path, content_type, needle) in [
         ("/", "text/html", "<script type=\"module\" src=\"/app.js\">"),
         ("/app.js", "text/javascript", "window.arcade"),
-        ("/style.css", "text/css", "#board"),
+        ("/style.css", "text/css", ".board-frame"),
         ("/modules/room.js", "text/javascript", "export function connect()"),
-        ("/modules/games/tic-tac-toe.js", "text/javascript", "export function draw("),
+        ("/modules/board.js", "text/javascript", "export function mountBoard("),
+        ("/ui/frame.html", "text/html", "src=\"/ui/frame.js\""),
+        ("/ui/frame.js", "text/javascript", "ui.mount(root, api)"),
     ] {
         let response = server.http.get(server.url(path)).send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"));
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");
@@ -104,4 +114,66 @@ async fn two_browsers_find_a_match_and_play_to_a_win() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_browsers_create_and_join_a_room_and_play_to_a_win() {
     two_players(&["--rooms"]).await;
+}
+
+/// Run game-uis.mjs `case` against `server`; returns its output directory.
+async fn game_uis(server: &Server, case: &str) -> ScratchDir {
+    require_browser_tools();
+    let out = fresh_dir("arcade-game-uis");
+    let mut command = tokio::process::Command::new("node");
+    command
+        .arg("game-uis.mjs")
+        .arg(&server.base)
+        .arg(out.to_path_buf())
+        .arg(case)
+        .current_dir(browser_dir())
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(SCRIPT_TIMEOUT, command.output())
+        .await
+        .unwrap_or_else(|_| panic!("game-uis.mjs {case} ran over {SCRIPT_TIMEOUT:?}"))
+        .expect("running node game-uis.mjs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains(&format!("PASS {case}")),
+        "game-uis.mjs {case} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{}\n--- server log\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr),
+        server.stderr_log()
+    );
+    out
+}
+
+fn assert_png(path: &Path) {
+    let png = std::fs::read(path).unwrap_or_else(|e| panic!("no screenshot at {} ({e})", path.display()));
+    assert!(png.starts_with(PNG_SIGNATURE) && png.len() > 1000, "{} is not a real PNG", path.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arena_is_played_on_its_canvas_with_the_keyboard_to_an_outcome() {
+    let server = Server::start().await;
+    let out = game_uis(&server, "arena").await;
+    assert_png(&out.join("arena.png"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn high_card_duel_is_played_by_clicking_cards_and_replayed_to_its_end() {
+    let server = Server::start().await;
+    let out = game_uis(&server, "high-card-duel").await;
+    assert_png(&out.join("replay.png"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_ui_module_reaches_nothing_outside_its_frame() {
+    let server = Server::start().await;
+    // Tic-tac-toe 2.0.0 (the latest, so new rooms get it) with the hostile board.
+    let (status, published) = server.publish(plugin_bytes("tic-tac-toe-v2")).await;
+    assert_eq!(status, StatusCode::CREATED, "{published}");
+    let hostile = std::fs::read(browser_dir().join("fixtures/hostile-ui.js")).unwrap();
+    let attach = Call::new(reqwest::Method::PUT, "/v1/plugins/tic-tac-toe/versions/2.0.0/ui")
+        .token(Some(ADMIN_TOKEN))
+        .body("text/javascript", hostile);
+    let (status, attached) = server.call(attach).await;
+    assert_eq!(status, StatusCode::CREATED, "{attached}");
+    game_uis(&server, "hostile").await;
 }

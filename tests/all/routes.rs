@@ -404,11 +404,14 @@ fn the_router_source_is_read_completely() {
     // admin paths 404 on the public listener when they have their own, and
     // the nodes' signed room creation and lobby listing (docs/protocol.md;
     // not for clients).
-    const NOT_API: [&str; 7] = [
+    const NOT_API: [&str; 10] = [
         "/",
         "/app.js",
         "/style.css",
         "/modules/{*path}",
+        "/ui/frame.html",
+        "/ui/frame.js",
+        "/ui/frame.css",
         "/admin/{*rest}",
         "/internal/v1/rooms",
         "/internal/v1/rooms/listed/{nonce}",

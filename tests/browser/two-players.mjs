@@ -1,6 +1,7 @@
 // Two players in two separate headless Chromium contexts (each signed in as
 // a guest of its browser: two accounts) play tic-tac-toe
-// through the browser client served at `/`, by clicking, until X wins.
+// through the browser client served at `/`, by clicking the cells of the
+// game's own board UI (in the sandboxed frame `#board iframe`), until X wins.
 //
 //   node two-players.mjs <base-url> <screenshot.png> [--rooms]
 //
@@ -59,6 +60,31 @@ async function until(page, what, predicate, arg, timeout = STEP_MS) {
 
 const text = (page, selector) => page.locator(selector).innerText();
 
+/** The board: tic-tac-toe's own UI module, in the sandboxed frame in #board. */
+const board = (page) => page.frameLocator('#board iframe.board-frame');
+
+/**
+ * Wait for `predicate(arg)` to hold inside the board frame (evaluated there;
+ * the frame may be replaced meanwhile, as after a reload), with a readable failure.
+ */
+async function untilInBoard(page, what, predicate, arg, timeout = STEP_MS) {
+  const deadline = Date.now() + timeout;
+  let last = 'no board frame yet';
+  for (;;) {
+    try {
+      const frame = await (await page.$('#board iframe.board-frame'))?.contentFrame();
+      if (frame) {
+        if (await frame.evaluate(predicate, arg)) return;
+        last = 'not yet';
+      }
+    } catch (e) {
+      last = e.message.split('\n')[0];
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeout} ms in the board frame (${last})`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function dump(player) {
   if (!player.page || player.page.isClosed()) return;
   try {
@@ -70,6 +96,16 @@ async function dump(player) {
       you: document.querySelector('#you')?.textContent,
       info: window.arcade ? window.arcade.info() : null,
     }));
+    const frame = await (await player.page.$('#board iframe.board-frame'))?.contentFrame();
+    snapshot.board = frame
+      ? await frame
+          .evaluate(() => ({
+            you: document.querySelector('#ttt-you')?.textContent,
+            cells: [...document.querySelectorAll('button.cell')].map((b) => `${b.dataset.mark || '.'}${b.disabled ? '' : '*'}`).join(' '),
+            error: document.querySelector('#frame-error')?.textContent,
+          }))
+          .catch((e) => `unreadable (${e.message})`)
+      : 'no board frame';
     console.error(`--- ${player.name}: ${JSON.stringify(snapshot, null, 1)}`);
   } catch (e) {
     console.error(`--- ${player.name}: page state unavailable (${e.message})`);
@@ -124,7 +160,7 @@ async function open(player, origin = base) {
   await page.selectOption('#game', 'tic-tac-toe');
 }
 
-/** Wait until the page is seated in a started game, then read its mark. */
+/** Wait until the page is seated in a started game, then read its mark (shown in the board frame). */
 async function seated(player) {
   await until(
     player.page,
@@ -132,12 +168,15 @@ async function seated(player) {
     () => {
       const you = document.querySelector('#you');
       const turn = document.querySelector('#turn')?.textContent || '';
-      return you && you.dataset.mark && /Your turn|Waiting for (?!players)/.test(turn);
+      return you && you.dataset.player && /Your turn|Waiting for (?!players)/.test(turn);
     },
     undefined,
     30_000,
   );
-  player.mark = await player.page.locator('#you').getAttribute('data-mark');
+  await untilInBoard(player.page, `${player.name}: the board frame shows the mark`, () =>
+    Boolean(document.querySelector('#ttt-you')?.dataset.mark),
+  );
+  player.mark = await board(player.page).locator('#ttt-you').getAttribute('data-mark');
 }
 
 /** `player` clicks `cell` on their turn; both boards then show the mark. */
@@ -146,12 +185,13 @@ async function play(player, cell, everyone) {
   await until(page, `${name}: "Your turn" before cell ${cell}`, () =>
     /^Your turn/.test(document.querySelector('#turn')?.textContent || ''),
   );
-  await page.click(`#board button[data-cell="${cell}"]`);
+  // The click waits for the cell to be enabled: the board frame has the state too.
+  await board(page).locator(`button.cell[data-cell="${cell}"]`).click();
   for (const other of everyone) {
-    await until(
+    await untilInBoard(
       other.page,
       `${other.name}: ${mark} shown in cell ${cell}`,
-      ([c, m]) => document.querySelector(`#board [data-cell="${c}"]`)?.dataset.mark === m,
+      ([c, m]) => document.querySelector(`button.cell[data-cell="${c}"]`)?.dataset.mark === m,
       [cell, mark],
     );
   }
@@ -245,7 +285,7 @@ async function main() {
     (await text(o.page, '#turn')).includes(`Waiting for ${x.name}`),
     `O's page should say it waits for ${x.name}, says ${JSON.stringify(await text(o.page, '#turn'))}`,
   );
-  check(await o.page.locator('#board button[data-cell="4"]').isDisabled(), "O's cells are enabled on X's turn");
+  check(await board(o.page).locator('button.cell[data-cell="4"]').isDisabled(), "O's cells are enabled on X's turn");
 
   // X takes the top row (0, 1, 2); O plays 3 and 4.
   await play(x, 0, players);
@@ -269,10 +309,11 @@ async function main() {
 
   // O reloads the page: the seat comes back from sessionStorage.
   await o.page.reload();
-  await until(o.page, 'O resumed after a reload', () => {
-    const you = document.querySelector('#you');
-    return you && you.dataset.mark === 'O' && document.querySelector('#board [data-cell="1"]')?.dataset.mark === 'X';
-  });
+  await until(o.page, 'O resumed after a reload', () => Boolean(document.querySelector('#you')?.dataset.player));
+  await untilInBoard(o.page, 'O resumed after a reload (the board shows O and X in cell 1)', () =>
+    document.querySelector('#ttt-you')?.dataset.mark === 'O' &&
+    document.querySelector('button.cell[data-cell="1"]')?.dataset.mark === 'X',
+  );
   log(`${o.name} reloaded the page and resumed the seat`);
   await play(o, 4, players);
   await play(x, 2, players);

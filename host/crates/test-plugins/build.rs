@@ -1,7 +1,8 @@
 //! Builds every plugin the tests load with a nested `cargo build --target
 //! wasm32-wasip2 --profile plugin`, into its own target dir under `OUT_DIR`
 //! (the outer build holds the lock of the workspace's target dir), and
-//! collects them as `$OUT_DIR/plugins/{examples,fixtures}/<name>.wasm` —
+//! collects them as `$OUT_DIR/plugins/{examples,fixtures}/<name>.wasm`,
+//! each example with its browser UI module beside it (`<name>.ui.js`) —
 //! the layout `scripts/build-plugins.sh` writes for `arcade serve`.
 //!
 //! Reruns when a plugin, the fixtures, the SDK, the WIT contract or the
@@ -29,6 +30,10 @@ fn main() {
         std::fs::create_dir_all(plugins.join(dir)).unwrap();
         for name in names {
             copy(&artifact(&target_dir, name), &plugins.join(dir).join(format!("{name}.wasm")));
+            if dir == "examples" {
+                let ui = root.join("plugins").join(name).join("ui").join("index.js");
+                copy(&ui, &plugins.join(dir).join(format!("{name}.ui.js")));
+            }
         }
     }
     // tic-tac-toe 2.0.0 (feature `v2`): built after v1's artifact was copied

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use crate::registry::sha256_hex;
+use sha2::{Digest, Sha256};
 
 /// One UI module, as stored and served.
 #[derive(Debug)]
@@ -56,7 +56,7 @@ pub fn check(bytes: &[u8], max_bytes: usize) -> Result<PluginUi, UiError> {
             "no `export function mount`, `export const mount` or `export { … mount … }` found".into(),
         ));
     }
-    Ok(PluginUi { sha256: sha256_hex(bytes), source: Arc::from(text) })
+    Ok(PluginUi { sha256: hex::encode(Sha256::digest(bytes)), source: Arc::from(text) })
 }
 
 /// Whether `text` has an `export` of a binding named `mount`: `export
@@ -94,7 +94,7 @@ mod tests {
             "\u{feff}export let mount = null;",
         ] {
             let ui = check(source.as_bytes(), 1 << 10).unwrap_or_else(|e| panic!("{source:?}: {e}"));
-            assert_eq!(ui.sha256, sha256_hex(source.as_bytes()));
+            assert_eq!(ui.sha256, crate::registry::sha256_hex(source.as_bytes()));
             assert_eq!(ui.size_bytes(), source.len());
         }
     }

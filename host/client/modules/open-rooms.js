@@ -26,8 +26,10 @@ export async function showOpenRooms({ join, watch }, more = false) {
   const items = page.rooms.map((room) => {
     const item = document.createElement('li');
     item.dataset.room = room.id;
-    const names = room.names && room.names.length ? room.names.join(', ') : 'nobody yet';
-    item.append(`${room.game} ${room.version} — ${names} (${room.names.length}/${room.seats} seated) `);
+    // `names`: the seated players' display names by account id.
+    const seated = Object.values(room.names || {});
+    const names = seated.length ? seated.join(', ') : 'nobody yet';
+    item.append(`${room.game} ${room.version} — ${names} (${seated.length}/${room.seats} seated) `);
     const joinButton = document.createElement('button');
     joinButton.type = 'button';
     joinButton.className = 'join-open-room';

@@ -47,8 +47,18 @@ GAME_RULE_REFUSALS = {
     "act": [(422, "malformed_action", None), (422, "illegal_action", None)],
     "publishPlugin": [
         (422, code, None)
-        for code in ("invalid_component", "forbidden_import", "wrong_world", "invalid_game_info", "plugin_fault")
+        for code in (
+            "invalid_component",
+            "forbidden_import",
+            "wrong_world",
+            "invalid_game_info",
+            "plugin_fault",
+            # The server's configured most (limits.max_room_memory_bytes).
+            "memory_limit_too_large",
+        )
     ],
+    # What a UI module is (an ES module exporting mount) is no schema's to say.
+    "attachPluginUi": [(422, "ui_not_a_module", None)],
     "createTicket": [
         (400, "invalid_ticket", "invalid ticket request: a party of "),
         (400, "invalid_ticket", "invalid ticket request: no region within "),

@@ -47,38 +47,42 @@ fn require_browser_tools() {
     assert!(missing.is_empty(), "the browser test needs {}: run scripts/setup.sh --tests", missing.join(", "));
 }
 
-/// Run two-players.mjs against a fresh server; returns the screenshot's bytes.
-async fn two_players(extra: &[&str]) -> Vec<u8> {
+/// Run `node <script> <server> <args>` in tests/browser; it must exit 0
+/// printing `pass` (the server's log is in the failure message).
+async fn run_script(server: &Server, script: &str, args: &[&std::ffi::OsStr], pass: &str) {
     require_browser_tools();
+    let mut command = tokio::process::Command::new("node");
+    command.arg(script).arg(&server.base).args(args).current_dir(browser_dir()).stdin(Stdio::null()).kill_on_drop(true);
+    let output = tokio::time::timeout(SCRIPT_TIMEOUT, command.output())
+        .await
+        .unwrap_or_else(|_| panic!("{script} {args:?} ran over {SCRIPT_TIMEOUT:?}"))
+        .unwrap_or_else(|e| panic!("running node {script}: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains(pass),
+        "{script} {args:?} failed ({}, {pass:?} expected):\n--- stdout\n{stdout}\n--- stderr\n{}\n--- server log\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr),
+        server.stderr_log()
+    );
+}
+
+/// A real PNG screenshot of some size at `path`.
+fn assert_png(path: &Path) {
+    let png = std::fs::read(path).unwrap_or_else(|e| panic!("no screenshot at {} ({e})", path.display()));
+    assert!(png.starts_with(PNG_SIGNATURE), "{} is not a PNG ({} bytes)", path.display(), png.len());
+    assert!(png.len() > 1000, "{} is suspiciously small ({} bytes)", path.display(), png.len());
+}
+
+/// Run two-players.mjs against a fresh server, then check its screenshot.
+async fn two_players(extra: &[&str]) {
     let server = Server::start().await;
     let scratch = fresh_dir("arcade-browser");
     let screenshot = scratch.join("winner.png");
-    let mut command = tokio::process::Command::new("node");
-    command
-        .arg("two-players.mjs")
-        .arg(&server.base)
-        .arg(&screenshot)
-        .args(extra)
-        .current_dir(browser_dir())
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(SCRIPT_TIMEOUT, command.output())
-        .await
-        .unwrap_or_else(|_| panic!("two-players.mjs {extra:?} ran over {SCRIPT_TIMEOUT:?}"))
-        .expect("running node two-players.mjs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "two-players.mjs {extra:?} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        output.status
-    );
-    assert!(stdout.contains("PASS"), "two-players.mjs exited 0 without PASS:\n{stdout}\n{stderr}");
-    let png = std::fs::read(&screenshot)
-        .unwrap_or_else(|e| panic!("no screenshot at {} ({e}); output:\n{stdout}", screenshot.display()));
-    assert!(png.starts_with(PNG_SIGNATURE), "the screenshot is not a PNG ({} bytes)", png.len());
-    assert!(png.len() > 1000, "the screenshot is suspiciously small ({} bytes)", png.len());
-    png
+    let mut args = vec![screenshot.as_os_str()];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    run_script(&server, "two-players.mjs", &args, "PASS").await;
+    assert_png(&screenshot);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,35 +122,10 @@ async fn two_browsers_create_and_join_a_room_and_play_to_a_win() {
 
 /// Run game-uis.mjs `case` against `server`; returns its output directory.
 async fn game_uis(server: &Server, case: &str) -> ScratchDir {
-    require_browser_tools();
     let out = fresh_dir("arcade-game-uis");
-    let mut command = tokio::process::Command::new("node");
-    command
-        .arg("game-uis.mjs")
-        .arg(&server.base)
-        .arg(out.to_path_buf())
-        .arg(case)
-        .current_dir(browser_dir())
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(SCRIPT_TIMEOUT, command.output())
-        .await
-        .unwrap_or_else(|_| panic!("game-uis.mjs {case} ran over {SCRIPT_TIMEOUT:?}"))
-        .expect("running node game-uis.mjs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains(&format!("PASS {case}")),
-        "game-uis.mjs {case} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{}\n--- server log\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr),
-        server.stderr_log()
-    );
+    let args = [out.as_os_str(), std::ffi::OsStr::new(case)];
+    run_script(server, "game-uis.mjs", &args, &format!("PASS {case}")).await;
     out
-}
-
-fn assert_png(path: &Path) {
-    let png = std::fs::read(path).unwrap_or_else(|e| panic!("no screenshot at {} ({e})", path.display()));
-    assert!(png.starts_with(PNG_SIGNATURE) && png.len() > 1000, "{} is not a real PNG", path.display());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

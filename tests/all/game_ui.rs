@@ -88,7 +88,8 @@ async fn every_example_serves_its_own_ui_to_a_sandboxed_frame() {
 async fn publisher(server: &Server, device: &str) -> String {
     let (status, signed) = server
         .call(
-            Call::new(Method::POST, "/v1/auth/guest").body("application/json", json!({ "device_id": device }).to_string()),
+            Call::new(Method::POST, "/v1/auth/guest")
+                .body("application/json", json!({ "device_id": device }).to_string()),
         )
         .await;
     assert!(status.is_success(), "{signed}");
@@ -183,6 +184,7 @@ async fn a_finished_game_replays_frame_by_frame_as_spectators_saw_it() {
     let (status, replay) = server.call(Call::new(Method::GET, format!("/v1/games/{id}/frames"))).await;
     assert_eq!(status, 200, "{replay}");
     assert_eq!(replay["plugin"]["name"], "high-card-duel");
+    assert_eq!(replay["names"][room.id_of("alice")], "alice", "{}", replay["names"]);
     let frames = replay["frames"].as_array().unwrap();
     let inputs = full["log"].as_array().unwrap().len();
     assert_eq!(inputs, 10, "five rounds of two plays");

@@ -297,6 +297,7 @@ async function focusCanvas(player) {
   if (!(await focused())) {
     await canvas.click({ position: { x: 4, y: 4 } });
     check(await focused(), `${player.name}: the arena canvas does not get the keyboard focus`);
+    log(`${player.name}: focused the canvas by clicking it`);
   }
 }
 
@@ -325,15 +326,19 @@ async function arena() {
     }
     return true;
   };
-  const stop = async () => over();
+  let stopped = false; // a check failed: stop steering
+  const stop = async () => stopped || over();
+  // Resolves to the error that stopped the steering, if any.
   const steering = Promise.all([
     steer(a, ['ArrowLeft', 'ArrowUp', 'ArrowRight', 'ArrowDown'], stop),
     steer(b, ['ArrowRight', 'ArrowDown', 'ArrowLeft', 'ArrowUp'], stop),
-  ]);
+  ]).then(() => null, (error) => error);
 
   try {
-    // While the game runs: both ships on both canvases, and the thrusts moved them.
-    await sleep(1500);
+    // While the game runs: both ships on both canvases (checked first: the
+    // ships start in the middle, clear of asteroids, so neither is out yet),
+    // and the thrusts moved them.
+    await sleep(300);
     for (const player of players) {
       const seen = await untilInFrame(
         player.page,
@@ -361,8 +366,8 @@ async function arena() {
     await a.page.locator('#board iframe.board-frame').screenshot({ path: join(outDir, 'arena.png') });
     log(`screenshot of ${a.name}'s board written to ${join(outDir, 'arena.png')}`);
 
+    await sleep(1200);
     const now = (await info(a.page)).last;
-    check(now.status.state === 'playing', `the game is ${now.status.state} while being checked`);
     check(now.seq > 0, `no thrust was accepted by the room (seq ${now.seq}); keys pressed: ${a.keysPressed}, ${b.keysPressed}`);
     const moved = now.view.ships.filter((ship) => {
       const before = startShips.find((s) => s.player === ship.player);
@@ -373,16 +378,20 @@ async function arena() {
       `no ship moved after ${now.seq} thrusts: ${JSON.stringify(now.view.ships)} (start ${JSON.stringify(startShips)})`,
     );
     log(`${now.seq} thrusts accepted by tick ${now.view.tick}; moved: ${moved.map((s) => `${s.player}→(${s.x},${s.y}) v=(${s.vx},${s.vy})`).join(' ')}`);
-  } finally {
-    // Let the steering run out with the game (or stop it once a check failed).
-    await Promise.race([steering.catch(() => {}), sleep(1)]);
+  } catch (error) {
+    stopped = true;
+    await steering;
+    throw error;
   }
+  // The steering runs out with the game.
   for (const player of players) {
     const { outcome, text } = await untilOutcome(player, 20_000);
     check(['win', 'lose', 'draw'].includes(outcome), `${player.name}'s outcome is ${JSON.stringify(outcome)} (${text})`);
     log(`${player.name}: ${outcome} (${JSON.stringify(text)})`);
   }
-  await steering;
+  const steered = await steering;
+  check(!steered, `steering with the keyboard failed: ${steered && steered.message}`);
+  log(`keys switched ${a.keysPressed} and ${b.keysPressed} times`);
   const overlay = await board(a.page).locator('#arena-overlay').getAttribute('data-state');
   check(overlay === 'finished', `the arena overlay says ${overlay} at the end`);
 }

@@ -9,9 +9,13 @@
 
 import { api } from './api.js';
 
-/** Actions a board may send: a burst, then a steady rate. */
-const ACTION_BURST = 30;
-const ACTIONS_PER_SECOND = 20;
+/**
+ * Actions a board may send: a burst, then a steady rate; the server's own
+ * per-connection default (`rate_limits.ws_messages_per_second`, 5) is
+ * stricter, so a flood is dropped here before a socket is closed for it.
+ */
+const ACTION_BURST = 8;
+const ACTIONS_PER_SECOND = 5;
 /** Largest action a board may send (JSON text), as the server's own cap. */
 const MAX_ACTION_CHARS = 4096;
 const MIN_HEIGHT = 120;

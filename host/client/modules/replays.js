@@ -98,7 +98,7 @@ function showFrame(at) {
   $('replay-timeline').value = String(viewer.at);
   $('replay-position').textContent = `${viewer.at} / ${replay.frames.length - 1}`;
   $('replay').dataset.atEnd = String(viewer.at === replay.frames.length - 1);
-  showStatusLines($('replay-turn'), $('replay-result'), frame.status, null, {});
+  showStatusLines($('replay-turn'), $('replay-result'), frame.status, null, replay.names || {});
   viewer.table.show({
     seq: frame.seq,
     status: frame.status,
@@ -106,7 +106,7 @@ function showFrame(at) {
     events: frame.events,
     legal_actions: [],
     you: null,
-    names: {},
+    names: replay.names || {},
     game: replay.plugin.name,
     version: replay.plugin.version,
     replay: true,

@@ -35,6 +35,16 @@ function roomConfig() {
   }
 }
 
+/**
+ * Seats of a room created here: others join it, so two where the game
+ * allows (a game playable alone, like arena, would otherwise get one seat,
+ * the server's default, and start at once), else the game's minimum.
+ */
+function roomSeats(game) {
+  const plugin = state.plugins.get(game);
+  return plugin ? Math.max(plugin.min_players, Math.min(2, plugin.max_players)) : undefined;
+}
+
 export async function createRoom() {
   const name = playerName();
   const game = chosenGame();
@@ -42,7 +52,7 @@ export async function createRoom() {
   if (!name || !game || config === undefined) return;
   try {
     const session = await sessionNamed(name);
-    const body = { game, config, listed: $('room-listed').checked };
+    const body = { game, config, seats: roomSeats(game), listed: $('room-listed').checked };
     const created = await api('/v1/rooms', { method: 'POST', body, token: session.access_token });
     const room = created.data.room.id;
     const seat = created.data.seats[0];

@@ -155,10 +155,20 @@ pub async fn frames(
         }
         other => ApiError::new(StatusCode::CONFLICT, "replay_failed", other.to_string()),
     })?;
+    // Display names as they are now (a deleted account's pseudonym has none).
+    let ids: Vec<_> = record.players.iter().filter_map(|p| arcade_identity::AccountId::parse(p)).collect();
+    let names: serde_json::Map<String, serde_json::Value> = match app.identity.display_names(&ids).await {
+        Ok(names) => names.into_iter().map(|(id, name)| (id.to_string(), name.into())).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "replay frames without display names");
+            serde_json::Map::new()
+        }
+    };
     Ok(Json(serde_json::json!({
         "game_id": record.game_id,
         "plugin": record.plugin,
         "players": record.players,
+        "names": names,
         "status": record.status,
         "frames": frames,
     })))

@@ -165,6 +165,10 @@ struct Room {
     /// Shared with the room's handles: set once the game is over (the
     /// scheduler's flag is only set at the next tick).
     over: Arc<AtomicBool>,
+    /// Who is seated changed since the last broadcast: its `state`
+    /// messages carry the names (the last seat starts the game, and the
+    /// players seated earlier learn that player's name from that update).
+    names_changed: bool,
 }
 
 impl Room {
@@ -185,6 +189,7 @@ impl Room {
             journal_failed: Arc::default(),
             ticks_done: Arc::default(),
             over: Arc::default(),
+            names_changed: false,
         }
     }
 
@@ -324,6 +329,7 @@ impl Room {
     /// Take a seat (already validated and journaled); start when full.
     fn seat(&mut self, seat: Seat, at_ms: u64) {
         self.seated.push(seat);
+        self.names_changed = true;
         self.seat_tokens.set(&self.seated);
         if self.seated.len() as u32 == self.spec.seats {
             self.start(at_ms);
@@ -377,6 +383,7 @@ impl Room {
     /// Give up a seat (already journaled): frees it while seating, aborts a running game.
     fn vacate(&mut self, token: &str) {
         let Ok(player) = self.player_of(token) else { return };
+        self.names_changed = true;
         match &self.phase {
             Phase::Seating => {
                 self.seated.retain(|s| s.token != token);
@@ -655,6 +662,7 @@ impl Room {
     /// Send every watcher its own rendering of the current state.
     fn broadcast(&mut self, events: &[Event]) {
         let outbox = self.render_all(events);
+        self.names_changed = false;
         self.deliver(outbox);
     }
 
@@ -713,7 +721,7 @@ impl Room {
                 json_or_warn(e.data.clone(), "event data").map(|data| EventOut { kind: e.kind.clone(), data })
             })
             .collect();
-        let names = matches!(self.phase, Phase::Seating).then(|| self.names());
+        let names = (matches!(self.phase, Phase::Seating) || self.names_changed).then(|| self.names());
         let message = ServerMsg::State {
             seq: self.seq,
             status,

@@ -237,10 +237,27 @@ export function mount(element, api) {
     return { x: round3(Math.cos(angle)), y: round3(Math.sin(angle)) };
   }
 
+  // At most one thrust per STEER_INTERVAL_MS (the server takes 5 messages a
+  // second per connection); a change in between is sent when it ends.
+  const STEER_INTERVAL_MS = 220;
+  let lastSteerAt = -Infinity;
+  let steerTimer = null;
+
   /** Send the thrust the input asks for, if it changed and this page may act. */
   function steer() {
     const wanted = pointer ? pointerVector() : keyVector();
     if (sameVector(wanted, sent) || !canAct()) return;
+    const wait = lastSteerAt + STEER_INTERVAL_MS - performance.now();
+    if (wait > 0) {
+      if (!steerTimer) {
+        steerTimer = setTimeout(() => {
+          steerTimer = null;
+          steer();
+        }, wait);
+      }
+      return;
+    }
+    lastSteerAt = performance.now();
     sent = wanted;
     api.send({ thrust: { x: wanted.x, y: wanted.y } });
   }
@@ -457,6 +474,7 @@ export function mount(element, api) {
   return () => {
     unsubscribe();
     cancelAnimationFrame(frameRequest);
+    clearTimeout(steerTimer);
     window.removeEventListener('keydown', onKeyDown);
     window.removeEventListener('keyup', onKeyUp);
     window.removeEventListener('blur', onBlur);

@@ -98,8 +98,9 @@ pub enum ServerMsg<'a> {
         events: &'a [EventOut],
         /// Hints for the receiving player when it is their turn.
         legal_actions: &'a [Box<RawValue>],
-        /// While seats are open, the display names of the seated players
-        /// (who is seated changes only then).
+        /// While seats are open, and in the update after a seat was taken
+        /// or given up (the last one starts the game), the display names of
+        /// the seated players (who is seated changes only then).
         #[serde(skip_serializing_if = "Option::is_none")]
         names: Option<&'a BTreeMap<String, String>>,
     },

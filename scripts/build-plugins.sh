@@ -2,7 +2,8 @@
 # Build every plugin component (example games and hostile test fixtures) for
 # wasm32-wasip2 with the workspace's `plugin` profile and collect them under
 #   $TARGET/plugins/examples/{tic-tac-toe,connect-four,high-card-duel,arena}.wasm
-#   with each game's browser UI beside it (plugins/<game>/ui/index.js as <game>.ui.js)
+#   with each game's browser UI beside it (plugins/<game>/ui/index.js as
+#   <game>.ui.js, the other files of plugins/<game>/ui/ in <game>.ui/)
 #   $TARGET/plugins/fixtures/{spinner,memory-bomb,panicker,file-reader,tic-tac-toe-v2}.wasm
 # where $TARGET is $CARGO_TARGET_DIR, or target/ in the repository root.
 # Runs from any directory; extra arguments are passed to both cargo builds
@@ -39,6 +40,13 @@ artifact() { # <target dir> <crate>: cargo names the file after the lib, with '_
 for crate in "${examples[@]}"; do
     cp "$(artifact "$target_dir" "$crate")" "$out/examples/$crate.wasm"
     cp "$root/plugins/$crate/ui/index.js" "$out/examples/$crate.ui.js"
+    rm -rf "$out/examples/$crate.ui"
+    for asset in "$root/plugins/$crate/ui/"*; do
+        if [[ "$(basename "$asset")" != index.js ]]; then
+            mkdir -p "$out/examples/$crate.ui"
+            cp "$asset" "$out/examples/$crate.ui/"
+        fi
+    done
 done
 for crate in "${fixtures[@]}"; do
     cp "$(artifact "$target_dir" "$crate")" "$out/fixtures/$crate.wasm"

@@ -135,7 +135,7 @@ log "server $base (pid $server_pid), schemathesis $SCHEMATHESIS_VERSION, $max_ex
 #   plugin version, a room whose node is gone); where a game or queue rule
 #   applies that no schema can state (a game's config, seat range or move
 #   rules, what a component or a UI module is, the server's configured
-#   memory cap, a queue's party size and latency limit),
+#   memory cap, a UI's asset budget, a queue's party size and latency limit),
 #   also with that rule's 400/422, and scripts/schemathesis_hooks.py checks
 #   that such a refusal names the rule.
 # - The WebSocket routes answer a handshake with 101 Switching Protocols.
@@ -177,8 +177,11 @@ bearer = "\${ARCADE_SCHEMATHESIS_ADMIN_TOKEN}"
 bearer = "\${ARCADE_SCHEMATHESIS_SESSION}"
 
 [[operations]]
-include-operation-id = ["createRoom", "act", "publishPlugin", "attachPluginUi"]
+include-operation-id = ["createRoom", "act", "publishPlugin"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", 401, 403, 404, 409, 410, 422, 429, "5xx"]
+[[operations]]
+include-operation-id = "attachPluginUi"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", 401, 403, 404, 409, 410, 413, 422, 429, "5xx"]
 [[operations]]
 include-operation-id = "createTicket"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", 400, 401, 403, 404, 409, 410, 429, "5xx"]

@@ -57,8 +57,9 @@ GAME_RULE_REFUSALS = {
             "memory_limit_too_large",
         )
     ],
-    # What a UI module is (an ES module exporting mount) is no schema's to say.
-    "attachPluginUi": [(422, "ui_not_a_module", None)],
+    # What a UI module is (an ES module exporting mount) is no schema's to
+    # say, nor how much of the version's asset budget earlier cases spent.
+    "attachPluginUi": [(422, "ui_not_a_module", None), (413, "ui_too_large", "the UI assets would be ")],
     "createTicket": [
         (400, "invalid_ticket", "invalid ticket request: a party of "),
         (400, "invalid_ticket", "invalid ticket request: no region within "),

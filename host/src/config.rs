@@ -324,6 +324,10 @@ pub struct Limits {
     pub max_upload_bytes: usize,
     /// Largest browser UI module of a plugin version (docs/game-ui.md).
     pub max_ui_bytes: usize,
+    /// The static assets of a version's UI together, at most.
+    pub max_ui_assets_bytes: usize,
+    /// Static assets of a version's UI, at most.
+    pub max_ui_assets: usize,
     /// Most inputs of an archived game the replay viewer re-runs
     /// (`GET /v1/games/{id}/frames`); longer games are `422 replay_too_long`.
     pub max_replay_inputs: usize,
@@ -397,6 +401,8 @@ impl Default for Limits {
             max_ws_message_bytes: 64 << 10,
             max_upload_bytes: 32 << 20,
             max_ui_bytes: 512 << 10,
+            max_ui_assets_bytes: 2 << 20,
+            max_ui_assets: 64,
             max_replay_inputs: 20_000,
             finished_room_grace_secs: 120,
             waiting_room_ttl_secs: 300,

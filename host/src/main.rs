@@ -269,8 +269,8 @@ fn plugin_command(command: PluginCommand) -> anyhow::Result<()> {
                 (Some(path), false) => Some(path),
                 (None, false) => Some(PathBuf::from("ui/index.js")).filter(|p| p.is_file()),
             };
-            let ui = ui.map(|path| std::fs::read(&path).with_context(|| format!("reading {}", path.display())));
-            let ui = ui.transpose()?;
+            // The module, and the files beside it: its assets.
+            let ui_files = ui.map(|module| ui_files(&module)).transpose()?.unwrap_or_default();
             let mut url = endpoint(&server, "/v1/plugins");
             if let Some(mib) = memory_limit_mib {
                 url.push_str(&format!("?memory_limit_mib={mib}"));
@@ -278,20 +278,36 @@ fn plugin_command(command: PluginCommand) -> anyhow::Result<()> {
             let client = reqwest::Client::new();
             let request = client.post(url).bearer_auth(&token).header("content-type", "application/wasm").body(wasm);
             let summary = send(request)?;
-            if let Some(ui) = ui {
-                let field = |key: &str| summary.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-                let path = arcade_host::registry::ui_path(&field("name"), &field("version"));
-                let request = client
-                    .put(endpoint(&server, &path))
-                    .bearer_auth(&token)
-                    .header("content-type", "text/javascript")
-                    .body(ui);
+            let field = |key: &str| summary.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            // Assets first: the module, which loads them, is attached last.
+            for (file, bytes) in ui_files.into_iter().rev() {
+                let path = arcade_host::registry::ui_file_path(&field("name"), &field("version"), &file);
+                let request = client.put(endpoint(&server, &path)).bearer_auth(&token).body(bytes);
                 send(request)?;
             }
             Ok(())
         }
         PluginCommand::List { server } => send(reqwest::Client::new().get(endpoint(&server, "/v1/plugins"))).map(drop),
     }
+}
+
+/// A UI to publish: the module (as `index.js`, last) and the files in its
+/// directory beside it (its assets; hidden files skipped), sorted.
+fn ui_files(module: &std::path::Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let read = |path: &std::path::Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
+    let mut files = vec![(arcade_host::plugin_ui::MODULE_FILE.to_string(), read(module)?)];
+    let dir = module.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let mut assets = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        if path.is_file() && path != module && !name.starts_with('.') {
+            assets.push((name, read(&path)?));
+        }
+    }
+    assets.sort();
+    files.extend(assets);
+    Ok(files)
 }
 
 fn endpoint(server: &str, path: &str) -> String {

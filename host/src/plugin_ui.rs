@@ -1,8 +1,12 @@
-//! A plugin version's browser UI: one ES module that exports
-//! `mount(element, api)` (docs/game-ui.md), published beside the rules and
-//! stored by its SHA-256 with the version it belongs to. This module owns
-//! what the server accepts as one: the size cap, UTF-8 text, not HTML, and
-//! an `export` of `mount`. Whether it really is a well-formed module is
+//! A plugin version's browser UI (docs/game-ui.md): the files of a game
+//! project's `ui/` directory, published beside the rules and stored with
+//! the version they belong to: `index.js`, an ES module that exports
+//! `mount(element, api)`, and static assets beside it (images, sounds,
+//! fonts) that it loads relative to itself (`new URL('./back.png',
+//! import.meta.url)`). This module owns what the server accepts: for the
+//! module, the size cap, UTF-8 text, not HTML, and an `export` of `mount`;
+//! for an asset, a plain file name whose extension names a type that cannot
+//! run script when opened on its own (no HTML, SVG or JavaScript). Whether it really is a well-formed module is
 //! decided by the browser, in the sandboxed board frame, which shows the
 //! error when it is not; the check here catches the common mistakes (the
 //! wrong file, a bundle without the export) at publish time, with a clear
@@ -26,12 +30,72 @@ impl PluginUi {
     }
 }
 
+/// The module's file name in `ui/` (the other files there are assets).
+pub const MODULE_FILE: &str = "index.js";
+
+/// One static asset of a UI.
+#[derive(Debug)]
+pub struct UiAsset {
+    pub name: String,
+    pub content_type: &'static str,
+    pub sha256: String,
+    pub bytes: Arc<[u8]>,
+}
+
+/// Asset types, by extension: images, sounds and fonts (nothing a browser
+/// would run as a page or a script).
+const ASSET_TYPES: [(&str, &str); 10] = [
+    ("png", "image/png"),
+    ("jpg", "image/jpeg"),
+    ("jpeg", "image/jpeg"),
+    ("gif", "image/gif"),
+    ("webp", "image/webp"),
+    ("mp3", "audio/mpeg"),
+    ("ogg", "audio/ogg"),
+    ("wav", "audio/wav"),
+    ("woff2", "font/woff2"),
+    ("woff", "font/woff"),
+];
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum UiError {
     #[error("the UI module is {size} bytes; the limit is {max} bytes (limits.max_ui_bytes)")]
     TooLarge { size: usize, max: usize },
     #[error("the UI is not an ES module exporting mount(element, api): {0}")]
     NotAModule(String),
+    #[error(
+        "{0:?} is not a UI asset name: 1 to 64 of a-z 0-9 . _ -, starting with a letter or digit, with an extension"
+    )]
+    BadAssetName(String),
+    #[error("{0:?}: UI assets are images, sounds and fonts (png, jpg, gif, webp, mp3, ogg, wav, woff2, woff)")]
+    AssetTypeNotAllowed(String),
+    #[error("the UI assets would be {size} bytes; the limit is {max} bytes (limits.max_ui_assets_bytes)")]
+    AssetsTooLarge { size: usize, max: usize },
+    #[error("a UI has at most {0} assets")]
+    TooManyAssets(usize),
+}
+
+/// Checks an asset's name and type; the asset as stored.
+pub fn check_asset(name: &str, bytes: &[u8]) -> Result<UiAsset, UiError> {
+    let plain = (1..=64).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        && !name.contains("..");
+    let extension = name.rsplit_once('.').map(|(_, ext)| ext);
+    let (Some(extension), true) = (extension, plain) else {
+        return Err(UiError::BadAssetName(name.to_string()));
+    };
+    let content_type = ASSET_TYPES
+        .iter()
+        .find(|(ext, _)| *ext == extension)
+        .map(|(_, content_type)| *content_type)
+        .ok_or_else(|| UiError::AssetTypeNotAllowed(name.to_string()))?;
+    Ok(UiAsset {
+        name: name.to_string(),
+        content_type,
+        sha256: hex::encode(Sha256::digest(bytes)),
+        bytes: Arc::from(bytes),
+    })
 }
 
 /// Checks an uploaded UI module: at most `max_bytes`, UTF-8, not HTML, and
@@ -81,6 +145,8 @@ fn exports_mount(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::ops::Add;
+
     use super::*;
 
     #[test]
@@ -117,6 +183,21 @@ mod tests {
                 Err(UiError::NotAModule(message)) => assert!(message.contains(why), "{source:?}: {message}"),
                 other => panic!("{source:?} was {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn an_asset_is_an_image_sound_or_font_with_a_plain_name() {
+        let asset = check_asset("card-back.png", b"\x89PNG").unwrap();
+        assert_eq!((asset.content_type, asset.bytes.len()), ("image/png", 4));
+        assert_eq!(check_asset("click_1.ogg", b"").unwrap().content_type, "audio/ogg");
+        for name in
+            ["", "Back.png", "../x.png", "a/b.png", ".hidden.png", "noext", "x..png", &"a".repeat(61).add(".png")]
+        {
+            assert_eq!(check_asset(name, b"").unwrap_err(), UiError::BadAssetName(name.to_string()), "{name:?}");
+        }
+        for name in ["page.html", "logo.svg", "more.js", "data.json", "index.mjs"] {
+            assert_eq!(check_asset(name, b"").unwrap_err(), UiError::AssetTypeNotAllowed(name.to_string()));
         }
     }
 

@@ -20,7 +20,8 @@
 //! declared for its rooms, in bytes, as text; absent: the server's default)
 //! `plugins/<sha256>.ui.js` (the version's browser UI module, attached
 //! once with [`Registry::attach_ui`] and never replaced: a room on a
-//! version shows that version's UI)
+//! version shows that version's UI), `plugins/<sha256>.ui/<file>` (its
+//! static assets, [`Registry::attach_ui_asset`], each never replaced)
 //! and `cache/<sha256>-<engine>.cwasm` (precompiled machine
 //! code, keyed by the engine's compatibility hash so a changed engine config
 //! never loads a stale artifact).
@@ -37,7 +38,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
-use crate::plugin_ui::{PluginUi, UiError};
+use crate::plugin_ui::{PluginUi, UiAsset, UiError};
 use crate::sandbox::{LoadError, Plugin, SandboxEngine};
 
 /// One published plugin version, ready to start rooms.
@@ -53,6 +54,8 @@ pub struct PluginVersion {
     yanked: AtomicBool,
     /// Its browser UI, once attached ([`Registry::attach_ui`]).
     ui: OnceLock<Arc<PluginUi>>,
+    /// The UI's static assets, by file name ([`Registry::attach_ui_asset`]).
+    ui_assets: RwLock<BTreeMap<String, Arc<UiAsset>>>,
 }
 
 impl PluginVersion {
@@ -63,6 +66,11 @@ impl PluginVersion {
     /// The browser UI module of this version, if one was attached.
     pub fn ui(&self) -> Option<&Arc<PluginUi>> {
         self.ui.get()
+    }
+
+    /// One static asset of this version's UI.
+    pub fn ui_asset(&self, file: &str) -> Option<Arc<UiAsset>> {
+        self.ui_assets.read().unwrap_or_else(|e| e.into_inner()).get(file).cloned()
     }
 
     pub fn summary(&self) -> PluginSummary {
@@ -79,10 +87,23 @@ impl PluginVersion {
             published_at_ms: self.published_at_ms,
             memory_limit_bytes: self.plugin.memory_bytes(),
             yanked: self.is_yanked(),
-            ui: self.ui().map(|ui| UiSummary {
-                sha256: ui.sha256.clone(),
-                size_bytes: ui.size_bytes(),
-                url: ui_path(&self.name, &self.version.to_string()),
+            ui: self.ui().map(|ui| {
+                let version = self.version.to_string();
+                let assets = self.ui_assets.read().unwrap_or_else(|e| e.into_inner());
+                UiSummary {
+                    sha256: ui.sha256.clone(),
+                    size_bytes: ui.size_bytes(),
+                    url: ui_path(&self.name, &version),
+                    assets: assets
+                        .values()
+                        .map(|asset| AssetSummary {
+                            name: asset.name.clone(),
+                            sha256: asset.sha256.clone(),
+                            size_bytes: asset.bytes.len(),
+                            url: ui_file_path(&self.name, &version, &asset.name),
+                        })
+                        .collect(),
+                }
             }),
         }
     }
@@ -115,11 +136,27 @@ pub struct UiSummary {
     pub size_bytes: usize,
     /// Where it is served (`GET`), relative to the server.
     pub url: String,
+    /// Its static assets.
+    pub assets: Vec<AssetSummary>,
 }
 
-/// The path a version's UI module is served at (and uploaded to, `PUT`).
+/// What the API shows about one asset of a UI.
+#[derive(Clone, Debug, Serialize)]
+pub struct AssetSummary {
+    pub name: String,
+    pub sha256: String,
+    pub size_bytes: usize,
+    pub url: String,
+}
+
+/// The path a file of a version's UI is served at (and uploaded to, `PUT`).
+pub fn ui_file_path(name: &str, version: &str, file: &str) -> String {
+    format!("/v1/plugins/{name}/versions/{version}/ui/{file}")
+}
+
+/// The path of a version's UI module (`ui/index.js`).
 pub fn ui_path(name: &str, version: &str) -> String {
-    format!("/v1/plugins/{name}/versions/{version}/ui")
+    ui_file_path(name, version, crate::plugin_ui::MODULE_FILE)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -155,8 +192,8 @@ pub enum AttachUiError {
     Resolve(#[from] ResolveError),
     #[error(transparent)]
     Invalid(#[from] UiError),
-    #[error("{name}@{version} already has a different UI ({existing_sha256}); publish a new version to change it")]
-    Conflict { name: String, version: String, existing_sha256: String },
+    #[error("{name}@{version} already has a different {file} ({existing_sha256}); publish a new version to change it")]
+    Conflict { name: String, version: String, file: String, existing_sha256: String },
     #[error("storage error: {0}")]
     Storage(#[from] std::io::Error),
 }
@@ -226,6 +263,15 @@ impl Registry {
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(e),
                 }
+                let assets_dir = dir.join("plugins").join(format!("{}.ui", version.hash));
+                for (file, bytes) in asset_files(&assets_dir)? {
+                    match crate::plugin_ui::check_asset(&file, &bytes) {
+                        Ok(asset) => {
+                            version.ui_assets.write().unwrap_or_else(|e| e.into_inner()).insert(file, Arc::new(asset));
+                        }
+                        Err(e) => tracing::warn!(dir = %assets_dir.display(), error = %e, "stored UI asset skipped"),
+                    }
+                }
             }
             for path in files_with_extension(&dir.join("plugins"), "yanked")? {
                 let hash = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
@@ -268,6 +314,12 @@ impl Registry {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
+            let (name, number) = (&version.name, version.version.to_string());
+            for (file, bytes) in asset_files(&path.with_extension("ui"))? {
+                if let Err(e) = self.attach_ui_asset(name, &number, &file, &bytes, (usize::MAX, usize::MAX)) {
+                    tracing::error!(path = %path.display(), file, error = %e, "UI asset not attached");
+                }
+            }
         }
         Ok(created)
     }
@@ -296,6 +348,7 @@ impl Registry {
             return Err(AttachUiError::Conflict {
                 name: found.name.clone(),
                 version: found.version.to_string(),
+                file: crate::plugin_ui::MODULE_FILE.into(),
                 existing_sha256: existing.sha256.clone(),
             });
         }
@@ -303,6 +356,53 @@ impl Registry {
             write_atomically(&dir.join("plugins").join(format!("{}.ui.js", found.hash)), source)?;
         }
         let _ = found.ui.set(Arc::new(ui));
+        Ok((found.summary(), true))
+    }
+
+    /// Attaches a static asset `file` to `name@version`'s UI (its assets
+    /// together at most `max_total_bytes`, at most `max_count` of them).
+    /// Like the module: the same bytes again change nothing (`false`), other
+    /// bytes under the same name are a conflict.
+    pub fn attach_ui_asset(
+        &self,
+        name: &str,
+        version: &str,
+        file: &str,
+        bytes: &[u8],
+        (max_total_bytes, max_count): (usize, usize),
+    ) -> Result<(PluginSummary, bool), AttachUiError> {
+        let asset = crate::plugin_ui::check_asset(file, bytes)?;
+        let versions = self.versions.write().unwrap_or_else(|e| e.into_inner());
+        let by_version = versions.get(name).ok_or_else(|| ResolveError::UnknownPlugin(name.to_string()))?;
+        let found = lookup(by_version, name, version)?;
+        let mut assets = found.ui_assets.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(existing) = assets.get(file) {
+            if existing.sha256 == asset.sha256 {
+                drop(assets);
+                return Ok((found.summary(), false));
+            }
+            return Err(AttachUiError::Conflict {
+                name: found.name.clone(),
+                version: found.version.to_string(),
+                file: file.to_string(),
+                existing_sha256: existing.sha256.clone(),
+            });
+        }
+        if assets.len() >= max_count {
+            return Err(UiError::TooManyAssets(max_count).into());
+        }
+        let total = assets.values().map(|a| a.bytes.len()).sum::<usize>() + bytes.len();
+        if total > max_total_bytes {
+            return Err(UiError::AssetsTooLarge { size: total, max: max_total_bytes }.into());
+        }
+        if let Some(dir) = &self.data_dir {
+            let assets_dir = dir.join("plugins").join(format!("{}.ui", found.hash));
+            std::fs::create_dir_all(&assets_dir)?;
+            write_atomically(&assets_dir.join(file), bytes)?;
+            sync_dir(&assets_dir)?;
+        }
+        assets.insert(file.to_string(), Arc::new(asset));
+        drop(assets);
         Ok((found.summary(), true))
     }
 
@@ -358,6 +458,7 @@ impl Registry {
             plugin,
             yanked: AtomicBool::new(false),
             ui: OnceLock::new(),
+            ui_assets: RwLock::default(),
         });
 
         let mut versions = self.versions.write().unwrap_or_else(|e| e.into_inner());
@@ -507,6 +608,26 @@ fn now_ms() -> u64 {
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+/// The files of a UI's asset directory (`X.ui/` beside `X.wasm`, or
+/// `plugins/<hash>.ui/`), by name; none when it does not exist.
+fn asset_files(dir: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_string) else { continue };
+        if path.is_file() && !name.ends_with(".tmp") {
+            files.push((name, std::fs::read(&path)?));
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 fn wasm_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {

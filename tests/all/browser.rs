@@ -149,7 +149,7 @@ async fn a_hostile_ui_module_reaches_nothing_outside_its_frame() {
     let (status, published) = server.publish(plugin_bytes("tic-tac-toe-v2")).await;
     assert_eq!(status, StatusCode::CREATED, "{published}");
     let hostile = std::fs::read(browser_dir().join("fixtures/hostile-ui.js")).unwrap();
-    let attach = Call::new(reqwest::Method::PUT, "/v1/plugins/tic-tac-toe/versions/2.0.0/ui")
+    let attach = Call::new(reqwest::Method::PUT, "/v1/plugins/tic-tac-toe/versions/2.0.0/ui/index.js")
         .token(Some(ADMIN_TOKEN))
         .body("text/javascript", hostile);
     let (status, attached) = server.call(attach).await;

@@ -23,7 +23,11 @@ fn example_ui(game: &str) -> String {
 }
 
 fn ui_path(game: &str, version: &str) -> String {
-    format!("/v1/plugins/{game}/versions/{version}/ui")
+    ui_file(game, version, "index.js")
+}
+
+fn ui_file(game: &str, version: &str, file: &str) -> String {
+    format!("/v1/plugins/{game}/versions/{version}/ui/{file}")
 }
 
 /// The summary of `game@version` in `GET /v1/plugins/{game}`.
@@ -60,6 +64,23 @@ async fn every_example_serves_its_own_ui_to_a_sandboxed_frame() {
         let again = server.http.get(server.url(&ui_path(game, "1.0.0"))).header(IF_NONE_MATCH, &etag).send().await;
         assert_eq!(again.unwrap().status(), 304);
     }
+
+    // An asset beside a module: high-card-duel's card back.
+    let back = std::fs::read(workspace_root().join("plugins/high-card-duel/ui/card-back.png")).unwrap();
+    let listed = summary(&server, "high-card-duel", "1.0.0").await;
+    assert_eq!(listed["ui"]["assets"][0]["name"], "card-back.png", "{listed}");
+    assert_eq!(listed["ui"]["assets"][0]["sha256"], sha256_hex(&back), "{listed}");
+    let served = server.http.get(server.url(&ui_file("high-card-duel", "1.0.0", "card-back.png"))).send().await;
+    let served = served.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.headers()[CONTENT_TYPE], "image/png");
+    assert_eq!(served.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    // Opened as a page, an asset may do nothing.
+    let csp = served.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
+    assert!(csp.contains("sandbox") && csp.contains("default-src 'none'"), "{csp}");
+    assert_eq!(served.bytes().await.unwrap().as_ref(), back.as_slice());
+    let missing = server.call(Call::new(Method::GET, ui_file("high-card-duel", "1.0.0", "nope.png"))).await;
+    assert_error(&missing, 404, "ui_not_found");
 
     let frame = server.http.get(server.url("/ui/frame.html")).send().await.unwrap();
     assert_eq!(frame.status(), 200);
@@ -106,7 +127,7 @@ async fn publisher(server: &Server, device: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attaching_a_ui_is_publishing_and_a_versions_ui_never_changes() {
     let dir = fresh_dir("arcade-game-ui");
-    let env = [("ARCADE_LIMITS__MAX_UI_BYTES", "4096")];
+    let env = [("ARCADE_LIMITS__MAX_UI_BYTES", "4096"), ("ARCADE_LIMITS__MAX_UI_ASSETS_BYTES", "8192")];
     let server = Server::start_in(&dir, &env).await;
     let (status, published) = server.publish(plugin_bytes("tic-tac-toe-v2")).await;
     assert_eq!(status, 201, "{published}");
@@ -138,6 +159,25 @@ async fn attaching_a_ui_is_publishing_and_a_versions_ui_never_changes() {
     let other = b"export function mount(element) { element.textContent = 'other'; }";
     assert_error(&put_ui(&server, &v2, Some(ADMIN_TOKEN), other).await, 409, "ui_conflict");
 
+    // Assets beside it: images, sounds and fonts only, by plain names,
+    // within the version's total, each never replaced.
+    let png = |fill: u8| [&b"\x89PNG\r\n\x1a\n"[..], &[fill; 5000]].concat();
+    let asset = |file: &str| ui_file("tic-tac-toe", "2.0.0", file);
+    assert_error(&put_ui(&server, &asset("back.png"), None, &png(1)).await, 401, "missing_token");
+    assert_error(&put_ui(&server, &asset("back.png"), Some(&stranger), &png(1)).await, 403, "not_owner");
+    let (status, attached) = put_ui(&server, &asset("back.png"), Some(ADMIN_TOKEN), &png(1)).await;
+    assert_eq!(status, 201, "{attached}");
+    assert_eq!(attached["ui"]["assets"][0]["sha256"], sha256_hex(&png(1)), "{attached}");
+    assert_eq!(put_ui(&server, &asset("back.png"), Some(ADMIN_TOKEN), &png(1)).await.0, 200);
+    assert_error(&put_ui(&server, &asset("back.png"), Some(ADMIN_TOKEN), &png(2)).await, 409, "ui_conflict");
+    let page = put_ui(&server, &asset("page.html"), Some(ADMIN_TOKEN), b"<script>alert(1)</script>").await;
+    assert_error(&page, 415, "asset_type_not_allowed");
+    let svg = put_ui(&server, &asset("logo.svg"), Some(ADMIN_TOKEN), b"<svg onload=alert(1)/>").await;
+    assert_error(&svg, 415, "asset_type_not_allowed");
+    assert_error(&put_ui(&server, &asset("Back.PNG"), Some(ADMIN_TOKEN), b"x").await, 422, "invalid_asset_name");
+    let over = put_ui(&server, &asset("front.png"), Some(ADMIN_TOKEN), &png(3)).await;
+    assert_error(&over, 413, "ui_too_large");
+
     // Each version keeps its own: a room on 1.0.0 shows 1.0.0's board.
     let served = |path: String| {
         let server = &server;
@@ -151,6 +191,8 @@ async fn attaching_a_ui_is_publishing_and_a_versions_ui_never_changes() {
     let server = Server::start_in(&dir, &env).await;
     assert_eq!(summary(&server, "tic-tac-toe", "2.0.0").await["ui"]["sha256"], sha256_hex(board));
     assert_eq!(server.http.get(server.url(&v2)).send().await.unwrap().text().await.unwrap().as_bytes(), board);
+    let back = server.http.get(server.url(&ui_file("tic-tac-toe", "2.0.0", "back.png"))).send().await.unwrap();
+    assert_eq!(back.bytes().await.unwrap().as_ref(), png(1).as_slice());
 }
 
 fn hand_of(state: &Value) -> Vec<String> {

@@ -14,8 +14,9 @@
 //                   data-ships-drawn="2"), the thrusts were accepted and moved
 //                   a ship; a screenshot of the frame goes to <out-dir>/arena.png.
 //                   Both pages end with an outcome (win, lose or draw).
-//   high-card-duel  both play by clicking a playable card until the end (5
-//                   rounds); then the first player watches the archived game
+//   high-card-duel  the card back, an asset beside the UI module, loads in
+//                   the frame; both play by clicking a playable card until
+//                   the end (5 rounds); then the first player watches the archived game
 //                   in the replay viewer: its last frame shows the same
 //                   rounds, scores and result as the live game, its first none;
 //                   a screenshot goes to <out-dir>/replay.png.
@@ -460,6 +461,24 @@ async function highCardDuel() {
   await joinFromList(b, room, a, 'high-card-duel');
   for (const player of players) await seated(player, room, '#hcd-hand');
   log('both boards are mounted in their frames');
+
+  // The card back is a UI asset (plugins/high-card-duel/ui/card-back.png)
+  // the module loads relative to itself: the frame's CSP lets it load.
+  const back = await inFrame(a.page, '#board', async () => {
+    const card = document.querySelector('.card.back');
+    const url = card && /url\("?([^")]+)"?\)/.exec(getComputedStyle(card).backgroundImage);
+    if (!url) return { error: `no background image on ${card ? 'the card back' : 'any .card.back'}` };
+    const image = new Image();
+    image.src = url[1];
+    try {
+      await image.decode();
+    } catch (e) {
+      return { url: url[1], error: String(e) };
+    }
+    return { url: url[1], width: image.naturalWidth };
+  });
+  check(back.width > 0 && back.url.endsWith('/ui/card-back.png'), `the card back asset did not load: ${JSON.stringify(back)}`);
+  log(`the card back asset loaded in the frame (${back.url}, ${back.width} px wide)`);
 
   await Promise.all(players.map((player) => playCards(player)));
   for (const player of players) log(`${player.name} played ${player.played.join(' ')}`);

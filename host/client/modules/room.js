@@ -37,7 +37,7 @@ function roomConfig() {
 
 /**
  * Seats of a room created here: others join it, so two where the game
- * allows (a game playable alone, like arena, would otherwise get one seat,
+ * allows (a game playable alone would otherwise get one seat,
  * the server's default, and start at once), else the game's minimum.
  */
 function roomSeats(game) {

@@ -23,7 +23,7 @@ export type Status =
   | { state: 'finished'; winners: PlayerId[]; scores: Record<PlayerId, number>; summary: string }
   | { state: 'aborted'; code: string; reason: string };
 
-/** One event of the latest change, as this viewer may see it (e.g. arena's `hit {player, lives}`). */
+/** One event of the latest change, as this viewer may see it (e.g. `{kind: 'hit', data: {player, lives}}`). */
 export interface GameEvent<Data = Json> {
   kind: string;
   data: Data;

@@ -2,7 +2,8 @@
 //! wasm32-wasip2 --profile plugin`, into its own target dir under `OUT_DIR`
 //! (the outer build holds the lock of the workspace's target dir), and
 //! collects them as `$OUT_DIR/plugins/{examples,fixtures}/<name>.wasm`,
-//! each example with its browser UI module beside it (`<name>.ui.js`) —
+//! each example with its browser UI beside it (`<name>.ui.js`, the module,
+//! and `<name>.ui/`, its assets) —
 //! the layout `scripts/build-plugins.sh` writes for `arcade serve`.
 //!
 //! Reruns when a plugin, the fixtures, the SDK, the WIT contract or the
@@ -31,8 +32,7 @@ fn main() {
         for name in names {
             copy(&artifact(&target_dir, name), &plugins.join(dir).join(format!("{name}.wasm")));
             if dir == "examples" {
-                let ui = root.join("plugins").join(name).join("ui").join("index.js");
-                copy(&ui, &plugins.join(dir).join(format!("{name}.ui.js")));
+                copy_ui(&root.join("plugins").join(name).join("ui"), &plugins.join(dir), name);
             }
         }
     }
@@ -71,6 +71,21 @@ fn cargo_build(root: &Path, target_dir: &Path, packages: &[&str], extra: &[&str]
 /// Cargo names the component after the library, with `_` for `-`.
 fn artifact(target_dir: &Path, package: &str) -> PathBuf {
     target_dir.join(TRIPLE).join("plugin").join(format!("{}.wasm", package.replace('-', "_")))
+}
+
+/// A game's `ui/`: `index.js` as `<name>.ui.js`, the other files (its
+/// assets) into `<name>.ui/`.
+fn copy_ui(ui: &Path, examples: &Path, name: &str) {
+    copy(&ui.join("index.js"), &examples.join(format!("{name}.ui.js")));
+    let assets = examples.join(format!("{name}.ui"));
+    let _ = std::fs::remove_dir_all(&assets);
+    for entry in std::fs::read_dir(ui).unwrap_or_else(|e| panic!("listing {}: {e}", ui.display())) {
+        let path = entry.unwrap().path();
+        if path.file_name().is_some_and(|n| n != "index.js") {
+            std::fs::create_dir_all(&assets).unwrap();
+            copy(&path, &assets.join(path.file_name().unwrap()));
+        }
+    }
 }
 
 fn copy(from: &Path, to: &Path) {

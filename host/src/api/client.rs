@@ -55,7 +55,7 @@ const FRAME_CSS: &str = include_str!("../../client/ui/frame.css");
 
 /// The board frame's policy (see the module header).
 pub const FRAME_CSP: &str = "sandbox allow-scripts; default-src 'none'; script-src 'self'; \
-     style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; media-src data: blob:; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' data: blob:; \
      connect-src 'none'; form-action 'none'; base-uri 'none'; frame-ancestors 'self'";
 
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";

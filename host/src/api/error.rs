@@ -244,8 +244,17 @@ impl From<AttachUiError> for ApiError {
     fn from(e: AttachUiError) -> Self {
         let (status, code) = match &e {
             AttachUiError::Resolve(_) => (StatusCode::NOT_FOUND, "plugin_not_found"),
-            AttachUiError::Invalid(UiError::TooLarge { .. }) => (StatusCode::PAYLOAD_TOO_LARGE, "ui_too_large"),
+            AttachUiError::Invalid(UiError::TooLarge { .. } | UiError::AssetsTooLarge { .. }) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "ui_too_large")
+            }
             AttachUiError::Invalid(UiError::NotAModule(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "ui_not_a_module"),
+            AttachUiError::Invalid(UiError::BadAssetName(_)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_asset_name")
+            }
+            AttachUiError::Invalid(UiError::AssetTypeNotAllowed(_)) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "asset_type_not_allowed")
+            }
+            AttachUiError::Invalid(UiError::TooManyAssets(_)) => (StatusCode::CONFLICT, "too_many_assets"),
             AttachUiError::Conflict { .. } => (StatusCode::CONFLICT, "ui_conflict"),
             AttachUiError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage_error"),
         };

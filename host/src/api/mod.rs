@@ -151,12 +151,14 @@ const INTERNAL_LISTED_PATH: &str = "/internal/v1/rooms/listed/{nonce}";
 /// Where a background publish stands.
 const UPLOAD_PATH: &str = "/v1/plugins/uploads/{hash}";
 
-/// A plugin version's UI module: attach (`PUT`, publishers) and fetch (`GET`, anyone).
-const UI_PATH: &str = "/v1/plugins/{name}/versions/{version}/ui";
+/// A file of a plugin version's UI (`index.js`, the module, or an asset):
+/// attach (`PUT`, publishers) and fetch (`GET`, anyone).
+const UI_PATH: &str = "/v1/plugins/{name}/versions/{version}/ui/{file}";
 
-/// `PUT` on [`UI_PATH`]: attaching a UI module is publishing.
+/// `PUT` on [`UI_PATH`]: attaching a UI file is publishing.
 fn attach_ui(app: &App) -> axum::routing::MethodRouter<Arc<App>> {
-    put(plugin_ui::attach).layer(DefaultBodyLimit::max(app.config.limits.max_ui_bytes))
+    let limits = &app.config.limits;
+    put(plugin_ui::attach).layer(DefaultBodyLimit::max(limits.max_ui_bytes.max(limits.max_ui_assets_bytes)))
 }
 
 /// Yank (`POST`) or un-yank (`DELETE`) a plugin version.

@@ -1,7 +1,8 @@
 // High-card duel's table UI, run by the browser client inside the sandboxed
 // board frame (host/client/ui/frame.js): your hand face up, the opponent's
 // face down, the two cards of this round in their slots, the revealed
-// rounds and the scores. Card faces are plain DOM and CSS.
+// rounds and the scores. Card faces are plain DOM and CSS; the card back is
+// an image published beside this module (ui/card-back.png, a UI asset).
 //
 // Self-contained on purpose: the frame's CSP allows no imports from
 // elsewhere, so the styles are injected as a <style> element below.
@@ -36,6 +37,10 @@
 //                                          per player
 // Every card face has data-card and the class red for ♦ and ♥.
 
+// The card back: a static asset published with this module (ui/card-back.png),
+// loaded relative to it.
+const CARD_BACK = new URL('./card-back.png', import.meta.url).href;
+
 const CSS = `
 .hcd { font-size: 14px; max-width: 640px; }
 .hcd-top { display: flex; justify-content: space-between; align-items: baseline; gap: 12px; margin-bottom: 6px; }
@@ -63,9 +68,7 @@ const CSS = `
 .card .corner.bottom { top: auto; left: auto; bottom: 4px; right: 5px; transform: rotate(180deg); }
 .card .corner .s { font-size: 12px; }
 .card .pip { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; font-size: 26px; }
-.card.back { border: 2px solid #fff; background: #2f5bea;
-  background-image: repeating-linear-gradient(45deg, rgba(255,255,255,.18) 0 4px, transparent 4px 8px),
-                    repeating-linear-gradient(-45deg, rgba(255,255,255,.18) 0 4px, transparent 4px 8px); }
+.card.back { border: 2px solid #fff; background: #2f5bea url("${CARD_BACK}") center / cover; }
 button.card { cursor: pointer; transition: transform .1s ease; }
 button.card:disabled { cursor: default; filter: saturate(.6) brightness(.92); }
 button.card:not(:disabled):hover, button.card:not(:disabled):focus-visible { transform: translateY(-6px); outline: 2px solid #fcc419; }

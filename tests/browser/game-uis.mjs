@@ -33,9 +33,8 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const STEP_MS = 15_000;
 const WHOLE_MS = 120_000;
 const CASES = ['arena', 'high-card-duel', 'hostile'];
@@ -694,19 +693,7 @@ async function hostile() {
 }
 
 async function main() {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launch();
   if (which === 'arena') await arena();
   else if (which === 'high-card-duel') await highCardDuel();
   else await hostile();

@@ -18,9 +18,8 @@
 // history. Exits 0 after a screenshot of the winner's page;
 // any failure exits 1 with a message (and each page's state on stderr).
 
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const STEP_MS = 15_000;
 const WHOLE_MS = 120_000;
 
@@ -199,22 +198,7 @@ async function play(player, cell, everyone) {
 }
 
 async function main() {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      // The Fetch standard: a wildcard Access-Control-Allow-Headers does not
-      // cover Authorization (browsers are rolling this out; be strict here).
-      '--enable-features=CorsNonWildcardRequestHeadersSupport',
-    ],
-  });
+  browser = await launch();
   const [first, second] = players;
   // With --rooms, the second player's page comes from "another node" that
   // redirects its room WebSocket (close 4307) to the node owning the room.

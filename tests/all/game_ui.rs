@@ -272,3 +272,58 @@ async fn a_finished_game_replays_frame_by_frame_as_spectators_saw_it() {
     let too_long = small.call(Call::new(Method::GET, format!("/v1/games/{id}/frames"))).await;
     assert_error(&too_long, 422, "replay_too_long");
 }
+
+/// A thousand calls from one address: a stranger's UI uploads are refused
+/// before their bodies are read, every time; replay frames (a sandbox and a
+/// re-run each) are answered until the address's budget is spent, then
+/// `429 rate_limited` with `Retry-After`; never a 5xx, and another address
+/// still watches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_calls_from_one_address_cost_what_the_limits_allow() {
+    let server = Server::start_with(&[("ARCADE_RATE_LIMITS__IP_PER_MINUTE", "50")]).await;
+    let room = server.create_room(&json!({ "game": "tic-tac-toe", "players": ["alice", "bob"] })).await;
+    let mut alice = server.ws(&room.id, Some(room.token("alice"))).await;
+    let mut bob = server.ws(&room.id, Some(room.token("bob"))).await;
+    play_by_legal_actions(&mut [&mut alice, &mut bob]).await;
+    server.flush_archive().await;
+    let (_, page) = server.call(Call::new(Method::GET, "/v1/games?plugin=tic-tac-toe")).await;
+    let frames = format!("/v1/games/{}/frames", str_at(&page["games"][0], "game_id"));
+
+    let stranger = publisher(&server, "arcade-test-device-ui-flood").await;
+    let module = ui_path("tic-tac-toe", "1.0.0");
+    let (mut refused, mut answered, mut limited) = (0, 0, 0);
+    for i in 0..1000 {
+        if i % 2 == 0 {
+            let put = put_ui(&server, &module, Some(&stranger), b"export function mount() {}").await;
+            assert_error(&put, 403, "not_owner");
+            refused += 1;
+            continue;
+        }
+        let response = server.http.get(server.url(&frames)).send().await.expect("a read");
+        let (status, retry_after) = (response.status(), response.headers().get("retry-after").is_some());
+        let body: Value = response.json().await.expect("a JSON body");
+        match status {
+            StatusCode::OK => {
+                assert!(!body.to_string().contains(room.token("alice")), "a seat token in the frames");
+                answered += 1;
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+                assert!(retry_after, "429 without Retry-After");
+                limited += 1;
+            }
+            other => panic!("call {i}: {other} {body}"),
+        }
+    }
+    assert_eq!(refused, 500);
+    assert!((20..=60).contains(&answered) && limited == 500 - answered, "{answered} answered, {limited} limited");
+    // The example's own board is untouched, and another address still watches.
+    assert_eq!(
+        summary(&server, "tic-tac-toe", "1.0.0").await["ui"]["sha256"],
+        sha256_hex(example_ui("tic-tac-toe").as_bytes())
+    );
+    let other = reqwest::Client::builder().local_address(std::net::IpAddr::from([127, 0, 0, 2])).build().unwrap();
+    let response = other.get(server.url(&frames)).send().await.expect("a read from another address");
+    assert_eq!(response.status(), StatusCode::OK);
+    server.assert_healthy().await;
+}

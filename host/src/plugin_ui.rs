@@ -75,6 +75,12 @@ pub enum UiError {
     TooManyAssets(usize),
 }
 
+/// SHA-256, lowercase hex (as `registry::sha256_hex`, which this module
+/// sits below).
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// Checks an asset's name and type; the asset as stored.
 pub fn check_asset(name: &str, bytes: &[u8]) -> Result<UiAsset, UiError> {
     let plain = (1..=64).contains(&name.len())
@@ -90,12 +96,7 @@ pub fn check_asset(name: &str, bytes: &[u8]) -> Result<UiAsset, UiError> {
         .find(|(ext, _)| *ext == extension)
         .map(|(_, content_type)| *content_type)
         .ok_or_else(|| UiError::AssetTypeNotAllowed(name.to_string()))?;
-    Ok(UiAsset {
-        name: name.to_string(),
-        content_type,
-        sha256: hex::encode(Sha256::digest(bytes)),
-        bytes: Arc::from(bytes),
-    })
+    Ok(UiAsset { name: name.to_string(), content_type, sha256: sha256_hex(bytes), bytes: Arc::from(bytes) })
 }
 
 /// Checks an uploaded UI module: at most `max_bytes`, UTF-8, not HTML, and
@@ -120,7 +121,7 @@ pub fn check(bytes: &[u8], max_bytes: usize) -> Result<PluginUi, UiError> {
             "no `export function mount`, `export const mount` or `export { … mount … }` found".into(),
         ));
     }
-    Ok(PluginUi { sha256: hex::encode(Sha256::digest(bytes)), source: Arc::from(text) })
+    Ok(PluginUi { sha256: sha256_hex(bytes), source: Arc::from(text) })
 }
 
 /// Whether `text` has an `export` of a binding named `mount`: `export

@@ -339,8 +339,7 @@ impl Registry {
         let ui = crate::plugin_ui::check(source, max_bytes)?;
         // The write lock orders attaching with other attaches and yanks.
         let versions = self.versions.write().unwrap_or_else(|e| e.into_inner());
-        let by_version = versions.get(name).ok_or_else(|| ResolveError::UnknownPlugin(name.to_string()))?;
-        let found = lookup(by_version, name, version)?;
+        let found = exact_in(&versions, name, version)?;
         if let Some(existing) = found.ui() {
             if existing.sha256 == ui.sha256 {
                 return Ok((found.summary(), false));
@@ -373,8 +372,7 @@ impl Registry {
     ) -> Result<(PluginSummary, bool), AttachUiError> {
         let asset = crate::plugin_ui::check_asset(file, bytes)?;
         let versions = self.versions.write().unwrap_or_else(|e| e.into_inner());
-        let by_version = versions.get(name).ok_or_else(|| ResolveError::UnknownPlugin(name.to_string()))?;
-        let found = lookup(by_version, name, version)?;
+        let found = exact_in(&versions, name, version)?;
         let mut assets = found.ui_assets.write().unwrap_or_else(|e| e.into_inner());
         if let Some(existing) = assets.get(file) {
             if existing.sha256 == asset.sha256 {
@@ -409,8 +407,7 @@ impl Registry {
     /// `name@version` exactly, yanked or not (a room on it, a replay of it).
     pub fn exact(&self, name: &str, version: &str) -> Result<Arc<PluginVersion>, ResolveError> {
         let versions = self.versions.read().unwrap_or_else(|e| e.into_inner());
-        let by_version = versions.get(name).ok_or_else(|| ResolveError::UnknownPlugin(name.to_string()))?;
-        lookup(by_version, name, version)
+        exact_in(&versions, name, version)
     }
 
     /// Validate, store and register a component. Publishing the same bytes
@@ -550,8 +547,7 @@ impl Registry {
     pub fn set_yanked(&self, name: &str, version: &str, yanked: bool) -> Result<(PluginSummary, bool), YankError> {
         // The write lock orders this with publishes and other yanks.
         let versions = self.versions.write().unwrap_or_else(|e| e.into_inner());
-        let by_version = versions.get(name).ok_or_else(|| ResolveError::UnknownPlugin(name.to_string()))?;
-        let found = lookup(by_version, name, version)?;
+        let found = exact_in(&versions, name, version)?;
         if found.is_yanked() == yanked {
             return Ok((found.summary(), false));
         }
@@ -591,7 +587,17 @@ impl Registry {
     }
 }
 
-/// `version` (exact semver) of plugin `name`, yanked or not.
+/// `version` (exact semver) of plugin `name` among `versions`, yanked or not.
+fn exact_in(
+    versions: &BTreeMap<String, BTreeMap<Version, Arc<PluginVersion>>>,
+    name: &str,
+    version: &str,
+) -> Result<Arc<PluginVersion>, ResolveError> {
+    let by_version = versions.get(name).ok_or_else(|| ResolveError::UnknownPlugin(name.to_string()))?;
+    lookup(by_version, name, version)
+}
+
+/// `version` (exact semver) among the versions of plugin `name`, yanked or not.
 fn lookup(
     by_version: &BTreeMap<Version, Arc<PluginVersion>>,
     name: &str,

@@ -25,7 +25,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use wasmtime::component::{Component, HasSelf, Linker, ResourceAny};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 use arcade_protocol::RoomStatus;
 use arcade_protocol::seed::Seed;
@@ -48,6 +48,12 @@ pub use bindings::arcade::game::types::{ActionError, Audience, Event, GameInfo, 
 /// The most address space the instance pool may reserve for memories: a
 /// quarter of x86-64's 128 TiB of user address space.
 const MAX_POOL_RESERVATION: u64 = 32 << 40;
+
+/// Bytes of a pooled memory or table kept resident (and reset in place)
+/// when its room ends. The pool reuses such warm slots first and keeps at
+/// most 100 of them unused (wasmtime's `max_unused_warm_slots`), so what
+/// stays resident is bounded by the busiest moment's rooms, as before.
+const KEEP_RESIDENT_BYTES: usize = 1 << 20;
 
 /// How often the epoch advances; CPU deadlines are rounded up to this.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -196,7 +202,16 @@ impl SandboxEngine {
             .max_memories_per_component(4)
             .max_tables_per_component(16)
             // componentize-py's `--stub-wasi` Python components hold 38.
-            .max_core_instances_per_component(64);
+            .max_core_instances_per_component(64)
+            // A finished room's memories and tables are reset for the next
+            // room by rewriting the pages it touched (found with Linux's
+            // PAGEMAP_SCAN) instead of `madvise`, up to this much per memory:
+            // every `madvise` flushed the other cores' TLBs (an interrupt
+            // each), ~6 calls per short game, and the next room then faulted
+            // its pages back in. The rest of a larger memory is still released.
+            .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+            .table_keep_resident(KEEP_RESIDENT_BYTES)
+            .pagemap_scan(Enabled::Auto);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config)?;
 

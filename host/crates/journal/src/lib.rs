@@ -4,10 +4,13 @@
 //! accepted, tick) is appended here *before* the player is answered. All
 //! rooms share one writer thread and one active segment file; the writer
 //! takes whatever has queued up, writes it in one go and syncs once (group
-//! commit), then wakes every waiting room. On start, [`Journal::open`]
-//! reads all segments back, cuts a torn or corrupt tail (and logs what it
-//! cut), and returns the rooms that were not closed so the host can rebuild
-//! them by replaying their entries.
+//! commit), then wakes every waiting room. A batch nobody waits for (a
+//! `Closed` entry, a tick nobody watches) is written but not synced: the
+//! next waited-for batch's sync covers it, and losing it in a crash only
+//! means a finished room is rebuilt and archived again (idempotent). On
+//! start, [`Journal::open`] reads all segments back, cuts a torn or corrupt
+//! tail (and logs what it cut), and returns the rooms that were not closed
+//! so the host can rebuild them by replaying their entries.
 //!
 //! Segments rotate at `segment_bytes`. A room's `Closed` entry is written
 //! only once the game is over and its record is durably in the archive
@@ -123,6 +126,7 @@ impl Journal {
             active_id: next_id,
             active: open_segment(dir, next_id)?,
             active_size: format::HEADER_LEN as u64,
+            unsynced: false,
             segments,
         };
         writer.delete_finished_segments();
@@ -200,6 +204,8 @@ struct Writer {
     active_id: u64,
     active: File,
     active_size: u64,
+    /// Bytes written to the active segment since its last sync.
+    unsynced: bool,
     segments: Segments,
 }
 
@@ -286,10 +292,16 @@ impl Writer {
             for request in &batch {
                 buffer.extend_from_slice(&request.bytes);
             }
+            // Only a waiter needs the sync: a batch of entries nobody waits
+            // for (`Closed`, ticks nobody watches) rides the next sync.
+            let someone_waits = batch.iter().any(|request| request.done.is_some());
             let result = self
                 .active
                 .write_all(&buffer)
-                .and_then(|()| if self.fsync { self.active.sync_data() } else { Ok(()) })
+                .and_then(|()| {
+                    self.unsynced = true;
+                    if someone_waits { self.sync() } else { Ok(()) }
+                })
                 .map_err(|e| JournalError(e.to_string()));
             if let Err(e) = &result {
                 tracing::error!(error = %e, "journal write failed");
@@ -319,9 +331,24 @@ impl Writer {
                 }
             }
         }
+        if let Err(e) = self.sync() {
+            tracing::error!(error = %e, "journal sync at shutdown failed");
+        }
+    }
+
+    /// Make everything written so far durable (when fsync is on).
+    fn sync(&mut self) -> std::io::Result<()> {
+        if self.fsync && self.unsynced {
+            self.active.sync_data()?;
+        }
+        self.unsynced = false;
+        Ok(())
     }
 
     fn rotate(&mut self) {
+        if let Err(e) = self.sync() {
+            tracing::error!(error = %e, "journal sync before rotation failed");
+        }
         let id = self.active_id + 1;
         match open_segment(&self.dir, id) {
             Ok(file) => {
@@ -339,7 +366,16 @@ impl Writer {
     /// deleted stays known (and so keeps the newer ones that must outlive
     /// it); the next pass tries again.
     fn delete_finished_segments(&mut self) {
-        for id in self.segments.deletable(self.active_id) {
+        let deletable = self.segments.deletable(self.active_id);
+        // The `Closed` entries that free these segments must be on disk
+        // before the rooms' other entries go.
+        if !deletable.is_empty()
+            && let Err(e) = self.sync()
+        {
+            tracing::warn!(error = %e, "journal sync before deleting segments failed");
+            return;
+        }
+        for id in deletable {
             let removed = std::fs::remove_file(segment_path(&self.dir, id))
                 .or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) })
                 .and_then(|()| if self.fsync { File::open(&self.dir)?.sync_all() } else { Ok(()) });

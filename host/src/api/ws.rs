@@ -51,7 +51,8 @@ pub const CLOSE_IDLE: u16 = 4408;
 /// next flush, whichever comes first.
 const WRITE_COALESCE_BYTES: usize = 16 << 10;
 
-/// Updates already waiting that are written together with an answer.
+/// Updates already waiting that are written together with an answer or
+/// another update.
 const COALESCE_UPDATES: usize = 8;
 
 /// Numbers connections for their message rate limit.
@@ -136,10 +137,13 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
             }
             update = watch.updates.recv() => match update {
                 Some(text) => {
-                    if sink.send(Message::Text(text.as_ref().into())).await.is_err() {
+                    // With whatever else already waits (a new socket's
+                    // `welcome` and first `state`), in one write.
+                    let first = Message::Text(text.as_ref().into());
+                    let Ok(sent) = send_with_waiting_updates(&mut sink, first, &mut watch).await else {
                         break None;
-                    }
-                    app.metrics.ws_messages_out.inc();
+                    };
+                    app.metrics.ws_messages_out.inc_by(sent as u64 + 1);
                 }
                 None => break Some((close_code::NORMAL, "the room closed or this client fell behind; reconnect")),
             },
@@ -158,14 +162,10 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
                     };
                     // The answer first, then the states the action caused
                     // (already queued by the room when it answered), in one write.
-                    let updates: Vec<Arc<str>> =
-                        std::iter::from_fn(|| watch.updates.try_recv().ok()).take(COALESCE_UPDATES).collect();
-                    let mut frames = vec![Ok(Message::Text(reply.into()))];
-                    frames.extend(updates.iter().map(|text| Ok(Message::Text(text.as_ref().into()))));
-                    if sink.send_all(&mut futures_util::stream::iter(frames)).await.is_err() {
+                    let Ok(sent) = send_with_waiting_updates(&mut sink, Message::Text(reply.into()), &mut watch).await else {
                         break None;
-                    }
-                    app.metrics.ws_messages_out.inc_by(updates.len() as u64);
+                    };
+                    app.metrics.ws_messages_out.inc_by(sent as u64);
                     app.metrics.ws_answered(last_heard.elapsed());
                 }
                 Some(Ok(Message::Binary(_))) => {
@@ -197,6 +197,21 @@ async fn session(socket: WebSocket, app: Arc<App>, room: RoomHandle, mut watch: 
         let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
     }
     app.metrics.connections_active.dec();
+}
+
+/// Write `first`, then the updates already waiting for this socket (up to
+/// [`COALESCE_UPDATES`]), with one flush: one write for all of them.
+/// Returns how many updates went with `first`.
+async fn send_with_waiting_updates(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    first: Message,
+    watch: &mut Watch,
+) -> Result<usize, axum::Error> {
+    let updates: Vec<Arc<str>> = std::iter::from_fn(|| watch.updates.try_recv().ok()).take(COALESCE_UPDATES).collect();
+    let mut frames = vec![Ok(first)];
+    frames.extend(updates.iter().map(|text| Ok(Message::Text(text.as_ref().into()))));
+    sink.send_all(&mut futures_util::stream::iter(frames)).await?;
+    Ok(updates.len())
 }
 
 /// Handle one client text message; returns the ack or error to send back.

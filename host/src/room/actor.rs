@@ -26,6 +26,7 @@ use crate::replay::reapply;
 use crate::sandbox::{Event, Fault, Sandbox, StartError, Viewer};
 use crate::ticker::Batch;
 use arcade_archive::record::{GameRecord, LogEntry, LogKind, PluginRef};
+use arcade_archive::spool::AfterSync;
 use arcade_journal::{AfterDurable, Entry, RecoveredRoom};
 use arcade_protocol::clock::now_ms;
 use arcade_protocol::{EventOut, RoomStatus, ServerMsg};
@@ -280,8 +281,9 @@ impl Room {
         self.broadcast(&[]);
     }
 
-    /// Once the game is over, archive it before anyone hears about the end
-    /// (so a flush or a restart right after the last ack finds it).
+    /// Once the game is over, hand its record to the archive before anyone
+    /// hears about the end (so a flush or a restart right after the last
+    /// ack finds it: in the spool, or in the journal to archive again).
     async fn close_if_over(&mut self) {
         if self.is_over() && !self.closed {
             self.close().await;
@@ -556,19 +558,39 @@ impl Room {
         }
     }
 
-    /// The game is over: archive its record (durably spooled), then close
-    /// its journal entries so a restart does not rebuild it.
+    /// The game is over: archive its record, then close its journal entries
+    /// so a restart does not rebuild it.
+    ///
+    /// With the journal on, the room does not wait for the archive's disk:
+    /// the journal already holds everything the game was, so the record is
+    /// spooled lazily and the room's `Closed` entry is written once the
+    /// record is durable. A crash in between rebuilds the game from the
+    /// journal and archives it again (the archive keeps one copy per game
+    /// id). Without a journal the record itself must be on disk first.
     async fn close(&mut self) {
         self.closed = true;
-        if let (Some(archiver), Some(record)) = (self.services.archiver.clone(), self.game_record())
-            && let Err(e) = archiver.submit(record).await
-        {
+        let closed = Entry::Closed { room: self.spec.id.to_string() };
+        let archived = match (self.services.archiver.clone(), self.game_record(), self.services.journal.clone()) {
+            (Some(archiver), Some(record), Some(journal)) => {
+                let then: AfterSync = Box::new(move |durable| match durable {
+                    Ok(()) => journal.append_later(&closed),
+                    Err(e) => {
+                        tracing::error!(error = %e, "finished game could not be archived; it stays in the journal")
+                    }
+                });
+                archiver.submit_lazily(record, then)
+            }
+            (Some(archiver), Some(record), None) => archiver.submit(record).await,
+            (_, _, journal) => {
+                if let Some(journal) = journal {
+                    journal.append_later(&closed);
+                }
+                Ok(())
+            }
+        };
+        if let Err(e) = archived {
             // Keep the journal entries: a restart rebuilds the game and archives it again.
             tracing::error!(error = %e, "finished game could not be archived; it stays in the journal");
-            return;
-        }
-        if let Some(journal) = &self.services.journal {
-            journal.append_later(&Entry::Closed { room: self.spec.id.to_string() });
         }
     }
 

@@ -5,7 +5,10 @@
 //! append-only log whose writer thread group-commits every game submitted
 //! meanwhile with one write and one `fdatasync` (see `spool`); it returns
 //! once the game is on disk, so an acknowledged game survives a crash or a
-//! sink outage. The spool's writer then hands the game to a worker task
+//! sink outage. `submit_lazily` is for a caller that keeps the game safe
+//! itself until told the record is on disk (rooms, whose journal holds the
+//! whole game): it does not wait, and the spool syncs such games together.
+//! The spool's writer then hands the game to a worker task
 //! through a bounded queue; the worker groups games in batches
 //! (`batch_size`, or whatever waited `flush_interval`) and writes them to
 //! the sink; only after the sink confirmed a batch does it append the
@@ -28,7 +31,7 @@ use tokio::time::Instant;
 
 use super::backoff::Backoff;
 use super::record::GameRecord;
-use super::spool::{Put, Spool};
+use super::spool::{AfterSync, Put, Spool};
 use super::{ArchiveError, ArchiveSink};
 use arcade_telemetry::metrics::Metrics;
 
@@ -184,6 +187,22 @@ impl Archiver {
         let stored = durable.await.map_err(|_| ArchiveError::Stopped)?;
         self.shared.update_depth_gauge();
         stored
+    }
+
+    /// Accepts a finished game for archival without waiting for the disk,
+    /// for a caller that keeps the game safe meanwhile (the room journal
+    /// keeps a finished room until its record is durable): the record is
+    /// compressed here, written with the spool's next group commit and
+    /// synced within [`super::spool::LAZY_SYNC_INTERVAL`]; `then` runs on
+    /// the spool's writer thread once it is on disk (at once for a game
+    /// already spooled). Fails at once, without calling `then`, for an
+    /// invalid record or a full spool.
+    pub fn submit_lazily(&self, record: GameRecord, then: AfterSync) -> Result<(), ArchiveError> {
+        record.validate()?;
+        let compressed = record.to_compressed()?;
+        self.shared.spool.put_lazily(record, compressed, then)?;
+        self.shared.update_depth_gauge();
+        Ok(())
     }
 
     /// Delivers every game spooled so far now, in batches, and waits for it.
@@ -360,6 +379,10 @@ impl Worker {
 
     /// Delivers every game that was spooled when the flush began.
     async fn flush_all(&mut self) -> Result<FlushReport, ArchiveError> {
+        // Games submitted before the flush but still queued for the spool's
+        // writer (lazy submits do not wait for it) are written and announced
+        // before this empty acknowledgement is answered.
+        self.shared.spool.acknowledge(Vec::new()).await.map_err(|_| ArchiveError::Stopped)??;
         let targets: HashSet<String> = self.shared.spool.waiting_ids().into_iter().collect();
         let mut delivered = 0;
         loop {

@@ -247,6 +247,11 @@ impl Appender {
         }
     }
 
+    /// Makes everything appended so far durable.
+    pub fn sync(&self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+
     /// Empties the segment back to its header (everything in it is done
     /// with), durably.
     pub fn reset(&mut self) -> io::Result<()> {

@@ -2,14 +2,20 @@
 //! segment files (`<id:016>.spool`, framing in [`super::segment`]), written
 //! by one writer thread with group commit: every game submitted while the
 //! previous write was in flight goes out in one write and one `fdatasync`,
-//! and each `put` resolves once its game is on disk. A game's frame is
+//! and each `put` resolves once its game is on disk. A `put_lazily` (a
+//! room whose journal keeps the game meanwhile) is written with the next
+//! group commit but synced only within [`LAZY_SYNC_INTERVAL`], or sooner by
+//! another put's sync: under load one sync covers the games of many rooms
+//! instead of one each. A game's frame is
 //! `b'G' | id length (u8) | game id | compressed record`.
 //!
 //! Delivery is acknowledged in the same log: after the sink confirmed a
 //! batch the archiver appends one ack frame (`b'A'`, then each game id as
-//! `length (u8) | id`). On open every segment is read back in order (a torn
-//! tail is cut and logged), games without an ack are waiting again and are
-//! re-delivered (at least once; sinks are idempotent by game id).
+//! `length (u8) | id`), synced by whatever sync comes next: an ack lost in
+//! a crash only means its games are delivered again. On open every segment
+//! is read back in order (a torn tail is cut and logged), games without an
+//! ack are waiting again and are re-delivered (at least once; sinks are
+//! idempotent by game id).
 //!
 //! Segments rotate at `segment_bytes`. A segment is deleted once it and
 //! every older segment hold no waiting game (acks only ever follow the games
@@ -48,6 +54,8 @@ const ACK: u8 = b'A';
 const MAX_BATCH: usize = 4096;
 /// Segment size at which the writer moves to a new segment.
 pub const DEFAULT_SEGMENT_BYTES: u64 = 8 << 20;
+/// Longest a lazily put game waits for its sync.
+pub const LAZY_SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Called on the writer thread with each game once it is durable.
 pub type OnDurable = Box<dyn Fn(GameRecord) + Send>;
@@ -100,17 +108,38 @@ struct Location {
     frame: FrameAt,
 }
 
+/// Runs on the writer thread once a lazily put game is on disk (synced),
+/// with the outcome.
+pub type AfterSync = Box<dyn FnOnce(Result<(), ArchiveError>) + Send>;
+
+/// Who hears about a put, and when.
+enum PutDone {
+    /// Synced with this group commit; the caller waits.
+    Now(oneshot::Sender<Result<(), ArchiveError>>),
+    /// Written now, synced within [`LAZY_SYNC_INTERVAL`] (or by an earlier
+    /// sync someone else needs); the callback runs then.
+    Lazily(AfterSync),
+}
+
 enum Request {
     Put {
         game_id: String,
         record: Box<GameRecord>,
         compressed: Vec<u8>,
-        done: oneshot::Sender<Result<(), ArchiveError>>,
+        done: PutDone,
     },
+    /// Written, never synced on its own: a lost ack only means the game is
+    /// delivered again (sinks are idempotent).
     Ack {
         ids: Vec<String>,
         done: oneshot::Sender<Result<(), ArchiveError>>,
     },
+}
+
+impl Request {
+    fn needs_sync_now(&self) -> bool {
+        matches!(self, Request::Put { done: PutDone::Now(_), .. })
+    }
 }
 
 /// What `Spool::put` did.
@@ -203,8 +232,16 @@ impl Spool {
         recovery.waiting = state.entries.len();
         let state = Arc::new(Mutex::new(state));
         let (requests, rx) = mpsc::channel();
-        let mut writer =
-            Writer { dir: dir.clone(), segment_bytes, active, broken: false, state: state.clone(), on_durable };
+        let mut writer = Writer {
+            dir: dir.clone(),
+            segment_bytes,
+            active,
+            broken: false,
+            state: state.clone(),
+            on_durable,
+            unsynced_since: None,
+            waiting_for_sync: Vec::new(),
+        };
         writer.release_finished_segments();
         std::thread::Builder::new()
             .name("arcade-spool".into())
@@ -251,12 +288,34 @@ impl Spool {
     /// Queues a game's compressed record for the next group commit, unless
     /// it is already spooled; fails with `SpoolFull` when it does not fit.
     pub fn put(&self, record: GameRecord, compressed: Vec<u8>) -> Result<Put, ArchiveError> {
+        let (done, durable) = oneshot::channel();
+        Ok(match self.enqueue(record, compressed, PutDone::Now(done))? {
+            None => Put::Stored(durable),
+            Some(_) => Put::AlreadySpooled,
+        })
+    }
+
+    /// Queues a game without waiting for a sync of its own: it is written
+    /// with the next group commit and synced within [`LAZY_SYNC_INTERVAL`]
+    /// (sooner when a [`Spool::put`] syncs); `then` runs on the writer
+    /// thread once it is on disk, at once when the game was already
+    /// spooled. For callers that keep the game safe elsewhere meanwhile (the
+    /// room journal). Fails with `SpoolFull` when it does not fit.
+    pub fn put_lazily(&self, record: GameRecord, compressed: Vec<u8>, then: AfterSync) -> Result<(), ArchiveError> {
+        if let Some(PutDone::Lazily(then)) = self.enqueue(record, compressed, PutDone::Lazily(then))? {
+            then(Ok(()));
+        }
+        Ok(())
+    }
+
+    /// Queues a put; gives `done` back when the game is already spooled.
+    fn enqueue(&self, record: GameRecord, compressed: Vec<u8>, done: PutDone) -> Result<Option<PutDone>, ArchiveError> {
         let bytes = compressed.len() as u64;
         let game_id = record.game_id.clone();
         {
             let mut state = self.state();
             if state.entries.contains_key(&game_id) {
-                return Ok(Put::AlreadySpooled);
+                return Ok(Some(done));
             }
             if state.used_bytes + bytes > self.limit_bytes {
                 return Err(ArchiveError::SpoolFull { used: state.used_bytes, limit: self.limit_bytes });
@@ -264,7 +323,6 @@ impl Spool {
             state.used_bytes += bytes;
             state.entries.insert(game_id.clone(), Entry { bytes, at: None });
         }
-        let (done, durable) = oneshot::channel();
         let request = Request::Put { game_id: game_id.clone(), record: Box::new(record), compressed, done };
         if self.requests.send(request).is_err() {
             let mut state = self.state();
@@ -272,7 +330,7 @@ impl Spool {
             state.used_bytes -= bytes;
             return Err(ArchiveError::Stopped);
         }
-        Ok(Put::Stored(durable))
+        Ok(None)
     }
 
     /// Reads a waiting game. `Ok(None)` when it is no longer spooled.
@@ -447,12 +505,31 @@ struct Writer {
     broken: bool,
     state: Arc<Mutex<State>>,
     on_durable: OnDurable,
+    /// When the first write not yet synced was made.
+    unsynced_since: Option<std::time::Instant>,
+    /// Lazy puts written but not yet synced.
+    waiting_for_sync: Vec<AfterSync>,
 }
 
 impl Writer {
     fn run(mut self, requests: mpsc::Receiver<Request>) {
         let mut buffer = Vec::with_capacity(64 << 10);
-        while let Ok(first) = requests.recv() {
+        loop {
+            let next = match self.unsynced_since {
+                Some(since) => {
+                    let wait = (since + LAZY_SYNC_INTERVAL).saturating_duration_since(std::time::Instant::now());
+                    requests.recv_timeout(wait)
+                }
+                None => requests.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+            };
+            let first = match next {
+                Ok(request) => request,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    self.sync_written();
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH {
                 match requests.try_recv() {
@@ -474,7 +551,8 @@ impl Writer {
                 }
             }
             starts.push(buffer.len() as u64);
-            let written = self.active.append(&buffer, true);
+            let sync_now = batch.iter().any(Request::needs_sync_now);
+            let written = self.active.append(&buffer, sync_now);
             let segment_id = self.active.id;
             let mut state = lock(&self.state);
             let result = match written {
@@ -510,6 +588,17 @@ impl Writer {
                 }
             };
             drop(state);
+            if result.is_ok() {
+                if sync_now {
+                    // This sync covered every lazily written game before it.
+                    self.unsynced_since = None;
+                    for then in std::mem::take(&mut self.waiting_for_sync) {
+                        then(Ok(()));
+                    }
+                } else if !buffer.is_empty() {
+                    self.unsynced_since.get_or_insert_with(std::time::Instant::now);
+                }
+            }
             self.release_finished_segments();
             let path = KIND.path(&self.dir, segment_id);
             for request in batch {
@@ -524,7 +613,14 @@ impl Writer {
                         if outcome.is_ok() {
                             (self.on_durable)(*record);
                         }
-                        let _ = done.send(outcome);
+                        match done {
+                            PutDone::Now(done) => drop(done.send(outcome)),
+                            PutDone::Lazily(then) if outcome.is_ok() && !sync_now => {
+                                self.unsynced_since.get_or_insert_with(std::time::Instant::now);
+                                self.waiting_for_sync.push(then);
+                            }
+                            PutDone::Lazily(then) => then(outcome),
+                        }
                     }
                     Request::Ack { done, .. } => {
                         let _ = done.send(outcome);
@@ -532,9 +628,32 @@ impl Writer {
                 }
             }
         }
+        self.sync_written();
+    }
+
+    /// Syncs what was written without a sync and tells the lazy puts waiting for it.
+    fn sync_written(&mut self) {
+        if self.unsynced_since.take().is_none() {
+            return;
+        }
+        let synced = self.active.sync();
+        if let Err(e) = &synced {
+            tracing::error!(error = %e, "spool sync failed");
+            self.broken = true;
+        }
+        let path = KIND.path(&self.dir, self.active.id);
+        for then in std::mem::take(&mut self.waiting_for_sync) {
+            then(
+                synced.as_ref().map(|_| ()).map_err(|e| ArchiveError::Io {
+                    path: path.clone(),
+                    source: io::Error::new(e.kind(), e.to_string()),
+                }),
+            );
+        }
     }
 
     fn rotate(&mut self) {
+        self.sync_written();
         let id = self.active.id + 1;
         let created = Appender::create(&KIND, &self.dir, id).and_then(|a| Ok((a.reader()?, a)));
         match created {
@@ -571,12 +690,13 @@ impl Writer {
                 tracing::warn!(segment = id, error = %e, "could not delete a delivered spool segment");
             }
         }
-        if nothing_waits
-            && self.active.len() > HEADER_LEN as u64
-            && let Err(e) = self.active.reset()
-        {
-            tracing::warn!(error = %e, "could not empty the delivered spool segment");
-            self.broken = true;
+        if nothing_waits && self.active.len() > HEADER_LEN as u64 {
+            // Every game in it is delivered: nothing is left to sync.
+            self.sync_written();
+            if let Err(e) = self.active.reset() {
+                tracing::warn!(error = %e, "could not empty the delivered spool segment");
+                self.broken = true;
+            }
         }
     }
 }
@@ -691,6 +811,45 @@ mod tests {
         drop(spool);
         let (spool, _) = open(dir.path(), 1 << 20, DEFAULT_SEGMENT_BYTES);
         assert_eq!(sorted(spool.waiting_ids()), ["a", "c"]);
+    }
+
+    #[test]
+    fn lazy_puts_are_announced_at_once_and_told_durable_by_the_next_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let (told_tx, told) = std::sync::mpsc::channel();
+        let lazily = |spool: &Spool, id: &str| {
+            let tx = Mutex::new(told_tx.clone());
+            let id = id.to_string();
+            let record = game(&id);
+            let compressed = record.to_compressed().unwrap();
+            spool
+                .put_lazily(record, compressed, Box::new(move |result| drop(lock_sender(&tx).send((id, result)))))
+                .unwrap();
+        };
+        let wait = std::time::Duration::from_secs(10);
+        {
+            let (spool, announced) = open(dir.path(), 1 << 20, DEFAULT_SEGMENT_BYTES);
+            lazily(&spool, "a");
+            // The worker hears of it once it is written, as for any put.
+            assert_eq!(announced.recv_timeout(wait).unwrap(), "a");
+            // A put that syncs makes the lazy one durable too, and says so first.
+            put(&spool, "b");
+            let (id, result) = told.try_recv().expect("the sync for b covered a");
+            assert_eq!(id, "a");
+            result.unwrap();
+            // Alone, a lazy put is synced within the interval.
+            lazily(&spool, "c");
+            let (id, result) = told.recv_timeout(wait).unwrap();
+            assert_eq!(id, "c");
+            result.unwrap();
+            // One already spooled is on disk: told at once.
+            lazily(&spool, "a");
+            assert_eq!(told.try_recv().unwrap().0, "a");
+            assert_eq!(sorted(spool.waiting_ids()), ["a", "b", "c"]);
+        }
+        let (spool, _) = open(dir.path(), 1 << 20, DEFAULT_SEGMENT_BYTES);
+        assert_eq!(sorted(spool.waiting_ids()), ["a", "b", "c"]);
+        assert_eq!(spool.read("c").unwrap(), Some(game("c")));
     }
 
     #[test]

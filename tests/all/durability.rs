@@ -115,6 +115,36 @@ async fn sigkill_mid_games_loses_no_acknowledged_action() {
     assert!(stdout.contains(&format!("verified {}", finished[0])), "{stdout}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn games_killed_right_after_their_last_move_are_archived_once() {
+    // A finished game's record is spooled without waiting for the disk (the
+    // journal holds the game until the record is synced): killed right
+    // after the last acks, every game still reaches the archive, once.
+    let dir = fresh_dir("arcade-kill-at-end");
+    let server = Server::start_in(&dir, &[]).await;
+    let games = join_all((0..20).map(|_| Game::open(&server))).await;
+    let played = join_all(games.iter().map(|g| g.play_until_cut(&server, 0, Duration::ZERO))).await;
+    assert!(played.iter().all(|&n| n == SCRIPT.len()), "{played:?}");
+    server.kill().await;
+
+    let server = Server::start_in(&dir, &[]).await;
+    server.flush_archive().await;
+    let x = server.player("x").await.id;
+    for game in &games {
+        let (status, record) = server.get_as(ADMIN_TOKEN, &format!("/v1/games/{}", game.room)).await;
+        assert_eq!(status, StatusCode::OK, "{record}");
+        assert_eq!(record["log"].as_array().map(Vec::len), Some(SCRIPT.len()), "{record}");
+        assert_eq!(record["status"]["winners"], json!([x]), "{record}");
+    }
+    let (status, page) = server.get("/v1/games?plugin=tic-tac-toe&limit=1000").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let mut ids: Vec<&str> = page["games"].as_array().unwrap().iter().filter_map(|g| g["game_id"].as_str()).collect();
+    let listed = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!((listed, ids.len()), (games.len(), games.len()), "each game listed once: {page}");
+}
+
 /// A game three moves in whose server was then killed: its data dir, the
 /// game, and the newest journal segment (to damage before a restart).
 async fn three_moves_then_killed(prefix: &str) -> (ScratchDir, Game, std::path::PathBuf) {

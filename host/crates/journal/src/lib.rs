@@ -30,6 +30,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
@@ -41,11 +42,6 @@ use arcade_protocol::seed::Seed;
 
 /// Most entries written in one group commit.
 const MAX_BATCH: usize = 4096;
-/// A group commit of at least this many requests means many rooms are
-/// writing: the next one first waits [`COMMIT_DELAY`] for more to join it
-/// (PostgreSQL's `commit_siblings` / `commit_delay`).
-const COMMIT_SIBLINGS: usize = 4;
-const COMMIT_DELAY: std::time::Duration = std::time::Duration::from_micros(100);
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -56,11 +52,24 @@ pub struct JournalSettings {
     pub fsync: bool,
     /// Rotate segments at this size.
     pub segment_bytes: u64,
+    /// When the last group commit held at least `commit_siblings` requests
+    /// (many rooms writing), the next one first waits this long for more to
+    /// join it: fewer syncs for the same entries, at the cost of this much
+    /// latency under load; a lone room never waits (PostgreSQL's
+    /// `commit_delay` / `commit_siblings`). 0: never wait.
+    pub commit_delay_us: u64,
+    pub commit_siblings: usize,
 }
 
 impl Default for JournalSettings {
     fn default() -> Self {
-        JournalSettings { enabled: true, fsync: true, segment_bytes: 64 << 20 }
+        JournalSettings {
+            enabled: true,
+            fsync: true,
+            segment_bytes: 64 << 20,
+            commit_delay_us: 1000,
+            commit_siblings: 4,
+        }
     }
 }
 
@@ -128,6 +137,8 @@ impl Journal {
             dir: dir.to_path_buf(),
             fsync: config.fsync,
             segment_bytes: config.segment_bytes,
+            commit_delay: Duration::from_micros(config.commit_delay_us),
+            commit_siblings: config.commit_siblings,
             active_id: next_id,
             active: open_segment(dir, next_id)?,
             active_size: format::HEADER_LEN as u64,
@@ -206,6 +217,8 @@ struct Writer {
     dir: PathBuf,
     fsync: bool,
     segment_bytes: u64,
+    commit_delay: Duration,
+    commit_siblings: usize,
     active_id: u64,
     active: File,
     active_size: u64,
@@ -288,10 +301,9 @@ impl Writer {
         let mut previous_batch = 0;
         while let Some(first) = requests.blocking_recv() {
             // Under load (many rooms in the last group commit) wait a moment
-            // for more to join this one: fewer syncs for the same entries.
-            // A lone room never waits.
-            if self.fsync && previous_batch >= COMMIT_SIBLINGS {
-                std::thread::sleep(COMMIT_DELAY);
+            // for more to join this one (see `JournalSettings::commit_delay_us`).
+            if self.fsync && self.commit_delay > Duration::ZERO && previous_batch >= self.commit_siblings {
+                std::thread::sleep(self.commit_delay);
             }
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH {
@@ -522,7 +534,7 @@ mod tests {
     }
 
     fn config() -> JournalSettings {
-        JournalSettings { enabled: true, fsync: false, segment_bytes: 1 << 20 }
+        JournalSettings { fsync: false, segment_bytes: 1 << 20, ..JournalSettings::default() }
     }
 
     #[tokio::test]

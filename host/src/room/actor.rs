@@ -77,6 +77,12 @@ pub async fn spawn(
     Ok((room.run_in_background(on_exit), seats))
 }
 
+/// A finished game's record did not reach the spool. Its journal entries
+/// stay (no `Closed`): a restart rebuilds the game and archives it again.
+fn not_archived(error: &arcade_archive::ArchiveError) {
+    tracing::error!(%error, "finished game could not be archived; it stays in the journal");
+}
+
 /// The journal entry of `seat` taken in `room`.
 fn joined(room: &str, seat: &Seat, at_ms: u64) -> Entry {
     Entry::Joined {
@@ -570,27 +576,25 @@ impl Room {
     async fn close(&mut self) {
         self.closed = true;
         let closed = Entry::Closed { room: self.spec.id.to_string() };
-        let archived = match (self.services.archiver.clone(), self.game_record(), self.services.journal.clone()) {
-            (Some(archiver), Some(record), Some(journal)) => {
+        let journal = self.services.journal.clone();
+        let Some((archiver, record)) = self.services.archiver.clone().zip(self.game_record()) else {
+            if let Some(journal) = journal {
+                journal.append_later(&closed);
+            }
+            return;
+        };
+        let archived = match journal {
+            Some(journal) => {
                 let then: AfterSync = Box::new(move |durable| match durable {
                     Ok(()) => journal.append_later(&closed),
-                    Err(e) => {
-                        tracing::error!(error = %e, "finished game could not be archived; it stays in the journal")
-                    }
+                    Err(e) => not_archived(&e),
                 });
                 archiver.submit_lazily(record, then)
             }
-            (Some(archiver), Some(record), None) => archiver.submit(record).await,
-            (_, _, journal) => {
-                if let Some(journal) = journal {
-                    journal.append_later(&closed);
-                }
-                Ok(())
-            }
+            None => archiver.submit(record).await,
         };
         if let Err(e) = archived {
-            // Keep the journal entries: a restart rebuilds the game and archives it again.
-            tracing::error!(error = %e, "finished game could not be archived; it stays in the journal");
+            not_archived(&e);
         }
     }
 

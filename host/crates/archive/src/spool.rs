@@ -591,10 +591,7 @@ impl Writer {
             if result.is_ok() {
                 if sync_now {
                     // This sync covered every lazily written game before it.
-                    self.unsynced_since = None;
-                    for then in std::mem::take(&mut self.waiting_for_sync) {
-                        then(Ok(()));
-                    }
+                    self.tell_synced(Ok(()));
                 } else if !buffer.is_empty() {
                     self.unsynced_since.get_or_insert_with(std::time::Instant::now);
                 }
@@ -633,7 +630,7 @@ impl Writer {
 
     /// Syncs what was written without a sync and tells the lazy puts waiting for it.
     fn sync_written(&mut self) {
-        if self.unsynced_since.take().is_none() {
+        if self.unsynced_since.is_none() {
             return;
         }
         let synced = self.active.sync();
@@ -641,6 +638,13 @@ impl Writer {
             tracing::error!(error = %e, "spool sync failed");
             self.broken = true;
         }
+        self.tell_synced(synced);
+    }
+
+    /// Everything written so far was synced (or the sync failed): nothing
+    /// is left unsynced, and the lazy puts waiting for it hear the outcome.
+    fn tell_synced(&mut self, synced: io::Result<()>) {
+        self.unsynced_since = None;
         let path = KIND.path(&self.dir, self.active.id);
         for then in std::mem::take(&mut self.waiting_for_sync) {
             then(

@@ -558,8 +558,9 @@ async fn three_nodes_and_the_archiver_lambda_keep_one_ladder() {
     assert_eq!(stored.games.len(), 40);
     let late_dir = fresh_dir("ladder-late");
     {
-        let spool = arcade_archive::spool::Spool::open(late_dir.join("data/archive-spool"), 1 << 30, Box::new(|_| {}))
-            .expect("a spool");
+        let spool =
+            arcade_archive::spool::Spool::open(late_dir.join("data/archive-spool"), 1 << 30, Box::new(|_, _| {}))
+                .expect("a spool");
         for summary in &stored.games {
             let record = sink.get(&summary.game_id).await.expect("reading a game").expect("an archived game");
             let compressed = record.to_compressed().expect("compressing");

@@ -120,7 +120,7 @@ impl Archiver {
         let on_durable = {
             let (backlog, control) = (backlog.clone(), control_tx.clone());
             // Runs on the spool's writer thread once a game is on disk.
-            Box::new(move |record: GameRecord| match records_tx.try_send(record) {
+            Box::new(move |record: GameRecord, compressed: Vec<u8>| match records_tx.try_send((record, compressed)) {
                 Ok(()) | Err(TrySendError::Closed(_)) => {}
                 Err(TrySendError::Full(_)) => {
                     backlog.store(true, Ordering::SeqCst);
@@ -153,6 +153,7 @@ impl Archiver {
             records: records_rx,
             control: control_rx,
             pending: VecDeque::new(),
+            pending_compressed: VecDeque::new(),
             queued_ids: HashSet::new(),
             oldest_since: None,
             retry_at: None,
@@ -240,10 +241,13 @@ struct Worker {
     sink: Arc<dyn ArchiveSink>,
     shared: Arc<Shared>,
     config: ArchiverConfig,
-    records: mpsc::Receiver<GameRecord>,
+    records: mpsc::Receiver<(GameRecord, Vec<u8>)>,
     control: mpsc::UnboundedReceiver<Control>,
     /// Games in memory, oldest first; the front ones form the next batch.
     pending: VecDeque<GameRecord>,
+    /// The compressed record of each pending game, as spooled: the sink
+    /// stores it as it is ([`ArchiveSink::write_compressed_batch`]).
+    pending_compressed: VecDeque<Vec<u8>>,
     queued_ids: HashSet<String>,
     /// When the oldest pending game arrived.
     oldest_since: Option<Instant>,
@@ -269,7 +273,7 @@ impl Worker {
                     None => return,
                 },
                 record = self.records.recv(), if self.has_room() => match record {
-                    Some(record) => self.accept(record),
+                    Some((record, compressed)) => self.accept(record, compressed),
                     None => return,
                 },
                 () = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
@@ -300,7 +304,7 @@ impl Worker {
         })
     }
 
-    fn accept(&mut self, record: GameRecord) {
+    fn accept(&mut self, record: GameRecord, compressed: Vec<u8>) {
         // Skip games already pending (queued and found in the backlog) or
         // already delivered (their spool file is gone).
         if self.queued_ids.contains(&record.game_id) || !self.shared.spool.holds(&record.game_id) {
@@ -308,6 +312,7 @@ impl Worker {
         }
         self.queued_ids.insert(record.game_id.clone());
         self.pending.push_back(record);
+        self.pending_compressed.push_back(compressed);
         self.oldest_since.get_or_insert_with(Instant::now);
     }
 
@@ -327,7 +332,7 @@ impl Worker {
         let shared = self.shared.clone();
         let loaded = tokio::task::spawn_blocking(move || read_spooled(&shared, ids)).await;
         match loaded {
-            Ok(records) => records.into_iter().for_each(|record| self.accept(record)),
+            Ok(games) => games.into_iter().for_each(|(record, compressed)| self.accept(record, compressed)),
             Err(e) => tracing::error!(error = %e, "reading the archive spool failed"),
         }
     }
@@ -339,8 +344,9 @@ impl Worker {
             return Ok(0);
         }
         let batch = &self.pending.make_contiguous()[..count];
+        let compressed = &self.pending_compressed.make_contiguous()[..count];
         let started = std::time::Instant::now();
-        let written = self.sink.write_batch(batch).await;
+        let written = self.sink.write_compressed_batch(batch, compressed).await;
         let metrics = &self.shared.metrics;
         metrics.archive_batch_seconds.observe(started.elapsed().as_secs_f64());
         if let Err(e) = written {
@@ -357,6 +363,7 @@ impl Worker {
             return Err(e);
         }
         let delivered: Vec<String> = self.pending.drain(..count).map(|record| record.game_id).collect();
+        self.pending_compressed.drain(..count);
         for game_id in &delivered {
             self.queued_ids.remove(game_id);
         }
@@ -391,7 +398,7 @@ impl Worker {
             }
             while self.has_room() {
                 match self.records.try_recv() {
-                    Ok(record) => self.accept(record),
+                    Ok((record, compressed)) => self.accept(record, compressed),
                     Err(_) => break,
                 }
             }
@@ -407,11 +414,11 @@ impl Worker {
 
 /// Reads spooled games; unreadable files are quarantined, missing ones
 /// (delivered meanwhile) skipped.
-fn read_spooled(shared: &Shared, ids: Vec<String>) -> Vec<GameRecord> {
+fn read_spooled(shared: &Shared, ids: Vec<String>) -> Vec<(GameRecord, Vec<u8>)> {
     let mut records = Vec::with_capacity(ids.len());
     for game_id in ids {
-        match shared.spool.read(&game_id) {
-            Ok(Some(record)) => records.push(record),
+        match shared.spool.read_stored(&game_id) {
+            Ok(Some(game)) => records.push(game),
             Ok(None) => {}
             Err(ArchiveError::Corrupt(reason)) => {
                 shared.metrics.archive_failures_total.inc();

@@ -66,7 +66,7 @@ use super::keys::{game_id_of_file_name, validate_game_id};
 use super::listing::{GameSummary, ListFilter, Page, PageRequest};
 use super::record::{GameRecord, check_erasure_ids, compress_all};
 use super::segment::{self, Appender, FrameAt, HEADER_LEN, Kind};
-use super::{ArchiveError, ArchiveSink, new_games, validate_batch};
+use super::{ArchiveError, ArchiveSink, new_game_indices, storage_forms, validate_batch};
 
 const GAMES_DIR: &str = "games";
 const INDEX_FILE: &str = "index.log";
@@ -656,15 +656,22 @@ fn tombstone_frames(state: &mut FsState, segment: u64, frames: &[Location]) -> R
     Ok(())
 }
 
-fn write_new_records(state: &mut FsState, records: &[GameRecord]) -> Result<(), ArchiveError> {
-    let mut fresh = new_games(records, |id| state.catalog.contains(id));
+/// Appends the games of `records` the archive does not hold yet, in their
+/// storage form (`compressed`, when the caller made it; see
+/// [`ArchiveSink::write_compressed_batch`]).
+fn write_new_records(
+    state: &mut FsState,
+    records: &[GameRecord],
+    compressed: Option<&[Vec<u8>]>,
+) -> Result<(), ArchiveError> {
+    let mut fresh = new_game_indices(records, |id| state.catalog.contains(id));
     // Expired on arrival (see the module docs).
-    fresh.retain(|r| r.completed_at_ms >= state.expired_before_ms);
+    fresh.retain(|&i| records[i].completed_at_ms >= state.expired_before_ms);
     if fresh.is_empty() {
         return Ok(());
     }
-    let compressed = compress_all(&fresh)?;
-    let games = fresh.iter().map(|r| GameSummary::from(*r)).zip(compressed).collect();
+    let forms = storage_forms(records, &fresh, compressed)?;
+    let games = fresh.iter().map(|&i| GameSummary::from(&records[i])).zip(forms).collect();
     append_games(state, games)
 }
 
@@ -678,6 +685,17 @@ fn read_game(reader: &File, at: Location, game_id: &str) -> Result<GameRecord, A
     GameRecord::from_compressed(compressed)
 }
 
+impl FsSink {
+    async fn write(&self, records: &[GameRecord], compressed: Option<&[Vec<u8>]>) -> Result<(), ArchiveError> {
+        validate_batch(records)?;
+        let mut state = self.state.clone().lock_owned().await;
+        let (records, compressed) = (records.to_vec(), compressed.map(<[Vec<u8>]>::to_vec));
+        tokio::task::spawn_blocking(move || write_new_records(&mut state, &records, compressed.as_deref()))
+            .await
+            .map_err(ArchiveError::from_join)?
+    }
+}
+
 #[async_trait]
 impl ArchiveSink for FsSink {
     fn backend(&self) -> &'static str {
@@ -685,12 +703,11 @@ impl ArchiveSink for FsSink {
     }
 
     async fn write_batch(&self, records: &[GameRecord]) -> Result<(), ArchiveError> {
-        validate_batch(records)?;
-        let mut state = self.state.clone().lock_owned().await;
-        let records = records.to_vec();
-        tokio::task::spawn_blocking(move || write_new_records(&mut state, &records))
-            .await
-            .map_err(ArchiveError::from_join)?
+        self.write(records, None).await
+    }
+
+    async fn write_compressed_batch(&self, records: &[GameRecord], compressed: &[Vec<u8>]) -> Result<(), ArchiveError> {
+        self.write(records, Some(compressed)).await
     }
 
     async fn get(&self, game_id: &str) -> Result<Option<GameRecord>, ArchiveError> {

@@ -81,6 +81,16 @@ pub trait ArchiveSink: Send + Sync {
     /// whole batch, which idempotency makes safe.
     async fn write_batch(&self, records: &[GameRecord]) -> Result<(), ArchiveError>;
 
+    /// [`write_batch`](Self::write_batch) for records whose storage form
+    /// the caller already made: `compressed[i]` is
+    /// `records[i].to_compressed()` (the archiver has it from its spool). A
+    /// sink that stores that form takes it as it is instead of compressing
+    /// each record again; the default ignores it.
+    async fn write_compressed_batch(&self, records: &[GameRecord], compressed: &[Vec<u8>]) -> Result<(), ArchiveError> {
+        let _ = compressed;
+        self.write_batch(records).await
+    }
+
     /// The archived record of a game.
     async fn get(&self, game_id: &str) -> Result<Option<GameRecord>, ArchiveError>;
 
@@ -152,9 +162,30 @@ pub(crate) fn validate_batch(records: &[GameRecord]) -> Result<(), ArchiveError>
     records.iter().try_for_each(GameRecord::validate)
 }
 
-/// The records of a batch to store: the first of each game id, minus the
-/// ones `already_archived` knows.
-pub(crate) fn new_games(records: &[GameRecord], already_archived: impl Fn(&str) -> bool) -> Vec<&GameRecord> {
+/// The records of a batch to store, as indices into `records`: the first
+/// of each game id, minus the ones `already_archived` knows.
+pub(crate) fn new_game_indices(records: &[GameRecord], already_archived: impl Fn(&str) -> bool) -> Vec<usize> {
     let mut seen = HashSet::new();
-    records.iter().filter(|r| seen.insert(r.game_id.as_str()) && !already_archived(&r.game_id)).collect()
+    (0..records.len())
+        .filter(|&i| seen.insert(records[i].game_id.as_str()) && !already_archived(&records[i].game_id))
+        .collect()
+}
+
+/// The storage form of `records[i]` for each of `indices`: the caller's
+/// (`given`, see [`ArchiveSink::write_compressed_batch`]) where it made
+/// them, compressed here otherwise.
+pub(crate) fn storage_forms(
+    records: &[GameRecord],
+    indices: &[usize],
+    given: Option<&[Vec<u8>]>,
+) -> Result<Vec<Vec<u8>>, ArchiveError> {
+    match given {
+        Some(given) if given.len() == records.len() => Ok(indices.iter().map(|&i| given[i].clone()).collect()),
+        Some(given) => Err(ArchiveError::Internal(format!(
+            "a batch of {} records came with {} compressed forms",
+            records.len(),
+            given.len()
+        ))),
+        None => record::compress_all(&indices.iter().map(|&i| &records[i]).collect::<Vec<_>>()),
+    }
 }

@@ -32,7 +32,7 @@ use tokio::sync::OnceCell;
 use super::listing::{GameSummary, ListFilter, Page, PageRequest};
 use super::record::{GameRecord, PluginRef, check_erasure_ids, compress_all};
 use super::settings::PgPoolSettings;
-use super::{ArchiveError, ArchiveSink, new_games, validate_batch};
+use super::{ArchiveError, ArchiveSink, new_game_indices, storage_forms, validate_batch};
 use arcade_telemetry::metrics::{Metrics, PgPoolMetrics};
 
 /// The host's migrations (`host/crates/archive/migrations/`).
@@ -256,8 +256,14 @@ struct GameColumns {
 }
 
 impl GameColumns {
+    /// The columns of `records`, compressed here.
     fn of(records: &[GameRecord]) -> Result<GameColumns, ArchiveError> {
-        let mut columns = GameColumns { record: compress_all(records)?, ..GameColumns::default() };
+        GameColumns::with_forms(records, compress_all(records)?)
+    }
+
+    /// The columns of `records`, whose storage forms are `compressed`.
+    fn with_forms(records: &[GameRecord], compressed: Vec<Vec<u8>>) -> Result<GameColumns, ArchiveError> {
+        let mut columns = GameColumns { record: compressed, ..GameColumns::default() };
         for record in records {
             columns.game_id.push(record.game_id.clone());
             columns.room_id.push(record.room_id.clone());
@@ -368,6 +374,34 @@ async fn insert_games(
     Ok(())
 }
 
+impl PgSink {
+    async fn write(&self, records: &[GameRecord], compressed: Option<&[Vec<u8>]>) -> Result<(), ArchiveError> {
+        validate_batch(records)?;
+        let fresh = new_game_indices(records, |_| false);
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        self.ensure_schema().await?;
+        let forms = compressed.map(|_| storage_forms(records, &fresh, compressed)).transpose()?;
+        let fresh: Vec<GameRecord> = fresh.iter().map(|&i| records[i].clone()).collect();
+        let (fresh, games) = match forms {
+            Some(forms) => {
+                let games = GameColumns::with_forms(&fresh, forms)?;
+                (fresh, games)
+            }
+            // Compressing is the CPU-heavy part: keep it off the async threads.
+            None => tokio::task::spawn_blocking(move || GameColumns::of(&fresh).map(|games| (fresh, games)))
+                .await
+                .map_err(ArchiveError::from_join)??,
+        };
+
+        let mut conn = self.acquire().await?;
+        let mut tx = conn.begin().await.map_err(pg_error("begin"))?;
+        insert_games(&mut tx, &fresh, games).await?;
+        tx.commit().await.map_err(pg_error("commit"))
+    }
+}
+
 #[async_trait]
 impl ArchiveSink for PgSink {
     fn backend(&self) -> &'static str {
@@ -375,21 +409,11 @@ impl ArchiveSink for PgSink {
     }
 
     async fn write_batch(&self, records: &[GameRecord]) -> Result<(), ArchiveError> {
-        validate_batch(records)?;
-        let fresh: Vec<GameRecord> = new_games(records, |_| false).into_iter().cloned().collect();
-        if fresh.is_empty() {
-            return Ok(());
-        }
-        self.ensure_schema().await?;
-        // Compressing is the CPU-heavy part: keep it off the async threads.
-        let (fresh, games) = tokio::task::spawn_blocking(move || GameColumns::of(&fresh).map(|games| (fresh, games)))
-            .await
-            .map_err(ArchiveError::from_join)??;
+        self.write(records, None).await
+    }
 
-        let mut conn = self.acquire().await?;
-        let mut tx = conn.begin().await.map_err(pg_error("begin"))?;
-        insert_games(&mut tx, &fresh, games).await?;
-        tx.commit().await.map_err(pg_error("commit"))
+    async fn write_compressed_batch(&self, records: &[GameRecord], compressed: &[Vec<u8>]) -> Result<(), ArchiveError> {
+        self.write(records, Some(compressed)).await
     }
 
     async fn pseudonymise(&self, player: &str, pseudonym: &str) -> Result<u64, ArchiveError> {

@@ -58,7 +58,7 @@ use super::catalog::Catalog;
 use super::keys::{UtcDate, record_file_name, validate_game_id};
 use super::listing::{GameSummary, ListFilter, Page, PageRequest};
 use super::record::{GameRecord, check_erasure_ids};
-use super::{ArchiveError, ArchiveSink, new_games, validate_batch};
+use super::{ArchiveError, ArchiveSink, new_game_indices, storage_forms, validate_batch};
 
 const MANIFESTS: &str = "manifests";
 const MANIFEST_FORMAT_VERSION: u32 = 1;
@@ -371,7 +371,8 @@ impl S3Sink {
         GameRecord::from_compressed(&bytes)
     }
 
-    async fn put_record(&self, record: &GameRecord) -> Result<Option<String>, ArchiveError> {
+    /// Puts `record`, whose storage form is `compressed`.
+    async fn put_record(&self, record: &GameRecord, compressed: Vec<u8>) -> Result<Option<String>, ArchiveError> {
         let encode = |value: &str| utf8_percent_encode(value, METADATA_SET).to_string();
         let metadata = vec![
             ("game-id", record.game_id.clone()),
@@ -382,7 +383,34 @@ impl S3Sink {
             ("completed-at-ms", record.completed_at_ms.to_string()),
         ];
         let key = self.location.record_key(&record.game_id, record.completed_at_ms);
-        self.put_bytes(key, record.to_compressed()?, metadata).await
+        self.put_bytes(key, compressed, metadata).await
+    }
+}
+
+impl S3Sink {
+    async fn write(&self, records: &[GameRecord], compressed: Option<&[Vec<u8>]>) -> Result<(), ArchiveError> {
+        validate_batch(records)?;
+        let mut state = self.state.lock().await;
+        self.refresh(&mut state).await?;
+        let expired_before_ms = state.expired_before_ms;
+        let mut fresh = new_game_indices(records, |id| state.catalog.contains(id));
+        fresh.retain(|&i| records[i].completed_at_ms >= expired_before_ms);
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        let forms = storage_forms(records, &fresh, compressed)?;
+        let puts: Vec<_> = fresh.iter().zip(forms).map(|(&i, form)| self.put_record(&records[i], form)).collect();
+        futures_util::stream::iter(puts).buffer_unordered(CONCURRENT_REQUESTS).try_collect::<Vec<_>>().await?;
+        let games: Vec<GameSummary> = fresh.iter().map(|&i| GameSummary::from(&records[i])).collect();
+        let key = self.location.manifest_key(&games);
+        let manifest = Manifest { format_version: MANIFEST_FORMAT_VERSION, games };
+        let body = serde_json::to_vec(&manifest).expect("manifests serialize");
+        let etag = self.put_bytes(key.clone(), body, Vec::new()).await?;
+        for game in manifest.games {
+            state.catalog_insert(game, &key, false);
+        }
+        state.loaded_manifests.insert(key, etag);
+        Ok(())
     }
 }
 
@@ -393,27 +421,11 @@ impl ArchiveSink for S3Sink {
     }
 
     async fn write_batch(&self, records: &[GameRecord]) -> Result<(), ArchiveError> {
-        validate_batch(records)?;
-        let mut state = self.state.lock().await;
-        self.refresh(&mut state).await?;
-        let expired_before_ms = state.expired_before_ms;
-        let mut fresh = new_games(records, |id| state.catalog.contains(id));
-        fresh.retain(|record| record.completed_at_ms >= expired_before_ms);
-        if fresh.is_empty() {
-            return Ok(());
-        }
-        let puts: Vec<_> = fresh.iter().map(|record| self.put_record(record)).collect();
-        futures_util::stream::iter(puts).buffer_unordered(CONCURRENT_REQUESTS).try_collect::<Vec<_>>().await?;
-        let games: Vec<GameSummary> = fresh.iter().map(|r| GameSummary::from(*r)).collect();
-        let key = self.location.manifest_key(&games);
-        let manifest = Manifest { format_version: MANIFEST_FORMAT_VERSION, games };
-        let body = serde_json::to_vec(&manifest).expect("manifests serialize");
-        let etag = self.put_bytes(key.clone(), body, Vec::new()).await?;
-        for game in manifest.games {
-            state.catalog_insert(game, &key, false);
-        }
-        state.loaded_manifests.insert(key, etag);
-        Ok(())
+        self.write(records, None).await
+    }
+
+    async fn write_compressed_batch(&self, records: &[GameRecord], compressed: &[Vec<u8>]) -> Result<(), ArchiveError> {
+        self.write(records, Some(compressed)).await
     }
 
     /// Each of the player's records is put again renamed (older versions of
@@ -428,7 +440,7 @@ impl ArchiveSink for S3Sink {
         for game_id in state.catalog.played_by(player) {
             let Some(completed_at_ms) = state.catalog.get(&game_id).map(|g| g.completed_at_ms) else { continue };
             if let Some(record) = self.record(&game_id, completed_at_ms).await?.pseudonymised(player, pseudonym)? {
-                self.put_record(&record).await?;
+                self.put_record(&record, record.to_compressed()?).await?;
                 self.delete_older_versions(&self.location.record_key(&game_id, completed_at_ms)).await?;
                 renamed.insert(game_id, GameSummary::from(&record));
             }

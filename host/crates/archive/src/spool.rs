@@ -57,8 +57,9 @@ pub const DEFAULT_SEGMENT_BYTES: u64 = 8 << 20;
 /// Longest a lazily put game waits for its sync.
 pub const LAZY_SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
 
-/// Called on the writer thread with each game once it is durable.
-pub type OnDurable = Box<dyn Fn(GameRecord) + Send>;
+/// Called on the writer thread with each game, and its compressed record
+/// as `put` got it, once it is durable.
+pub type OnDurable = Box<dyn Fn(GameRecord, Vec<u8>) + Send>;
 
 pub struct Spool {
     dir: PathBuf,
@@ -335,6 +336,11 @@ impl Spool {
 
     /// Reads a waiting game. `Ok(None)` when it is no longer spooled.
     pub fn read(&self, game_id: &str) -> Result<Option<GameRecord>, ArchiveError> {
+        Ok(self.read_stored(game_id)?.map(|(record, _)| record))
+    }
+
+    /// Reads a waiting game and its compressed record as spooled.
+    pub fn read_stored(&self, game_id: &str) -> Result<Option<(GameRecord, Vec<u8>)>, ArchiveError> {
         let Some((at, reader)) = self.locate(game_id) else { return Ok(None) };
         let payload = match segment::read_frame(&reader, at.frame) {
             Ok(payload) => payload,
@@ -343,7 +349,7 @@ impl Spool {
         };
         match decode(&payload) {
             Some(Frame::Game { game_id: stored, compressed }) if stored == game_id => {
-                GameRecord::from_compressed(compressed).map(Some)
+                Ok(Some((GameRecord::from_compressed(compressed)?, compressed.to_vec())))
             }
             _ => Err(ArchiveError::Corrupt(format!("spooled game {game_id:?}: its frame holds something else"))),
         }
@@ -604,11 +610,11 @@ impl Writer {
                     source: io::Error::new(kind, message),
                 });
                 match request {
-                    Request::Put { record, done, .. } => {
+                    Request::Put { record, compressed, done, .. } => {
                         // Announced before the caller hears back, so a flush
                         // it starts next finds the game.
                         if outcome.is_ok() {
-                            (self.on_durable)(*record);
+                            (self.on_durable)(*record, compressed);
                         }
                         match done {
                             PutDone::Now(done) => drop(done.send(outcome)),
@@ -736,7 +742,7 @@ mod tests {
     fn open(dir: &Path, limit: u64, segment_bytes: u64) -> (Spool, std::sync::mpsc::Receiver<String>) {
         let (tx, rx) = std::sync::mpsc::channel();
         let tx = Mutex::new(tx);
-        let on_durable: OnDurable = Box::new(move |record| drop(lock_sender(&tx).send(record.game_id)));
+        let on_durable: OnDurable = Box::new(move |record, _| drop(lock_sender(&tx).send(record.game_id)));
         (Spool::open_with(dir, limit, segment_bytes, on_durable).unwrap(), rx)
     }
 

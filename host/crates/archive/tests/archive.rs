@@ -85,10 +85,16 @@ async fn list_all(sink: &dyn ArchiveSink, filter: &ListFilter, limit: usize) -> 
 async fn check_backend_contract(sink: &dyn ArchiveSink) -> Vec<GameRecord> {
     let games = sample_games();
     sink.write_batch(&games[..7]).await.unwrap();
-    // Overlapping batch, with a duplicate inside it: harmless.
+    // Overlapping batch, with a duplicate inside it: harmless. It comes
+    // with each record's storage form, as the archiver delivers from its
+    // spool; the sink stores those (games 7..) as they are.
     let mut overlapping = games.clone();
     overlapping.push(games[0].clone());
-    sink.write_batch(&overlapping).await.unwrap();
+    let forms: Vec<Vec<u8>> = overlapping.iter().map(|g| g.to_compressed().unwrap()).collect();
+    let short = sink.write_compressed_batch(&overlapping, &forms[1..]).await;
+    assert!(matches!(short, Err(ArchiveError::Internal(_))), "a form missing: {short:?}");
+    assert_eq!(sink.get(&games[11].game_id).await.unwrap(), None, "a refused batch stores nothing");
+    sink.write_compressed_batch(&overlapping, &forms).await.unwrap();
     // A different record under an archived id does not replace the first.
     let mut impostor = games[3].clone();
     impostor.seed = arcade_protocol::seed::Seed::SplitMix64(1);
@@ -746,6 +752,79 @@ async fn archiver_spool_survives_a_restart() {
     assert_eq!(spooled_on_disk(spool.path()), 0);
     for game in &games {
         assert_eq!(sink.get(&game.game_id).await.unwrap().as_ref(), Some(game));
+    }
+}
+
+/// A filesystem sink that remembers how each game reached it.
+struct Watching {
+    inner: FsSink,
+    /// Games that came without their compressed record.
+    plain: std::sync::atomic::AtomicUsize,
+    /// Games that came with it, and those bytes.
+    compressed: std::sync::Mutex<Vec<(String, Vec<u8>)>>,
+}
+
+#[async_trait::async_trait]
+impl ArchiveSink for Watching {
+    fn backend(&self) -> &'static str {
+        "watching"
+    }
+    async fn write_batch(&self, records: &[GameRecord]) -> Result<(), ArchiveError> {
+        self.plain.fetch_add(records.len(), std::sync::atomic::Ordering::SeqCst);
+        self.inner.write_batch(records).await
+    }
+    async fn write_compressed_batch(&self, records: &[GameRecord], compressed: &[Vec<u8>]) -> Result<(), ArchiveError> {
+        let given = records.iter().map(|r| r.game_id.clone()).zip(compressed.iter().cloned());
+        self.compressed.lock().unwrap().extend(given);
+        self.inner.write_compressed_batch(records, compressed).await
+    }
+    async fn get(&self, game_id: &str) -> Result<Option<GameRecord>, ArchiveError> {
+        self.inner.get(game_id).await
+    }
+    async fn list(&self, filter: &ListFilter, page: &PageRequest) -> Result<arcade_archive::Page, ArchiveError> {
+        self.inner.list(filter, page).await
+    }
+    async fn pseudonymise(&self, player: &str, pseudonym: &str) -> Result<u64, ArchiveError> {
+        self.inner.pseudonymise(player, pseudonym).await
+    }
+}
+
+/// The archiver compresses a game once: the sink gets the compressed record
+/// the spool holds, for games submitted now and for games a restart finds
+/// in the spool.
+#[tokio::test]
+async fn archiver_hands_the_sink_each_games_compressed_record_from_the_spool() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Arc::new(Watching {
+        inner: FsSink::open(dir.path().join("archive")).await.unwrap(),
+        plain: Default::default(),
+        compressed: Default::default(),
+    });
+    let spool = dir.path().join("spool");
+    let games = numbered_games("once", 12);
+    {
+        let never_due =
+            ArchiverConfig { flush_interval: Duration::from_secs(3600), batch_size: 1000, ..fast_config(&spool) };
+        let archiver = Archiver::start(sink.clone(), never_due, Arc::new(Metrics::default())).await.unwrap();
+        for game in &games[..4] {
+            archiver.submit(game.clone()).await.unwrap();
+        }
+        // Dropped with these four spooled, like a crash.
+    }
+    let archiver = Archiver::start(sink.clone(), fast_config(&spool), Arc::new(Metrics::default())).await.unwrap();
+    for game in &games[4..] {
+        archiver.submit(game.clone()).await.unwrap();
+    }
+    archiver.flush().await.unwrap();
+    assert_eq!(sink.plain.load(std::sync::atomic::Ordering::SeqCst), 0, "every game came with its compressed record");
+    let given = sink.compressed.lock().unwrap().clone();
+    let mut ids: Vec<&str> = given.iter().map(|(id, _)| id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, games.iter().map(|g| g.game_id.as_str()).collect::<Vec<_>>());
+    for (id, bytes) in &given {
+        let game = games.iter().find(|g| &g.game_id == id).unwrap();
+        assert_eq!(&GameRecord::from_compressed(bytes).unwrap(), game, "the bytes given for {id}");
+        assert_eq!(sink.get(id).await.unwrap().as_ref(), Some(game));
     }
 }
 

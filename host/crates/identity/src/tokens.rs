@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine;
@@ -122,6 +123,9 @@ pub(crate) fn decode_error(error: &jsonwebtoken::errors::Error) -> AuthError {
     }
 }
 
+/// Most tokens [`AccessTokens`] remembers as verified.
+const VERIFIED_CAPACITY: usize = 4096;
+
 /// Issues and verifies access tokens.
 pub struct AccessTokens {
     issuer: String,
@@ -132,6 +136,14 @@ pub struct AccessTokens {
     validation: Validation,
     ttl_s: u64,
     leeway_s: u64,
+    /// Tokens that verified lately, each with the session it stands for: a
+    /// player's token comes with every request and socket, and checking it
+    /// again is then a lookup instead of an HMAC and two base64 and JSON
+    /// decodes. Keyed by the whole token text, signature included, so an
+    /// entry is exactly what verifying that text again gives, except for
+    /// the expiry, which is checked on every use. A token that fails never
+    /// enters it. Emptied when it holds [`VERIFIED_CAPACITY`] tokens.
+    verified: Mutex<HashMap<String, Session>>,
 }
 
 impl fmt::Debug for AccessTokens {
@@ -184,6 +196,7 @@ impl AccessTokens {
             validation,
             ttl_s: config.access_ttl.as_secs(),
             leeway_s: config.leeway.as_secs(),
+            verified: Mutex::new(HashMap::new()),
         })
     }
 
@@ -227,6 +240,27 @@ impl AccessTokens {
     /// algorithm (HS256 only), key id, signature, claims, issuer, audience,
     /// expiry.
     pub fn verify_at(&self, token: &str, now_s: u64) -> Result<Session, AuthError> {
+        let remembered = self.verified.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned();
+        let session = match remembered {
+            Some(session) => session,
+            None => {
+                let session = self.verify_signed(token)?;
+                let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+                if verified.len() >= VERIFIED_CAPACITY {
+                    verified.clear();
+                }
+                verified.insert(token.to_string(), session.clone());
+                session
+            }
+        };
+        if session.expires_at.saturating_add(self.leeway_s) <= now_s {
+            return Err(AuthError::TokenExpired);
+        }
+        Ok(session)
+    }
+
+    /// Everything [`AccessTokens::verify_at`] checks but the expiry.
+    fn verify_signed(&self, token: &str) -> Result<Session, AuthError> {
         let header = jwt_header(token)?;
         if header.alg != "HS256" {
             return Err(AuthError::TokenAlgorithmRefused);
@@ -239,9 +273,6 @@ impl AccessTokens {
         }
         if claims.aud != self.audience {
             return Err(AuthError::TokenWrongAudience);
-        }
-        if claims.exp.saturating_add(self.leeway_s) <= now_s {
-            return Err(AuthError::TokenExpired);
         }
         Ok(Session {
             account: claims.sub,
@@ -312,6 +343,26 @@ mod tests {
         let (_, token) = issue(&tokens, NOW);
         assert!(tokens.verify_at(&token, NOW + 899).is_ok());
         assert_eq!(tokens.verify_at(&token, NOW + 900), Err(AuthError::TokenExpired));
+    }
+
+    #[test]
+    fn a_remembered_token_answers_as_verifying_it_again() {
+        let tokens = tokens(&["k1"]);
+        let (_, token) = issue(&tokens, NOW);
+        let first = tokens.verify_at(&token, NOW).unwrap();
+        assert_eq!(tokens.verify_at(&token, NOW + 1).unwrap(), first);
+        // The same signature over other claims is another text: checked, refused.
+        let parts: Vec<&str> = token.split('.').collect();
+        let tampered = format!("{}.{}.{}", parts[0], b64(&claims_json("arcade", "arcade-players", NOW + 60)), parts[2]);
+        assert_eq!(tokens.verify_at(&tampered, NOW), Err(AuthError::TokenBadSignature));
+        assert_eq!(tokens.verify_at(&token, NOW + 900), Err(AuthError::TokenExpired), "remembered, still expires");
+        // More sessions than it remembers: it empties and every token still verifies.
+        for _ in 0..VERIFIED_CAPACITY + 10 {
+            let (account, other) = issue(&tokens, NOW);
+            assert_eq!(tokens.verify_at(&other, NOW).unwrap().account, account);
+        }
+        assert!(tokens.verified.lock().unwrap().len() <= VERIFIED_CAPACITY);
+        assert_eq!(tokens.verify_at(&token, NOW + 1).unwrap(), first);
     }
 
     #[test]

@@ -26,6 +26,14 @@ impl LadderSink {
     pub fn new(inner: Arc<dyn ArchiveSink>, ladder: Arc<RwLock<Ladder>>) -> Self {
         LadderSink { inner, ladder }
     }
+
+    /// Counts stored records (a game stored twice counts once).
+    fn count(&self, records: &[GameRecord]) {
+        let mut ladder = self.ladder.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for record in records {
+            ladder.count_record(record);
+        }
+    }
 }
 
 #[async_trait]
@@ -38,10 +46,13 @@ impl ArchiveSink for LadderSink {
     /// stored twice (a re-delivery) counts once.
     async fn write_batch(&self, records: &[GameRecord]) -> Result<(), ArchiveError> {
         self.inner.write_batch(records).await?;
-        let mut ladder = self.ladder.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        for record in records {
-            ladder.count_record(record);
-        }
+        self.count(records);
+        Ok(())
+    }
+
+    async fn write_compressed_batch(&self, records: &[GameRecord], compressed: &[Vec<u8>]) -> Result<(), ArchiveError> {
+        self.inner.write_compressed_batch(records, compressed).await?;
+        self.count(records);
         Ok(())
     }
 

@@ -52,7 +52,7 @@ impl<G: Game> RoomAdapter<G> {
     }
 
     pub(crate) fn view_json(&self, viewer: &Viewer) -> String {
-        self.game.borrow().view(viewer).to_string()
+        json_text(&self.game.borrow().view(viewer))
     }
 
     pub(crate) fn current_status(&self) -> Status {
@@ -64,7 +64,7 @@ impl<G: Game> RoomAdapter<G> {
     }
 
     pub(crate) fn legal(&self, player: &str) -> Vec<String> {
-        self.game.borrow().legal_actions(player).iter().map(|a| a.to_string()).collect()
+        self.game.borrow().legal_actions(player).iter().map(json_text).collect()
     }
 
     pub(crate) fn advance(&self, dt_ms: u32) -> Vec<Event> {
@@ -95,4 +95,11 @@ impl<G: Game> GuestRoom for RoomAdapter<G> {
     fn tick(&self, dt_ms: u32) -> Vec<Event> {
         self.advance(dt_ms)
     }
+}
+
+/// `value` as JSON text, written straight into a byte buffer (`to_string`
+/// on a `Value` goes through `core::fmt`, a call per token: it was most of
+/// a view's cost in the plugin profile, docs/benchmarks.md).
+fn json_text(value: &serde_json::Value) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }

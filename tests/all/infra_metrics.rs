@@ -237,17 +237,8 @@ async fn region_fallback(server: &Server) {
         tickets.push((str_at(&body["ticket"], "id"), str_at(&body, "secret")));
     }
     let (id, secret) = &tickets[0];
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let (status, view) = server.get_as(secret, &format!("/v1/matchmaking/tickets/{id}")).await;
-        assert_eq!(status, StatusCode::OK, "{view}");
-        if !view["match"]["assignment"].is_null() {
-            assert_eq!(view["match"]["region"], "us", "{view}");
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the us match got no room on the eu node: {view}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let matched = server.ticket_with_room(id, secret, Duration::from_secs(10)).await;
+    assert_eq!(matched["match"]["region"], "us", "the us match got no room on the eu node: {matched}");
 }
 
 /// `arcade_*` series names in the infra files, with the files naming each.

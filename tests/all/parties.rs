@@ -2,7 +2,7 @@
 //! leader's ticket queues every member, and the members follow it to the
 //! same room; strangers, wrong invites and other members are refused.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support::*;
 
@@ -67,17 +67,9 @@ async fn party_queued_together(server: &Server) {
     let (_, seen) = party_of(server, "bob", &party).await;
     let (ticket_id, secret) = (str_at(&seen["ticket"], "id"), str_at(&seen["ticket"], "secret"));
     assert_eq!(ticket_id, str_at(&ticket["ticket"], "id"));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let assignment = loop {
-        let (status, view) = server.get_as(&secret, &format!("{TICKETS}/{ticket_id}")).await;
-        assert_eq!(status, StatusCode::OK, "{view}");
-        if !view["match"]["assignment"].is_null() {
-            break view["match"]["assignment"].clone();
-        }
-        assert!(Instant::now() < deadline, "the party was not matched in 20 s: {view}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    let room = str_at(&assignment, "room_id");
+    let matched = server.ticket_with_room(&ticket_id, &secret, Duration::from_secs(20)).await;
+    let assignment = &matched["match"]["assignment"];
+    let room = str_at(assignment, "room_id");
     let info = server.room_info(&room).await;
     assert_eq!(info["names"], json!({ alice.id.clone(): "alice", bob.id.clone(): "bob" }), "{info}");
     assert_eq!(info["status"]["state"], "playing", "{info}");

@@ -5,7 +5,7 @@
 //! its WebSocket and cancels it. Each step is refused now; only the holder
 //! of the secret answered at creation can do any of it.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -82,7 +82,7 @@ async fn a_stranger_can_neither_find_read_watch_nor_cancel_a_queued_players_tick
     let (status, bob) = server.post_as("bob", TICKETS, &json!({ "game": "tic-tac-toe" })).await;
     assert_eq!(status, StatusCode::CREATED, "{bob}");
     let bob_secret = str_at(&bob, "secret");
-    let seated = wait_for_room(&server, &id, &secret).await;
+    let seated = server.ticket_with_room(&id, &secret, Duration::from_secs(90)).await;
     let token = str_at(&seated["match"]["assignment"]["seats"][0], "token");
     let (status, across) = ticket_call(&server, reqwest::Method::GET, &id, Some(&bob_secret)).await;
     assert_error(&(status, across.clone()), 404, "ticket_not_found");
@@ -92,18 +92,4 @@ async fn a_stranger_can_neither_find_read_watch_nor_cancel_a_queued_players_tick
     let first = watch(&server, &format!("{TICKETS}/{id}/ws?token={secret}")).await.expect("the owner may watch");
     assert_eq!((&first["type"], &first["status"]), (&json!("ticket"), &json!("matched")), "{first}");
     assert_error(&ticket_call(&server, reqwest::Method::DELETE, &id, Some(&secret)).await, 409, "ticket_not_waiting");
-}
-
-/// Polls the ticket with its secret until it shows a room.
-async fn wait_for_room(server: &Server, id: &str, secret: &str) -> Value {
-    let started = Instant::now();
-    loop {
-        let (status, view) = ticket_call(server, reqwest::Method::GET, id, Some(secret)).await;
-        assert_eq!(status, StatusCode::OK, "{view}");
-        if !view["match"]["assignment"].is_null() {
-            return view;
-        }
-        assert!(started.elapsed() < Duration::from_secs(90), "no room for ticket {id}: {view}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }

@@ -4,7 +4,7 @@
 //! yanked one is refused, its games still replay, and the yank survives a
 //! restart. Strangers cannot yank.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support::*;
 
@@ -67,22 +67,9 @@ async fn queue(server: &Server, player: &str) -> (String, String) {
     (str_at(&ticket["ticket"], "id"), str_at(&ticket, "secret"))
 }
 
-/// Polls a ticket until it has a room: the room id.
+/// The room ticket `(id, secret)` is matched into.
 async fn room_of_ticket(server: &Server, (id, secret): &(String, String)) -> String {
-    let started = Instant::now();
-    loop {
-        let (status, view) = server.get_as(secret, &format!("{TICKETS}/{id}")).await;
-        assert_eq!(status, StatusCode::OK, "{view}");
-        if let Some(room) = view["match"]["assignment"]["room_id"].as_str() {
-            return room.to_string();
-        }
-        // A ticket is `waiting`, then `matched` with no room for a moment
-        // while the room is being created, then `matched` with one.
-        let placing = view["status"] == "matched" && view["match"]["assignment"].is_null();
-        assert!(view["status"] == "waiting" || placing, "ticket {id}: {view}");
-        assert!(started.elapsed() < Duration::from_secs(60), "no room for ticket {id}: {view}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    str_at(&server.ticket_with_room(id, secret, Duration::from_secs(60)).await["match"]["assignment"], "room_id")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -606,6 +606,26 @@ pub trait Api: Sync {
         body
     }
 
+    /// Polls matchmaking ticket `id` with its `secret` until its match has
+    /// a room: the ticket's view then. A ticket is `waiting`, then for a
+    /// moment `matched` with no assignment while its room is being
+    /// created, then `matched` with one; any other state fails, and so
+    /// does no room within `within`.
+    async fn ticket_with_room(&self, id: &str, secret: &str, within: Duration) -> Value {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let (status, view) = self.get_as(secret, &format!("/v1/matchmaking/tickets/{id}")).await;
+            assert_eq!(status, StatusCode::OK, "ticket {id}: {view}");
+            if !view["match"]["assignment"].is_null() {
+                assert_eq!(view["status"], "matched", "ticket {id}: {view}");
+                return view;
+            }
+            assert!(view["status"] == "waiting" || view["status"] == "matched", "ticket {id}: {view}");
+            assert!(std::time::Instant::now() < deadline, "no room for ticket {id} within {within:?}: {view}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The server answers liveness and readiness.
     async fn assert_healthy(&self) {
         assert_eq!(self.get("/health/live").await, (StatusCode::OK, json!({ "status": "live" })));

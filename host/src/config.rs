@@ -306,8 +306,13 @@ impl Default for SimSettings {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    /// Rooms in memory at once (waiting, playing, or in their grace period).
+    /// Live rooms at once (waiting for players or playing); finished rooms
+    /// do not count (`max_finished_rooms`).
     pub max_rooms: u32,
+    /// Finished rooms kept in memory for late reconnects (their final
+    /// state, about 10 KiB each); beyond it the oldest leave before
+    /// `finished_room_grace_secs` ends (their games are in the archive).
+    pub max_finished_rooms: u32,
     /// Linear-memory cap of one room's plugin instance, unless its plugin
     /// declared another when it was published.
     pub room_memory_bytes: usize,
@@ -394,6 +399,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_rooms: 16_384,
+            max_finished_rooms: 16_384,
             room_memory_bytes: 16 << 20,
             max_room_memory_bytes: 64 << 20,
             call_deadline_ms: 100,

@@ -57,7 +57,8 @@ const LISTING_TIMEOUT: Duration = Duration::from_secs(2);
 /// What the node agent needs of the game server on this node.
 #[async_trait]
 pub trait LocalNode: Send + Sync {
-    /// Rooms in memory here (waiting, playing or in their grace period).
+    /// Live rooms here (waiting for players or playing), what the node's
+    /// capacity (`limits.max_rooms`) bounds; finished rooms do not count.
     fn rooms_open(&self) -> u32;
     /// Whether the node is draining (no new rooms or matches).
     fn is_draining(&self) -> bool;

@@ -2,17 +2,25 @@
 //! rooms the journal found unfinished (no more than `max_rooms`), finds
 //! rooms by id, and forgets them when their task ends.
 //!
+//! `max_rooms` bounds live rooms (waiting for players or playing: they hold
+//! a sandbox and take CPU). A finished room only keeps its final state for
+//! late reconnects during its grace period; at most `max_finished` of them
+//! stay, and beyond that the oldest leave memory early (their games are in
+//! the archive). Finished rooms never keep a new game from starting: a
+//! node playing short games back to back finishes far more games within
+//! one grace period than it has live rooms.
+//!
 //! A creation is checked whole before anything is journaled (seat count,
 //! player names, the config, a free slot), so a refused request leaves no
 //! room behind, not even after a restart.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::registry::{PluginVersion, Registry};
-use crate::room::{self, Player, RoomError, RoomHandle, RoomServices, RoomSpec, Seat};
+use crate::room::{self, Lifecycle, Player, RoomError, RoomHandle, RoomServices, RoomSpec, Seat};
 use crate::room_runtime;
 use crate::sandbox::{FaultKind, StartError};
 use arcade_journal::RecoveredRoom;
@@ -75,11 +83,14 @@ pub struct ListedPage {
     pub more: bool,
 }
 
-/// How long rooms live: waiting for players, and after the game for late reconnects.
+/// How long rooms live: waiting for players, and after the game for late
+/// reconnects (and how many finished rooms stay that long).
 #[derive(Clone, Copy, Debug)]
 pub struct RoomLifetimes {
     pub waiting_ttl: Duration,
     pub finished_grace: Duration,
+    /// Finished rooms kept at most; beyond it the oldest leave before their grace ends.
+    pub max_finished: u32,
 }
 
 pub struct RoomDirectory {
@@ -95,14 +106,55 @@ pub struct RoomDirectory {
 
 #[derive(Default)]
 struct Directory {
+    /// Every room in memory, live or finished.
     rooms: HashMap<Arc<str>, RoomHandle>,
     /// Slots taken by rooms being created (journaling their first entries).
     reserved: u32,
+    /// The finished rooms still in memory.
+    finished: HashSet<Arc<str>>,
+    /// `finished` in the order the games ended, oldest first; ids of rooms
+    /// that have left since are skipped when met.
+    finished_order: VecDeque<Arc<str>>,
 }
 
 impl Directory {
+    /// Slots of `max_rooms` in use: live rooms and creations under way.
     fn occupied(&self) -> u32 {
-        self.rooms.len() as u32 + self.reserved
+        self.live() + self.reserved
+    }
+
+    /// Rooms waiting for players or playing. (A room whose game ended
+    /// while it was being created is counted finished before it is listed.)
+    fn live(&self) -> u32 {
+        self.rooms.len().saturating_sub(self.finished.len()) as u32
+    }
+
+    /// `id`'s game is over: count it finished, and when more than `max`
+    /// finished rooms are in memory tell the oldest to leave now.
+    fn game_over(&mut self, id: Arc<str>, max: u32) {
+        if !self.finished.insert(id.clone()) {
+            return;
+        }
+        self.finished_order.push_back(id);
+        while self.finished.len() > max as usize {
+            let Some(oldest) = self.finished_order.pop_front() else { break };
+            if self.finished.remove(&oldest)
+                && let Some(room) = self.rooms.get(&oldest)
+            {
+                room.leave_memory();
+            }
+        }
+        // Rooms leave in about the order their games ended: drop the ids
+        // of those already gone from the front.
+        while self.finished_order.front().is_some_and(|id| !self.finished.contains(id)) {
+            self.finished_order.pop_front();
+        }
+    }
+
+    /// `id` has left memory.
+    fn left(&mut self, id: &Arc<str>) {
+        self.rooms.remove(id);
+        self.finished.remove(id);
     }
 }
 
@@ -148,7 +200,8 @@ impl RoomDirectory {
             };
             let id: Arc<str> = Arc::from(room.room.as_str());
             let lifetimes = (self.lifetimes.finished_grace, self.lifetimes.waiting_ttl);
-            let handle = room::restore(room, plugin, lifetimes, self.services.clone(), self.on_exit(id.clone())).await;
+            let handle =
+                room::restore(room, plugin, lifetimes, self.services.clone(), self.lifecycle(id.clone())).await;
             self.drive_if_real_time(&handle);
             self.directory().rooms.insert(id, handle);
             self.services.metrics.rooms_active.inc();
@@ -169,14 +222,20 @@ impl RoomDirectory {
         self.directory.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Removes a room from the directory when its task ends.
-    fn on_exit(&self, id: Arc<str>) -> impl FnOnce() + Send + 'static {
-        let directory = self.directory.clone();
+    /// What room `id` reports: its game is over (it stops counting
+    /// against `max_rooms`), and it has left memory (it is forgotten).
+    fn lifecycle(&self, id: Arc<str>) -> Lifecycle {
+        let (directory, max_finished) = (self.directory.clone(), self.lifetimes.max_finished);
+        let on_over = {
+            let (directory, id) = (directory.clone(), id.clone());
+            Box::new(move || directory.write().unwrap_or_else(|e| e.into_inner()).game_over(id, max_finished))
+        };
         let metrics = self.services.metrics.clone();
-        move || {
-            directory.write().unwrap_or_else(|e| e.into_inner()).rooms.remove(&id);
+        let on_exit = Box::new(move || {
+            directory.write().unwrap_or_else(|e| e.into_inner()).left(&id);
             metrics.rooms_active.dec();
-        }
+        });
+        Lifecycle { on_over, on_exit }
     }
 
     pub async fn create(&self, new: NewRoom) -> Result<(RoomHandle, Vec<Seat>), CreateError> {
@@ -246,7 +305,7 @@ impl RoomDirectory {
             listed: new.listed,
         };
         let spawned =
-            room_runtime::spawn(room::spawn(spec, players, started, self.services.clone(), self.on_exit(id.clone())))
+            room_runtime::spawn(room::spawn(spec, players, started, self.services.clone(), self.lifecycle(id.clone())))
                 .await
                 .unwrap_or(Err(RoomError::Closed));
         let mut directory = self.directory();
@@ -287,8 +346,14 @@ impl RoomDirectory {
         ListedPage { rooms, more }
     }
 
+    /// Rooms in memory, live or finished.
     pub fn len(&self) -> usize {
         self.directory.read().unwrap_or_else(|e| e.into_inner()).rooms.len()
+    }
+
+    /// Rooms waiting for players or playing (what `max_rooms` bounds).
+    pub fn live(&self) -> usize {
+        self.directory.read().unwrap_or_else(|e| e.into_inner()).live() as usize
     }
 
     /// Stop taking new rooms (shutdown).

@@ -17,6 +17,7 @@
 //! limits are the defaults (per-address limits roomy), so they run at once.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::support::ws::Ended;
 use crate::support::*;
@@ -219,6 +220,51 @@ async fn rooms_over_the_limit_are_too_many_rooms() {
     playing_room(&server).await;
     server.create_room(&json!({ "game": "connect-four" })).await;
     assert_error(&server.try_create_room(&json!({ "game": "tic-tac-toe" })).await, 503, "too_many_rooms");
+    server.assert_healthy().await;
+}
+
+/// `max_rooms` bounds live rooms: games played back to back never find
+/// the slots taken by finished ones (a node finishes far more short games
+/// within one grace period than it has live rooms), and at most
+/// `max_finished_rooms` finished rooms stay for late reconnects, the
+/// oldest leaving first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_rooms_leave_the_slots_to_new_games_and_only_the_newest_stay() {
+    let server = InProcess::start_with(|config| {
+        config.limits.max_rooms = 2;
+        config.limits.max_finished_rooms = 3;
+    })
+    .await;
+    let mut finished = Vec::new();
+    for _ in 0..6 {
+        let room = playing_room(&server).await;
+        for (player, cell) in [("alice", 0), ("bob", 3), ("alice", 1), ("bob", 4), ("alice", 2)] {
+            let (status, body) = server.act(&room.id, room.token(player), &json!({ "cell": cell })).await;
+            assert_eq!(status, StatusCode::OK, "{player} playing {cell} in {}: {body}", room.id);
+        }
+        finished.push(room.id);
+    }
+    let (older, newest) = finished.split_at(3);
+    for id in newest {
+        assert_eq!(server.room_info(id).await["status"]["state"], "finished");
+    }
+    // The older rooms are told to leave as newer games end; they go at once.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    for id in older {
+        while server.get(&format!("/v1/rooms/{id}")).await.0 != StatusCode::NOT_FOUND {
+            assert!(std::time::Instant::now() < deadline, "finished room {id} is still in memory");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let (status, ready) = server.get("/health/ready").await;
+    assert_eq!((status, &ready["rooms"], &ready["finished_rooms"]), (StatusCode::OK, &json!(0), &json!(3)), "{ready}");
+
+    // Live rooms still count: two games in play fill the node.
+    playing_room(&server).await;
+    playing_room(&server).await;
+    assert_error(&server.try_create_room(&json!({ "game": "tic-tac-toe" })).await, 503, "too_many_rooms");
+    let (_, ready) = server.get("/health/ready").await;
+    assert_eq!((&ready["rooms"], &ready["finished_rooms"]), (&json!(2), &json!(3)), "{ready}");
     server.assert_healthy().await;
 }
 

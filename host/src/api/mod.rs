@@ -100,6 +100,7 @@ impl App {
         let lifetimes = RoomLifetimes {
             waiting_ttl: Duration::from_secs(config.limits.waiting_room_ttl_secs),
             finished_grace: Duration::from_secs(config.limits.finished_room_grace_secs),
+            max_finished: config.limits.max_finished_rooms,
         };
         let rooms = RoomDirectory::new(
             services.clone(),
@@ -288,7 +289,7 @@ fn with_request_logs(router: Router) -> Router {
 #[async_trait::async_trait]
 impl LocalNode for App {
     fn rooms_open(&self) -> u32 {
-        self.rooms.len() as u32
+        self.rooms.live() as u32
     }
 
     fn is_draining(&self) -> bool {

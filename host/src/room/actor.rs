@@ -16,8 +16,8 @@ use tracing::Instrument;
 
 use super::fanout::{Outbox, Watchers};
 use super::handle::{
-    Accepted, Command, LobbyFacts, Player, RoomError, RoomHandle, RoomInfo, RoomServices, RoomSpec, Seat, SeatTokens,
-    Watch, new_token,
+    Accepted, Command, Lifecycle, LobbyFacts, Player, RoomError, RoomHandle, RoomInfo, RoomServices, RoomSpec, Seat,
+    SeatTokens, Watch, new_token,
 };
 use super::json_or_warn;
 use super::record::{FinalViewsText, GameLog};
@@ -36,8 +36,8 @@ use arcade_telemetry::metrics::{ActionOutcome, Metrics, PluginCall};
 const COMMAND_QUEUE: usize = 256;
 
 /// Start a new room: journal its creation, seat `players` (starting the
-/// game when they fill every seat), then run its task. `on_exit` runs when
-/// the room leaves memory. The caller has validated `players` (names,
+/// game when they fill every seat), then run its task, which reports to
+/// `lifecycle` when its game is over and when it leaves memory. The caller has validated `players` (names,
 /// distinct, no more than the seats) and the config: nothing journaled here
 /// is refused afterwards. `started` is the game already started for exactly
 /// these players (when they fill every seat), used instead of starting it again.
@@ -46,9 +46,9 @@ pub async fn spawn(
     players: Vec<Player>,
     started: Option<Box<Sandbox>>,
     services: Arc<RoomServices>,
-    on_exit: impl FnOnce() + Send + 'static,
+    lifecycle: Lifecycle,
 ) -> Result<(RoomHandle, Vec<Seat>), RoomError> {
-    let mut room = Room::new(spec, services);
+    let mut room = Room::new(spec, services, lifecycle.on_over);
     room.started = started;
     let plugin = &room.spec.plugin;
     let created = Entry::Created {
@@ -74,7 +74,7 @@ pub async fn spawn(
         room.seat(seat.clone(), at_ms);
     }
     room.close_if_over().await;
-    Ok((room.run_in_background(on_exit), seats))
+    Ok((room.run_in_background(lifecycle.on_exit), seats))
 }
 
 /// A finished game's record did not reach the spool. Its journal entries
@@ -101,7 +101,7 @@ pub async fn restore(
     plugin: Arc<PluginVersion>,
     (grace, waiting_ttl): (Duration, Duration),
     services: Arc<RoomServices>,
-    on_exit: impl FnOnce() + Send + 'static,
+    lifecycle: Lifecycle,
 ) -> RoomHandle {
     let spec = RoomSpec {
         id: Arc::from(recovered.room.as_str()),
@@ -115,7 +115,7 @@ pub async fn restore(
         mode: recovered.mode,
         listed: recovered.listed,
     };
-    let mut room = Room::new(spec, services);
+    let mut room = Room::new(spec, services, lifecycle.on_over);
     let mut inputs = Vec::new();
     for entry in recovered.log {
         match entry {
@@ -136,7 +136,7 @@ pub async fn restore(
     room.reapply_recovered(&inputs);
     tracing::info!(room = %room.spec.id, inputs = inputs.len(), seq = room.seq, status = ?room.status(), "room recovered");
     room.close_if_over().await;
-    room.run_in_background(on_exit)
+    room.run_in_background(lifecycle.on_exit)
 }
 
 enum Phase {
@@ -172,6 +172,8 @@ struct Room {
     /// Shared with the room's handles: set once the game is over (the
     /// scheduler's flag is only set at the next tick).
     over: Arc<AtomicBool>,
+    /// Tells the directory the game is over (taken when called).
+    on_over: Option<Box<dyn FnOnce() + Send>>,
     /// Who is seated changed since the last broadcast: its `state`
     /// messages carry the names (the last seat starts the game, and the
     /// players seated earlier learn that player's name from that update).
@@ -179,7 +181,7 @@ struct Room {
 }
 
 impl Room {
-    fn new(spec: RoomSpec, services: Arc<RoomServices>) -> Self {
+    fn new(spec: RoomSpec, services: Arc<RoomServices>, on_over: Box<dyn FnOnce() + Send>) -> Self {
         Room {
             spec,
             metrics: services.metrics.clone(),
@@ -196,11 +198,13 @@ impl Room {
             journal_failed: Arc::default(),
             ticks_done: Arc::default(),
             over: Arc::default(),
+            on_over: Some(on_over),
             names_changed: false,
         }
     }
 
-    fn run_in_background(mut self, on_exit: impl FnOnce() + Send + 'static) -> RoomHandle {
+    fn run_in_background(mut self, on_exit: Box<dyn FnOnce() + Send>) -> RoomHandle {
+        let leave_now = Arc::new(tokio::sync::Notify::new());
         let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
         let handle = RoomHandle {
             id: self.spec.id.clone(),
@@ -214,11 +218,12 @@ impl Room {
                 created_at_ms: self.spec.created_at_ms,
             },
             over: self.over.clone(),
+            leave_now: leave_now.clone(),
         };
         let span = tracing::info_span!("room", room = %self.spec.id, game = %self.spec.plugin.name);
         crate::room_runtime::spawn(
             async move {
-                self.run(rx).await;
+                self.run(rx, &leave_now).await;
                 on_exit();
             }
             .instrument(span),
@@ -230,13 +235,13 @@ impl Room {
         matches!(self.phase, Phase::Over(..))
     }
 
-    async fn run(&mut self, mut commands: mpsc::Receiver<Command>) {
+    async fn run(&mut self, mut commands: mpsc::Receiver<Command>, leave_now: &tokio::sync::Notify) {
         let mut evict_at: Option<Instant> = None;
         let waited_ms = now_ms().saturating_sub(self.spec.created_at_ms);
         let expire_at = Instant::now() + self.spec.waiting_ttl.saturating_sub(Duration::from_millis(waited_ms));
         loop {
             if evict_at.is_none() && self.is_over() {
-                self.over.store(true, Ordering::Relaxed);
+                self.report_over();
                 evict_at = Some(Instant::now() + self.spec.grace);
             }
             let waiting = matches!(self.phase, Phase::Seating);
@@ -252,6 +257,7 @@ impl Room {
                     None => break,
                 },
                 _ = tokio::time::sleep_until(evict_at.unwrap_or_else(Instant::now)), if evict_at.is_some() => break,
+                () = leave_now.notified(), if evict_at.is_some() => break,
             }
         }
         tracing::debug!("room left memory");
@@ -293,6 +299,19 @@ impl Room {
     async fn close_if_over(&mut self) {
         if self.is_over() && !self.closed {
             self.close().await;
+        }
+        if self.is_over() {
+            self.report_over();
+        }
+    }
+
+    /// The game is over: the handles and the directory learn it (once),
+    /// before anyone is answered, so a player's next room never finds this
+    /// one still counted live.
+    fn report_over(&mut self) {
+        self.over.store(true, Ordering::Relaxed);
+        if let Some(on_over) = self.on_over.take() {
+            on_over();
         }
     }
 
@@ -793,7 +812,8 @@ mod tests {
             mode: None,
             listed: false,
         };
-        spawn(spec, players.iter().map(|p| player(p)).collect(), None, services, || {}).await.expect("a room")
+        let lifecycle = Lifecycle { on_over: Box::new(|| {}), on_exit: Box::new(|| {}) };
+        spawn(spec, players.iter().map(|p| player(p)).collect(), None, services, lifecycle).await.expect("a room")
     }
 
     /// A player whose display name is its id, capitalised.

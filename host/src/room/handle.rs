@@ -50,6 +50,16 @@ pub struct RoomServices {
     pub ticker: Arc<Ticker>,
 }
 
+/// What a room tells its owner (the room directory) about its life.
+pub struct Lifecycle {
+    /// Runs once, when the game is over (finished, aborted or expired):
+    /// from then on the room only serves its final state to late
+    /// reconnects, until its grace ends or [`RoomHandle::leave_memory`].
+    pub on_over: Box<dyn FnOnce() + Send>,
+    /// Runs when the room has left memory.
+    pub on_exit: Box<dyn FnOnce() + Send>,
+}
+
 /// Who takes a seat: an account id (the plugin's player id) and the
 /// display name other players see.
 #[derive(Clone, Debug, PartialEq)]
@@ -194,6 +204,8 @@ pub struct RoomHandle {
     pub lobby: LobbyFacts,
     /// Set by the room once its game is over (finished or aborted).
     pub(super) over: Arc<AtomicBool>,
+    /// Tells a finished room to leave memory before its grace ends.
+    pub(super) leave_now: Arc<tokio::sync::Notify>,
 }
 
 /// What a room's listing entry is made of, fixed at creation; with
@@ -237,6 +249,13 @@ impl RoomHandle {
     /// Whether the game is over (no trip to the room).
     pub fn is_over(&self) -> bool {
         self.over.load(Ordering::Relaxed)
+    }
+
+    /// A finished room leaves memory now instead of at the end of its
+    /// grace period (the directory keeps only so many finished rooms); a
+    /// room still waiting or playing leaves as soon as its game is over.
+    pub fn leave_memory(&self) {
+        self.leave_now.notify_one();
     }
 
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, RoomError> {

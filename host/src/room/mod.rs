@@ -35,7 +35,7 @@ mod record;
 use serde_json::value::RawValue;
 
 pub use actor::{restore, spawn};
-pub use handle::{Accepted, Player, RoomError, RoomHandle, RoomInfo, RoomServices, RoomSpec, Seat, Watch};
+pub use handle::{Accepted, Lifecycle, Player, RoomError, RoomHandle, RoomInfo, RoomServices, RoomSpec, Seat, Watch};
 
 /// Plugin JSON is checked before it reaches a client.
 fn json_or_warn(text: String, what: &str) -> Option<Box<RawValue>> {

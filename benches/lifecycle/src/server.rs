@@ -29,9 +29,10 @@ pub const BENCH_ENV: &[(&str, &str)] = &[
     ("ARCADE_RATE_LIMITS__WS_MESSAGES_PER_SECOND", "1000000"),
     ("ARCADE_RATE_LIMITS__IP_PER_MINUTE", "1000000000"),
     ("ARCADE_LIMITS__MAX_CONNECTIONS_PER_IP", "1000000"),
-    // Far more than any shape plays, and within the address space the
-    // pool reserves (every room slot holds a 64 MiB memory).
-    ("ARCADE_LIMITS__MAX_ROOMS", "100000"),
+    // `max_rooms` stays at its default: it bounds live rooms, and finished
+    // ones leave the oldest first beyond `max_finished_rooms`. (Builds from
+    // before that change counted finished rooms too, and at over 1,000
+    // games a second refused new rooms within a 30-s run at the default.)
 ];
 
 /// How long a server may take to print its listening line (a debug build

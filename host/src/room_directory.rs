@@ -356,6 +356,11 @@ impl RoomDirectory {
         self.directory.read().unwrap_or_else(|e| e.into_inner()).live() as usize
     }
 
+    /// Finished rooms still in memory for late reconnects (what `max_finished_rooms` bounds).
+    pub fn finished(&self) -> usize {
+        self.directory.read().unwrap_or_else(|e| e.into_inner()).finished.len()
+    }
+
     /// Stop taking new rooms (shutdown).
     pub fn start_draining(&self) {
         self.draining.store(true, Ordering::SeqCst);

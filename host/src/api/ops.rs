@@ -28,7 +28,7 @@ pub async fn ready(State(app): State<Arc<App>>) -> impl IntoResponse {
         "plugins": app.registry.list().len(),
         "rooms": app.rooms.live(),
         "max_rooms": app.config.limits.max_rooms,
-        "finished_rooms": app.rooms.len().saturating_sub(app.rooms.live()),
+        "finished_rooms": app.rooms.finished(),
         "sim": { "backend": app.services.ticker.backend_name(), "device": app.services.ticker.device() },
         "ladder": if app.ladder.read().unwrap_or_else(|poisoned| poisoned.into_inner()).is_rebuilt() { "ready" } else { "rebuilding" },
     }));

@@ -656,23 +656,20 @@ fn tombstone_frames(state: &mut FsState, segment: u64, frames: &[Location]) -> R
     Ok(())
 }
 
-/// Appends the games of `records` the archive does not hold yet, in their
-/// storage form (`compressed`, when the caller made it; see
-/// [`ArchiveSink::write_compressed_batch`]).
-fn write_new_records(
-    state: &mut FsState,
+/// The games of `records` this archive does not hold yet (nor has expired),
+/// each as its summary and storage form (`compressed`, when the caller made
+/// it, see [`ArchiveSink::write_compressed_batch`]): what [`append_games`]
+/// writes.
+fn new_games(
+    state: &FsState,
     records: &[GameRecord],
     compressed: Option<&[Vec<u8>]>,
-) -> Result<(), ArchiveError> {
+) -> Result<Vec<(GameSummary, Vec<u8>)>, ArchiveError> {
     let mut fresh = new_game_indices(records, |id| state.catalog.contains(id));
     // Expired on arrival (see the module docs).
     fresh.retain(|&i| records[i].completed_at_ms >= state.expired_before_ms);
-    if fresh.is_empty() {
-        return Ok(());
-    }
     let forms = storage_forms(records, &fresh, compressed)?;
-    let games = fresh.iter().map(|&i| GameSummary::from(&records[i])).zip(forms).collect();
-    append_games(state, games)
+    Ok(fresh.iter().map(|&i| GameSummary::from(&records[i])).zip(forms).collect())
 }
 
 fn read_game(reader: &File, at: Location, game_id: &str) -> Result<GameRecord, ArchiveError> {
@@ -689,10 +686,26 @@ impl FsSink {
     async fn write(&self, records: &[GameRecord], compressed: Option<&[Vec<u8>]>) -> Result<(), ArchiveError> {
         validate_batch(records)?;
         let mut state = self.state.clone().lock_owned().await;
-        let (records, compressed) = (records.to_vec(), compressed.map(<[Vec<u8>]>::to_vec));
-        tokio::task::spawn_blocking(move || write_new_records(&mut state, &records, compressed.as_deref()))
-            .await
-            .map_err(ArchiveError::from_join)?
+        let write = match compressed {
+            // Compressed by the caller: only the new games' summaries and
+            // bytes go to the blocking thread, not copies of the records.
+            Some(_) => {
+                let games = new_games(&state, records, compressed)?;
+                if games.is_empty() {
+                    return Ok(());
+                }
+                tokio::task::spawn_blocking(move || append_games(&mut state, games))
+            }
+            // Compressing is work for the blocking thread: the records go there.
+            None => {
+                let records = records.to_vec();
+                tokio::task::spawn_blocking(move || {
+                    let games = new_games(&state, &records, None)?;
+                    append_games(&mut state, games)
+                })
+            }
+        };
+        write.await.map_err(ArchiveError::from_join)?
     }
 }
 

@@ -15,8 +15,8 @@
 //!
 //! The run has a warm-up (games played, nothing counted), then a measured
 //! window: games finished, moves acknowledged, round trips of actions sent,
-//! and the server's CPU time ([`crate::server::ServerProcess::cpu_time`])
-//! read at both ends of the window. Rooms stop starting games at the end of
+//! and the server's CPU time ([`crate::server::ServerProcess::cpu_time`],
+//! user and system apart) read at both ends of the window. Rooms stop starting games at the end of
 //! the window and finish the ones in flight. Failures (HTTP errors, server
 //! `error` messages, closed sockets, aborted games, games over the timeout)
 //! are counted by kind, never panicked on; the room moves on to a new game.
@@ -32,6 +32,8 @@ use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::server::CpuTimes;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -87,7 +89,7 @@ pub struct LoadConfig {
 }
 
 /// Reads the server's CPU time; `None` where it cannot (no such process).
-pub type CpuProbe = Arc<dyn Fn() -> Option<Duration> + Send + Sync>;
+pub type CpuProbe = Arc<dyn Fn() -> Option<crate::server::CpuTimes> + Send + Sync>;
 
 /// What one run measured.
 #[derive(Clone, Debug, Default)]
@@ -104,6 +106,8 @@ pub struct RunResult {
     pub creates_us: Vec<u32>,
     /// Server CPU time (user + system) over the window.
     pub server_cpu: Option<Duration>,
+    /// The part of `server_cpu` spent in the kernel (system time).
+    pub server_kernel_cpu: Option<Duration>,
     /// The load generator's own CPU time over the window.
     pub client_cpu: Option<Duration>,
     /// Failures by kind, over the whole run (warm-up and tail included).
@@ -130,6 +134,11 @@ impl RunResult {
     /// Server CPU per finished game.
     pub fn cpu_per_game(&self) -> Option<Duration> {
         per(self.server_cpu?, self.games)
+    }
+
+    /// Server CPU in the kernel per finished game.
+    pub fn kernel_cpu_per_game(&self) -> Option<Duration> {
+        per(self.server_kernel_cpu?, self.games)
     }
 
     /// Server CPU per acknowledged move.
@@ -228,8 +237,8 @@ pub async fn run(config: &LoadConfig, server_cpu: CpuProbe) -> anyhow::Result<Ru
             let (server1, client1, t1) = (server_cpu(), crate::server::own_cpu_time(), Instant::now());
             let finished = shared.finished.load(Ordering::Relaxed);
             let archived = archived_games(&shared).await;
-            let diff = |a: Option<Duration>, b: Option<Duration>| Some(b?.saturating_sub(a?));
-            (diff(server0, server1), diff(client0, client1), t1 - t0, finished, archived)
+            let diff = |a: Option<CpuTimes>, b: Option<CpuTimes>| Some(b?.since(&a?));
+            (diff(server0, server1), diff(client0, client1).map(|c| c.total()), t1 - t0, finished, archived)
         })
     };
 
@@ -240,9 +249,16 @@ pub async fn run(config: &LoadConfig, server_cpu: CpuProbe) -> anyhow::Result<Ru
         rooms.push(tokio::spawn(room_loop(index, seed, shared)));
     }
 
-    let (server_cpu, client_cpu, window, finished_by_end, archived_by_end) = sampler.await?;
-    let mut result =
-        RunResult { window, server_cpu, client_cpu, finished_by_end, archived_by_end, ..RunResult::default() };
+    let (server, client_cpu, window, finished_by_end, archived_by_end) = sampler.await?;
+    let mut result = RunResult {
+        window,
+        server_cpu: server.map(|s| s.total()),
+        server_kernel_cpu: server.map(|s| s.system),
+        client_cpu,
+        finished_by_end,
+        archived_by_end,
+        ..RunResult::default()
+    };
     for room in rooms {
         match room.await {
             Ok(tally) => {

@@ -30,19 +30,22 @@ pub struct Pooled {
     pub games: u64,
     pub moves: u64,
     pub server_cpu: Option<Duration>,
+    pub server_kernel_cpu: Option<Duration>,
     pub round_trips_us: Vec<u32>,
     pub errors: u64,
 }
 
 impl Pooled {
     pub fn of<'a>(runs: impl IntoIterator<Item = &'a RunResult>) -> Pooled {
-        let mut pooled = Pooled { server_cpu: Some(Duration::ZERO), ..Pooled::default() };
+        let mut pooled =
+            Pooled { server_cpu: Some(Duration::ZERO), server_kernel_cpu: Some(Duration::ZERO), ..Pooled::default() };
         for r in runs {
             pooled.runs += 1;
             pooled.window += r.window;
             pooled.games += r.games;
             pooled.moves += r.moves;
             pooled.server_cpu = pooled.server_cpu.zip(r.server_cpu).map(|(a, b)| a + b);
+            pooled.server_kernel_cpu = pooled.server_kernel_cpu.zip(r.server_kernel_cpu).map(|(a, b)| a + b);
             pooled.round_trips_us.extend_from_slice(&r.round_trips_us);
             pooled.errors += r.error_count();
         }
@@ -50,7 +53,7 @@ impl Pooled {
         pooled
     }
 
-    fn values(&self) -> [Option<f64>; 7] {
+    fn values(&self) -> [Option<f64>; 8] {
         let secs = self.window.as_secs_f64().max(1e-9);
         let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1e3);
         let us = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1e6);
@@ -58,6 +61,7 @@ impl Pooled {
             Some(self.games as f64 / secs),
             Some(self.moves as f64 / secs),
             ms(self.server_cpu.and_then(|c| per(c, self.games))),
+            ms(self.server_kernel_cpu.and_then(|c| per(c, self.games))),
             us(self.server_cpu.and_then(|c| per(c, self.moves))),
             ms(quantile(&self.round_trips_us, 0.50)),
             ms(quantile(&self.round_trips_us, 0.99)),
@@ -66,7 +70,7 @@ impl Pooled {
     }
 }
 
-const HEADER: &str = "| shape (rooms × players) | server | runs | games/s | moves/s | server CPU / game | server CPU / move | round trip p50 | p99 | max | errors |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+const HEADER: &str = "| shape (rooms × players) | server | runs | games/s | moves/s | server CPU / game | of which kernel | server CPU / move | round trip p50 | p99 | max | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 
 /// The Markdown tables, one block per shape in the order first run.
 pub fn table(runs: &[Run]) -> String {
@@ -91,15 +95,16 @@ pub fn table(runs: &[Run]) -> String {
             }
         }
         for (&i, p) in &pooled {
-            let [games, moves, cpu_game, cpu_move, p50, p99, max] = p.values();
+            let [games, moves, cpu_game, kernel_game, cpu_move, p50, p99, max] = p.values();
             let _ = writeln!(
                 out,
-                "| {shape} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {shape} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 labels[i],
                 p.runs,
                 num(games, 1, ""),
                 num(moves, 0, ""),
                 num(cpu_game, 2, " ms"),
+                num(kernel_game, 2, " ms"),
                 num(cpu_move, 0, " µs"),
                 num(p50, 2, " ms"),
                 num(p99, 2, " ms"),
@@ -137,7 +142,7 @@ pub fn line(run: &Run) -> String {
     let r = &run.result;
     let ms = |d: Option<Duration>| d.map_or("–".to_string(), |d| format!("{:.2} ms", d.as_secs_f64() * 1e3));
     let mut text = format!(
-        "{} {} round {}: {} games ({:.1}/s), {} moves ({:.0}/s) in {:.1} s; server CPU {} per game, {} per move; \
+        "{} {} round {}: {} games ({:.1}/s), {} moves ({:.0}/s) in {:.1} s; server CPU {} per game ({} in the kernel), {} per move; \
          round trip p50 {} p99 {} max {}; create p50 {}; client CPU {}",
         run.label,
         run.shape,
@@ -148,6 +153,7 @@ pub fn line(run: &Run) -> String {
         r.moves_per_sec(),
         r.window.as_secs_f64(),
         ms(r.cpu_per_game()),
+        ms(r.kernel_cpu_per_game()),
         r.cpu_per_move().map_or("–".to_string(), |d| format!("{:.0} µs", d.as_secs_f64() * 1e6)),
         ms(r.round_trip(0.5)),
         ms(r.round_trip(0.99)),
@@ -182,8 +188,10 @@ pub fn json(run: &Run) -> Value {
         "games_per_s": r.games_per_sec(),
         "moves_per_s": r.moves_per_sec(),
         "server_cpu_ms": ms(r.server_cpu),
+        "server_kernel_cpu_ms": ms(r.server_kernel_cpu),
         "client_cpu_ms": ms(r.client_cpu),
         "server_cpu_per_game_ms": ms(r.cpu_per_game()),
+        "server_kernel_cpu_per_game_ms": ms(r.kernel_cpu_per_game()),
         "server_cpu_per_move_ms": ms(r.cpu_per_move()),
         "round_trip_ms": {
             "p50": ms(r.round_trip(0.5)),
@@ -200,13 +208,14 @@ pub fn json(run: &Run) -> Value {
 mod tests {
     use super::*;
 
-    fn result(games: u64, cpu_ms: u64, rtts: &[u32]) -> RunResult {
+    fn result(games: u64, (cpu_ms, kernel_ms): (u64, u64), rtts: &[u32]) -> RunResult {
         RunResult {
             window: Duration::from_secs(10),
             games,
             moves: games * 8,
             round_trips_us: rtts.to_vec(),
             server_cpu: Some(Duration::from_millis(cpu_ms)),
+            server_kernel_cpu: Some(Duration::from_millis(kernel_ms)),
             ..RunResult::default()
         }
     }
@@ -215,15 +224,15 @@ mod tests {
     fn table_pools_rounds_and_divides_by_the_first_server() {
         let shape = Shape { rooms: 1, players: 2 };
         let runs = vec![
-            Run { label: "base".into(), shape, round: 0, result: result(100, 700, &[40_000, 50_000]) },
-            Run { label: "new".into(), shape, round: 0, result: result(200, 140, &[1_000, 2_000]) },
-            Run { label: "base".into(), shape, round: 1, result: result(100, 700, &[45_000]) },
-            Run { label: "new".into(), shape, round: 1, result: result(200, 140, &[1_500]) },
+            Run { label: "base".into(), shape, round: 0, result: result(100, (700, 200), &[40_000, 50_000]) },
+            Run { label: "new".into(), shape, round: 0, result: result(200, (140, 60), &[1_000, 2_000]) },
+            Run { label: "base".into(), shape, round: 1, result: result(100, (700, 200), &[45_000]) },
+            Run { label: "new".into(), shape, round: 1, result: result(200, (140, 60), &[1_500]) },
         ];
         let text = table(&runs);
-        assert!(text.contains("| 1×2 | base | 2 | 10.0 | 80 | 7.00 ms |"), "{text}");
-        assert!(text.contains("| 1×2 | new | 2 | 20.0 | 160 | 0.70 ms |"), "{text}");
-        // games/s doubled, CPU per game a tenth.
-        assert!(text.contains("| **new ÷ base** | | 2.00× | 2.00× | 0.10× | 0.10× |"), "{text}");
+        assert!(text.contains("| 1×2 | base | 2 | 10.0 | 80 | 7.00 ms | 2.00 ms |"), "{text}");
+        assert!(text.contains("| 1×2 | new | 2 | 20.0 | 160 | 0.70 ms | 0.30 ms |"), "{text}");
+        // games/s doubled, CPU per game a tenth, in the kernel 0.15×.
+        assert!(text.contains("| **new ÷ base** | | 2.00× | 2.00× | 0.10× | 0.15× | 0.10× |"), "{text}");
     }
 }

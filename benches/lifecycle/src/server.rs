@@ -164,8 +164,8 @@ impl ServerProcess {
         self._data.path()
     }
 
-    /// User + system CPU time the server has used so far.
-    pub fn cpu_time(&self) -> Option<Duration> {
+    /// The CPU time the server has used so far.
+    pub fn cpu_time(&self) -> Option<CpuTimes> {
         cpu_time_of(&format!("/proc/{}/stat", self.pid()))
     }
 
@@ -225,23 +225,45 @@ fn drain(
     });
 }
 
-/// utime + stime of a `/proc/<pid>/stat` (or `/proc/self/stat`) file.
+/// A process's CPU time so far, split as the kernel counts it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CpuTimes {
+    /// In the process's own code (utime).
+    pub user: Duration,
+    /// In the kernel on the process's behalf (stime): system calls, and on
+    /// loopback the receiving side's TCP input that a send runs.
+    pub system: Duration,
+}
+
+impl CpuTimes {
+    pub fn total(&self) -> Duration {
+        self.user + self.system
+    }
+
+    /// What was spent between `earlier` and `self`.
+    pub fn since(&self, earlier: &CpuTimes) -> CpuTimes {
+        CpuTimes { user: self.user.saturating_sub(earlier.user), system: self.system.saturating_sub(earlier.system) }
+    }
+}
+
+/// utime and stime of a `/proc/<pid>/stat` (or `/proc/self/stat`) file.
 #[allow(unsafe_code)] // sysconf: see the SAFETY note
-pub fn cpu_time_of(stat_path: &str) -> Option<Duration> {
+pub fn cpu_time_of(stat_path: &str) -> Option<CpuTimes> {
     let stat = std::fs::read_to_string(stat_path).ok()?;
     // The command name (field 2) is in parentheses and may hold spaces.
     let after_name = &stat[stat.rfind(')')? + 1..];
     let fields: Vec<&str> = after_name.split_whitespace().collect();
     // Fields 14 (utime) and 15 (stime), counting from 1; `fields[0]` is field 3.
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    let (user, system): (u64, u64) = (fields.get(11)?.parse().ok()?, fields.get(12)?.parse().ok()?);
     // SAFETY: sysconf only reads a system constant.
     let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     let per_second = if per_second > 0 { per_second as u64 } else { 100 };
-    Some(Duration::from_nanos(ticks * 1_000_000_000 / per_second))
+    let time = |ticks: u64| Duration::from_nanos(ticks * 1_000_000_000 / per_second);
+    Some(CpuTimes { user: time(user), system: time(system) })
 }
 
 /// This process's own CPU time (the load generator shares the machine).
-pub fn own_cpu_time() -> Option<Duration> {
+pub fn own_cpu_time() -> Option<CpuTimes> {
     cpu_time_of("/proc/self/stat")
 }
 

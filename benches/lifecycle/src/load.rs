@@ -16,8 +16,8 @@
 //! The run has a warm-up (games played, nothing counted), then a measured
 //! window: games finished, moves acknowledged, round trips of actions sent,
 //! and the server's CPU time ([`crate::server::ServerProcess::cpu_time`],
-//! user and system apart) read at both ends of the window. Rooms stop starting games at the end of
-//! the window and finish the ones in flight. Failures (HTTP errors, server
+//! user and system apart) read at both ends of the window. Rooms stop
+//! starting games at the end of the window and finish the ones in flight. Failures (HTTP errors, server
 //! `error` messages, closed sockets, aborted games, games over the timeout)
 //! are counted by kind, never panicked on; the room moves on to a new game.
 
@@ -89,7 +89,7 @@ pub struct LoadConfig {
 }
 
 /// Reads the server's CPU time; `None` where it cannot (no such process).
-pub type CpuProbe = Arc<dyn Fn() -> Option<crate::server::CpuTimes> + Send + Sync>;
+pub type CpuProbe = Arc<dyn Fn() -> Option<CpuTimes> + Send + Sync>;
 
 /// What one run measured.
 #[derive(Clone, Debug, Default)]

@@ -4,13 +4,12 @@
 //!
 //! The configuration is the default one (journal on, fsync on, filesystem
 //! archive, default log level) except for the limits that would otherwise
-//! refuse a load generator hammering from one address: the rate limits,
-//! the per-address connection cap and the room cap (finished rooms stay in
-//! memory for `finished_room_grace_secs`, and a fast server finishes more
-//! games than the default 16,384 rooms in that time). See [`BENCH_ENV`].
+//! refuse a load generator hammering from one address: the rate limits
+//! and the per-address connection cap. The room limits stay at their
+//! defaults. See [`BENCH_ENV`].
 //!
-//! The server's CPU time comes from `/proc/<pid>/stat` (utime + stime, in
-//! clock ticks), its memory from `/proc/<pid>/status`.
+//! The server's CPU time comes from `/proc/<pid>/stat` (utime and stime
+//! apart, in clock ticks), its memory from `/proc/<pid>/status`.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};

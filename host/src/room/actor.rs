@@ -39,8 +39,9 @@ const COMMAND_QUEUE: usize = 256;
 /// game when they fill every seat), then run its task, which reports to
 /// `lifecycle` when its game is over and when it leaves memory. The caller
 /// has validated `players` (names, distinct, no more than the seats) and
-/// the config: nothing journaled here is refused afterwards. `started` is the game already started for exactly
-/// these players (when they fill every seat), used instead of starting it again.
+/// the config: nothing journaled here is refused afterwards. `started` is
+/// the game already started for exactly these players (when they fill
+/// every seat), used instead of starting it again.
 pub async fn spawn(
     spec: RoomSpec,
     players: Vec<Player>,

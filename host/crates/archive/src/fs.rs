@@ -689,8 +689,8 @@ impl FsSink {
         let write = match compressed {
             // Compressed by the caller: only the new games' summaries and
             // bytes go to the blocking thread, not copies of the records.
-            Some(_) => {
-                let games = new_games(&state, records, compressed)?;
+            Some(given) => {
+                let games = new_games(&state, records, Some(given))?;
                 if games.is_empty() {
                     return Ok(());
                 }

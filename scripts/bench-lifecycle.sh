@@ -16,7 +16,10 @@
 # `--server-env ARCADE_JOURNAL__FSYNC=false`.
 #
 # Environment: DURATION (measured seconds per run, default 30), WARMUP (2),
-# ROUNDS (2: base, new, base, new at each shape), SHAPES ("1x2 50x2").
+# ROUNDS (2: base, new, base, new at each shape), SHAPES ("1x2 50x2"),
+# FLOOR=1 to run the transport floor as well (benches/lifecycle/src/bin/
+# transport-floor.rs: the same HTTP and WebSocket exchanges with no game
+# behind them), between the bases and the new server.
 #
 # How: each BASE_REF is checked out in a git worktree, target/bench-base-<hash>
 # (kept for the next run), and built into the same CARGO_TARGET_DIR as the
@@ -78,12 +81,17 @@ if [[ -n "${built_base:-}" ]]; then
 fi
 
 echo "bench-lifecycle: building the current tree ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo ' + uncommitted changes'))" >&2
-cargo build --release -p arcade-host -p arcade-lifecycle-bench --bin arcade --bin arcade-lifecycle-bench
+cargo build --release -p arcade-host -p arcade-lifecycle-bench --bin arcade --bin arcade-lifecycle-bench \
+    --bin arcade-transport-floor
 cp "$target_dir/release/arcade" "$new_bin.tmp"
 mv "$new_bin.tmp" "$new_bin"
 
 if [[ ! -f "$target_dir/plugins/examples/tic-tac-toe.wasm" ]]; then
     scripts/build-plugins.sh
+fi
+
+if [[ "${FLOOR:-0}" == 1 ]]; then
+    server_args+=(--server "floor=$target_dir/release/arcade-transport-floor")
 fi
 
 shape_args=()

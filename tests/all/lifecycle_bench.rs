@@ -1,19 +1,33 @@
-//! Smoke test of the lifecycle benchmark (`benches/lifecycle`): a few
-//! seconds of 2 rooms × 2 WebSocket players against the server under test.
-//! It checks that games are played to the end and that the report is sane;
-//! it asserts no speed.
+//! Smoke tests of the lifecycle benchmark (`benches/lifecycle`): a few
+//! seconds of 2 rooms × 2 WebSocket players against the server under test,
+//! and against the transport floor the benchmark compares it with. They
+//! check that games are played to the end and that the report is sane;
+//! they assert no speed.
 
 use std::time::Duration;
 
 use arcade_lifecycle_bench::report::{self, Run};
 use arcade_lifecycle_bench::{LoadConfig, ServerOptions, Shape, run_against};
 
-use crate::support::{arcade_bin, examples_dir};
+use crate::support::{arcade_bin, examples_dir, package_binary};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lifecycle_benchmark_plays_two_rooms_back_to_back() {
-    let options =
-        ServerOptions { binary: arcade_bin(), plugins: examples_dir(), data_parent: None, extra_env: Vec::new() };
+    two_rooms_back_to_back(arcade_bin()).await;
+}
+
+/// The floor answers what the generator asks of a server (the same
+/// messages as `arcade serve`): its games are played to the end, no error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_transport_floor_plays_the_same_games() {
+    let floor = tokio::task::spawn_blocking(|| package_binary("arcade-lifecycle-bench", "arcade-transport-floor"))
+        .await
+        .expect("building the floor");
+    two_rooms_back_to_back(floor).await;
+}
+
+async fn two_rooms_back_to_back(binary: std::path::PathBuf) {
+    let options = ServerOptions { binary, plugins: examples_dir(), data_parent: None, extra_env: Vec::new() };
     let shape = Shape { rooms: 2, players: 2 };
     let result = run_against(&options, |base| LoadConfig {
         base: base.to_string(),

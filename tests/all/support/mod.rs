@@ -67,6 +67,11 @@ pub fn arcade_bin() -> PathBuf {
 /// The binary `package` builds (a Lambda handler): built with this test's
 /// cargo, profile and target dir on first use in this process, then reused.
 pub fn workspace_binary(package: &'static str) -> PathBuf {
+    package_binary(package, package)
+}
+
+/// The binary `bin` of `package`, built as [`workspace_binary`] builds.
+pub fn package_binary(package: &'static str, bin: &str) -> PathBuf {
     static BUILT: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_arcade")).parent().expect("<target>/<profile>").to_path_buf();
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
@@ -81,7 +86,7 @@ pub fn workspace_binary(package: &'static str) -> PathBuf {
         assert!(status.success(), "cargo build -p {package} failed: {status}");
         built.push(package);
     }
-    bin_dir.join(package)
+    bin_dir.join(bin)
 }
 
 /// A command running the `arcade` binary with none of the test process's

@@ -12,11 +12,15 @@
 //!
 //! A creation is checked whole before anything is journaled (seat count,
 //! player names, the config, a free slot), so a refused request leaves no
-//! room behind, not even after a restart.
+//! room behind, not even after a restart. The config is checked by starting
+//! the game (its `create`) with placeholders for the open seats; a config a
+//! game build accepted for a seat count is remembered
+//! ([`AcceptedConfigs`]), so rooms made the same way do not start the game
+//! twice.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use crate::registry::{PluginVersion, Registry};
@@ -26,6 +30,7 @@ use crate::sandbox::{FaultKind, StartError};
 use arcade_journal::RecoveredRoom;
 use arcade_protocol::clock::now_ms;
 use arcade_protocol::seed::Seed;
+use arcade_telemetry::metrics::PluginCall;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
@@ -100,8 +105,53 @@ pub struct RoomDirectory {
     max_rooms: u32,
     lifetimes: RoomLifetimes,
     directory: Arc<RwLock<Directory>>,
+    accepted_configs: AcceptedConfigs,
     /// Set on shutdown: no new rooms.
     draining: AtomicBool,
+}
+
+/// The configs game builds accepted at a trial start, by seat count. A
+/// room created with open seats is started for real only when its last
+/// seat is taken; to refuse a bad config at creation all the same, the
+/// directory starts the game once with placeholders for the open seats and
+/// throws that instance away. Rooms made the same way (the same build,
+/// seat count and config: most rooms of a lobby) then skip that trial: an
+/// instance and a run of the game's `create` per room.
+///
+/// Only acceptances are remembered, never refusals or faults. What is
+/// remembered is a pre-check, as the trial itself is: the real start still
+/// runs `create` with the real players, and a refusal there ends the room
+/// as aborted (`start_rejected`). Bounded: configs over
+/// [`AcceptedConfigs::MAX_CONFIG_BYTES`] are not remembered, and at
+/// [`AcceptedConfigs::MAX_ENTRIES`] everything is forgotten at once.
+#[derive(Default)]
+struct AcceptedConfigs(Mutex<HashSet<String>>);
+
+impl AcceptedConfigs {
+    const MAX_ENTRIES: usize = 4096;
+    const MAX_CONFIG_BYTES: usize = 1024;
+
+    /// The entry for `config` of the build `hash` with `seats` seats, if
+    /// such a config may be remembered.
+    fn key(hash: &str, seats: u32, config: &str) -> Option<String> {
+        (config.len() <= Self::MAX_CONFIG_BYTES).then(|| format!("{hash}/{seats}/{config}"))
+    }
+
+    fn set(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn contains(&self, key: &str) -> bool {
+        self.set().contains(key)
+    }
+
+    fn remember(&self, key: String) {
+        let mut set = self.set();
+        if set.len() >= Self::MAX_ENTRIES {
+            set.clear();
+        }
+        set.insert(key);
+    }
 }
 
 #[derive(Default)]
@@ -171,6 +221,7 @@ impl RoomDirectory {
             max_rooms,
             lifetimes,
             directory: Arc::default(),
+            accepted_configs: AcceptedConfigs::default(),
             draining: AtomicBool::new(false),
         }
     }
@@ -261,26 +312,17 @@ impl RoomDirectory {
         let seed = new.seed.unwrap_or_else(Seed::generate);
         let id: Arc<str> = Arc::from(arcade_cluster::room_ids::new_room_id(self.id_prefix.as_deref()));
         // Check the config now, with the players given and placeholders for
-        // open seats, so a game that refuses it never becomes a room. When
-        // the players fill every seat this is the game's real start, kept for
-        // the room. Plugin code runs on the room runtime, never on I/O threads.
-        let mut trial_players: Vec<String> = players.iter().map(|p| p.id.clone()).collect();
-        trial_players.extend((players.len() as u32 + 1..=seats).map(|i| format!("seat-{i}")));
-        let trial = {
-            let (plugin, runtime, id, config, seed) =
-                (new.plugin.clone(), self.services.runtime.clone(), id.clone(), new.config.clone(), seed.clone());
-            room_runtime::spawn(async move { plugin.plugin.start(&runtime, id, &config, &trial_players, &seed) })
-                .await
-                .map_err(|_| CreateError::Room(RoomError::Closed))?
-        };
-        let started = match trial {
-            Ok(sandbox) => (players.len() as u32 == seats).then(|| Box::new(sandbox)),
-            Err(StartError::Rejected(reason)) => return Err(CreateError::InvalidConfig(reason)),
-            Err(StartError::Fault(fault)) if fault.kind == FaultKind::Capacity => {
-                return Err(CreateError::NoCapacity(fault.to_string()));
-            }
-            Err(StartError::Fault(fault)) => return Err(CreateError::InvalidConfig(fault.to_string())),
-        };
+        // open seats, so a game that refuses it never becomes a room, unless
+        // this build already accepted it for as many seats. When the players
+        // fill every seat this is the game's real start, kept for the room.
+        // Plugin code runs on the room runtime, never on I/O threads.
+        let seats_open = (players.len() as u32) < seats;
+        let accepted_key = AcceptedConfigs::key(&new.plugin.hash, seats, &new.config);
+        let known_good = seats_open && accepted_key.as_deref().is_some_and(|key| self.accepted_configs.contains(key));
+        let started = if known_good { None } else { self.trial_start(&new.plugin, &new.config, &id, &players, seats, &seed).await? };
+        if let (false, Some(key)) = (known_good, accepted_key) {
+            self.accepted_configs.remember(key);
+        }
         {
             // Reserve the slot first so concurrent creations cannot overshoot.
             let mut directory = self.directory();
@@ -316,6 +358,41 @@ impl RoomDirectory {
         self.services.metrics.rooms_active.inc();
         self.services.metrics.rooms_created.inc();
         Ok((handle, seats))
+    }
+
+    /// Start the game with `players` and placeholders for the open seats:
+    /// the sandbox when every seat is taken (the room's real start), none
+    /// when seats are open (the instance only checked the config), or why
+    /// the game cannot become a room.
+    async fn trial_start(
+        &self,
+        plugin: &Arc<PluginVersion>,
+        config: &str,
+        id: &Arc<str>,
+        players: &[Player],
+        seats: u32,
+        seed: &Seed,
+    ) -> Result<Option<Box<crate::sandbox::Sandbox>>, CreateError> {
+        let mut trial_players: Vec<String> = players.iter().map(|p| p.id.clone()).collect();
+        trial_players.extend((players.len() as u32 + 1..=seats).map(|i| format!("seat-{i}")));
+        let trial = {
+            let (plugin, runtime, id, config, seed) =
+                (plugin.clone(), self.services.runtime.clone(), id.clone(), config.to_string(), seed.clone());
+            let metrics = self.services.metrics.clone();
+            room_runtime::spawn(async move {
+                metrics.time(PluginCall::start, || plugin.plugin.start(&runtime, id, &config, &trial_players, &seed))
+            })
+            .await
+            .map_err(|_| CreateError::Room(RoomError::Closed))?
+        };
+        match trial {
+            Ok(sandbox) => Ok((players.len() as u32 == seats).then(|| Box::new(sandbox))),
+            Err(StartError::Rejected(reason)) => Err(CreateError::InvalidConfig(reason)),
+            Err(StartError::Fault(fault)) if fault.kind == FaultKind::Capacity => {
+                Err(CreateError::NoCapacity(fault.to_string()))
+            }
+            Err(StartError::Fault(fault)) => Err(CreateError::InvalidConfig(fault.to_string())),
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<RoomHandle> {
@@ -385,5 +462,29 @@ impl RoomDirectory {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AcceptedConfigs;
+
+    #[test]
+    fn accepted_configs_are_told_apart_by_build_seats_and_config_and_stay_bounded() {
+        let accepted = AcceptedConfigs::default();
+        let key = AcceptedConfigs::key("build-a", 2, "{}").unwrap();
+        assert!(!accepted.contains(&key));
+        accepted.remember(key.clone());
+        assert!(accepted.contains(&key));
+        for other in [("build-b", 2, "{}"), ("build-a", 3, "{}"), ("build-a", 2, "{\"size\":4}")] {
+            let other = AcceptedConfigs::key(other.0, other.1, other.2).unwrap();
+            assert!(!accepted.contains(&other), "{other}");
+        }
+        let oversized = "x".repeat(AcceptedConfigs::MAX_CONFIG_BYTES + 1);
+        assert_eq!(AcceptedConfigs::key("build-a", 2, &oversized), None);
+        for i in 0..AcceptedConfigs::MAX_ENTRIES {
+            accepted.remember(format!("build-a/2/{i}"));
+        }
+        assert!(accepted.set().len() <= AcceptedConfigs::MAX_ENTRIES);
     }
 }

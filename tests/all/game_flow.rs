@@ -136,3 +136,39 @@ async fn connect_four_vertical_win_over_websockets() {
     // Over: the seed may be shown (the test chose 3: its ChaCha20 key starts 03 00..).
     assert_eq!(info["seed"], format!("chacha20-v1:03{}", "0".repeat(62)), "{info}");
 }
+
+/// A room made with an open seat starts the game once at creation, with a
+/// placeholder for the seat, to check its config, and for real when the
+/// last seat is taken. Rooms made the same way afterwards (same build, seat
+/// count and config) skip the check; a config the game refuses is refused
+/// every time, with seats open or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_the_game_accepted_is_not_checked_again_and_a_refused_one_always_is() {
+    let server = Server::start().await;
+    // Absent until the first start.
+    let starts = |metrics: &str| {
+        let name = "arcade_plugin_call_seconds_count{call=\"start\"}";
+        metrics.lines().find(|l| l.starts_with(name)).map_or(0.0, |_| metric_value(metrics, name))
+    };
+    let before = starts(&server.metrics().await);
+    let joined = json!({ "game": "tic-tac-toe", "players": ["ann", "bob"] });
+
+    let first = server.create_room(&joined).await;
+    assert_eq!(first.info["status"]["state"], "playing", "{}", first.info);
+    assert_eq!(starts(&server.metrics().await) - before, 2.0, "the check at creation, then the start");
+
+    let second = server.create_room(&joined).await;
+    assert_eq!(second.info["status"]["state"], "playing", "{}", second.info);
+    assert_eq!(starts(&server.metrics().await) - before, 3.0, "the same config is not checked again");
+
+    // Another config is checked (arena takes 1 to 4 players).
+    let arena = |config: Value| json!({ "game": "arena", "players": ["ann"], "seats": 2, "config": config });
+    server.create_room(&arena(json!({ "duration_ticks": 100 }))).await;
+    assert_eq!(starts(&server.metrics().await) - before, 4.0, "a new config is checked");
+    for _ in 0..2 {
+        assert_error(&server.try_create_room(&arena(json!({ "duration_ticks": 0 }))).await, 422, "invalid_config");
+    }
+    let refused = json!({ "game": "arena", "players": ["ann"], "config": { "duration_ticks": 0 } });
+    assert_error(&server.try_create_room(&refused).await, 422, "invalid_config");
+    assert_eq!(starts(&server.metrics().await) - before, 7.0, "every refusal ran the game's check");
+}

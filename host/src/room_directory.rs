@@ -319,7 +319,11 @@ impl RoomDirectory {
         let seats_open = (players.len() as u32) < seats;
         let accepted_key = AcceptedConfigs::key(&new.plugin.hash, seats, &new.config);
         let known_good = seats_open && accepted_key.as_deref().is_some_and(|key| self.accepted_configs.contains(key));
-        let started = if known_good { None } else { self.trial_start(&new.plugin, &new.config, &id, &players, seats, &seed).await? };
+        let started = if known_good {
+            None
+        } else {
+            self.trial_start(&new.plugin, &new.config, &id, &players, seats, &seed).await?
+        };
         if let (false, Some(key)) = (known_good, accepted_key) {
             self.accepted_configs.remember(key);
         }

@@ -180,18 +180,27 @@ impl Directory {
     }
 
     /// `id`'s game is over: count it finished, and when more than `max`
-    /// finished rooms are in memory tell the oldest to leave now.
+    /// finished rooms are in memory tell the oldest to leave now. A room
+    /// whose game ended while it was being created is not listed yet and
+    /// has no handle to tell: it stays counted finished (so that, once
+    /// listed, it is not taken for a live room) and the next oldest leaves
+    /// instead; it is told to leave by a later game's end.
     fn game_over(&mut self, id: Arc<str>, max: u32) {
         if !self.finished.insert(id.clone()) {
             return;
         }
         self.finished_order.push_back(id);
-        while self.finished.len() > max as usize {
-            let Some(oldest) = self.finished_order.pop_front() else { break };
-            if self.finished.remove(&oldest)
-                && let Some(room) = self.rooms.get(&oldest)
-            {
-                room.leave_memory();
+        let mut next = 0;
+        while self.finished.len() > max as usize && next < self.finished_order.len() {
+            let candidate = &self.finished_order[next];
+            let room = self.finished.contains(candidate).then(|| self.rooms.get(candidate)).flatten();
+            let Some(room) = room else {
+                next += 1; // already gone, or not listed yet
+                continue;
+            };
+            room.leave_memory();
+            if let Some(oldest) = self.finished_order.remove(next) {
+                self.finished.remove(&oldest);
             }
         }
         // Rooms leave in about the order their games ended: drop the ids
@@ -471,7 +480,26 @@ impl RoomDirectory {
 
 #[cfg(test)]
 mod tests {
-    use super::AcceptedConfigs;
+    use super::{AcceptedConfigs, Directory};
+
+    /// Games that end while their rooms are being created are counted
+    /// finished before the rooms are listed; beyond `max` finished rooms
+    /// they stay counted (there is no handle to tell them to leave), so
+    /// that once listed they do not count as live rooms.
+    #[test]
+    fn rooms_over_before_they_are_listed_stay_counted_finished() {
+        let mut directory = Directory::default();
+        for id in ["a", "b", "c"] {
+            directory.game_over(id.into(), 1);
+        }
+        assert_eq!(directory.finished.len(), 3);
+        assert_eq!(directory.finished_order.len(), 3);
+        directory.game_over("a".into(), 1);
+        assert_eq!(directory.finished_order.len(), 3, "a game ends once");
+        directory.left(&"a".into());
+        directory.game_over("d".into(), 1);
+        assert_eq!(directory.finished_order, ["b", "c", "d"].map(std::sync::Arc::<str>::from));
+    }
 
     #[test]
     fn accepted_configs_are_told_apart_by_build_seats_and_config_and_stay_bounded() {

@@ -145,6 +145,9 @@ async fn join(
     let token = floor.token();
     let player = player_of(&headers);
     let mut room = room.lock().unwrap();
+    if room.players.len() == room.outboxes.len() {
+        return Err(StatusCode::CONFLICT);
+    }
     room.players.push(player.clone());
     room.tokens.push(token.clone());
     Ok(Json(json!({ "player": player, "name": player, "token": token })))

@@ -31,7 +31,11 @@ impl Game {
     /// Play the script from move `from`; returns how many moves were acked in
     /// total when the connection broke (or the whole script).
     async fn play_until_cut(&self, server: &Server, from: usize, pause: Duration) -> usize {
-        let mut players = self.clients(server).await;
+        Game::play(self.clients(server).await, from, pause).await
+    }
+
+    /// [`Game::play_until_cut`] with players already connected.
+    async fn play(mut players: [WsClient; 2], from: usize, pause: Duration) -> usize {
         for (i, cell) in SCRIPT.iter().enumerate().skip(from) {
             let player = &mut players[i % 2];
             if player.try_send_action(&format!("m{i}"), &json!({ "cell": cell })).await.is_err() {
@@ -54,9 +58,11 @@ async fn sigkill_mid_games_loses_no_acknowledged_action() {
     let server = Server::start_in(&dir, &[]).await;
     let games = join_all((0..100).map(|_| Game::open(&server))).await;
 
-    // Every game plays slowly; the server dies while they are in flight.
+    // Every game plays slowly; the server dies while they are in flight
+    // (all connected first, so that the kill never lands mid-handshake).
+    let connected = join_all(games.iter().map(|g| g.clients(&server))).await;
     let played = {
-        let plays = join_all(games.iter().map(|g| g.play_until_cut(&server, 0, Duration::from_millis(150))));
+        let plays = join_all(connected.into_iter().map(|players| Game::play(players, 0, Duration::from_millis(150))));
         let killer = async {
             tokio::time::sleep(Duration::from_millis(400)).await;
             server.kill().await;

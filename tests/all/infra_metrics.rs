@@ -131,12 +131,7 @@ async fn red_and_pool_metrics_count_what_happened() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let text = server.metrics().await;
-        waiting = text
-            .lines()
-            .find_map(|line| line.strip_prefix("arcade_archive_pg_pool_waiting "))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(f64::NAN);
+        waiting = metric_value(&server.metrics().await, "arcade_archive_pg_pool_waiting");
     }
     assert_eq!(waiting, 0.0, "a task stays waiting for a PostgreSQL connection");
     assert_eq!(sample("arcade_archive_pg_pool_acquire_timeouts_total"), 0.0);
